@@ -1,0 +1,302 @@
+"""Parse and check a study file (TOML) into plain, resolved settings.
+
+Kept apart from :mod:`geo_pcn.study` so that the study file's grammar lives in one place:
+which keys exist, which are required, how paths resolve. Every problem in the file is
+collected and reported at once, as one line per problem joined with ``; ``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo_pcn.errors import StudyFileError
+from geo_pcn.io._tables import Source
+
+__all__ = ["StudySpec", "parse_study_file"]
+
+#: Keys allowed in any "file entry" table.
+_FILE_KEYS = {"file", "columns", "where", "sheet", "layer", "crs"}
+
+#: section -> allowed keys (beyond the file keys where the section is a file entry).
+_SECTIONS: dict[str, set[str]] = {
+    "practices": _FILE_KEYS | {"locations", "postcodes"},
+    "registrations": set(_FILE_KEYS),
+    "list_sizes": set(_FILE_KEYS),
+    "configuration": set(_FILE_KEYS),
+    "areas": _FILE_KEYS | {"population"},
+    "rules": {
+        "band",
+        "exempt",
+        "footprints",
+        "adjacency_tolerance_m",
+        "site_tolerance_m",
+        "study_boundary",
+    },
+}
+_TOP_KEYS = {"name", "description", "postcodes", "boundaries", "community"} | set(_SECTIONS)
+_COMMUNITY_KEYS = _FILE_KEYS | {"kind", "code", "name", "pcn", "postcodes"}
+_FOOTPRINT_METHODS = ("auto", "registrations", "voronoi")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A study file, parsed: every path resolved, every value checked."""
+
+    path: Path
+    name: str
+    description: str
+    practices: Source
+    locations: Source | None
+    postcodes: Path | None
+    registrations: Source | None
+    list_sizes: Source | None
+    configuration: Source | None
+    areas: Source | None
+    population: Source | None
+    boundaries: dict[str, Source]
+    community: dict[str, Source]
+    rules: dict[str, Any] = field(default_factory=dict)
+
+
+class _Collector:
+    """Collects problems in the study file, then raises them as one error."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.problems.append(message)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise StudyFileError(f"{self.path}: " + "; ".join(self.problems))
+
+
+def _unknown(where: str, table: Mapping[str, Any], allowed: set[str], out: _Collector) -> None:
+    for key in table:
+        if key not in allowed:
+            out.add(
+                f"unknown key {key!r} in {where}; allowed: {', '.join(sorted(allowed))}"
+            )
+
+
+def _source(
+    value: Any, where: str, base: Path, out: _Collector, *, allowed: set[str] = _FILE_KEYS
+) -> Source | None:
+    """A file entry: a path string, or a table with ``file`` and options."""
+    if isinstance(value, str):
+        return Source(base / value)
+    if not isinstance(value, Mapping):
+        out.add(f"{where} must be a file path or a table {{ file = \"...\" }}")
+        return None
+    _unknown(where, value, allowed, out)
+    if "file" not in value or not isinstance(value["file"], str):
+        out.add(f"{where} needs file = \"<path>\"")
+        return None
+    columns = value.get("columns", {})
+    where_filter = value.get("where", {})
+    if not isinstance(columns, Mapping) or not all(isinstance(v, str) for v in columns.values()):
+        out.add(f"{where}.columns must be a table of column names, e.g. {{ practice_code = \"Org Code\" }}")
+        columns = {}
+    if not isinstance(where_filter, Mapping):
+        out.add(f"{where}.where must be a table, e.g. {{ ICB_CODE = \"QNC\" }}")
+        where_filter = {}
+    options = {k: v for k, v in value.items() if k not in {"file", "columns", "where"}}
+    return Source(base / value["file"], dict(columns), dict(where_filter), options)
+
+
+def _section_source(
+    doc: Mapping[str, Any], key: str, base: Path, out: _Collector
+) -> Source | None:
+    if key not in doc:
+        return None
+    value = doc[key]
+    if isinstance(value, Mapping):
+        _unknown(f"[{key}]", value, _SECTIONS[key], out)
+        return _source(
+            {k: v for k, v in value.items() if k in _FILE_KEYS}, f"[{key}]", base, out
+        )
+    return _source(value, f"[{key}]", base, out)
+
+
+def _rules(value: Any, out: _Collector) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        out.add("[rules] must be a table")
+        return {}
+    _unknown("[rules]", value, _SECTIONS["rules"], out)
+    rules: dict[str, Any] = {}
+    if "band" in value:
+        band = value["band"]
+        ok = (
+            isinstance(band, list)
+            and len(band) == 2
+            and all(isinstance(b, int | float) and not isinstance(b, bool) for b in band)
+            and 0 <= band[0] <= band[1]
+        )
+        if ok:
+            rules["band"] = (int(band[0]), int(band[1]))
+        else:
+            out.add(f"[rules] band must be [low, high] with 0 <= low <= high, got {band!r}")
+    if "exempt" in value:
+        exempt = value["exempt"]
+        if isinstance(exempt, list) and all(isinstance(e, str) for e in exempt):
+            rules["exempt"] = tuple(e.strip().upper() for e in exempt)
+        else:
+            out.add("[rules] exempt must be a list of PCN codes, e.g. [\"U12345\"]")
+    if "footprints" in value:
+        if value["footprints"] in _FOOTPRINT_METHODS:
+            rules["footprints"] = value["footprints"]
+        else:
+            out.add(
+                f"[rules] footprints must be one of {', '.join(_FOOTPRINT_METHODS)}, "
+                f"got {value['footprints']!r}"
+            )
+    for key in ("adjacency_tolerance_m", "site_tolerance_m"):
+        if key in value:
+            number = value[key]
+            if isinstance(number, int | float) and not isinstance(number, bool) and number >= 0:
+                rules[key] = float(number)
+            else:
+                out.add(f"[rules] {key} must be a number of metres >= 0, got {number!r}")
+    if "study_boundary" in value:
+        if isinstance(value["study_boundary"], str):
+            rules["study_boundary"] = value["study_boundary"]
+        else:
+            out.add("[rules] study_boundary must name a boundary layer, e.g. \"icb\"")
+    return rules
+
+
+def parse_study_file(path: Path | str) -> StudySpec:
+    """Read a study file and check its keys and values.
+
+    Parameters
+    ----------
+    path
+        The TOML study file. Relative paths inside it resolve against its folder.
+
+    Returns
+    -------
+    StudySpec
+
+    Raises
+    ------
+    StudyFileError
+        The file is missing, not valid TOML, or has unknown keys or bad values (every
+        problem is listed in the one message).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StudyFileError(f"{path}: study file not found; check the path")
+    if path.is_dir():
+        raise StudyFileError(f"{path}: is a folder; give the study file (.toml) inside it")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise StudyFileError(f"{path}: study file must be UTF-8 text") from None
+    if not text.strip():
+        raise StudyFileError(f"{path}: study file is empty; see the README for an example")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyFileError(
+            f"{path}: not valid TOML ({exc}); check quotes, brackets and '=' on that line"
+        ) from None
+
+    base = path.resolve().parent
+    out = _Collector(path)
+    _unknown("the study file", doc, _TOP_KEYS, out)
+
+    practices = None
+    locations = None
+    postcodes: Path | None = None
+    top_postcodes = doc.get("postcodes")
+    if top_postcodes is not None:
+        if isinstance(top_postcodes, str):
+            postcodes = base / top_postcodes
+        else:
+            out.add("postcodes must be a path to Code-Point Open or a postcode directory")
+    if "practices" not in doc:
+        out.add("[practices] is required: file = \"<practice file>\"")
+    else:
+        section = doc["practices"]
+        practices = _section_source(doc, "practices", base, out)
+        if isinstance(section, Mapping):
+            if "locations" in section:
+                locations = _source(section["locations"], "[practices] locations", base, out)
+            if "postcodes" in section:
+                if isinstance(section["postcodes"], str):
+                    postcodes = base / section["postcodes"]
+                else:
+                    out.add("[practices] postcodes must be a path")
+
+    areas = _section_source(doc, "areas", base, out)
+    population = None
+    if isinstance(doc.get("areas"), Mapping) and "population" in doc["areas"]:
+        population = _source(doc["areas"]["population"], "[areas] population", base, out)
+
+    boundaries: dict[str, Source] = {}
+    raw_boundaries = doc.get("boundaries", {})
+    if not isinstance(raw_boundaries, Mapping):
+        out.add("[boundaries] must be a table of name = \"file\"")
+        raw_boundaries = {}
+    for name, value in raw_boundaries.items():
+        src = _source(value, f"[boundaries] {name}", base, out)
+        if src is not None:
+            boundaries[name] = src
+
+    community: dict[str, Source] = {}
+    raw_community = doc.get("community", {})
+    if not isinstance(raw_community, Mapping):
+        out.add("[community.NAME] sections must be tables")
+        raw_community = {}
+    for name, value in raw_community.items():
+        if not isinstance(value, Mapping):
+            out.add(f"[community.{name}] must be a table with file = \"...\" and kind")
+            continue
+        src = _source(value, f"[community.{name}]", base, out, allowed=_COMMUNITY_KEYS)
+        kind = value.get("kind", "sites" if "pcn" in value else None)
+        if kind not in ("areas", "sites"):
+            out.add(
+                f"[community.{name}] needs kind = \"areas\" (team footprints, polygons) or "
+                f"kind = \"sites\" (points or postcodes), got {kind!r}"
+            )
+        if src is not None:
+            options = dict(src.options)
+            options["kind"] = kind
+            columns = dict(src.columns)
+            for key, canonical in (("code", "code"), ("name", "name"), ("pcn", "pcn_code")):
+                if key in value:
+                    columns[canonical] = value[key]
+            if "postcodes" in value:
+                options["postcodes"] = str(base / value["postcodes"])
+            community[name] = Source(src.path, columns, src.where, options)
+
+    rules = _rules(doc.get("rules", {}), out)
+    name = doc.get("name", path.stem)
+    if not isinstance(name, str):
+        out.add("name must be text")
+        name = path.stem
+    description = doc.get("description", "")
+    out.raise_if_any()
+    assert practices is not None
+    return StudySpec(
+        path=path,
+        name=name,
+        description=str(description),
+        practices=practices,
+        locations=locations,
+        postcodes=postcodes,
+        registrations=_section_source(doc, "registrations", base, out),
+        list_sizes=_section_source(doc, "list_sizes", base, out),
+        configuration=_section_source(doc, "configuration", base, out),
+        areas=areas,
+        population=population,
+        boundaries=boundaries,
+        community=community,
+        rules=rules,
+    )

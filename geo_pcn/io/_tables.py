@@ -1,0 +1,424 @@
+"""Reading tables: encodings, header-less files, column matching, one-line errors.
+
+Every reader in :mod:`geo_pcn.io` goes through :func:`read_table` and :func:`match_columns`
+so that all of them behave the same way:
+
+* CSV in UTF-8, UTF-8 with BOM or cp1252 (Excel exports); ``.gz`` compressed; ``.xlsx``;
+* every value read as text (codes such as ``05D`` keep their leading zeros);
+* column names matched ignoring case, spaces, dots and underscores
+  (``Number.of.Patients`` is ``NUMBER_OF_PATIENTS``), or named explicitly by the user;
+* a missing file, an empty file or a missing column is one :class:`InputError` line that
+  names the file, the columns and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geo_pcn.errors import GeoPCNWarning, InputError, SchemaError, list_some
+
+__all__ = [
+    "Source",
+    "read_table",
+    "normalise_name",
+    "match_columns",
+    "find_column",
+    "to_number",
+    "normalise_code",
+    "normalise_postcode",
+    "apply_where",
+    "split_where",
+    "sheet_names",
+    "line_numbers",
+    "warn",
+]
+
+_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file named in a study file, with the options that go with it.
+
+    Parameters
+    ----------
+    path
+        The file (already resolved against the study file's folder).
+    columns
+        Explicit mapping ``canonical name -> column name in the file`` for columns the
+        readers would not recognise (``{"practice_code": "Org Code"}``).
+    where
+        Equality filter on raw columns applied before anything else
+        (``{"ICB_CODE": "QNC"}``); column names matched like any other.
+    options
+        Any other keys of the study-file entry (``kind``, ``sheet``, ...).
+    """
+
+    path: Path
+    columns: Mapping[str, str] = field(default_factory=dict)
+    where: Mapping[str, object] = field(default_factory=dict)
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def coerce(cls, value: Source | str | Path) -> Source:
+        """Accept a :class:`Source`, or a bare path."""
+        if isinstance(value, Source):
+            return value
+        return cls(Path(value))
+
+    @property
+    def label(self) -> str:
+        """How the file is named in messages."""
+        return str(self.path)
+
+
+def normalise_name(name: object) -> str:
+    """Column name key: upper case with spaces, line breaks, dots and underscores removed.
+
+    Examples
+    --------
+    >>> normalise_name("Number.of.Patients")
+    'NUMBEROFPATIENTS'
+    >>> normalise_name(" practice_code ")
+    'PRACTICECODE'
+    """
+    return re.sub(r"[\s._]+", "", str(name)).upper()
+
+
+def normalise_code(values: pd.Series) -> pd.Series:
+    """Codes (ODS, ONS, LSOA): text, stripped, upper case; blanks become ``""``."""
+    return values.fillna("").astype(str).str.strip().str.upper()
+
+
+def normalise_postcode(values: pd.Series) -> pd.Series:
+    """Postcode join key: upper case with every space removed (``"st10 1aa"`` -> ``ST101AA``)."""
+    return values.fillna("").astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def _check_exists(path: Path, role: str) -> None:
+    if not path.exists():
+        raise InputError(
+            f"{path}: {role} file not found; check the path (relative paths are resolved "
+            "against the study file's folder)"
+        )
+    if path.is_dir():
+        raise InputError(f"{path}: {role} must be a file, but this is a folder")
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    for encoding in _ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    # cp1252 leaves five bytes undefined; latin-1 never fails.
+    return raw.decode("latin-1")
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        with gzip.open(path, "rb") as fh:
+            return fh.read()
+    return path.read_bytes()
+
+
+def read_table(
+    path: Path | str,
+    *,
+    role: str = "input",
+    header: bool | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """Read a CSV (optionally gzipped) or an Excel sheet with every value as text.
+
+    Parameters
+    ----------
+    path
+        The file.
+    role
+        What the file is for (``"practices"``, ``"registrations"``...), used in messages.
+    header
+        ``True``: first row is the header; ``False``: no header, columns are numbered
+        ``0..n-1``; ``None``: guess (a first row that looks like data, e.g. an ODS code in
+        the first cell and a date-like cell, is taken as data).
+    sheet
+        Excel sheet name or position (only for ``.xlsx``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        All values are ``str``; blank cells are ``""``. ``df.attrs["path"]`` is the path and
+        ``df.attrs["first_line"]`` the file line of the row labelled ``0``.
+
+    Raises
+    ------
+    InputError
+        The file is missing, a folder, or empty.
+    """
+    path = Path(path)
+    _check_exists(path, role)
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+        try:
+            frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
+        except ValueError as exc:  # unknown sheet
+            raise SchemaError(f"{path}: {exc}; name the sheet with sheet = \"...\"") from None
+        frame = frame.fillna("")
+    else:
+        text = _decode(_read_bytes(path), path)
+        if not text.strip():
+            raise InputError(f"{path}: {role} file is empty; export it again with its rows")
+        if header is None:
+            header = _looks_like_header(text)
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                header=0 if header else None,
+                skipinitialspace=False,
+                on_bad_lines="error",
+            )
+        except pd.errors.ParserError as exc:
+            reason = " ".join(str(exc).split())
+            raise InputError(f"{path}: not a readable CSV ({reason}); save it as CSV") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{path}: {role} file is empty; export it again with its rows") from None
+    frame.columns = [str(c).strip() if header is not False else c for c in frame.columns]
+    if header is False:
+        frame.columns = list(range(frame.shape[1]))
+    if frame.empty:
+        raise InputError(f"{path}: {role} file has a header but no rows")
+    frame.attrs["path"] = str(path)
+    # File line of the row with index label 0 (header-less CSV: 1; otherwise 2).
+    frame.attrs["first_line"] = 1 if header is False else 2
+    return frame
+
+
+_CODE_LIKE = re.compile(r"^[A-Z]{1,2}\d{2,6}[A-Z]?$|^[A-Z]\d[A-Z0-9]{3}$")
+_DATE_LIKE = re.compile(r"^(19|20)\d{6}$")
+_POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$")
+_ONS_CODE_LIKE = re.compile(r"^[A-Z]\d{8}$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _looks_like_header(text: str) -> bool:
+    """Guess whether a CSV's first row is a header (ODS and Code-Point files have none).
+
+    The first row is data when it holds a postcode, an ONS code (``E01000001``) or an ODS
+    code next to a date or another code; it is a header when some column is numeric below
+    the first row but not in it; otherwise it is a header unless it holds a number.
+    """
+    rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:21]))))
+    if not rows or not rows[0]:
+        return True
+    cells = [c.strip() for c in rows[0]]
+    if any(_POSTCODE_LIKE.match(c) or _ONS_CODE_LIKE.match(c) for c in cells):
+        return False
+    if _CODE_LIKE.match(cells[0]) and (
+        any(_DATE_LIKE.match(c) for c in cells) or sum(bool(_CODE_LIKE.match(c)) for c in cells) > 1
+    ):
+        return False
+    below = rows[1:]
+    for j, first in enumerate(cells):
+        column = [r[j].strip() for r in below if j < len(r) and r[j].strip()]
+        if first and not _NUMBER.match(first) and column and all(_NUMBER.match(c) for c in column):
+            return True
+    return not any(_NUMBER.match(c) for c in cells if c)
+
+
+def find_column(
+    frame: pd.DataFrame, aliases: Iterable[str], *, explicit: str | None = None
+) -> object | None:
+    """The column of ``frame`` matching ``explicit`` or the first of ``aliases``.
+
+    Names are compared with :func:`normalise_name`. Returns ``None`` when nothing matches.
+    """
+    keys = {normalise_name(c): c for c in frame.columns}
+    if explicit is not None:
+        return keys.get(normalise_name(explicit))
+    for alias in aliases:
+        hit = keys.get(normalise_name(alias))
+        if hit is not None:
+            return hit
+    return None
+
+
+def match_columns(
+    frame: pd.DataFrame,
+    schema: Mapping[str, Sequence[str]],
+    *,
+    required: Iterable[str] = (),
+    explicit: Mapping[str, str] | None = None,
+    source: str,
+    what: str,
+) -> pd.DataFrame:
+    """Rename ``frame``'s columns to canonical names; raise once for every missing one.
+
+    Parameters
+    ----------
+    frame
+        The raw table.
+    schema
+        ``canonical name -> aliases`` (matched with :func:`normalise_name`).
+    required
+        Canonical names that must be found.
+    explicit
+        User mapping ``canonical name -> column in the file`` (from the study file's
+        ``columns = {...}``); it wins over the aliases.
+    source, what
+        File label and what the file is, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Only the matched columns, renamed to their canonical names (a new frame).
+    """
+    explicit = dict(explicit or {})
+    picked: dict[str, object] = {}
+    bad_explicit = []
+    for canonical, aliases in schema.items():
+        if canonical in explicit:
+            col = find_column(frame, (), explicit=explicit[canonical])
+            if col is None:
+                bad_explicit.append(f"{canonical} = {explicit[canonical]!r}")
+                continue
+        else:
+            col = find_column(frame, aliases)
+        if col is not None and col not in picked.values():
+            picked[canonical] = col
+    if bad_explicit:
+        raise SchemaError(
+            f"{source}: column(s) named in the study file are not in the file: "
+            f"{', '.join(bad_explicit)}; the file has {list_some(frame.columns, 12)}"
+        )
+    missing = [c for c in required if c not in picked]
+    if missing:
+        hints = "; ".join(f"{c} (looked for {'/'.join(schema[c][:4])})" for c in missing)
+        raise SchemaError(
+            f"{source}: {what} is missing required column(s) {hints}; the file has "
+            f"{list_some(frame.columns, 12)}; name them in the study file, e.g. "
+            f"columns = {{ {missing[0]} = \"<column in your file>\" }}"
+        )
+    out = frame[list(picked.values())].copy()
+    out.columns = list(picked.keys())
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def apply_where(frame: pd.DataFrame, where: Mapping[str, object], *, source: str) -> pd.DataFrame:
+    """Keep rows where every ``column == value`` (value may be a list of allowed values).
+
+    Values are compared as text, stripped and ignoring case. The index is kept, so file line
+    numbers can still be computed from it.
+
+    Raises
+    ------
+    SchemaError
+        A column named in ``where`` is not in the frame.
+    InputError
+        No row matches.
+    """
+    if not where:
+        return frame
+    mask = pd.Series(True, index=frame.index)
+    for name, wanted in where.items():
+        col = find_column(frame, (name,))
+        if col is None:
+            raise SchemaError(
+                f"{source}: 'where' names column {name!r}, which is not in the file; "
+                f"the file has {list_some(frame.columns, 12)}"
+            )
+        values = wanted if isinstance(wanted, list | tuple | set | frozenset) else [wanted]
+        allowed = [str(w).strip().upper() for w in values]
+        mask &= frame[col].fillna("").astype(str).str.strip().str.upper().isin(allowed)
+    out = frame[mask]
+    if out.empty:
+        raise InputError(
+            f"{source}: no rows match where = {dict(where)}; check the column and the value"
+        )
+    return out
+
+
+def to_number(
+    values: pd.Series,
+    *,
+    source: str,
+    column: str,
+    allow_negative: bool = False,
+    integer: bool = False,
+    first_line: int = 2,
+) -> pd.Series:
+    """Parse numbers (thousands separators allowed); raise naming the bad rows.
+
+    Row numbers in messages are file line numbers: index label ``i`` is line
+    ``i + first_line`` (``first_line=2`` for a file with a header row, ``1`` without).
+    """
+    text = values.fillna("").astype(str).str.strip().str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & (text != "")
+    if not allow_negative:
+        bad |= numbers < 0
+    if integer:
+        bad |= numbers.notna() & (numbers % 1 != 0)
+    if bad.any():
+        rows = [f"line {i + first_line} ({values.loc[i]!r})" for i in values.index[bad]]
+        kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
+        raise InputError(
+            f"{source}: column {column} must hold {kind}; bad value(s) at "
+            f"{list_some(rows)}; correct those rows"
+        )
+    return numbers
+
+
+def split_where(
+    frame: pd.DataFrame, where: Mapping[str, object]
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Split a ``where`` filter into keys naming raw columns of ``frame`` and the rest.
+
+    The rest are matched against canonical column names after renaming (an ODS file has no
+    header, so ``where = {icb_code = "QNC"}`` can only mean the canonical column).
+    """
+    raw: dict[str, object] = {}
+    rest: dict[str, object] = {}
+    for key, value in (where or {}).items():
+        target = raw if find_column(frame, (str(key),)) is not None else rest
+        target[str(key)] = value
+    return raw, rest
+
+
+def sheet_names(path: Path | str) -> list[str]:
+    """Sheet names of an Excel workbook (``[]`` for any other file)."""
+    path = Path(path)
+    if path.suffix.lower() not in {".xlsx", ".xlsm", ".xls"} or not path.is_file():
+        return []
+    try:
+        return [str(s) for s in pd.ExcelFile(path).sheet_names]
+    except Exception as exc:  # a corrupt workbook
+        raise InputError(f"{path}: not a readable Excel workbook ({exc}); save it again") from None
+
+
+def line_numbers(index: Iterable[object], first_line: int) -> list[int]:
+    """File line numbers of the rows with these index labels."""
+    return [int(i) + first_line for i in index]
+
+
+def warn(message: str, category: type[Warning] = GeoPCNWarning) -> None:
+    """Warn so that the warning points at the first caller outside the geo_pcn package."""
+    package = str(Path(__file__).resolve().parents[1])
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -1,0 +1,511 @@
+"""Study: every input of a PCN check, loaded, cross-checked and projected to BNG.
+
+A :class:`Study` is built from a study file (:meth:`Study.from_toml`) or the embedded demo
+(:func:`geo_pcn.datasets.demo`). Loading validates every input at the top, collects the
+problems and raises one :class:`~geo_pcn.errors.GeoPCNError` naming the files, rows and
+codes. Nothing about the *planning rules* is checked here: that is the job of the checks.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo_pcn import io as gio
+from geo_pcn._studyfile import StudySpec, parse_study_file
+from geo_pcn.configuration import Configuration
+from geo_pcn.errors import InputError, list_some
+from geo_pcn.io._tables import Source, to_number
+from geo_pcn.settings import (
+    BNG,
+    DEFAULT_ADJACENCY_TOLERANCE_M,
+    DEFAULT_BAND,
+    LIST_SIZE,
+    N_PATIENTS,
+    PCN_CODE,
+    PCN_NAME,
+    POPULATION,
+    POSTCODE,
+    PRACTICE_CODE,
+)
+
+__all__ = ["Study", "Rules", "CommunityLayer"]
+
+#: Registration area kinds that are not a small area of England (reported separately).
+PSEUDO_AREA_KINDS = ("unknown", "wales", "scotland", "northern_ireland", "crown_dependencies")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The planning rules a configuration is checked against.
+
+    Parameters
+    ----------
+    band
+        Inclusive list-size band ``(low, high)``; default 30,000-50,000.
+    exempt
+        PCN codes with a locally agreed exception to the band (reported as INFO).
+    footprints
+        ``"auto"`` (registrations when given, else voronoi), ``"registrations"`` or
+        ``"voronoi"``.
+    adjacency_tolerance_m
+        Territories closer than this (metres) count as touching (estuaries, slivers).
+    site_tolerance_m
+        Practices closer than this (metres) share a site (co-located).
+    study_boundary
+        Boundary layer whose union is the study boundary (default: union of the areas).
+    """
+
+    band: tuple[int, int] = DEFAULT_BAND
+    exempt: tuple[str, ...] = ()
+    footprints: str = "auto"
+    adjacency_tolerance_m: float = DEFAULT_ADJACENCY_TOLERANCE_M
+    site_tolerance_m: float = 1.0
+    study_boundary: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class CommunityLayer:
+    """A community-service layer: team/neighbourhood ``areas`` or service ``sites``."""
+
+    name: str
+    kind: str
+    data: gpd.GeoDataFrame
+    source: Path | None = None
+
+    @property
+    def n_located(self) -> int:
+        """Features with a geometry."""
+        return int(self.data.geometry.notna().sum())
+
+    @property
+    def not_located(self) -> pd.DataFrame:
+        """Features that could not be placed (kept, never dropped)."""
+        return pd.DataFrame(self.data[self.data.geometry.isna()].drop(columns="geometry"))
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """Every input of a PCN configuration check, in British National Grid.
+
+    Attributes
+    ----------
+    name
+        Title of the study.
+    practices
+        GeoDataFrame indexed by ``practice_code``: ``practice_name``, ``postcode``,
+        recorded ``pcn_code``/``pcn_name``, ``sub_icb_code``, ``icb_code`` (as recorded in
+        the practice file), ``list_size`` (nullable integer), ``n_registered`` (patients in
+        the registrations, when given), ``locate_method`` and ``site_id`` (practices
+        sharing a site share it); Point geometry, missing when not located.
+    configuration
+        The practice -> PCN assignment being checked.
+    registrations
+        Patients by practice by area (``practice_code, area_code, n_patients,
+        area_kind``) or ``None``. Pseudo areas (``CLOSED``, ``EMPTY``, Wales...) are kept.
+    areas
+        Small-area polygons indexed by ``area_code`` (``area_name``, ``population``) or
+        ``None``.
+    boundaries
+        Named boundary layers (``sub_icb``, ``icb``, ``place``...): ``code, name,
+        nhs_code`` and polygons.
+    community
+        Named community-service layers.
+    rules
+        The planning rules.
+    notes
+        What loading assumed or set aside (counted, never silent).
+    """
+
+    name: str
+    practices: gpd.GeoDataFrame
+    configuration: Configuration
+    registrations: pd.DataFrame | None = None
+    areas: gpd.GeoDataFrame | None = None
+    boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    community: dict[str, CommunityLayer] = field(default_factory=dict)
+    rules: Rules = field(default_factory=Rules)
+    source: Path | None = None
+    description: str = ""
+    notes: tuple[str, ...] = ()
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def from_toml(cls, path: Path | str) -> Study:
+        """Load a study file (TOML); see the README for the keys.
+
+        Parameters
+        ----------
+        path
+            The study file. Paths inside it are relative to its folder.
+
+        Returns
+        -------
+        Study
+
+        Raises
+        ------
+        geo_pcn.errors.GeoPCNError
+            Any input problem, as one line naming the file, rows/codes and the fix.
+
+        Examples
+        --------
+        >>> from geo_pcn.datasets import demo_study_file
+        >>> study = Study.from_toml(demo_study_file())
+        >>> study.practices.crs.to_epsg()
+        27700
+        """
+        return _load(parse_study_file(path))
+
+    def with_configuration(self, configuration: Configuration) -> Study:
+        """The same study checked against another configuration (unknown practices raise)."""
+        unknown = sorted(set(configuration.practice_codes) - set(self.practices.index))
+        if unknown:
+            raise InputError(
+                f"configuration names practice(s) not in the study: {list_some(unknown)}; "
+                "add them to the practices file or remove them from the configuration"
+            )
+        return replace(self, configuration=configuration)
+
+    # -- derived facts ----------------------------------------------------------------
+    @cached_property
+    def located(self) -> gpd.GeoDataFrame:
+        """Practices with a location."""
+        return self.practices[self.practices.geometry.notna()]
+
+    @cached_property
+    def not_located(self) -> tuple[str, ...]:
+        """Codes of practices without a location."""
+        return tuple(self.practices.index[self.practices.geometry.isna()])
+
+    @cached_property
+    def colocated(self) -> dict[str, tuple[str, ...]]:
+        """``site_id -> practice codes`` for every site shared by two or more practices."""
+        sites = self.practices["site_id"].dropna()
+        counts = sites.value_counts()
+        shared = sites[sites.isin(counts.index[counts > 1])]
+        return {
+            site: tuple(sorted(group.index)) for site, group in shared.groupby(shared, sort=True)
+        }
+
+    @property
+    def n_patients(self) -> int:
+        """Registered patients over all practices (pseudo-area rows included)."""
+        return int(self.practices[LIST_SIZE].fillna(0).sum())
+
+    def summary(self) -> dict[str, Any]:
+        """What was loaded, as plain numbers and code lists (used by ``geo-pcn info``)."""
+        practices = self.practices
+        methods = practices["locate_method"].replace("", "not located").value_counts()
+        out: dict[str, Any] = {
+            "name": self.name,
+            "source": str(self.source) if self.source else None,
+            "n_practices": len(practices),
+            "n_located": len(self.located),
+            "located_by": {str(k): int(v) for k, v in methods.items()},
+            "not_located": list(self.not_located),
+            "n_sharing_site": sum(len(v) for v in self.colocated.values()),
+            "n_shared_sites": len(self.colocated),
+            "n_pcns": self.configuration.n_pcns,
+            "unassigned": list(self.configuration.unassigned),
+            "n_patients": self.n_patients,
+            "no_list_size": list(practices.index[practices[LIST_SIZE].isna()]),
+            "areas": None if self.areas is None else len(self.areas),
+            "boundaries": {k: len(v) for k, v in self.boundaries.items()},
+            "community": {
+                k: {"kind": v.kind, "n": len(v.data), "n_located": v.n_located}
+                for k, v in self.community.items()
+            },
+            "rules": {
+                "band": list(self.rules.band),
+                "exempt": list(self.rules.exempt),
+                "footprints": self.footprint_method,
+                "adjacency_tolerance_m": self.rules.adjacency_tolerance_m,
+            },
+            "notes": list(self.notes),
+        }
+        if self.registrations is not None:
+            reg = self.registrations
+            by_kind = reg.groupby("area_kind", observed=True)[N_PATIENTS].sum()
+            total = int(reg[N_PATIENTS].sum())
+            out["registrations"] = {
+                "n_patients": total,
+                "by_area_kind": {str(k): int(v) for k, v in by_kind.items()},
+                "pct_pseudo": round(
+                    100 * float(by_kind.drop("small_area", errors="ignore").sum()) / total, 2
+                )
+                if total
+                else 0.0,
+            }
+        if self.areas is not None:
+            out["areas_with_population"] = int(self.areas[POPULATION].notna().sum())
+        return out
+
+    @property
+    def footprint_method(self) -> str:
+        """The footprint method that will be used (``auto`` resolved)."""
+        if self.rules.footprints != "auto":
+            return self.rules.footprints
+        return "registrations" if self.registrations is not None and self.areas is not None else "voronoi"
+
+    def __repr__(self) -> str:
+        return (
+            f"<Study {self.name!r}: {len(self.practices)} practices, "
+            f"{self.configuration.n_pcns} PCNs, {self.n_patients:,} patients>"
+        )
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        rows = [
+            ("Practices", f"{s['n_practices']:,} ({s['n_located']:,} located)"),
+            ("PCNs", f"{s['n_pcns']:,} ({len(s['unassigned'])} practices in no PCN)"),
+            ("Registered patients", f"{s['n_patients']:,}"),
+            ("Small areas", "none" if s["areas"] is None else f"{s['areas']:,}"),
+            ("Boundary layers", ", ".join(f"{k} ({v})" for k, v in s["boundaries"].items()) or "none"),
+            ("Community layers", ", ".join(s["community"]) or "none"),
+            ("Band", f"{s['rules']['band'][0]:,}-{s['rules']['band'][1]:,}"),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return f"<div><strong>Study: {html.escape(self.name)}</strong><table>{body}</table></div>"
+
+
+# ---------------------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------------------
+
+
+def _load(spec: StudySpec) -> Study:
+    notes: list[str] = []
+    raw = gio.read_practices(spec.practices)
+    practices = _practice_table(raw, spec, notes)
+
+    registrations = None
+    if spec.registrations is not None:
+        registrations = _registrations(spec.registrations, practices, notes)
+        totals = registrations.groupby(PRACTICE_CODE)[N_PATIENTS].sum()
+        practices["n_registered"] = totals.reindex(practices.index).fillna(0).astype("int64")
+        practices[LIST_SIZE] = practices["n_registered"].astype("Int64")
+    if spec.list_sizes is not None:
+        sizes = gio.read_list_sizes(spec.list_sizes).set_index(PRACTICE_CODE)[LIST_SIZE]
+        outside = sizes.index.difference(practices.index)
+        if len(outside):
+            notes.append(
+                f"{len(outside):,} list-size rows are for practices outside the study (not used)"
+            )
+        practices[LIST_SIZE] = sizes.reindex(practices.index).astype("Int64")
+
+    configuration = _configuration(spec, practices)
+    areas = _areas(spec, notes)
+    boundaries = {
+        name: gio.read_boundaries(src, level=name) for name, src in spec.boundaries.items()
+    }
+    community = _community(spec, notes)
+    rule_values = dict(spec.rules)
+    rules = Rules(**rule_values)
+    if rules.study_boundary is not None and rules.study_boundary not in boundaries:
+        raise InputError(
+            f"{spec.path}: [rules] study_boundary = {rules.study_boundary!r} is not a "
+            f"boundary layer; the study has {list_some(boundaries) or 'none'}"
+        )
+    unknown_exempt = sorted(set(rules.exempt) - set(configuration.pcn_codes))
+    if unknown_exempt:
+        notes.append(
+            f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}"
+        )
+    practices = _mark_sites(practices, rules.site_tolerance_m)
+    return Study(
+        name=spec.name,
+        practices=practices,
+        configuration=configuration,
+        registrations=registrations,
+        areas=areas,
+        boundaries=boundaries,
+        community=community,
+        rules=rules,
+        source=spec.path,
+        description=spec.description,
+        notes=tuple(notes),
+    )
+
+
+def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame:
+    """Practices indexed by code, located in BNG."""
+    frame = raw.copy()
+    label = spec.practices.label
+    for column in (POSTCODE, PCN_CODE, PCN_NAME, "practice_name", "sub_icb_code", "icb_code"):
+        if column not in frame:
+            frame[column] = ""
+    frame = frame.set_index(PRACTICE_CODE)
+    frame.index.name = PRACTICE_CODE
+    for reason, count in raw.attrs.get("skipped", {}).items():
+        notes.append(f"{label}: {count:,} rows not used ({reason})")
+
+    if LIST_SIZE in frame:
+        frame[LIST_SIZE] = to_number(
+            frame[LIST_SIZE].reset_index(drop=True),
+            source=label,
+            column=LIST_SIZE,
+            integer=True,
+        ).set_axis(frame.index).astype("Int64")
+    else:
+        frame[LIST_SIZE] = pd.array([pd.NA] * len(frame), dtype="Int64")
+
+    located = pd.DataFrame(
+        {"easting": np.nan, "northing": np.nan, "locate_method": ""}, index=frame.index
+    )
+    has_coords = {"easting", "northing"} <= set(frame) or {"latitude", "longitude"} <= set(frame)
+    if has_coords:
+        located = gio.locate(frame.reset_index(), source=label, postcodes=None).set_index(
+            frame.index
+        )
+    if spec.locations is not None:
+        table = gio.read_locations(spec.locations, postcodes=spec.postcodes)
+        table = table.drop_duplicates(PRACTICE_CODE).set_index(PRACTICE_CODE)
+        extra = table.index.difference(frame.index)
+        if len(extra):
+            notes.append(
+                f"{spec.locations.label}: {len(extra):,} locations for practices outside the "
+                "study (not used)"
+            )
+        table = table.reindex(frame.index)
+        use = located["locate_method"].eq("") & table["locate_method"].fillna("").ne("")
+        located.loc[use, ["easting", "northing", "locate_method"]] = table.loc[
+            use, ["easting", "northing", "locate_method"]
+        ]
+    missing = located["locate_method"].eq("")
+    if missing.any() and spec.postcodes is not None:
+        lookup = gio.read_postcode_lookup(
+            spec.postcodes, postcodes=frame.loc[missing, POSTCODE].tolist()
+        )
+        coded = gio.geocode(frame.loc[missing, POSTCODE], lookup)
+        hit = coded["easting"].notna()
+        idx = coded.index[hit]
+        located.loc[idx, "easting"] = coded.loc[idx, "easting"]
+        located.loc[idx, "northing"] = coded.loc[idx, "northing"]
+        located.loc[idx, "locate_method"] = "postcode"
+
+    geometry = gpd.points_from_xy(
+        located["easting"].astype(float), located["northing"].astype(float), crs=BNG
+    )
+    geometry[located["locate_method"].eq("").to_numpy()] = None
+    keep = [c for c in frame.columns if c not in {"easting", "northing", "latitude", "longitude"}]
+    out = gpd.GeoDataFrame(frame[keep], geometry=geometry, crs=BNG)
+    out["locate_method"] = located["locate_method"].to_numpy()
+    return out
+
+
+def _registrations(source: Source, practices: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    reg = gio.read_registrations(source)
+    inside = reg[PRACTICE_CODE].isin(practices.index)
+    if not inside.all():
+        outside = reg.loc[~inside]
+        notes.append(
+            f"{source.label}: {len(outside):,} rows ({int(outside[N_PATIENTS].sum()):,} patients) "
+            f"for {outside[PRACTICE_CODE].nunique():,} practices outside the study (not used)"
+        )
+    reg = reg.loc[inside].reset_index(drop=True)
+    if reg.empty:
+        raise InputError(
+            f"{source.label}: no registrations for any practice of the study; check that the "
+            "practice codes match the practices file"
+        )
+    return reg
+
+
+def _configuration(spec: StudySpec, practices: pd.DataFrame) -> Configuration:
+    if spec.configuration is None:
+        frame = practices.reset_index()[[PRACTICE_CODE, PCN_CODE, PCN_NAME]]
+        return Configuration.from_frame(frame)
+    proposed = gio.read_configuration(spec.configuration)
+    unknown = sorted(set(proposed[PRACTICE_CODE]) - set(practices.index))
+    if unknown:
+        raise InputError(
+            f"{spec.configuration.label}: configuration names {len(unknown)} practice(s) not in "
+            f"the practices file {spec.practices.label}: {list_some(unknown)}; add them to the "
+            "practices file or remove them from the configuration"
+        )
+    # practices the proposal leaves out are in no PCN (the coverage check reports them)
+    if PCN_NAME not in proposed:
+        proposed = proposed.assign(**{PCN_NAME: ""})
+    merged = practices[[]].reset_index().merge(proposed, on=PRACTICE_CODE, how="left")
+    merged[[PCN_CODE, PCN_NAME]] = merged[[PCN_CODE, PCN_NAME]].fillna("")
+    return Configuration.from_frame(merged)
+
+
+def _areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:
+    if spec.areas is None:
+        if spec.population is not None:
+            raise InputError(
+                f"{spec.population.label}: [areas] population needs [areas] file = polygons"
+            )
+        return None
+    areas = gio.read_areas(spec.areas).set_index("area_code")
+    areas.index.name = "area_code"
+    areas[POPULATION] = pd.array([pd.NA] * len(areas), dtype="Int64")
+    if spec.population is not None:
+        pop = gio.read_population(spec.population).set_index("area_code")[POPULATION]
+        extra = pop.index.difference(areas.index)
+        if len(extra):
+            notes.append(
+                f"{spec.population.label}: {len(extra):,} population rows for areas outside "
+                "the study (not used)"
+            )
+        areas[POPULATION] = pop.reindex(areas.index).astype("Int64")
+        missing = int(areas[POPULATION].isna().sum())
+        if missing:
+            notes.append(f"{missing:,} areas have no population in {spec.population.label}")
+    return areas
+
+
+def _community(spec: StudySpec, notes: list[str]) -> dict[str, CommunityLayer]:
+    layers: dict[str, CommunityLayer] = {}
+    for name, source in spec.community.items():
+        kind = source.options.get("kind")
+        if kind == "areas":
+            data = gio.read_boundaries(source, level="community")
+        else:
+            postcodes = source.options.get("postcodes") or spec.postcodes
+            data = gio.read_sites(source, postcodes=Path(postcodes) if postcodes else None)
+            n_missing = int(data.geometry.isna().sum())
+            if n_missing:
+                notes.append(f"[community.{name}]: {n_missing:,} sites could not be located")
+        for reason, count in data.attrs.get("skipped", {}).items():
+            notes.append(f"{source.label}: {count:,} rows not used ({reason})")
+        layers[name] = CommunityLayer(name=name, kind=str(kind), data=data, source=source.path)
+    return layers
+
+
+def _mark_sites(practices: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    """Give practices within ``tolerance_m`` of each other (transitively) one ``site_id``.
+
+    The site is named by the smallest practice code at it, so ids are stable and readable.
+    """
+    import networkx as nx
+
+    out = practices.copy()
+    pts = out.geometry[out.geometry.notna()]
+    site = pd.Series(pd.NA, index=out.index, dtype="string")
+    if len(pts):
+        left, right = pts.sindex.query(pts.to_numpy(), predicate="dwithin", distance=tolerance_m)
+        graph = nx.Graph()
+        graph.add_nodes_from(range(len(pts)))
+        graph.add_edges_from(zip(left[left < right].tolist(), right[left < right].tolist()))
+        codes = pts.index.to_numpy(dtype=object)
+        label = codes.copy()
+        for component in nx.connected_components(graph):
+            members = list(component)
+            label[members] = min(codes[members])
+        site[pts.index] = label
+    out["site_id"] = site
+    return out
