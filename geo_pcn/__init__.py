@@ -1,12 +1,49 @@
-"""geo_pcn: check Primary Care Network configurations against their geography."""
+"""geo_pcn: check Primary Care Network configurations against their geography.
+
+>>> import geo_pcn
+>>> from geo_pcn.datasets import demo
+>>> report = geo_pcn.validate(demo())
+>>> report.summary["n_pcns"] > 0
+True
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+
+from geo_pcn.configuration import Configuration
+from geo_pcn.errors import (
+    CRSError,
+    GeometryError,
+    GeoPCNError,
+    GeoPCNWarning,
+    InputError,
+    SchemaError,
+    StudyFileError,
+)
+from geo_pcn.findings import Finding, Severity
+from geo_pcn.report import Report, validate
+from geo_pcn.study import Rules, Study
 
 try:
     __version__ = version("geo_pcn")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    "Study",
+    "Rules",
+    "Configuration",
+    "validate",
+    "Report",
+    "Finding",
+    "Severity",
+    "GeoPCNError",
+    "InputError",
+    "SchemaError",
+    "CRSError",
+    "GeometryError",
+    "StudyFileError",
+    "GeoPCNWarning",
+]

@@ -81,6 +81,31 @@ def info(study_file: Path, as_json: bool) -> None:
         click.echo(format_summary(summary))
 
 
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write report.json, report.md, CSVs, footprints.gpkg and map.html into.",
+)
+
+
+@cli.command()
+@study_argument
+@out_option
+@quiet_option
+def validate(study_file: Path, out_dir: Path, quiet: bool) -> None:
+    """Check the configuration of STUDY.toml and write the report to --out.
+
+    Exit code 0 when the configuration passes, 1 when it has ERROR findings.
+    """
+    from geo_pcn.study import Study
+
+    _progress(f"Loading {study_file}...", quiet)
+    study = Study.from_toml(study_file)
+    _run_and_write(study, out_dir, quiet)
+
+
 @cli.command()
 @click.option(
     "--out",
@@ -92,18 +117,37 @@ def info(study_file: Path, as_json: bool) -> None:
 )
 @quiet_option
 def demo(out_dir: Path, quiet: bool) -> None:
-    """Load the embedded SYNTHETIC demo region and write what was loaded to --out."""
+    """Validate the embedded SYNTHETIC demo region and write the results to --out.
+
+    The demo has one of every problem planted, so the report fails on purpose; the command
+    exits 0 when it ran.
+    """
     from geo_pcn.datasets import demo as load_demo
 
-    _progress("Loading the synthetic demo region (geo_pcn.datasets)...", quiet)
+    _progress("Loading the synthetic demo region (geo_pcn.datasets.demo)...", quiet)
     study = load_demo()
-    summary = study.summary()
-    text = format_summary(summary)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "study.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out_dir / "study.txt").write_text(text + "\n", encoding="utf-8")
-    click.echo(text)
-    _progress(f"Wrote {out_dir / 'study.json'} and {out_dir / 'study.txt'}", quiet)
+    _run_and_write(study, out_dir, quiet, exit_on_errors=False)
+
+
+def _run_and_write(study, out_dir: Path, quiet: bool, *, exit_on_errors: bool = True) -> None:
+    from geo_pcn.report import validate as run_checks
+
+    _progress(
+        f"Checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs "
+        f"(territories from {study.footprint_method})...",
+        quiet,
+    )
+    report = run_checks(study)
+    _progress(f"Writing outputs to {out_dir}...", quiet)
+    written = report.write(out_dir)
+    sev = report.summary["findings"]
+    click.echo(
+        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
+        f"{sev['warning']} warnings, {sev['info']} notes. "
+        f"Wrote {', '.join(p.name for p in written)} to {out_dir}"
+    )
+    if exit_on_errors and not report.ok:
+        click.get_current_context().exit(1)
 
 
 def _progress(message: str, quiet: bool) -> None:

@@ -1,0 +1,194 @@
+"""Contiguity check: a PCN's practices should form one connected group, and its footprint
+should have no fragments cut off from its practices (exclaves)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn.findings import Finding, Severity
+from geo_pcn.graph import components
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+
+__all__ = ["check_contiguity"]
+
+
+def _km(metres: float) -> str:
+    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
+
+
+def check_contiguity(study, configuration, *, context) -> list[Finding]:
+    """Detached practice groups (ERROR), practices without a territory (WARNING) and
+    footprint exclaves (WARNING).
+
+    A detached group is named with its practices, its patients, its distance to the main
+    group (the group with most patients) and the PCNs whose footprints lie between.
+    """
+    graph = context.graph
+    territory = context.territories.practices.geometry
+    sizes = context.list_sizes
+    footprints = context.footprints.pcns
+    findings: list[Finding] = []
+    for code, members in configuration.members.items():
+        label = context.pcn_label(code)
+        placed = tuple(p for p in members if graph.nodes[p]["has_territory"])
+        unplaced = tuple(p for p in members if p not in placed)
+        if unplaced:
+            findings.append(
+                Finding(
+                    check="contiguity",
+                    kind="no_territory",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"{label}: {', '.join(unplaced)} could not be placed (no location and no "
+                        "registered residents), so contiguity is checked without them."
+                    ),
+                    pcn_code=code,
+                    practice_codes=unplaced,
+                )
+            )
+        groups = components(graph, placed)
+        if len(groups) < 2:
+            continue
+        patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
+        # the main group has most patients (then most practices, then the smallest code)
+        main_i = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
+        main = groups[main_i]
+        main_geom = shapely.union_all(territory.reindex(list(main)).to_numpy())
+        for i, group in enumerate(groups):
+            if i == main_i:
+                continue
+            geom = shapely.union_all(territory.reindex(list(group)).to_numpy())
+            distance = float(shapely.distance(geom, main_geom))
+            line = shapely.shortest_line(geom, main_geom)
+            between = _pcns_between(footprints, line, exclude=code, context=context)
+            names = ", ".join(between) if between else "no other PCN"
+            findings.append(
+                Finding(
+                    check="contiguity",
+                    kind="detached_group",
+                    severity=Severity.ERROR,
+                    message=(
+                        f"{label} is not contiguous: {', '.join(group)} ({patients[i]:,} patients) "
+                        f"{'is' if len(group) == 1 else 'are'} {_km(distance)} from the main group "
+                        f"of {len(main)} practice{'s' * (len(main) != 1)}, across {names}."
+                    ),
+                    pcn_code=code,
+                    practice_codes=group,
+                    value=round(distance, 1),
+                    threshold=context.study.rules.adjacency_tolerance_m,
+                    details={
+                        "patients": patients[i],
+                        "distance_m": round(distance, 1),
+                        "main_group": list(main),
+                        "pcns_between": between,
+                    },
+                    geometry=shapely.GeometryCollection([geom, line]),
+                )
+            )
+    findings.extend(_exclaves(study, configuration, context))
+    return findings
+
+
+def _pcns_between(footprints: gpd.GeoDataFrame, line, *, exclude: str, context) -> list[str]:
+    """Labels of PCNs (other than ``exclude``) whose footprints the line runs through."""
+    if shapely.is_empty(line) or line.length == 0:
+        return []
+    idx = footprints.sindex.query(line, predicate="intersects")
+    hits = footprints.iloc[idx]
+    hits = hits[hits.index != exclude]
+    if hits.empty:
+        return []
+    lengths = shapely.intersection(hits.geometry.to_numpy(), line).length if len(hits) else []
+    hits = hits[np.asarray(lengths) > 1.0]
+    return [context.pcn_label(c) for c in sorted(hits.index)]
+
+
+def _exclaves(study, configuration, context) -> list[Finding]:
+    """Footprint parts holding none of the PCN's practice sites and farther than the
+    adjacency tolerance from every part that does."""
+    tol = study.rules.adjacency_tolerance_m
+    fp = context.footprints
+    parts = fp.pcns.geometry.explode(index_parts=False)
+    parts = parts[~parts.is_empty]
+    if parts.index.nunique() == len(parts):  # every PCN in one piece
+        return []
+    parts = gpd.GeoDataFrame({PCN_CODE: parts.index.to_numpy()}, geometry=parts.to_numpy(), crs=BNG)
+    # which parts hold a site of one of their PCN's practices
+    assign = configuration.assignments
+    sites = study.practices.geometry
+    sites = sites[sites.notna() & assign.reindex(sites.index).fillna("").ne("").to_numpy()]
+    p_idx, s_idx = parts.sindex.query(sites.to_numpy(), predicate="intersects")
+    own = parts[PCN_CODE].to_numpy()[s_idx] == assign.reindex(sites.index).to_numpy()[p_idx]
+    anchored = np.zeros(len(parts), dtype=bool)
+    anchored[s_idx[own]] = True
+    # patients of the PCN living in each part (registrations method)
+    part_patients = _patients_by_part(parts, fp, context)
+    findings: list[Finding] = []
+    for code, group in parts.groupby(PCN_CODE, sort=True):
+        if len(group) < 2:
+            continue
+        pos = group.index.to_numpy()
+        anchors = pos[anchored[pos]]
+        if len(anchors) == 0:  # no part holds a site: the part with most patients anchors
+            anchors = pos[[int(np.argmax(part_patients[pos]))]]
+        anchor_geom = shapely.union_all(parts.geometry.to_numpy()[anchors])
+        for p in pos:
+            if p in anchors:
+                continue
+            geom = parts.geometry.iloc[p]
+            distance = float(shapely.distance(geom, anchor_geom))
+            if distance <= tol:
+                continue
+            n = int(part_patients[p])
+            areas = _areas_in(geom, fp)
+            findings.append(
+                Finding(
+                    check="contiguity",
+                    kind="exclave",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"{context.pcn_label(code)} has a footprint fragment of {len(areas)} small "
+                        f"area{'s' * (len(areas) != 1)} ({n:,} of its patients live there) "
+                        f"{_km(distance)} from the rest of its footprint, with none of its practices in it."
+                    ),
+                    pcn_code=code,
+                    practice_codes=(),
+                    value=n,
+                    threshold=tol,
+                    details={"areas": areas, "patients": n, "distance_m": round(distance, 1)},
+                    geometry=geom,
+                )
+            )
+    return findings
+
+
+def _patients_by_part(parts: gpd.GeoDataFrame, fp, context) -> np.ndarray:
+    out = np.zeros(len(parts), dtype="int64")
+    terr = fp.territories
+    if terr.residents is None or fp.area_pcn is None:
+        return out
+    areas = terr.study_areas
+    points = shapely.point_on_surface(areas.geometry.to_numpy())
+    a_idx, p_idx = parts.sindex.query(points, predicate="intersects")
+    match = parts[PCN_CODE].to_numpy()[p_idx] == fp.area_pcn.reindex(areas.index[a_idx]).to_numpy()
+    area_part = pd.Series(p_idx[match], index=areas.index[a_idx[match]])
+    area_part = area_part[~area_part.index.duplicated()]
+    res = terr.residents
+    pcn = res[PRACTICE_CODE].map(fp.configuration.assignments)
+    res = res[pcn.to_numpy() == fp.area_pcn.reindex(res[AREA_CODE]).to_numpy()]
+    by_area = res.groupby(AREA_CODE)[N_PATIENTS].sum()
+    by_part = by_area.groupby(area_part.reindex(by_area.index)).sum()
+    out[by_part.index.astype(int)] = by_part.to_numpy()
+    return out
+
+
+def _areas_in(geom, fp) -> list[str]:
+    """Codes of the small areas whose representative point lies in ``geom``."""
+    areas = fp.territories.study_areas
+    if areas is None:
+        return []
+    pts = shapely.point_on_surface(areas.geometry.to_numpy())
+    return sorted(areas.index[shapely.intersects(geom, pts)])

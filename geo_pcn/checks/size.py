@@ -1,0 +1,95 @@
+"""Size check: PCN list size against the band (default 30,000-50,000)."""
+
+from __future__ import annotations
+
+from geo_pcn.findings import Finding, Severity
+
+__all__ = ["check_size", "band_status"]
+
+
+def band_status(list_size: int, band: tuple[int, int], *, exempt: bool = False) -> str:
+    """``below``, ``within`` or ``above`` the inclusive band; ``exempt`` when outside it
+    with an agreed exception."""
+    low, high = band
+    status = "below" if list_size < low else "above" if list_size > high else "within"
+    return "exempt" if exempt and status != "within" else status
+
+
+def check_size(study, configuration, *, context) -> list[Finding]:
+    """PCNs outside the band (ERROR, or INFO when exempt) and single-practice PCNs (INFO).
+
+    Examples
+    --------
+    >>> from geo_pcn.datasets import demo
+    >>> from geo_pcn.checks import get_context
+    >>> study = demo()
+    >>> findings = check_size(study, study.configuration, context=get_context(study))
+    >>> sorted({f.kind for f in findings})
+    ['above_band', 'below_band', 'exempt', 'single_practice']
+    """
+    low, high = study.rules.band
+    exempt = set(study.rules.exempt)
+    sizes = context.pcn_list_sizes
+    no_size = set(study.practices.index[study.practices["list_size"].isna()])
+    findings: list[Finding] = []
+    for code, members in configuration.members.items():
+        size = int(sizes[code])
+        label = context.pcn_label(code)
+        status = band_status(size, (low, high), exempt=code in exempt)
+        raw = band_status(size, (low, high))
+        if status in ("below", "above") or status == "exempt":
+            limit = low if raw == "below" else high
+            gap = abs(size - limit)
+            side = "below the lower" if raw == "below" else "above the upper"
+            message = (
+                f"{label} has {size:,} registered patients, {gap:,} {side} limit of "
+                f"{limit:,} ({len(members)} practice{'s' * (len(members) != 1)})"
+            )
+            if status == "exempt":
+                message += "; it has an agreed exception, so this is noted, not failed"
+            findings.append(
+                Finding(
+                    check="size",
+                    kind="exempt" if status == "exempt" else f"{raw}_band",
+                    severity=Severity.INFO if status == "exempt" else Severity.ERROR,
+                    message=message + ".",
+                    pcn_code=code,
+                    practice_codes=members,
+                    value=size,
+                    threshold=limit,
+                    details={"band": [low, high], "band_status": raw},
+                )
+            )
+        if len(members) == 1:
+            findings.append(
+                Finding(
+                    check="size",
+                    kind="single_practice",
+                    severity=Severity.INFO,
+                    message=(
+                        f"{label} is a single practice ({members[0]}, {size:,} patients); "
+                        "allowed where agreed, worth confirming."
+                    ),
+                    pcn_code=code,
+                    practice_codes=members,
+                    value=1,
+                    threshold=2,
+                )
+            )
+        missing = [p for p in members if p in no_size]
+        if missing:
+            findings.append(
+                Finding(
+                    check="size",
+                    kind="no_list_size",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"{label}: no list size for {', '.join(missing)}; counted as 0, so the "
+                        "PCN's size is understated. Add registrations or list sizes for them."
+                    ),
+                    pcn_code=code,
+                    practice_codes=tuple(missing),
+                    value=len(missing),
+                )
+            )
+    return findings

@@ -1,0 +1,278 @@
+"""Practice territories and PCN footprints.
+
+Two methods (DESIGN.md, "Footprints"):
+
+* **registrations** (when patients by practice by small area and the small-area polygons are
+  given): each small area of the study goes to the practice with the most registered
+  residents there, and separately to the PCN with the most; ties go to the smaller code.
+  The soft shares are kept for patient-weighted figures. A practice that wins no area gets
+  the area its site is in.
+* **voronoi** (only practice locations): practice-site cells clipped to the study boundary;
+  practices at the same site share one cell.
+
+Practice territories do not depend on the configuration, so they are built once per study
+(:func:`build_territories`) and reused by every configuration; PCN footprints are cheap to
+rebuild from them (:func:`build_footprints`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn.configuration import Configuration
+from geo_pcn.errors import InputError
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+
+__all__ = ["Territories", "Footprints", "build_territories", "build_footprints", "study_boundary"]
+
+
+def study_boundary(study) -> shapely.Geometry:
+    """The study boundary: the named boundary layer's union, else the union of the areas,
+    else the convex hull of the practice sites buffered by 5 km."""
+    if study.rules.study_boundary:
+        return shapely.union_all(study.boundaries[study.rules.study_boundary].geometry.to_numpy())
+    if study.areas is not None:
+        return shapely.coverage_union_all(study.areas.geometry.to_numpy())
+    sites = study.located.geometry.to_numpy()
+    return shapely.buffer(shapely.convex_hull(shapely.multipoints(sites)), 5_000)
+
+
+@dataclass(frozen=True, eq=False)
+class Territories:
+    """Practice territories of a study (independent of the configuration).
+
+    Attributes
+    ----------
+    method
+        ``"registrations"`` or ``"voronoi"``.
+    practices
+        GeoDataFrame indexed by ``practice_code``: territory geometry (may be empty for a
+        practice with neither a location nor registrations), ``n_areas``.
+    area_winner
+        registrations method: ``area_code -> practice_code`` for every small area in the
+        study boundary that any study practice has residents in; ``None`` for voronoi.
+    study_areas
+        The small areas inside the study boundary (registrations method), or ``None``.
+    residents
+        registrations method: ``area_code, practice_code, n_patients`` for small areas in
+        the study boundary (the soft shares).
+    boundary
+        The study boundary.
+    """
+
+    method: str
+    practices: gpd.GeoDataFrame
+    area_winner: pd.Series | None
+    study_areas: gpd.GeoDataFrame | None
+    residents: pd.DataFrame | None
+    boundary: shapely.Geometry
+
+
+@dataclass(frozen=True, eq=False)
+class Footprints:
+    """PCN footprints of one configuration, built on a study's territories."""
+
+    territories: Territories
+    configuration: Configuration
+    pcns: gpd.GeoDataFrame
+    area_pcn: pd.Series | None
+
+    @cached_property
+    def uncovered_areas(self) -> gpd.GeoDataFrame | None:
+        """Small areas in the study boundary that no PCN footprint covers (holes)."""
+        areas = self.territories.study_areas
+        if areas is None:
+            return None
+        return areas[~areas.index.isin(self.area_pcn.index)]
+
+
+def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
+    """``area_code -> by`` with the most patients; ties to the smallest code."""
+    ordered = frame.sort_values([AREA_CODE, N_PATIENTS, by], ascending=[True, False, True])
+    first = ordered.drop_duplicates(AREA_CODE)
+    return pd.Series(first[by].to_numpy(), index=first[AREA_CODE].to_numpy(), name=by)
+
+
+def _dissolve(geoms: gpd.GeoSeries, keys: pd.Series) -> gpd.GeoSeries:
+    """Union of ``geoms`` grouped by ``keys`` (aligned on index), fast for coverages."""
+    frame = gpd.GeoDataFrame({"key": keys.to_numpy()}, geometry=geoms.to_numpy(), crs=BNG)
+    try:
+        out = frame.dissolve(by="key", method="coverage").geometry
+    except Exception:  # pragma: no cover - coverage union needs a clean coverage
+        out = frame.dissolve(by="key").geometry
+    return shapely.make_valid(out) if not out.is_valid.all() else out
+
+
+def build_territories(study, *, method: str | None = None) -> Territories:
+    """Practice territories by registrations or voronoi (see module docstring).
+
+    Parameters
+    ----------
+    study
+        A :class:`~geo_pcn.study.Study`.
+    method
+        Override the study's rule (``"registrations"`` or ``"voronoi"``).
+
+    Returns
+    -------
+    Territories
+
+    Raises
+    ------
+    InputError
+        The registrations method was asked for without registrations and areas.
+    """
+    method = method or study.footprint_method
+    boundary = study_boundary(study)
+    if method == "registrations":
+        if study.registrations is None or study.areas is None:
+            raise InputError(
+                "footprints = \"registrations\" needs [registrations] and [areas] in the study "
+                "file; add them or use footprints = \"voronoi\""
+            )
+        return _registration_territories(study, boundary)
+    if method == "voronoi":
+        return _voronoi_territories(study, boundary)
+    raise InputError(f"unknown footprint method {method!r}; use registrations or voronoi")
+
+
+def _areas_in_boundary(areas: gpd.GeoDataFrame, boundary: shapely.Geometry) -> gpd.GeoDataFrame:
+    points = shapely.point_on_surface(areas.geometry.to_numpy())
+    shapely.prepare(boundary)
+    return areas[shapely.contains(boundary, points) | shapely.intersects(boundary, points)]
+
+
+def _registration_territories(study, boundary: shapely.Geometry) -> Territories:
+    areas = study.areas
+    if study.rules.study_boundary:
+        areas = _areas_in_boundary(areas, boundary)
+    reg = study.registrations
+    residents = reg.loc[reg[AREA_CODE].isin(areas.index), [AREA_CODE, PRACTICE_CODE, N_PATIENTS]]
+    residents = residents[residents[N_PATIENTS] > 0].reset_index(drop=True)
+    winner = _winner(residents, PRACTICE_CODE)
+
+    practices = study.practices
+    assigned = pd.Series(winner.index, index=winner.to_numpy())  # practice -> area (many)
+    # practices that win no area get the area their site is in
+    losers = practices.index.difference(winner.unique())
+    extra = pd.Series(dtype=object)
+    if len(losers):
+        sites = practices.loc[losers].geometry
+        sites = sites[sites.notna()]
+        if len(sites):
+            hit = areas.sindex.query(sites.to_numpy(), predicate="within")
+            extra = pd.Series(areas.index[hit[1]], index=sites.index[hit[0]])
+            extra = extra[~extra.index.duplicated()]
+    pairs = pd.concat([assigned, extra])
+    geoms = areas.geometry.reindex(pairs.to_numpy())
+    territory = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.index))
+    counts = pairs.index.value_counts()
+    out = gpd.GeoDataFrame(
+        {"n_areas": counts.reindex(practices.index).fillna(0).astype(int)},
+        geometry=territory.reindex(practices.index).to_numpy(),
+        crs=BNG,
+        index=practices.index,
+    )
+    out.geometry = out.geometry.fillna(shapely.Polygon())
+    return Territories(
+        method="registrations",
+        practices=out,
+        area_winner=winner,
+        study_areas=areas,
+        residents=residents,
+        boundary=boundary,
+    )
+
+
+def _voronoi_territories(study, boundary: shapely.Geometry) -> Territories:
+    practices = study.practices
+    located = practices[practices.geometry.notna()]
+    site_ids = located["site_id"].astype(str)
+    sites = located.geometry.groupby(site_ids.to_numpy()).first()
+    points = shapely.points(
+        np.column_stack([shapely.get_x(sites.to_numpy()), shapely.get_y(sites.to_numpy())])
+    )
+    if len(points) == 1:
+        cells = np.array([boundary])
+    else:
+        diagram = shapely.voronoi_polygons(
+            shapely.multipoints(points),
+            extend_to=shapely.envelope(boundary).buffer(10_000),
+            ordered=True,  # cells in the order of the input sites
+        )
+        cells = shapely.intersection(np.asarray(shapely.get_parts(diagram)), boundary)
+    by_site = pd.Series(cells, index=sites.index)
+    geometry = by_site.reindex(site_ids.to_numpy()).to_numpy()
+    territory = gpd.GeoSeries(geometry, index=located.index, crs=BNG).reindex(practices.index)
+    out = gpd.GeoDataFrame(
+        {"n_areas": 0}, geometry=territory.fillna(shapely.Polygon()).to_numpy(), crs=BNG,
+        index=practices.index,
+    )
+    return Territories(
+        method="voronoi",
+        practices=out,
+        area_winner=None,
+        study_areas=None,
+        residents=None,
+        boundary=boundary,
+    )
+
+
+def build_footprints(
+    study, configuration: Configuration | None = None, *, territories: Territories | None = None
+) -> Footprints:
+    """PCN footprints of a configuration: each area to the PCN with most residents there
+    (registrations), or the union of member practices' cells (voronoi).
+
+    Returns
+    -------
+    Footprints
+        ``pcns`` is a GeoDataFrame indexed by ``pcn_code`` with valid (Multi)Polygons.
+    """
+    configuration = configuration or study.configuration
+    territories = territories or build_territories(study)
+    assignment = configuration.assignments
+    pcn_codes = list(configuration.pcn_codes)
+    if territories.method == "registrations":
+        residents = territories.residents
+        pcn = residents[PRACTICE_CODE].map(assignment).fillna("")
+        by_pcn = (
+            residents.assign(**{PCN_CODE: pcn.to_numpy()})
+            .loc[lambda f: f[PCN_CODE] != ""]
+            .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
+            .sum()
+        )
+        area_pcn = _winner(by_pcn, PCN_CODE)
+        # a PCN whose practices won no area still has their site areas
+        held = set(area_pcn.unique())
+        missing = [c for c in pcn_codes if c not in held]
+        pairs = pd.Series(area_pcn.to_numpy(), index=area_pcn.index)
+        geoms = territories.study_areas.geometry.reindex(pairs.index)
+        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
+        if missing:
+            members = territories.practices.geometry
+            fill = {
+                code: shapely.union_all(members.reindex(configuration.members[code]).to_numpy())
+                for code in missing
+            }
+            footprint = pd.concat([footprint, gpd.GeoSeries(fill, crs=BNG)])
+    else:
+        area_pcn = None
+        member = assignment[assignment != ""]
+        geoms = territories.practices.geometry.reindex(member.index)
+        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
+    pcns = gpd.GeoDataFrame(
+        {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
+        geometry=gpd.GeoSeries(footprint, crs=BNG).reindex(pcn_codes).to_numpy(),
+        index=pd.Index(pcn_codes, name=PCN_CODE),
+        crs=BNG,
+    )
+    return Footprints(
+        territories=territories, configuration=configuration, pcns=pcns, area_pcn=area_pcn
+    )

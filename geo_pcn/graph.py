@@ -1,0 +1,91 @@
+"""The practice adjacency graph (networkx).
+
+Practices are nodes. An edge joins two practices whose territories touch (``reason =
+"touch"``), or lie within the adjacency tolerance of each other (``"within tolerance"``,
+for estuaries and slivers), and always joins practices at the same site (``"same site"``).
+Each edge keeps ``reasons`` (all that apply) and ``distance_m`` between the territories.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn.footprints import Territories
+
+__all__ = ["build_graph", "components"]
+
+
+def build_graph(study, territories: Territories, *, tolerance_m: float | None = None) -> nx.Graph:
+    """Adjacency graph of the study's practices.
+
+    Parameters
+    ----------
+    study
+        The :class:`~geo_pcn.study.Study` (for the practices and shared sites).
+    territories
+        Practice territories from :func:`geo_pcn.footprints.build_territories`.
+    tolerance_m
+        Territories closer than this count as adjacent; default the study's rule.
+
+    Returns
+    -------
+    networkx.Graph
+        Node per practice (attribute ``has_territory``); edges with ``reasons`` (tuple)
+        and ``distance_m``.
+
+    Examples
+    --------
+    >>> from geo_pcn.datasets import demo
+    >>> from geo_pcn.footprints import build_territories
+    >>> study = demo()
+    >>> graph = build_graph(study, build_territories(study))
+    >>> graph.number_of_nodes() == len(study.practices)
+    True
+    """
+    tol = study.rules.adjacency_tolerance_m if tolerance_m is None else float(tolerance_m)
+    terr = territories.practices.geometry
+    codes = terr.index.to_numpy(dtype=object)
+    geoms = terr.to_numpy()
+    has = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+
+    graph = nx.Graph()
+    graph.add_nodes_from((code, {"has_territory": bool(h)}) for code, h in zip(codes, has, strict=True))
+
+    idx = np.flatnonzero(has)
+    if len(idx) > 1:
+        sub = geoms[idx]
+        tree = shapely.STRtree(sub)
+        left, right = tree.query(sub, predicate="dwithin", distance=tol)
+        keep = left < right
+        left, right = left[keep], right[keep]
+        dist = shapely.distance(sub[left], sub[right])
+        reasons = np.where(dist <= 0.0, "touch", "within tolerance")
+        graph.add_edges_from(
+            (codes[idx[a]], codes[idx[b]], {"reasons": (r,), "distance_m": float(d)})
+            for a, b, r, d in zip(left, right, reasons, dist, strict=True)
+        )
+    for members in study.colocated.values():
+        for a, b in zip(members[:-1], members[1:], strict=True):
+            if graph.has_edge(a, b):
+                data = graph.edges[a, b]
+                data["reasons"] = (*data["reasons"], "same site")
+            else:
+                graph.add_edge(a, b, reasons=("same site",), distance_m=0.0)
+    return graph
+
+
+def components(graph: nx.Graph, members: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Connected groups of ``members`` in ``graph``, each sorted, largest first."""
+    groups = [tuple(sorted(c)) for c in nx.connected_components(graph.subgraph(members))]
+    return sorted(groups, key=lambda g: (-len(g), g))
+
+
+def edge_table(graph: nx.Graph) -> pd.DataFrame:
+    """The edges as a table: ``practice_a, practice_b, reasons, distance_m``."""
+    rows = [
+        (a, b, ";".join(d["reasons"]), d["distance_m"]) for a, b, d in graph.edges(data=True)
+    ]
+    return pd.DataFrame(rows, columns=["practice_a", "practice_b", "reasons", "distance_m"])

@@ -1,0 +1,97 @@
+"""Study.from_toml on the tiny hand-drawn study (see tests/conftest.py for its picture)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import write_tiny_study
+
+from geo_pcn.configuration import Configuration
+from geo_pcn.errors import InputError
+from geo_pcn.study import Study
+
+
+def test_tiny_study_loads_every_input(tiny_study_file):
+    study = Study.from_toml(tiny_study_file)
+    assert study.name == "Tiny test study"
+    assert list(study.practices.index) == ["A00001", "A00002", "A00003", "A00004", "A00005"]
+    assert study.practices.crs.to_epsg() == 27700
+    assert study.practices.geometry.notna().all()
+    assert study.practices.loc["A00001"].geometry.coords[0] == (400_500.0, 300_500.0)
+    # list sizes come from the registrations, pseudo-area rows included
+    assert study.practices["list_size"].to_dict() == {
+        "A00001": 1905,
+        "A00002": 1903,
+        "A00003": 1902,
+        "A00004": 1900,
+        "A00005": 850,
+    }
+    assert study.n_patients == 1905 + 1903 + 1902 + 1900 + 850
+    assert study.configuration.members == {
+        "U00001": ("A00001", "A00002"),
+        "U00002": ("A00003", "A00004", "A00005"),
+    }
+    assert study.configuration.names == {"U00001": "WEST PCN", "U00002": "EAST PCN"}
+    assert study.areas.crs.to_epsg() == 27700
+    assert len(study.areas) == 8
+    assert study.areas.loc["S03", "population"] == 1503
+    assert set(study.boundaries) == {"place"}
+    assert sorted(study.boundaries["place"]["code"]) == ["EAST", "WEST"]
+    assert study.rules.band == (3000, 5000)
+    assert study.footprint_method == "registrations"
+
+
+def test_colocated_practices_share_a_site(tiny_study_file):
+    study = Study.from_toml(tiny_study_file)
+    assert study.colocated == {"A00004": ("A00004", "A00005")}
+    assert study.practices.loc["A00005", "site_id"] == "A00004"
+    assert study.practices.loc["A00001", "site_id"] == "A00001"
+
+
+def test_summary_counts_pseudo_areas(tiny_study_file):
+    summary = Study.from_toml(tiny_study_file).summary()
+    assert summary["n_practices"] == 5
+    assert summary["n_located"] == 5
+    assert summary["n_sharing_site"] == 2
+    reg = summary["registrations"]
+    assert reg["n_patients"] == 9460
+    assert reg["by_area_kind"] == {"small_area": 9450, "unknown": 8, "wales": 2}
+
+
+def test_proposed_configuration_replaces_recorded_pcns(tmp_path):
+    path = write_tiny_study(
+        tmp_path,
+        proposed_csv="practice_code,pcn_code,pcn_name\nA00001,N1,North\nA00002,N1,North\n"
+        "A00003,N2,South\nA00004,N2,South\n",
+    )
+    text = path.read_text() + '[configuration]\nfile = "proposed.csv"\n'
+    path.write_text(text)
+    study = Study.from_toml(path)
+    assert study.configuration.members == {"N1": ("A00001", "A00002"), "N2": ("A00003", "A00004")}
+    # A00005 is left out of the proposal: in no PCN, not dropped
+    assert study.configuration.unassigned == ("A00005",)
+
+
+def test_pcn_names_without_codes_identify_the_pcn(tmp_path):
+    path = write_tiny_study(tmp_path)
+    (tmp_path / "proposed.csv").write_text(
+        "practice_code,pcn_name\nA00001,Riverside\nA00002,Riverside\nA00003,Hills\n"
+        "A00004,Hills\nA00005,Hills\n"
+    )
+    path.write_text(path.read_text() + '[configuration]\nfile = "proposed.csv"\n')
+    config = Study.from_toml(path).configuration
+    assert config.members == {
+        "Hills": ("A00003", "A00004", "A00005"),
+        "Riverside": ("A00001", "A00002"),
+    }
+
+
+def test_with_configuration_rejects_unknown_practices(tiny_study_file):
+    study = Study.from_toml(tiny_study_file)
+    with pytest.raises(InputError, match="Z99999"):
+        study.with_configuration(Configuration({"Z99999": "U00001"}))
+
+
+def test_configuration_is_immutable():
+    config = Configuration({"A00001": "U1"})
+    with pytest.raises(AttributeError, match="immutable"):
+        config.parent = None
