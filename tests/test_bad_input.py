@@ -8,7 +8,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from conftest import TINY_CELLS, TINY_PRACTICES, X0, Y0, box_features, write_tiny_study
+from tiny import TINY_CELLS, TINY_PRACTICES, X0, Y0, box_features, write_tiny_study
 
 from geo_pcn.cli import cli
 from geo_pcn.errors import GeoPCNWarning
@@ -47,7 +47,7 @@ def test_unrecognised_format(tmp_path):
 
 
 def test_missing_required_column(tmp_path):
-    path = write_tiny_study(tmp_path, registrations_csv="PRACTICE_CODE,LSOA_CODE\nA00001,S01\n")
+    path = write_tiny_study(tmp_path, registrations_csv="PRACTICE_CODE,LSOA_CODE\nA00001,T01\n")
     assert_one_line_error(
         run_info(path),
         r"registrations\.csv",
@@ -71,7 +71,7 @@ def test_configuration_names_practice_not_in_practices_file(tmp_path):
 
 @pytest.mark.parametrize("count", ["lots", "-5", "2.5"])
 def test_bad_patient_counts(tmp_path, count):
-    reg = "PRACTICE_CODE,LSOA_CODE,NUMBER_OF_PATIENTS\nA00001,S01,10\nA00002,S02," + count + "\n"
+    reg = "PRACTICE_CODE,LSOA_CODE,NUMBER_OF_PATIENTS\nA00001,T01,10\nA00002,T02," + count + "\n"
     path = write_tiny_study(tmp_path, registrations_csv=reg)
     assert_one_line_error(run_info(path), r"registrations\.csv", "line 3", re.escape(count))
 
@@ -106,7 +106,7 @@ def test_boundary_without_crs(tmp_path):
 
 def test_invalid_polygon_is_repaired_with_a_warning(tmp_path):
     doc = json.loads(box_features(TINY_CELLS))
-    # turn S03 into a bow-tie (self-intersection)
+    # turn T03 into a bow-tie (self-intersection)
     x, y = X0 + 2000, Y0
     doc["features"][2]["geometry"]["coordinates"] = [
         [[x, y], [x + 1000, y + 1000], [x + 1000, y], [x, y + 1000], [x, y]]
@@ -114,12 +114,12 @@ def test_invalid_polygon_is_repaired_with_a_warning(tmp_path):
     path = write_tiny_study(tmp_path, areas_geojson=json.dumps(doc))
     from geo_pcn.study import Study
 
-    with pytest.warns(GeoPCNWarning, match="S03"):
+    with pytest.warns(GeoPCNWarning, match="T03"):
         study = Study.from_toml(path)
     assert study.areas.is_valid.all()
     result = run_info(path)
     assert result.exit_code == 0
-    assert "S03" in result.output  # the warning reaches the user on stderr
+    assert "T03" in result.output  # the warning reaches the user on stderr
 
 
 def test_empty_file(tmp_path):

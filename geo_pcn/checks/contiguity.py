@@ -101,8 +101,8 @@ def _pcns_between(footprints: gpd.GeoDataFrame, line, *, exclude: str, context) 
     hits = hits[hits.index != exclude]
     if hits.empty:
         return []
-    lengths = shapely.intersection(hits.geometry.to_numpy(), line).length if len(hits) else []
-    hits = hits[np.asarray(lengths) > 1.0]
+    lengths = shapely.length(shapely.intersection(hits.geometry.to_numpy(), line))
+    hits = hits[lengths > 1.0]
     return [context.pcn_label(c) for c in sorted(hits.index)]
 
 

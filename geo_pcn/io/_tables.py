@@ -172,7 +172,7 @@ def read_table(
         try:
             frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
         except ValueError as exc:  # unknown sheet
-            raise SchemaError(f"{path}: {exc}; name the sheet with sheet = \"...\"") from None
+            raise SchemaError(f'{path}: {exc}; name the sheet with sheet = "..."') from None
         frame = frame.fillna("")
     else:
         text = _decode(_read_bytes(path), path)
@@ -193,7 +193,9 @@ def read_table(
             reason = " ".join(str(exc).split())
             raise InputError(f"{path}: not a readable CSV ({reason}); save it as CSV") from None
         except pd.errors.EmptyDataError:
-            raise InputError(f"{path}: {role} file is empty; export it again with its rows") from None
+            raise InputError(
+                f"{path}: {role} file is empty; export it again with its rows"
+            ) from None
     frame.columns = [str(c).strip() if header is not False else c for c in frame.columns]
     if header is False:
         frame.columns = list(range(frame.shape[1]))
@@ -308,7 +310,7 @@ def match_columns(
         raise SchemaError(
             f"{source}: {what} is missing required column(s) {hints}; the file has "
             f"{list_some(frame.columns, 12)}; name them in the study file, e.g. "
-            f"columns = {{ {missing[0]} = \"<column in your file>\" }}"
+            f'columns = {{ {missing[0]} = "<column in your file>" }}'
         )
     out = frame[list(picked.values())].copy()
     out.columns = list(picked.keys())
@@ -416,7 +418,7 @@ def line_numbers(index: Iterable[object], first_line: int) -> list[int]:
 def warn(message: str, category: type[Warning] = GeoPCNWarning) -> None:
     """Warn so that the warning points at the first caller outside the geo_pcn package."""
     package = str(Path(__file__).resolve().parents[1])
-    level = 1
+    level = 2  # 1 would be this function, 2 its caller
     frame = sys._getframe(1)
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
         frame = frame.f_back

@@ -1,0 +1,364 @@
+"""Detect the practice-level NHS/ODS file formats and rename them to canonical columns.
+
+Used by :mod:`geo_pcn.io.nhs` (practices, configurations, list sizes, sites) and
+:mod:`geo_pcn.io.locations` (practice coordinates). Formats are recognised by their
+columns and values, never by the file name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from geo_pcn import settings as s
+from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._tables import (
+    Source,
+    apply_where,
+    find_column,
+    match_columns,
+    normalise_name,
+    read_table,
+    sheet_names,
+    split_where,
+)
+
+#: Aliases of the practice-level columns in plain tables (first match wins).
+PRACTICE_ALIASES: dict[str, list[str]] = {
+    s.PRACTICE_CODE: [
+        "practice_code",
+        "Practice Code",
+        "PRACTICE_ID",
+        "PRAC_CODE",
+        "ORG_CODE",
+        "Organisation Code",
+        "ODS Code",
+        "ODS_CODE",
+        "GP code",
+        "GP_PRACTICE_CODE",
+        "Partner Organisation Code",
+        "Code",
+    ],
+    s.PRACTICE_NAME: [
+        "practice_name",
+        "Practice Name",
+        "ORG_NAME",
+        "Organisation Name",
+        "Partner Name",
+        "GP name",
+        "Name",
+    ],
+    s.POSTCODE: ["postcode", "PRACTICE_POSTCODE", "Post Code", "pcds", "pcd", "pcd2"],
+    s.PCN_CODE: ["pcn_code", "PCN Code", "PCN_ODS_CODE", "PCN_ID"],
+    s.PCN_NAME: ["pcn_name", "PCN Name", "PCN"],
+    s.SUB_ICB_CODE: [
+        "sub_icb_code",
+        "SUB_ICB_LOCATION_CODE",
+        "Sub ICB Location Code",
+        "SUB_ICB_LOC_CODE",
+        "Practice Parent Sub ICB Loc Code",
+        "Practice Parent CCG Code",
+        "SICBL_CODE",
+        "CCG_ODS_CODE",
+        "CCG_CODE",
+        "CCG Code",
+    ],
+    s.ONS_SUB_ICB_CODE: [
+        "ons_sub_icb_code",
+        "ONS_SUB_ICB_LOCATION_CODE",
+        "ONS_SUB_ICB_CODE",
+        "CCG_ONS_CODE",
+    ],
+    s.SUB_ICB_NAME: [
+        "sub_icb_name",
+        "SUB_ICB_LOCATION_NAME",
+        "Sub ICB Location Name",
+        "Practice Parent Sub ICB Loc Name",
+        "Practice Parent CCG Name",
+        "CCG_NAME",
+    ],
+    s.ICB_CODE: ["icb_code", "ICB", "STP_ODS_CODE", "STP_CODE"],
+    s.ONS_ICB_CODE: ["ons_icb_code", "STP_ONS_CODE"],
+    s.ICB_NAME: ["icb_name", "STP_NAME"],
+    s.LIST_SIZE: [
+        "list_size",
+        "List Size",
+        "NUMBER_OF_PATIENTS",
+        "PRACTICE_LIST_SIZE",
+        "Patients",
+        "Registered Patients",
+        "GP list",
+    ],
+    s.EASTING: ["easting", "eastings", "oseast1m", "BNG_E", "X"],
+    s.NORTHING: ["northing", "northings", "osnrth1m", "BNG_N", "Y"],
+    s.LATITUDE: ["latitude", "Latitude_1m", "lat", "LAT"],
+    s.LONGITUDE: ["longitude", "Longitude_1m", "long", "lon", "lng", "LONG"],
+}
+
+#: Columns a practices table can hand back (in this order).
+PRACTICE_COLUMNS = [
+    s.PRACTICE_CODE,
+    s.PRACTICE_NAME,
+    s.POSTCODE,
+    s.PCN_CODE,
+    s.PCN_NAME,
+    s.SUB_ICB_CODE,
+    s.ONS_SUB_ICB_CODE,
+    s.SUB_ICB_NAME,
+    s.ICB_CODE,
+    s.ONS_ICB_CODE,
+    s.ICB_NAME,
+    s.LIST_SIZE,
+    s.EASTING,
+    s.NORTHING,
+    s.LATITUDE,
+    s.LONGITUDE,
+]
+
+#: Columns of the ODS header-less organisation files (epraccur, edispensary...).
+ODS_COLUMNS: dict[str, list[str]] = {
+    s.PRACTICE_CODE: ["0"],
+    s.PRACTICE_NAME: ["1"],
+    "_region": ["2"],
+    s.ICB_CODE: ["3"],
+    s.POSTCODE: ["9"],
+    "_status": ["12"],
+    s.SUB_ICB_CODE: ["14"],
+    "_setting": ["25"],
+}
+
+#: Canonical columns of the ePCN workbook's "PCN Core Partner Details" sheet.
+EPCN_COLUMNS: dict[str, list[str]] = {
+    s.PRACTICE_CODE: ["Partner Organisation Code"],
+    s.PRACTICE_NAME: ["Partner Name"],
+    s.SUB_ICB_CODE: ["Practice Parent Sub ICB Loc Code", "Practice Parent CCG Code"],
+    s.SUB_ICB_NAME: ["Practice Parent Sub ICB Loc Name", "Practice Parent CCG Name"],
+    s.PCN_CODE: ["PCN Code"],
+    s.PCN_NAME: ["PCN Name"],
+    "_end": ["Practice to PCN Relationship End Date"],
+}
+
+_ODS_CLASSIC_STATUS = {"A", "C", "D", "P"}
+_ODS_WORD_STATUS = {"ACTIVE", "INACTIVE", "DORMANT", "PROPOSED", "CLOSED"}
+_NHS_MAP_KEYS = {"PRACTICECODE", "PCNCODE", "SUBICBLOCATIONCODE"}
+
+
+def ods_layout(raw: pd.DataFrame) -> str | None:
+    """Name the ODS header-less layout of ``raw``, or ``None``.
+
+    ``"epraccur"`` (2025+ words ``ACTIVE``/``INACTIVE`` and role ``RO76``),
+    ``"epraccur_classic"`` (status ``A/C/D/P``, prescribing setting ``4``) or
+    ``"ods_organisations"`` (same layout without a practice role, e.g. edispensary).
+    """
+    if not all(isinstance(c, int) for c in raw.columns) or raw.shape[1] < 26:
+        return None
+    status = set(raw[12].str.strip().str.upper().unique()) - {""}
+    setting = raw[25].str.strip().str.upper()
+    if status and status <= _ODS_WORD_STATUS:
+        return "epraccur" if (setting == "RO76").any() else "ods_organisations"
+    if status and status <= _ODS_CLASSIC_STATUS:
+        return "epraccur_classic" if (setting == "4").any() else "ods_organisations"
+    return None
+
+
+def ods_active(frame: pd.DataFrame) -> pd.Series:
+    """Rows of an ODS organisation file whose status is active (``A`` or ``ACTIVE``)."""
+    return frame["_status"].str.strip().str.upper().isin({"A", "ACTIVE"})
+
+
+def pick_sheet(path, options: Mapping[str, object], wanted: Sequence[str]) -> str | int | None:
+    """The Excel sheet to read: ``options["sheet"]``, else the first holding ``wanted``."""
+    if "sheet" in options:
+        return options["sheet"]  # type: ignore[return-value]
+    names = sheet_names(path)
+    if len(names) < 2:
+        return None
+    keys = {normalise_name(w) for w in wanted}
+    for name in names:
+        head = pd.read_excel(path, sheet_name=name, nrows=0)
+        if keys & {normalise_name(c) for c in head.columns}:
+            return name
+    return None
+
+
+def count(skipped: dict[str, int], reason: str, n: int) -> None:
+    """Add ``n`` rows left out for ``reason`` (nothing when ``n`` is 0)."""
+    if n:
+        skipped[reason] = skipped.get(reason, 0) + int(n)
+
+
+def filter_where(
+    frame: pd.DataFrame, where: Mapping[str, object], skipped: dict[str, int], *, source: str
+) -> pd.DataFrame:
+    """Apply an equality filter, counting the rows it leaves out."""
+    if not where:
+        return frame
+    out = apply_where(frame, where, source=source)
+    count(skipped, "outside the where filter", len(frame) - len(out))
+    return out
+
+
+def canonical_where_error(source: Source, keys, raw: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """Raise for ``where`` keys that are neither raw nor canonical columns."""
+    missing = [k for k in keys if find_column(frame, (k,)) is None]
+    if missing:
+        raise SchemaError(
+            f"{source.label}: 'where' names column(s) {', '.join(map(repr, missing))}, not in "
+            f"the file (columns {list_some(raw.columns, 10)}) nor among the columns read "
+            f"({', '.join(map(str, frame.columns))}); fix the where filter"
+        )
+
+
+def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
+    """Read any practice-level table and rename its columns to canonical names.
+
+    Returns the canonical columns the file has (all text, stripped), the index being the
+    row's position in the file, and ``attrs``: ``path``, ``format``, ``skipped``,
+    ``first_line``. Filters are applied (``where``, active GP practices of epraccur,
+    open ePCN relationships) and every row left out is counted in ``attrs["skipped"]``.
+    """
+    path = source.path
+    sheet = pick_sheet(path, source.options, ["Partner Organisation Code"])
+    raw = read_table(path, role=what, header=source.options.get("header"), sheet=sheet)
+    first_line = raw.attrs["first_line"]
+    skipped: dict[str, int] = {}
+    raw_where, canon_where = split_where(raw, source.where)
+    layout = ods_layout(raw)
+    keys = {normalise_name(c) for c in raw.columns}
+    if layout in {"epraccur", "epraccur_classic"}:
+        fmt, schema = layout, ODS_COLUMNS
+    elif layout == "ods_organisations":
+        raise SchemaError(
+            f"{source.label}: an ODS organisation file with no GP practices (column 26 holds "
+            "no RO76 / prescribing setting 4 rows), e.g. edispensary; read it as sites, or "
+            "give the epraccur file for practices"
+        )
+    elif {"PARTNERORGANISATIONCODE", "PCNCODE"} <= keys:
+        fmt, schema = "epcn", EPCN_COLUMNS
+    elif keys >= _NHS_MAP_KEYS:
+        fmt, schema = "nhs_map", PRACTICE_ALIASES
+    else:
+        fmt, schema = "table", PRACTICE_ALIASES
+        if (
+            find_column(raw, PRACTICE_ALIASES[s.PRACTICE_CODE]) is None
+            and s.PRACTICE_CODE not in source.columns
+        ):
+            raise SchemaError(
+                f"{source.label}: not a recognised {what} file (expected NHS England "
+                "gp-reg-pat-prac-map, ODS epraccur or ePCN columns, or a practice code column "
+                "such as practice_code / PRACTICE_CODE / ORG_CODE; the file has "
+                f"{list_some(raw.columns, 10)}); name the columns in the study file with "
+                'columns = { practice_code = "<column>", ... }'
+            )
+    frame = filter_where(raw, raw_where, skipped, source=source.label)
+    frame = match_columns(
+        frame,
+        schema,
+        required=[s.PRACTICE_CODE],
+        explicit=source.columns,
+        source=source.label,
+        what=f"{what} file",
+    )
+    frame = frame.apply(lambda c: c.fillna("").astype(str).str.strip())
+    canonical_where_error(source, canon_where, raw, frame)
+    frame = filter_where(frame, canon_where, skipped, source=source.label)
+    if fmt in {"epraccur", "epraccur_classic"}:
+        active = ods_active(frame)
+        setting = frame["_setting"].str.upper()
+        gp = setting.eq("RO76" if fmt == "epraccur" else "4")
+        count(skipped, "not active (closed, dormant or proposed)", (~active).sum())
+        count(skipped, "not a GP practice", (active & ~gp).sum())
+        frame = frame[active & gp]
+    elif fmt == "epcn":
+        ended = frame["_end"].ne("") if "_end" in frame else pd.Series(False, frame.index)
+        count(skipped, "practice-PCN relationship ended", ended.sum())
+        frame = frame[~ended]
+    frame = frame[[c for c in frame.columns if not str(c).startswith("_")]].copy()
+    blank = frame[s.PRACTICE_CODE].eq("")
+    if blank.any():
+        lines = [int(i) + first_line for i in frame.index[blank]]
+        raise InputError(
+            f"{source.label}: {blank.sum()} row(s) have no practice code (line(s) "
+            f"{list_some(lines)}); fill in or delete those rows"
+        )
+    frame.attrs = {
+        "path": str(path),
+        "format": fmt,
+        "skipped": skipped,
+        "first_line": first_line,
+    }
+    return frame
+
+
+def lines_of(frame: pd.DataFrame, mask, first_line: int | None = None) -> list[int]:
+    """File line numbers of the rows of ``frame`` selected by ``mask``."""
+    first = frame.attrs.get("first_line", 2) if first_line is None else first_line
+    return [int(i) + first for i in frame.index[mask]]
+
+
+def load_table(
+    source: Source,
+    schema: Mapping[str, Sequence[str]],
+    *,
+    required: Sequence[str],
+    what: str,
+    expected: str,
+    fmt: str = "table",
+) -> pd.DataFrame:
+    """Read a plain table, apply ``where`` (raw then canonical) and rename to canonical names.
+
+    Raises a "not a recognised file" :class:`SchemaError` when none of the ``required``
+    columns is found, and the usual missing-column error when only some are.
+    """
+    raw = read_table(
+        source.path,
+        role=what,
+        header=source.options.get("header"),
+        sheet=source.options.get("sheet"),
+    )  # type: ignore[arg-type]
+    return canonical_table(
+        raw, source, schema, required=required, what=what, expected=expected, fmt=fmt
+    )
+
+
+def canonical_table(
+    raw: pd.DataFrame,
+    source: Source,
+    schema: Mapping[str, Sequence[str]],
+    *,
+    required: Sequence[str],
+    what: str,
+    expected: str,
+    fmt: str = "table",
+) -> pd.DataFrame:
+    """The second half of :func:`load_table`, for a raw frame already read."""
+    found = [c for c in required if c in source.columns or find_column(raw, schema[c]) is not None]
+    if required and not found:
+        hint = ", ".join(f'{c} = "<column>"' for c in required)
+        raise SchemaError(
+            f"{source.label}: not a recognised {what} file (expected {expected}; the file has "
+            f"{list_some(raw.columns, 10)}); name the columns in the study file with "
+            f"columns = {{ {hint} }}"
+        )
+    skipped: dict[str, int] = {}
+    raw_where, canon_where = split_where(raw, source.where)
+    frame = filter_where(raw, raw_where, skipped, source=source.label)
+    frame = match_columns(
+        frame,
+        schema,
+        required=required,
+        explicit=source.columns,
+        source=source.label,
+        what=f"{what} file",
+    )
+    frame = frame.apply(lambda c: c.fillna("").astype(str).str.strip())
+    canonical_where_error(source, canon_where, raw, frame)
+    frame = filter_where(frame, canon_where, skipped, source=source.label)
+    frame.attrs = {
+        "path": str(source.path),
+        "format": fmt,
+        "skipped": skipped,
+        "first_line": raw.attrs.get("first_line", 2),
+    }
+    return frame

@@ -1,0 +1,585 @@
+"""NHS England and ODS files: practices, PCN membership, registrations, list sizes, sites.
+
+Formats are recognised by their columns and values, never by file name:
+
+* NHS England ``gp-reg-pat-prac-map.csv`` (practice -> PCN -> sub-ICB -> ICB);
+* ODS ``epraccur.csv`` (no header; the classic ``A/C/D/P`` + setting ``4`` layout and the
+  2025+ ``ACTIVE`` + ``RO76`` layout) and other ODS organisation files (``edispensary.csv``);
+* the ODS ePCN workbook (``ePCN.xlsx``, sheet "PCN Core Partner Details", Sub-ICB or
+  CCG-era headers);
+* NHS England ``gp-reg-pat-prac-lsoa-all.csv`` and ``gp-reg-pat-prac-all.csv``;
+* QOF prevalence files (``PATIENT_LIST_TYPE``, ``PRACTICE_LIST_SIZE``);
+* plain CSVs with recognisable column names, or columns named in the study file.
+
+Every reader returns a new frame with ``attrs``: ``path``, ``format`` and ``skipped``
+(reason -> number of rows deliberately left out).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn import settings as s
+from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._formats import (
+    ODS_COLUMNS,
+    PRACTICE_ALIASES,
+    PRACTICE_COLUMNS,
+    canonical_table,
+    count,
+    lines_of,
+    load_practice_table,
+    ods_active,
+    ods_layout,
+)
+from geo_pcn.io._tables import Source, find_column, normalise_name, read_table, to_number
+from geo_pcn.io.locations import locate
+
+__all__ = [
+    "read_practices",
+    "read_registrations",
+    "read_list_sizes",
+    "read_configuration",
+    "read_sites",
+    "AREA_KINDS",
+]
+
+#: Values of ``area_kind`` in :func:`read_registrations`.
+AREA_KINDS = (
+    "small_area",
+    "unknown",
+    "wales",
+    "scotland",
+    "northern_ireland",
+    "crown_dependencies",
+)
+
+_CODE_COLUMNS = (
+    s.PRACTICE_CODE,
+    s.PCN_CODE,
+    s.SUB_ICB_CODE,
+    s.ONS_SUB_ICB_CODE,
+    s.ICB_CODE,
+    s.ONS_ICB_CODE,
+)
+
+_REGISTRATION_ALIASES = {
+    s.PRACTICE_CODE: ["practice_code", "Practice Code", "ORG_CODE", "GP code", "Code"],
+    s.AREA_CODE: [
+        "LSOA_CODE",
+        "area_code",
+        "LSOA21CD",
+        "lsoa21_code",
+        "LSOA11CD",
+        "lsoa11_code",
+        "LSOA",
+        "lsoa_code",
+        "Area Code",
+    ],
+    s.N_PATIENTS: [
+        "NUMBER_OF_PATIENTS",
+        "n_patients",
+        "patients",
+        "Number of Patients",
+        "registered_patients",
+        "count",
+        "value",
+    ],
+    "_sex": ["SEX"],
+}
+
+
+def _finish(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:
+    out = frame.reset_index(drop=True)
+    out.attrs = {
+        "path": attrs["path"],
+        "format": attrs["format"],
+        "skipped": dict(attrs["skipped"]),
+    }
+    return out
+
+
+def _tidy_practices(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Normalise codes, unallocated PCNs and duplicates of a canonical practices frame."""
+    attrs = dict(frame.attrs)
+    attrs["skipped"] = dict(attrs["skipped"])
+    frame = frame[[c for c in PRACTICE_COLUMNS if c in frame.columns]].copy()
+    for col in _CODE_COLUMNS:
+        if col in frame.columns:
+            frame[col] = frame[col].str.strip().str.upper()
+    if s.POSTCODE in frame.columns:
+        frame[s.POSTCODE] = frame[s.POSTCODE].str.upper().str.split().str.join(" ").fillna("")
+    if s.PCN_NAME in frame.columns and s.PCN_CODE not in frame.columns:
+        # the name identifies the PCN
+        frame.insert(frame.columns.get_loc(s.PCN_NAME), s.PCN_CODE, frame[s.PCN_NAME].str.strip())
+    if s.PCN_CODE in frame.columns:
+        unallocated = frame[s.PCN_CODE].str.upper().isin(s.UNALLOCATED_PCN_CODES)
+        if s.PCN_NAME in frame.columns:
+            unallocated |= frame[s.PCN_NAME].str.strip().str.upper().eq("UNALLOCATED")
+            frame.loc[unallocated, s.PCN_NAME] = ""
+        frame.loc[unallocated, s.PCN_CODE] = ""
+    exact = frame.duplicated(keep="first")
+    count(attrs["skipped"], "duplicate row", exact.sum())
+    frame = frame[~exact]
+    if s.PCN_CODE in frame.columns:
+        pairs = frame[[s.PRACTICE_CODE, s.PCN_CODE]]
+        n_pcns = pairs.groupby(s.PRACTICE_CODE)[s.PCN_CODE].transform("nunique")
+        clash = n_pcns.gt(1)
+        if clash.any():
+            rows = frame[clash]
+            parts = []
+            first = attrs.get("first_line", 2)
+            for code, group in rows.groupby(s.PRACTICE_CODE, sort=True):
+                where = ", ".join(
+                    f"{pcn or 'unallocated'} (line {int(i) + first})"
+                    for i, pcn in group[s.PCN_CODE].items()
+                )
+                parts.append(f"{code} in {where}")
+            raise InputError(
+                f"{label}: {rows[s.PRACTICE_CODE].nunique()} practice(s) are listed in "
+                f"different PCNs: {list_some(parts, 3)}; keep one row per practice"
+            )
+    again = frame[s.PRACTICE_CODE].duplicated(keep="first")
+    count(attrs["skipped"], "practice listed again (same PCN, other details differ)", again.sum())
+    frame = frame[~again]
+    frame.attrs = attrs
+    return frame
+
+
+def read_practices(source: Source | str | Path) -> pd.DataFrame:
+    """Read GP practices (and their PCN, sub-ICB and ICB where the file has them).
+
+    Parameters
+    ----------
+    source
+        NHS England ``gp-reg-pat-prac-map.csv``, ODS ``epraccur.csv`` (active GP practices
+        kept), the ODS ePCN workbook (open practice-PCN relationships kept), or a plain CSV
+        with a practice code column. A :class:`~geo_pcn.io._tables.Source` may name columns
+        (``columns``) and filter rows (``where``, on raw or canonical columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per practice with the canonical columns the file has, among
+        ``practice_code, practice_name, postcode, pcn_code, pcn_name, sub_icb_code,
+        ons_sub_icb_code, sub_icb_name, icb_code, ons_icb_code, icb_name, list_size,
+        easting, northing, latitude, longitude`` (all text). Codes are stripped and upper
+        case; an unallocated practice (PCN ``U``, blank or "Unallocated") has ``pcn_code``
+        and ``pcn_name`` ``""``; a file with PCN names but no codes uses the name as the
+        code. ``attrs``: ``path``, ``format`` (``nhs_map``, ``epraccur``,
+        ``epraccur_classic``, ``epcn`` or ``table``) and ``skipped``.
+
+    Raises
+    ------
+    InputError
+        Missing/empty file, rows without a practice code, or a practice listed in two
+        different PCNs.
+    SchemaError
+        Format not recognised, or a named column is missing.
+    """
+    src = Source.coerce(source)
+    frame = load_practice_table(src, what="practices")
+    frame = _tidy_practices(frame, src.label)
+    return _finish(frame, frame.attrs)
+
+
+def read_configuration(source: Source | str | Path) -> pd.DataFrame:
+    """Read a proposed configuration: which PCN each practice is in.
+
+    Parameters
+    ----------
+    source
+        A plain CSV ``practice_code,pcn_code[,pcn_name]`` (or ``practice_code,pcn_name``),
+        or any file :func:`read_practices` understands that carries PCNs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``practice_code, pcn_code, pcn_name`` (one row per practice; ``""`` for an
+        unallocated practice; ``pcn_name`` is ``""`` when the file has no names).
+
+    Raises
+    ------
+    SchemaError
+        The file has no PCN column.
+    InputError
+        As :func:`read_practices` (e.g. a practice in two PCNs).
+    """
+    src = Source.coerce(source)
+    frame = load_practice_table(src, what="configuration")
+    if s.PCN_CODE not in frame.columns and s.PCN_NAME not in frame.columns:
+        raise SchemaError(
+            f"{src.label}: configuration file has no PCN column (looked for pcn_code / "
+            f"PCN_CODE / PCN Code / pcn_name; the file gives {', '.join(frame.columns)}); "
+            'name it in the study file with columns = { pcn_code = "<column>" }'
+        )
+    frame = _tidy_practices(frame, src.label)
+    if s.PCN_NAME not in frame.columns:
+        frame[s.PCN_NAME] = ""
+    out = frame[[s.PRACTICE_CODE, s.PCN_CODE, s.PCN_NAME]]
+    return _finish(out, frame.attrs)
+
+
+def _area_kind(codes: pd.Series) -> np.ndarray:
+    """Classify residence codes: other UK nations and crown dependencies by their ONS
+    prefixes, ``unknown`` for pseudo codes without digits (``CLOSED``, ``EMPTY``, blank),
+    and ``small_area`` for everything else (English LSOAs, or a study's own area codes)."""
+    c = pd.Series(codes.to_numpy(), dtype="str").str.upper().str.strip()
+    conditions = [
+        c.str.match(r"^W\d{8}$").to_numpy(dtype=bool),
+        c.str.match(r"^S\d{8}$").to_numpy(dtype=bool),
+        c.str.match(r"^(?:N\d{8}|95)").to_numpy(dtype=bool),
+        c.str.match(r"^(?:L99|M99)").to_numpy(dtype=bool),
+        ~c.str.contains(r"\d").to_numpy(dtype=bool),
+    ]
+    kinds = ["wales", "scotland", "northern_ireland", "crown_dependencies", "unknown"]
+    return np.select(conditions, kinds, default="small_area")
+
+
+def read_registrations(source: Source | str | Path) -> pd.DataFrame:
+    """Read registered patients by practice by small area (LSOA).
+
+    Parameters
+    ----------
+    source
+        NHS England ``gp-reg-pat-prac-lsoa-all.csv`` layout: ``LSOA_CODE, PRACTICE_CODE,
+        NUMBER_OF_PATIENTS`` (any other and blank-header columns ignored; with ``SEX`` only
+        ``ALL`` rows are kept), or a CSV with recognisable or named columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``practice_code, area_code, n_patients`` (int64), ``area_kind``: ``small_area``
+        (E/W... LSOA codes in England), ``wales`` (W01...), ``scotland`` (S01...),
+        ``northern_ireland`` (N21.../95...), ``crown_dependencies`` (L99.../M99...) or
+        ``unknown`` (``CLOSED``, ``EMPTY`` and anything else). Pseudo areas are kept. The same
+        practice and area twice are summed.
+
+    Raises
+    ------
+    InputError
+        Blank practice or area codes, or counts that are not whole numbers of 0 or more
+        (the message names the lines).
+    SchemaError
+        Format not recognised or a required column missing.
+    """
+    src = Source.coerce(source)
+    raw = read_table(src.path, role="registrations", header=src.options.get("header"))
+    nhs = {"LSOACODE", "PRACTICECODE", "NUMBEROFPATIENTS"} <= {
+        normalise_name(c) for c in raw.columns
+    }
+    frame = canonical_table(
+        raw,
+        src,
+        _REGISTRATION_ALIASES,
+        fmt="nhs_lsoa" if nhs else "table",
+        required=[s.PRACTICE_CODE, s.AREA_CODE, s.N_PATIENTS],
+        what="registrations",
+        expected="LSOA_CODE, PRACTICE_CODE, NUMBER_OF_PATIENTS columns as in NHS England "
+        "gp-reg-pat-prac-lsoa-all.csv",
+    )
+    return _registrations(frame, src.label)
+
+
+def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    attrs = dict(frame.attrs)
+    skipped = dict(attrs["skipped"])
+    if "_sex" in frame.columns:
+        keep = frame["_sex"].str.upper().isin({"ALL", "PERSONS", ""})
+        count(skipped, "SEX is not ALL", (~keep).sum())
+        frame = frame[keep]
+    first = attrs["first_line"]
+    practice = frame[s.PRACTICE_CODE].str.upper()
+    area = frame[s.AREA_CODE].str.upper()
+    blank = practice.eq("") | area.eq("")
+    if blank.any():
+        raise InputError(
+            f"{label}: practice or area code missing at line(s) "
+            f"{list_some(lines_of(frame, blank.to_numpy()))}; fill in or delete those rows"
+        )
+    text = frame[s.N_PATIENTS]
+    if text.eq("").any():
+        raise InputError(
+            f"{label}: column {s.N_PATIENTS} is blank at line(s) "
+            f"{list_some(lines_of(frame, text.eq('').to_numpy()))}; put 0 or the count"
+        )
+    n = to_number(text, source=label, column=s.N_PATIENTS, integer=True, first_line=first)
+    tidy = pd.DataFrame(
+        {s.PRACTICE_CODE: practice, s.AREA_CODE: area, s.N_PATIENTS: n.astype("int64")}
+    )
+    out = tidy.groupby([s.PRACTICE_CODE, s.AREA_CODE], sort=False, as_index=False)[
+        s.N_PATIENTS
+    ].sum()
+    out[s.N_PATIENTS] = out[s.N_PATIENTS].astype("int64")
+    out["area_kind"] = pd.array(_area_kind(out[s.AREA_CODE]), dtype="str")
+    attrs["skipped"] = skipped
+    return _finish(out, attrs)
+
+
+def read_list_sizes(source: Source | str | Path) -> pd.DataFrame:
+    """Read the number of patients registered at each practice.
+
+    Parameters
+    ----------
+    source
+        NHS England ``gp-reg-pat-prac-all.csv`` (rows ``TYPE = GP``, ``SEX = ALL``,
+        ``AGE = ALL``), a QOF prevalence file (``PATIENT_LIST_TYPE = TOTAL``,
+        ``PRACTICE_LIST_SIZE``), a registrations-by-area file (summed per practice), or any
+        practices table with a list-size column (``list_size``, ``NUMBER_OF_PATIENTS``,
+        ``Patients``...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``practice_code, list_size`` (int64), one row per practice.
+
+    Raises
+    ------
+    InputError
+        Non-numeric, fractional, negative or blank list sizes, or one practice with two
+        different list sizes.
+    SchemaError
+        No list-size column.
+    """
+    src = Source.coerce(source)
+    raw = read_table(
+        src.path,
+        role="list sizes",
+        header=src.options.get("header"),
+        sheet=src.options.get("sheet"),
+    )  # type: ignore[arg-type]
+    keys = {normalise_name(c) for c in raw.columns}
+    if {"CODE", "TYPE", "SEX", "AGE", "NUMBEROFPATIENTS"} <= keys:
+        schema = {
+            s.PRACTICE_CODE: ["CODE"],
+            s.LIST_SIZE: ["NUMBER_OF_PATIENTS"],
+            "_type": ["TYPE"],
+            "_sex": ["SEX"],
+            "_age": ["AGE"],
+        }
+        frame = canonical_table(
+            raw,
+            src,
+            schema,
+            required=[s.PRACTICE_CODE, s.LIST_SIZE],
+            what="list sizes",
+            expected="",
+            fmt="nhs_list_sizes",
+        )
+        skipped = frame.attrs["skipped"]
+        checks = {
+            "_type": ("GP", "TYPE is not GP"),
+            "_sex": ("ALL", "SEX is not ALL"),
+            "_age": ("ALL", "AGE is not ALL"),
+        }
+        for col, (value, reason) in checks.items():
+            keep = frame[col].str.upper().eq(value)
+            count(skipped, reason, (~keep).sum())
+            frame = frame[keep]
+        frame.attrs["skipped"] = skipped
+    elif {"PATIENTLISTTYPE", "PRACTICELISTSIZE"} <= keys:
+        schema = {
+            s.PRACTICE_CODE: PRACTICE_ALIASES[s.PRACTICE_CODE],
+            s.LIST_SIZE: ["PRACTICE_LIST_SIZE"],
+            "_type": ["PATIENT_LIST_TYPE"],
+        }
+        frame = canonical_table(
+            raw,
+            src,
+            schema,
+            required=[s.PRACTICE_CODE, s.LIST_SIZE],
+            what="list sizes",
+            expected="",
+            fmt="qof_prevalence",
+        )
+        keep = frame["_type"].str.upper().eq("TOTAL")
+        count(frame.attrs["skipped"], "PATIENT_LIST_TYPE is not TOTAL", (~keep).sum())
+        frame = frame[keep]
+    elif find_column(raw, _REGISTRATION_ALIASES[s.AREA_CODE]) is not None and (
+        find_column(raw, _REGISTRATION_ALIASES[s.N_PATIENTS]) is not None
+    ):
+        regs = read_registrations(src)
+        out = regs.groupby(s.PRACTICE_CODE, sort=False, as_index=False)[s.N_PATIENTS].sum()
+        out = out.rename(columns={s.N_PATIENTS: s.LIST_SIZE})
+        out[s.LIST_SIZE] = out[s.LIST_SIZE].astype("int64")
+        return _finish(out, {**regs.attrs, "format": "registrations"})
+    else:
+        frame = load_practice_table(src, what="list sizes")
+        if s.LIST_SIZE not in frame.columns:
+            raise SchemaError(
+                f"{src.label}: not a recognised list sizes file (expected "
+                "gp-reg-pat-prac-all.csv, QOF PRACTICE_LIST_SIZE, or a practice code column "
+                "with list_size / NUMBER_OF_PATIENTS / Patients; the file has "
+                f"{', '.join(map(str, frame.columns))}); name the columns in the study file "
+                'with columns = { list_size = "<column>" }'
+            )
+    return _list_sizes(frame, src.label)
+
+
+def _list_sizes(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    attrs = dict(frame.attrs)
+    skipped = dict(attrs["skipped"])
+    first = attrs["first_line"]
+    text = frame[s.LIST_SIZE]
+    if text.eq("").any():
+        raise InputError(
+            f"{label}: list size is blank at line(s) "
+            f"{list_some(lines_of(frame, text.eq('').to_numpy()))}; put the number of "
+            "patients or delete those rows"
+        )
+    sizes = to_number(text, source=label, column=s.LIST_SIZE, integer=True, first_line=first)
+    tidy = pd.DataFrame(
+        {s.PRACTICE_CODE: frame[s.PRACTICE_CODE].str.upper(), s.LIST_SIZE: sizes.astype("int64")}
+    )
+    exact = tidy.duplicated(keep="first")
+    reason = (
+        "list size repeated (one row per register)"
+        if attrs["format"] == "qof_prevalence"
+        else "duplicate row"
+    )
+    count(skipped, reason, exact.sum())
+    tidy = tidy[~exact]
+    clash = tidy[s.PRACTICE_CODE].duplicated(keep=False)
+    if clash.any():
+        rows = tidy[clash]
+        parts = []
+        for code, group in rows.groupby(s.PRACTICE_CODE, sort=True):
+            seen = ", ".join(f"{v} at line {int(i) + first}" for i, v in group[s.LIST_SIZE].items())
+            parts.append(f"{code} ({seen})")
+        raise InputError(
+            f"{label}: {rows[s.PRACTICE_CODE].nunique()} practice(s) have different list sizes: "
+            f"{list_some(parts, 3)}; keep one row per practice"
+        )
+    attrs["skipped"] = skipped
+    return _finish(tidy, attrs)
+
+
+_SITE_ALIASES = {
+    s.CODE: [
+        "code",
+        "site_code",
+        "Site Code",
+        "ODS code",
+        "ORG_CODE",
+        "Organisation Code",
+        "id",
+        "site_id",
+        "practice_code",
+    ],
+    s.NAME: ["name", "site_name", "Site Name", "Organisation Name", "ORG_NAME"],
+    s.POSTCODE: PRACTICE_ALIASES[s.POSTCODE],
+    s.PCN_CODE: ["pcn_code", "PCN Code", "aligned_pcn", "aligned_pcn_code"],
+    "status": ["status"],
+    s.EASTING: PRACTICE_ALIASES[s.EASTING],
+    s.NORTHING: PRACTICE_ALIASES[s.NORTHING],
+    s.LATITUDE: PRACTICE_ALIASES[s.LATITUDE],
+    s.LONGITUDE: PRACTICE_ALIASES[s.LONGITUDE],
+}
+
+
+def read_sites(
+    source: Source | str | Path, *, postcodes: Path | str | pd.DataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Read community sites (pharmacies, clinics, team bases...) as points.
+
+    Parameters
+    ----------
+    source
+        An ODS header-less organisation file such as ``edispensary.csv`` (column 0 code,
+        1 name, 3 ICB code, 9 postcode, 12 status; active ``A`` rows kept, so
+        ``where = { icb_code = "QNC" }`` works), or a CSV with a code or name column and
+        coordinates and/or postcodes. The PCN a site is aligned to is read from a
+        ``pcn_code`` column, or the column named in ``columns = { pcn_code = ... }`` or
+        ``options["pcn"]``.
+    postcodes
+        Postcode lookup for sites without coordinates.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code, name, postcode, [pcn_code], status, locate_method, geometry`` (points in
+        EPSG:27700; ``None`` where not located, never dropped). ``status`` is ``active`` for
+        ODS files, the file's status column otherwise, or ``""``.
+
+    Raises
+    ------
+    SchemaError
+        No code or name column, or nothing to locate sites with.
+    InputError, GeometryError
+        Bad coordinates (see :func:`~geo_pcn.io.locations.locate`).
+    """
+    src = Source.coerce(source)
+    raw = read_table(
+        src.path, role="sites", header=src.options.get("header"), sheet=src.options.get("sheet")
+    )  # type: ignore[arg-type]
+    explicit = dict(src.columns)
+    if "pcn" in src.options and s.PCN_CODE not in explicit:
+        explicit[s.PCN_CODE] = str(src.options["pcn"])
+    src = Source(src.path, columns=explicit, where=src.where, options=src.options)
+    layout = ods_layout(raw)
+    if layout is not None:
+        schema = {
+            s.CODE: ODS_COLUMNS[s.PRACTICE_CODE],
+            s.NAME: ODS_COLUMNS[s.PRACTICE_NAME],
+            s.ICB_CODE: ODS_COLUMNS[s.ICB_CODE],
+            s.POSTCODE: ODS_COLUMNS[s.POSTCODE],
+            "_status": ODS_COLUMNS["_status"],
+            s.SUB_ICB_CODE: ODS_COLUMNS[s.SUB_ICB_CODE],
+            s.PCN_CODE: [],
+        }
+        fmt = "edispensary" if layout == "ods_organisations" else layout
+        frame = canonical_table(
+            raw, src, schema, required=[s.CODE], what="sites", expected="", fmt=fmt
+        )
+        active = ods_active(frame)
+        count(frame.attrs["skipped"], "not active (closed or proposed)", (~active).sum())
+        frame = frame[active].copy()
+        frame["status"] = "active"
+    else:
+        required = (
+            [s.CODE]
+            if (find_column(raw, _SITE_ALIASES[s.CODE]) is not None or s.CODE in explicit)
+            else [s.NAME]
+        )
+        frame = canonical_table(
+            raw,
+            src,
+            _SITE_ALIASES,
+            required=required,
+            what="sites",
+            expected="a code or name column (code, site_code, name...) with latitude/"
+            "longitude, easting/northing or postcode columns",
+        )
+        if s.CODE not in frame.columns:
+            frame[s.CODE] = frame[s.NAME]
+    attrs = dict(frame.attrs)
+    for col in (s.NAME, s.POSTCODE, "status"):
+        if col not in frame.columns:
+            frame[col] = ""
+    frame[s.CODE] = frame[s.CODE].str.upper() if layout is not None else frame[s.CODE]
+    frame[s.POSTCODE] = frame[s.POSTCODE].str.upper().str.split().str.join(" ").fillna("")
+    if s.PCN_CODE in frame.columns:
+        pcn = frame[s.PCN_CODE].str.upper()
+        frame[s.PCN_CODE] = pcn.where(~pcn.isin(s.UNALLOCATED_PCN_CODES), "")
+    located = locate(frame, source=src.label, postcodes=postcodes, first_line=attrs["first_line"])
+    columns = (
+        [s.CODE, s.NAME, s.POSTCODE]
+        + ([s.PCN_CODE] if s.PCN_CODE in frame.columns else [])
+        + ["status"]
+    )
+    table = frame[columns].copy()
+    table["locate_method"] = located["locate_method"]
+    points = shapely.points(located[[s.EASTING, s.NORTHING]].to_numpy())
+    points[located["locate_method"].eq("").to_numpy()] = None
+    out = gpd.GeoDataFrame(table.reset_index(drop=True), geometry=points, crs=s.BNG)
+    out.attrs = {
+        "path": attrs["path"],
+        "format": attrs["format"],
+        "skipped": dict(attrs["skipped"]),
+    }
+    return out

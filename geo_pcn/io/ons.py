@@ -1,0 +1,484 @@
+"""ONS-style boundary layers (LSOA, sub-ICB, ICB, LAD...) and small-area population.
+
+Boundaries are read with pyogrio (GeoJSON, GeoPackage, Shapefile...) or pyarrow
+(GeoParquet), recognised by content, checked and projected to British National Grid.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn import settings as s
+from geo_pcn.errors import CRSError, GeometryError, InputError, SchemaError, list_some
+from geo_pcn.io._formats import canonical_table, canonical_where_error, count, lines_of
+from geo_pcn.io._tables import (
+    Source,
+    apply_where,
+    find_column,
+    read_table,
+    split_where,
+    to_number,
+    warn,
+)
+
+__all__ = ["read_boundaries", "read_areas", "read_population", "LEVEL_STEMS"]
+
+#: Which ONS column stems fit each boundary level (first match in column order wins).
+LEVEL_STEMS: dict[str, tuple[str, ...]] = {
+    "sub_icb": ("sicbl", "subicb", "sicb", "ccg", "loc"),
+    "icb": ("icb", "stp"),
+    "place": ("lad", "ltla", "utla", "la", "lau", "place", "cty", "ctyua"),
+    "areas": ("lsoa", "msoa", "oa", "dz", "dzone", "sa"),
+}
+
+# lsoa21cd, LAD24NM, SICBL24CDH, lsoa21_code, sicbl24_code_nhs, icb22_code_h, pcn_code ...
+_ONS_COLUMN = re.compile(
+    r"^(?P<stem>[a-z]+?)(?P<year>\d{2})?_?(?P<kind>cdh|cd|nm|code_nhs|code_h|code|name)$"
+)
+_KIND = {
+    "cd": "code",
+    "code": "code",
+    "nm": "name",
+    "name": "name",
+    "cdh": "nhs_code",
+    "code_nhs": "nhs_code",
+    "code_h": "nhs_code",
+}
+
+
+def _pick_columns(columns: list[str], level: str) -> dict[str, str]:
+    """Choose code/name/nhs_code columns by ONS naming, preferring the stem of ``level``."""
+    groups: dict[str, dict[str, str]] = {}
+    plain_nhs = next((c for c in columns if str(c).strip().lower() == "nhs_code"), None)
+    for col in columns:
+        m = _ONS_COLUMN.match(str(col).strip().lower())
+        if not m or col == plain_nhs:
+            continue
+        key = m["stem"] + (m["year"] or "")
+        groups.setdefault(key, {}).setdefault(_KIND[m["kind"]], col)
+        groups[key].setdefault("_stem", m["stem"])
+    candidates = [g for g in groups.values() if "code" in g]
+    if not candidates:
+        return {}
+    wanted = LEVEL_STEMS.get(level.lower(), (level.lower(),))
+    chosen = next((g for g in candidates if g["_stem"] in wanted), candidates[0])
+    picked = {k: v for k, v in chosen.items() if not k.startswith("_")}
+    if plain_nhs is not None:
+        picked.setdefault("nhs_code", plain_nhs)
+    return picked
+
+
+def _read_layer(src: Source) -> gpd.GeoDataFrame:
+    path = src.path
+    if not path.exists():
+        raise InputError(
+            f"{path}: boundary file not found; check the path (relative paths are resolved "
+            "against the study file's folder)"
+        )
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: boundary file is empty; export the layer again")
+    if path.is_file():
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+        if magic == b"PAR1":
+            try:
+                gdf = gpd.read_parquet(path)
+                gdf.attrs["format"] = "GeoParquet"
+                return gdf
+            except ImportError:
+                raise InputError(
+                    f"{path}: reading GeoParquet needs pyarrow; pip install pyarrow"
+                ) from None
+            except Exception as exc:
+                raise InputError(
+                    f"{path}: not a readable GeoParquet file ({' '.join(str(exc).split())}); "
+                    "export it again"
+                ) from None
+    import pyogrio
+
+    layer = src.options.get("layer")
+    try:
+        if layer is None:
+            layers = pyogrio.list_layers(path)
+            if len(layers) > 1:
+                polygonal = [
+                    str(name)
+                    for name, kind in layers
+                    if kind is not None and "POLYGON" in str(kind).upper()
+                ]
+                if len(polygonal) != 1:
+                    raise SchemaError(
+                        f"{path}: has {len(layers)} layers "
+                        f"({list_some([str(n) for n, _ in layers], 8)}); pick one in the study "
+                        'file with layer = "<name>"'
+                    )
+                layer = polygonal[0]
+        kwargs = {"layer": layer} if layer is not None else {}
+        try:
+            import pyarrow  # noqa: F401
+
+            kwargs["use_arrow"] = True
+        except ImportError:
+            pass
+        gdf = gpd.read_file(path, engine="pyogrio", **kwargs)
+        info = pyogrio.read_info(path, layer=layer)
+        gdf.attrs["format"] = str(info.get("driver") or "OGR")
+        return gdf
+    except SchemaError:
+        raise
+    except Exception as exc:  # pyogrio DataSourceError, DataLayerError...
+        reason = " ".join(str(exc).split())
+        raise InputError(
+            f"{path}: not a readable boundary file ({reason}); give a GeoJSON, GeoPackage, "
+            "Shapefile or GeoParquet file"
+        ) from None
+
+
+def _set_crs(gdf: gpd.GeoDataFrame, src: Source) -> gpd.GeoDataFrame:
+    wanted = src.options.get("crs")
+    if gdf.crs is None:
+        if wanted is None:
+            raise CRSError(
+                f"{src.label} has no coordinate reference system; set it in the study file "
+                'with crs = "EPSG:27700" (or 4326), or fix the file'
+            )
+        return gdf.set_crs(wanted)
+    if wanted is not None and not gdf.crs.equals(wanted):
+        warn(
+            f"{src.label}: the file says its CRS is {gdf.crs.to_string()} but the study file "
+            f"says crs = {wanted!r}; using {wanted!r} (remove crs from the study file to use "
+            "the file's own)"
+        )
+        return gdf.set_crs(wanted, allow_override=True)
+    return gdf
+
+
+def _polygonal_parts(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of each geometry (vectorised); ``None`` if none."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    keep = np.isin(shapely.get_type_id(parts), [3, 6])
+    parts, index = parts[keep], index[keep]
+    polys, pindex = shapely.get_parts(parts, return_index=True)  # MultiPolygon -> Polygons
+    out = np.full(len(geoms), None, dtype=object)
+    if len(polys):
+        shapely.multipolygons(polys, indices=index[pindex], out=out)
+    single = shapely.get_num_geometries(out) == 1
+    if single.any():
+        out[single] = shapely.get_geometry(out[single], 0)
+    return out
+
+
+def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> gpd.GeoDataFrame:
+    """Read a boundary layer (polygons with a code) into British National Grid.
+
+    Parameters
+    ----------
+    source
+        GeoJSON, GeoPackage (``options["layer"]`` picks a layer), Shapefile or GeoParquet.
+        Columns: ``columns = {code = ..., name = ..., nhs_code = ...}``, else ONS-style
+        columns in any case (``LSOA21CD``, ``LAD24NM``, ``sicbl24_code``,
+        ``SICBL24CDH``/``sicbl24_code_nhs`` -> ``nhs_code``...), else ``code``/``name``.
+        ``options["crs"]`` sets the CRS of a file without one.
+    level
+        Which level the layer is for; when several code columns exist the stem that fits
+        wins (``sub_icb``: SICBL/CCG; ``icb``: ICB/STP; ``place``: LAD/LTLA/UTLA;
+        ``areas``: LSOA/MSOA/OA/DZ; any other value is tried as a stem), else the first.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code, name, nhs_code`` (``""`` when absent) and Polygon/MultiPolygon geometry in
+        EPSG:27700, one row per code (features with the same code are dissolved).
+        ``attrs``: ``path``, ``format`` (GDAL driver or ``GeoParquet``), ``skipped``.
+
+    Raises
+    ------
+    InputError
+        Missing, empty or unreadable file, or an empty layer, or features without a code.
+    SchemaError
+        No code column could be found, or several layers and none chosen.
+    CRSError
+        The layer has no CRS and none is given.
+    GeometryError
+        Null/empty or non-polygon geometry, or features outside Great Britain.
+
+    Warns
+    -----
+    GeoPCNWarning
+        Invalid polygons are **repaired** with :func:`shapely.make_valid` (keeping the
+        polygonal parts) and one warning names the features and the reason
+        (:func:`shapely.is_valid_reason`). Boundary files from ONS and from generalisation
+        tools often carry tiny self-intersections; refusing them would block planners for
+        a problem that does not change any answer, so we repair and say so.
+    """
+    src = Source.coerce(source)
+    gdf = _read_layer(src)
+    label = src.label
+    fmt = gdf.attrs.get("format", "OGR")
+    if len(gdf) == 0:
+        raise InputError(f"{label}: the boundary layer has no features; export it again")
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    explicit = dict(src.columns)
+    picked = _pick_columns(columns, level)
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    for key in ("code", "name", "nhs_code"):
+        if key in explicit:
+            col = find_column(frame, (), explicit=explicit[key])
+            if col is None:
+                raise SchemaError(
+                    f"{label}: column {explicit[key]!r} named in the study file (columns = "
+                    f"{{ {key} = ... }}) is not in the layer; it has {list_some(columns, 12)}"
+                )
+            picked[key] = col
+    if "code" not in picked:
+        fallback = find_column(frame, ["code", "id", "fid_code"])
+        if fallback is None:
+            raise SchemaError(
+                f"{label}: not a recognised boundary file (expected an ONS code column such "
+                f"as LSOA21CD / LAD24CD / SICBL24CD / icb24_code, or code; the layer has "
+                f"{list_some(columns, 12)}); name the columns in the study file with "
+                'columns = { code = "<column>", name = "<column>" }'
+            )
+        picked["code"] = fallback
+        name = find_column(frame, ["name"])
+        if name is not None and "name" not in picked:
+            picked["name"] = name
+    skipped: dict[str, int] = {}
+    table = pd.DataFrame(
+        {k: _text(frame[picked[k]]) if k in picked else "" for k in ("code", "name", "nhs_code")},
+        index=frame.index,
+    )
+    if src.where:
+        # raw columns first, then code / name / nhs_code
+        raw = frame.astype(object).where(frame.notna(), "").astype(str)
+        raw_where, canon_where = split_where(raw, src.where)
+        kept = apply_where(raw, raw_where, source=label).index if raw_where else raw.index
+        if canon_where:
+            canonical_where_error(src, canon_where, raw, table)
+            kept = apply_where(table.loc[kept], canon_where, source=label).index
+        count(skipped, "outside the where filter", len(frame) - len(kept))
+        table = table.loc[kept]
+        gdf = gdf.loc[kept]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    codes = table["code"].to_numpy(dtype=object)
+    blank = table["code"].eq("").to_numpy()
+    if blank.any():
+        raise InputError(
+            f"{label}: {blank.sum()} feature(s) have no code (feature number(s) "
+            f"{list_some(np.flatnonzero(blank) + 1)}); fill in the code column "
+            f"{picked['code']!r}"
+        )
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        raise GeometryError(
+            f"{label}: feature(s) {list_some(codes[missing])} have no geometry (null or empty); "
+            "delete them or fix the file"
+        )
+    type_id = shapely.get_type_id(geoms)
+    wrong = ~np.isin(type_id, [3, 6])
+    if wrong.any():
+        kinds = sorted({shapely.geometry.base.GEOMETRY_TYPES[t] for t in type_id[wrong]})
+        raise GeometryError(
+            f"{label}: boundaries must be polygons, but feature(s) {list_some(codes[wrong])} "
+            f"are {', '.join(kinds)}; give a polygon layer"
+        )
+    gdf = _set_crs(gpd.GeoDataFrame(table, geometry=geoms, crs=gdf.crs), src)
+    if gdf.crs.is_projected:
+        x0, y0, x1, y1 = gdf.total_bounds
+        if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
+            raise GeometryError(
+                f"{label}: coordinates look like degrees (longitude/latitude) but the CRS is "
+                f'{gdf.crs.to_string()}; set crs = "EPSG:4326" in the study file or fix the file'
+            )
+    if not gdf.crs.equals(s.BNG):
+        gdf = gdf.to_crs(s.BNG)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    bounds = shapely.bounds(geoms)
+    minx, miny, maxx, maxy = s.GB_BOUNDS_BNG
+    outside = (
+        (bounds[:, 0] < minx)
+        | (bounds[:, 1] < miny)
+        | (bounds[:, 2] > maxx)
+        | (bounds[:, 3] > maxy)
+        | ~np.isfinite(bounds).all(axis=1)
+    )
+    if outside.any():
+        raise GeometryError(
+            f"{label}: feature(s) {list_some(codes[outside])} lie outside Great Britain after "
+            f'projection to {s.BNG}; check the file\'s CRS (set crs = "..." in the study file)'
+        )
+    valid = shapely.is_valid(geoms)
+    if not valid.all():
+        reasons = shapely.is_valid_reason(geoms[~valid])
+        repaired = _polygonal_parts(shapely.make_valid(geoms[~valid]))
+        lost = shapely.is_missing(repaired) | shapely.is_empty(repaired)
+        bad_codes = codes[~valid]
+        if lost.any():
+            raise GeometryError(
+                f"{label}: feature(s) {list_some(bad_codes[lost])} have invalid polygons that "
+                f"cannot be repaired ({list_some(reasons[lost], 2)}); fix the file"
+            )
+        geoms = geoms.copy()
+        geoms[~valid] = repaired
+        detail = [f"{c} ({r})" for c, r in zip(bad_codes, reasons, strict=True)]
+        warn(
+            f"{label}: repaired {len(detail)} invalid polygon(s) with shapely.make_valid: "
+            f"{list_some(detail, 3)}; fix the file (e.g. QGIS 'Fix geometries') to silence "
+            "this warning"
+        )
+    gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=geoms, crs=s.BNG)
+    if gdf["code"].duplicated().any():
+        gdf = _dissolve(gdf)
+    out = gdf.reset_index(drop=True)
+    out.attrs = {"path": str(src.path), "format": fmt, "skipped": skipped}
+    return out
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def _dissolve(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per code: union the geometries, keep the first name and NHS code."""
+    first = gdf.drop(columns="geometry").groupby("code", sort=False).first()
+    geom = gdf.dissolve(by="code", sort=False)[["geometry"]]
+    out = first.join(geom).reset_index()
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=gdf.crs)
+    types = shapely.get_type_id(np.asarray(out.geometry.values, dtype=object))
+    if not np.isin(types, [3, 6]).all():
+        out["geometry"] = _polygonal_parts(np.asarray(out.geometry.values, dtype=object))
+    return out[["code", "name", "nhs_code", "geometry"]]
+
+
+def read_areas(source: Source | str | Path) -> gpd.GeoDataFrame:
+    """Read small areas (LSOA polygons).
+
+    Parameters
+    ----------
+    source
+        Any layer :func:`read_boundaries` reads; LSOA/MSOA/OA/DZ columns are preferred.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``area_code, area_name, geometry`` in EPSG:27700.
+
+    Raises
+    ------
+    InputError, SchemaError, CRSError, GeometryError
+        As :func:`read_boundaries`.
+    """
+    gdf = read_boundaries(source, level="areas")
+    out = gdf.rename(columns={"code": s.AREA_CODE, "name": s.AREA_NAME})[
+        [s.AREA_CODE, s.AREA_NAME, "geometry"]
+    ]
+    out.attrs = dict(gdf.attrs)
+    return out
+
+
+_POPULATION_ALIASES = {
+    s.AREA_CODE: [
+        "area_code",
+        "lsoa21_code",
+        "LSOA21CD",
+        "lsoa11_code",
+        "LSOA11CD",
+        "LSOA_CODE",
+        "geography code",
+        "code",
+        "lsoa",
+    ],
+    s.POPULATION: [
+        "population",
+        "total_population",
+        "total_residents",
+        "residents",
+        "usual_residents",
+        "All persons",
+        "All Ages",
+        "persons",
+        "count",
+        "observation",
+        "value",
+    ],
+}
+
+
+def read_population(source: Source | str | Path) -> pd.DataFrame:
+    """Read the resident population of each small area.
+
+    Parameters
+    ----------
+    source
+        A CSV with an area code column (``lsoa21_code``, ``LSOA21CD``, ``area_code``...) and
+        a population column (``population``, ``total_population``, ``total_residents``,
+        ``count``...), e.g. Census 2021 TS001/TS021 extracts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code, population`` (int64), one row per area.
+
+    Raises
+    ------
+    InputError
+        Blank codes, populations that are not whole numbers of 0 or more, or one area with
+        two different populations.
+    SchemaError
+        Columns not recognised.
+    """
+    src = Source.coerce(source)
+    raw = read_table(
+        src.path,
+        role="population",
+        header=src.options.get("header"),
+        sheet=src.options.get("sheet"),
+    )  # type: ignore[arg-type]
+    frame = canonical_table(
+        raw,
+        src,
+        _POPULATION_ALIASES,
+        required=[s.AREA_CODE, s.POPULATION],
+        what="population",
+        expected="an area code column (lsoa21_code, LSOA21CD, area_code) "
+        "and a population column (population, total_residents, count)",
+    )
+    attrs = dict(frame.attrs)
+    skipped = dict(attrs["skipped"])
+    codes = frame[s.AREA_CODE].str.upper()
+    blank = codes.eq("") | frame[s.POPULATION].eq("")
+    if blank.any():
+        raise InputError(
+            f"{src.label}: area code or population missing at line(s) "
+            f"{list_some(lines_of(frame, blank.to_numpy()))}; fill in or delete those rows"
+        )
+    pop = to_number(
+        frame[s.POPULATION],
+        source=src.label,
+        column=s.POPULATION,
+        integer=True,
+        first_line=attrs["first_line"],
+    )
+    tidy = pd.DataFrame({s.AREA_CODE: codes, s.POPULATION: pop.astype("int64")})
+    exact = tidy.duplicated(keep="first")
+    count(skipped, "duplicate row", exact.sum())
+    tidy = tidy[~exact]
+    clash = tidy[s.AREA_CODE].duplicated(keep=False)
+    if clash.any():
+        raise InputError(
+            f"{src.label}: area(s) {list_some(sorted(tidy.loc[clash, s.AREA_CODE].unique()))} "
+            f"appear more than once with different populations (line(s) "
+            f"{list_some(lines_of(tidy, clash.to_numpy(), attrs['first_line']))}); keep one row "
+            "per area"
+        )
+    out = tidy.reset_index(drop=True)
+    out.attrs = {"path": attrs["path"], "format": attrs["format"], "skipped": skipped}
+    return out

@@ -1,0 +1,250 @@
+"""Postcode lookups (OS Code-Point Open, ONS Postcode Directory) and geocoding.
+
+Every lookup is keyed by the postcode with spaces removed and in upper case
+(``"ST10 1AA"`` and ``"st101aa"`` are the same key), so the single-space, the 7-character
+and the no-space formats all join.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from geo_pcn import settings as s
+from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._tables import _decode, find_column, normalise_postcode
+
+__all__ = ["read_postcode_lookup", "geocode"]
+
+_POSTCODE_COLUMNS = ["postcode", "pcds", "pcd", "pcd2", "pcd7", "pcd8", "Post Code"]
+_EASTING_COLUMNS = ["easting", "eastings", "oseast1m", "x"]
+_NORTHING_COLUMNS = ["northing", "northings", "osnrth1m", "y"]
+_LATITUDE_COLUMNS = ["latitude", "lat"]
+_LONGITUDE_COLUMNS = ["longitude", "long", "lon", "lng"]
+_POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$")
+_AREA = re.compile(r"^([A-Z]{1,2})\d")
+
+
+def _postcode_areas(keys: Iterable[str]) -> set[str]:
+    """Postcode areas (``ST``, ``B``...) of normalised postcode keys."""
+    areas = pd.Series(list(keys), dtype=object).astype(str).str.extract(_AREA, expand=False)
+    return {a for a in areas.dropna().unique()}
+
+
+def _head(path: Path, n: int = 2) -> list[list[str]]:
+    """The first ``n`` rows of a (possibly gzipped) CSV, decoded like :func:`read_table`."""
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        with gzip.open(path, "rb") as fh:
+            raw = fh.read(65536)
+    else:
+        with path.open("rb") as fh:
+            raw = fh.read(65536)
+    text = _decode(raw, path)
+    lines = text.splitlines()[:n]
+    return list(csv.reader(io.StringIO("\n".join(lines))))
+
+
+def _csv_encoding(path: Path) -> str:
+    """The encoding to give ``pandas.read_csv`` for ``path``."""
+    if path.suffix.lower() == ".gz":
+        return "utf-8-sig"
+    with path.open("rb") as fh:
+        raw = fh.read(1 << 20)
+    try:
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def _read_codepoint_csv(path: Path) -> pd.DataFrame:
+    """One header-less Code-Point Open area file: postcode key, easting, northing."""
+    frame = pd.read_csv(
+        path,
+        header=None,
+        usecols=[0, 2, 3],
+        names=["postcode", "easting", "northing"],
+        dtype={"postcode": str},
+        keep_default_na=False,
+        na_values=[""],
+        encoding=_csv_encoding(path),
+    )
+    return frame
+
+
+def _codepoint_folder(path: Path) -> Path:
+    """The folder holding the per-area Code-Point CSVs (``Data/CSV`` or ``path`` itself)."""
+    for candidate in (path / "Data" / "CSV", path / "CSV", path):
+        if candidate.is_dir() and any(candidate.glob("*.csv")):
+            return candidate
+    raise InputError(
+        f"{path}: no postcode CSV files in this folder (looked in Data/CSV); give the "
+        "Code-Point Open folder (the one holding Data/CSV) or one postcode CSV file"
+    )
+
+
+def _finish(frame: pd.DataFrame, wanted: set[str] | None, path: Path) -> pd.DataFrame:
+    keys = normalise_postcode(frame["postcode"])
+    out = pd.DataFrame(
+        {
+            s.EASTING: pd.to_numeric(frame[s.EASTING], errors="coerce").astype(float).to_numpy(),
+            s.NORTHING: pd.to_numeric(frame[s.NORTHING], errors="coerce").astype(float).to_numpy(),
+        },
+        index=pd.Index(keys.to_numpy(), name="postcode"),
+    )
+    out = out[(out.index != "") & out[s.EASTING].notna() & out[s.NORTHING].notna()]
+    if wanted is not None:
+        out = out[out.index.isin(wanted)]
+    out = out[~out.index.duplicated(keep="first")]
+    out.attrs = {"path": str(path)}
+    return out
+
+
+def read_postcode_lookup(
+    path: Path | str, *, postcodes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Read a postcode -> British National Grid lookup.
+
+    Parameters
+    ----------
+    path
+        One of: an OS Code-Point Open folder (the top folder holding ``Data/CSV``, or
+        ``Data/CSV`` itself) of header-less per-area CSVs (``st.csv``...); one such CSV; an
+        ONS Postcode Directory CSV (``pcds``/``pcd``/``pcd2`` with ``oseast1m``/``osnrth1m``,
+        or only ``lat``/``long``); or a plain ``postcode,easting,northing`` or
+        ``postcode,latitude,longitude`` CSV (optionally ``.gz``).
+    postcodes
+        The postcodes needed. When given, only the Code-Point area files they need are read
+        (``ST16 2HE`` -> ``st.csv``) and only their rows are returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the postcode key (upper case, no spaces), columns ``easting`` and
+        ``northing`` (float, EPSG:27700). Rows without coordinates are left out.
+
+    Raises
+    ------
+    InputError
+        The path does not exist or holds no postcode CSVs.
+    SchemaError
+        A CSV has no postcode column or no coordinate columns.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(
+            f"{path}: postcode lookup not found; give the Code-Point Open folder or a postcode "
+            "CSV (relative paths are resolved against the study file's folder)"
+        )
+    wanted = None if postcodes is None else set(normalise_postcode(pd.Series(list(postcodes))))
+    if wanted is not None:
+        wanted.discard("")
+    if path.is_dir():
+        folder = _codepoint_folder(path)
+        files = sorted(folder.glob("*.csv"))
+        if wanted is not None:
+            areas = {a.lower() for a in _postcode_areas(wanted)}
+            files = [f for f in files if f.stem.lower() in areas]
+        if not files:
+            return _finish(
+                pd.DataFrame({"postcode": [], s.EASTING: [], s.NORTHING: []}, dtype=object),
+                wanted,
+                path,
+            )
+        frame = pd.concat([_read_codepoint_csv(f) for f in files], ignore_index=True)
+        return _finish(frame, wanted, path)
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: postcode lookup file is empty; export it again with its rows")
+    head = _head(path)
+    if not head or not head[0]:
+        raise InputError(f"{path}: postcode lookup file is empty; export it again with its rows")
+    first = [c.strip() for c in head[0]]
+    if _POSTCODE_LIKE.match(first[0].upper()) and len(first) >= 4:
+        return _finish(_read_codepoint_csv(path), wanted, path)
+    return _finish(_read_table_lookup(path, first), wanted, path)
+
+
+def _read_table_lookup(path: Path, header: list[str]) -> pd.DataFrame:
+    """An ONSPD or plain postcode CSV with a header row."""
+    columns = pd.DataFrame(columns=header)
+    pc = find_column(columns, _POSTCODE_COLUMNS)
+    east = find_column(columns, _EASTING_COLUMNS)
+    north = find_column(columns, _NORTHING_COLUMNS)
+    lat = find_column(columns, _LATITUDE_COLUMNS)
+    lon = find_column(columns, _LONGITUDE_COLUMNS)
+    if pc is None or not ((east and north) or (lat and lon)):
+        raise SchemaError(
+            f"{path}: not a recognised postcode lookup (expected a header-less Code-Point Open "
+            "CSV, an ONS Postcode Directory with pcds/oseast1m/osnrth1m, or postcode,easting,"
+            f"northing / postcode,latitude,longitude columns; the file has "
+            f"{list_some(header, 10)}); give a Code-Point Open folder or rename the columns"
+        )
+    usecols = [c for c in (pc, east, north, lat, lon) if c is not None]
+    raw = pd.read_csv(
+        path, usecols=usecols, dtype=str, keep_default_na=False, encoding=_csv_encoding(path)
+    )
+    raw.columns = [str(c).strip() for c in raw.columns]
+    frame = pd.DataFrame({"postcode": raw[pc]})
+    if east and north:
+        frame[s.EASTING] = pd.to_numeric(raw[east], errors="coerce")
+        frame[s.NORTHING] = pd.to_numeric(raw[north], errors="coerce")
+        # ONSPD gives no grid reference as blank or as 0/1 placeholders (e.g. ZZ99 codes).
+        frame.loc[(frame[s.EASTING] <= 0) & (frame[s.NORTHING] <= 1), [s.EASTING, s.NORTHING]] = (
+            np.nan
+        )
+    if lat and lon and (not (east and north) or frame[s.EASTING].isna().all()):
+        la = pd.to_numeric(raw[lat], errors="coerce").to_numpy(dtype=float)
+        lo = pd.to_numeric(raw[lon], errors="coerce").to_numpy(dtype=float)
+        min_lon, min_lat, max_lon, max_lat = s.GB_BOUNDS_LONLAT
+        inside = (lo >= min_lon) & (lo <= max_lon) & (la >= min_lat) & (la <= max_lat)
+        x, y = _to_bng(np.where(inside, lo, np.nan), np.where(inside, la, np.nan))
+        frame[s.EASTING], frame[s.NORTHING] = x, y
+    return frame
+
+
+_TRANSFORMER: Transformer | None = None
+
+
+def _to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 longitude/latitude to British National Grid (vectorised)."""
+    global _TRANSFORMER
+    if _TRANSFORMER is None:
+        _TRANSFORMER = Transformer.from_crs(s.WGS84, s.BNG, always_xy=True)
+    x, y = _TRANSFORMER.transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.asarray(x, float), np.asarray(y, float)
+
+
+def geocode(postcodes: pd.Series, lookup: pd.DataFrame | Path | str) -> pd.DataFrame:
+    """Look postcodes up in a postcode lookup.
+
+    Parameters
+    ----------
+    postcodes
+        Postcodes in any case and spacing.
+    lookup
+        A frame from :func:`read_postcode_lookup`, or a path to read one from (only the
+        area files these postcodes need are read).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``easting`` and ``northing`` (float, EPSG:27700; NaN where the postcode is blank or
+        not found), with the same index as ``postcodes``.
+    """
+    keys = normalise_postcode(postcodes)
+    if not isinstance(lookup, pd.DataFrame):
+        lookup = read_postcode_lookup(lookup, postcodes=keys)
+    found = lookup.reindex(keys.to_numpy())[[s.EASTING, s.NORTHING]]
+    out = pd.DataFrame(
+        found.to_numpy(dtype=float), index=postcodes.index, columns=[s.EASTING, s.NORTHING]
+    )
+    return out

@@ -1,0 +1,87 @@
+"""Shared table reading: encodings, header guessing, column names, missing/empty files."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo_pcn.errors import InputError, SchemaError
+from geo_pcn.io import Source, read_practices, read_registrations
+from geo_pcn.io._tables import _looks_like_header, normalise_name, read_table
+
+
+def test_missing_file_names_the_file(tmp_path):
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(InputError, match=r"nope\.csv: practices file not found"):
+        read_practices(missing)
+
+
+def test_empty_file_names_the_file(write):
+    path = write("empty.csv", "")
+    with pytest.raises(InputError, match=r"empty\.csv: practices file is empty"):
+        read_practices(path)
+
+
+def test_header_only_file(write):
+    path = write("header.csv", "practice_code,pcn_code\n")
+    with pytest.raises(InputError, match=r"header\.csv: .*header but no rows"):
+        read_practices(path)
+
+
+def test_cp1252_csv_loads(write):
+    text = "practice_code,practice_name,pcn_code\nM83001,Caf\u00e9 Surgery \u2013 St Mary,U1\n"
+    path = write("cp1252.csv", text.encode("cp1252"))
+    frame = read_practices(path)
+    assert frame.loc[0, "practice_name"] == "Caf\u00e9 Surgery \u2013 St Mary"
+
+
+def test_utf8_bom_csv_loads(write):
+    path = write("bom.csv", "\ufeffpractice_code,pcn_code\nM83001,U1\n".encode())
+    frame = read_practices(path)
+    assert list(frame.columns) == ["practice_code", "pcn_code"]
+    assert frame.loc[0, "practice_code"] == "M83001"
+
+
+def test_r_style_column_names(write):
+    path = write(
+        "regs.csv",
+        """
+Practice.Code,LSOA.Code,Number.of.Patients
+M83001,E01000001,10
+""",
+    )
+    frame = read_registrations(path)
+    assert frame.loc[0, "n_patients"] == 10
+    assert normalise_name("Number.of.Patients") == normalise_name("NUMBER_OF_PATIENTS")
+
+
+@pytest.mark.parametrize(
+    ("first_lines", "expected"),
+    [
+        ('"ST1 1AF",10,388405,347542,"E92000001"\n"ST1 1AG",10,1,2,"E9"', False),
+        ('"A81001","THE DENSHAM SURGERY","Y63","QHM","19740401"', False),
+        ("practice_code,pcn_code\nA81001,U1", True),
+        ("lsoa11_code,total_population,0,1,2\nE01000001,1500,10,12,14", True),
+        ("code,n\nx,1", True),
+    ],
+)
+def test_header_guess(first_lines, expected):
+    assert _looks_like_header(first_lines) is expected
+
+
+def test_unparseable_csv_is_one_line(write):
+    path = write("ragged.csv", "a,b\n1,2\n1,2,3,4\n")
+    with pytest.raises(InputError, match=r"ragged\.csv: not a readable CSV") as info:
+        read_table(path)
+    assert "\n" not in str(info.value)
+
+
+def test_where_on_unknown_column(write):
+    path = write("p.csv", "practice_code,pcn_code\nM83001,U1\n")
+    with pytest.raises(SchemaError, match=r"p\.csv: 'where' names column\(s\) 'ICB_CODE'"):
+        read_practices(Source(path, where={"ICB_CODE": "QNC"}))
+
+
+def test_where_matching_nothing(write):
+    path = write("p.csv", "practice_code,icb_code\nM83001,QNC\n")
+    with pytest.raises(InputError, match=r"p\.csv: no rows match where"):
+        read_practices(Source(path, where={"icb_code": "QOC"}))

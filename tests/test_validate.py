@@ -1,0 +1,237 @@
+"""validate() on the tiny hand-drawn study (picture in tests/conftest.py), one planted
+problem at a time, with the answers worked out by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tiny import TINY_CELLS, X0, box_features, feature_collection, union_box, write_tiny_study
+
+from geo_pcn import Configuration, Severity, Study, validate
+
+WEST_EAST = {
+    "A00001": "U00001",
+    "A00002": "U00001",
+    "A00003": "U00002",
+    "A00004": "U00002",
+    "A00005": "U00002",
+}
+
+
+@pytest.fixture
+def study(tiny_study_file):
+    return Study.from_toml(tiny_study_file)
+
+
+def kinds(report):
+    return sorted((f.check, f.kind, f.pcn_code, f.practice_codes) for f in report.findings)
+
+
+def test_recorded_configuration_passes(study):
+    report = validate(study)
+    assert report.findings == []
+    assert report.ok
+    pcns = report.pcns.set_index("pcn_code")
+    assert pcns.loc["U00001", "list_size"] == 1905 + 1903
+    assert pcns.loc["U00002", "list_size"] == 1902 + 1900 + 850
+    assert set(pcns["band_status"]) == {"within"}
+    assert set(pcns["n_components"]) == {1}
+
+
+def test_territories_by_registrations(study):
+    report = validate(study)
+    areas = report.areas.set_index("area_code")
+    assert areas["practice_code"].to_dict() == {
+        "T01": "A00001",
+        "T05": "A00001",
+        "T02": "A00002",
+        "T06": "A00002",
+        "T03": "A00003",
+        "T07": "A00003",
+        "T04": "A00004",
+        "T08": "A00004",
+    }
+    # A00005 wins no area: it gets the area its site is in
+    terr = report.context.territories.practices
+    assert terr.loc["A00005"].geometry.equals(study.areas.loc["T04"].geometry)
+    edges = report.context.graph.edges
+    assert "same site" in edges["A00004", "A00005"]["reasons"]
+    assert edges["A00001", "A00002"]["reasons"] == ("touch",)
+    assert not report.context.graph.has_edge("A00001", "A00003")
+
+
+def test_size_band(tmp_path):
+    path = write_tiny_study(tmp_path)
+    path.write_text(path.read_text().replace("band = [3000, 5000]", "band = [4000, 4500]"))
+    report = validate(Study.from_toml(path))
+    assert kinds(report) == [
+        ("size", "above_band", "U00002", ("A00003", "A00004", "A00005")),
+        ("size", "below_band", "U00001", ("A00001", "A00002")),
+    ]
+    above = next(f for f in report.findings if f.kind == "above_band")
+    assert above.value == 4652 and above.threshold == 4500
+    assert above.severity is Severity.ERROR
+    assert "4,652" in above.message and "152 above" in above.message
+    assert not report.ok
+
+
+def test_exempt_pcn_is_info(tmp_path):
+    path = write_tiny_study(tmp_path)
+    text = path.read_text().replace(
+        "band = [3000, 5000]", 'band = [4000, 5000]\nexempt = ["U00001"]'
+    )
+    path.write_text(text)
+    report = validate(Study.from_toml(path))
+    (finding,) = report.findings
+    assert (finding.kind, finding.severity, finding.pcn_code) == ("exempt", Severity.INFO, "U00001")
+    assert report.ok
+    assert report.pcns.set_index("pcn_code").loc["U00001", "band_status"] == "exempt"
+
+
+def test_single_practice_pcn_is_noted(study):
+    config = Configuration({**WEST_EAST, "A00001": "U00009", "A00002": "U00001"})
+    report = validate(study, config)
+    singles = [f for f in report.findings if f.kind == "single_practice"]
+    assert [(f.pcn_code, f.practice_codes) for f in singles] == [
+        ("U00001", ("A00002",)),
+        ("U00009", ("A00001",)),
+    ]
+    assert all(f.severity is Severity.INFO for f in singles)
+
+
+def test_split_pcn_names_detached_group_distance_and_pcns_between(study):
+    config = Configuration(
+        {
+            "A00001": "U00001",
+            "A00003": "U00001",
+            "A00002": "U00002",
+            "A00004": "U00002",
+            "A00005": "U00002",
+        },
+        {"U00001": "ODD PCN", "U00002": "EVEN PCN"},
+    )
+    report = validate(study, config)
+    detached = {f.pcn_code: f for f in report.findings if f.kind == "detached_group"}
+    assert set(detached) == {"U00001", "U00002"}
+    odd = detached["U00001"]
+    # A00001 (1,905 patients) and A00003 (1,902): A00001 is the main group
+    assert odd.practice_codes == ("A00003",)
+    assert odd.details["patients"] == 1902
+    assert odd.details["distance_m"] == 1000.0  # T02/T06 column lies between
+    assert odd.details["pcns_between"] == ["EVEN PCN (U00002)"]
+    assert odd.severity is Severity.ERROR
+    even = detached["U00002"]
+    assert even.practice_codes == ("A00002",)  # A00004+A00005 (2,750) is the main group
+    pcns = report.pcns.set_index("pcn_code")
+    assert pcns.loc["U00001", "n_components"] == 2
+
+
+def _shifted_areas(shift: float) -> str:
+    """The tiny areas with the east column (T04, T08) moved ``shift`` metres east."""
+    doc = json.loads(box_features(TINY_CELLS))
+    for feature in doc["features"]:
+        if feature["properties"]["code"] in ("T04", "T08"):
+            ring = feature["geometry"]["coordinates"][0]
+            feature["geometry"]["coordinates"] = [[[x + shift, y] for x, y in ring]]
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize(("shift", "joined"), [(200, True), (300, False)])
+def test_island_practice_joined_only_within_tolerance(tmp_path, shift, joined):
+    """A 200 m channel is bridged by the 250 m tolerance; a 300 m one is not.
+
+    T01 T02 T03 |~~channel~~| T04   (A00004 and A00005 share a site in T04)
+    """
+    path = write_tiny_study(tmp_path, areas_geojson=_shifted_areas(shift))
+    (tmp_path / "locations.csv").write_text(
+        (tmp_path / "locations.csv").read_text().replace(f"{X0 + 3500},", f"{X0 + 3500 + shift},")
+    )
+    study = Study.from_toml(path)
+    report = validate(study)
+    graph = report.context.graph
+    assert graph.has_edge("A00003", "A00004") is joined
+    if joined:
+        assert graph.edges["A00003", "A00004"]["reasons"] == ("within tolerance",)
+        assert graph.edges["A00003", "A00004"]["distance_m"] == pytest.approx(shift)
+        assert report.findings == []
+    else:
+        detached = [f for f in report.findings if f.kind == "detached_group"]
+        assert [(f.pcn_code, f.practice_codes) for f in detached] == [("U00002", ("A00003",))]
+        assert detached[0].details["distance_m"] == pytest.approx(shift)
+
+
+def test_pcn_crossing_a_place_line(study):
+    config = Configuration({**WEST_EAST, "A00003": "U00001"})
+    report = validate(study, config)
+    (crossing,) = [f for f in report.findings if f.kind == "crosses_boundary"]
+    assert crossing.pcn_code == "U00001"
+    sides = crossing.details["sides"]
+    assert {k: v["patients"] for k, v in sides.items()} == {"WEST": 1905 + 1903, "EAST": 1902}
+    assert report.pcns.set_index("pcn_code").loc["U00001", "place_codes"] == "EAST;WEST"
+
+
+def test_recorded_sub_icb_mismatch(tmp_path):
+    path = write_tiny_study(
+        tmp_path,
+        sub_icb_geojson=feature_collection(
+            [union_box("E38000001", range(0, 3)), union_box("E38000002", range(3, 4))]
+        ),
+    )
+    doc = json.loads((tmp_path / "sub_icb.geojson").read_text())
+    doc["features"][0]["properties"]["nhs_code"] = "01A"
+    doc["features"][1]["properties"]["nhs_code"] = "02B"
+    (tmp_path / "sub_icb.geojson").write_text(json.dumps(doc))
+    path.write_text(
+        path.read_text().replace("[boundaries]", '[boundaries]\nsub_icb = "sub_icb.geojson"')
+    )
+    report = validate(Study.from_toml(path))
+    mismatches = [f for f in report.findings if f.kind == "recorded_code_mismatch"]
+    # every practice is recorded in 01A, but A00004 and A00005 sit in column 3 = 02B
+    assert [f.practice_codes for f in mismatches] == [("A00004",), ("A00005",)]
+    assert mismatches[0].details["recorded"] == "01A"
+    assert mismatches[0].details["actual_nhs_code"] == "02B"
+    crossing = [f for f in report.findings if f.kind == "crosses_boundary"]
+    assert [f.pcn_code for f in crossing] == ["U00002"]  # A00003 in 01A, A00004/5 in 02B
+
+
+def test_practice_in_no_pcn_and_hole(tmp_path):
+    cells = {**TINY_CELLS, "T09": (4, 0)}
+    path = write_tiny_study(
+        tmp_path,
+        areas_geojson=box_features(cells),
+        population_csv="area_code,population\n"
+        + "".join(f"T0{i},{1500 + i}\n" for i in range(1, 10)),
+    )
+    study = Study.from_toml(path)
+    config = Configuration({**WEST_EAST, "A00005": ""})
+    report = validate(study, config)
+    nopcn = [f for f in report.findings if f.kind == "practice_in_no_pcn"]
+    assert [(f.practice_codes, f.value, f.severity) for f in nopcn] == [
+        (("A00005",), 850, Severity.ERROR)
+    ]
+    assert nopcn[0].details["adjacent_pcns"] == ["U00002"]
+    holes = [f for f in report.findings if f.kind == "hole"]
+    assert [(f.details["areas"], f.value) for f in holes] == [(["T09"], 1509)]
+    assert report.summary["n_patients_in_no_pcn"] == 850
+    areas = report.areas.set_index("area_code")
+    assert areas.loc["T04", "n_registered_no_pcn"] == 400
+    assert areas.loc["T09", "pcn_code"] == ""
+
+
+def test_report_json_has_the_promised_keys(study):
+    report = validate(study)
+    doc = json.loads(report.to_json())
+    assert set(doc["summary"]) >= {"n_practices", "n_pcns", "n_patients", "findings", "ok"}
+    assert doc["summary"]["n_patients"] == 8460
+    pcn = doc["pcns"][0]
+    assert set(pcn) >= {
+        "pcn_code",
+        "pcn_name",
+        "list_size",
+        "n_practices",
+        "band_status",
+        "n_components",
+        "crossings",
+    }
+    assert pcn["crossings"] == {"place": ["WEST"]}
