@@ -65,7 +65,7 @@ def _pick_columns(columns: list[str], level: str) -> dict[str, str]:
         groups[key].setdefault("_stem", m["stem"])
     candidates = [g for g in groups.values() if "code" in g]
     if not candidates:
-        return {}
+        return {"nhs_code": plain_nhs} if plain_nhs is not None else {}
     wanted = LEVEL_STEMS.get(level.lower(), (level.lower(),))
     chosen = next((g for g in candidates if g["_stem"] in wanted), candidates[0])
     picked = {k: v for k, v in chosen.items() if not k.startswith("_")}
