@@ -7,6 +7,7 @@ collected and reported at once, as one line per problem joined with ``; ``.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,6 +78,11 @@ class _Collector:
             raise StudyFileError(f"{self.path}: " + "; ".join(self.problems))
 
 
+def _join(base: Path, relative: str) -> Path:
+    """``relative`` resolved against the study file's folder, ``..`` collapsed."""
+    return Path(os.path.normpath(base / relative))
+
+
 def _unknown(where: str, table: Mapping[str, Any], allowed: set[str], out: _Collector) -> None:
     for key in table:
         if key not in allowed:
@@ -90,7 +96,7 @@ def _source(
 ) -> Source | None:
     """A file entry: a path string, or a table with ``file`` and options."""
     if isinstance(value, str):
-        return Source(base / value)
+        return Source(_join(base, value))
     if not isinstance(value, Mapping):
         out.add(f"{where} must be a file path or a table {{ file = \"...\" }}")
         return None
@@ -107,7 +113,7 @@ def _source(
         out.add(f"{where}.where must be a table, e.g. {{ ICB_CODE = \"QNC\" }}")
         where_filter = {}
     options = {k: v for k, v in value.items() if k not in {"file", "columns", "where"}}
-    return Source(base / value["file"], dict(columns), dict(where_filter), options)
+    return Source(_join(base, value["file"]), dict(columns), dict(where_filter), options)
 
 
 def _section_source(
@@ -217,7 +223,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
     top_postcodes = doc.get("postcodes")
     if top_postcodes is not None:
         if isinstance(top_postcodes, str):
-            postcodes = base / top_postcodes
+            postcodes = _join(base, top_postcodes)
         else:
             out.add("postcodes must be a path to Code-Point Open or a postcode directory")
     if "practices" not in doc:
@@ -230,7 +236,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
                 locations = _source(section["locations"], "[practices] locations", base, out)
             if "postcodes" in section:
                 if isinstance(section["postcodes"], str):
-                    postcodes = base / section["postcodes"]
+                    postcodes = _join(base, section["postcodes"])
                 else:
                     out.add("[practices] postcodes must be a path")
 
@@ -273,7 +279,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
                 if key in value:
                     columns[canonical] = value[key]
             if "postcodes" in value:
-                options["postcodes"] = str(base / value["postcodes"])
+                options["postcodes"] = str(_join(base, value["postcodes"]))
             community[name] = Source(src.path, columns, src.where, options)
 
     rules = _rules(doc.get("rules", {}), out)

@@ -368,8 +368,8 @@ def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _md(text: str) -> str:
-    """Escape Markdown table/HTML specials in input-derived text."""
-    return html.escape(text, quote=False).replace("|", "\\|")
+    """Neutralise input-derived text in Markdown: no raw HTML tags, no table breaks."""
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
 def _json_default(value: Any) -> Any:
