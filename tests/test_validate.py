@@ -235,3 +235,28 @@ def test_report_json_has_the_promised_keys(study):
         "crossings",
     }
     assert pcn["crossings"] == {"place": ["WEST"]}
+
+
+def test_groups_joined_through_the_pcns_own_footprint_are_contiguous(tmp_path):
+    """A00001 (column 0) and A00003 (column 2) form PCN X. Column 1 is won by A00002 (PCN Y)
+    practice by practice, but X has more residents there in total, so X's footprint is one
+    piece: X is contiguous, with a note. (Stafford Town PCN in QNC is a real case.)"""
+    reg = (
+        "PRACTICE_CODE,LSOA_CODE,NUMBER_OF_PATIENTS\n"
+        "A00001,T01,1000\nA00001,T05,900\nA00001,T02,700\nA00001,T06,700\n"
+        "A00002,T02,1100\nA00002,T06,1100\n"
+        "A00003,T03,1200\nA00003,T07,700\nA00003,T02,700\nA00003,T06,700\n"
+        "A00004,T04,1300\nA00004,T08,600\nA00005,T04,400\n"
+    )
+    study = Study.from_toml(write_tiny_study(tmp_path, registrations_csv=reg))
+    config = Configuration(
+        {"A00001": "X", "A00003": "X", "A00002": "Y", "A00004": "Y", "A00005": "Y"}
+    )
+    report = validate(study, config)
+    assert not [f for f in report.findings if f.kind == "detached_group" and f.pcn_code == "X"]
+    (note,) = [f for f in report.findings if f.kind == "joined_by_footprint"]
+    assert note.pcn_code == "X" and note.practice_codes == ("A00001", "A00003")
+    assert note.severity is Severity.INFO
+    # Y is split for real: A00002 (column 1) is cut off from A00004/A00005 (column 3)
+    (split,) = [f for f in report.findings if f.kind == "detached_group"]
+    assert split.pcn_code == "Y" and split.practice_codes == ("A00002",)

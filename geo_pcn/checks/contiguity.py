@@ -52,6 +52,26 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
         groups = components(graph, placed)
         if len(groups) < 2:
             continue
+        groups, joined = _join_through_footprint(groups, territory, footprints.geometry.get(code))
+        if joined:
+            findings.append(
+                Finding(
+                    check="contiguity",
+                    kind="joined_by_footprint",
+                    severity=Severity.INFO,
+                    message=(
+                        f"{label}: the territories of {' and '.join(', '.join(g) for g in joined)} "
+                        "do not touch, but the PCN's own footprint joins them (the areas between "
+                        "have more of the PCN's patients than any other PCN's), so it counts as "
+                        "contiguous."
+                    ),
+                    pcn_code=code,
+                    practice_codes=tuple(sorted(p for g in joined for p in g)),
+                    details={"groups": [list(g) for g in joined]},
+                )
+            )
+        if len(groups) < 2:
+            continue
         patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
         # the main group has most patients (then most practices, then the smallest code)
         main_i = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
@@ -90,6 +110,28 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
             )
     findings.extend(_exclaves(study, configuration, context))
     return findings
+
+
+def _join_through_footprint(groups, territory, footprint):
+    """Merge practice groups whose territories overlap the same connected part of their
+    PCN's footprint. Returns the merged groups (largest first) and, when any merge
+    happened, the original groups that were joined."""
+    if footprint is None or shapely.is_empty(footprint):
+        return groups, []
+    parts = shapely.get_parts(footprint)
+    geoms = [shapely.union_all(territory.reindex(list(g)).to_numpy()) for g in groups]
+    # group i -> the footprint parts its territory overlaps (by area, not just touching)
+    overlap = shapely.area(shapely.intersection(np.asarray(geoms)[:, None], parts[None, :])) > 1.0
+    merged: list[set[int]] = []
+    for i in range(len(groups)):
+        hit = [m for m in merged if any(overlap[i] & overlap[list(m)].any(axis=0))]
+        new = {i}.union(*hit)
+        merged = [m for m in merged if m not in hit] + [new]
+    if len(merged) == len(groups):
+        return groups, []
+    joined = [groups[i] for m in merged if len(m) > 1 for i in sorted(m)]
+    out = [tuple(sorted(p for i in m for p in groups[i])) for m in merged]
+    return sorted(out, key=lambda g: (-len(g), g)), joined
 
 
 def _pcns_between(footprints: gpd.GeoDataFrame, line, *, exclude: str, context) -> list[str]:
