@@ -86,9 +86,7 @@ def _join(base: Path, relative: str) -> Path:
 def _unknown(where: str, table: Mapping[str, Any], allowed: set[str], out: _Collector) -> None:
     for key in table:
         if key not in allowed:
-            out.add(
-                f"unknown key {key!r} in {where}; allowed: {', '.join(sorted(allowed))}"
-            )
+            out.add(f"unknown key {key!r} in {where}; allowed: {', '.join(sorted(allowed))}")
 
 
 def _source(
@@ -98,35 +96,34 @@ def _source(
     if isinstance(value, str):
         return Source(_join(base, value))
     if not isinstance(value, Mapping):
-        out.add(f"{where} must be a file path or a table {{ file = \"...\" }}")
+        out.add(f'{where} must be a file path or a table {{ file = "..." }}')
         return None
     _unknown(where, value, allowed, out)
     if "file" not in value or not isinstance(value["file"], str):
-        out.add(f"{where} needs file = \"<path>\"")
+        out.add(f'{where} needs file = "<path>"')
         return None
     columns = value.get("columns", {})
     where_filter = value.get("where", {})
     if not isinstance(columns, Mapping) or not all(isinstance(v, str) for v in columns.values()):
-        out.add(f"{where}.columns must be a table of column names, e.g. {{ practice_code = \"Org Code\" }}")
+        out.add(
+            f"{where}.columns must be a table of column names, "
+            'e.g. { practice_code = "Org Code" }'
+        )
         columns = {}
     if not isinstance(where_filter, Mapping):
-        out.add(f"{where}.where must be a table, e.g. {{ ICB_CODE = \"QNC\" }}")
+        out.add(f'{where}.where must be a table, e.g. {{ ICB_CODE = "QNC" }}')
         where_filter = {}
     options = {k: v for k, v in value.items() if k not in {"file", "columns", "where"}}
     return Source(_join(base, value["file"]), dict(columns), dict(where_filter), options)
 
 
-def _section_source(
-    doc: Mapping[str, Any], key: str, base: Path, out: _Collector
-) -> Source | None:
+def _section_source(doc: Mapping[str, Any], key: str, base: Path, out: _Collector) -> Source | None:
     if key not in doc:
         return None
     value = doc[key]
     if isinstance(value, Mapping):
         _unknown(f"[{key}]", value, _SECTIONS[key], out)
-        return _source(
-            {k: v for k, v in value.items() if k in _FILE_KEYS}, f"[{key}]", base, out
-        )
+        return _source({k: v for k, v in value.items() if k in _FILE_KEYS}, f"[{key}]", base, out)
     return _source(value, f"[{key}]", base, out)
 
 
@@ -153,7 +150,7 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
         if isinstance(exempt, list) and all(isinstance(e, str) for e in exempt):
             rules["exempt"] = tuple(e.strip().upper() for e in exempt)
         else:
-            out.add("[rules] exempt must be a list of PCN codes, e.g. [\"U12345\"]")
+            out.add('[rules] exempt must be a list of PCN codes, e.g. ["U12345"]')
     if "footprints" in value:
         if value["footprints"] in _FOOTPRINT_METHODS:
             rules["footprints"] = value["footprints"]
@@ -173,7 +170,7 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
         if isinstance(value["study_boundary"], str):
             rules["study_boundary"] = value["study_boundary"]
         else:
-            out.add("[rules] study_boundary must name a boundary layer, e.g. \"icb\"")
+            out.add('[rules] study_boundary must name a boundary layer, e.g. "icb"')
     return rules
 
 
@@ -227,7 +224,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
         else:
             out.add("postcodes must be a path to Code-Point Open or a postcode directory")
     if "practices" not in doc:
-        out.add("[practices] is required: file = \"<practice file>\"")
+        out.add('[practices] is required: file = "<practice file>"')
     else:
         section = doc["practices"]
         practices = _section_source(doc, "practices", base, out)
@@ -248,7 +245,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
     boundaries: dict[str, Source] = {}
     raw_boundaries = doc.get("boundaries", {})
     if not isinstance(raw_boundaries, Mapping):
-        out.add("[boundaries] must be a table of name = \"file\"")
+        out.add('[boundaries] must be a table of name = "file"')
         raw_boundaries = {}
     for name, value in raw_boundaries.items():
         src = _source(value, f"[boundaries] {name}", base, out)
@@ -262,14 +259,14 @@ def parse_study_file(path: Path | str) -> StudySpec:
         raw_community = {}
     for name, value in raw_community.items():
         if not isinstance(value, Mapping):
-            out.add(f"[community.{name}] must be a table with file = \"...\" and kind")
+            out.add(f'[community.{name}] must be a table with file = "..." and kind')
             continue
         src = _source(value, f"[community.{name}]", base, out, allowed=_COMMUNITY_KEYS)
         kind = value.get("kind", "sites" if "pcn" in value else None)
         if kind not in ("areas", "sites"):
             out.add(
-                f"[community.{name}] needs kind = \"areas\" (team footprints, polygons) or "
-                f"kind = \"sites\" (points or postcodes), got {kind!r}"
+                f'[community.{name}] needs kind = "areas" (team footprints, polygons) or '
+                f'kind = "sites" (points or postcodes), got {kind!r}'
             )
         if src is not None:
             options = dict(src.options)

@@ -161,9 +161,7 @@ def format_summary(s: dict[str, Any]) -> str:
     if s.get("source"):
         lines.append(f"  file: {s['source']}")
     located_by = ", ".join(f"{n:,} by {how}" for how, n in s["located_by"].items())
-    lines.append(
-        f"Practices: {s['n_practices']:,} ({s['n_located']:,} located; {located_by})"
-    )
+    lines.append(f"Practices: {s['n_practices']:,} ({s['n_located']:,} located; {located_by})")
     if s["not_located"]:
         lines.append(f"  not located: {', '.join(s['not_located'])}")
     lines.append(

@@ -8,7 +8,7 @@ it broke.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 __all__ = ["Severity", "Finding"]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a finding matters: ERROR fails the configuration."""
 
     ERROR = "error"

@@ -38,9 +38,18 @@ def study_boundary(study) -> shapely.Geometry:
     if study.rules.study_boundary:
         return shapely.union_all(study.boundaries[study.rules.study_boundary].geometry.to_numpy())
     if study.areas is not None:
-        return shapely.coverage_union_all(study.areas.geometry.to_numpy())
+        return _union(study.areas.geometry.to_numpy())
     sites = study.located.geometry.to_numpy()
     return shapely.buffer(shapely.convex_hull(shapely.multipoints(sites)), 5_000)
+
+
+def _union(geoms: np.ndarray) -> shapely.Geometry:
+    """Union of polygons: the fast coverage union when they form a clean coverage (shared
+    edges noded alike), the general union when they do not (generalised ONS files)."""
+    try:
+        return shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(geoms)
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +81,18 @@ class Territories:
     study_areas: gpd.GeoDataFrame | None
     residents: pd.DataFrame | None
     boundary: shapely.Geometry
+
+    @cached_property
+    def area_points(self) -> np.ndarray | None:
+        """A point inside each study area (same order as ``study_areas``), computed once."""
+        if self.study_areas is None:
+            return None
+        return shapely.point_on_surface(self.study_areas.geometry.to_numpy())
+
+    @cached_property
+    def area_point_tree(self) -> shapely.STRtree | None:
+        """Spatial index of :attr:`area_points`."""
+        return None if self.area_points is None else shapely.STRtree(self.area_points)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,8 +154,8 @@ def build_territories(study, *, method: str | None = None) -> Territories:
     if method == "registrations":
         if study.registrations is None or study.areas is None:
             raise InputError(
-                "footprints = \"registrations\" needs [registrations] and [areas] in the study "
-                "file; add them or use footprints = \"voronoi\""
+                'footprints = "registrations" needs [registrations] and [areas] in the study '
+                'file; add them or use footprints = "voronoi"'
             )
         return _registration_territories(study, boundary)
     if method == "voronoi":
@@ -211,7 +232,9 @@ def _voronoi_territories(study, boundary: shapely.Geometry) -> Territories:
     geometry = by_site.reindex(site_ids.to_numpy()).to_numpy()
     territory = gpd.GeoSeries(geometry, index=located.index, crs=BNG).reindex(practices.index)
     out = gpd.GeoDataFrame(
-        {"n_areas": 0}, geometry=territory.fillna(shapely.Polygon()).to_numpy(), crs=BNG,
+        {"n_areas": 0},
+        geometry=territory.fillna(shapely.Polygon()).to_numpy(),
+        crs=BNG,
         index=practices.index,
     )
     return Territories(

@@ -52,7 +52,9 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     has = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
 
     graph = nx.Graph()
-    graph.add_nodes_from((code, {"has_territory": bool(h)}) for code, h in zip(codes, has, strict=True))
+    graph.add_nodes_from(
+        (code, {"has_territory": bool(h)}) for code, h in zip(codes, has, strict=True)
+    )
 
     idx = np.flatnonzero(has)
     if len(idx) > 1:
@@ -85,7 +87,5 @@ def components(graph: nx.Graph, members: tuple[str, ...]) -> list[tuple[str, ...
 
 def edge_table(graph: nx.Graph) -> pd.DataFrame:
     """The edges as a table: ``practice_a, practice_b, reasons, distance_m``."""
-    rows = [
-        (a, b, ";".join(d["reasons"]), d["distance_m"]) for a, b, d in graph.edges(data=True)
-    ]
+    rows = [(a, b, ";".join(d["reasons"]), d["distance_m"]) for a, b, d in graph.edges(data=True)]
     return pd.DataFrame(rows, columns=["practice_a", "practice_b", "reasons", "distance_m"])

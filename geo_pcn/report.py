@@ -26,7 +26,7 @@ from geo_pcn.checks.coverage import area_coverage
 from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.settings import BNG, PCN_CODE, PRACTICE_CODE
+from geo_pcn.settings import BNG, PCN_CODE
 
 __all__ = ["Report", "validate", "excel_safe"]
 
@@ -63,8 +63,9 @@ def validate(study, configuration: Configuration | None = None, *, checks=None) 
     for name in names:
         findings.extend(CHECKS[name](study, context.configuration, context=context))
     findings.sort(key=lambda f: (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind))
-    return Report(study=study, configuration=context.configuration, findings=findings,
-                  context=context)
+    return Report(
+        study=study, configuration=context.configuration, findings=findings, context=context
+    )
 
 
 @dataclass(eq=False)
@@ -162,7 +163,9 @@ class Report:
                 "practice_code": p.index,
                 "practice_name": p["practice_name"].to_numpy(),
                 "pcn_code": assign.to_numpy(),
-                "pcn_name": assign.map(lambda c: self.configuration.name_of(c) if c else "").to_numpy(),
+                "pcn_name": assign.map(
+                    lambda c: self.configuration.name_of(c) if c else ""
+                ).to_numpy(),
                 "list_size": self.context.list_sizes.reindex(p.index).to_numpy(),
                 "postcode": p["postcode"].to_numpy(),
                 "located": p.geometry.notna().to_numpy(),
@@ -193,8 +196,17 @@ class Report:
         rows = [f.to_dict() for f in self.findings]
         frame = pd.DataFrame(
             rows,
-            columns=["check", "kind", "severity", "pcn_code", "practice_codes", "message",
-                     "value", "threshold", "details"],
+            columns=[
+                "check",
+                "kind",
+                "severity",
+                "pcn_code",
+                "practice_codes",
+                "message",
+                "value",
+                "threshold",
+                "details",
+            ],
         )
         frame["practice_codes"] = frame["practice_codes"].map(";".join)
         frame["details"] = frame["details"].map(lambda d: json.dumps(d, default=str))
@@ -251,8 +263,11 @@ class Report:
                 lines.append(f"- **{f.check} / {f.kind}**: {_md(f.message)}")
         lines += ["", "## PCNs", ""]
         cols = ["pcn_code", "pcn_name", "list_size", "n_practices", "band_status", "n_components"]
-        cols += [c for c in self.pcns.columns if c.startswith("n_") and c not in cols
-                 and c not in ("n_errors", "n_warnings")]
+        cols += [
+            c
+            for c in self.pcns.columns
+            if c.startswith("n_") and c not in cols and c not in ("n_errors", "n_warnings")
+        ]
         lines.append("| " + " | ".join(cols) + " |")
         lines.append("|" + "---|" * len(cols))
         for row in self.pcns[cols].itertuples(index=False):

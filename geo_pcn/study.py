@@ -9,7 +9,6 @@ codes. Nothing about the *planning rules* is checked here: that is the job of th
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -254,7 +253,11 @@ class Study:
         """The footprint method that will be used (``auto`` resolved)."""
         if self.rules.footprints != "auto":
             return self.rules.footprints
-        return "registrations" if self.registrations is not None and self.areas is not None else "voronoi"
+        return (
+            "registrations"
+            if self.registrations is not None and self.areas is not None
+            else "voronoi"
+        )
 
     def __repr__(self) -> str:
         return (
@@ -269,7 +272,10 @@ class Study:
             ("PCNs", f"{s['n_pcns']:,} ({len(s['unassigned'])} practices in no PCN)"),
             ("Registered patients", f"{s['n_patients']:,}"),
             ("Small areas", "none" if s["areas"] is None else f"{s['areas']:,}"),
-            ("Boundary layers", ", ".join(f"{k} ({v})" for k, v in s["boundaries"].items()) or "none"),
+            (
+                "Boundary layers",
+                ", ".join(f"{k} ({v})" for k, v in s["boundaries"].items()) or "none",
+            ),
             ("Community layers", ", ".join(s["community"]) or "none"),
             ("Band", f"{s['rules']['band'][0]:,}-{s['rules']['band'][1]:,}"),
         ]
@@ -320,9 +326,7 @@ def _load(spec: StudySpec) -> Study:
         )
     unknown_exempt = sorted(set(rules.exempt) - set(configuration.pcn_codes))
     if unknown_exempt:
-        notes.append(
-            f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}"
-        )
+        notes.append(f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}")
     practices = _mark_sites(practices, rules.site_tolerance_m)
     return Study(
         name=spec.name,
@@ -352,12 +356,16 @@ def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd
         notes.append(f"{label}: {count:,} rows not used ({reason})")
 
     if LIST_SIZE in frame:
-        frame[LIST_SIZE] = to_number(
-            frame[LIST_SIZE].reset_index(drop=True),
-            source=label,
-            column=LIST_SIZE,
-            integer=True,
-        ).set_axis(frame.index).astype("Int64")
+        frame[LIST_SIZE] = (
+            to_number(
+                frame[LIST_SIZE].reset_index(drop=True),
+                source=label,
+                column=LIST_SIZE,
+                integer=True,
+            )
+            .set_axis(frame.index)
+            .astype("Int64")
+        )
     else:
         frame[LIST_SIZE] = pd.array([pd.NA] * len(frame), dtype="Int64")
 
@@ -500,7 +508,8 @@ def _mark_sites(practices: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataF
         left, right = pts.sindex.query(pts.to_numpy(), predicate="dwithin", distance=tolerance_m)
         graph = nx.Graph()
         graph.add_nodes_from(range(len(pts)))
-        graph.add_edges_from(zip(left[left < right].tolist(), right[left < right].tolist()))
+        pairs = left < right
+        graph.add_edges_from(zip(left[pairs].tolist(), right[pairs].tolist(), strict=True))
         codes = pts.index.to_numpy(dtype=object)
         label = codes.copy()
         for component in nx.connected_components(graph):

@@ -99,8 +99,11 @@ def test_qnc_recorded_sub_icb_mismatches(qnc_report):
         if f.kind == "recorded_code_mismatch" and f.details["layer"] == "sub_icb"
     )
     assert mismatched == ["M83125", "M83632"]
-    m83125 = next(f for f in qnc_report.findings if f.practice_codes == ("M83125",)
-                  and f.kind == "recorded_code_mismatch")
+    m83125 = next(
+        f
+        for f in qnc_report.findings
+        if f.practice_codes == ("M83125",) and f.kind == "recorded_code_mismatch"
+    )
     assert "Shropshire, Telford and Wrekin" in m83125.details["actual_name"]
 
 
@@ -109,10 +112,18 @@ def test_qnc_seven_pcns_across_local_authorities(qnc_report):
 
 
 def test_qnc_validate_cli_writes_every_output(qnc_study_file, tmp_path):
-    result = CliRunner().invoke(cli, ["validate", str(qnc_study_file), "--out", str(tmp_path), "-q"])
+    result = CliRunner().invoke(
+        cli, ["validate", str(qnc_study_file), "--out", str(tmp_path), "-q"]
+    )
     assert result.exit_code == 1, result.output  # the real configuration has errors
-    for name in ("report.json", "report.md", "pcns.csv", "practices.csv", "findings.csv",
-                 "footprints.gpkg"):
+    for name in (
+        "report.json",
+        "report.md",
+        "pcns.csv",
+        "practices.csv",
+        "findings.csv",
+        "footprints.gpkg",
+    ):
         assert (tmp_path / name).is_file(), name
     doc = json.loads((tmp_path / "report.json").read_text())
     assert doc["summary"]["n_practices"] == 141

@@ -30,6 +30,7 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
     findings: list[Finding] = []
     sizes = context.list_sizes
     assign = configuration.assignments
+    names = study.practices["practice_name"]
     for layer, where in context.cache.site_areas.items():
         placed = where[where["code"] != ""]
         # -- PCNs crossing the layer's lines
@@ -48,7 +49,10 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                     "patients": n,
                     "practices": sorted(group.index),
                 }
-                parts.append(f"{_label(first)}: {len(group)} practice{'s' * (len(group) != 1)}, {n:,} patients")
+                parts.append(
+                    f"{_label(first)}: {len(group)} practice{'s' * (len(group) != 1)}, "
+                    f"{n:,} patients"
+                )
             findings.append(
                 Finding(
                     check="boundaries",
@@ -76,7 +80,7 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                     kind="outside_layer",
                     severity=Severity.WARNING,
                     message=(
-                        f"{practice} ({study.practices.at[practice, 'practice_name']}) lies outside "
+                        f"{practice} ({names[practice]}) lies outside "
                         f"every {layer} area of the study."
                     ),
                     pcn_code=pcn,
@@ -86,7 +90,9 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                 )
             )
         # -- recorded code vs the polygon the site lies in
-        columns = [c for c in RECORDED_COLUMNS.get(layer, (f"{layer}_code",)) if c in study.practices]
+        columns = [
+            c for c in RECORDED_COLUMNS.get(layer, (f"{layer}_code",)) if c in study.practices
+        ]
         if not columns:
             continue
         recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
@@ -105,15 +111,20 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                     kind="recorded_code_mismatch",
                     severity=Severity.WARNING,
                     message=(
-                        f"{practice} ({study.practices.at[practice, 'practice_name']}) is recorded in "
+                        f"{practice} ({names[practice]}) is recorded in "
                         f"{layer} {values[0]} but its site lies in {_label(row)}."
                     ),
                     pcn_code=assign.get(practice, ""),
                     practice_codes=(practice,),
                     value=None,
                     threshold=values[0],
-                    details={"layer": layer, "recorded": values[0], "actual": row["code"],
-                             "actual_nhs_code": row["nhs_code"], "actual_name": row["name"]},
+                    details={
+                        "layer": layer,
+                        "recorded": values[0],
+                        "actual": row["code"],
+                        "actual_nhs_code": row["nhs_code"],
+                        "actual_name": row["name"],
+                    },
                     geometry=study.practices.geometry[practice],
                 )
             )

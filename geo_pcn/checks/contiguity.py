@@ -194,7 +194,8 @@ def _exclaves(study, configuration, context) -> list[Finding]:
                     message=(
                         f"{context.pcn_label(code)} has a footprint fragment of {len(areas)} small "
                         f"area{'s' * (len(areas) != 1)} ({n:,} of its patients live there) "
-                        f"{_km(distance)} from the rest of its footprint, with none of its practices in it."
+                        f"{_km(distance)} from the rest of its footprint, with none of its "
+                        "practices in it."
                     ),
                     pcn_code=code,
                     practice_codes=(),
@@ -213,7 +214,7 @@ def _patients_by_part(parts: gpd.GeoDataFrame, fp, context) -> np.ndarray:
     if terr.residents is None or fp.area_pcn is None:
         return out
     areas = terr.study_areas
-    points = shapely.point_on_surface(areas.geometry.to_numpy())
+    points = terr.area_points
     a_idx, p_idx = parts.sindex.query(points, predicate="intersects")
     match = parts[PCN_CODE].to_numpy()[p_idx] == fp.area_pcn.reindex(areas.index[a_idx]).to_numpy()
     area_part = pd.Series(p_idx[match], index=areas.index[a_idx[match]])
@@ -232,5 +233,5 @@ def _areas_in(geom, fp) -> list[str]:
     areas = fp.territories.study_areas
     if areas is None:
         return []
-    pts = shapely.point_on_surface(areas.geometry.to_numpy())
-    return sorted(areas.index[shapely.intersects(geom, pts)])
+    hits = fp.territories.area_point_tree.query(geom, predicate="intersects")
+    return sorted(areas.index[hits])

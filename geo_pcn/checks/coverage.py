@@ -21,9 +21,11 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
     assign = configuration.assignments
     graph = context.graph
     for practice in configuration.unassigned:
-        neighbours = sorted(
-            {assign.get(n, "") for n in graph.neighbors(practice)} - {""}
-        ) if practice in graph else []
+        neighbours = (
+            sorted({assign.get(n, "") for n in graph.neighbors(practice)} - {""})
+            if practice in graph
+            else []
+        )
         n = int(sizes.get(practice, 0))
         name = study.practices.at[practice, "practice_name"]
         near = ", ".join(context.pcn_label(c) for c in neighbours) or "none found"
@@ -61,11 +63,18 @@ def area_coverage(study, context) -> pd.DataFrame | None:
     res = terr.residents
     unassigned = res[PRACTICE_CODE].map(context.configuration.assignments).fillna("") == ""
     out = pd.DataFrame(index=areas.index)
-    out["area_name"] = areas["area_name"] if "area_name" in areas else ""
+    out["area_name"] = areas.get("area_name", "")
     out[POPULATION] = areas[POPULATION]
-    out["n_registered"] = res.groupby(AREA_CODE)[N_PATIENTS].sum().reindex(out.index).fillna(0).astype("int64")
+    out["n_registered"] = (
+        res.groupby(AREA_CODE)[N_PATIENTS].sum().reindex(out.index).fillna(0).astype("int64")
+    )
     out["n_registered_no_pcn"] = (
-        res[unassigned].groupby(AREA_CODE)[N_PATIENTS].sum().reindex(out.index).fillna(0).astype("int64")
+        res[unassigned]
+        .groupby(AREA_CODE)[N_PATIENTS]
+        .sum()
+        .reindex(out.index)
+        .fillna(0)
+        .astype("int64")
     )
     out["practice_code"] = terr.area_winner.reindex(out.index).fillna("")
     out["pcn_code"] = fp.area_pcn.reindex(out.index).fillna("")
@@ -78,8 +87,10 @@ def _holes(study, context) -> list[Finding]:
         return []
     table = area_coverage(study, context)
     # touching uncovered areas form one hole
-    merged = gpd.GeoSeries(shapely.union_all(holes.geometry.to_numpy()), crs=BNG).explode(index_parts=False)
-    pts = shapely.point_on_surface(holes.geometry.to_numpy())
+    merged = gpd.GeoSeries(shapely.union_all(holes.geometry.to_numpy()), crs=BNG).explode(
+        index_parts=False
+    )
+    pts = shapely.point_on_surface(holes.geometry.to_numpy())  # holes are few
     findings = []
     for geom in merged:
         codes = sorted(holes.index[shapely.intersects(geom, pts)])
@@ -100,8 +111,11 @@ def _holes(study, context) -> list[Finding]:
                     "of the configuration."
                 ),
                 value=n_pop if known else None,
-                details={"areas": codes, "population": n_pop if known else None,
-                         "registered_at_practices_in_no_pcn": n_no_pcn},
+                details={
+                    "areas": codes,
+                    "population": n_pop if known else None,
+                    "registered_at_practices_in_no_pcn": n_no_pcn,
+                },
                 geometry=geom,
             )
         )
