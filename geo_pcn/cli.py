@@ -54,6 +54,15 @@ study_argument = click.argument(
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+tiles_option = click.option(
+    "--tiles",
+    default=None,
+    metavar="NAME|URL",
+    help="Basemap for map.html (e.g. OpenStreetMap); off by default so the map works offline.",
+)
+png_option = click.option(
+    "--png", is_flag=True, help="Also write map.png, a static picture for board papers."
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,8 +102,10 @@ out_option = click.option(
 @cli.command()
 @study_argument
 @out_option
+@tiles_option
+@png_option
 @quiet_option
-def validate(study_file: Path, out_dir: Path, quiet: bool) -> None:
+def validate(study_file: Path, out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
     """Check the configuration of STUDY.toml and write the report to --out.
 
     Exit code 0 when the configuration passes, 1 when it has ERROR findings.
@@ -103,7 +114,7 @@ def validate(study_file: Path, out_dir: Path, quiet: bool) -> None:
 
     _progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
-    _run_and_write(study, out_dir, quiet)
+    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png)
 
 
 @cli.command()
@@ -115,8 +126,10 @@ def validate(study_file: Path, out_dir: Path, quiet: bool) -> None:
     show_default=True,
     help="Folder to write the results into.",
 )
+@tiles_option
+@png_option
 @quiet_option
-def demo(out_dir: Path, quiet: bool) -> None:
+def demo(out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
     """Validate the embedded SYNTHETIC demo region and write the results to --out.
 
     The demo has one of every problem planted, so the report fails on purpose; the command
@@ -126,10 +139,18 @@ def demo(out_dir: Path, quiet: bool) -> None:
 
     _progress("Loading the synthetic demo region (geo_pcn.datasets.demo)...", quiet)
     study = load_demo()
-    _run_and_write(study, out_dir, quiet, exit_on_errors=False)
+    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, exit_on_errors=False)
 
 
-def _run_and_write(study, out_dir: Path, quiet: bool, *, exit_on_errors: bool = True) -> None:
+def _run_and_write(
+    study,
+    out_dir: Path,
+    quiet: bool,
+    *,
+    tiles: str | None = None,
+    png: bool = False,
+    exit_on_errors: bool = True,
+) -> None:
     from geo_pcn.report import validate as run_checks
 
     _progress(
@@ -139,7 +160,7 @@ def _run_and_write(study, out_dir: Path, quiet: bool, *, exit_on_errors: bool = 
     )
     report = run_checks(study)
     _progress(f"Writing outputs to {out_dir}...", quiet)
-    written = report.write(out_dir)
+    written = report.write(out_dir, tiles=tiles, png=png)
     sev = report.summary["findings"]
     click.echo(
         f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
@@ -204,6 +225,10 @@ def format_summary(s: dict[str, Any]) -> str:
     for note in s["notes"]:
         lines.append(f"Note: {note}")
     return "\n".join(lines)
+
+
+# Commands that live in their own modules register themselves on `cli` when imported.
+from geo_pcn import _cli_maps, _cli_scenario  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

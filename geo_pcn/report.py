@@ -325,9 +325,27 @@ class Report:
         findings = findings[findings.geometry.notna()]
         return {"pcn_footprints": footprints, "practices": points, "findings": findings}
 
-    def write(self, out_dir: str | Path, *, map_html: bool = True) -> list[Path]:
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        map_html: bool = True,
+        tiles: str | None = None,
+        png: bool = False,
+    ) -> list[Path]:
         """Write every output into ``out_dir`` (created). Files are written to a temporary
         folder first and moved into place only when all succeeded: nothing half-written.
+
+        Parameters
+        ----------
+        out_dir
+            The folder.
+        map_html
+            Write ``map.html`` (self-contained, offline).
+        tiles
+            Basemap for the map (off by default).
+        png
+            Also write ``map.png``, a static picture.
 
         Returns the paths written.
         """
@@ -346,13 +364,15 @@ class Report:
             for layer, frame in self.geodata().items():
                 if len(frame):
                     frame.to_file(gpkg, layer=layer, driver="GPKG")
-            if map_html:
+            if map_html or png:
                 try:
-                    from geo_pcn.maps import write_map
+                    from geo_pcn import maps
                 except ImportError:  # the maps module lands with its own issue
-                    pass
-                else:
-                    write_map(self, tmp_path / "map.html")
+                    maps = None
+                if maps is not None and map_html:
+                    maps.write_map(self, tmp_path / "map.html", tiles=tiles)
+                if maps is not None and png:
+                    maps.write_png(self, tmp_path / "map.png")
             written = []
             for item in sorted(tmp_path.iterdir()):
                 target = out_dir / item.name
