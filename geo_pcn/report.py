@@ -177,7 +177,7 @@ class Report:
             }
         )
         for layer, where in self.context.cache.site_areas.items():
-            out[f"{layer}_code"] = where["code"].reindex(p.index).to_numpy()
+            out[f"{layer}_at_site"] = where["code"].reindex(p.index).to_numpy()
         terr = self.context.territories.practices
         out["n_areas_won"] = terr["n_areas"].reindex(p.index).to_numpy()
         flagged = Counter(c for f in self.findings for c in f.practice_codes)
@@ -258,7 +258,8 @@ class Report:
             items = [f for f in self.findings if f.severity is severity]
             if not items:
                 continue
-            lines += ["", f"## {severity.value.title()}s ({len(items)})", ""]
+            heading = {"error": "Errors", "warning": "Warnings", "info": "Notes"}[severity.value]
+            lines += ["", f"## {heading} ({len(items)})", ""]
             for f in items:
                 lines.append(f"- **{f.check} / {f.kind}**: {_md(f.message)}")
         lines += ["", "## PCNs", ""]

@@ -260,3 +260,42 @@ def test_groups_joined_through_the_pcns_own_footprint_are_contiguous(tmp_path):
     # Y is split for real: A00002 (column 1) is cut off from A00004/A00005 (column 3)
     (split,) = [f for f in report.findings if f.kind == "detached_group"]
     assert split.pcn_code == "Y" and split.practice_codes == ("A00002",)
+
+
+def test_voronoi_territories_when_asked(tmp_path):
+    """Sites on a line at x = 0.5, 1.5, 2.5, 3.5 km (A00004 and A00005 share one site):
+    the cells are the four 1 km columns of the 4 x 2 km study area."""
+    path = write_tiny_study(tmp_path)
+    path.write_text(path.read_text().replace("[rules]", '[rules]\nfootprints = "voronoi"'))
+    study = Study.from_toml(path)
+    assert study.footprint_method == "voronoi"
+    report = validate(study)
+    terr = report.context.territories.practices
+    assert terr.area.round(0).to_dict() == {
+        "A00001": 2e6,
+        "A00002": 2e6,
+        "A00003": 2e6,
+        "A00004": 2e6,
+        "A00005": 2e6,
+    }
+    assert terr.loc["A00005"].geometry.equals(terr.loc["A00004"].geometry)
+    assert terr.loc["A00002"].geometry.bounds == (401000.0, 300000.0, 402000.0, 302000.0)
+    fp = report.context.footprints.pcns
+    assert fp.area.round(0).to_dict() == {"U00001": 4e6, "U00002": 4e6}
+    assert report.findings == []
+    assert report.areas is None  # per-area coverage needs registrations
+
+
+def test_voronoi_without_areas_uses_a_buffer_round_the_sites(tmp_path):
+    text = (
+        'name = "Sites only"\n[practices]\nfile = "practices.csv"\nlocations = "locations.csv"\n'
+        "[rules]\nband = [0, 100000]\n"
+    )
+    path = write_tiny_study(tmp_path, study_toml=text)
+    study = Study.from_toml(path)
+    assert study.footprint_method == "voronoi"
+    report = validate(study)
+    assert report.context.graph.has_edge("A00001", "A00002")
+    assert not report.context.graph.has_edge("A00001", "A00003")
+    # no list sizes anywhere: every PCN is flagged as understated, nothing else
+    assert {f.kind for f in report.findings} == {"no_list_size"}

@@ -17,6 +17,15 @@ RECORDED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: how layer names read in messages
+LAYER_LABELS = {"sub_icb": "sub-ICB", "icb": "ICB", "place": "place"}
+
+
+def layer_label(layer: str) -> str:
+    """``sub_icb`` -> ``sub-ICB``; other names with underscores as spaces."""
+    return LAYER_LABELS.get(layer, layer.replace("_", " "))
+
+
 def _label(row: pd.Series) -> str:
     code, name, nhs = row["code"], row.get("name", ""), row.get("nhs_code", "")
     shown = f"{nhs} / {code}" if nhs and nhs != code else code
@@ -59,7 +68,7 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                     kind="crosses_boundary",
                     severity=Severity.WARNING,
                     message=(
-                        f"{context.pcn_label(code)} has practices in {len(detail)} {layer} areas "
+                        f"{context.pcn_label(code)} has practices in {len(detail)} {layer_label(layer)} areas "
                         f"({'; '.join(parts)})."
                     ),
                     pcn_code=code,
@@ -81,7 +90,7 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                     severity=Severity.WARNING,
                     message=(
                         f"{practice} ({names[practice]}) lies outside "
-                        f"every {layer} area of the study."
+                        f"every {layer_label(layer)} area of the study."
                     ),
                     pcn_code=pcn,
                     practice_codes=(practice,),
@@ -112,7 +121,7 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                     severity=Severity.WARNING,
                     message=(
                         f"{practice} ({names[practice]}) is recorded in "
-                        f"{layer} {values[0]} but its site lies in {_label(row)}."
+                        f"{layer_label(layer)} {values[0]} but its site lies in {_label(row)}."
                     ),
                     pcn_code=assign.get(practice, ""),
                     practice_codes=(practice,),
