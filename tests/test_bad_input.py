@@ -142,3 +142,27 @@ def test_toml_bad_band(tmp_path):
     path = write_tiny_study(tmp_path)
     path.write_text(path.read_text().replace("band = [3000, 5000]", "band = [5000, 3000]"))
     assert_one_line_error(run_info(path), r"study\.toml", "band")
+
+
+def test_validate_with_bad_input_writes_nothing(tmp_path):
+    path = write_tiny_study(
+        tmp_path / "study",
+        registrations_csv="PRACTICE_CODE,LSOA_CODE,NUMBER_OF_PATIENTS\nA00001,T01,-3\n",
+    )
+    out = tmp_path / "results"
+    result = CliRunner().invoke(cli, ["validate", str(path), "--out", str(out), "-q"])
+    assert_one_line_error(result, r"registrations\.csv", "line 2")
+    assert not out.exists()
+
+
+def test_csv_outputs_are_safe_to_open_in_excel(tmp_path):
+    practices = TINY_PRACTICES.replace("WEST ONE SURGERY", '=HYPERLINK("http://x.example";"click")')
+    path = write_tiny_study(tmp_path / "study", practices_csv=practices)
+    out = tmp_path / "results"
+    result = CliRunner().invoke(cli, ["validate", str(path), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    names = pd.read_csv(out / "practices.csv")["practice_name"].tolist()
+    assert names[0] == '\'=HYPERLINK("http://x.example";"click")'
+    assert not any(str(n).startswith(("=", "+", "-", "@")) for n in names)
