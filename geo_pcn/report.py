@@ -21,7 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks import CHECKS, get_context
+from geo_pcn.checks.alignment import alignment_of
 from geo_pcn.checks.coverage import area_coverage
 from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
@@ -191,6 +193,11 @@ class Report:
         table = area_coverage(self.study, self.context)
         return None if table is None else table.reset_index(names="area_code")
 
+    @cached_property
+    def alignment(self) -> Alignment:
+        """Community layers against the PCN footprints (see :mod:`geo_pcn.alignment`)."""
+        return alignment_of(self.study, self.context)
+
     def findings_frame(self) -> pd.DataFrame:
         """Findings as a table (``practice_codes`` joined with ``;``)."""
         rows = [f.to_dict() for f in self.findings]
@@ -224,6 +231,7 @@ class Report:
             "summary": self.summary,
             "pcns": pcns,
             "findings": [f.to_dict() for f in self.findings],
+            "alignment": self.alignment.to_dict(),
             "notes": list(self.study.notes),
         }
 
@@ -274,6 +282,7 @@ class Report:
         for row in self.pcns[cols].itertuples(index=False):
             cells = [f"{v:,}" if isinstance(v, int | np.integer) else _md(str(v)) for v in row]
             lines.append("| " + " | ".join(cells) + " |")
+        lines += _alignment_markdown(self.alignment)
         if self.study.notes:
             lines += ["", "## Notes on the inputs", ""]
             lines += [f"- {_md(n)}" for n in self.study.notes]
@@ -361,6 +370,12 @@ class Report:
             excel_safe(self.findings_frame()).to_csv(tmp_path / "findings.csv", index=False)
             if self.areas is not None:
                 excel_safe(self.areas).to_csv(tmp_path / "areas.csv", index=False)
+            if self.alignment.layers:
+                pcn_rows = self.alignment.pcn_table()
+                excel_safe(pcn_rows).to_csv(tmp_path / "alignment_pcns.csv", index=False)
+                area_rows = self.alignment.area_table()
+                if len(area_rows):
+                    excel_safe(area_rows).to_csv(tmp_path / "alignment_areas.csv", index=False)
             gpkg = tmp_path / "footprints.gpkg"
             for layer, frame in self.geodata().items():
                 if len(frame):
@@ -401,6 +416,55 @@ def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
             risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
             out[column] = text.where(~risky, "'" + text.astype(str))
     return out
+
+
+def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str]:
+    """The ``Community alignment`` section of the Markdown report (empty without layers)."""
+    if not alignment.layers:
+        return []
+    lines = ["", "## Community alignment", ""]
+    for name, result in alignment.layers.items():
+        s = result.summary
+        if isinstance(result, AreaAlignment):
+            unit = "patients" if result.weight == "patients" else "km² of footprint"
+            lines += [
+                f"### {_md(name)} (service areas, weighted by {unit})",
+                "",
+                f"- coterminosity {s['coterminosity']:.3f} (share of {unit} in their PCN's "
+                f"dominant area); {s['pct_pcns_in_one_area']:.1f}% of PCNs have >= 95% in one "
+                "area",
+                f"- NMI {s['nmi']:.3f} (arithmetic normalisation), ARI {s['ari']:.3f}, "
+                f"VI {s['vi']:.3f} nats",
+                f"- PCNs cut by the area lines: {s['n_pcns_split']}; areas cutting PCNs: "
+                f"{s['n_areas_cutting_pcns']}; outside every area: {s['n_outside_layer']:,}",
+            ]
+            if len(result.actions):
+                lines += ["", "Suggested docking: pairs that do not fit it", ""]
+                lines += [f"- {_md(a)}" for a in result.actions["action"].head(max_rows)]
+                if len(result.actions) > max_rows:
+                    lines.append(f"- ... {len(result.actions) - max_rows} more in report.json")
+        else:
+            lines += [
+                f"### {_md(name)} (sites)",
+                "",
+                f"- {s['n_sites']:,} sites, {s['n_located']:,} located, "
+                f"{s['n_in_footprints']:,} inside a PCN footprint; "
+                f"{s['sites_per_10k']} per 10,000 patients",
+                f"- PCNs with no site: {_md(', '.join(s['pcns_without_sites'])) or 'none'}",
+                f"- practice to nearest site: median {s['median_practice_to_site_m']:,.0f} m, "
+                f"max {s['max_practice_to_site_m']:,.0f} m",
+            ]
+            if s["has_declared_pcn"]:
+                lines.append(f"- sites outside the PCN they declare: {s['n_outside_declared']}")
+            if s["n_not_located"]:
+                missing = result.not_located
+                shown = [
+                    f"{c} ({p})" if p else c
+                    for c, p in zip(missing["code"], missing["postcode"], strict=True)
+                ]
+                lines.append(f"- not located (kept, listed): {_md(', '.join(shown))}")
+        lines.append("")
+    return lines
 
 
 def _md(text: str) -> str:

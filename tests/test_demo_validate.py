@@ -59,6 +59,24 @@ def test_every_planted_problem_is_found_with_its_figures(report, planted):
     if kind == "hole":
         assert finding.details["areas"] == e["area_codes"]
         assert finding.value == e["population"]
+    if kind == "split_across_teams":
+        assert finding.details["layer"] == "teams"
+        assert list(finding.practice_codes) == planted["practice_codes"]
+        assert len(finding.details["areas"]) == e["n_teams"]
+        assert (
+            finding.details["footprint_population_by_area"] == (e["footprint_population_by_team"])
+        )
+        assert finding.details["patients_by_area"] == e["patients_by_team"]
+        assert finding.details["pct_patients_by_area"] == e["pct_patients_by_team"]
+        # the rule weighs the footprint by registered residents: the same order as census
+        pct = finding.details["pct_footprint_by_area"]
+        by_pop = e["pct_footprint_population_by_team"]
+        assert list(pct) == sorted(by_pop, key=by_pop.get, reverse=True)
+        assert finding.value == pytest.approx(min(by_pop.values()), abs=1.0)
+    if kind == "site_outside_footprint":
+        assert finding.details["site_code"] == e["site_code"]
+        assert finding.details["distance_m"] == pytest.approx(e["distance_m"], abs=0.1)
+        assert finding.details["footprint_pcn_at_site"] == e["footprint_pcn_at_site"]
 
 
 def test_nothing_else_is_flagged(report):

@@ -95,3 +95,24 @@ def test_configuration_is_immutable():
     config = Configuration({"A00001": "U1"})
     with pytest.raises(AttributeError, match="immutable"):
         config.parent = None
+
+
+def test_community_area_layer_keeps_its_declared_pcn_column(tmp_path):
+    import json
+
+    from tiny import TINY_CELLS, box_features
+
+    doc = json.loads(box_features(TINY_CELLS))
+    for feature in doc["features"]:
+        feature["properties"]["Aligned PCN"] = (
+            "U00001" if feature["properties"]["code"] in ("T01", "T05") else "U00002"
+        )
+    path = write_tiny_study(tmp_path, teams_geojson=json.dumps(doc))
+    path.write_text(
+        path.read_text()
+        + '[community.teams]\nfile = "teams.geojson"\nkind = "areas"\npcn = "Aligned PCN"\n'
+    )
+    layer = Study.from_toml(path).community["teams"]
+    assert layer.kind == "areas"
+    assert layer.data.set_index("code")["pcn_code"].to_dict()["T05"] == "U00001"
+    assert layer.data.set_index("code")["pcn_code"].to_dict()["T02"] == "U00002"

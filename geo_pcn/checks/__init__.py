@@ -7,7 +7,7 @@ Examples
 --------
 >>> from geo_pcn.checks import CHECKS
 >>> sorted(CHECKS)
-['boundaries', 'contiguity', 'coverage', 'size']
+['alignment', 'boundaries', 'contiguity', 'coverage', 'size']
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from geo_pcn.checks._context import Context, get_context
+from geo_pcn.checks.alignment import check_alignment
 from geo_pcn.checks.boundaries import check_boundaries
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.checks.coverage import check_coverage
@@ -30,6 +31,7 @@ __all__ = [
     "check_contiguity",
     "check_boundaries",
     "check_coverage",
+    "check_alignment",
 ]
 
 CheckFunction = Callable[..., list[Finding]]
@@ -40,6 +42,7 @@ CHECKS: dict[str, CheckFunction] = {
     "contiguity": check_contiguity,
     "boundaries": check_boundaries,
     "coverage": check_coverage,
+    "alignment": check_alignment,
 }
 
 

@@ -68,8 +68,8 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                     kind="crosses_boundary",
                     severity=Severity.WARNING,
                     message=(
-                        f"{context.pcn_label(code)} has practices in {len(detail)} {layer_label(layer)} areas "
-                        f"({'; '.join(parts)})."
+                        f"{context.pcn_label(code)} has practices in {len(detail)} "
+                        f"{layer_label(layer)} areas ({'; '.join(parts)})."
                     ),
                     pcn_code=code,
                     practice_codes=tuple(sorted(sides.index)),

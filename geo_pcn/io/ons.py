@@ -227,7 +227,9 @@ def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> 
     explicit = dict(src.columns)
     picked = _pick_columns(columns, level)
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    for key in ("code", "name", "nhs_code"):
+    # pcn_code: the PCN an area is formally aligned to (community layers), only when named
+    keys = ("code", "name", "nhs_code") + (("pcn_code",) if "pcn_code" in explicit else ())
+    for key in keys:
         if key in explicit:
             col = find_column(frame, (), explicit=explicit[key])
             if col is None:
@@ -251,7 +253,7 @@ def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> 
             picked["name"] = name
     skipped: dict[str, int] = {}
     table = pd.DataFrame(
-        {k: _text(frame[picked[k]]) if k in picked else "" for k in ("code", "name", "nhs_code")},
+        {k: _text(frame[picked[k]]) if k in picked else "" for k in keys},
         index=frame.index,
     )
     if src.where:
@@ -355,7 +357,7 @@ def _dissolve(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     types = shapely.get_type_id(np.asarray(out.geometry.values, dtype=object))
     if not np.isin(types, [3, 6]).all():
         out["geometry"] = _polygonal_parts(np.asarray(out.geometry.values, dtype=object))
-    return out[["code", "name", "nhs_code", "geometry"]]
+    return out[[c for c in ("code", "name", "nhs_code", "pcn_code") if c in out] + ["geometry"]]
 
 
 def read_areas(source: Source | str | Path) -> gpd.GeoDataFrame:

@@ -1,0 +1,217 @@
+"""Alignment check: community services against PCN footprints.
+
+Findings (all from :func:`geo_pcn.alignment.build_alignment`):
+
+* ``split_across_areas`` (WARNING): the lines of a community ``areas`` layer cut a PCN's
+  footprint: two or more service areas each hold at least 5 %
+  (:data:`~geo_pcn.alignment.MIN_SHARE`) of it. The finding names the service areas that
+  cut it (so "service areas that cut PCNs" is the same finding seen from the other side,
+  not a second one) and gives the shares of the footprint and of the PCN's patients.
+* ``site_outside_pcn`` (WARNING): a community site lies outside the footprint of the PCN
+  it declares, with the distance in metres.
+* ``site_pcn_unknown`` (INFO): a site declares a PCN that is not in the configuration.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import shapely
+
+from geo_pcn.alignment import MIN_SHARE, AreaAlignment, SiteAlignment, build_alignment
+from geo_pcn.findings import Finding, Severity
+from geo_pcn.settings import AREA_CODE, PCN_CODE, POPULATION
+
+__all__ = ["check_alignment", "alignment_of"]
+
+
+def alignment_of(study, context):
+    """The :class:`~geo_pcn.alignment.Alignment` of a check context (cached on its
+    footprints, so the check and the report compute it once)."""
+    return build_alignment(study, context.configuration, footprints=context.footprints)
+
+
+def check_alignment(study, configuration, *, context) -> list[Finding]:
+    """PCNs cut by community service areas, and sites outside the PCN they declare.
+
+    Parameters
+    ----------
+    study
+        The :class:`~geo_pcn.study.Study`.
+    configuration
+        The configuration checked (``context.configuration``).
+    context
+        A :class:`~geo_pcn.checks.Context`.
+
+    Returns
+    -------
+    list of Finding
+        Empty when the study has no community layers.
+    """
+    if not study.community:
+        return []
+    findings: list[Finding] = []
+    for name, result in alignment_of(study, context).layers.items():
+        if isinstance(result, AreaAlignment):
+            findings.extend(_split_findings(study, context, name, result))
+        elif isinstance(result, SiteAlignment):
+            findings.extend(_site_findings(study, context, name, result))
+    return findings
+
+
+def _area_label(names, code: str) -> str:
+    name = names.get(code, "")
+    return f"{name} ({code})" if name and name != code else code
+
+
+def _by_pcn(table, pcns: set[str]) -> dict[str, list[tuple[str, float]]]:
+    """``pcn_code -> [(area_code, n), ...]`` largest first (ties by code), built once."""
+    rows = table[table[PCN_CODE].isin(pcns)].sort_values(
+        [PCN_CODE, "n", AREA_CODE], ascending=[True, False, True]
+    )
+    out: dict[str, list[tuple[str, float]]] = {}
+    for pcn, area, n in zip(
+        rows[PCN_CODE].tolist(), rows[AREA_CODE].tolist(), rows["n"].tolist(), strict=True
+    ):
+        out.setdefault(pcn, []).append((area, n))
+    return out
+
+
+def _split_findings(study, context, layer: str, result: AreaAlignment) -> list[Finding]:
+    split = result.split_pcns
+    if split.empty:
+        return []
+    cfg = context.configuration
+    names = study.community[layer].data.set_index("code")["name"].to_dict()
+    codes = set(split[PCN_CODE])
+    patients_weighted = result.weight == "patients"
+    foot_by = _by_pcn(result.footprint, codes)
+    pats_by = _by_pcn(result.contingency, codes)
+    population: dict[str, dict[str, int]] = {}
+    held = context.footprints.area_pcn
+    if result.small_areas is not None and study.areas is not None:
+        mine = held[held.isin(codes)]
+        pop = study.areas[POPULATION].reindex(mine.index)
+        if pop.notna().any():
+            frame = pd.DataFrame(
+                {
+                    PCN_CODE: mine.to_numpy(),
+                    AREA_CODE: result.small_areas.reindex(mine.index).fillna("").to_numpy(),
+                    "n": pop.fillna(0).astype("int64").to_numpy(),
+                }
+            )
+            frame = frame[frame[AREA_CODE] != ""]
+            for (pcn, area), n in frame.groupby([PCN_CODE, AREA_CODE])["n"].sum().items():
+                population.setdefault(pcn, {})[area] = int(n)
+    geoms = context.footprints.pcns.geometry
+    findings = []
+    for code, value in zip(split[PCN_CODE], split["pct_footprint_second"], strict=True):
+        foot_rows = foot_by.get(code, [])
+        total = sum(n for _, n in foot_rows)
+        foot = {a: round(100 * n / total, 1) for a, n in foot_rows}
+        cutting = [a for a, n in foot_rows if n >= MIN_SHARE * total]
+        details: dict = {
+            "layer": layer,
+            "weight": result.weight,
+            "areas": cutting,
+            "pct_footprint_by_area": foot,
+            "footprint_by_area": {
+                a: int(n) if patients_weighted else round(n, 3) for a, n in foot_rows
+            },
+        }
+        pct_pat: dict[str, float] = {}
+        if patients_weighted:
+            pat_rows = pats_by.get(code, [])
+            n_pat = sum(n for _, n in pat_rows)
+            pct_pat = {a: round(100 * n / n_pat, 1) for a, n in pat_rows}
+            details["patients_by_area"] = {a: int(n) for a, n in pat_rows}
+            details["pct_patients_by_area"] = pct_pat
+            if code in population:
+                details["footprint_population_by_area"] = population[code]
+        verb = "live" if patients_weighted else "lies"
+        shares = [f"{foot[a]:g}% in {_area_label(names, a)}" for a in cutting]
+        shares[0] = f"{foot[cutting[0]]:g}% {verb} in {_area_label(names, cutting[0])}"
+        what = "registered residents" if patients_weighted else "area"
+        lead = f"of the {what} of its footprint, {' and '.join(shares)}"
+        tail = ""
+        if patients_weighted:
+            rest = 100 - sum(pct_pat.get(a, 0.0) for a in cutting)
+            pat_text = " / ".join(f"{pct_pat.get(a, 0.0):g}%" for a in cutting)
+            tail = f"; of its registered patients {pat_text}"
+            tail += f" ({rest:.1f}% live elsewhere)" if rest >= 0.05 else ""
+        findings.append(
+            Finding(
+                check="alignment",
+                kind="split_across_areas",
+                severity=Severity.WARNING,
+                message=(
+                    f"{context.pcn_label(code)} is cut by the boundaries of community layer "
+                    f"{layer!r}: {lead}{tail}. Agree which area serves it, or redraw the line."
+                ),
+                pcn_code=code,
+                practice_codes=tuple(sorted(cfg.members.get(code, ()))),
+                value=float(value),
+                threshold=100 * MIN_SHARE,
+                details=details,
+                geometry=geoms.get(code),
+            )
+        )
+    return findings
+
+
+def _site_findings(study, context, layer: str, result: SiteAlignment) -> list[Finding]:
+    findings = []
+    data = study.community[layer].data.reset_index(drop=True)
+    sites = result.sites
+    for i in sites.index[sites["outside_declared"].to_numpy()]:
+        row = sites.loc[i]
+        pcn = row["declared_pcn_code"]
+        here = row["footprint_pcn_code"]
+        where = f"in {context.pcn_label(here)}" if here else "in no PCN footprint"
+        label = f"{row['name']} ({row['code']})" if row["name"] else row["code"]
+        findings.append(
+            Finding(
+                check="alignment",
+                kind="site_outside_pcn",
+                severity=Severity.WARNING,
+                message=(
+                    f"{label} (community layer {layer!r}) declares {context.pcn_label(pcn)} "
+                    f"but lies {row['distance_to_declared_m']:,.0f} m outside that PCN's "
+                    "footprint, "
+                    f"{where}."
+                ),
+                pcn_code=pcn,
+                value=float(row["distance_to_declared_m"]),
+                threshold=0.0,
+                details={
+                    "layer": layer,
+                    "site_code": row["code"],
+                    "distance_m": float(row["distance_to_declared_m"]),
+                    "footprint_pcn_at_site": here or None,
+                },
+                geometry=data.geometry.iloc[i],
+            )
+        )
+    unknown = sites[~sites["declared_pcn_known"]]
+    for pcn, group in unknown.groupby("declared_pcn_code", sort=True):
+        codes = group["code"].tolist()
+        findings.append(
+            Finding(
+                check="alignment",
+                kind="site_pcn_unknown",
+                severity=Severity.INFO,
+                message=(
+                    f"{len(codes)} site(s) of community layer {layer!r} ({', '.join(codes[:5])}"
+                    f"{'...' if len(codes) > 5 else ''}) declare PCN {pcn}, which is not in "
+                    "this configuration."
+                ),
+                pcn_code="",
+                value=len(codes),
+                details={"layer": layer, "declared_pcn_code": pcn, "site_codes": codes},
+                geometry=shapely.multipoints(
+                    [g for g in data.geometry.iloc[group.index] if g is not None]
+                )
+                if group["located"].any()
+                else None,
+            )
+        )
+    return findings
