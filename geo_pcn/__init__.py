@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from geo_pcn.configuration import Configuration
+from geo_pcn.configuration import Change, Configuration, UnknownCodeError
 from geo_pcn.errors import (
     CRSError,
     GeometryError,
@@ -23,6 +23,7 @@ from geo_pcn.errors import (
 )
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.report import Report, validate
+from geo_pcn.scenario import Comparison, Scenario, ScenarioError, compare, revalidate
 from geo_pcn.study import Rules, Study
 
 try:
@@ -35,7 +36,12 @@ __all__ = [
     "Study",
     "Rules",
     "Configuration",
+    "Change",
     "validate",
+    "revalidate",
+    "compare",
+    "Comparison",
+    "Scenario",
     "Report",
     "Finding",
     "Severity",
@@ -45,5 +51,7 @@ __all__ = [
     "CRSError",
     "GeometryError",
     "StudyFileError",
+    "UnknownCodeError",
+    "ScenarioError",
     "GeoPCNWarning",
 ]

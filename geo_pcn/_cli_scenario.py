@@ -1,3 +1,180 @@
-"""`geo-pcn` subcommands kept in their own module; they register on :data:`geo_pcn.cli.cli`."""
+"""`geo-pcn scenario` and `geo-pcn rank`: try changes to a configuration, rank proposals.
+
+They register on :data:`geo_pcn.cli.cli` when :mod:`geo_pcn.cli` imports this module.
+"""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo_pcn.cli import _progress, cli, json_option, quiet_option, study_argument, tiles_option
+
+
+@cli.command()
+@study_argument
+@click.argument(
+    "scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the new report (report.md, report.json, CSVs, map.html), compare.md, "
+    "compare.json and compare_map.html.",
+)
+@tiles_option
+@quiet_option
+def scenario(
+    study_file: Path, scenario_file: Path, out_dir: Path, tiles: str | None, quiet: bool
+) -> None:
+    """Apply SCENARIO to the configuration of STUDY.toml and report what it fixes and breaks.
+
+    SCENARIO is a TOML list of operations ([[move]], [[merge]], [[split]], [[add_pcn]],
+    [[unassign]], [[rename]]) or a CSV of practice_code,to_pcn_code[,to_pcn_name].
+    Exit code 0 when the new configuration passes, 1 when it has ERROR findings.
+    """
+    from geo_pcn.report import validate
+    from geo_pcn.scenario import Scenario, compare, revalidate, write_change_map
+    from geo_pcn.study import Study
+
+    plan = Scenario.from_file(scenario_file)  # a bad file fails before the slow part
+    _progress(f"Loading {study_file}...", quiet)
+    study = Study.from_toml(study_file)
+    configuration = plan.apply(study.configuration)
+    _progress(f"Checking the configuration before and after {len(plan)} operation(s)...", quiet)
+    before = validate(study)
+    after = revalidate(before, configuration)
+    comparison = compare(before, after)
+    _progress(f"Writing outputs to {out_dir}...", quiet)
+    written = after.write(out_dir, tiles=tiles)
+    written += comparison.write(out_dir)
+    try:
+        written.append(write_change_map(comparison, out_dir / "compare_map.html", tiles=tiles))
+    except ImportError:  # geo_pcn.maps not installed: the reports are still written
+        _progress("geo_pcn.maps is not available: compare_map.html not written", quiet)
+    s = comparison.summary
+    fb, fa = s["findings"]["before"], s["findings"]["after"]
+    click.echo(
+        f"{study.name}: {'PASS' if after.ok else 'FAIL'} after the scenario - errors "
+        f"{fb['error']} -> {fa['error']}, warnings {fb['warning']} -> {fa['warning']}; "
+        f"{s['n_resolved']} finding(s) resolved, {s['n_introduced']} introduced; "
+        f"{s['n_practices_moved']} practice(s) moved. Wrote "
+        f"{', '.join(sorted(p.name for p in written))} to {out_dir}"
+    )
+    if not after.ok:
+        click.get_current_context().exit(1)
+
+
+@cli.command()
+@study_argument
+@click.argument(
+    "proposals",
+    metavar="PROPOSAL...",
+    nargs=-1,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@json_option
+@quiet_option
+def rank(study_file: Path, proposals: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
+    """Validate several proposed configurations against STUDY.toml and rank them.
+
+    Each PROPOSAL is a CSV of practice_code,pcn_code[,pcn_name] (or an NHS practice map);
+    practices it leaves out are in no PCN. Ranked by errors, PCNs outside the band, split
+    PCNs, boundary crossings, then community alignment (higher is better). Exit code 0
+    once the table is printed.
+    """
+    from geo_pcn.study import Study
+
+    _progress(f"Loading {study_file}...", quiet)
+    study = Study.from_toml(study_file)
+    rows = []
+    for path in proposals:
+        _progress(f"Checking {path}...", quiet)
+        rows.append(rank_row(study, path))
+    rows.sort(
+        key=lambda r: (
+            r["errors"],
+            r["pcns_outside_band"],
+            r["split_pcns"],
+            r["crossings"],
+            -(r["alignment"] if r["alignment"] is not None else -1.0),
+            r["proposal"],
+        )
+    )
+    for i, row in enumerate(rows, 1):
+        row["rank"] = i
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(format_ranking(rows))
+
+
+def rank_row(study, path: Path) -> dict[str, Any]:
+    """Validate one proposal file against ``study``; its figures for the ranking."""
+    from geo_pcn.configuration import Configuration
+    from geo_pcn.errors import InputError, list_some
+    from geo_pcn.io import read_configuration
+    from geo_pcn.report import validate
+    from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE
+
+    proposed = read_configuration(path)
+    unknown = sorted(set(proposed[PRACTICE_CODE]) - set(study.practices.index))
+    if unknown:
+        raise InputError(
+            f"{path}: {len(unknown)} practice(s) not in the study: {list_some(unknown)}; "
+            "remove them or add them to the study's practices file"
+        )
+    merged = study.practices[[]].reset_index().merge(proposed, on=PRACTICE_CODE, how="left")
+    merged[[PCN_CODE, PCN_NAME]] = merged[[PCN_CODE, PCN_NAME]].fillna("")
+    report = validate(study, Configuration.from_frame(merged))
+    kinds = [(f.check, f.kind) for f in report.findings]
+    scores = [
+        result.summary.get("coterminosity")
+        for result in getattr(getattr(report, "alignment", None), "layers", {}).values()
+        if isinstance(getattr(result, "summary", None), dict)
+        and result.summary.get("coterminosity") is not None
+    ]
+    sev = report.by_severity()
+    return {
+        "proposal": str(path),
+        "ok": report.ok,
+        "errors": sev["error"],
+        "warnings": sev["warning"],
+        "n_pcns": report.configuration.n_pcns,
+        "pcns_outside_band": sum(
+            k in (("size", "above_band"), ("size", "below_band")) for k in kinds
+        ),
+        "split_pcns": len(
+            {
+                f.pcn_code
+                for f in report.findings
+                if (f.check, f.kind) == ("contiguity", "detached_group")
+            }
+        ),
+        "crossings": kinds.count(("boundaries", "crosses_boundary")),
+        "practices_in_no_pcn": len(report.configuration.unassigned),
+        "alignment": round(sum(scores) / len(scores), 3) if scores else None,
+    }
+
+
+def format_ranking(rows: list[dict[str, Any]]) -> str:
+    """The ranking as a Markdown table."""
+    head = (
+        "| rank | proposal | verdict | errors | PCNs outside band | split PCNs | crossings "
+        "| in no PCN | alignment |"
+    )
+    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        align = "n/a" if r["alignment"] is None else f"{r['alignment']:.3f}"
+        lines.append(
+            f"| {r['rank']} | {r['proposal']} | {'PASS' if r['ok'] else 'FAIL'} | {r['errors']} "
+            f"| {r['pcns_outside_band']} | {r['split_pcns']} | {r['crossings']} "
+            f"| {r['practices_in_no_pcn']} | {align} |"
+        )
+    return "\n".join(lines)

@@ -12,7 +12,8 @@ Two methods (DESIGN.md, "Footprints"):
 
 Practice territories do not depend on the configuration, so they are built once per study
 (:func:`build_territories`) and reused by every configuration; PCN footprints are cheap to
-rebuild from them (:func:`build_footprints`).
+rebuild from them (:func:`build_footprints`), and a scenario's footprints are updated from
+its parent's, re-dissolving only the PCNs the change touches (:func:`update_footprints`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
-__all__ = ["Territories", "Footprints", "build_territories", "build_footprints", "study_boundary"]
+__all__ = [
+    "Territories",
+    "Footprints",
+    "build_territories",
+    "build_footprints",
+    "update_footprints",
+    "study_boundary",
+]
 
 
 def study_boundary(study) -> shapely.Geometry:
@@ -90,6 +98,20 @@ class Territories:
         return shapely.point_on_surface(self.study_areas.geometry.to_numpy())
 
     @cached_property
+    def resident_rows(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
+        """Row positions of :attr:`residents` by practice and by area (for fast updates)."""
+        if self.residents is None:
+            return None
+        res = self.residents
+        by_practice = {
+            str(k): np.asarray(v) for k, v in res.groupby(PRACTICE_CODE, sort=False).indices.items()
+        }
+        by_area = {
+            str(k): np.asarray(v) for k, v in res.groupby(AREA_CODE, sort=False).indices.items()
+        }
+        return by_practice, by_area
+
+    @cached_property
     def area_point_tree(self) -> shapely.STRtree | None:
         """Spatial index of :attr:`area_points`."""
         return None if self.area_points is None else shapely.STRtree(self.area_points)
@@ -97,12 +119,18 @@ class Territories:
 
 @dataclass(frozen=True, eq=False)
 class Footprints:
-    """PCN footprints of one configuration, built on a study's territories."""
+    """PCN footprints of one configuration, built on a study's territories.
+
+    ``recomputed`` names the PCNs whose footprint was rebuilt when the footprints were
+    updated from another configuration's (:func:`update_footprints`); ``None`` when every
+    footprint was built.
+    """
 
     territories: Territories
     configuration: Configuration
     pcns: gpd.GeoDataFrame
     area_pcn: pd.Series | None
+    recomputed: tuple[str, ...] | None = None
 
     @cached_property
     def uncovered_areas(self) -> gpd.GeoDataFrame | None:
@@ -110,7 +138,8 @@ class Footprints:
         areas = self.territories.study_areas
         if areas is None:
             return None
-        return areas[~areas.index.isin(self.area_pcn.index)]
+        covered = self.area_pcn.index.get_indexer(areas.index) >= 0  # hash lookup, fast
+        return areas[~covered]
 
 
 def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
@@ -258,8 +287,8 @@ def build_footprints(
     Footprints
         ``pcns`` is a GeoDataFrame indexed by ``pcn_code`` with valid (Multi)Polygons.
     """
-    configuration = configuration or study.configuration
-    territories = territories or build_territories(study)
+    configuration = study.configuration if configuration is None else configuration
+    territories = build_territories(study) if territories is None else territories
     assignment = configuration.assignments
     pcn_codes = list(configuration.pcn_codes)
     if territories.method == "registrations":
@@ -299,3 +328,115 @@ def build_footprints(
     return Footprints(
         territories=territories, configuration=configuration, pcns=pcns, area_pcn=area_pcn
     )
+
+
+def update_footprints(base: Footprints, configuration: Configuration) -> Footprints:
+    """Footprints of ``configuration`` derived from those of another configuration of the
+    same study: only the PCNs whose practices or areas change are dissolved again, the
+    others' footprints are reused. The result is the same as :func:`build_footprints`.
+
+    Parameters
+    ----------
+    base
+        Footprints of another configuration (typically the parent) on the same territories.
+    configuration
+        The configuration wanted.
+
+    Returns
+    -------
+    Footprints
+        With ``recomputed`` naming the PCNs whose footprint was rebuilt.
+
+    Examples
+    --------
+    >>> from geo_pcn.datasets import demo
+    >>> study = demo()
+    >>> base = build_footprints(study)
+    >>> moved = study.configuration.move("Z00024", to="UZ002")
+    >>> updated = update_footprints(base, moved)
+    >>> "UZ002" in updated.recomputed, len(updated.recomputed) < len(updated.pcns)
+    (True, True)
+    """
+    terr = base.territories
+    old = base.configuration.assignments
+    new = configuration.assignments
+    if not old.index.equals(new.index):
+        return build_footprints(None, configuration, territories=terr)
+    changed = old.to_numpy() != new.to_numpy()
+    moved = old.index[changed]
+    touched = (set(old[changed]) | set(new[changed])) - {""}
+    pcn_codes = list(configuration.pcn_codes)
+    area_pcn = base.area_pcn
+    if terr.method == "registrations":
+        by_practice, by_area = terr.resident_rows
+        rows = [by_practice[p] for p in moved if p in by_practice]
+        residents = terr.residents
+        areas = pd.unique(residents[AREA_CODE].to_numpy()[np.concatenate(rows)]) if rows else []
+        sub = residents.iloc[np.concatenate([by_area[a] for a in areas])] if len(areas) else None
+        if sub is not None:
+            pcn = sub[PRACTICE_CODE].map(new).fillna("")
+            by_pcn = (
+                sub.assign(**{PCN_CODE: pcn.to_numpy()})
+                .loc[lambda f: f[PCN_CODE] != ""]
+                .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
+                .sum()
+            )
+            won = _winner(by_pcn, PCN_CODE)
+            before = area_pcn.reindex(areas).fillna("")
+            after = won.reindex(areas).fillna("")
+            differs = before.to_numpy() != after.to_numpy()
+            touched |= (set(before[differs]) | set(after[differs])) - {""}
+            if differs.any():
+                area_pcn = _replace_winners(area_pcn, areas, won)
+    redo = sorted(touched & set(pcn_codes))
+    fresh: dict[str, shapely.Geometry] = {}
+    if redo:
+        if terr.method == "registrations":
+            pairs = area_pcn[pd.Index(redo).get_indexer(area_pcn.to_numpy()) >= 0]
+            geoms = terr.study_areas.geometry.reindex(pairs.index)
+            dissolved = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
+            fresh.update(dissolved.items())
+            members = terr.practices.geometry
+            for code in redo:
+                if code not in fresh:  # a PCN whose practices won no area: their site areas
+                    fresh[code] = shapely.union_all(
+                        members.reindex(configuration.members[code]).to_numpy()
+                    )
+        else:
+            member = new[pd.Index(redo).get_indexer(new.to_numpy()) >= 0]
+            geoms = terr.practices.geometry.reindex(member.index)
+            dissolved = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
+            fresh.update(dissolved.items())
+    geometry = base.pcns.geometry.reindex(pcn_codes).to_numpy().copy()
+    if fresh:
+        position = {c: i for i, c in enumerate(pcn_codes)}
+        for code, geom in fresh.items():
+            geometry[position[code]] = geom
+    pcns = gpd.GeoDataFrame(
+        {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
+        geometry=gpd.GeoSeries(geometry, crs=BNG).to_numpy(),
+        index=pd.Index(pcn_codes, name=PCN_CODE),
+        crs=BNG,
+    )
+    return Footprints(
+        territories=terr,
+        configuration=configuration,
+        pcns=pcns,
+        area_pcn=area_pcn,
+        recomputed=tuple(redo),
+    )
+
+
+def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
+    """``area_pcn`` with the winners of ``areas`` replaced by ``won`` (areas no PCN wins
+    any more dropped, newly won ones inserted in area order)."""
+    areas = pd.Index(areas)
+    values = area_pcn.to_numpy(dtype=object).copy()
+    position = area_pcn.index.get_indexer(areas)
+    present = position >= 0
+    values[position[present]] = won.reindex(areas[present]).fillna("").to_numpy(dtype=object)
+    out = pd.Series(values, index=area_pcn.index)[values != ""]
+    added = won.reindex(areas[~present]).dropna()
+    if len(added):
+        out = pd.concat([out, added]).sort_index()
+    return out.astype(area_pcn.dtype).rename(PCN_CODE)

@@ -33,7 +33,9 @@ from geo_pcn.settings import BNG, PCN_CODE
 __all__ = ["Report", "validate", "excel_safe"]
 
 
-def validate(study, configuration: Configuration | None = None, *, checks=None) -> Report:
+def validate(
+    study, configuration: Configuration | None = None, *, checks=None, incremental: bool = True
+) -> Report:
     """Check a configuration against a study's geography and rules.
 
     Parameters
@@ -45,6 +47,10 @@ def validate(study, configuration: Configuration | None = None, *, checks=None) 
     checks
         Names of the checks to run (default: every registered check, see
         :data:`geo_pcn.checks.CHECKS`).
+    incremental
+        When the configuration was made from one validated recently (a scenario step),
+        re-check only what the change touches (:func:`geo_pcn.scenario.revalidate`); the
+        result is the same as a full run. ``False`` forces a full run.
 
     Returns
     -------
@@ -60,14 +66,31 @@ def validate(study, configuration: Configuration | None = None, *, checks=None) 
     if configuration is not None and configuration is not study.configuration:
         study.with_configuration(configuration)  # unknown practices raise here
     context = get_context(study, configuration)
+    cache = context.cache
+    parent = getattr(context.configuration, "parent", None)
+    use_base = incremental and checks is None and parent is not None
+    base = cache.report_of(parent) if use_base else None
+    if (
+        base is not None
+        and base.configuration.practice_codes == context.configuration.practice_codes
+    ):
+        # a scenario step: only the PCNs and practices the change touches are checked again
+        from geo_pcn.scenario import revalidate
+
+        report = revalidate(base, context.configuration)
+        cache.remember_report(report)
+        return report
     names = list(CHECKS) if checks is None else list(checks)
     findings: list[Finding] = []
     for name in names:
         findings.extend(CHECKS[name](study, context.configuration, context=context))
     findings.sort(key=lambda f: (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind))
-    return Report(
+    report = Report(
         study=study, configuration=context.configuration, findings=findings, context=context
     )
+    if checks is None:
+        cache.remember_report(report)
+    return report
 
 
 @dataclass(eq=False)
@@ -289,24 +312,54 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
-        """A short HTML summary with the findings (every string escaped)."""
+        """HTML for notebooks and e-mails: the verdict and summary first, then the findings
+        by severity, the PCN and practice tables and the notes in collapsible sections.
+        Every string from the inputs is escaped."""
+        esc = html.escape
         s = self.summary
+        sev = s["findings"]
         verdict = "PASS" if self.ok else "FAIL"
         colour = "#1a7f37" if self.ok else "#b42318"
-        items = "".join(
-            f"<li><b>{html.escape(f.severity.value)}</b> {html.escape(f.check)}/"
-            f"{html.escape(f.kind)}: {html.escape(f.message)}</li>"
-            for f in self.findings
+        parts = [
+            f"<div><h3>{esc(self.study.name)}: <span style='color:{colour}'>{verdict}</span>"
+            f"</h3><p>{s['n_practices']:,} practices in {s['n_pcns']:,} PCNs, "
+            f"{s['n_patients']:,} registered patients; {sev['error']} errors, "
+            f"{sev['warning']} warnings, {sev['info']} notes. In no PCN: "
+            f"{s['n_practices_in_no_pcn']} practice(s), {s['n_patients_in_no_pcn']:,} patients. "
+            f"Band {s['band'][0]:,}-{s['band'][1]:,}; territories from "
+            f"{esc(str(s['footprint_method']))}.</p>"
+        ]
+        if s.get("synthetic"):
+            parts.append("<p><i>SYNTHETIC demo region: not real practices or patients.</i></p>")
+        for severity in Severity:
+            items = [f for f in self.findings if f.severity is severity]
+            if not items:
+                continue
+            lis = "".join(
+                f"<li><b>{esc(f.check)}/{esc(f.kind)}</b>: {esc(f.message)}</li>" for f in items
+            )
+            opened = " open" if severity is not Severity.INFO else ""
+            parts.append(
+                f"<details{opened}><summary>{esc(severity.value.title())}s ({len(items)})"
+                f"</summary><ul>{lis}</ul></details>"
+            )
+        parts.append(
+            f"<details><summary>PCNs ({len(self.pcns)})</summary>"
+            f"{self.pcns.to_html(index=False, escape=True, border=0)}</details>"
         )
-        table = self.pcns.to_html(index=False, escape=True, border=0)
-        sev = s["findings"]
-        return (
-            f"<div><h3>{html.escape(self.study.name)}: <span style='color:{colour}'>{verdict}"
-            f"</span></h3><p>{s['n_practices']:,} practices, {s['n_pcns']:,} PCNs, "
-            f"{s['n_patients']:,} patients; {sev['error']} errors, {sev['warning']} warnings, "
-            f"{sev['info']} notes.</p><details open><summary>Findings</summary><ul>{items}</ul>"
-            f"</details><details><summary>PCNs</summary>{table}</details></div>"
+        practice_cols = ["practice_code", "practice_name", "pcn_code", "list_size", "n_findings"]
+        parts.append(
+            f"<details><summary>Practices ({len(self.practices)})</summary>"
+            f"{self.practices[practice_cols].to_html(index=False, escape=True, border=0)}"
+            "</details>"
         )
+        if self.study.notes:
+            notes = "".join(f"<li>{esc(n)}</li>" for n in self.study.notes)
+            parts.append(
+                f"<details><summary>Notes on the inputs ({len(self.study.notes)})</summary>"
+                f"<ul>{notes}</ul></details>"
+            )
+        return "".join(parts) + "</div>"
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -283,7 +283,36 @@ class Study:
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
             for k, v in rows
         )
-        return f"<div><strong>Study: {html.escape(self.name)}</strong><table>{body}</table></div>"
+        out = [f"<div><strong>Study: {html.escape(self.name)}</strong><table>{body}</table>"]
+        if s["unassigned"] or s["not_located"]:
+            items = [
+                ("In no PCN", s["unassigned"]),
+                ("Not located", s["not_located"]),
+                ("No list size", s["no_list_size"]),
+            ]
+            lis = "".join(
+                f"<li>{html.escape(k)}: {html.escape(', '.join(v))}</li>" for k, v in items if v
+            )
+            out.append(
+                f"<details open><summary>Practices to look at</summary><ul>{lis}</ul></details>"
+            )
+        members = self.configuration.members
+        pcn_rows = "".join(
+            f"<tr><td>{html.escape(code)}</td><td>{html.escape(self.configuration.name_of(code))}"
+            f"</td><td>{len(m)}</td></tr>"
+            for code, m in members.items()
+        )
+        out.append(
+            f"<details><summary>PCNs ({len(members)})</summary><table><tr><th>pcn_code</th>"
+            f"<th>pcn_name</th><th>n_practices</th></tr>{pcn_rows}</table></details>"
+        )
+        if self.notes:
+            notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+            out.append(
+                f"<details><summary>Notes on the inputs ({len(self.notes)})</summary>"
+                f"<ul>{notes}</ul></details>"
+            )
+        return "".join(out) + "</div>"
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,8 +11,11 @@ SYNTHETIC practices (about 6,500, placed in LSOAs weighted by population), PCNs 
 spread over its three nearest practices). It is written to files and loaded through a
 study file, so the load stage is measured as users meet it.
 
-Prints one table: seconds per stage (load, footprints, graph, checks, report, map, total)
-and peak memory (resident set size, MB) per study.
+Prints two tables: seconds per stage (load, footprints, graph, checks, report, map, total)
+and peak memory (resident set size, MB) per study; then the scenario loop: 100 single-practice
+moves (each practice to the PCN of a neighbouring practice, one after the other), each
+re-validated incrementally (`geo_pcn.scenario.revalidate`), against a full `validate` of a
+few of the same configurations.
 """
 
 from __future__ import annotations
@@ -87,6 +90,51 @@ def run_stages(study_file: Path, out_dir: Path) -> dict[str, float]:
     times["n_areas"] = 0 if study.areas is None else len(study.areas)
     times["n_findings"] = len(findings)
     return times
+
+
+def run_moves(study_file: Path, *, n_moves: int = 100, n_full: int = 5, seed: int = 1) -> dict:
+    """Time ``n_moves`` single-practice moves, each re-validated from the previous report."""
+    import random
+
+    from geo_pcn import Study, validate
+    from geo_pcn.checks._context import study_cache
+    from geo_pcn.scenario import revalidate
+
+    study = Study.from_toml(study_file)
+    report = validate(study)
+    rng = random.Random(seed)
+    graph = report.context.graph
+    configs = []
+    times = []
+    config = study.configuration
+    for _ in range(n_moves):
+        # a practice on a PCN edge, moved to the PCN of a neighbouring practice
+        while True:
+            practice = rng.choice(config.practice_codes)
+            here = config.pcn_of(practice)
+            options = sorted({config.pcn_of(n) for n in graph.neighbors(practice)} - {"", here})
+            if options and here:
+                break
+        t = time.perf_counter()
+        config = config.move(practice, to=rng.choice(options))
+        report = revalidate(report, config)
+        _ = report.ok, report.summary
+        times.append(time.perf_counter() - t)
+        configs.append(config)
+    full = []
+    cache = study_cache(study)
+    for config in rng.sample(configs, min(n_full, len(configs))):
+        cache._recent.clear()  # no earlier footprints to update from: a full validate
+        t = time.perf_counter()
+        _ = validate(study, config).summary
+        full.append(time.perf_counter() - t)
+    return {
+        "n_moves": n_moves,
+        "total": sum(times),
+        "median_ms": 1000 * float(np.median(times)),
+        "max_ms": 1000 * max(times),
+        "full_ms": 1000 * float(np.median(full)),
+    }
 
 
 def make_national(
@@ -183,11 +231,13 @@ def main() -> int:
         print(f"real data not found at {SHARED}; nothing to benchmark", file=sys.stderr)
         return 2
     results: dict[str, dict[str, float]] = {}
+    moves: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         if args.only in (None, "qnc"):
             results["QNC (real)"] = run_stages(QNC, tmp_path / "qnc")
             results["QNC (real)"]["peak_mb"] = peak_mb()
+            moves["QNC (real)"] = run_moves(QNC)
         if args.only in (None, "national"):
             folder = args.keep or tmp_path / "national"
             study = folder / "national.toml"
@@ -200,6 +250,7 @@ def main() -> int:
                 )
             results["national (synthetic)"] = run_stages(study, tmp_path / "nat")
             results["national (synthetic)"]["peak_mb"] = peak_mb()
+            moves["national (synthetic)"] = run_moves(study)
     stages = ["load", "footprints", "graph", "checks", "report", "map", "total"]
     header = f"| study | practices | PCNs | areas | {' | '.join(stages)} | peak MB | map MB |"
     print(header)
@@ -210,6 +261,17 @@ def main() -> int:
         print(
             f"| {name} | {int(r['n_practices']):,} | {int(r['n_pcns']):,} | "
             f"{int(r['n_areas']):,} | {' | '.join(cells)} | {r['peak_mb']:.0f} | {map_mb} |"
+        )
+    print()
+    print(
+        "| study | moves | re-validated in (s) | median per move (ms) | max (ms) | "
+        "full validate per configuration (ms) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, m in moves.items():
+        print(
+            f"| {name} | {m['n_moves']} | {m['total']:.2f} | {m['median_ms']:.0f} | "
+            f"{m['max_ms']:.0f} | {m['full_ms']:.0f} |"
         )
     return 0
 

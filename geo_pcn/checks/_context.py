@@ -1,12 +1,16 @@
 """What every check needs, computed once: territories, graph, footprints, site lookups.
 
 Territories, the graph and where each practice site lies depend only on the study, so
-they are cached per study and reused by every configuration (scenarios re-validate fast).
+they are cached per study and reused by every configuration. The study cache also keeps
+the contexts of the last few configurations checked: a new configuration (a scenario)
+updates its PCN footprints from the nearest of them (:func:`~geo_pcn.footprints.update_footprints`)
+instead of dissolving every footprint again.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,7 +19,13 @@ import networkx as nx
 import pandas as pd
 
 from geo_pcn.configuration import Configuration
-from geo_pcn.footprints import Footprints, Territories, build_footprints, build_territories
+from geo_pcn.footprints import (
+    Footprints,
+    Territories,
+    build_footprints,
+    build_territories,
+    update_footprints,
+)
 from geo_pcn.graph import build_graph
 from geo_pcn.settings import LIST_SIZE
 
@@ -25,8 +35,60 @@ __all__ = ["Context", "StudyCache", "get_context"]
 class StudyCache:
     """Configuration-independent facts of a study, built lazily once."""
 
+    #: how many recent contexts are kept as bases for updating footprints
+    n_recent = 6
+    #: a base is used when at most this share of practices changed PCN (else build afresh)
+    max_share_moved = 0.2
+
     def __init__(self, study) -> None:
         self._study = weakref.ref(study)
+        self._recent: OrderedDict[int, Context] = OrderedDict()
+
+    def remember(self, context: Context) -> None:
+        """Keep ``context`` as a possible base for later configurations."""
+        self._recent[id(context.configuration)] = context
+        self._recent.move_to_end(id(context.configuration))
+        while len(self._recent) > self.n_recent:
+            self._recent.popitem(last=False)
+
+    def remember_report(self, report) -> None:
+        """Keep a full report as the base for re-validating its children quickly."""
+        reports = self.__dict__.setdefault("_reports", OrderedDict())
+        reports[id(report.configuration)] = report
+        reports.move_to_end(id(report.configuration))
+        while len(reports) > self.n_recent:
+            reports.popitem(last=False)
+
+    def report_of(self, configuration: Configuration | None):
+        """The remembered report of this very configuration object, if any."""
+        report = self.__dict__.get("_reports", {}).get(id(configuration))
+        if report is not None and report.configuration is configuration:
+            return report
+        return None
+
+    def context_of(self, configuration: Configuration) -> Context | None:
+        """The remembered context of this very configuration object, if any."""
+        context = self._recent.get(id(configuration))
+        if context is not None and context.configuration is configuration:
+            self._recent.move_to_end(id(configuration))
+            return context
+        return None
+
+    def nearest(self, configuration: Configuration) -> Context | None:
+        """The remembered context, with footprints built, whose configuration differs
+        from ``configuration`` in fewest practices (``None`` when none is close)."""
+        new = configuration.assignments
+        best, best_n = None, int(self.max_share_moved * len(new)) + 1
+        for context in reversed(self._recent.values()):
+            if "footprints" not in context.__dict__:
+                continue
+            old = context.configuration.assignments
+            if not old.index.equals(new.index):
+                continue
+            n = int((old.to_numpy() != new.to_numpy()).sum())
+            if n < best_n:
+                best, best_n = context, n
+        return best
 
     @property
     def study(self):
@@ -86,6 +148,7 @@ class Context:
     study: object
     configuration: Configuration
     cache: StudyCache
+    base: Context | None = None
 
     @property
     def territories(self) -> Territories:
@@ -97,6 +160,10 @@ class Context:
 
     @cached_property
     def footprints(self) -> Footprints:
+        """PCN footprints, updated from the base context's when there is one."""
+        base, self.base = self.base, None  # keep no chain of contexts alive
+        if base is not None and "footprints" in base.__dict__:
+            return update_footprints(base.footprints, self.configuration)
         return build_footprints(self.study, self.configuration, territories=self.territories)
 
     @property
@@ -122,5 +189,13 @@ class Context:
 
 def get_context(study, configuration: Configuration | None = None) -> Context:
     """A :class:`Context` for ``configuration`` (default: the study's), reusing the
-    study's cached territories and graph."""
-    return Context(study, configuration or study.configuration, study_cache(study))
+    study's cached territories and graph, and the footprints of the nearest configuration
+    checked recently (a scenario's parent)."""
+    configuration = study.configuration if configuration is None else configuration
+    cache = study_cache(study)
+    known = cache.context_of(configuration)
+    if known is not None:
+        return known
+    context = Context(study, configuration, cache, base=cache.nearest(configuration))
+    cache.remember(context)
+    return context

@@ -1,0 +1,1154 @@
+"""Scenarios: change a configuration, re-validate it fast, and compare before with after.
+
+* :class:`Scenario` is a list of operations (move, merge, split, add a PCN, unassign,
+  rename) read from a TOML or CSV file (:meth:`Scenario.from_file`) and applied to a
+  :class:`~geo_pcn.configuration.Configuration` (:meth:`Scenario.apply`).
+* :func:`revalidate` checks a changed configuration reusing the report of an earlier one:
+  only the PCNs (and practices) the change touches are checked again, the findings of
+  the others are reused. The result equals :func:`geo_pcn.validate`'s.
+* :func:`compare` sets two reports side by side (:class:`Comparison`): practices and
+  patients moved, list sizes and band status per PCN, findings resolved and introduced,
+  boundary crossings and community alignment before and after.
+
+Examples
+--------
+>>> import geo_pcn
+>>> from geo_pcn.datasets import demo
+>>> study = demo()
+>>> before = geo_pcn.validate(study)
+>>> fixed = study.configuration.move("Z00024", to="UZ002")
+>>> after = revalidate(before, fixed)
+>>> comparison = compare(before, after)
+>>> [(f.check, f.kind) for f in comparison.resolved]
+[('coverage', 'practice_in_no_pcn')]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn.checks import CHECKS
+from geo_pcn.checks._context import Context, study_cache
+from geo_pcn.checks.boundaries import check_boundaries
+from geo_pcn.checks.contiguity import check_contiguity
+from geo_pcn.checks.coverage import check_coverage
+from geo_pcn.checks.size import check_size
+from geo_pcn.configuration import Configuration, UnknownCodeError
+from geo_pcn.errors import InputError, list_some
+from geo_pcn.findings import Finding
+from geo_pcn.footprints import Footprints
+from geo_pcn.report import Report, validate
+from geo_pcn.settings import AREA_CODE, LIST_SIZE, PRACTICE_CODE
+
+__all__ = [
+    "Scenario",
+    "Operation",
+    "ScenarioError",
+    "Comparison",
+    "compare",
+    "revalidate",
+]
+
+
+class ScenarioError(InputError):
+    """A scenario file cannot be read or names an operation that cannot be applied."""
+
+
+# =======================================================================================
+# scenario files
+# =======================================================================================
+
+#: operation -> (required keys, optional keys); aliases are resolved first
+_OPERATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "move": (("practices", "to"), ()),
+    "unassign": (("practices",), ()),
+    "merge": (("pcns", "into"), ("name",)),
+    "split": (("pcn", "parts"), ("names",)),
+    "add_pcn": (("code",), ("name", "practices")),
+    "rename": (("pcn", "name"), ()),
+    "assign": (("practices", "to"), ("name",)),  # CSV rows: move, or add the PCN if new
+}
+_ALIASES = {
+    "practice": "practices",
+    "practice_codes": "practices",
+    "pcn_codes": "pcns",
+    "pcn_code": "pcn",
+    "into_pcns": "parts",
+    "new_pcns": "parts",
+    "to_pcn": "to",
+    "to_pcn_code": "to",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Operation:
+    """One step of a scenario.
+
+    Attributes
+    ----------
+    op
+        ``move``, ``unassign``, ``merge``, ``split``, ``add_pcn``, ``rename`` or
+        ``assign`` (a CSV row group: move into the PCN, adding it when it is new).
+    args
+        The operation's arguments (see :class:`Scenario` for the keys).
+    where
+        Where it came from, for error messages (``file.toml [[move]] #2``).
+    """
+
+    op: str
+    args: Mapping[str, Any]
+    where: str = ""
+
+    def apply(self, configuration: Configuration) -> Configuration:
+        """The configuration with this operation applied.
+
+        Raises
+        ------
+        ScenarioError
+            The operation cannot be applied (an unknown code, a practice not in the PCN
+            split...); the message says where the operation came from.
+
+        Examples
+        --------
+        >>> from geo_pcn.configuration import Configuration
+        >>> op = Operation("move", {"practices": ["A1"], "to": "U2"})
+        >>> op.apply(Configuration({"A1": "U1", "A2": "U2"})).members
+        {'U2': ('A1', 'A2')}
+        """
+        a = self.args
+        try:
+            if self.op == "move":
+                return configuration.move(a["practices"], to=a["to"])
+            if self.op == "unassign":
+                return configuration.unassign(a["practices"])
+            if self.op == "merge":
+                return configuration.merge(a["pcns"], into=a["into"], name=a.get("name"))
+            if self.op == "split":
+                return configuration.split(a["pcn"], a["parts"], names=a.get("names"))
+            if self.op == "add_pcn":
+                return configuration.add_pcn(a["code"], a.get("name"), a.get("practices", ()))
+            if self.op == "rename":
+                return configuration.rename(a["pcn"], a["name"])
+            if self.op == "assign":
+                to, name = a["to"], a.get("name")
+                if not to:
+                    return configuration.unassign(a["practices"])
+                if to not in configuration.pcn_codes and to not in configuration.empty_pcns:
+                    return configuration.add_pcn(to, name, a["practices"])
+                out = configuration.move(a["practices"], to=to)
+                if name and name != out.name_of(to):
+                    out = out.rename(to, name)
+                return out
+        except UnknownCodeError as exc:
+            raise ScenarioError(f"{self.where}: {exc}" if self.where else str(exc)) from None
+        except InputError as exc:
+            raise ScenarioError(f"{self.where}: {exc}" if self.where else str(exc)) from None
+        raise ScenarioError(f"{self.where}: unknown operation {self.op!r}")
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
+        return f"{self.op}({args})"
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """An ordered list of operations on a configuration, usually read from a file.
+
+    A TOML scenario lists operations as arrays of tables, applied in file order::
+
+        name = "Fix Thornmere East"          # optional
+        [[move]]
+        practices = ["Z00024"]               # one code or a list
+        to = "UZ002"                         # an existing PCN (use add_pcn for a new one)
+        [[merge]]
+        pcns = ["UZ008", "UZ007"]
+        into = "UZ007"
+        name = "THORNMERE PCN"               # optional
+        [[split]]
+        pcn = "UZ001"
+        parts = { UZ014 = ["Z00007", "Z00008"] }   # the rest stay in UZ001
+        names = { UZ014 = "NEW PCN" }               # optional
+        [[add_pcn]]
+        code = "UZ015"
+        name = "ANOTHER PCN"
+        practices = ["Z00001"]               # optional
+        [[unassign]]
+        practices = ["Z00003"]
+        [[rename]]
+        pcn = "UZ002"
+        name = "NEW NAME"
+
+    A CSV scenario has ``practice_code,to_pcn_code[,to_pcn_name]``: each practice moves to
+    the PCN named (a new code is added as a new PCN, named by ``to_pcn_name``); a blank
+    ``to_pcn_code`` takes the practice out of every PCN.
+
+    Examples
+    --------
+    >>> from geo_pcn.configuration import Configuration
+    >>> scenario = Scenario.from_toml_text('[[move]]\\npractices = "A1"\\nto = "U2"\\n')
+    >>> scenario.apply(Configuration({"A1": "U1", "A2": "U2"})).members
+    {'U2': ('A1', 'A2')}
+    """
+
+    operations: tuple[Operation, ...]
+    name: str = ""
+    source: Path | None = None
+
+    # -- reading --------------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, path: str | Path) -> Scenario:
+        """Read a ``.toml`` or ``.csv`` scenario.
+
+        Raises
+        ------
+        ScenarioError
+            The file is missing, unreadable, or holds an unknown operation or key.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ScenarioError(f"{path}: scenario file not found")
+        suffix = path.suffix.lower()
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
+        if suffix == ".toml":
+            return cls.from_toml_text(text, source=path)
+        if suffix in (".csv", ".txt"):
+            return cls.from_csv_text(text, source=path)
+        raise ScenarioError(
+            f"{path}: unknown scenario file type {suffix or '(none)'}; use a .toml list of "
+            "operations or a .csv of practice_code,to_pcn_code[,to_pcn_name]"
+        )
+
+    @classmethod
+    def from_toml_text(cls, text: str, *, source: Path | None = None) -> Scenario:
+        """Parse a TOML scenario (see the class docstring)."""
+        label = str(source) if source else "scenario"
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{label}: not valid TOML ({exc})") from None
+        name = doc.pop("name", "")
+        doc.pop("description", None)
+        unknown = [k for k in doc if k not in _OPERATIONS or k == "assign"]
+        if unknown:
+            raise ScenarioError(
+                f"{label}: unknown operation(s) {list_some(unknown)}; use "
+                f"{', '.join(f'[[{k}]]' for k in _OPERATIONS if k != 'assign')}"
+            )
+        for key, value in doc.items():
+            if not isinstance(value, list):
+                raise ScenarioError(f"{label}: write [[{key}]] (an array of tables), not [{key}]")
+        # file order of the [[op]] headers (tomllib keeps order only within one key)
+        headers = re.findall(r"(?m)^\s*\[\[\s*([A-Za-z_]+)\s*\]\]", text)
+        counters: Counter[str] = Counter()
+        operations = []
+        for op in headers:
+            if op not in doc:
+                continue
+            i = counters[op]
+            counters[op] += 1
+            operations.append(_operation(op, doc[op][i], f"{label} [[{op}]] #{i + 1}"))
+        if not operations:
+            raise ScenarioError(f"{label}: no operations; add e.g. [[move]] practices = [...]")
+        return cls(tuple(operations), name=str(name), source=source)
+
+    @classmethod
+    def from_csv_text(cls, text: str, *, source: Path | None = None) -> Scenario:
+        """Parse a CSV scenario: ``practice_code,to_pcn_code[,to_pcn_name]``."""
+        import io
+
+        label = str(source) if source else "scenario"
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ScenarioError(f"{label}: not a readable CSV ({exc})") from None
+        columns = {c.strip().lower(): c for c in frame.columns}
+        practice = columns.get("practice_code")
+        to = columns.get("to_pcn_code") or columns.get("pcn_code")
+        if practice is None or to is None:
+            raise ScenarioError(
+                f"{label}: a CSV scenario needs the columns practice_code,to_pcn_code"
+                f"[,to_pcn_name]; the file has {', '.join(frame.columns) or 'no columns'}"
+            )
+        name = columns.get("to_pcn_name") or columns.get("pcn_name")
+        frame = frame.apply(lambda s: s.str.strip())
+        codes = frame[practice].str.upper()
+        blank = frame.index[codes == ""]
+        if len(blank):
+            raise ScenarioError(
+                f"{label}: row(s) {list_some(blank + 2)} have no practice_code; fill or delete them"
+            )
+        repeated = codes[codes.duplicated(keep=False)]
+        if len(repeated):
+            raise ScenarioError(
+                f"{label}: practice(s) {list_some(sorted(set(repeated)))} are listed more than "
+                "once; give each practice one row"
+            )
+        if frame.empty:
+            raise ScenarioError(f"{label}: no rows; add practice_code,to_pcn_code rows")
+        operations = []
+        for target, group in frame.groupby(to, sort=False):
+            names = sorted(set(group[name]) - {""}) if name else []
+            if len(names) > 1:
+                raise ScenarioError(
+                    f"{label}: PCN {target} is given {len(names)} names ({list_some(names)})"
+                )
+            rows = list_some((group.index + 2).tolist())
+            operations.append(
+                Operation(
+                    "assign",
+                    {
+                        "practices": list(codes[group.index]),
+                        "to": target,
+                        "name": names[0] if names else None,
+                    },
+                    f"{label} row(s) {rows}",
+                )
+            )
+        return cls(tuple(operations), source=source)
+
+    # -- applying -------------------------------------------------------------------------
+    def apply(self, configuration: Configuration) -> Configuration:
+        """Apply every operation in order; the result's parents are the steps between.
+
+        Raises
+        ------
+        ScenarioError
+            An operation cannot be applied (the message names the file and operation).
+        """
+        for operation in self.operations:
+            configuration = operation.apply(configuration)
+        return configuration
+
+    def steps(self, configuration: Configuration) -> list[Configuration]:
+        """The configuration after each operation, in order."""
+        out = []
+        for operation in self.operations:
+            configuration = operation.apply(configuration)
+            out.append(configuration)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def __repr__(self) -> str:
+        where = f" from {self.source.name}" if self.source else ""
+        return f"<Scenario{' ' + repr(self.name) if self.name else ''}{where}: {len(self)} ops>"
+
+
+def _operation(op: str, table: Any, where: str) -> Operation:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where}: expected a table of keys")
+    args = {_ALIASES.get(k, k): v for k, v in table.items()}
+    required, optional = _OPERATIONS[op]
+    unknown = sorted(set(args) - set(required) - set(optional))
+    missing = [k for k in required if k not in args]
+    if unknown or missing:
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown key(s) {', '.join(unknown)}")
+        raise ScenarioError(
+            f"{where}: {'; '.join(problems)}; [[{op}]] takes "
+            f"{', '.join([*required, *(k + ' (optional)' for k in optional)])}"
+        )
+    for key in ("parts", "names"):
+        if key in args and not isinstance(args[key], dict):
+            raise ScenarioError(
+                f"{where}: {key} must be a table, e.g. {key} = {{ U99999 = "
+                + ('["A00001"]' if key == "parts" else '"NEW PCN"')
+                + " }"
+            )
+    return Operation(op, args, where)
+
+
+# =======================================================================================
+# incremental re-validation
+# =======================================================================================
+
+#: findings of these (check, kind) belong to one practice: they change only when it moves
+_PRACTICE_KINDS = {("boundaries", "outside_layer"), ("boundaries", "recorded_code_mismatch")}
+
+
+class _ConfigurationView:
+    """A configuration as a check sees it, with ``members`` limited to some PCNs."""
+
+    def __init__(self, configuration: Configuration, pcn_codes) -> None:
+        self._configuration = configuration
+        members = configuration.members
+        self.members = {c: members[c] for c in sorted(pcn_codes) if c in members}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._configuration, name)
+
+
+class _View:
+    """An object with some attributes replaced; the rest come from ``inner``."""
+
+    def __init__(self, inner: Any, **replaced: Any) -> None:
+        self._inner = inner
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _sort_key(f: Finding):
+    return (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind)
+
+
+def revalidate(report: Report, configuration: Configuration) -> Report:
+    """Validate ``configuration`` reusing the work of ``report`` (typically the report of
+    its parent): only the PCNs and practices the change touches are checked again.
+
+    The findings, tables and summary are the same as :func:`geo_pcn.validate` gives for
+    ``configuration``; this is just faster. Checks registered by the user (and the
+    community alignment check, whose scores are study-wide) always run in full.
+
+    Parameters
+    ----------
+    report
+        A report from :func:`geo_pcn.validate` (every registered check run) or from
+        :func:`revalidate`, of any configuration of the same study.
+    configuration
+        The configuration to check.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    InputError
+        The configuration names practices the study does not have.
+
+    Examples
+    --------
+    >>> import geo_pcn
+    >>> from geo_pcn.datasets import demo
+    >>> study = demo()
+    >>> report = geo_pcn.validate(study)
+    >>> moved = study.configuration.move("Z00024", to="UZ002")
+    >>> revalidate(report, moved).findings == geo_pcn.validate(study, moved).findings
+    True
+    """
+    study = report.study
+    if configuration is report.configuration:
+        return report
+    old_cfg = report.configuration
+    if configuration is not study.configuration:
+        study.with_configuration(configuration)  # unknown practices raise here
+    if tuple(old_cfg.practice_codes) != tuple(configuration.practice_codes):
+        return validate(study, configuration)
+    cache = study_cache(study)
+    context = cache.context_of(configuration)
+    if context is None:
+        context = Context(study, configuration, cache, base=report.context)
+        cache.remember(context)
+
+    plan = _plan(report, context)
+    findings: list[Finding] = []
+    for name, func in CHECKS.items():
+        if func is check_size:
+            findings += _rerun(report, context, name, func, plan, members=plan.redo)
+        elif func is check_contiguity:
+            footprints = _near_footprints(context.footprints, plan.near)
+            findings += _rerun(
+                report,
+                context,
+                name,
+                func,
+                plan,
+                members=plan.redo,
+                context_view={"footprints": footprints},
+            )
+        elif func is check_boundaries:
+            keep = plan.practices
+            site_areas = {
+                layer: where[where.index.isin(keep)]
+                for layer, where in context.cache.site_areas.items()
+            }
+            findings += _rerun(
+                report,
+                context,
+                name,
+                func,
+                plan,
+                members=plan.redo,
+                context_view={"cache": _View(context.cache, site_areas=site_areas)},
+            )
+        elif func is check_coverage:
+            view = {}
+            if not plan.holes_changed:
+                footprints = dataclasses.replace(context.footprints)
+                uncovered = context.footprints.uncovered_areas
+                footprints.__dict__["uncovered_areas"] = (
+                    None if uncovered is None else uncovered.iloc[:0]
+                )
+                view = {"footprints": footprints}
+            findings += _rerun(report, context, name, func, plan, members=None, context_view=view)
+        else:  # a check we know nothing about: run it in full
+            findings += func(study, configuration, context=context)
+    findings.sort(key=_sort_key)
+    return Report(study=study, configuration=configuration, findings=findings, context=context)
+
+
+def _near_footprints(footprints: Footprints, near: set[str]) -> Footprints:
+    """The footprints of the ``near`` PCNs only, on territories cut down to the small areas
+    whose representative point lies in them (all the contiguity check looks at)."""
+    pcns = footprints.pcns.loc[sorted(near)]
+    terr = footprints.territories
+    if terr.study_areas is None:
+        return dataclasses.replace(footprints, pcns=pcns)
+    _, hit = terr.area_point_tree.query(pcns.geometry.to_numpy(), predicate="intersects")
+    idx = np.unique(hit)
+    areas = terr.study_areas.iloc[idx]
+    rows = areas.index.get_indexer(terr.residents[AREA_CODE]) >= 0
+    sub = dataclasses.replace(terr, study_areas=areas, residents=terr.residents[rows])
+    sub.__dict__["area_points"] = terr.area_points[idx]
+    return dataclasses.replace(footprints, pcns=pcns, territories=sub)
+
+
+@dataclass
+class _Plan:
+    """What a change touches, relative to the report it is re-validated from."""
+
+    moved: set[str]
+    touched: set[str]  # PCNs (old or new) whose findings cannot be reused
+    redo: set[str]  # touched PCNs that exist in the new configuration
+    near: set[str]  # PCNs whose footprints the redone PCNs' checks may look at
+    practices: set[str]  # practices whose site lookups the boundary check needs
+    holes_changed: bool
+
+
+def _plan(report: Report, context: Context) -> _Plan:
+    old_cfg, new_cfg = report.configuration, context.configuration
+    diff = old_cfg.diff(new_cfg)
+    moved = set(diff[PRACTICE_CODE])
+    touched = (set(diff["from_pcn_code"]) | set(diff["to_pcn_code"])) - {""}
+    old_names, new_names = old_cfg.names, new_cfg.names
+    touched |= {c for c in new_names if c in old_names and old_names[c] != new_names[c]}
+    old_fp, new_fp = report.context.footprints.pcns.geometry, context.footprints.pcns.geometry
+    touched |= set(old_fp.index) ^ set(new_fp.index)
+    common = old_fp.index.intersection(new_fp.index)
+    a, b = old_fp.reindex(common).to_numpy(), new_fp.reindex(common).to_numpy()
+    differ = np.array([x is not y for x, y in zip(a, b, strict=True)], dtype=bool)
+    if differ.any():
+        idx = np.flatnonzero(differ)
+        same = shapely.equals_exact(a[idx], b[idx], 0.0)
+        touched |= set(common[idx[~same]])
+    # untouched PCNs whose detached-group message may name a changed footprint
+    changed = [g for g in (*old_fp.reindex(list(touched)), *new_fp.reindex(list(touched))) if g]
+    if changed:
+        boxes = shapely.box(*np.asarray(shapely.bounds(np.asarray(changed, dtype=object))).T)
+        tree = shapely.STRtree(boxes)
+        for f in report.findings:
+            if (
+                f.check == "contiguity"
+                and f.kind == "detached_group"
+                and f.pcn_code not in touched
+                and f.geometry is not None
+                and len(tree.query(f.geometry, predicate="intersects"))
+            ):
+                touched.add(f.pcn_code)
+    redo = touched & set(new_cfg.pcn_codes)
+    # footprints the redone PCNs' contiguity may look at: those near their territories
+    near = set(redo)
+    territory = context.territories.practices.geometry
+    members = [p for c in redo for p in new_cfg.members[c]]
+    if members:
+        bounds = shapely.bounds(territory.reindex(members).to_numpy())
+        groups = np.repeat(np.arange(len(redo)), [len(new_cfg.members[c]) for c in sorted(redo)])
+        frame = pd.DataFrame(bounds, columns=["x0", "y0", "x1", "y1"]).assign(g=groups)
+        box = frame.groupby("g").agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"})
+        box = box.dropna()
+        if len(box):
+            fp = context.footprints.pcns
+            _, hit = fp.sindex.query(
+                shapely.box(box.x0, box.y0, box.x1, box.y1), predicate="intersects"
+            )
+            near |= set(fp.index[hit])
+    practices = moved | {p for c in redo for p in new_cfg.members[c]}
+    old_holes = report.context.footprints.uncovered_areas
+    new_holes = context.footprints.uncovered_areas
+    holes_changed = set(old_cfg.unassigned) != set(new_cfg.unassigned) or (
+        old_holes is not None and not old_holes.index.equals(new_holes.index)
+    )
+    return _Plan(moved, touched, redo, near, practices, holes_changed)
+
+
+def _rerun(
+    report: Report,
+    context: Context,
+    name: str,
+    func: Callable[..., list[Finding]],
+    plan: _Plan,
+    *,
+    members: set[str] | None,
+    context_view: dict[str, Any] | None = None,
+) -> list[Finding]:
+    """One built-in check on the touched part of the configuration, merged with the
+    parent report's findings for the rest."""
+    configuration = context.configuration
+    view_cfg = configuration if members is None else _ConfigurationView(configuration, members)
+    view_ctx = _View(context, **context_view) if context_view else context
+    new = [f for f in func(report.study, view_cfg, context=view_ctx) if _keep_new(f, plan)]
+    old = [f for f in report.findings if f.check == name and _keep_old(f, plan)]
+    return old + new
+
+
+def _keep_new(f: Finding, plan: _Plan) -> bool:
+    if (f.check, f.kind) in _PRACTICE_KINDS:
+        return f.practice_codes[0] in plan.moved
+    if f.check == "coverage":
+        return f.kind != "hole" or plan.holes_changed
+    return f.pcn_code in plan.redo
+
+
+def _keep_old(f: Finding, plan: _Plan) -> bool:
+    if (f.check, f.kind) in _PRACTICE_KINDS:
+        return f.practice_codes[0] not in plan.moved
+    if f.check == "coverage":
+        return f.kind == "hole" and not plan.holes_changed
+    return f.pcn_code not in plan.touched
+
+
+# =======================================================================================
+# comparison
+# =======================================================================================
+
+
+def _multiset_minus(items: list[Finding], other: list[Finding]) -> list[Finding]:
+    """``items`` whose key is not matched in ``other`` (each match used once)."""
+    left = Counter(f.key for f in other)
+    out = []
+    for f in items:
+        if left[f.key]:
+            left[f.key] -= 1
+        else:
+            out.append(f)
+    return out
+
+
+def _scores(alignment: Any) -> dict[str, dict[str, Any]]:
+    """Numeric summary figures of each community layer (``{}`` without alignment)."""
+    layers = getattr(alignment, "layers", None) or {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, result in layers.items():
+        summary = getattr(result, "summary", {}) or {}
+        out[name] = {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in summary.items()
+            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        }
+    return out
+
+
+@dataclass(eq=False)
+class Comparison:
+    """Two reports of the same study side by side (:func:`compare`).
+
+    Attributes
+    ----------
+    before, after
+        The reports.
+    moves
+        One row per practice whose PCN changed: ``practice_code, practice_name,
+        list_size, from_pcn_code, to_pcn_code``.
+    pcns
+        One row per PCN of either configuration: list size, practices and band status
+        before and after (``""`` status: the PCN does not exist on that side).
+    resolved, introduced
+        Findings of ``before`` not in ``after`` and of ``after`` not in ``before`` (matched
+        on :attr:`Finding.key`).
+    crossings
+        ``layer -> {"before": [...], "after": [...]}``: PCNs with practices in more than one
+        area of the boundary layer.
+    alignment
+        ``layer -> {"before": {...}, "after": {...}}``: community alignment scores, when
+        the reports have them.
+    changes
+        The changes log from ``before``'s configuration to ``after``'s (when one descends
+        from the other), else ``None``.
+    """
+
+    before: Report
+    after: Report
+    moves: pd.DataFrame = field(repr=False)
+    pcns: pd.DataFrame = field(repr=False)
+    resolved: list[Finding] = field(repr=False)
+    introduced: list[Finding] = field(repr=False)
+    crossings: dict[str, dict[str, list[str]]] = field(repr=False)
+    alignment: dict[str, dict[str, dict[str, Any]]] = field(repr=False)
+    changes: list[str] | None = field(repr=False)
+
+    # -- facts ----------------------------------------------------------------------------
+    @property
+    def n_practices_moved(self) -> int:
+        """Practices whose PCN changed."""
+        return len(self.moves)
+
+    @property
+    def n_patients_moved(self) -> int:
+        """Registered patients of the practices that changed PCN."""
+        return int(self.moves[LIST_SIZE].sum())
+
+    @property
+    def band_changes(self) -> pd.DataFrame:
+        """PCNs whose band status changed (``""``: the PCN does not exist on that side)."""
+        p = self.pcns
+        return p[p["band_status_before"] != p["band_status_after"]].reset_index(drop=True)
+
+    @property
+    def changed_pcns(self) -> pd.DataFrame:
+        """PCNs whose practices, list size, name or band status changed."""
+        p = self.pcns
+        mask = (
+            (p["list_size_before"] != p["list_size_after"])
+            | (p["n_practices_before"] != p["n_practices_after"])
+            | (p["band_status_before"] != p["band_status_after"])
+            | (p["pcn_name_before"] != p["pcn_name_after"])
+        )
+        return p[mask].reset_index(drop=True)
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """Headline figures before and after."""
+        b, a = self.before, self.after
+        sb, sa = b.by_severity(), a.by_severity()
+        return {
+            "study": a.study.name,
+            "ok": {"before": b.ok, "after": a.ok},
+            "findings": {"before": sb, "after": sa},
+            "n_pcns": {"before": b.configuration.n_pcns, "after": a.configuration.n_pcns},
+            "n_practices_moved": self.n_practices_moved,
+            "n_patients_moved": self.n_patients_moved,
+            "n_pcns_outside_band": {
+                "before": _n_outside(self.pcns["band_status_before"]),
+                "after": _n_outside(self.pcns["band_status_after"]),
+            },
+            "n_resolved": len(self.resolved),
+            "n_introduced": len(self.introduced),
+            "crossings": {
+                layer: {"before": len(v["before"]), "after": len(v["after"])}
+                for layer, v in self.crossings.items()
+            },
+        }
+
+    # -- renderings -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of everything above."""
+        return {
+            "summary": self.summary,
+            "changes": self.changes,
+            "moves": self.moves.to_dict(orient="records"),
+            "pcns": self.changed_pcns.to_dict(orient="records"),
+            "band_changes": self.band_changes.to_dict(orient="records"),
+            "resolved": [f.to_dict() for f in self.resolved],
+            "introduced": [f.to_dict() for f in self.introduced],
+            "crossings": self.crossings,
+            "alignment": self.alignment,
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, default=_json_default)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_markdown(self) -> str:
+        """What changed, for a planner: verdict before/after, moves, PCNs, findings."""
+        s = self.summary
+        fb, fa = s["findings"]["before"], s["findings"]["after"]
+
+        def verdict(ok: bool) -> str:
+            return "PASS" if ok else "FAIL"
+
+        lines = [
+            f"# Scenario comparison: {_md(s['study'])}",
+            "",
+            f"**{verdict(s['ok']['before'])} -> {verdict(s['ok']['after'])}**: errors "
+            f"{fb['error']} -> {fa['error']}, warnings {fb['warning']} -> {fa['warning']}, "
+            f"notes {fb['info']} -> {fa['info']}.",
+            "",
+            f"- {s['n_practices_moved']} practice(s) moved, {s['n_patients_moved']:,} patients",
+            f"- PCNs {s['n_pcns']['before']} -> {s['n_pcns']['after']}; outside the band "
+            f"{s['n_pcns_outside_band']['before']} -> {s['n_pcns_outside_band']['after']}",
+            f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}",
+        ]
+        for layer, v in s["crossings"].items():
+            lines.append(f"- PCNs across {_md(layer)} lines: {v['before']} -> {v['after']}")
+        if self.changes:
+            lines += ["", "## Changes", ""]
+            lines += [f"{i}. {_md(c)}" for i, c in enumerate(self.changes, 1)]
+        if len(self.moves):
+            lines += ["", "## Practices moved", ""]
+            lines += ["| practice | name | patients | from | to |", "|---|---|---|---|---|"]
+            for r in self.moves.itertuples(index=False):
+                lines.append(
+                    f"| {_md(r.practice_code)} | {_md(str(r.practice_name))} | "
+                    f"{int(r.list_size):,} | {_md(r.from_pcn_code) or '(none)'} | "
+                    f"{_md(r.to_pcn_code) or '(none)'} |"
+                )
+        changed = self.changed_pcns
+        if len(changed):
+            lines += ["", "## PCNs changed", ""]
+            lines += [
+                "| PCN | name | list size before | after | band before | after |",
+                "|---|---|---|---|---|---|",
+            ]
+            for r in changed.itertuples(index=False):
+                lines.append(
+                    f"| {_md(r.pcn_code)} | {_md(r.pcn_name_after or r.pcn_name_before)} | "
+                    f"{int(r.list_size_before):,} | {int(r.list_size_after):,} | "
+                    f"{r.band_status_before or '(none)'} | {r.band_status_after or '(none)'} |"
+                )
+        for title, items in (
+            ("Findings resolved", self.resolved),
+            ("Findings introduced", self.introduced),
+        ):
+            lines += ["", f"## {title} ({len(items)})", ""]
+            lines += [
+                f"- {f.severity.value.upper()} **{f.check} / {f.kind}**: {_md(f.message)}"
+                for f in items
+            ] or ["- none"]
+        if self.alignment:
+            lines += ["", "## Community alignment", ""]
+            for layer, v in self.alignment.items():
+                keys = [k for k in v["after"] if k in v["before"]]
+                shown = [
+                    f"{k} {_fmt(v['before'][k])} -> {_fmt(v['after'][k])}"
+                    for k in keys
+                    if v["before"][k] != v["after"][k]
+                ]
+                lines.append(f"- {_md(layer)}: {'; '.join(shown) or 'unchanged'}")
+        return "\n".join(lines) + "\n"
+
+    def to_html(self) -> str:
+        """HTML summary first, tables in collapsible sections (every string escaped)."""
+        esc = html.escape
+        s = self.summary
+
+        def verdict(ok: bool) -> str:
+            colour = "#1a7f37" if ok else "#b42318"
+            return f"<span style='color:{colour}'>{'PASS' if ok else 'FAIL'}</span>"
+
+        fb, fa = s["findings"]["before"], s["findings"]["after"]
+        head = (
+            f"<h3>Comparison: {esc(s['study'])}: {verdict(s['ok']['before'])} &rarr; "
+            f"{verdict(s['ok']['after'])}</h3><p>Errors {fb['error']} &rarr; {fa['error']}, "
+            f"warnings {fb['warning']} &rarr; {fa['warning']}, notes {fb['info']} &rarr; "
+            f"{fa['info']}. {s['n_practices_moved']} practice(s) moved "
+            f"({s['n_patients_moved']:,} patients); {s['n_resolved']} finding(s) resolved, "
+            f"{s['n_introduced']} introduced.</p>"
+        )
+
+        def items(findings: list[Finding]) -> str:
+            return (
+                "<ul>"
+                + "".join(
+                    f"<li><b>{esc(f.severity.value)}</b> {esc(f.check)}/{esc(f.kind)}: "
+                    f"{esc(f.message)}</li>"
+                    for f in findings
+                )
+                + "</ul>"
+                if findings
+                else "<p>none</p>"
+            )
+
+        parts = [head]
+        if self.changes:
+            parts.append(
+                f"<details open><summary>Changes ({len(self.changes)})</summary><ol>"
+                + "".join(f"<li>{esc(c)}</li>" for c in self.changes)
+                + "</ol></details>"
+            )
+        parts.append(
+            f"<details open><summary>Resolved ({len(self.resolved)})</summary>"
+            f"{items(self.resolved)}</details>"
+        )
+        parts.append(
+            f"<details open><summary>Introduced ({len(self.introduced)})</summary>"
+            f"{items(self.introduced)}</details>"
+        )
+        parts.append(
+            f"<details><summary>Practices moved ({len(self.moves)})</summary>"
+            f"{self.moves.to_html(index=False, escape=True, border=0)}</details>"
+        )
+        changed = self.changed_pcns
+        parts.append(
+            f"<details><summary>PCNs changed ({len(changed)})</summary>"
+            f"{changed.to_html(index=False, escape=True, border=0)}</details>"
+        )
+        if self.crossings:
+            rows = "".join(
+                f"<tr><td>{esc(layer)}</td><td>{esc(', '.join(v['before']) or '-')}</td>"
+                f"<td>{esc(', '.join(v['after']) or '-')}</td></tr>"
+                for layer, v in self.crossings.items()
+            )
+            parts.append(
+                "<details><summary>Boundary crossings</summary><table><tr><th>layer</th>"
+                f"<th>PCNs before</th><th>PCNs after</th></tr>{rows}</table></details>"
+            )
+        if self.alignment:
+            rows = "".join(
+                f"<tr><td>{esc(layer)}</td><td>{esc(k)}</td><td>{esc(_fmt(v['before'].get(k)))}"
+                f"</td><td>{esc(_fmt(v['after'].get(k)))}</td></tr>"
+                for layer, v in self.alignment.items()
+                for k in v["after"]
+            )
+            parts.append(
+                "<details><summary>Community alignment</summary><table><tr><th>layer</th>"
+                f"<th>score</th><th>before</th><th>after</th></tr>{rows}</table></details>"
+            )
+        return "<div>" + "".join(parts) + "</div>"
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``compare.md`` and ``compare.json`` into ``out_dir`` (created)."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        md, js = out_dir / "compare.md", out_dir / "compare.json"
+        md.write_text(self.to_markdown(), encoding="utf-8")
+        self.to_json(js)
+        return [md, js]
+
+    def __repr__(self) -> str:
+        s = self.summary
+        fb, fa = s["findings"]["before"], s["findings"]["after"]
+        return (
+            f"<Comparison {s['study']!r}: {s['n_practices_moved']} practices moved; errors "
+            f"{fb['error']} -> {fa['error']}; {s['n_resolved']} resolved, "
+            f"{s['n_introduced']} introduced>"
+        )
+
+
+def _n_outside(status: pd.Series) -> int:
+    return int(status.isin(["below", "above"]).sum())
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float | np.floating):
+        return f"{value:.3f}"
+    return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
+
+
+def _md(text: str) -> str:
+    return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NA:
+        return None
+    return str(value)
+
+
+def _changes_between(before: Configuration, after: Configuration) -> list[str] | None:
+    chain: list[str] = []
+    node: Configuration | None = after
+    while node is not None and node is not before:
+        chain[:0] = [str(c) for c in node.changes]
+        node = node.parent
+    return chain if node is before else None
+
+
+def _crossing_pcns(report: Report) -> dict[str, list[str]]:
+    pcns = report.pcns
+    return {
+        layer: sorted(pcns.loc[pcns[f"n_{layer}"] > 1, "pcn_code"])
+        for layer in report.context.cache.site_areas
+        if f"n_{layer}" in pcns
+    }
+
+
+def compare(before: Report, after: Report) -> Comparison:
+    """What changed between two reports of the same study.
+
+    Parameters
+    ----------
+    before, after
+        Reports from :func:`geo_pcn.validate` or :func:`revalidate`.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    InputError
+        The reports are of configurations with different practices.
+
+    Examples
+    --------
+    >>> import geo_pcn
+    >>> from geo_pcn.datasets import demo
+    >>> study = demo()
+    >>> before = geo_pcn.validate(study)
+    >>> after = revalidate(before, study.configuration.move("Z00040", to="UZ007"))
+    >>> c = compare(before, after)
+    >>> c.n_practices_moved, c.moves.loc[0, "from_pcn_code"], c.moves.loc[0, "to_pcn_code"]
+    (1, 'UZ008', 'UZ007')
+    """
+    b_cfg, a_cfg = before.configuration, after.configuration
+    diff = b_cfg.diff(a_cfg)
+    practices = after.study.practices
+    sizes = after.context.list_sizes
+    moves = pd.DataFrame(
+        {
+            PRACTICE_CODE: diff[PRACTICE_CODE].to_numpy(dtype=object),
+            "practice_name": practices["practice_name"]
+            .reindex(diff[PRACTICE_CODE])
+            .fillna("")
+            .to_numpy(dtype=object),
+            LIST_SIZE: sizes.reindex(diff[PRACTICE_CODE]).fillna(0).astype("int64").to_numpy(),
+            "from_pcn_code": diff["from_pcn_code"].to_numpy(dtype=object),
+            "to_pcn_code": diff["to_pcn_code"].to_numpy(dtype=object),
+        }
+    )
+    cols = ["pcn_code", "pcn_name", "list_size", "n_practices", "band_status"]
+    pb = before.pcns[cols].set_index("pcn_code")
+    pa = after.pcns[cols].set_index("pcn_code")
+    codes = sorted(set(pb.index) | set(pa.index))
+    pcns = pd.DataFrame({"pcn_code": codes})
+    for side, table in (("before", pb), ("after", pa)):
+        t = table.reindex(codes)
+        pcns[f"pcn_name_{side}"] = t["pcn_name"].fillna("").to_numpy(dtype=object)
+        pcns[f"list_size_{side}"] = t["list_size"].fillna(0).astype("int64").to_numpy()
+        pcns[f"n_practices_{side}"] = t["n_practices"].fillna(0).astype("int64").to_numpy()
+        pcns[f"band_status_{side}"] = t["band_status"].fillna("").to_numpy(dtype=object)
+    pcns["list_size_change"] = pcns["list_size_after"] - pcns["list_size_before"]
+    cb, ca = _crossing_pcns(before), _crossing_pcns(after)
+    crossings = {
+        layer: {"before": cb.get(layer, []), "after": ca.get(layer, [])}
+        for layer in dict.fromkeys([*cb, *ca])
+    }
+    sb = _scores(getattr(before, "alignment", None))
+    sa = _scores(getattr(after, "alignment", None))
+    alignment = {
+        layer: {"before": sb.get(layer, {}), "after": sa.get(layer, {})}
+        for layer in dict.fromkeys([*sb, *sa])
+    }
+    return Comparison(
+        before=before,
+        after=after,
+        moves=moves,
+        pcns=pcns,
+        resolved=_multiset_minus(before.findings, after.findings),
+        introduced=_multiset_minus(after.findings, before.findings),
+        crossings=crossings,
+        alignment=alignment,
+        changes=_changes_between(b_cfg, a_cfg),
+    )
+
+
+# =======================================================================================
+# the change map
+# =======================================================================================
+
+
+def build_change_map(comparison: Comparison, *, tiles: str | None = None):
+    """The map of the ``after`` report (:func:`geo_pcn.maps.build_map`) with a
+    "What changed" layer on top: the changed PCNs' footprints before (dashed) and after
+    (thick), and the practices that moved.
+
+    Returns
+    -------
+    folium.Map
+        Self-contained like :func:`geo_pcn.maps.build_map`.
+
+    Raises
+    ------
+    ImportError
+        ``geo_pcn.maps`` is not available.
+    """
+    import folium
+    import geopandas as gpd
+
+    from geo_pcn import maps
+
+    after, before = comparison.after, comparison.before
+    fmap = maps.build_map(after.study, after, tiles=tiles)
+    changed = list(comparison.changed_pcns["pcn_code"])
+    group = folium.FeatureGroup(name="What changed (scenario)", show=True)
+    esc = html.escape
+    for report, label, style in (
+        (before, "before", {"color": "#555555", "weight": 2, "dashArray": "6 4", "fill": False}),
+        (after, "after", {"color": "#000000", "weight": 4, "fill": False}),
+    ):
+        fp = report.context.footprints.pcns
+        fp = fp[fp.index.isin(changed)]
+        if fp.empty:
+            continue
+        frame = gpd.GeoDataFrame(
+            {
+                "pcn": [
+                    esc(f"{code} {report.configuration.name_of(code)} ({label})")
+                    for code in fp.index
+                ]
+            },
+            geometry=fp.geometry.simplify(20).to_numpy(),
+            crs=fp.crs,
+        ).to_crs(4326)
+        folium.GeoJson(
+            frame.__geo_interface__,
+            name=f"changed PCNs {label}",
+            style_function=lambda _feature, style=style: style,
+            tooltip=folium.GeoJsonTooltip(fields=["pcn"], labels=False),
+        ).add_to(group)
+    points = after.study.practices.geometry.reindex(comparison.moves[PRACTICE_CODE])
+    for row, point in zip(comparison.moves.itertuples(index=False), points, strict=True):
+        if point is None or point.is_empty:
+            continue
+        lon, lat = (
+            gpd.GeoSeries([point], crs=after.study.practices.crs).to_crs(4326).iloc[0].coords[0]
+        )
+        text = (
+            f"{row.practice_code} {row.practice_name}: "
+            f"{row.from_pcn_code or 'no PCN'} to {row.to_pcn_code or 'no PCN'}"
+        )
+        folium.CircleMarker(
+            location=[lat, lon],
+            radius=9,
+            color="#d4009b",
+            weight=3,
+            fill=False,
+            tooltip=esc(text),
+        ).add_to(group)
+    group.add_to(fmap)
+    return fmap
+
+
+def write_change_map(comparison: Comparison, path: str | Path, *, tiles: str | None = None) -> Path:
+    """Write :func:`build_change_map` as one self-contained HTML file."""
+    path = Path(path)
+    text = build_change_map(comparison, tiles=tiles).get_root().render()
+    path.write_text(text, encoding="utf-8")
+    return path
