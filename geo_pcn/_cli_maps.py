@@ -1,3 +1,51 @@
 """`geo-pcn` subcommands kept in their own module; they register on :data:`geo_pcn.cli.cli`."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geo_pcn.cli import _progress, cli, png_option, quiet_option, study_argument, tiles_option
+
+
+@cli.command("map")
+@study_argument
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("map.html"),
+    show_default=True,
+    help="The HTML file to write (self-contained; opens offline).",
+)
+@tiles_option
+@png_option
+@quiet_option
+def map_command(
+    study_file: Path, out_file: Path, tiles: str | None, png: bool, quiet: bool
+) -> None:
+    """Validate STUDY.toml and draw its map: one self-contained HTML file (--out).
+
+    With --png, also write a static picture next to it (same name, .png). Exit code 0
+    when the map was written, whatever the findings (use `geo-pcn validate` to gate a
+    pipeline).
+    """
+    from geo_pcn.maps import write_map, write_png
+    from geo_pcn.report import validate
+    from geo_pcn.study import Study
+
+    _progress(f"Loading {study_file}...", quiet)
+    study = Study.from_toml(study_file)
+    _progress(f"Checking {len(study.practices):,} practices...", quiet)
+    report = validate(study)
+    _progress(f"Drawing {out_file}...", quiet)
+    written = [write_map(report, out_file, tiles=tiles)]
+    if png:
+        written.append(write_png(report, out_file.with_suffix(".png")))
+    sev = report.summary["findings"]
+    click.echo(
+        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
+        f"{sev['warning']} warnings, {sev['info']} notes. Wrote "
+        + ", ".join(str(p) for p in written)
+    )

@@ -434,13 +434,11 @@ class Report:
                 if len(frame):
                     frame.to_file(gpkg, layer=layer, driver="GPKG")
             if map_html or png:
-                try:
-                    from geo_pcn import maps
-                except ImportError:  # the maps module lands with its own issue
-                    maps = None
-                if maps is not None and map_html:
+                from geo_pcn import maps  # imported here: folium is only needed for maps
+
+                if map_html:
                     maps.write_map(self, tmp_path / "map.html", tiles=tiles)
-                if maps is not None and png:
+                if png:
                     maps.write_png(self, tmp_path / "map.png")
             written = []
             for item in sorted(tmp_path.iterdir()):

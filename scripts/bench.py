@@ -75,15 +75,12 @@ def run_stages(study_file: Path, out_dir: Path) -> dict[str, float]:
     report.write(out_dir, map_html=False)
     times["report"] = time.perf_counter() - t
 
+    from geo_pcn.maps import write_map
+
     t = time.perf_counter()
-    try:
-        from geo_pcn.maps import write_map
-    except ImportError:
-        times["map"] = float("nan")
-    else:
-        write_map(report, out_dir / "map.html")
-        times["map"] = time.perf_counter() - t
-        times["map_mb"] = (out_dir / "map.html").stat().st_size / 1e6
+    write_map(report, out_dir / "map.html")
+    times["map"] = time.perf_counter() - t
+    times["map_mb"] = (out_dir / "map.html").stat().st_size / 1e6
     times["total"] = sum(v for k, v in times.items() if k != "map_mb" and v == v)
     times["n_practices"] = len(study.practices)
     times["n_pcns"] = study.configuration.n_pcns

@@ -1,0 +1,213 @@
+"""The static picture of the map (PNG, for board papers), drawn with matplotlib.
+
+Same layers, colours and symbols as the HTML map; drawn in British National Grid with a
+kilometre scale bar. Uses matplotlib's object API (no pyplot, no global state, no display).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from geo_pcn._maps_data import (
+    COMMUNITY_STYLES,
+    NO_PCN_COLOUR,
+    SEVERITY_COLOURS,
+    MapData,
+    boundary_styles,
+    example_list_sizes,
+    practice_radius,
+    pretty_layer,
+)
+
+__all__ = ["draw_png"]
+
+_KIND_TEXT = {
+    "detached_group": "Detached practices and line to main group",
+    "exclave": "Exclave of a footprint",
+    "hole": "Hole: areas in no PCN footprint",
+    "practice_in_no_pcn": "Practice in no PCN",
+    "recorded_code_mismatch": "Site not in recorded sub-ICB",
+    "outside_layer": "Site outside the boundary layer",
+    "split_across_areas": "PCN split across community areas",
+    "site_outside_pcn": "Community site outside its PCN",
+}
+
+
+def _text(escaped: str) -> str:
+    """Display text for matplotlib: unescaped HTML, ``$`` not read as mathtext."""
+    return html.unescape(escaped).replace("<b>", "").replace("</b>", "").replace("$", r"\$")
+
+
+def _dash(pattern: str | None) -> tuple | str:
+    if not pattern:
+        return "-"
+    return (0, tuple(float(v) / 2 for v in pattern.split()))
+
+
+def draw_png(data: MapData, report, *, dpi: int = 200) -> bytes:
+    """PNG bytes of the map (A4 landscape at ``dpi``)."""
+    fig = Figure(figsize=(11.69, 8.27), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+    fp = data.footprints[data.footprints.geometry.notna() & ~data.footprints.geometry.is_empty]
+    handles: list = []
+    if len(fp):
+        fp.plot(ax=ax, color=fp["colour"].to_list(), alpha=0.75, edgecolor="white", linewidth=0.6)
+        handles.append(
+            Patch(
+                facecolor=fp["colour"].iloc[0],
+                edgecolor="white",
+                label="PCN footprint (colours tell neighbours apart)",
+            )
+        )
+    styles = boundary_styles(data.boundaries)
+    for layer, frame in data.boundaries.items():
+        if not len(frame):
+            continue
+        colour, weight, dash = styles[layer]
+        frame.boundary.plot(ax=ax, color=colour, linewidth=weight * 0.6, linestyle=_dash(dash))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=colour,
+                lw=weight * 0.6,
+                ls=_dash(dash),
+                label=_text(pretty_layer(layer)),
+            )
+        )
+    for i, (layer, (kind, frame)) in enumerate(data.community.items()):
+        if not len(frame):
+            continue
+        colour = COMMUNITY_STYLES[i % len(COMMUNITY_STYLES)]
+        label = f"{_text(pretty_layer(layer))} ({kind})"
+        if kind == "sites":
+            frame.plot(
+                ax=ax, color="white", edgecolor=colour, markersize=9, linewidth=0.9, zorder=4
+            )
+            handles.append(
+                Line2D([], [], ls="", marker="o", mfc="white", mec=colour, ms=4, label=label)
+            )
+        else:
+            frame.boundary.plot(ax=ax, color=colour, linewidth=1.2, linestyle=(0, (1, 2.5)))
+            handles.append(Line2D([], [], color=colour, lw=1.2, ls=(0, (1, 2.5)), label=label))
+    errored = fp[fp["has_error"]]
+    if len(errored):
+        errored.boundary.plot(ax=ax, color=SEVERITY_COLOURS["error"], linewidth=2.2, zorder=3)
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor=SEVERITY_COLOURS["error"],
+                linewidth=2,
+                label="PCN with an ERROR finding",
+            )
+        )
+    findings = data.findings
+    for kind, group in findings.groupby("kind", sort=False) if len(findings) else ():
+        severity = group["severity"].iloc[0]
+        colour = SEVERITY_COLOURS.get(severity, "#000000")
+        label = _KIND_TEXT.get(kind, kind.replace("_", " ").capitalize())
+        polys = group[group["gtype"] == "polygon"]
+        lines = group[group["gtype"] == "line"]
+        points = group[group["gtype"] == "point"]
+        if kind == "hole" and len(polys):
+            polys.plot(ax=ax, color="#666666", alpha=0.5, edgecolor=colour, linewidth=1, zorder=3)
+            handles.append(Patch(facecolor="#999999", edgecolor=colour, label=label))
+            continue
+        if len(polys):
+            polys.boundary.plot(
+                ax=ax, color=colour, linewidth=1.5, linestyle=(0, (3, 2.5)), zorder=5
+            )
+        if len(lines):
+            lines.plot(ax=ax, color=colour, linewidth=1.8, linestyle=(0, (3, 2.5)), zorder=5)
+        if len(points):
+            points.plot(
+                ax=ax, facecolor="none", edgecolor=colour, markersize=160, linewidth=1.8, zorder=5
+            )
+            handles.append(
+                Line2D(
+                    [], [], ls="", marker="o", mfc="none", mec=colour, mew=1.8, ms=9, label=label
+                )
+            )
+        else:
+            handles.append(Line2D([], [], color=colour, lw=1.6, ls=(0, (3, 2.5)), label=label))
+
+    pts = data.practices
+    if len(pts):
+        size = (np.asarray(pts["radius"], dtype=float) * 1.1) ** 2
+        ax.scatter(
+            pts.geometry.x,
+            pts.geometry.y,
+            s=size,
+            c=pts["colour"].to_list(),
+            edgecolors="#222222",
+            linewidths=0.6,
+            zorder=6,
+        )
+        big = data.largest_list
+        for value in example_list_sizes(big):
+            r = float(practice_radius([value], big)[0]) * 1.1
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="o",
+                    mfc="#BBBBBB",
+                    mec="#222222",
+                    ms=r,
+                    label=f"Practice, {value:,.0f} patients",
+                )
+            )
+        if (pts["colour"] == NO_PCN_COLOUR).any():
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="o",
+                    mfc=NO_PCN_COLOUR,
+                    mec="#222222",
+                    ms=6,
+                    label="Practice in no PCN (grey)",
+                )
+            )
+
+    x0, y0, x1, y1 = data.bounds
+    pad = 0.03 * max(x1 - x0, y1 - y0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
+    _scale_bar(ax, x0, y0, x1 - x0)
+
+    title = _text(data.title)
+    if data.synthetic:
+        title = "SYNTHETIC DEMO DATA - not real practices or patients\n" + title
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    ax.set_title(
+        _text(data.subtitle),
+        fontsize=9.5,
+        color="#1a7f37" if data.verdict_ok else SEVERITY_COLOURS["error"],
+    )
+    fig.legend(handles=handles, loc="outside right center", fontsize=7.5, frameon=False)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+
+def _scale_bar(ax, x0: float, y0: float, width: float) -> None:
+    """A scale bar of a round number of km, about a fifth of the map width."""
+    target = width / 5 / 1000
+    km = next((k for k in (50, 20, 10, 5, 2, 1, 0.5) if k <= target), 0.5)
+    length = km * 1000
+    ax.plot([x0, x0 + length], [y0, y0], color="black", lw=3, solid_capstyle="butt", zorder=7)
+    ax.text(x0 + length / 2, y0, f"{km:g} km\n", ha="center", va="bottom", fontsize=8, zorder=7)

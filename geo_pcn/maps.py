@@ -1,0 +1,665 @@
+"""Maps of a PCN configuration: one self-contained, offline HTML file, and a static picture.
+
+:func:`build_map` returns a :class:`folium.Map` (it shows itself in Jupyter);
+:func:`write_map` writes it as ``map.html``, a single file with Leaflet and every script and
+stylesheet embedded, which opens on a locked-down laptop with no network; :func:`write_png`
+draws the same map with matplotlib for board papers.
+
+Layers (each switchable in the layer control): PCN footprints coloured so that touching
+PCNs never share a colour, PCNs with ERROR findings outlined, practices as circles sized by
+list size, every boundary layer of the study, community-service layers, and the findings
+that have a place (detached practices and the line to their main group, exclaves,
+practices in no PCN, holes). Every string from an input file is HTML-escaped.
+
+Examples
+--------
+>>> from geo_pcn.datasets import demo
+>>> m = build_map(demo())
+>>> type(m).__name__
+'Map'
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from geo_pcn._maps_assets import inline_assets
+from geo_pcn._maps_data import (
+    COMMUNITY_STYLES,
+    NO_PCN_COLOUR,
+    PALETTE,
+    SEVERITY_COLOURS,
+    MapData,
+    boundary_styles,
+    build_map_data,
+    colour_graph,
+    example_list_sizes,
+    footprint_adjacency,
+    practice_radius,
+    pretty_layer,
+    to_display,
+)
+from geo_pcn.errors import InputError
+from geo_pcn.settings import BNG
+
+__all__ = [
+    "build_map",
+    "write_map",
+    "write_png",
+    "pcn_colours",
+    "PALETTE",
+    "SEVERITY_COLOURS",
+]
+
+#: Layer names as they appear in the layer control (and in tests).
+LAYER_FOOTPRINTS = "PCN footprints"
+LAYER_ERRORS = "PCNs with errors (outlined)"
+LAYER_PRACTICES = "Practices (circle area = list size)"
+LAYER_FINDINGS = "Findings"
+# on very large maps these layers start hidden (tick them in the layer control)
+_SITE_LAYER_HIDDEN_ABOVE = 3_000
+_PRACTICES_HIDDEN_ABOVE = 3_000
+
+
+def pcn_colours(report) -> dict[str, str]:
+    """Fill colour of each PCN on the maps: touching PCNs never share one.
+
+    Parameters
+    ----------
+    report
+        A :class:`~geo_pcn.report.Report`.
+
+    Returns
+    -------
+    dict
+        ``pcn_code -> "#RRGGBB"`` from :data:`PALETTE` (colour-blind safe, Paul Tol's
+        "light" scheme), extended only when a PCN has every palette colour around it.
+
+    Examples
+    --------
+    >>> from geo_pcn import validate
+    >>> from geo_pcn.datasets import demo
+    >>> colours = pcn_colours(validate(demo()))
+    >>> set(colours.values()) <= set(PALETTE)
+    True
+    """
+    ctx = report.context
+    adjacency = footprint_adjacency(
+        ctx.footprints.pcns,
+        tolerance_m=float(report.study.rules.adjacency_tolerance_m),
+        graph=ctx.graph,
+        assignments=report.configuration.assignments,
+    )
+    return colour_graph(adjacency)
+
+
+# -- the HTML map ---------------------------------------------------------------------------
+def build_map(study, report=None, *, tiles: str | None = None) -> folium.Map:
+    """An interactive map of a study's configuration and its findings.
+
+    Parameters
+    ----------
+    study
+        A :class:`~geo_pcn.study.Study`.
+    report
+        Its :class:`~geo_pcn.report.Report`; validated here when ``None``. Pass the
+        report of a scenario to map that configuration.
+    tiles
+        Basemap: a name folium knows (``"OpenStreetMap"``, ``"CartoDB positron"``) or a
+        URL template with ``{z}/{x}/{y}``. Off by default, so the map needs no network.
+
+    Returns
+    -------
+    folium.Map
+        Self-contained: Leaflet, jQuery and every style are embedded in the page.
+
+    Raises
+    ------
+    geo_pcn.errors.InputError
+        ``tiles`` is not a basemap name or URL template folium understands.
+
+    Examples
+    --------
+    >>> from geo_pcn.datasets import demo
+    >>> html_text = build_map(demo()).get_root().render()
+    >>> "cdn.jsdelivr" in html_text
+    False
+    """
+    if report is None:
+        from geo_pcn.report import validate
+
+        report = validate(study)
+    data = build_map_data(report)
+    (west, south), (east, north) = _to_wgs84(data.bounds)
+    fmap = folium.Map(
+        location=[round((south + north) / 2, 5), round((west + east) / 2, 5)],
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+    )
+    # no CDN: the default Leaflet/jQuery/bootstrap/font-awesome links are replaced by the
+    # assets inlined from the installed packages
+    fmap.default_js = []
+    fmap.default_css = []
+    root = fmap.get_root()
+    root.title = f"{data.title} - PCN map"  # escaped: branca writes <title> as given
+    root.header.add_child(Element(inline_assets() + _PAGE_CSS), name="geo_pcn_assets")
+    if tiles:
+        _basemap(tiles).add_to(fmap)
+
+    tolerance = data.tolerance
+    footprints = to_display(data.footprints, tolerance=tolerance)
+    _footprint_layers(footprints).add_to(fmap)
+    styles = boundary_styles(data.boundaries)
+    for layer, frame in data.boundaries.items():
+        colour, weight, dash = styles[layer]
+        _outline_layer(
+            to_display(frame, tolerance=tolerance),
+            name=f"Boundary: {pretty_layer(layer)}",
+            colour=colour,
+            weight=weight,
+            dash=dash,
+        ).add_to(fmap)
+    for i, (layer, (kind, frame)) in enumerate(data.community.items()):
+        colour = COMMUNITY_STYLES[i % len(COMMUNITY_STYLES)]
+        name = f"Community: {pretty_layer(layer)} ({kind})"
+        if kind == "sites":
+            _sites_layer(to_display(frame), name=name, colour=colour).add_to(fmap)
+        else:
+            _outline_layer(
+                to_display(frame, tolerance=tolerance),
+                name=name,
+                colour=colour,
+                weight=2.0,
+                dash="2 5",
+            ).add_to(fmap)
+    errored = footprints[footprints["has_error"]]
+    if len(errored):
+        _error_layer(errored).add_to(fmap)
+    if len(data.findings):
+        _findings_layer(to_display(data.findings, coverage=False)).add_to(fmap)
+    _practices_layer(to_display(data.practices), data).add_to(fmap)
+
+    folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
+    _HtmlControl(_legend_html(data, report), position="topright", css_class="gp-legend").add_to(
+        fmap
+    )
+    root.html.add_child(Element(_title_html(data)), name="geo_pcn_title")
+    # the legend and layer control sit in a column on the right; keep the study clear of them
+    _FitBounds([[south, west], [north, east]], top_left=(16, 96), bottom_right=(330, 16)).add_to(
+        fmap
+    )
+    return fmap
+
+
+def write_map(report, path: str | Path, *, tiles: str | None = None) -> Path:
+    """Write the map of a report as one self-contained HTML file.
+
+    Parameters
+    ----------
+    report
+        A :class:`~geo_pcn.report.Report`.
+    path
+        The file to write (``map.html``); written whole or not at all.
+    tiles
+        Optional basemap (see :func:`build_map`); off by default.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    text = build_map(report.study, report, tiles=tiles).get_root().render()
+    _write_atomic(path, text.encode("utf-8"))
+    return path
+
+
+def write_png(report, path: str | Path) -> Path:
+    """Draw the same map as a static picture (PNG, for board papers).
+
+    Parameters
+    ----------
+    report
+        A :class:`~geo_pcn.report.Report`.
+    path
+        The file to write (``map.png``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    from geo_pcn._maps_png import draw_png
+
+    path = Path(path)
+    _write_atomic(path, draw_png(build_map_data(report), report))
+    return path
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file beside it, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# -- layers ---------------------------------------------------------------------------------
+def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of ``columns`` with the index as feature ids."""
+    out = gpd.GeoDataFrame(frame[columns], geometry=frame.geometry, crs=frame.crs)
+    out.index = out.index.astype(str)
+    return out.to_geo_dict(drop_id=False)
+
+
+def _footprint_layers(footprints: gpd.GeoDataFrame) -> folium.GeoJson:
+    colours = footprints["colour"].to_dict()
+    return folium.GeoJson(
+        _features(footprints, ["tip", "details"]),
+        name=LAYER_FOOTPRINTS,
+        style_function=lambda f: {
+            "fillColor": colours.get(f["id"], NO_PCN_COLOUR),
+            "color": "#FFFFFF",
+            "weight": 1.5,
+            "opacity": 1.0,
+            "fillOpacity": 0.7,
+            "className": "gp-footprint",
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#222222", "fillOpacity": 0.85},
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+        popup=folium.GeoJsonPopup(["details"], labels=False, class_name="gp-pop", max_width=420),
+    )
+
+
+def _error_layer(errored: gpd.GeoDataFrame) -> folium.GeoJson:
+    frame = errored.assign(tip="<b>" + errored["label"] + "</b><br>" + errored["errors"])
+    return folium.GeoJson(
+        _features(frame, ["tip"]),
+        name=LAYER_ERRORS,
+        style_function=lambda f: {
+            "color": SEVERITY_COLOURS["error"],
+            "weight": 4,
+            "opacity": 0.95,
+            "fill": False,
+            "className": "gp-error",
+        },
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+    )
+
+
+def _outline_layer(
+    frame: gpd.GeoDataFrame, *, name: str, colour: str, weight: float, dash: str | None
+) -> folium.GeoJson:
+    style = {
+        "color": colour,
+        "weight": weight,
+        "opacity": 0.9,
+        "fill": False,
+        "className": "gp-outline",
+    }
+    if dash:
+        style["dashArray"] = dash
+    return folium.GeoJson(
+        _features(frame, ["tip"]),
+        name=name,
+        style_function=lambda f: style,
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+    )
+
+
+def _sites_layer(frame: gpd.GeoDataFrame, *, name: str, colour: str) -> folium.GeoJson:
+    return folium.GeoJson(
+        _features(frame, ["tip"]),
+        name=name,
+        show=len(frame) <= _SITE_LAYER_HIDDEN_ABOVE,
+        marker=folium.CircleMarker(
+            radius=3.5, color=colour, weight=2, fill=True, fill_color="#FFFFFF", fill_opacity=1
+        ),
+        style_function=lambda f: {"className": "gp-site"},
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+    )
+
+
+def _finding_style(severity: str, gtype: str, kind: str) -> dict[str, Any]:
+    colour = SEVERITY_COLOURS.get(severity, "#000000")
+    if gtype == "point":
+        return {"color": colour, "weight": 3, "fill": False, "radius": 14, "opacity": 1}
+    if gtype == "line":
+        return {"color": colour, "weight": 3, "dashArray": "6 5", "opacity": 1}
+    if kind == "hole":
+        return {
+            "color": colour,
+            "weight": 2,
+            "dashArray": "6 5",
+            "fillColor": "#666666",
+            "fillOpacity": 0.45,
+        }
+    return {"color": colour, "weight": 3, "dashArray": "6 5", "fill": False, "opacity": 1}
+
+
+def _findings_layer(findings: gpd.GeoDataFrame) -> folium.GeoJson:
+    styles = {
+        i: _finding_style(s, g, k)
+        for i, s, g, k in zip(
+            findings.index, findings["severity"], findings["gtype"], findings["kind"], strict=True
+        )
+    }
+    return folium.GeoJson(
+        _features(findings, ["tip"]),
+        name=LAYER_FINDINGS,
+        style_function=lambda f: {**styles[f["id"]], "className": "gp-finding"},
+        marker=folium.CircleMarker(radius=14, fill=False),
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+    )
+
+
+def _practices_layer(practices: gpd.GeoDataFrame, data: MapData) -> folium.GeoJson:
+    styles = {
+        code: {"fillColor": colour, "radius": float(radius), "className": "gp-practice"}
+        for code, colour, radius in zip(
+            practices.index, practices["colour"], practices["radius"], strict=True
+        )
+    }
+    practices = practices.assign(tip="<b>" + practices["name"] + "</b> " + practices["code"])
+    fields = ["code", "name", "pcn", "list_size", *data.boundary_fields, "recorded_sub_icb"]
+    aliases = [
+        "Practice",
+        "Name",
+        "PCN",
+        "List size",
+        *data.boundary_fields.values(),
+        "Recorded sub-ICB",
+    ]
+    return folium.GeoJson(
+        _features(practices, [*fields, "findings", "tip"]),
+        name=LAYER_PRACTICES,
+        show=len(practices) <= _PRACTICES_HIDDEN_ABOVE,
+        marker=folium.CircleMarker(
+            radius=5, color="#222222", weight=1.2, fill=True, fill_opacity=1.0, opacity=1.0
+        ),
+        style_function=lambda f: styles[f["id"]],
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+        popup=folium.GeoJsonPopup(
+            [*fields, "findings"],
+            aliases=[*aliases, "Findings"],
+            localize=False,
+            class_name="gp-pop",
+            max_width=420,
+        ),
+    )
+
+
+def _basemap(tiles: str) -> folium.TileLayer:
+    is_url = "{z}" in tiles
+    try:
+        return folium.TileLayer(
+            tiles,
+            name="Basemap",
+            attr=f"Basemap: {html.escape(urlparse(tiles).netloc or tiles)}" if is_url else None,
+            overlay=False,
+            control=True,
+        )
+    except (ValueError, KeyError):
+        raise InputError(
+            f"unknown basemap {tiles!r}: use a name such as OpenStreetMap or "
+            '"CartoDB positron", or a URL template with {z}/{x}/{y}'
+        ) from None
+
+
+# -- legend, title, page style ------------------------------------------------------------
+class _HtmlControl(MacroElement):
+    """A Leaflet control holding fixed HTML (Leaflet stacks it with the other controls
+    in its corner, so nothing overlaps)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, position: str, css_class: str) -> None:
+        super().__init__()
+        self._name = "HtmlControl"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+
+
+class _FitBounds(MacroElement):
+    """Fit the view to the study at once (folium's ``fit_bounds`` animates the zoom from
+    the initial view, so for a moment nothing is where it will be)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {
+            paddingTopLeft: {{ this.top_left|tojson }},
+            paddingBottomRight: {{ this.bottom_right|tojson }},
+            animate: false
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds, *, top_left, bottom_right) -> None:
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = bounds
+        self.top_left = list(top_left)
+        self.bottom_right = list(bottom_right)
+
+
+def _swatch_fill(colour: str, *, outline: str = "#FFFFFF", width: float = 1) -> str:
+    return (
+        f'<svg width="22" height="14"><rect x="1" y="1" width="20" height="12" fill="{colour}" '
+        f'fill-opacity="0.8" stroke="{outline}" stroke-width="{width}"/></svg>'
+    )
+
+
+def _swatch_line(colour: str, weight: float, dash: str | None) -> str:
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<svg width="22" height="14"><line x1="1" y1="7" x2="21" y2="7" stroke="{colour}" '
+        f'stroke-width="{weight}"{dash_attr}/></svg>'
+    )
+
+
+def _swatch_circle(fill: str, radius: float, stroke: str = "#222222", width: float = 1.2) -> str:
+    size = int(2 * radius + 4)
+    return (
+        f'<svg width="{max(size, 22)}" height="{size}"><circle cx="{max(size, 22) / 2}" '
+        f'cy="{size / 2}" r="{radius}" fill="{fill}" stroke="{stroke}" '
+        f'stroke-width="{width}"/></svg>'
+    )
+
+
+def _row(symbol: str, text: str) -> str:
+    return f'<div class="gp-row"><span class="gp-sym">{symbol}</span><span>{text}</span></div>'
+
+
+_KIND_LABELS = {
+    "detached_group": "Detached practices: their territory and the line to the main group",
+    "exclave": "Exclave: a piece of a footprint cut off from the rest",
+    "hole": "Hole: small areas in no PCN footprint",
+    "practice_in_no_pcn": "Practice in no PCN",
+    "recorded_code_mismatch": "Practice site not in its recorded sub-ICB",
+    "outside_layer": "Practice site outside the boundary layer",
+    "split_across_areas": "PCN split across community areas",
+    "site_outside_pcn": "Community site outside the PCN it declares",
+}
+
+
+def _legend_html(data: MapData, report) -> str:
+    """The legend (every input-derived string in ``data`` is already escaped)."""
+    fp = data.footprints
+    used = list(dict.fromkeys(fp["colour"]))
+    swatches = "".join(_swatch_fill(c) for c in used[:8])
+    rows = [
+        '<div class="gp-h">PCN footprints</div>',
+        _row(swatches, ""),
+        '<div class="gp-note">Colours only tell neighbours apart: touching PCNs never share '
+        "one. Hover for the PCN, click for its findings.</div>",
+    ]
+    if fp["has_error"].any():
+        rows.append(
+            _row(
+                _swatch_fill("#FFFFFF", outline=SEVERITY_COLOURS["error"], width=3),
+                "PCN with an ERROR finding (size band, split...)",
+            )
+        )
+    big = data.largest_list
+    examples = example_list_sizes(big)
+    circles = "".join(
+        _swatch_circle("#BBBBBB", float(practice_radius([s], big)[0])) for s in examples
+    )
+    rows += [
+        '<div class="gp-h">Practices</div>',
+        _row(circles, " / ".join(f"{s:,}" for s in examples) + " patients"),
+        '<div class="gp-note">Circle area = list size; colour = its PCN; '
+        f'<span class="gp-key" style="background:{NO_PCN_COLOUR}"></span> grey = in no PCN. '
+        "Click a practice for details.</div>",
+    ]
+    if len(data.practices) > _PRACTICES_HIDDEN_ABOVE:
+        rows.append(
+            f'<div class="gp-note"><b>{len(data.practices):,} practices: the layer starts '
+            "hidden at this scale; tick it in the layer control.</b></div>"
+        )
+    if data.boundaries:
+        rows.append('<div class="gp-h">Boundaries</div>')
+        for layer, (colour, weight, dash) in boundary_styles(data.boundaries).items():
+            rows.append(_row(_swatch_line(colour, weight, dash), pretty_layer(layer)))
+    if data.community:
+        rows.append('<div class="gp-h">Community services</div>')
+        for i, (layer, (kind, _frame)) in enumerate(data.community.items()):
+            colour = COMMUNITY_STYLES[i % len(COMMUNITY_STYLES)]
+            symbol = (
+                _swatch_circle("#FFFFFF", 3.5, stroke=colour, width=2)
+                if kind == "sites"
+                else _swatch_line(colour, 2, "2 5")
+            )
+            rows.append(_row(symbol, f"{pretty_layer(layer)} ({kind})"))
+    if len(data.findings):
+        rows.append('<div class="gp-h">Findings</div>')
+        first = data.findings.drop_duplicates("kind")
+        for kind, severity, gtype in zip(
+            first["kind"], first["severity"], first["gtype"], strict=True
+        ):
+            style = _finding_style(severity, gtype, kind)
+            if gtype == "point":
+                symbol = _swatch_circle("none", 6, stroke=style["color"], width=3)
+            elif kind == "hole":
+                symbol = _swatch_fill(style["fillColor"], outline=style["color"], width=2)
+            else:
+                symbol = _swatch_line(style["color"], 3, style.get("dashArray"))
+            rows.append(_row(symbol, _KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())))
+        rows.append(
+            '<div class="gp-note">Dark red = error, orange = warning, blue = note. Hover a '
+            "symbol for the finding.</div>"
+        )
+    notes = []
+    if data.n_not_located:
+        notes.append(f"{data.n_not_located:,} practice(s) could not be located and are not shown.")
+    notes.append(
+        f"Shapes simplified for display (about {data.tolerance:.0f} m); measurements use the "
+        "full geometry."
+    )
+    if data.synthetic:
+        notes.append("<b>SYNTHETIC demo data: not real practices or patients.</b>")
+    rows.append('<div class="gp-note gp-foot">' + " ".join(notes) + "</div>")
+    pcn_rows = ""
+    if len(fp) <= 80:
+        table = report.pcns.set_index("pcn_code")["list_size"]
+        items = "".join(
+            f'<div class="gp-row"><span class="gp-key" style="background:{c}"></span>'
+            f"<span>{label} &middot; {int(table.get(code, 0)):,}</span></div>"
+            for code, label, c in zip(fp.index, fp["label"], fp["colour"], strict=True)
+        )
+        pcn_rows = f"<details><summary>PCNs ({len(fp)})</summary>{items}</details>"
+    return (
+        '<details open><summary class="gp-title">Legend</summary>'
+        + "".join(rows)
+        + pcn_rows
+        + "</details>"
+    )
+
+
+def _title_html(data: MapData) -> str:
+    badge = (
+        '<span class="gp-synthetic">SYNTHETIC DEMO DATA &middot; not real practices or '
+        "patients</span><br>"
+        if data.synthetic
+        else ""
+    )
+    colour = "#1a7f37" if data.verdict_ok else SEVERITY_COLOURS["error"]
+    return (
+        f'<div class="gp-titlebar">{badge}<b>{data.title}</b><br>'
+        f'<span style="color:{colour}">{data.subtitle}</span></div>'
+    )
+
+
+_PAGE_CSS = """
+<style>
+.leaflet-container { background: #F4F3EF; font: 12px/1.35 system-ui, -apple-system,
+  "Segoe UI", Roboto, Arial, sans-serif; }
+.gp-titlebar { position: fixed; top: 10px; left: 50%; transform: translateX(-50%);
+  z-index: 1000; background: rgba(255,255,255,0.94); padding: 6px 14px; border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.35); text-align: center; max-width: 52vw;
+  font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.gp-synthetic { display: inline-block; background: #000; color: #FFD700; font-weight: bold;
+  padding: 1px 8px; border-radius: 3px; margin-bottom: 2px; letter-spacing: 0.04em; }
+.gp-legend { background: rgba(255,255,255,0.95); padding: 6px 10px; border-radius: 6px;
+  font-size: 12px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.35); width: 290px; max-height: calc(100vh - 330px);
+  min-height: 120px; overflow-y: auto; }
+.gp-legend .gp-title { font-weight: bold; font-size: 13px; cursor: pointer; }
+.gp-legend .gp-h { font-weight: bold; margin-top: 5px; }
+.gp-legend .gp-row { display: flex; align-items: center; gap: 6px; margin: 1px 0;
+  line-height: 1.2; }
+.gp-legend .gp-sym { display: inline-flex; align-items: center; flex-wrap: wrap; }
+.gp-legend .gp-note { color: #444; font-size: 11px; margin: 1px 0 2px; }
+.gp-legend .gp-foot { margin-top: 6px; border-top: 1px solid #ddd; padding-top: 4px; }
+.gp-key { display: inline-block; width: 12px; height: 12px; border: 1px solid #888;
+  vertical-align: middle; flex: none; }
+.gp-tip { width: max-content; max-width: 360px; white-space: normal; font-size: 12px; }
+.gp-pop .leaflet-popup-content { font-size: 12px; line-height: 1.35; margin: 10px 12px; }
+.gp-pop td, .gp-pop th { vertical-align: top; padding: 1px 4px; }
+.gp-pop th { white-space: nowrap; font-weight: 600; color: #333; }
+.leaflet-control-layers-expanded { width: 290px; max-height: 260px; font-size: 12px;
+  padding: 4px 8px; overflow-y: auto;
+  box-sizing: border-box; }
+.leaflet-control-layers label { margin: 0; }
+</style>
+"""
+
+
+def _to_wgs84(bounds: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    box = gpd.GeoSeries([shapely.box(*bounds)], crs=BNG).to_crs(4326)
+    west, south, east, north = (round(float(v), 5) for v in box.total_bounds)
+    return (west, south), (east, north)
