@@ -43,7 +43,7 @@ import shapely
 
 from geo_pcn.checks import CHECKS
 from geo_pcn.checks._context import Context, study_cache
-from geo_pcn.checks.boundaries import check_boundaries
+from geo_pcn.checks.boundaries import check_boundaries, layer_label
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.checks.coverage import check_coverage
 from geo_pcn.checks.size import check_size
@@ -795,7 +795,7 @@ class Comparison:
             f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}",
         ]
         for layer, v in s["crossings"].items():
-            lines.append(f"- PCNs across {_md(layer)} lines: {v['before']} -> {v['after']}")
+            lines.append(f"- PCNs across {_md(layer_label(layer))} lines: {v['before']} -> {v['after']}")
         if self.changes:
             lines += ["", "## Changes", ""]
             lines += [f"{i}. {_md(c)}" for i, c in enumerate(self.changes, 1)]
