@@ -795,7 +795,8 @@ class Comparison:
             f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}",
         ]
         for layer, v in s["crossings"].items():
-            lines.append(f"- PCNs across {_md(layer_label(layer))} lines: {v['before']} -> {v['after']}")
+            label = _md(layer_label(layer))
+            lines.append(f"- PCNs across {label} lines: {v['before']} -> {v['after']}")
         if self.changes:
             lines += ["", "## Changes", ""]
             lines += [f"{i}. {_md(c)}" for i, c in enumerate(self.changes, 1)]
