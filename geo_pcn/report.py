@@ -520,7 +520,7 @@ def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str
 
 def _md(text: str) -> str:
     """Neutralise input-derived text in Markdown: no raw HTML tags, no table breaks."""
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
 def _json_default(value: Any) -> Any:

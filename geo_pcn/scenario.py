@@ -51,7 +51,7 @@ from geo_pcn.configuration import Configuration, UnknownCodeError
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.findings import Finding
 from geo_pcn.footprints import Footprints
-from geo_pcn.report import Report, validate
+from geo_pcn.report import Report, _json_default, _md, validate
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, PRACTICE_CODE
 
 __all__ = [
@@ -954,22 +954,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return f"{value:.3f}"
     return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
-
-
-def _md(text: str) -> str:
-    return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if value is pd.NA:
-        return None
-    return str(value)
 
 
 def _changes_between(before: Configuration, after: Configuration) -> list[str] | None:
