@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from geo_pcn.errors import InputError, list_some
+from geo_pcn.errors import InputError, UnknownCodeError, list_some
 from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE, UNALLOCATED_PCN_CODES
 
 __all__ = ["Configuration", "Change", "UnknownCodeError", "NHS_MAP_COLUMNS"]
@@ -70,10 +70,6 @@ _NHS_FROM_PRACTICES = {
     "ICB_NAME": "icb_name",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class UnknownCodeError(InputError):
-    """A scenario names a practice or PCN code that the configuration does not have."""
 
 
 @dataclass(frozen=True)

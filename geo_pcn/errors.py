@@ -17,6 +17,8 @@ __all__ = [
     "CRSError",
     "GeometryError",
     "StudyFileError",
+    "UnknownCodeError",
+    "ScenarioError",
     "GeoPCNWarning",
 ]
 
@@ -43,6 +45,14 @@ class GeometryError(InputError):
 
 class StudyFileError(InputError):
     """The study file (TOML) has a syntax error, an unknown key or a bad value."""
+
+
+class UnknownCodeError(InputError):
+    """A scenario names a practice or PCN code that the configuration does not have."""
+
+
+class ScenarioError(InputError):
+    """A scenario file cannot be read or names an operation that cannot be applied."""
 
 
 class GeoPCNWarning(UserWarning):

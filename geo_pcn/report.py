@@ -260,10 +260,7 @@ class Report:
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """JSON text of :meth:`to_dict`; written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, default=_json_default)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return dump_json(self.to_dict(), path, indent=indent)
 
     def to_markdown(self) -> str:
         """A report a planner reads: verdict, summary, findings by check, PCN table."""
@@ -521,6 +518,15 @@ def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str
 def _md(text: str) -> str:
     """Neutralise input-derived text in Markdown: no raw HTML tags, no table breaks."""
     return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def dump_json(data: Any, path: str | Path | None = None, *, indent: int = 2) -> str:
+    """JSON text of ``data`` (numpy and pandas scalars made plain); written to ``path``
+    when given."""
+    text = json.dumps(data, indent=indent, default=_json_default)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
 
 
 def _json_default(value: Any) -> Any:

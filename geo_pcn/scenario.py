@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import re
 import tomllib
 from collections import Counter
@@ -47,11 +46,11 @@ from geo_pcn.checks.boundaries import check_boundaries, layer_label
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.checks.coverage import check_coverage
 from geo_pcn.checks.size import check_size
-from geo_pcn.configuration import Configuration, UnknownCodeError
-from geo_pcn.errors import InputError, list_some
+from geo_pcn.configuration import Configuration
+from geo_pcn.errors import InputError, ScenarioError, UnknownCodeError, list_some
 from geo_pcn.findings import Finding
 from geo_pcn.footprints import Footprints
-from geo_pcn.report import Report, _json_default, _md, validate
+from geo_pcn.report import Report, _md, dump_json, validate
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, PRACTICE_CODE
 
 __all__ = [
@@ -62,10 +61,6 @@ __all__ = [
     "compare",
     "revalidate",
 ]
-
-
-class ScenarioError(InputError):
-    """A scenario file cannot be read or names an operation that cannot be applied."""
 
 
 # =======================================================================================
@@ -769,10 +764,7 @@ class Comparison:
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """JSON text of :meth:`to_dict`; written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, default=_json_default)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return dump_json(self.to_dict(), path, indent=indent)
 
     def to_markdown(self) -> str:
         """What changed, for a planner: verdict before/after, moves, PCNs, findings."""
