@@ -3,7 +3,10 @@
 Every reader in :mod:`geo_pcn.io` goes through :func:`read_table` and :func:`match_columns`
 so that all of them behave the same way:
 
-* CSV in UTF-8, UTF-8 with BOM or cp1252 (Excel exports); ``.gz`` compressed; ``.xlsx``;
+* CSV in UTF-8, UTF-8 with BOM, cp1252 (Excel exports) or UTF-16 (BOM or NUL pattern);
+  ``.gz`` compressed (truncated archives refused); ``.xlsx``/``.xls`` and Parquet, all
+  recognised by their first bytes (a CSV named ``.xlsx`` is read as CSV, with a warning);
+* a column a reader needs that appears twice in the header is refused;
 * every value read as text (codes such as ``05D`` keep their leading zeros);
 * column names matched ignoring case, spaces, dots and underscores
   (``Number.of.Patients`` is ``NUMBER_OF_PATIENTS``), or named explicitly by the user;
@@ -114,7 +117,41 @@ def _check_exists(path: Path, role: str) -> None:
         raise InputError(f"{path}: {role} must be a file, but this is a folder")
 
 
+def _wide_codec(raw: bytes) -> str | None:
+    """``utf-32``/``utf-16`` (BOM), ``utf-16-le``/``-be`` (a NUL every other byte) or ``None``.
+
+    Excel's "Unicode text" export and PowerShell's ``Out-File`` write UTF-16; read as
+    UTF-8 it shows a NUL between every two characters.
+    """
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = raw[:4000]
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 4 and head.count(0) >= len(head) // 3:
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+    return None
+
+
 def _decode(raw: bytes, path: Path) -> str:
+    codec = _wide_codec(raw)
+    if codec is not None:
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path}: the file looks like {codec.upper()} text but cannot be decoded; "
+                "save it again as CSV UTF-8"
+            ) from None
+    if b"\x00" in raw[:4000]:
+        raise InputError(
+            f"{path}: not a text file (it holds NUL bytes); give a CSV saved as UTF-8, "
+            "or an .xlsx workbook"
+        )
     for encoding in _ENCODINGS:
         try:
             return raw.decode(encoding)
@@ -124,13 +161,77 @@ def _decode(raw: bytes, path: Path) -> str:
     return raw.decode("latin-1")
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.suffix.lower() == ".gz":
-        import gzip
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and other MS Office binary files)
+_PARQUET_MAGIC = b"PAR1"
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 
-        with gzip.open(path, "rb") as fh:
-            return fh.read()
+
+def sniff(path: Path) -> str:
+    """What a file holds, by its first bytes: ``gzip``, ``zip``, ``ole``, ``parquet``,
+    ``text`` (anything else)."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(4)
+    if head[:2] == _GZIP_MAGIC:
+        return "gzip"
+    if head == _ZIP_MAGIC:
+        return "zip"
+    if head == _OLE_MAGIC:
+        return "ole"
+    if head == _PARQUET_MAGIC:
+        return "parquet"
+    return "text"
+
+
+def _read_bytes(path: Path) -> bytes:
+    kind = sniff(path)
+    if path.suffix.lower() == ".gz" and kind != "gzip":
+        what = {"zip": "a zip file", "ole": "an Excel .xls file", "parquet": "a Parquet file"}
+        raise InputError(
+            f"{path}: the file is named .gz but is not gzip-compressed (it is "
+            f"{what.get(kind, 'plain text or something else')}); rename it without .gz, "
+            "or download it again"
+        )
+    if kind == "gzip":
+        import gzip
+        import zlib
+
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        except (EOFError, OSError, zlib.error) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(
+                f"{path}: the gzip file is truncated or corrupt ({reason}); download it again"
+            ) from None
     return path.read_bytes()
+
+
+def _header_names(cells: Sequence[object]) -> tuple[list[str], list[str]]:
+    """The header as written (stripped) and unique column labels for the frame.
+
+    A blank header cell is labelled ``Unnamed: <i>`` and a repeated name gets ``.1``, ``.2``
+    (as pandas does); the names as written are kept in ``attrs["header"]`` so that a
+    repeated column a reader needs can be refused (:func:`find_column`).
+    """
+    raw = ["" if _blank(c) else str(c).strip() for c in cells]
+    labels: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(raw):
+        label = name or f"Unnamed: {i}"
+        if label in seen:
+            seen[label] += 1
+            label = f"{label}.{seen[label]}"
+            while label in seen:
+                label += "_"
+        seen.setdefault(label, 0)
+        labels.append(label)
+    return raw, labels
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or str(value) == ""
 
 
 def read_table(
@@ -168,24 +269,31 @@ def read_table(
     """
     path = Path(path)
     _check_exists(path, role)
-    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-        try:
-            frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
-        except ValueError as exc:  # unknown sheet
-            raise SchemaError(f'{path}: {exc}; name the sheet with sheet = "..."') from None
-        frame = frame.fillna("")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: {role} file is empty; export it again with its rows")
+    kind = sniff(path)
+    suffix = path.suffix.lower()
+    if kind in {"zip", "ole"}:
+        rows = _read_excel(path, sheet)
+    elif kind == "parquet":
+        return _read_parquet(path, role)
     else:
+        if suffix in _EXCEL_SUFFIXES:
+            warn(
+                f"{path}: is a CSV file named {suffix} (it is text, not an Excel workbook); "
+                "read it as CSV (rename it to .csv to silence this warning)"
+            )
         text = _decode(_read_bytes(path), path)
         if not text.strip():
             raise InputError(f"{path}: {role} file is empty; export it again with its rows")
         if header is None:
             header = _looks_like_header(text)
         try:
-            frame = pd.read_csv(
+            rows = pd.read_csv(
                 io.StringIO(text),
                 dtype=str,
                 keep_default_na=False,
-                header=0 if header else None,
+                header=None,
                 skipinitialspace=False,
                 on_bad_lines="error",
             )
@@ -196,15 +304,95 @@ def read_table(
             raise InputError(
                 f"{path}: {role} file is empty; export it again with its rows"
             ) from None
-    frame.columns = [str(c).strip() if header is not False else c for c in frame.columns]
+    rows = rows.fillna("")
     if header is False:
+        frame = rows
         frame.columns = list(range(frame.shape[1]))
+        names: list[str] = []
+    else:
+        names, labels = _header_names(rows.iloc[0].tolist() if len(rows) else [])
+        frame = rows.iloc[1:].reset_index(drop=True)
+        frame.columns = labels
     if frame.empty:
         raise InputError(f"{path}: {role} file has a header but no rows")
     frame.attrs["path"] = str(path)
     # File line of the row with index label 0 (header-less CSV: 1; otherwise 2).
     frame.attrs["first_line"] = 1 if header is False else 2
+    frame.attrs["duplicate_columns"] = _repeated(names)
     return frame
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """Every cell of one sheet as text (the header is row 0)."""
+    if sniff(path) == "zip":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = archive.namelist()
+        except zipfile.BadZipFile:
+            raise InputError(
+                f"{path}: the file is truncated or corrupt (a damaged zip/xlsx); download or "
+                "export it again"
+            ) from None
+        if not any(m.startswith("xl/") for m in members):
+            inside = [m for m in members if not m.endswith("/")]
+            raise InputError(
+                f"{path}: is a zip archive, not an Excel workbook (it holds "
+                f"{list_some(inside, 4)}); unzip it and give the CSV file you mean"
+            )
+    try:
+        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None, dtype=str)
+    except ValueError as exc:  # unknown sheet
+        reason = " ".join(str(exc).split())
+        names = sheet_names(path)
+        raise SchemaError(
+            f'{path}: {reason}; name the sheet with sheet = "..." (the workbook has '
+            f"{list_some(names, 8) or 'no sheets'})"
+        ) from None
+    except Exception as exc:  # a damaged workbook
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"{path}: not a readable Excel workbook ({reason}); open it in Excel and save it "
+            "again, or export the sheet as CSV"
+        ) from None
+
+
+def _read_parquet(path: Path, role: str) -> pd.DataFrame:
+    """A Parquet table as text; a named index becomes a column."""
+    try:
+        frame = pd.read_parquet(path)
+    except ImportError:
+        raise InputError(f"{path}: reading Parquet needs pyarrow; pip install pyarrow") from None
+    except Exception as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"{path}: the Parquet file is truncated or corrupt ({reason}); download it again"
+        ) from None
+    if any(name is not None for name in frame.index.names):
+        frame = frame.reset_index()
+    else:
+        frame = frame.reset_index(drop=True)
+    if "geometry" in frame.columns:
+        frame = frame.drop(columns="geometry")
+    frame = frame.astype(object).where(frame.notna(), "").astype(str)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise InputError(f"{path}: {role} file has no rows")
+    frame.attrs["path"] = str(path)
+    frame.attrs["first_line"] = 1
+    frame.attrs["duplicate_columns"] = {}
+    return frame
+
+
+def _repeated(names: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
+    """Header names used more than once (compared like :func:`normalise_name`):
+    ``key -> [(1-based column number, name as written), ...]``; blank names are ignored."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for i, name in enumerate(names):
+        if name:
+            groups.setdefault(normalise_name(name), []).append((i + 1, name))
+    return {k: v for k, v in groups.items() if len(v) > 1}
 
 
 _CODE_LIKE = re.compile(r"^[A-Z]{1,2}\d{2,6}[A-Z]?$|^[A-Z]\d[A-Z0-9]{3}$")
@@ -245,15 +433,39 @@ def find_column(
     """The column of ``frame`` matching ``explicit`` or the first of ``aliases``.
 
     Names are compared with :func:`normalise_name`. Returns ``None`` when nothing matches.
+
+    Raises
+    ------
+    SchemaError
+        The matching name is in the file's header more than once (``NUMBER_OF_PATIENTS``
+        twice, or ``PCN_CODE`` and ``PCN Code``): the message gives their column numbers.
     """
     keys = {normalise_name(c): c for c in frame.columns}
     if explicit is not None:
-        return keys.get(normalise_name(explicit))
+        return _unrepeated(frame, keys.get(normalise_name(explicit)))
     for alias in aliases:
         hit = keys.get(normalise_name(alias))
         if hit is not None:
-            return hit
+            return _unrepeated(frame, hit)
     return None
+
+
+def _unrepeated(frame: pd.DataFrame, column: object | None) -> object | None:
+    """``column``, unless the file's header has that name more than once (then raise)."""
+    if column is None:
+        return None
+    repeated = frame.attrs.get("duplicate_columns") or {}
+    group = repeated.get(normalise_name(column))
+    if group:
+        where = " and ".join(str(n) for n, _ in group)
+        names = sorted({name for _, name in group})
+        shown = " / ".join(names)
+        raise SchemaError(
+            f"{frame.attrs.get('path', 'input')}: column {shown} appears {len(group)} times "
+            f"(columns {where}), so it is not clear which to use; rename or delete the extra "
+            "column(s) so the name is used once"
+        )
+    return column
 
 
 def match_columns(
@@ -402,12 +614,12 @@ def split_where(
 def sheet_names(path: Path | str) -> list[str]:
     """Sheet names of an Excel workbook (``[]`` for any other file)."""
     path = Path(path)
-    if path.suffix.lower() not in {".xlsx", ".xlsm", ".xls"} or not path.is_file():
+    if not path.is_file() or sniff(path) not in {"zip", "ole"}:
         return []
     try:
         return [str(s) for s in pd.ExcelFile(path).sheet_names]
-    except Exception as exc:  # a corrupt workbook
-        raise InputError(f"{path}: not a readable Excel workbook ({exc}); save it again") from None
+    except Exception:  # a corrupt workbook, or a zip of CSVs: read_table says which
+        return []
 
 
 def line_numbers(index: Iterable[object], first_line: int) -> list[int]:
