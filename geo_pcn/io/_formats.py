@@ -287,6 +287,7 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
         "format": fmt,
         "skipped": skipped,
         "first_line": first_line,
+        "columns": dict(frame.attrs.get("columns", {})),
     }
     return frame
 
@@ -360,5 +361,6 @@ def canonical_table(
         "format": fmt,
         "skipped": skipped,
         "first_line": raw.attrs.get("first_line", 2),
+        "columns": dict(frame.attrs.get("columns", {})),
     }
     return frame

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo_pcn.errors import GeoPCNWarning, InputError, SchemaError, list_some
@@ -36,6 +37,8 @@ __all__ = [
     "match_columns",
     "find_column",
     "to_number",
+    "MAX_PATIENTS",
+    "MAX_POPULATION",
     "normalise_code",
     "normalise_postcode",
     "apply_where",
@@ -496,7 +499,8 @@ def match_columns(
     Returns
     -------
     pandas.DataFrame
-        Only the matched columns, renamed to their canonical names (a new frame).
+        Only the matched columns, renamed to their canonical names (a new frame);
+        ``attrs["columns"]`` maps each canonical name to the file's column name.
     """
     explicit = dict(explicit or {})
     picked: dict[str, object] = {}
@@ -527,6 +531,10 @@ def match_columns(
     out = frame[list(picked.values())].copy()
     out.columns = list(picked.keys())
     out.attrs = dict(frame.attrs)
+    # the file's own names, for messages (a header-less file's columns are numbered)
+    out.attrs["columns"] = {
+        k: f"#{v + 1}" if isinstance(v, int) else str(v) for k, v in picked.items()
+    }
     return out
 
 
@@ -564,6 +572,15 @@ def apply_where(frame: pd.DataFrame, where: Mapping[str, object], *, source: str
     return out
 
 
+#: The most patients one row of a registrations or list-size file can hold (the largest
+#: practices in England have about 100,000).
+MAX_PATIENTS = 1_000_000
+#: The most residents one area of a population file can hold (more than the UK).
+MAX_POPULATION = 100_000_000
+#: Above this a whole number cannot be held exactly (float64) or summed safely (int64).
+_MAX_WHOLE = 10**15
+
+
 def to_number(
     values: pd.Series,
     *,
@@ -571,23 +588,34 @@ def to_number(
     column: str,
     allow_negative: bool = False,
     integer: bool = False,
+    maximum: float | None = None,
     first_line: int = 2,
 ) -> pd.Series:
     """Parse numbers (thousands separators allowed); raise naming the bad rows.
+
+    Every number must be finite (``inf``, ``nan`` and ``1e400`` are refused); with
+    ``integer=True`` a whole number no larger than ``maximum`` (default 10^15, so that it
+    fits int64 and sums safely: ``1e19`` patients would overflow to a negative count).
 
     Row numbers in messages are file line numbers: index label ``i`` is line
     ``i + first_line`` (``first_line=2`` for a file with a header row, ``1`` without).
     """
     text = values.fillna("").astype(str).str.strip().str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() & (text != "")
+    bad = (numbers.isna() & (text != "")) | (numbers.notna() & ~np.isfinite(numbers))
     if not allow_negative:
         bad |= numbers < 0
     if integer:
         bad |= numbers.notna() & (numbers % 1 != 0)
+        if maximum is None:
+            maximum = _MAX_WHOLE
+    too_big = numbers > maximum if maximum is not None else pd.Series(False, index=numbers.index)
+    bad |= too_big
     if bad.any():
         rows = [f"line {i + first_line} ({values.loc[i]!r})" for i in values.index[bad]]
         kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
+        if maximum is not None:
+            kind = f"{kind} up to {maximum:,.0f}"
         raise InputError(
             f"{source}: column {column} must hold {kind}; bad value(s) at "
             f"{list_some(rows)}; correct those rows"

@@ -37,7 +37,14 @@ from geo_pcn.io._formats import (
     ods_active,
     ods_layout,
 )
-from geo_pcn.io._tables import Source, find_column, normalise_name, read_table, to_number
+from geo_pcn.io._tables import (
+    MAX_PATIENTS,
+    Source,
+    find_column,
+    normalise_name,
+    read_table,
+    to_number,
+)
 from geo_pcn.io.locations import locate
 
 __all__ = [
@@ -101,6 +108,9 @@ def _finish(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:
         "format": attrs["format"],
         "skipped": dict(attrs["skipped"]),
     }
+    for key in ("summed", "status_counts"):
+        if key in attrs:
+            out.attrs[key] = dict(attrs[key])
     return out
 
 
@@ -248,8 +258,9 @@ def read_registrations(source: Source | str | Path) -> pd.DataFrame:
     ----------
     source
         NHS England ``gp-reg-pat-prac-lsoa-all.csv`` layout: ``LSOA_CODE, PRACTICE_CODE,
-        NUMBER_OF_PATIENTS`` (any other and blank-header columns ignored; with ``SEX`` only
-        ``ALL`` rows are kept), or a CSV with recognisable or named columns.
+        NUMBER_OF_PATIENTS`` (any other and blank-header columns ignored), the NHS
+        male/female file (``SEX`` ``MALE``/``FEMALE``: summed per practice and area), or a
+        CSV with recognisable or named columns.
 
     Returns
     -------
@@ -258,13 +269,16 @@ def read_registrations(source: Source | str | Path) -> pd.DataFrame:
         (E/W... LSOA codes in England), ``wales`` (W01...), ``scotland`` (S01...),
         ``northern_ireland`` (N21.../95...), ``crown_dependencies`` (L99.../M99...) or
         ``unknown`` (``CLOSED``, ``EMPTY`` and anything else). Pseudo areas are kept. The same
-        practice and area twice are summed.
+        practice and area twice are summed (so are its rows by sex). ``attrs``: ``path``,
+        ``format``, ``skipped`` and, for a file by sex, ``summed`` (what was summed ->
+        rows).
 
     Raises
     ------
     InputError
-        Blank practice or area codes, or counts that are not whole numbers of 0 or more
-        (the message names the lines).
+        Blank practice or area codes, counts that are not whole numbers from 0 to
+        1,000,000, or ``SEX`` rows mixing ``ALL`` with ``MALE``/``FEMALE`` for one practice
+        and area (the message names the lines).
     SchemaError
         Format not recognised or a required column missing.
     """
@@ -289,10 +303,7 @@ def read_registrations(source: Source | str | Path) -> pd.DataFrame:
 def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     attrs = dict(frame.attrs)
     skipped = dict(attrs["skipped"])
-    if "_sex" in frame.columns:
-        keep = frame["_sex"].str.upper().isin({"ALL", "PERSONS", ""})
-        count(skipped, "SEX is not ALL", (~keep).sum())
-        frame = frame[keep]
+    column = attrs.get("columns", {}).get(s.N_PATIENTS, s.N_PATIENTS)
     first = attrs["first_line"]
     practice = frame[s.PRACTICE_CODE].str.upper()
     area = frame[s.AREA_CODE].str.upper()
@@ -305,10 +316,23 @@ def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     text = frame[s.N_PATIENTS]
     if text.eq("").any():
         raise InputError(
-            f"{label}: column {s.N_PATIENTS} is blank at line(s) "
+            f"{label}: column {column} is blank at line(s) "
             f"{list_some(lines_of(frame, text.eq('').to_numpy()))}; put 0 or the count"
         )
-    n = to_number(text, source=label, column=s.N_PATIENTS, integer=True, first_line=first)
+    n = to_number(
+        text,
+        source=label,
+        column=column,
+        integer=True,
+        maximum=MAX_PATIENTS,
+        first_line=first,
+    )
+    if "_sex" in frame.columns:
+        n_parts = _check_sex(frame["_sex"], practice, area, frame, label)
+        if n_parts:
+            attrs["summed"] = {
+                "rows by SEX (MALE, FEMALE...) summed per practice and area": n_parts
+            }
     tidy = pd.DataFrame(
         {s.PRACTICE_CODE: practice, s.AREA_CODE: area, s.N_PATIENTS: n.astype("int64")}
     )
@@ -319,6 +343,39 @@ def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     out["area_kind"] = pd.array(_area_kind(out[s.AREA_CODE]), dtype="str")
     attrs["skipped"] = skipped
     return _finish(out, attrs)
+
+
+_SEX_ALL = {"ALL", "PERSONS", "P", ""}
+
+
+def _check_sex(
+    sex: pd.Series, practice: pd.Series, area: pd.Series, frame: pd.DataFrame, label: str
+) -> int:
+    """Rows by sex are summed when a practice and area have no ``ALL`` row; a file mixing
+    ``ALL`` with ``MALE``/``FEMALE`` rows for the same practice and area is refused (the
+    patients would be counted twice). Returns the number of rows by sex."""
+    sex = sex.str.strip().str.upper()
+    is_all = sex.isin(_SEX_ALL)
+    if is_all.all():
+        return 0
+    key = practice + "\x1f" + area
+    mixed = key.isin(set(key[is_all])) & key.isin(set(key[~is_all]))
+    if mixed.any():
+        first = frame.attrs.get("first_line", 2)
+        rows = pd.DataFrame({"key": key[mixed], "sex": sex[mixed]})
+        parts = []
+        for k, group in rows.groupby("key", sort=False):
+            lines = ", ".join(str(int(i) + first) for i in group.index[:4])
+            where = k.replace("\x1f", " in area ")
+            parts.append(f"{where} (lines {lines}: {'/'.join(dict.fromkeys(group['sex']))})")
+        others = "/".join(sorted(set(sex[~is_all])))
+        raise InputError(
+            f"{label}: column SEX mixes ALL rows with {others} rows for the same practice "
+            f"and area, so those patients would be counted twice: "
+            f"{list_some(parts, 3)} ({mixed.sum():,} rows); give either the ALL file "
+            "(gp-reg-pat-prac-lsoa-all.csv) or the male/female file, not both"
+        )
+    return int((~is_all).sum())
 
 
 def read_list_sizes(source: Source | str | Path) -> pd.DataFrame:
@@ -432,7 +489,14 @@ def _list_sizes(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             f"{list_some(lines_of(frame, text.eq('').to_numpy()))}; put the number of "
             "patients or delete those rows"
         )
-    sizes = to_number(text, source=label, column=s.LIST_SIZE, integer=True, first_line=first)
+    sizes = to_number(
+        text,
+        source=label,
+        column=frame.attrs.get("columns", {}).get(s.LIST_SIZE, s.LIST_SIZE),
+        integer=True,
+        maximum=MAX_PATIENTS,
+        first_line=first,
+    )
     tidy = pd.DataFrame(
         {s.PRACTICE_CODE: frame[s.PRACTICE_CODE].str.upper(), s.LIST_SIZE: sizes.astype("int64")}
     )

@@ -18,6 +18,7 @@ from geo_pcn import settings as s
 from geo_pcn.errors import CRSError, GeometryError, InputError, SchemaError, list_some
 from geo_pcn.io._formats import canonical_table, canonical_where_error, count, lines_of
 from geo_pcn.io._tables import (
+    MAX_POPULATION,
     Source,
     apply_where,
     find_column,
@@ -465,8 +466,9 @@ def read_population(source: Source | str | Path) -> pd.DataFrame:
     pop = to_number(
         frame[s.POPULATION],
         source=src.label,
-        column=s.POPULATION,
+        column=frame.attrs.get("columns", {}).get(s.POPULATION, s.POPULATION),
         integer=True,
+        maximum=MAX_POPULATION,
         first_line=attrs["first_line"],
     )
     tidy = pd.DataFrame({s.AREA_CODE: codes, s.POPULATION: pop.astype("int64")})

@@ -184,19 +184,36 @@ def test_registrations_pseudo_areas_kept_and_summed(write):
     assert summed["M83001", "E01000001"] == 15
 
 
-def test_registrations_sex_all_only(write):
+def test_registrations_sex_all_mixed_with_male_female_is_refused(write):
     text = (
         "PRACTICE_CODE,SEX,LSOA_CODE,NUMBER_OF_PATIENTS\nA1,ALL,E01000001,5\nA1,MALE,E01000001,2\n"
+        "A1,ALL,E01000002,3\n"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"regs\.csv: column SEX mixes ALL .*MALE.*A1 in area E01000001 \(lines 2, 3",
+    ):
+        read_registrations(write("regs.csv", text))
+
+
+def test_registrations_male_female_summed(write):
+    text = (
+        "PRACTICE_CODE,SEX,LSOA_CODE,NUMBER_OF_PATIENTS\n"
+        "A1,MALE,E01000001,2\nA1,FEMALE,E01000001,3\nA1,FEMALE,E01000002,4\n"
+        "A2,ALL,E01000001,7\n"
     )
     frame = read_registrations(write("regs.csv", text))
-    assert frame.n_patients.tolist() == [5]
-    assert frame.attrs["skipped"] == {"SEX is not ALL": 1}
+    assert frame.n_patients.tolist() == [5, 4, 7]
+    assert frame.attrs["skipped"] == {}
+    assert list(frame.attrs["summed"].values()) == [3]
 
 
 @pytest.mark.parametrize("bad", ["many", "-3", "2.5"])
 def test_registrations_bad_counts_name_lines(write, bad):
     text = f"LSOA_CODE,PRACTICE_CODE,NUMBER_OF_PATIENTS\nE01000001,A1,4\nE01000002,A1,{bad}\n"
-    with pytest.raises(InputError, match=rf"regs\.csv: column n_patients .*line 3 \('{bad}'\)"):
+    with pytest.raises(
+        InputError, match=rf"regs\.csv: column NUMBER_OF_PATIENTS .*line 3 \('{bad}'\)"
+    ):
         read_registrations(write("regs.csv", text))
 
 
