@@ -75,7 +75,7 @@ def _pick_columns(columns: list[str], level: str) -> dict[str, str]:
     return picked
 
 
-def _read_layer(src: Source) -> gpd.GeoDataFrame:
+def _read_layer(src: Source, level: str = "boundary") -> gpd.GeoDataFrame:
     path = src.path
     if not path.exists():
         raise InputError(
@@ -97,10 +97,16 @@ def _read_layer(src: Source) -> gpd.GeoDataFrame:
                     f"{path}: reading GeoParquet needs pyarrow; pip install pyarrow"
                 ) from None
             except Exception as exc:
+                if "geo" in str(exc).lower() and "metadata" in str(exc).lower():
+                    import pyarrow.parquet as pq
+
+                    _no_geometry(src, pq.read_schema(path).names, level)
                 raise InputError(
                     f"{path}: not a readable GeoParquet file ({' '.join(str(exc).split())}); "
                     "export it again"
                 ) from None
+    if path.is_file() and path.suffix.lower() == ".shp":
+        _check_shapefile_parts(path)
     import pyogrio
 
     layer = src.options.get("layer")
@@ -129,8 +135,6 @@ def _read_layer(src: Source) -> gpd.GeoDataFrame:
             pass
         gdf = gpd.read_file(path, engine="pyogrio", **kwargs)
         info = pyogrio.read_info(path, layer=layer)
-        gdf.attrs["format"] = str(info.get("driver") or "OGR")
-        return gdf
     except SchemaError:
         raise
     except Exception as exc:  # pyogrio DataSourceError, DataLayerError...
@@ -139,11 +143,61 @@ def _read_layer(src: Source) -> gpd.GeoDataFrame:
             f"{path}: not a readable boundary file ({reason}); give a GeoJSON, GeoPackage, "
             "Shapefile or GeoParquet file"
         ) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf:
+        _no_geometry(src, list(gdf.columns), level)
+    gdf.attrs["format"] = str(info.get("driver") or "OGR")
+    return gdf
+
+
+def _no_geometry(src: Source, columns: list, level: str) -> None:
+    """Raise: a table was given where a polygon layer is needed."""
+    columns = [str(c) for c in columns if str(c).lower() not in {"geometry", "wkb_geometry"}]
+    if level == "areas":
+        fix = (
+            "[areas] needs the small-area polygons (e.g. the ONS LSOA 2021 boundaries as "
+            'GeoJSON); a population table goes in [areas] population = "..."'
+        )
+    else:
+        fix = (
+            "a lookup of small area -> area cannot be used here yet: join it to the "
+            "small-area polygons and dissolve (e.g. QGIS Dissolve) to make that layer"
+        )
+    raise SchemaError(
+        f"{src.label}: is a table with no geometry (columns {list_some(columns, 6)}), but "
+        f"a polygon layer is needed (GeoJSON, GeoPackage, Shapefile or GeoParquet); {fix}"
+    )
+
+
+def _sidecar(path: Path, suffix: str) -> Path | None:
+    """The file next to ``path`` with ``suffix`` in either case, or ``None``."""
+    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_shapefile_parts(path: Path) -> None:
+    """A shapefile is several files; name the ones that are missing."""
+    missing = [suffix for suffix in (".shx", ".dbf") if _sidecar(path, suffix) is None]
+    if missing:
+        what = {".shx": "the index of the shapes", ".dbf": "the attributes: codes and names"}
+        detail = "; ".join(f"{path.with_suffix(m).name} ({what[m]})" for m in missing)
+        raise InputError(
+            f"{path}: the shapefile is incomplete: missing {detail}; copy every file of the "
+            "shapefile (.shp, .shx, .dbf, .prj) into the same folder with the same name, or "
+            "give a GeoPackage or GeoJSON instead"
+        )
 
 
 def _set_crs(gdf: gpd.GeoDataFrame, src: Source) -> gpd.GeoDataFrame:
     wanted = src.options.get("crs")
     if gdf.crs is None:
+        if wanted is None and src.path.suffix.lower() == ".shp" and not _sidecar(src.path, ".prj"):
+            raise CRSError(
+                f"{src.label}: the shapefile's .prj file ({src.path.with_suffix('.prj').name}) is "
+                "missing, so its coordinate reference system is unknown; copy the .prj that "
+                'came with it, or set it in the study file with crs = "EPSG:27700" (or 4326)'
+            )
         if wanted is None:
             raise CRSError(
                 f"{src.label} has no coordinate reference system; set it in the study file "
@@ -219,7 +273,7 @@ def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> 
         a problem that does not change any answer, so we repair and say so.
     """
     src = Source.coerce(source)
-    gdf = _read_layer(src)
+    gdf = _read_layer(src, level)
     label = src.label
     fmt = gdf.attrs.get("format", "OGR")
     if len(gdf) == 0:
