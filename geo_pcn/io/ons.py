@@ -229,7 +229,9 @@ def _polygonal_parts(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> gpd.GeoDataFrame:
+def read_boundaries(
+    source: Source | str | Path, *, level: str = "boundary", check_coverage: bool | None = None
+) -> gpd.GeoDataFrame:
     """Read a boundary layer (polygons with a code) into British National Grid.
 
     Parameters
@@ -244,6 +246,10 @@ def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> 
         Which level the layer is for; when several code columns exist the stem that fits
         wins (``sub_icb``: SICBL/CCG; ``icb``: ICB/STP; ``place``: LAD/LTLA/UTLA;
         ``areas``: LSOA/MSOA/OA/DZ; any other value is tried as a stem), else the first.
+    check_coverage
+        Refuse features that overlap (a copy under a new code, the same code twice,
+        one polygon covering others); by default only for
+        ``level="areas"``, where every place must be in exactly one small area.
 
     Returns
     -------
@@ -261,7 +267,8 @@ def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> 
     CRSError
         The layer has no CRS and none is given.
     GeometryError
-        Null/empty or non-polygon geometry, or features outside Great Britain.
+        Null/empty or non-polygon geometry, features outside Great Britain, or (with
+        ``check_coverage``) features that overlap.
 
     Warns
     -----
@@ -391,12 +398,92 @@ def read_boundaries(source: Source | str | Path, *, level: str = "boundary") -> 
             f"{list_some(detail, 3)}; fix the file (e.g. QGIS 'Fix geometries') to silence "
             "this warning"
         )
+    if (level == "areas") if check_coverage is None else check_coverage:
+        _check_coverage(geoms, codes, label)
     gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=geoms, crs=s.BNG)
     if gdf["code"].duplicated().any():
         gdf = _dissolve(gdf)
     out = gdf.reset_index(drop=True)
     out.attrs = {"path": str(src.path), "format": fmt, "skipped": skipped}
     return out
+
+
+#: Two features overlap when their intersection is more than this share of the smaller one
+#: (generalised ONS files have slivers of a few square metres between neighbours).
+OVERLAP_SHARE = 0.01
+
+
+def _check_coverage(geoms: np.ndarray, codes: np.ndarray, label: str) -> None:
+    """Raise when polygons overlap: a copy under a new code, the same code twice, one
+    polygon covering others.
+
+    Vectorised: GEOS's coverage validator (:func:`shapely.coverage_invalid_edges`) finds
+    the few polygons whose edges do not match their neighbours' (12 of the 35,672 national
+    LSOA 2021 polygons), and an STRtree query finds polygons holding another's
+    representative point; only those are intersected with their neighbours. A pair
+    overlaps when it shares more than :data:`OVERLAP_SHARE` (1%) of the smaller polygon's
+    area, or one holds the other's representative point, so the slivers of generalised
+    files (at most a few square metres) pass.
+
+    Raises
+    ------
+    GeometryError
+        Naming the overlapping codes (and the feature numbers when a code repeats).
+    """
+    n = len(geoms)
+    if n < 2:
+        return
+    tree = shapely.STRtree(geoms)
+    points = shapely.point_on_surface(geoms)
+    pi, pj = tree.query(points, predicate="intersects")
+    inside = pi != pj
+    held = set(
+        zip(np.minimum(pi, pj)[inside].tolist(), np.maximum(pi, pj)[inside].tolist(), strict=True)
+    )
+    try:
+        edges = shapely.coverage_invalid_edges(geoms)
+        suspects = np.flatnonzero(~shapely.is_empty(edges))
+    except Exception:  # GEOS < 3.12: look at every polygon
+        suspects = np.arange(n)
+    suspects = np.union1d(suspects, pi[inside])
+    if not len(suspects) and not held:
+        return
+    left, right = tree.query(geoms[suspects], predicate="intersects")
+    left = suspects[left]
+    pairs = np.unique(np.sort(np.column_stack([left, right]), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    if not len(pairs):
+        return
+    a, b = pairs[:, 0], pairs[:, 1]
+    shared = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+    areas = shapely.area(geoms)
+    smaller = np.minimum(areas[a], areas[b])
+    share = np.divide(shared, smaller, out=np.ones_like(shared), where=smaller > 0)
+    by_point = np.array(
+        [(x, y) in held for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool
+    )
+    bad = (share > OVERLAP_SHARE) | by_point
+    if not bad.any():
+        return
+    same, other = [], []
+    for x, y, pct in zip(a[bad].tolist(), b[bad].tolist(), share[bad].tolist(), strict=True):
+        if codes[x] == codes[y]:
+            same.append(f"{codes[x]} (features {x + 1} and {y + 1})")
+        else:
+            other.append(f"{codes[x]} and {codes[y]} ({min(pct, 1.0):.0%} of the smaller)")
+    parts = []
+    if same:
+        parts.append(
+            f"{len(same)} area code(s) appear more than once with overlapping polygons: "
+            f"{list_some(same, 3)}"
+        )
+    if other:
+        parts.append(f"{len(other)} pair(s) of areas overlap: {list_some(other, 3)}")
+    raise GeometryError(
+        f"{label}: small areas must not overlap (every place in exactly one area), but "
+        f"{'; '.join(parts)}; delete the duplicate features or fix the polygons (e.g. QGIS "
+        "'Topology Checker'), or give the official ONS boundary file"
+    )
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -431,7 +518,8 @@ def read_areas(source: Source | str | Path) -> gpd.GeoDataFrame:
     Raises
     ------
     InputError, SchemaError, CRSError, GeometryError
-        As :func:`read_boundaries`.
+        As :func:`read_boundaries`; overlapping areas (a copy under a new code, the same
+        code twice, one area covering others) raise :class:`GeometryError`.
     """
     gdf = read_boundaries(source, level="areas")
     out = gdf.rename(columns={"code": s.AREA_CODE, "name": s.AREA_NAME})[

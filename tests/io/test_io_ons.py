@@ -14,6 +14,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 import shapely
+import shapely.affinity
 
 from geo_pcn.errors import CRSError, GeometryError, GeoPCNWarning, InputError, SchemaError
 from geo_pcn.io import Source, read_areas, read_boundaries, read_population
@@ -67,7 +68,9 @@ def test_explicit_columns_and_where(tmp_path):
 def test_shapefile_without_crs(tmp_path):
     path = tmp_path / "nocrs.shp"
     layer(crs=None, LAD24CD=["E1", "E2", "E3"]).to_file(path)
-    with pytest.raises(CRSError, match=r"nocrs\.shp has no coordinate reference system; set it"):
+    with pytest.raises(
+        CRSError, match=r"nocrs\.shp: the shapefile's \.prj file \(nocrs\.prj\) is missing"
+    ):
         read_boundaries(path)
     gdf = read_boundaries(Source(path, options={"crs": "EPSG:27700"}))
     assert gdf.crs.to_epsg() == 27700
@@ -165,3 +168,55 @@ def test_population(write):
     assert frame.population.dtype == "int64"
     with pytest.raises(InputError, match=r"pop2\.csv: column population .*line 3 \('-5'\)"):
         read_population(write("pop2.csv", "area_code,population\nE01000001,5\nE01000002,-5\n"))
+
+
+# -- areas must be a coverage (issue 10, item 7) --------------------------------------------
+
+
+def _areas_file(tmp_path, geometry, codes):
+    path = tmp_path / "lsoa.geojson"
+    layer(geometry=geometry, LSOA21CD=codes).to_file(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("geometry", "codes", "pattern"),
+    [
+        # B copied under a new code
+        ([box(0, 0), box(0, 1), box(1, 1), box(0, 1)], ["A", "B", "C", "D"], r"B and D \(100%"),
+        # B twice under its own code
+        (
+            [box(0, 0), box(0, 1), box(1, 1), box(0, 1)],
+            ["A", "B", "C", "B"],
+            r"B \(features 2 and 4\)",
+        ),
+        # D covers A, B and C
+        (
+            [box(0, 0), box(0, 1), box(1, 1), shapely.box(X0, Y0, X0 + 2 * SIZE, Y0 + 2 * SIZE)],
+            ["A", "B", "C", "D"],
+            r"A and D .*B and D .*C and D",
+        ),
+        # C shifted 300 m onto B
+        (
+            [box(0, 0), box(0, 1), shapely.affinity.translate(box(1, 1), -300)],
+            ["A", "B", "C"],
+            r"B and C \(30%",
+        ),
+    ],
+)
+def test_overlapping_areas_are_refused(tmp_path, geometry, codes, pattern):
+    path = _areas_file(tmp_path, geometry, codes)
+    with pytest.raises(
+        GeometryError, match=r"lsoa\.geojson: small areas must not overlap.*" + pattern
+    ):
+        read_areas(path)
+    # boundary layers other than the small areas are not checked
+    assert len(read_boundaries(path, level="place")) == len(set(codes))
+
+
+def test_slivers_and_parts_are_not_overlaps(tmp_path):
+    """A 2 m sliver (generalised files) and a code split over two touching features pass."""
+    sliver = shapely.affinity.translate(box(1, 1), -2)
+    path = _areas_file(tmp_path, [box(0, 0), box(0, 1), sliver, box(1, 0)], ["A", "B", "C", "A"])
+    areas = read_areas(path)
+    assert sorted(areas.area_code) == ["A", "B", "C"]
