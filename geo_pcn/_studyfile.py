@@ -1,23 +1,30 @@
 """Parse and check a study file (TOML) into plain, resolved settings.
 
 Kept apart from :mod:`geo_pcn.study` so that the study file's grammar lives in one place:
-which keys exist, which are required, how paths resolve. Every problem in the file is
-collected and reported at once, as one line per problem joined with ``; ``.
+which keys exist, which are required, how paths resolve. Every problem in the file, in
+every section, is collected and reported at once, as one line: the study file, then one
+clause per problem (naming the section, the key and the allowed keys) joined with ``; ``.
+
+It also holds :class:`AgreedException`, the value of ``[rules.exceptions]`` (kept in
+:attr:`geo_pcn.study.Rules.exceptions`; applied by :mod:`geo_pcn.checks.exceptions`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from geo_pcn.errors import StudyFileError
 from geo_pcn.io._tables import Source
+from geo_pcn.settings import CHECK_NAMES
 
-__all__ = ["StudySpec", "parse_study_file"]
+__all__ = ["StudySpec", "AgreedException", "parse_study_file", "merge_exempt"]
 
 #: Keys allowed in any "file entry" table.
 _FILE_KEYS = {"file", "columns", "where", "sheet", "layer", "crs"}
@@ -36,9 +43,86 @@ _SECTIONS: dict[str, set[str]] = {
         "adjacency_tolerance_m",
         "site_tolerance_m",
         "study_boundary",
+        "exceptions",
     },
 }
-_TOP_KEYS = {"name", "description", "postcodes", "boundaries", "community"} | set(_SECTIONS)
+_TOP_KEYS = {"name", "description", "synthetic", "postcodes", "boundaries", "community"} | set(
+    _SECTIONS
+)
+_EXCEPTION_KEYS = {"checks", "reason", "date"}
+#: The reason given to the exception that ``[rules] exempt = [...]`` stands for.
+EXEMPT_REASON = "listed in exempt"
+
+
+@dataclass(frozen=True)
+class AgreedException:
+    """A locally agreed exception to one or more checks for one PCN.
+
+    ``[rules] exempt = ["U12345"]`` is the exception ``AgreedException("U12345",
+    ("size",), "listed in exempt")``. Findings of an excepted PCN and check are reported
+    as INFO, quoting the reason and date (:func:`geo_pcn.checks.exceptions.apply_exceptions`).
+
+    Parameters
+    ----------
+    pcn_code
+        The PCN.
+    checks
+        Names of the checks it is excepted from (``size``, ``contiguity``, ...).
+    reason
+        Who agreed it and why, quoted in the findings.
+    date
+        When it was agreed (optional).
+
+    Examples
+    --------
+    >>> e = AgreedException("U12345", ("size",), "rural, agreed by the ICB", dt.date(2024, 3, 1))
+    >>> e.covers("U12345", "size"), e.covers("U12345", "contiguity")
+    (True, False)
+    """
+
+    pcn_code: str
+    checks: tuple[str, ...]
+    reason: str
+    date: dt.date | None = None
+
+    def covers(self, pcn_code: str, check: str) -> bool:
+        """Whether this exception is for ``pcn_code`` and ``check``."""
+        return pcn_code == self.pcn_code and check in self.checks
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (the date as ``YYYY-MM-DD`` or ``None``)."""
+        return {
+            "pcn_code": self.pcn_code,
+            "checks": list(self.checks),
+            "reason": self.reason,
+            "date": None if self.date is None else self.date.isoformat(),
+        }
+
+
+def merge_exempt(
+    exempt: Iterable[str], exceptions: Iterable[AgreedException]
+) -> tuple[tuple[str, ...], tuple[AgreedException, ...]]:
+    """Make ``exempt`` and ``exceptions`` agree (used by :class:`geo_pcn.study.Rules`).
+
+    Every exempt PCN without an exception to ``size`` gets one (reason "listed in
+    exempt"); every PCN with an exception to ``size`` is exempt from the band.
+
+    Examples
+    --------
+    >>> exempt, exceptions = merge_exempt(["U1"], [AgreedException("U2", ("size",), "rural")])
+    >>> exempt, [e.pcn_code for e in exceptions]
+    (('U1', 'U2'), ['U2', 'U1'])
+    """
+    exempt = tuple(dict.fromkeys(str(code) for code in exempt))
+    exceptions = tuple(exceptions)
+    sized = [e.pcn_code for e in exceptions if "size" in e.checks]
+    added = tuple(
+        AgreedException(code, ("size",), EXEMPT_REASON) for code in exempt if code not in sized
+    )
+    more = tuple(code for code in dict.fromkeys(sized) if code not in exempt)
+    return exempt + more, exceptions + added
+
+
 _COMMUNITY_KEYS = _FILE_KEYS | {"kind", "code", "name", "pcn", "postcodes"}
 _FOOTPRINT_METHODS = ("auto", "registrations", "voronoi")
 
@@ -61,6 +145,7 @@ class StudySpec:
     boundaries: dict[str, Source]
     community: dict[str, Source]
     rules: dict[str, Any] = field(default_factory=dict)
+    synthetic: bool = False
 
 
 class _Collector:
@@ -99,8 +184,13 @@ def _source(
         out.add(f'{where} must be a file path or a table {{ file = "..." }}')
         return None
     _unknown(where, value, allowed, out)
-    if "file" not in value or not isinstance(value["file"], str):
+    if "file" not in value:
         out.add(f'{where} needs file = "<path>"')
+        return None
+    if not isinstance(value["file"], str) or not value["file"].strip():
+        out.add(
+            f'{where} file must be a path in quotes, e.g. file = "data.csv"; got {value["file"]!r}'
+        )
         return None
     columns = value.get("columns", {})
     where_filter = value.get("where", {})
@@ -138,13 +228,16 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
         ok = (
             isinstance(band, list)
             and len(band) == 2
-            and all(isinstance(b, int | float) and not isinstance(b, bool) for b in band)
+            and all(_whole_number(b) for b in band)
             and 0 <= band[0] <= band[1]
         )
         if ok:
             rules["band"] = (int(band[0]), int(band[1]))
         else:
-            out.add(f"[rules] band must be [low, high] with 0 <= low <= high, got {band!r}")
+            out.add(
+                "[rules] band must be two whole numbers of patients [low, high] with "
+                f"0 <= low <= high, e.g. [30000, 50000]; got {band!r}"
+            )
     if "exempt" in value:
         exempt = value["exempt"]
         if isinstance(exempt, list) and all(isinstance(e, str) for e in exempt):
@@ -171,7 +264,80 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
             rules["study_boundary"] = value["study_boundary"]
         else:
             out.add('[rules] study_boundary must name a boundary layer, e.g. "icb"')
+    if "exceptions" in value:
+        rules["exceptions"] = _exceptions(value["exceptions"], out)
     return rules
+
+
+def _whole_number(value: Any) -> bool:
+    """A finite whole number (``30000`` or ``3.0e4``; not ``2.5``, ``inf``, ``nan``, ``true``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or (math.isfinite(value) and value.is_integer())
+
+
+def _exceptions(value: Any, out: _Collector) -> tuple[AgreedException, ...]:
+    """``[rules.exceptions]``: ``PCN = { checks = [...], reason = "...", date = ... }``."""
+    where = "[rules.exceptions]"
+    example = 'U12345 = { checks = ["size"], reason = "agreed by the ICB", date = "2024-03-01" }'
+    if not isinstance(value, Mapping):
+        out.add(f"{where} must be a table of PCN code = {{ checks, reason, date }}, e.g. {example}")
+        return ()
+    known = ", ".join(CHECK_NAMES)
+    found: list[AgreedException] = []
+    seen: set[str] = set()
+    for key, entry in value.items():
+        code = str(key).strip().upper()
+        if code in seen:
+            out.add(f"{where} {code} is listed twice; give one entry with every check in it")
+            continue
+        seen.add(code)
+        if not isinstance(entry, Mapping):
+            out.add(f"{where} {key} must be a table, e.g. {example}")
+            continue
+        _unknown(f"{where} {key}", entry, _EXCEPTION_KEYS, out)
+        checks = entry.get("checks")
+        if (
+            not isinstance(checks, list)
+            or not checks
+            or not all(isinstance(c, str) and c.strip() for c in checks)
+        ):
+            out.add(
+                f'{where} {key} checks must be a list of check names, e.g. ["size"]; known: {known}'
+            )
+            checks = None
+        else:
+            checks = [c.strip() for c in checks]
+            for name in checks:
+                if name not in CHECK_NAMES:
+                    out.add(f"{where} {key}: unknown check {name!r}; known: {known}")
+                    checks = None
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            out.add(f'{where} {key} needs reason = "..." (who agreed it and why)')
+            reason = None
+        date = _date(entry["date"]) if "date" in entry else None
+        if "date" in entry and date is None:
+            out.add(
+                f"{where} {key} date must be a date, e.g. date = 2024-03-01 or "
+                f'"2024-03-01"; got {entry["date"]!r}'
+            )
+        elif checks is not None and reason is not None:
+            found.append(AgreedException(code, tuple(dict.fromkeys(checks)), reason.strip(), date))
+    return tuple(found)
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def parse_study_file(path: Path | str) -> StudySpec:
@@ -285,18 +451,27 @@ def parse_study_file(path: Path | str) -> StudySpec:
         out.add("name must be text")
         name = path.stem
     description = doc.get("description", "")
+    synthetic = doc.get("synthetic", False)
+    if not isinstance(synthetic, bool):
+        out.add(f"synthetic must be true or false (true only for made-up data); got {synthetic!r}")
+        synthetic = False
+    # every section is parsed before raising, so that every problem is reported together
+    registrations = _section_source(doc, "registrations", base, out)
+    list_sizes = _section_source(doc, "list_sizes", base, out)
+    configuration = _section_source(doc, "configuration", base, out)
     out.raise_if_any()
     assert practices is not None
     return StudySpec(
         path=path,
         name=name,
         description=str(description),
+        synthetic=synthetic,
         practices=practices,
         locations=locations,
         postcodes=postcodes,
-        registrations=_section_source(doc, "registrations", base, out),
-        list_sizes=_section_source(doc, "list_sizes", base, out),
-        configuration=_section_source(doc, "configuration", base, out),
+        registrations=registrations,
+        list_sizes=list_sizes,
+        configuration=configuration,
         areas=areas,
         population=population,
         boundaries=boundaries,

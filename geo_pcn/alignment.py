@@ -382,7 +382,7 @@ def build_alignment(
     >>> build_alignment(demo())
     <Alignment: teams (areas), sites (sites)>
     """
-    configuration = configuration or study.configuration
+    configuration = study.configuration if configuration is None else configuration
     if footprints is None:
         footprints = build_footprints(study, configuration)
     else:

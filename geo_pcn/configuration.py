@@ -716,7 +716,19 @@ class Configuration:
 
     # -- dunder -----------------------------------------------------------------------
     def __len__(self) -> int:
+        """Number of practices (assigned or in no PCN)."""
         return len(self._assignments)
+
+    def __bool__(self) -> bool:
+        """Always true, even with no practices: a configuration is a value, not a
+        container, so ``configuration or default`` never swaps an empty one for another.
+
+        Examples
+        --------
+        >>> bool(Configuration({})), len(Configuration({}))
+        (True, 0)
+        """
+        return True
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Configuration):

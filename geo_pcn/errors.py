@@ -19,6 +19,7 @@ __all__ = [
     "StudyFileError",
     "UnknownCodeError",
     "ScenarioError",
+    "UnknownCheckError",
     "GeoPCNWarning",
 ]
 
@@ -53,6 +54,10 @@ class UnknownCodeError(InputError):
 
 class ScenarioError(InputError):
     """A scenario file cannot be read or names an operation that cannot be applied."""
+
+
+class UnknownCheckError(GeoPCNError):
+    """A check is asked for by a name no check is registered under."""
 
 
 class GeoPCNWarning(UserWarning):

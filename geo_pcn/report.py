@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo_pcn.alignment import Alignment, AreaAlignment
-from geo_pcn.checks import CHECKS, get_context
+from geo_pcn.checks import CHECKS, apply_exceptions, get_context, resolve_checks, stale_exceptions
 from geo_pcn.checks.alignment import alignment_of
 from geo_pcn.checks.coverage import area_coverage
 from geo_pcn.checks.size import band_status
@@ -46,7 +46,8 @@ def validate(
         The configuration to check; default the study's own.
     checks
         Names of the checks to run (default: every registered check, see
-        :data:`geo_pcn.checks.CHECKS`).
+        :data:`geo_pcn.checks.CHECKS`). Agreed exceptions (``study.rules.exceptions``)
+        are applied to their findings (see :mod:`geo_pcn.checks.exceptions`).
     incremental
         When the configuration was made from one validated recently (a scenario step),
         re-check only what the change touches (:func:`geo_pcn.scenario.revalidate`); the
@@ -56,6 +57,11 @@ def validate(
     -------
     Report
 
+    Raises
+    ------
+    geo_pcn.errors.UnknownCheckError
+        ``checks`` names a check that is not registered.
+
     Examples
     --------
     >>> from geo_pcn.datasets import demo
@@ -63,6 +69,7 @@ def validate(
     >>> report.ok
     False
     """
+    names = resolve_checks(checks)  # an unknown name raises here, before any work
     if configuration is not None and configuration is not study.configuration:
         study.with_configuration(configuration)  # unknown practices raise here
     context = get_context(study, configuration)
@@ -80,10 +87,13 @@ def validate(
         report = revalidate(base, context.configuration)
         cache.remember_report(report)
         return report
-    names = list(CHECKS) if checks is None else list(checks)
     findings: list[Finding] = []
     for name in names:
         findings.extend(CHECKS[name](study, context.configuration, context=context))
+    findings = apply_exceptions(findings, study.rules)
+    findings += stale_exceptions(
+        findings, study.rules, checks=names, pcn_codes=context.configuration.pcn_codes
+    )
     findings.sort(key=lambda f: (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind))
     report = Report(
         study=study, configuration=context.configuration, findings=findings, context=context
@@ -131,7 +141,7 @@ class Report:
         sizes = self.context.list_sizes
         return {
             "study": study.name,
-            "synthetic": "synthetic" in study.name.lower(),
+            "synthetic": study.synthetic,
             "n_practices": len(self.configuration),
             "n_pcns": self.configuration.n_pcns,
             "n_patients": int(sizes.sum()),

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_pcn.checks import CHECKS
+from geo_pcn.checks import CHECKS, apply_exceptions, stale_exceptions
 from geo_pcn.checks._context import Context, study_cache
 from geo_pcn.checks.boundaries import check_boundaries, layer_label
 from geo_pcn.checks.contiguity import check_contiguity
@@ -501,6 +501,11 @@ def revalidate(report: Report, configuration: Configuration) -> Report:
             findings += _rerun(report, context, name, func, plan, members=None, context_view=view)
         else:  # a check we know nothing about: run it in full
             findings += func(study, configuration, context=context)
+    # reused findings already carry their exception; applying again leaves them as they are
+    findings = apply_exceptions(findings, study.rules)
+    findings += stale_exceptions(
+        findings, study.rules, checks=list(CHECKS), pcn_codes=configuration.pcn_codes
+    )
     findings.sort(key=_sort_key)
     return Report(study=study, configuration=configuration, findings=findings, context=context)
 

@@ -9,6 +9,10 @@ WGS84 = "EPSG:4326"
 #: Default PCN list-size band (inclusive), NHS England DES guidance.
 DEFAULT_BAND: tuple[int, int] = (30_000, 50_000)
 
+#: The built-in checks, in the order :func:`geo_pcn.validate` runs them (their registry is
+#: :data:`geo_pcn.checks.CHECKS`); a study file's ``[rules.exceptions]`` may name these.
+CHECK_NAMES: tuple[str, ...] = ("size", "contiguity", "boundaries", "coverage", "alignment")
+
 #: Default distance (metres) within which two practice territories count as adjacent.
 DEFAULT_ADJACENCY_TOLERANCE_M = 250.0
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo_pcn import io as gio
-from geo_pcn._studyfile import StudySpec, parse_study_file
+from geo_pcn._studyfile import AgreedException, StudySpec, merge_exempt, parse_study_file
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io._tables import Source, to_number
@@ -51,7 +51,8 @@ class Rules:
     band
         Inclusive list-size band ``(low, high)``; default 30,000-50,000.
     exempt
-        PCN codes with a locally agreed exception to the band (reported as INFO).
+        PCN codes with a locally agreed exception to the band (reported as INFO); each is
+        also an exception to ``size`` in ``exceptions`` (reason "listed in exempt").
     footprints
         ``"auto"`` (registrations when given, else voronoi), ``"registrations"`` or
         ``"voronoi"``.
@@ -61,6 +62,10 @@ class Rules:
         Practices closer than this (metres) share a site (co-located).
     study_boundary
         Boundary layer whose union is the study boundary (default: union of the areas).
+    exceptions
+        Agreed exceptions per PCN and check, with their reason and date
+        (:class:`~geo_pcn._studyfile.AgreedException`); a PCN excepted from ``size`` is
+        also ``exempt``. See :mod:`geo_pcn.checks.exceptions`.
     """
 
     band: tuple[int, int] = DEFAULT_BAND
@@ -69,6 +74,12 @@ class Rules:
     adjacency_tolerance_m: float = DEFAULT_ADJACENCY_TOLERANCE_M
     site_tolerance_m: float = 1.0
     study_boundary: str | None = None
+    exceptions: tuple[AgreedException, ...] = ()
+
+    def __post_init__(self) -> None:
+        exempt, exceptions = merge_exempt(self.exempt, self.exceptions)
+        object.__setattr__(self, "exempt", exempt)
+        object.__setattr__(self, "exceptions", exceptions)
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +133,9 @@ class Study:
         The planning rules.
     notes
         What loading assumed or set aside (counted, never silent).
+    synthetic
+        The data are made up (the demo region): reports and maps say so in a banner.
+        Set by the study file's ``synthetic = true``; never guessed from the name.
     """
 
     name: str
@@ -135,6 +149,7 @@ class Study:
     source: Path | None = None
     description: str = ""
     notes: tuple[str, ...] = ()
+    synthetic: bool = False
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -369,6 +384,7 @@ def _load(spec: StudySpec) -> Study:
         source=spec.path,
         description=spec.description,
         notes=tuple(notes),
+        synthetic=spec.synthetic,
     )
 
 

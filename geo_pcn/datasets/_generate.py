@@ -539,6 +539,7 @@ STUDY_TOML = """\
 # (geo_pcn.datasets._generate); every code, name, place and number here is invented.
 # Paths are relative to this file. See README.md for the planted problems.
 name = "Demo Vale ICB (synthetic demo region)"
+synthetic = true
 
 [practices]
 file = "gp-reg-pat-prac-map.csv"
