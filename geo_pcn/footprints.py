@@ -28,7 +28,7 @@ import shapely
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError
-from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, POPULATION, PRACTICE_CODE
 
 __all__ = [
     "Territories",
@@ -80,7 +80,23 @@ class Territories:
         registrations method: ``area_code, practice_code, n_patients`` for small areas in
         the study boundary (the soft shares).
     boundary
-        The study boundary.
+        The study boundary (registrations method: the union of the study areas).
+    areas
+        registrations method: every small area of the layer, indexed by ``area_code``:
+        ``n_study`` (residents registered at the study's practices), ``n_outside``
+        (residents registered at practices outside the study, or the population less
+        ``n_study``), ``population``, ``candidate``, ``served_from`` (``study``,
+        ``outside`` or ``""``) and ``enclosed`` (served from outside but inside the
+        study area's outline).
+    outside_residents
+        ``area_code, practice_code, n_patients`` of practices outside the study in the
+        small areas of the layer (when the registrations hold them), else ``None``.
+    basis
+        What the outside competition was known from: ``registrations`` (exact: every
+        practice's residents), ``population`` (the area population less the study's
+        registered residents) or ``none``.
+    how
+        How the study area was decided, in words (for the report).
     """
 
     method: str
@@ -89,6 +105,10 @@ class Territories:
     study_areas: gpd.GeoDataFrame | None
     residents: pd.DataFrame | None
     boundary: shapely.Geometry
+    areas: pd.DataFrame | None = None
+    outside_residents: pd.DataFrame | None = None
+    basis: str = "none"
+    how: str = ""
 
     @cached_property
     def area_points(self) -> np.ndarray | None:
@@ -179,34 +199,115 @@ def build_territories(study, *, method: str | None = None) -> Territories:
         The registrations method was asked for without registrations and areas.
     """
     method = method or study.footprint_method
-    boundary = study_boundary(study)
     if method == "registrations":
         if study.registrations is None or study.areas is None:
             raise InputError(
                 'footprints = "registrations" needs [registrations] and [areas] in the study '
                 'file; add them or use footprints = "voronoi"'
             )
-        return _registration_territories(study, boundary)
+        return _registration_territories(study)
     if method == "voronoi":
-        return _voronoi_territories(study, boundary)
+        return _voronoi_territories(study, study_boundary(study))
     raise InputError(f"unknown footprint method {method!r}; use registrations or voronoi")
 
 
-def _areas_in_boundary(areas: gpd.GeoDataFrame, boundary: shapely.Geometry) -> gpd.GeoDataFrame:
-    points = shapely.point_on_surface(areas.geometry.to_numpy())
-    shapely.prepare(boundary)
-    return areas[shapely.contains(boundary, points) | shapely.intersects(boundary, points)]
-
-
-def _registration_territories(study, boundary: shapely.Geometry) -> Territories:
+def _registration_territories(study) -> Territories:
     areas = study.areas
-    if study.rules.study_boundary:
-        areas = _areas_in_boundary(areas, boundary)
     reg = study.registrations
-    residents = reg.loc[reg[AREA_CODE].isin(areas.index), [AREA_CODE, PRACTICE_CODE, N_PATIENTS]]
-    residents = residents[residents[N_PATIENTS] > 0].reset_index(drop=True)
-    winner = _winner(residents, PRACTICE_CODE)
+    mine = reg.loc[
+        reg[AREA_CODE].isin(areas.index) & (reg[N_PATIENTS] > 0),
+        [AREA_CODE, PRACTICE_CODE, N_PATIENTS],
+    ]
+    n_study = mine.groupby(AREA_CODE)[N_PATIENTS].sum()
 
+    # who else lives there: registrations of practices outside the study (exact), else the
+    # population less the study's registered residents, else unknown
+    other = study.outside_registrations
+    outside_res = None
+    if other is not None and len(other):
+        outside_res = other.loc[
+            other[AREA_CODE].isin(areas.index) & (other[N_PATIENTS] > 0),
+            [AREA_CODE, PRACTICE_CODE, N_PATIENTS],
+        ].reset_index(drop=True)
+        n_other = outside_res.groupby(AREA_CODE)[N_PATIENTS].sum()
+        basis = "registrations"
+    elif areas[POPULATION].notna().any():
+        pop = areas[POPULATION].astype("Float64")
+        n_other = (pop - n_study.reindex(areas.index).fillna(0)).clip(lower=0)
+        n_other = n_other.fillna(0).astype("int64")
+        basis = "population"
+    else:
+        n_other = None
+        basis = "none"
+
+    table = pd.DataFrame(index=areas.index)
+    table["n_study"] = n_study.reindex(areas.index).fillna(0).astype("int64").to_numpy()
+    table["n_outside"] = (
+        0 if n_other is None else n_other.reindex(areas.index).fillna(0).astype("int64")
+    )
+    table[POPULATION] = areas[POPULATION]
+
+    # candidate areas: inside an explicit study boundary; else where the study's practices
+    # have residents (the outside competition decides); else, with nothing to compete
+    # with, the boundary-layer units that hold the study's practices
+    points = shapely.point_on_surface(areas.geometry.to_numpy())
+    how: str
+    if study.rules.study_boundary:
+        boundary = shapely.union_all(
+            study.boundaries[study.rules.study_boundary].geometry.to_numpy()
+        )
+        candidate = _points_in(points, boundary)
+        how = f"the {study.rules.study_boundary} layer (study_boundary)"
+    elif basis != "none":
+        candidate = table["n_study"].to_numpy() > 0
+        how = "where the study's practices have residents, less the areas most of whose " + (
+            "registered residents use practices outside the study (every practice's "
+            "registrations are in the file)"
+            if basis == "registrations"
+            else "residents (by the areas' population) are not registered at the study's practices"
+        )
+    else:
+        layer, units = _units_holding_practices(study)
+        if units is None:
+            candidate = table["n_study"].to_numpy() > 0
+            how = (
+                "where the study's practices have residents (no population, no other "
+                "practices' registrations and no boundary layer to decide more)"
+            )
+        else:
+            candidate = _points_in(points, units) & (table["n_study"].to_numpy() >= 0)
+            how = (
+                f"the {layer} areas that hold the study's practices (no population and no other "
+                "practices' registrations to decide from the data)"
+            )
+    n_in = table["n_study"].to_numpy()
+    n_out = table["n_outside"].to_numpy()
+    served_outside = (n_out > n_in) if basis != "none" else np.zeros(len(table), dtype=bool)
+    in_study = candidate & ~served_outside
+    # the study's region: where its practices serve most residents, by the units of the
+    # finest boundary layer holding them, plus what the study area encloses. Its areas no
+    # PCN covers are reported (served from outside, or holes); beyond it they are counted
+    region = candidate.copy()
+    if not study.rules.study_boundary and basis != "none":
+        region = _units_served(study, points, n_in, n_out)
+        if len(areas[in_study]):
+            outline = _union(areas.geometry.to_numpy()[in_study])
+            filled = shapely.union_all(
+                [shapely.Polygon(shapely.get_exterior_ring(p)) for p in shapely.get_parts(outline)]
+            )
+            region |= _points_in(points, filled)
+        region |= candidate & ~served_outside
+    nobody = (n_in == 0) & (n_out == 0)
+    in_study |= region & nobody
+    table["in_region"] = region
+    table["served_from"] = np.select(
+        [in_study, (candidate | region) & served_outside], ["study", "outside"], default=""
+    )
+    study_areas = areas[in_study]
+    boundary = _union(study_areas.geometry.to_numpy()) if len(study_areas) else shapely.Polygon()
+
+    residents = mine[mine[AREA_CODE].isin(study_areas.index)].reset_index(drop=True)
+    winner = _winner(residents, PRACTICE_CODE)
     practices = study.practices
     assigned = pd.Series(winner.index, index=winner.to_numpy())  # practice -> area (many)
     # practices that win no area get the area their site is in
@@ -222,9 +323,12 @@ def _registration_territories(study, boundary: shapely.Geometry) -> Territories:
     pairs = pd.concat([assigned, extra])
     geoms = areas.geometry.reindex(pairs.to_numpy())
     territory = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.index))
-    counts = pairs.index.value_counts()
+    counts = assigned.index.value_counts()
     out = gpd.GeoDataFrame(
-        {"n_areas": counts.reindex(practices.index).fillna(0).astype(int)},
+        {
+            "n_areas": counts.reindex(practices.index).fillna(0).astype(int),
+            "site_area": extra.reindex(practices.index).fillna("").astype(str),
+        },
         geometry=territory.reindex(practices.index).to_numpy(),
         crs=BNG,
         index=practices.index,
@@ -234,10 +338,67 @@ def _registration_territories(study, boundary: shapely.Geometry) -> Territories:
         method="registrations",
         practices=out,
         area_winner=winner,
-        study_areas=areas,
+        study_areas=study_areas,
         residents=residents,
         boundary=boundary,
+        areas=table,
+        outside_residents=outside_res,
+        basis=basis,
+        how=how,
     )
+
+
+def _units_served(study, points: np.ndarray, n_in: np.ndarray, n_out: np.ndarray) -> np.ndarray:
+    """Areas inside the units of the finest boundary layer that hold the study's practices
+    and most of whose registered residents use the study's practices."""
+    layer = _units_layer(study)
+    if layer is None:
+        return np.zeros(len(points), dtype=bool)
+    frame = study.boundaries[layer]
+    frame = frame[frame.geometry.notna()]
+    a_idx, u_idx = frame.sindex.query(points, predicate="intersects")
+    first = pd.DataFrame({"a": a_idx, "u": u_idx}).drop_duplicates("a")
+    unit = np.full(len(points), -1)
+    unit[first["a"].to_numpy()] = first["u"].to_numpy()
+    sums = pd.DataFrame({"u": unit, "i": n_in, "o": n_out})[unit >= 0].groupby("u").sum()
+    served = sums.index[sums["i"] > sums["o"]].to_numpy()
+    return np.isin(unit, served) & (unit >= 0)
+
+
+def _points_in(points: np.ndarray, geom: shapely.Geometry) -> np.ndarray:
+    shapely.prepare(geom)
+    return shapely.intersects(geom, points)
+
+
+#: Boundary layers tried (finest first) when the study area must be drawn from them.
+_UNIT_LAYERS = ("sub_icb", "ccg", "place", "lad", "icb")
+
+
+def _units_layer(study) -> str | None:
+    """The finest boundary layer (sub-ICB before place before ICB, then any other) that
+    holds any of the study's located practices."""
+    layers = list(study.boundaries)
+    order = [n for n in _UNIT_LAYERS if n in layers] + [n for n in layers if n not in _UNIT_LAYERS]
+    sites = study.located.geometry.to_numpy()
+    for name in order:
+        frame = study.boundaries[name]
+        frame = frame[frame.geometry.notna()]
+        if frame.empty or not len(sites):
+            continue
+        if len(frame.sindex.query(sites, predicate="intersects")[1]):
+            return name
+    return None
+
+
+def _units_holding_practices(study) -> tuple[str | None, shapely.Geometry | None]:
+    """The union of the units of :func:`_units_layer` that hold the study's practices."""
+    name = _units_layer(study)
+    if name is None:
+        return None, None
+    frame = study.boundaries[name]
+    frame = frame[frame.geometry.notna()]
+    _, hit = frame.sindex.query(study.located.geometry.to_numpy(), predicate="intersects")
+    return name, shapely.union_all(frame.geometry.to_numpy()[np.unique(hit)])
 
 
 def _voronoi_territories(study, boundary: shapely.Geometry) -> Territories:

@@ -8,9 +8,10 @@ Each edge keeps ``reasons`` (all that apply) and ``distance_m`` between the terr
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
-import pandas as pd
 import shapely
 
 from geo_pcn.footprints import Territories
@@ -70,7 +71,9 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
             for a, b, r, d in zip(left, right, reasons, dist, strict=True)
         )
     for members in study.colocated.values():
-        for a, b in zip(members[:-1], members[1:], strict=True):
+        # every pair at one site is joined (a clique): moving one practice out of a shared
+        # site never leaves the others looking apart
+        for a, b in itertools.combinations(members, 2):
             if graph.has_edge(a, b):
                 data = graph.edges[a, b]
                 data["reasons"] = (*data["reasons"], "same site")
@@ -83,9 +86,3 @@ def components(graph: nx.Graph, members: tuple[str, ...]) -> list[tuple[str, ...
     """Connected groups of ``members`` in ``graph``, each sorted, largest first."""
     groups = [tuple(sorted(c)) for c in nx.connected_components(graph.subgraph(members))]
     return sorted(groups, key=lambda g: (-len(g), g))
-
-
-def edge_table(graph: nx.Graph) -> pd.DataFrame:
-    """The edges as a table: ``practice_a, practice_b, reasons, distance_m``."""
-    rows = [(a, b, ";".join(d["reasons"]), d["distance_m"]) for a, b, d in graph.edges(data=True)]
-    return pd.DataFrame(rows, columns=["practice_a", "practice_b", "reasons", "distance_m"])

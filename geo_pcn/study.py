@@ -24,6 +24,7 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io._tables import Source, to_number
 from geo_pcn.settings import (
+    AREA_CODE,
     BNG,
     DEFAULT_ADJACENCY_TOLERANCE_M,
     DEFAULT_BAND,
@@ -119,8 +120,17 @@ class Study:
     configuration
         The practice -> PCN assignment being checked.
     registrations
-        Patients by practice by area (``practice_code, area_code, n_patients,
-        area_kind``) or ``None``. Pseudo areas (``CLOSED``, ``EMPTY``, Wales...) are kept.
+        Patients by practice by area of the study's practices (``practice_code, area_code,
+        n_patients, area_kind``) or ``None``. Every residence code is kept and classed in
+        ``area_kind``: ``small_area`` (a small area of the areas layer), ``outside_layer``
+        (an English small area the areas layer does not hold), ``wales``, ``scotland``,
+        ``northern_ireland``, ``crown_dependencies`` or ``unknown`` (``NO2011``, ``CLOSED``,
+        ``EMPTY``...).
+    outside_registrations
+        The rows of the same file for practices *outside* the study (a national
+        ``gp-reg-pat-prac-lsoa-all.csv`` holds every practice in England), or ``None``.
+        Their residents compete for the small areas: an area most of whose registered
+        residents use practices outside the study is *served from outside*.
     areas
         Small-area polygons indexed by ``area_code`` (``area_name``, ``population``) or
         ``None``.
@@ -142,6 +152,7 @@ class Study:
     practices: gpd.GeoDataFrame
     configuration: Configuration
     registrations: pd.DataFrame | None = None
+    outside_registrations: pd.DataFrame | None = None
     areas: gpd.GeoDataFrame | None = None
     boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     community: dict[str, CommunityLayer] = field(default_factory=dict)
@@ -339,24 +350,52 @@ def _load(spec: StudySpec) -> Study:
     notes: list[str] = []
     raw = gio.read_practices(spec.practices)
     practices = _practice_table(raw, spec, notes)
+    areas = _areas(spec, notes)
+    assignment = _assignment(spec, practices)
+    practices, assignment = _by_status(practices, assignment, spec, notes)
+    configuration = Configuration.from_frame(assignment)
 
-    registrations = None
+    # list sizes and where each came from: a list-size file, else the registrations, else
+    # the practices file; a practice with none has no list size (never a silent 0)
+    registrations = outside = None
+    source = pd.Series("practices file", index=practices.index, dtype=object)
+    source[practices[LIST_SIZE].isna().to_numpy()] = ""
     if spec.registrations is not None:
-        registrations = _registrations(spec.registrations, practices, notes)
+        registrations, outside = _registrations(spec.registrations, practices, areas, notes)
         totals = registrations.groupby(PRACTICE_CODE)[N_PATIENTS].sum()
         practices["n_registered"] = totals.reindex(practices.index).fillna(0).astype("int64")
-        practices[LIST_SIZE] = practices["n_registered"].astype("Int64")
+        practices[LIST_SIZE] = totals.reindex(practices.index).astype("Int64")
+        source[:] = ""
+        source[practices.index.isin(totals.index)] = "registrations"
+        _note_unregistered(practices.index.difference(totals.index), len(practices), spec, notes)
     if spec.list_sizes is not None:
         sizes = gio.read_list_sizes(spec.list_sizes).set_index(PRACTICE_CODE)[LIST_SIZE]
-        outside = sizes.index.difference(practices.index)
-        if len(outside):
+        outside_sizes = sizes.index.difference(practices.index)
+        if len(outside_sizes):
             notes.append(
-                f"{len(outside):,} list-size rows are for practices outside the study (not used)"
+                f"{len(outside_sizes):,} list-size rows are for practices outside the study "
+                "(not used)"
             )
-        practices[LIST_SIZE] = sizes.reindex(practices.index).astype("Int64")
+        given = sizes.reindex(practices.index)
+        has = given.notna().to_numpy()
+        sized = practices[LIST_SIZE].astype("Int64").copy()
+        sized[has] = given[has].astype("int64").to_numpy()
+        practices[LIST_SIZE] = sized
+        source[has] = "list sizes file"
+        missing = practices.index[~has]
+        if len(missing):
+            notes.append(
+                f"{spec.list_sizes.label}: no list size for {len(missing):,} practice(s) "
+                f"({list_some(list(missing))}); "
+                + (
+                    "their registrations are used instead"
+                    if registrations is not None
+                    else "they have no list size"
+                )
+            )
+    practices[LIST_SIZE] = practices[LIST_SIZE].astype("Int64")
+    practices["list_size_source"] = source.to_numpy()
 
-    configuration = _configuration(spec, practices)
-    areas = _areas(spec, notes)
     boundaries = {
         name: gio.read_boundaries(src, level=name) for name, src in spec.boundaries.items()
     }
@@ -377,6 +416,7 @@ def _load(spec: StudySpec) -> Study:
         practices=practices,
         configuration=configuration,
         registrations=registrations,
+        outside_registrations=outside,
         areas=areas,
         boundaries=boundaries,
         community=community,
@@ -458,14 +498,30 @@ def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd
     return out
 
 
-def _registrations(source: Source, practices: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+#: Residence codes of English small areas (LSOA 2011/2021 ``E01``, OA ``E00``, MSOA ``E02``).
+_ENGLISH_SMALL_AREA = r"^E0[012]\d{6}$"
+
+
+def _registrations(
+    source: Source, practices: pd.DataFrame, areas: gpd.GeoDataFrame | None, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The registrations of the study's practices, and those of practices outside it.
+
+    Residence codes are classed against the areas layer (``area_kind``); a file whose codes
+    match almost none of the areas stops with an error (a vintage or layer mismatch).
+    """
     reg = gio.read_registrations(source)
-    inside = reg[PRACTICE_CODE].isin(practices.index)
+    for reason, count in reg.attrs.get("skipped", {}).items():
+        notes.append(f"{source.label}: {count:,} rows not used ({reason})")
+    reg = _class_residence(reg, areas)
+    inside = reg[PRACTICE_CODE].isin(practices.index).to_numpy()
+    outside = None
     if not inside.all():
-        outside = reg.loc[~inside]
+        outside = reg.loc[~inside].reset_index(drop=True)
         notes.append(
             f"{source.label}: {len(outside):,} rows ({int(outside[N_PATIENTS].sum()):,} patients) "
-            f"for {outside[PRACTICE_CODE].nunique():,} practices outside the study (not used)"
+            f"for {outside[PRACTICE_CODE].nunique():,} practices outside the study: where they "
+            "live in the study's small areas they compete for them (served from outside)"
         )
     reg = reg.loc[inside].reset_index(drop=True)
     if reg.empty:
@@ -473,13 +529,93 @@ def _registrations(source: Source, practices: pd.DataFrame, notes: list[str]) ->
             f"{source.label}: no registrations for any practice of the study; check that the "
             "practice codes match the practices file"
         )
-    return reg
+    if areas is not None:
+        _check_area_match(reg, areas, source)
+        by_kind = reg.groupby("area_kind")[N_PATIENTS].sum()
+        off = by_kind.drop("small_area", errors="ignore")
+        if off.sum():
+            parts = ", ".join(f"{_KIND_WORDS.get(k, k)}: {int(v):,}" for k, v in off.items() if v)
+            notes.append(
+                f"{source.label}: {int(off.sum()):,} patients of the study's practices do not "
+                f"live in a small area of the areas layer ({parts})"
+            )
+    return reg, outside
 
 
-def _configuration(spec: StudySpec, practices: pd.DataFrame) -> Configuration:
+#: How residence classes read in notes and reports.
+_KIND_WORDS = {
+    "outside_layer": "English small areas the areas layer does not hold",
+    "unknown": "residence unknown (NO2011, CLOSED, EMPTY...)",
+    "wales": "Wales",
+    "scotland": "Scotland",
+    "northern_ireland": "Northern Ireland",
+    "crown_dependencies": "Crown dependencies",
+}
+
+
+def _class_residence(reg: pd.DataFrame, areas: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Refine ``area_kind`` against the areas layer.
+
+    A code the reader took for a small area is ``small_area`` only when the layer holds it;
+    an English small-area code the layer does not hold is ``outside_layer``; anything else
+    (``NO2011``, a made-up code) is ``unknown``. Without an areas layer, English small-area
+    codes are small areas and other codes with digits are kept as the study's own.
+    """
+    kind = reg["area_kind"].astype(str).to_numpy(dtype=object).copy()
+    small = kind == "small_area"
+    codes = reg[AREA_CODE].astype(str)
+    english = codes.str.match(_ENGLISH_SMALL_AREA).to_numpy(dtype=bool)
+    pseudo = codes.str.match(r"^NO\d{4}$").to_numpy(dtype=bool)  # NO2011, NO2021
+    if areas is not None:
+        held = codes.isin(areas.index).to_numpy()
+        kind[small & ~held & english] = "outside_layer"
+        kind[small & ~held & ~english] = "unknown"
+        kind[held] = "small_area"
+    else:
+        kind[small & pseudo] = "unknown"
+    return reg.assign(area_kind=kind.astype(str))
+
+
+def _check_area_match(reg: pd.DataFrame, areas: gpd.GeoDataFrame, source: Source) -> None:
+    """Stop when the study's registrations name almost none of the areas layer's codes."""
+    coded = reg[reg["area_kind"].isin(["small_area", "outside_layer"])]
+    total = int(coded[N_PATIENTS].sum())
+    unknown = reg[reg["area_kind"] == "unknown"]
+    total_all = total + int(unknown[N_PATIENTS].sum())
+    matched = int(coded.loc[coded["area_kind"] == "small_area", N_PATIENTS].sum())
+    if total_all and matched < 0.5 * total_all:
+        unmatched = reg.loc[reg["area_kind"].isin(["outside_layer", "unknown"]), AREA_CODE].unique()
+        raise InputError(
+            f"{source.label}: only {matched:,} of {total_all:,} patients "
+            f"({100 * matched / total_all:.0f}%) live in small areas the areas layer holds "
+            f"(codes such as {list_some(sorted(unmatched))} are not in it); the registrations "
+            "and the areas layer use different small areas or vintages (e.g. LSOA 2011 codes "
+            "against LSOA 2021 polygons), or the layer covers another region: use an areas "
+            "layer of the registrations' vintage that covers where the patients live"
+        )
+
+
+def _note_unregistered(missing: pd.Index, n_practices: int, spec: StudySpec, notes: list[str]):
+    """Say which practices have no rows in the registrations (never a silent 0)."""
+    if not len(missing):
+        return
+    label = spec.registrations.label
+    wider = (
+        "; most practices have none, so the practices file is wider than the registrations "
+        "(filter it with where = {...}, or use registrations for the whole area)"
+        if len(missing) > n_practices / 2
+        else ""
+    )
+    notes.append(
+        f"{label}: no registrations for {len(missing):,} of {n_practices:,} practices "
+        f"({list_some(list(missing))}); they have no list size from it{wider}"
+    )
+
+
+def _assignment(spec: StudySpec, practices: pd.DataFrame) -> pd.DataFrame:
+    """``practice_code, pcn_code, pcn_name`` for every practice of the study."""
     if spec.configuration is None:
-        frame = practices.reset_index()[[PRACTICE_CODE, PCN_CODE, PCN_NAME]]
-        return Configuration.from_frame(frame)
+        return practices.reset_index()[[PRACTICE_CODE, PCN_CODE, PCN_NAME]]
     proposed = gio.read_configuration(spec.configuration)
     unknown = sorted(set(proposed[PRACTICE_CODE]) - set(practices.index))
     if unknown:
@@ -493,7 +629,32 @@ def _configuration(spec: StudySpec, practices: pd.DataFrame) -> Configuration:
         proposed = proposed.assign(**{PCN_NAME: ""})
     merged = practices[[]].reset_index().merge(proposed, on=PRACTICE_CODE, how="left")
     merged[[PCN_CODE, PCN_NAME]] = merged[[PCN_CODE, PCN_NAME]].fillna("")
-    return Configuration.from_frame(merged)
+    return merged
+
+
+def _by_status(
+    practices: gpd.GeoDataFrame, assignment: pd.DataFrame, spec: StudySpec, notes: list[str]
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Leave out closed, dormant or proposed practices that are in no PCN (counted in a
+    note); keep every practice the configuration places in a PCN, whatever its status (the
+    coverage check warns about those that are not active)."""
+    if "status" not in practices:
+        practices["status"] = ""
+        return practices, assignment
+    status = practices["status"].fillna("").astype(str).str.strip().str.lower()
+    practices["status"] = status.to_numpy()
+    in_pcn = assignment.set_index(PRACTICE_CODE)[PCN_CODE].reindex(practices.index).fillna("")
+    drop = (status.ne("") & status.ne("active") & in_pcn.eq("")).to_numpy()
+    if drop.any():
+        counts = status[drop].value_counts()
+        words = ", ".join(f"{int(v):,} {k}" for k, v in counts.items())
+        notes.append(
+            f"{spec.practices.label}: {int(drop.sum()):,} practice(s) that are not active "
+            f"({words}) and in no PCN are left out"
+        )
+        practices = practices[~drop]
+        assignment = assignment[assignment[PRACTICE_CODE].isin(practices.index)]
+    return practices, assignment
 
 
 def _areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:

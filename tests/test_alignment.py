@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tiny import TINY_TOML, X0, Y0, feature_collection, write_tiny_study
+from tiny import TINY_TOML, X0, Y0, feature_collection, population_of, write_tiny_study
 
 from geo_pcn import Configuration, Study, validate
 from geo_pcn.alignment import build_alignment, partition_scores
@@ -88,6 +88,8 @@ def tiny_with(tmp_path, *, teams=None, sites=None, toml_extra="", **files):
     if sites is not None:
         toml += SITES_TOML
         extra["sites_csv"] = sites
+    if "registrations_csv" in files and "population_csv" not in files:
+        extra["population_csv"] = population_of(files["registrations_csv"])
     return Study.from_toml(write_tiny_study(tmp_path, study_toml=toml, **extra, **files))
 
 

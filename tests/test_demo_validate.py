@@ -56,9 +56,11 @@ def test_every_planted_problem_is_found_with_its_figures(report, planted):
         assert finding.practice_codes == tuple(planted["practice_codes"])
         assert finding.details["recorded"] == e["recorded_sub_icb"]
         assert finding.details["actual_nhs_code"] == e["site_sub_icb"]
-    if kind == "hole":
+    if kind == "hole":  # on the region edge, served by practices outside the study
         assert finding.details["areas"] == e["area_codes"]
         assert finding.value == e["population"]
+    if kind == "residents_registered_outside":
+        assert finding.value == e["patients"]
     if kind == "split_across_teams":
         assert finding.details["layer"] == "teams"
         assert list(finding.practice_codes) == planted["practice_codes"]

@@ -33,7 +33,7 @@ def test_tiny_study_loads_every_input(tiny_study_file):
     assert study.configuration.names == {"U00001": "WEST PCN", "U00002": "EAST PCN"}
     assert study.areas.crs.to_epsg() == 27700
     assert len(study.areas) == 8
-    assert study.areas.loc["T03", "population"] == 1503
+    assert study.areas.loc["T03", "population"] == 1200
     assert set(study.boundaries) == {"place"}
     assert sorted(study.boundaries["place"]["code"]) == ["EAST", "WEST"]
     assert study.rules.band == (3000, 5000)

@@ -6,7 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from tiny import TINY_CELLS, X0, box_features, feature_collection, union_box, write_tiny_study
+from tiny import (
+    TINY_CELLS,
+    TINY_POPULATION,
+    TINY_REGISTRATIONS,
+    X0,
+    box_features,
+    feature_collection,
+    union_box,
+    write_tiny_study,
+)
 
 from geo_pcn import Configuration, Severity, Study, validate
 
@@ -196,27 +205,47 @@ def test_recorded_sub_icb_mismatch(tmp_path):
 
 
 def test_practice_in_no_pcn_and_hole(tmp_path):
+    """T09 (east of T04, inside the EAST place) is home only to patients of A00005, which
+    the configuration leaves in no PCN: no PCN footprint covers it (a hole).
+
+        T05 T06 T07 T08
+        T01 T02 T03 T04 T09
+    """
     cells = {**TINY_CELLS, "T09": (4, 0)}
+    place = feature_collection([union_box("WEST", range(0, 2)), union_box("EAST", range(2, 5))])
     path = write_tiny_study(
         tmp_path,
         areas_geojson=box_features(cells),
-        population_csv="area_code,population\n"
-        + "".join(f"T0{i},{1500 + i}\n" for i in range(1, 10)),
+        place_geojson=place,
+        registrations_csv=TINY_REGISTRATIONS + "A00005,T09,300\n",
+        population_csv=TINY_POPULATION + "T09,320\n",
     )
     study = Study.from_toml(path)
     config = Configuration({**WEST_EAST, "A00005": ""})
     report = validate(study, config)
     nopcn = [f for f in report.findings if f.kind == "practice_in_no_pcn"]
     assert [(f.practice_codes, f.value, f.severity) for f in nopcn] == [
-        (("A00005",), 850, Severity.ERROR)
+        (("A00005",), 850 + 300, Severity.ERROR)
     ]
     assert nopcn[0].details["adjacent_pcns"] == ["U00002"]
-    holes = [f for f in report.findings if f.kind == "hole"]
-    assert [(f.details["areas"], f.value) for f in holes] == [(["T09"], 1509)]
-    assert report.summary["n_patients_in_no_pcn"] == 850
+    (hole,) = [f for f in report.findings if f.kind == "hole"]
+    assert (hole.details["areas"], hole.value) == (["T09"], 320)
+    assert hole.details["registered_at_practices_in_no_pcn"] == 300
+    assert report.summary["n_patients_in_no_pcn"] == 1150
     areas = report.areas.set_index("area_code")
     assert areas.loc["T04", "n_registered_no_pcn"] == 400
     assert areas.loc["T09", "pcn_code"] == ""
+    assert areas.loc["T09", "served_from"] == "study"
+    # with A00005 back in its PCN, T09 is U00002's; its 20 residents beyond the 300
+    # registered there (population 320) are the only ones not registered in the study
+    after = validate(study, config.move("A00005", to="U00002"))
+    (note,) = [f for f in after.findings if f.check == "coverage"]
+    assert (note.kind, note.severity, note.value) == (
+        "residents_registered_outside",
+        Severity.INFO,
+        20,
+    )
+    assert note.details["by_pcn"] == {"U00001": 0, "U00002": 20}
 
 
 def test_report_json_has_the_promised_keys(study):

@@ -44,6 +44,34 @@ TINY_REGISTRATIONS = (
 )
 
 
+#: Residents of each area: exactly those registered at the tiny practices (nobody is
+#: registered elsewhere, so every area is the study's and nothing is served from outside).
+TINY_POPULATION = "area_code,population\n" + "".join(
+    f"{code},{n}\n"
+    for code, n in {
+        "T01": 1000,
+        "T02": 1100,
+        "T03": 1200,
+        "T04": 1700,
+        "T05": 900,
+        "T06": 800,
+        "T07": 700,
+        "T08": 1050,
+    }.items()
+)
+
+
+def population_of(registrations_csv: str) -> str:
+    """A population file whose areas hold exactly the residents the registrations name
+    (nobody registered elsewhere), for tests that swap the registrations."""
+    totals: dict[str, int] = {}
+    for line in registrations_csv.strip().splitlines()[1:]:
+        _, area, n = line.split(",")
+        if area.startswith("T"):
+            totals[area] = totals.get(area, 0) + int(n)
+    return "area_code,population\n" + "".join(f"{a},{n}\n" for a, n in sorted(totals.items()))
+
+
 def box_features(cells: dict[str, tuple[int, int]], props: dict[str, dict] | None = None) -> str:
     """GeoJSON (EPSG:27700) of 1 km boxes; ``cells`` maps code -> (column, row)."""
     feats = []
@@ -115,8 +143,7 @@ def write_tiny_study(folder: Path, **overrides: str) -> Path:
         "locations.csv": TINY_LOCATIONS,
         "registrations.csv": TINY_REGISTRATIONS,
         "areas.geojson": box_features(TINY_CELLS),
-        "population.csv": "area_code,population\n"
-        + "".join(f"T0{i},{1500 + i}\n" for i in range(1, 9)),
+        "population.csv": TINY_POPULATION,
         "place.geojson": feature_collection(
             [union_box("WEST", range(0, 2)), union_box("EAST", range(2, 4))]
         ),

@@ -36,17 +36,21 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
         placed = tuple(p for p in members if graph.nodes[p]["has_territory"])
         unplaced = tuple(p for p in members if p not in placed)
         if unplaced:
+            why = _why_unplaced(study, context, unplaced)
             findings.append(
                 Finding(
                     check="contiguity",
                     kind="no_territory",
                     severity=Severity.WARNING,
                     message=(
-                        f"{label}: {', '.join(unplaced)} could not be placed (no location and no "
-                        "registered residents), so contiguity is checked without them."
+                        f"{label}: "
+                        + "; ".join(f"{p} {why[p]}" for p in unplaced)
+                        + ". Contiguity is checked without "
+                        + ("it." if len(unplaced) == 1 else "them.")
                     ),
                     pcn_code=code,
                     practice_codes=unplaced,
+                    details={"reasons": {p: why[p] for p in unplaced}},
                 )
             )
         groups = components(graph, placed)
@@ -110,6 +114,37 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
             )
     findings.extend(_exclaves(study, configuration, context))
     return findings
+
+
+def _why_unplaced(study, context, practices) -> dict[str, str]:
+    """Why each practice has no territory, exactly."""
+    geometry = study.practices.geometry
+    terr = context.territories
+    reg = study.registrations
+    registered = (
+        set(reg.loc[reg["area_kind"] == "small_area", PRACTICE_CODE]) if reg is not None else set()
+    )
+    out = {}
+    for p in practices:
+        located = geometry.get(p) is not None and not shapely.is_missing(geometry.get(p))
+        if terr.method == "voronoi":
+            out[p] = (
+                "is not located (no coordinates or postcode match)"
+                if not located
+                else ("has a site outside the study boundary")
+            )
+            continue
+        parts = []
+        if p not in registered:
+            parts.append("has no registered residents in any small area of the areas layer")
+        else:
+            parts.append("has registered residents, but in no small area of the study")
+        if not located:
+            parts.append("is not located (no coordinates or postcode match)")
+        else:
+            parts.append("its site lies outside every small area of the areas layer")
+        out[p] = " and ".join(parts)
+    return out
 
 
 def _join_through_footprint(groups, territory, footprint):
@@ -177,6 +212,7 @@ def _exclaves(study, configuration, context) -> list[Finding]:
         if len(anchors) == 0:  # no part holds a site: the part with most patients anchors
             anchors = pos[[int(np.argmax(part_patients[pos]))]]
         anchor_geom = shapely.union_all(parts.geometry.to_numpy()[anchors])
+        pieces = []
         for p in pos:
             if p in anchors:
                 continue
@@ -184,27 +220,46 @@ def _exclaves(study, configuration, context) -> list[Finding]:
             distance = float(shapely.distance(geom, anchor_geom))
             if distance <= tol:
                 continue
-            n = int(part_patients[p])
-            areas = _areas_in(geom, fp)
-            findings.append(
-                Finding(
-                    check="contiguity",
-                    kind="exclave",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"{context.pcn_label(code)} has a footprint fragment of {len(areas)} small "
-                        f"area{'s' * (len(areas) != 1)} ({n:,} of its patients live there) "
-                        f"{_km(distance)} from the rest of its footprint, with none of its "
-                        "practices in it."
-                    ),
-                    pcn_code=code,
-                    practice_codes=(),
-                    value=n,
-                    threshold=tol,
-                    details={"areas": areas, "patients": n, "distance_m": round(distance, 1)},
-                    geometry=geom,
-                )
+            pieces.append((geom, distance, int(part_patients[p]), _areas_in(geom, fp)))
+        if not pieces:
+            continue
+        # many fragments of one PCN are one finding: the count, the patients, the worst
+        n = sum(x[2] for x in pieces)
+        areas = sorted(a for x in pieces for a in x[3])
+        far = max(pieces, key=lambda x: (x[1], x[2]))
+        what = (
+            f"a footprint fragment of {len(areas)} small area{'s' * (len(areas) != 1)} "
+            f"({n:,} of its patients live there) {_km(far[1])} from the rest of its footprint"
+            if len(pieces) == 1
+            else f"{len(pieces)} footprint fragments ({len(areas)} small areas, {n:,} of its "
+            f"patients) away from the rest of its footprint, the farthest {_km(far[1])}"
+        )
+        findings.append(
+            Finding(
+                check="contiguity",
+                kind="exclave",
+                severity=Severity.WARNING,
+                message=(
+                    f"{context.pcn_label(code)} has {what}, with none of its practices in "
+                    f"{'it' if len(pieces) == 1 else 'them'}."
+                ),
+                pcn_code=code,
+                practice_codes=(),
+                value=n,
+                threshold=tol,
+                details={
+                    "areas": areas,
+                    "patients": n,
+                    "n_fragments": len(pieces),
+                    "distance_m": round(far[1], 1),
+                    "fragments": [
+                        {"areas": x[3], "patients": x[2], "distance_m": round(x[1], 1)}
+                        for x in pieces
+                    ],
+                },
+                geometry=shapely.union_all([x[0] for x in pieces]),
             )
+        )
     return findings
 
 

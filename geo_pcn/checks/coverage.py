@@ -1,21 +1,35 @@
-"""Coverage check: practices in no PCN (their patients are uncovered), residents registered
-at practices outside the configuration, and small areas no PCN footprint covers (holes)."""
+"""Coverage check: who is left uncovered.
+
+* practices in no PCN, with their patients (ERROR);
+* practices in a PCN that are not active (dormant, closed...), with their patients (WARNING);
+* small areas of the study's region that no PCN footprint covers: *served from outside*
+  when most of their registered residents use practices outside the configuration
+  (WARNING), *holes* otherwise (WARNING); each kind is one finding with the count;
+* residents of the PCN footprints registered at practices outside the configuration, with
+  the outside practices that serve most of them (INFO), and residents with no visible
+  registration (INFO, when the registrations hold every practice and the areas a population).
+"""
 
 from __future__ import annotations
 
-import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
+from geo_pcn.settings import AREA_CODE, N_PATIENTS, POPULATION, PRACTICE_CODE
 
 __all__ = ["check_coverage", "area_coverage"]
 
 
+def _s(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
 def check_coverage(study, configuration, *, context) -> list[Finding]:
-    """Practices in no PCN (ERROR, with the adjacent PCNs expected to serve their patients)
-    and holes in the footprints (WARNING, with their population)."""
+    """Practices in no PCN (ERROR, with the adjacent PCNs expected to serve their patients),
+    practices in a PCN that are not active (WARNING), areas of the study's region served from
+    outside or in no footprint (WARNING), residents registered outside (INFO)."""
     findings: list[Finding] = []
     sizes = context.list_sizes
     assign = configuration.assignments
@@ -45,13 +59,49 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
                 geometry=study.practices.geometry.get(practice),
             )
         )
+    findings.extend(_not_active(study, configuration, context))
+    findings.extend(_served_from_outside(study, context))
     findings.extend(_holes(study, context))
+    findings.extend(_registered_outside(study, context))
     return findings
 
 
+def _not_active(study, configuration, context) -> list[Finding]:
+    """Practices the configuration places in a PCN whose recorded status is not active."""
+    status = study.practices.get("status")
+    if status is None:
+        return []
+    assign = configuration.assignments.reindex(status.index).fillna("")
+    odd = status[(status != "") & (status != "active") & (assign != "")]
+    out = []
+    for practice, word in odd.items():
+        n = int(context.list_sizes.get(practice, 0))
+        name = study.practices.at[practice, "practice_name"]
+        out.append(
+            Finding(
+                check="coverage",
+                kind="practice_not_active",
+                severity=Severity.WARNING,
+                message=(
+                    f"{practice} ({name}) is recorded as {word} but is in "
+                    f"{context.pcn_label(assign[practice])}, with {n:,} registered patients: "
+                    "confirm it still serves them, or move its patients' cover."
+                ),
+                pcn_code=assign[practice],
+                practice_codes=(practice,),
+                value=n,
+                details={"status": word, "patients": n},
+                geometry=study.practices.geometry.get(practice),
+            )
+        )
+    return out
+
+
 def area_coverage(study, context) -> pd.DataFrame | None:
-    """Per small area of the study: population, residents registered at the study's
-    practices, at practices in no PCN, and the PCN whose footprint covers it.
+    """Per small area of the study's region or with the study's patients: population,
+    residents registered at the study's practices, at practices in no PCN and at practices
+    outside the study, who serves it (``study`` / ``outside``), the winning practice and
+    the PCN whose footprint covers it.
 
     Returns ``None`` without registrations or areas.
     """
@@ -59,15 +109,15 @@ def area_coverage(study, context) -> pd.DataFrame | None:
     terr = fp.territories
     if terr.residents is None:
         return None
-    areas = terr.study_areas
+    table = terr.areas
+    keep = (table["served_from"] != "").to_numpy()
+    areas = study.areas.loc[keep]
     res = terr.residents
     unassigned = res[PRACTICE_CODE].map(context.configuration.assignments).fillna("") == ""
     out = pd.DataFrame(index=areas.index)
     out["area_name"] = areas.get("area_name", "")
     out[POPULATION] = areas[POPULATION]
-    out["n_registered"] = (
-        res.groupby(AREA_CODE)[N_PATIENTS].sum().reindex(out.index).fillna(0).astype("int64")
-    )
+    out["n_registered"] = table.loc[keep, "n_study"].astype("int64")
     out["n_registered_no_pcn"] = (
         res[unassigned]
         .groupby(AREA_CODE)[N_PATIENTS]
@@ -76,9 +126,89 @@ def area_coverage(study, context) -> pd.DataFrame | None:
         .fillna(0)
         .astype("int64")
     )
+    out["n_registered_outside"] = table.loc[keep, "n_outside"].astype("int64")
+    out["served_from"] = table.loc[keep, "served_from"]
     out["practice_code"] = terr.area_winner.reindex(out.index).fillna("")
     out["pcn_code"] = fp.area_pcn.reindex(out.index).fillna("")
     return out
+
+
+def _merged_parts(geoms: np.ndarray) -> list[shapely.Geometry]:
+    """Touching polygons merged: one geometry per connected group."""
+    return list(shapely.get_parts(shapely.union_all(geoms)))
+
+
+def _areas_finding(kind: str, codes: list[str], study, context, message: str, **extra):
+    areas = study.areas.loc[codes]
+    pop = areas[POPULATION]
+    known = bool(pop.notna().all())
+    n_pop = int(pop.fillna(0).sum())
+    geom = shapely.union_all(areas.geometry.to_numpy())
+    return Finding(
+        check="coverage",
+        kind=kind,
+        severity=Severity.WARNING,
+        message=message,
+        value=n_pop if known else None,
+        details={"areas": codes, "population": n_pop if known else None, **extra},
+        geometry=geom,
+    )
+
+
+def _served_from_outside(study, context) -> list[Finding]:
+    """One finding for every area of the study's region that practices outside the
+    configuration serve (most of its registered residents are registered there)."""
+    terr = context.territories
+    if terr.areas is None:
+        return []
+    table = terr.areas
+    hit = table[(table["served_from"] == "outside") & table["in_region"]]
+    if hit.empty:
+        return []
+    codes = sorted(hit.index)
+    pop = study.areas.loc[codes, POPULATION]
+    known = bool(pop.notna().all())
+    n_out = int(hit["n_outside"].sum())
+    n_in = int(hit["n_study"].sum())
+    groups = _merged_parts(study.areas.loc[codes].geometry.to_numpy())
+    top = _top_outside(terr, codes)
+    who = "; most at " + ", ".join(f"{p} ({n:,})" for p, n in top[:3]) if top else ""
+    basis = (
+        "registered at practices outside the configuration"
+        if terr.basis == "registrations"
+        else "not registered at the configuration's practices (population less its patients)"
+    )
+    largest = max(codes, key=lambda c: (int(hit.at[c, "n_outside"]), c))
+    pop_text = f"{int(pop.sum()):,} residents" if known else "population unknown"
+    message = (
+        f"{_s(len(codes), 'small area')} of the study's region ({', '.join(codes[:5])}"
+        f"{' ...' if len(codes) > 5 else ''}; {pop_text}; {_s(len(groups), 'place')}) lie in "
+        f"no PCN footprint: {n_out:,} of their residents are {basis}{who}, against {n_in:,} "
+        f"at the configuration's practices. Largest: {largest}."
+    )
+    finding = _areas_finding(
+        "area_served_from_outside",
+        codes,
+        study,
+        context,
+        message,
+        n_registered_outside=n_out,
+        n_registered_study=n_in,
+        n_places=len(groups),
+        largest_area=largest,
+        top_outside_practices=[{"practice_code": p, "patients": n} for p, n in top[:10]],
+    )
+    return [finding]
+
+
+def _top_outside(terr, codes) -> list[tuple[str, int]]:
+    res = terr.outside_residents
+    if res is None:
+        return []
+    sub = res[res[AREA_CODE].isin(codes)]
+    by = sub.groupby(PRACTICE_CODE, as_index=False)[N_PATIENTS].sum()
+    by = by.sort_values([N_PATIENTS, PRACTICE_CODE], ascending=[False, True])
+    return [(str(p), int(n)) for p, n in zip(by[PRACTICE_CODE], by[N_PATIENTS], strict=True)]
 
 
 def _holes(study, context) -> list[Finding]:
@@ -86,37 +216,100 @@ def _holes(study, context) -> list[Finding]:
     if holes is None or holes.empty:
         return []
     table = area_coverage(study, context)
-    # touching uncovered areas form one hole
-    merged = gpd.GeoSeries(shapely.union_all(holes.geometry.to_numpy()), crs=BNG).explode(
-        index_parts=False
+    codes = sorted(holes.index)
+    pop = table.loc[codes, POPULATION]
+    known = bool(pop.notna().all())
+    n_pop = int(pop.fillna(0).sum())
+    n_no_pcn = int(table.loc[codes, "n_registered_no_pcn"].sum())
+    groups = _merged_parts(holes.geometry.to_numpy())
+    pop_text = f"{n_pop:,} residents" if known else "population unknown"
+    why = (
+        f"{n_no_pcn:,} of their registered residents are at practices in no PCN"
+        if n_no_pcn
+        else "none of their residents is registered at a practice of the configuration"
     )
-    pts = shapely.point_on_surface(holes.geometry.to_numpy())  # holes are few
-    findings = []
-    for geom in merged:
-        codes = sorted(holes.index[shapely.intersects(geom, pts)])
-        pop = table.loc[codes, POPULATION]
-        known = pop.notna().all()
-        n_pop = int(pop.fillna(0).sum())
-        n_no_pcn = int(table.loc[codes, "n_registered_no_pcn"].sum())
-        pop_text = f"{n_pop:,} residents" if known else "population unknown"
-        findings.append(
-            Finding(
-                check="coverage",
-                kind="hole",
-                severity=Severity.WARNING,
-                message=(
-                    f"{len(codes)} small area{'s' * (len(codes) != 1)} ({', '.join(codes[:5])}"
-                    f"{' ...' if len(codes) > 5 else ''}; {pop_text}) inside the study boundary "
-                    "lie in no PCN footprint: none of their residents is registered at a practice "
-                    "of the configuration."
-                ),
-                value=n_pop if known else None,
-                details={
-                    "areas": codes,
-                    "population": n_pop if known else None,
-                    "registered_at_practices_in_no_pcn": n_no_pcn,
-                },
-                geometry=geom,
-            )
+    message = (
+        f"{_s(len(codes), 'small area')} ({', '.join(codes[:5])}{' ...' if len(codes) > 5 else ''}"
+        f"; {pop_text}; {_s(len(groups), 'place')}) inside the study area lie in no PCN "
+        f"footprint: {why}."
+    )
+    return [
+        _areas_finding(
+            "hole",
+            codes,
+            study,
+            context,
+            message,
+            registered_at_practices_in_no_pcn=n_no_pcn,
+            n_places=len(groups),
         )
-    return findings
+    ]
+
+
+def _registered_outside(study, context) -> list[Finding]:
+    """Residents of the PCN footprints registered at practices outside the configuration
+    (or, with only the study's registrations, not registered at its practices)."""
+    fp = context.footprints
+    terr = fp.territories
+    if terr.areas is None or fp.area_pcn is None or terr.basis == "none":
+        return []
+    table = terr.areas.loc[fp.area_pcn.index]
+    per_pcn = table["n_outside"].groupby(fp.area_pcn.to_numpy()).sum()
+    per_pcn_in = table["n_study"].groupby(fp.area_pcn.to_numpy()).sum()
+    total = int(per_pcn.sum())
+    if not total:
+        return []
+    everyone = total + int(per_pcn_in.sum())
+    pct = 100 * total / everyone if everyone else 0.0
+    top = _top_outside(terr, list(fp.area_pcn.index))
+    who = ("; most at " + ", ".join(f"{p} ({n:,})" for p, n in top[:3])) if top else ""
+    if terr.basis == "registrations":
+        what = "are registered at practices outside the configuration"
+    else:
+        what = (
+            "are not registered at the configuration's practices (the areas' population "
+            "less their registered patients: registered elsewhere or not at all)"
+        )
+    worst = (per_pcn / (per_pcn + per_pcn_in)).sort_values(ascending=False, kind="stable")
+    w = worst.index[0]
+    message = (
+        f"{total:,} residents of the PCN footprints ({pct:.1f}%) {what}{who}. Highest share: "
+        f"{context.pcn_label(w)} {100 * worst.iloc[0]:.1f}%."
+    )
+    details = {
+        "patients": total,
+        "pct": round(pct, 2),
+        "basis": terr.basis,
+        "by_pcn": {str(k): int(v) for k, v in per_pcn.items()},
+        "top_outside_practices": [{"practice_code": p, "patients": n} for p, n in top[:10]],
+    }
+    out = [
+        Finding(
+            check="coverage",
+            kind="residents_registered_outside",
+            severity=Severity.INFO,
+            message=message,
+            value=total,
+            details=details,
+        )
+    ]
+    if terr.basis == "registrations" and table[POPULATION].notna().any():
+        pop = table[POPULATION].astype("Float64")
+        gap = (pop - table["n_study"] - table["n_outside"]).clip(lower=0).fillna(0)
+        n_gap = int(gap.sum())
+        if n_gap:
+            out.append(
+                Finding(
+                    check="coverage",
+                    kind="residents_not_registered",
+                    severity=Severity.INFO,
+                    message=(
+                        f"{n_gap:,} residents of the PCN footprints (population less everyone "
+                        "registered there, area by area) have no visible registration at any "
+                        "practice."
+                    ),
+                    value=n_gap,
+                    details={"patients": n_gap},
+                )
+            )
+    return out

@@ -584,6 +584,7 @@ PLANTED = (
     ("boundaries", "sub_icb_mismatch", "SV"),
     ("coverage", "unallocated_practice", None),
     ("coverage", "hole", None),
+    ("coverage", "residents_registered_outside", None),
     ("alignment", "split_across_teams", "A5"),
     ("alignment", "site_outside_footprint", "B2"),
 )
@@ -603,7 +604,8 @@ FINDING_OF = {
     "crosses_place": ("boundaries", "crosses_boundary"),
     "sub_icb_mismatch": ("boundaries", "recorded_code_mismatch"),
     "unallocated_practice": ("coverage", "practice_in_no_pcn"),
-    "hole": ("coverage", "hole"),
+    "hole": ("coverage", "area_served_from_outside"),
+    "residents_registered_outside": ("coverage", "residents_registered_outside"),
     "split_across_teams": ("alignment", "split_across_areas"),
     "site_outside_footprint": ("alignment", "site_outside_pcn"),
 }
@@ -725,6 +727,12 @@ def _describe(f: dict, tables: dict[str, pd.DataFrame], names: dict[str, str]) -
             f"{e['n_areas']} small area(s) on the region edge ({', '.join(e['area_codes'])}; "
             f"{e['population']:,} residents) are in no PCN footprint: their residents are "
             "registered with practices outside the study."
+        )
+    if kind == "residents_registered_outside":
+        return (
+            f"{e['patients']:,} residents of the PCN footprints are not registered at the "
+            "region's practices (each area's population less its registered residents): "
+            "registered elsewhere or not at all."
         )
     if kind == "split_across_teams":
         res = e["pct_footprint_population_by_team"]

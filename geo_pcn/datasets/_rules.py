@@ -18,7 +18,8 @@ the rule semantics of DESIGN.md:
 * boundaries: a PCN whose practice *sites* lie in more than one place / sub-ICB crosses
   that line; a practice whose recorded sub-ICB differs from the polygon its site is in is a
   mismatch.
-* coverage: a practice in no PCN leaves its patients uncovered; a hole is a group of small
+* coverage: a practice in no PCN leaves its patients uncovered; residents of the footprints
+  not registered at the study's practices are counted; a hole is a group of small
   areas that no PCN footprint covers, with its population.
 * alignment: a PCN whose footprint lies in more than one community team area is split
   across teams; a community site outside the footprint of the PCN it declares is misplaced.
@@ -26,6 +27,7 @@ the rule semantics of DESIGN.md:
 
 from __future__ import annotations
 
+import itertools
 import json
 import tomllib
 from dataclasses import dataclass
@@ -210,8 +212,8 @@ def evaluate(folder: Path | str) -> Evaluation:
     )
     same_site = practices.groupby(["EASTING", "NORTHING"])["practice_code"].agg(list)
     co_located = [codes for codes in same_site if len(codes) > 1]
-    for codes in co_located:
-        graph.add_edges_from((codes[0], c) for c in codes[1:])
+    for codes in co_located:  # every pair at one site is joined (a clique, not a chain)
+        graph.add_edges_from(itertools.combinations(codes, 2))
 
     allocated = practices[practices["pcn_code"] != UNALLOCATED]
     pcns = allocated.groupby("pcn_code").agg(
@@ -429,6 +431,21 @@ def evaluate(folder: Path | str) -> Evaluation:
                     "area_km2": _round(grp.area / 1e6),
                 },
             )
+
+    # residents of the footprints not registered at the study's practices: the area's
+    # population less its registered residents, area by area (never below 0)
+    registered = in_area.groupby("area_code")["n"].sum()
+    mine = areas[covered]
+    gap = (mine["population"] - mine["code"].map(registered).fillna(0)).clip(lower=0)
+    if gap.sum() > 0:
+        add(
+            "coverage",
+            "residents_registered_outside",
+            "INFO",
+            None,
+            [],
+            {"patients": int(gap.sum())},
+        )
 
     # ---- alignment with community teams and sites
     patients = in_area.merge(practices[["practice_code", "pcn_code"]])
