@@ -24,6 +24,27 @@ from geo_pcn.io._tables import (
     split_where,
 )
 
+#: The practice status column read_practices hands back: one of :data:`STATUSES`, or ``""``
+#: when the file says nothing (the NHS England map lists open practices only).
+STATUS = "status"
+#: Normalised practice statuses.
+STATUSES = ("active", "dormant", "closed", "proposed", "inactive")
+#: Status words and ODS letters -> normalised status.
+_STATUS_WORDS = {
+    "A": "active",
+    "ACTIVE": "active",
+    "OPEN": "active",
+    "C": "closed",
+    "CLOSED": "closed",
+    "D": "dormant",
+    "DORMANT": "dormant",
+    "P": "proposed",
+    "PROPOSED": "proposed",
+    "I": "inactive",
+    "INACTIVE": "inactive",
+    "": "",
+}
+
 #: Aliases of the practice-level columns in plain tables (first match wins).
 PRACTICE_ALIASES: dict[str, list[str]] = {
     s.PRACTICE_CODE: [
@@ -90,6 +111,8 @@ PRACTICE_ALIASES: dict[str, list[str]] = {
         "Registered Patients",
         "GP list",
     ],
+    STATUS: ["status", "practice_status", "Organisation Status", "ORG_STATUS"],
+    "_setting": ["PrescribingSetting", "Prescribing Setting", "PRESCRIBING_SETTING"],
     s.EASTING: ["easting", "eastings", "oseast1m", "BNG_E", "X"],
     s.NORTHING: ["northing", "northings", "osnrth1m", "BNG_N", "Y"],
     s.LATITUDE: ["latitude", "Latitude_1m", "lat", "LAT"],
@@ -110,6 +133,7 @@ PRACTICE_COLUMNS = [
     s.ONS_ICB_CODE,
     s.ICB_NAME,
     s.LIST_SIZE,
+    STATUS,
     s.EASTING,
     s.NORTHING,
     s.LATITUDE,
@@ -123,7 +147,7 @@ ODS_COLUMNS: dict[str, list[str]] = {
     "_region": ["2"],
     s.ICB_CODE: ["3"],
     s.POSTCODE: ["9"],
-    "_status": ["12"],
+    STATUS: ["12"],
     s.SUB_ICB_CODE: ["14"],
     "_setting": ["25"],
 }
@@ -162,9 +186,25 @@ def ods_layout(raw: pd.DataFrame) -> str | None:
     return None
 
 
-def ods_active(frame: pd.DataFrame) -> pd.Series:
+def ods_active(frame: pd.DataFrame, column: str = STATUS) -> pd.Series:
     """Rows of an ODS organisation file whose status is active (``A`` or ``ACTIVE``)."""
-    return frame["_status"].str.strip().str.upper().isin({"A", "ACTIVE"})
+    return frame[column].str.strip().str.upper().isin({"A", "ACTIVE"})
+
+
+def normalise_status(frame: pd.DataFrame, *, source: str) -> pd.Series:
+    """The ``status`` column as one of :data:`STATUSES` (or ``""``); raise naming the rows
+    whose status is not recognised."""
+    raw = frame[STATUS].fillna("").astype(str).str.strip().str.upper()
+    status = raw.map(_STATUS_WORDS)
+    unknown = status.isna()
+    if unknown.any():
+        first = frame.attrs.get("first_line", 2)
+        rows = [f"line {int(i) + first} ({raw[i]!r})" for i in frame.index[unknown]]
+        raise InputError(
+            f"{source}: practice status not recognised at {list_some(rows)}; use active, "
+            "dormant, closed, proposed or inactive (or the ODS letters A, D, C, P)"
+        )
+    return status.astype(str)
 
 
 def pick_sheet(path, options: Mapping[str, object], wanted: Sequence[str]) -> str | int | None:
@@ -215,8 +255,10 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
 
     Returns the canonical columns the file has (all text, stripped), the index being the
     row's position in the file, and ``attrs``: ``path``, ``format``, ``skipped``,
-    ``first_line``. Filters are applied (``where``, active GP practices of epraccur,
-    open ePCN relationships) and every row left out is counted in ``attrs["skipped"]``.
+    ``first_line``. Filters are applied (``where``, GP practices of epraccur, open ePCN
+    relationships) and every row left out is counted in ``attrs["skipped"]``. ``status``
+    is normalised (:func:`normalise_status`), ``""`` when the file has none; practices
+    that are not active are kept.
     """
     path = source.path
     sheet = pick_sheet(path, source.options, ["Partner Organisation Code"])
@@ -264,16 +306,23 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
     canonical_where_error(source, canon_where, raw, frame)
     frame = filter_where(frame, canon_where, skipped, source=source.label)
     if fmt in {"epraccur", "epraccur_classic"}:
-        active = ods_active(frame)
+        # every GP practice is kept whatever its status (the study decides what to use)
         setting = frame["_setting"].str.upper()
         gp = setting.eq("RO76" if fmt == "epraccur" else "4")
-        count(skipped, "not active (closed, dormant or proposed)", (~active).sum())
-        count(skipped, "not a GP practice", (active & ~gp).sum())
-        frame = frame[active & gp]
+        count(skipped, "not a GP practice", (~gp).sum())
+        frame = frame[gp]
+    elif "_setting" in frame.columns:  # e.g. ODS practices as a table (gp-practices.parquet)
+        gp = frame["_setting"].str.upper().isin({"4", "GP PRACTICE", "RO76"})
+        count(skipped, "not a GP practice", (~gp).sum())
+        frame = frame[gp]
     elif fmt == "epcn":
         ended = frame["_end"].ne("") if "_end" in frame else pd.Series(False, frame.index)
         count(skipped, "practice-PCN relationship ended", ended.sum())
         frame = frame[~ended]
+    if STATUS in frame.columns:
+        frame = frame.assign(**{STATUS: normalise_status(frame, source=source.label)})
+    else:
+        frame = frame.assign(**{STATUS: ""})
     frame = frame[[c for c in frame.columns if not str(c).startswith("_")]].copy()
     blank = frame[s.PRACTICE_CODE].eq("")
     if blank.any():

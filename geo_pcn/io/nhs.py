@@ -30,6 +30,8 @@ from geo_pcn.io._formats import (
     ODS_COLUMNS,
     PRACTICE_ALIASES,
     PRACTICE_COLUMNS,
+    STATUS,
+    STATUSES,
     canonical_table,
     count,
     lines_of,
@@ -167,9 +169,11 @@ def read_practices(source: Source | str | Path) -> pd.DataFrame:
     Parameters
     ----------
     source
-        NHS England ``gp-reg-pat-prac-map.csv``, ODS ``epraccur.csv`` (active GP practices
-        kept), the ODS ePCN workbook (open practice-PCN relationships kept), or a plain CSV
-        with a practice code column. A :class:`~geo_pcn.io._tables.Source` may name columns
+        NHS England ``gp-reg-pat-prac-map.csv``, ODS ``epraccur.csv`` (every GP practice,
+        whatever its status; other organisations left out), the ODS ePCN workbook (open
+        practice-PCN relationships kept), or a plain table (CSV, Excel, Parquet) with a
+        practice code column (and optionally ``status``; rows whose ``PrescribingSetting``
+        is not "GP Practice" are left out). A :class:`~geo_pcn.io._tables.Source` may name columns
         (``columns``) and filter rows (``where``, on raw or canonical columns).
 
     Returns
@@ -178,23 +182,30 @@ def read_practices(source: Source | str | Path) -> pd.DataFrame:
         One row per practice with the canonical columns the file has, among
         ``practice_code, practice_name, postcode, pcn_code, pcn_name, sub_icb_code,
         ons_sub_icb_code, sub_icb_name, icb_code, ons_icb_code, icb_name, list_size,
-        easting, northing, latitude, longitude`` (all text). Codes are stripped and upper
+        status, easting, northing, latitude, longitude`` (all text). ``status`` is always
+        there: ``active``, ``dormant``, ``closed``, ``proposed`` or ``inactive`` (ODS
+        ``A/D/C/P`` letters and the 2025+ words are normalised), or ``""`` when the file
+        has no status (the NHS England map, the ePCN workbook). Codes are stripped and upper
         case; an unallocated practice (PCN ``U``, blank or "Unallocated") has ``pcn_code``
         and ``pcn_name`` ``""``; a file with PCN names but no codes uses the name as the
         code. ``attrs``: ``path``, ``format`` (``nhs_map``, ``epraccur``,
-        ``epraccur_classic``, ``epcn`` or ``table``) and ``skipped``.
+        ``epraccur_classic``, ``epcn`` or ``table``), ``skipped`` and ``status_counts``
+        (status -> number of practices, e.g. ``{"active": 6599, "inactive": 1534,
+        "dormant": 50}``; empty when the file has no status).
 
     Raises
     ------
     InputError
-        Missing/empty file, rows without a practice code, or a practice listed in two
-        different PCNs.
+        Missing/empty file, rows without a practice code, a practice listed in two
+        different PCNs, or a status that is not recognised.
     SchemaError
         Format not recognised, or a named column is missing.
     """
     src = Source.coerce(source)
     frame = load_practice_table(src, what="practices")
     frame = _tidy_practices(frame, src.label)
+    counts = frame[STATUS].value_counts()
+    frame.attrs["status_counts"] = {k: int(counts[k]) for k in STATUSES if k in counts.index}
     return _finish(frame, frame.attrs)
 
 
@@ -592,7 +603,7 @@ def read_sites(
             s.NAME: ODS_COLUMNS[s.PRACTICE_NAME],
             s.ICB_CODE: ODS_COLUMNS[s.ICB_CODE],
             s.POSTCODE: ODS_COLUMNS[s.POSTCODE],
-            "_status": ODS_COLUMNS["_status"],
+            "_status": ODS_COLUMNS[STATUS],
             s.SUB_ICB_CODE: ODS_COLUMNS[s.SUB_ICB_CODE],
             s.PCN_CODE: [],
         }
@@ -600,7 +611,7 @@ def read_sites(
         frame = canonical_table(
             raw, src, schema, required=[s.CODE], what="sites", expected="", fmt=fmt
         )
-        active = ods_active(frame)
+        active = ods_active(frame, "_status")
         count(frame.attrs["skipped"], "not active (closed or proposed)", (~active).sum())
         frame = frame[active].copy()
         frame["status"] = "active"

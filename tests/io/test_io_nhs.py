@@ -116,12 +116,50 @@ def test_epraccur_layouts(write, active, inactive, gp, other, fmt):
     path = write("epraccur.csv", "\n".join(rows) + "\n")
     frame = read_practices(path)
     assert frame.attrs["format"] == fmt
-    assert list(frame.practice_code) == ["M83001", "W00001"]
-    assert sum(frame.attrs["skipped"].values()) == 2
+    # every GP practice is kept with its status (issue 9); the OOH centre is not a practice
+    assert list(frame.practice_code) == ["M83001", "M83002", "W00001"]
+    closed = "inactive" if inactive == "INACTIVE" else "closed"
+    assert list(frame.status) == ["active", closed, "active"]
+    assert frame.attrs["status_counts"] == {"active": 2, closed: 1}
+    assert frame.attrs["skipped"] == {"not a GP practice": 1}
     assert "pcn_code" not in frame.columns
     qnc = read_practices(Source(path, where={"icb_code": "QNC"}))
-    assert list(qnc.practice_code) == ["M83001"]
+    assert list(qnc.practice_code) == ["M83001", "M83002"]
     assert qnc.attrs["skipped"]["outside the where filter"] == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["A", "D", "C", "P"], ["active", "dormant", "closed", "proposed"]),
+        (["Active", "Dormant", "Closed", "Proposed"], ["active", "dormant", "closed", "proposed"]),
+        (["ACTIVE", "INACTIVE", "", "open"], ["active", "inactive", "", "active"]),
+    ],
+)
+def test_status_column_is_normalised(write, given, expected):
+    rows = [f"M8300{i},{status}" for i, status in enumerate(given)]
+    frame = read_practices(write("p.csv", "practice_code,Status\n" + "\n".join(rows) + "\n"))
+    assert list(frame.status) == expected
+    assert sum(frame.attrs["status_counts"].values()) == sum(bool(e) for e in expected)
+
+
+def test_unknown_status_is_refused(write):
+    path = write("p.csv", "practice_code,status\nM83001,active\nM83002,retired\n")
+    with pytest.raises(
+        InputError, match=r"p\.csv: practice status not recognised at line 3 \('RETIRED'\)"
+    ):
+        read_practices(path)
+
+
+def test_ods_table_keeps_gp_practices_only(write):
+    text = (
+        "OrganisationCode,OrganisationName,Status,PrescribingSetting\n"
+        "A81001,ONE,Active,GP Practice\nA81002,TWO,Closed,GP Practice\nY00001,OOH,Active,OOH Practice\n"
+    )
+    frame = read_practices(write("ods.csv", text))
+    assert list(frame.practice_code) == ["A81001", "A81002"]
+    assert list(frame.status) == ["active", "closed"]
+    assert frame.attrs["skipped"] == {"not a GP practice": 1}
 
 
 def test_epcn_workbook(tmp_path):

@@ -74,17 +74,36 @@ def test_epraccur_2026(shared_data):
     path = shared_data / "ods_2026_benstanbury" / "epraccur.csv"
     frame = read_practices(path)
     assert frame.attrs["format"] == "epraccur"
-    assert len(frame) == 6599
+    # every GP practice (role RO76) is kept, whatever its status (issue 9)
+    assert frame.attrs["status_counts"] == {"active": 6599, "dormant": 50, "inactive": 1534}
+    assert len(frame) == 6599 + 50 + 1534
     raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
     english = set(raw.loc[raw[2] != "", 0])
-    assert frame.practice_code.isin(english).sum() == 6203
-    assert sum(frame.attrs["skipped"].values()) == len(raw) - 6599
+    active = frame[frame.status == "active"]
+    assert active.practice_code.isin(english).sum() == 6203
+    assert frame.attrs["skipped"] == {"not a GP practice": len(raw) - len(frame)}
 
 
 def test_epraccur_2023_classic(shared_data):
     frame = read_practices(shared_data / "ods_2023_blackwellrd" / "epraccur.csv")
     assert frame.attrs["format"] == "epraccur_classic"
-    assert len(frame) == 6455 + 404
+    assert (frame.status == "active").sum() == 6455 + 404
+    assert frame.attrs["status_counts"] == {"active": 6859, "dormant": 142, "closed": 1639}
+
+
+def test_ods_practices_parquet_2022(shared_data):
+    """ODS organisations as a Parquet table: GP practices kept with their status."""
+    frame = read_practices(shared_data / "national_2022" / "gp-practices.parquet")
+    assert frame.attrs["format"] == "table"
+    assert frame.attrs["skipped"] == {"not a GP practice": 15_199 - 8_638}
+    assert len(frame) == 8_638
+    assert set(frame.status) == {"active", "closed", "dormant"}
+
+
+def test_nhs_map_has_no_status(shared_data):
+    frame = read_practices(shared_data / "ssot_pcn_boundaries" / "gp-reg-pat-prac-map.csv")
+    assert frame.status.eq("").all()
+    assert frame.attrs["status_counts"] == {}
 
 
 @pytest.mark.parametrize("folder", ["ods_2023_blackwellrd", "west_sussex_pcn_hi_2022_des"])

@@ -37,8 +37,9 @@ def test_cp1252_csv_loads(write):
 def test_utf8_bom_csv_loads(write):
     path = write("bom.csv", "\ufeffpractice_code,pcn_code\nM83001,U1\n".encode())
     frame = read_practices(path)
-    assert list(frame.columns) == ["practice_code", "pcn_code"]
+    assert list(frame.columns) == ["practice_code", "pcn_code", "status"]
     assert frame.loc[0, "practice_code"] == "M83001"
+    assert frame.loc[0, "status"] == ""  # the file says nothing about status
 
 
 def test_r_style_column_names(write):
