@@ -314,7 +314,8 @@ class MapData:
     title, subtitle
         Escaped title (with SYNTHETIC when the study is synthetic) and the verdict line.
     synthetic
-        The study is the synthetic demo (or says synthetic in its name).
+        The study's data are made up (``Study.synthetic``, from the study file's
+        ``synthetic = true``; never guessed from the name).
     footprints
         Indexed by ``pcn_code``: ``label``, ``colour``, ``has_error``, ``tip`` (HTML
         tooltip) and ``errors`` (HTML list of ERROR findings), footprint polygons.

@@ -11,6 +11,7 @@ from tiny import write_tiny_study
 
 import geo_pcn
 from geo_pcn import Study, revalidate, validate
+from geo_pcn._maps_data import build_map_data
 from geo_pcn.alignment import build_alignment
 from geo_pcn.checks import CHECKS, register_check
 from geo_pcn.configuration import Configuration
@@ -43,6 +44,7 @@ def test_a_real_study_named_synthetic_gets_no_demo_banner(tiny_study):
     assert report.summary["synthetic"] is False
     assert "SYNTHETIC" not in report.to_markdown()
     assert "SYNTHETIC" not in report.to_html()
+    assert build_map_data(report).synthetic is False
 
 
 def test_a_synthetic_study_gets_the_banner_whatever_its_name(tiny_study):
@@ -51,6 +53,9 @@ def test_a_synthetic_study_gets_the_banner_whatever_its_name(tiny_study):
     assert report.summary["synthetic"] is True
     assert "SYNTHETIC demo region" in report.to_markdown()
     assert "SYNTHETIC demo region" in report.to_html()
+    data = build_map_data(report)
+    assert data.synthetic is True
+    assert data.title.startswith("SYNTHETIC ")
 
 
 def test_the_demo_says_it_is_synthetic():
