@@ -19,7 +19,14 @@ from pyproj import Transformer
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
-from geo_pcn.io._tables import _decode, find_column, normalise_postcode
+from geo_pcn.io._tables import (
+    _decode,
+    _repeated,
+    _wide_codec,
+    find_column,
+    normalise_postcode,
+    sniff,
+)
 
 __all__ = ["read_postcode_lookup", "geocode"]
 
@@ -40,25 +47,57 @@ def _postcode_areas(keys: Iterable[str]) -> set[str]:
 
 def _head(path: Path, n: int = 2) -> list[list[str]]:
     """The first ``n`` rows of a (possibly gzipped) CSV, decoded like :func:`read_table`."""
-    if path.suffix.lower() == ".gz":
-        import gzip
-
-        with gzip.open(path, "rb") as fh:
-            raw = fh.read(65536)
-    else:
-        with path.open("rb") as fh:
-            raw = fh.read(65536)
-    text = _decode(raw, path)
+    text = _decode(_first_bytes(path), path)
     lines = text.splitlines()[:n]
     return list(csv.reader(io.StringIO("\n".join(lines))))
 
 
+def _first_bytes(path: Path, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of ``path`` (decompressed when gzipped)."""
+    if sniff(path) == "gzip":
+        import gzip
+
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(size)
+        except (EOFError, OSError) as exc:
+            raise _corrupt(path, exc) from None
+    if path.suffix.lower() == ".gz":
+        raise InputError(
+            f"{path}: the file is named .gz but is not gzip-compressed; rename it without .gz, "
+            "or download it again"
+        )
+    with path.open("rb") as fh:
+        return fh.read(size)
+
+
+def _corrupt(path: Path, exc: BaseException) -> InputError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(f"{path}: the file is truncated or corrupt ({reason}); download it again")
+
+
+def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    """``pandas.read_csv`` with a damaged file (truncated gzip, bad bytes) as one line."""
+    import zlib
+
+    compression = "gzip" if sniff(path) == "gzip" else None
+    try:
+        return pd.read_csv(path, encoding=_csv_encoding(path), compression=compression, **kwargs)
+    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
+        raise _corrupt(path, exc) from None
+    except pd.errors.ParserError as exc:
+        reason = " ".join(str(exc).split())
+        raise InputError(f"{path}: not a readable CSV ({reason}); save it as CSV") from None
+
+
 def _csv_encoding(path: Path) -> str:
     """The encoding to give ``pandas.read_csv`` for ``path``."""
-    if path.suffix.lower() == ".gz":
+    raw = _first_bytes(path, 1 << 20)
+    wide = _wide_codec(raw)
+    if wide is not None:
+        return wide
+    if sniff(path) == "gzip":
         return "utf-8-sig"
-    with path.open("rb") as fh:
-        raw = fh.read(1 << 20)
     try:
         raw.decode("utf-8-sig")
         return "utf-8-sig"
@@ -68,7 +107,7 @@ def _csv_encoding(path: Path) -> str:
 
 def _read_codepoint_csv(path: Path) -> pd.DataFrame:
     """One header-less Code-Point Open area file: postcode key, easting, northing."""
-    frame = pd.read_csv(
+    frame = _read_csv(
         path,
         header=None,
         usecols=[0, 2, 3],
@@ -76,7 +115,6 @@ def _read_codepoint_csv(path: Path) -> pd.DataFrame:
         dtype={"postcode": str},
         keep_default_na=False,
         na_values=[""],
-        encoding=_csv_encoding(path),
     )
     return frame
 
@@ -176,6 +214,7 @@ def read_postcode_lookup(
 def _read_table_lookup(path: Path, header: list[str]) -> pd.DataFrame:
     """An ONSPD or plain postcode CSV with a header row."""
     columns = pd.DataFrame(columns=header)
+    columns.attrs = {"path": str(path), "duplicate_columns": _repeated(header)}
     pc = find_column(columns, _POSTCODE_COLUMNS)
     east = find_column(columns, _EASTING_COLUMNS)
     north = find_column(columns, _NORTHING_COLUMNS)
@@ -189,9 +228,7 @@ def _read_table_lookup(path: Path, header: list[str]) -> pd.DataFrame:
             f"{list_some(header, 10)}); give a Code-Point Open folder or rename the columns"
         )
     usecols = [c for c in (pc, east, north, lat, lon) if c is not None]
-    raw = pd.read_csv(
-        path, usecols=usecols, dtype=str, keep_default_na=False, encoding=_csv_encoding(path)
-    )
+    raw = _read_csv(path, usecols=usecols, dtype=str, keep_default_na=False)
     raw.columns = [str(c).strip() for c in raw.columns]
     frame = pd.DataFrame({"postcode": raw[pc]})
     if east and north:

@@ -137,3 +137,34 @@ def test_locate_does_not_mutate():
     out = locate(frame, source="x")
     pd.testing.assert_frame_equal(frame, before)
     assert out.loc[0, "locate_method"] == "lat/long"
+
+
+# -- hostile postcode lookups (issue 10, items 1, 2, 11) ---------------------------------------
+
+ONSPD = "pcds,oseast1m,osnrth1m\nST1 1AF,388405,347542\nWS15 2FH,403625,318845\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_postcode_lookup_utf16(write, encoding):
+    lookup = read_postcode_lookup(write("onspd.csv", ONSPD.encode(encoding)))
+    assert list(lookup.index) == ["ST11AF", "WS152FH"]
+
+
+def test_postcode_lookup_gzip_truncated_or_not_gzip(write):
+    import gzip
+
+    whole = gzip.compress((ONSPD * 2000).encode())
+    lookup = read_postcode_lookup(write("ok.csv.gz", whole))
+    assert len(lookup) == 2
+    with pytest.raises(InputError, match=r"cut\.csv\.gz: the file is truncated or corrupt"):
+        read_postcode_lookup(write("cut.csv.gz", whole[: len(whole) // 2]))
+    with pytest.raises(InputError, match=r"plain\.csv\.gz: .*not gzip"):
+        read_postcode_lookup(write("plain.csv.gz", ONSPD))
+
+
+def test_postcode_lookup_repeated_column(write):
+    path = write("two.csv", "pcds,oseast1m,oseast1m,osnrth1m\nST1 1AF,1,388405,347542\n")
+    with pytest.raises(
+        SchemaError, match=r"two\.csv: column oseast1m appears 2 times \(columns 2 and 3\)"
+    ):
+        read_postcode_lookup(path)
