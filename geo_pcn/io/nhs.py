@@ -78,7 +78,15 @@ _CODE_COLUMNS = (
 )
 
 _REGISTRATION_ALIASES = {
-    s.PRACTICE_CODE: ["practice_code", "Practice Code", "ORG_CODE", "GP code", "Code"],
+    s.PRACTICE_CODE: [
+        "practice_code",
+        "Practice Code",
+        "ORG_CODE",
+        "OrganisationCode",
+        "Organisation Code",
+        "GP code",
+        "Code",
+    ],
     s.AREA_CODE: [
         "LSOA_CODE",
         "area_code",
@@ -96,6 +104,7 @@ _REGISTRATION_ALIASES = {
         "patients",
         "Number of Patients",
         "registered_patients",
+        "Patient",
         "count",
         "value",
     ],

@@ -179,3 +179,12 @@ def test_national_lsoa_layers_are_coverages(shared_data, name):
     start = time.perf_counter()
     _check_coverage(geoms, areas.area_code.to_numpy(dtype=object), name)
     assert time.perf_counter() - start < 5
+
+
+def test_registrations_parquet_national_2022(shared_data):
+    """A Parquet table is recognised by its first bytes (PAR1)."""
+    regs = read_registrations(shared_data / "national_2022" / "gp-registrations.parquet")
+    assert len(regs) == 865_965
+    assert regs.n_patients.sum() == 61_768_942
+    assert regs.practice_code.nunique() == 6_484
+    assert regs.loc[regs.area_code == "NO2011", "n_patients"].sum() == 27_415
