@@ -84,6 +84,15 @@ def test_utf16_csv_is_read(demo, encoding):
     assert_reads_demo(info(demo))
 
 
+def test_excel_unicode_text_is_read(demo):
+    """Excel's "Unicode Text (*.txt)" export: UTF-16 with a BOM, tab-separated."""
+    for name in (REGISTRATIONS, PRACTICES):
+        path = demo / name
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        path.write_bytes(frame.to_csv(index=False, sep="\t").encode("utf-16"))
+    assert_reads_demo(info(demo))
+
+
 # -- 2. duplicated column names ------------------------------------------------------------
 
 
@@ -147,6 +156,23 @@ def test_all_mixed_with_male_female_is_refused(demo, tmp_path):
     first = frame.iloc[0]
     assert_refused_and_nothing_written(
         demo, tmp_path, REGISTRATIONS, "SEX", "ALL", "MALE", first["PRACTICE_CODE"]
+    )
+
+
+def test_skipped_registration_rows_reach_the_notes(demo):
+    path = demo / REGISTRATIONS
+    lines = path.read_text().splitlines()
+    lines[4] = lines[4].replace("GP_PRAC_PAT_LIST", "OTHER_PUBLICATION")
+    path.write_text("\n".join(lines) + "\n")
+    set_entry(
+        demo,
+        f'file = "{REGISTRATIONS}"',
+        f'file = "{REGISTRATIONS}"\nwhere = {{ PUBLICATION = "GP_PRAC_PAT_LIST" }}',
+    )
+    result = info(demo)
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        rf"Note: .*{REGISTRATIONS}: 1 rows not used \(outside the where filter\)", result.output
     )
 
 

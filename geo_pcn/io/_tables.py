@@ -289,11 +289,13 @@ def read_table(
         text = _decode(_read_bytes(path), path)
         if not text.strip():
             raise InputError(f"{path}: {role} file is empty; export it again with its rows")
+        sep = _delimiter(text)
         if header is None:
-            header = _looks_like_header(text)
+            header = _looks_like_header(text, sep)
         try:
             rows = pd.read_csv(
                 io.StringIO(text),
+                sep=sep,
                 dtype=str,
                 keep_default_na=False,
                 header=None,
@@ -405,14 +407,27 @@ _ONS_CODE_LIKE = re.compile(r"^[A-Z]\d{8}$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-def _looks_like_header(text: str) -> bool:
+def _delimiter(text: str) -> str:
+    """``,`` unless the first line has no comma but tabs (Excel's "Unicode text" export is
+    tab-separated UTF-16) or semicolons (CSV from a European-locale Excel)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," in first:
+        return ","
+    if "\t" in first:
+        return "\t"
+    if ";" in first:
+        return ";"
+    return ","
+
+
+def _looks_like_header(text: str, sep: str = ",") -> bool:
     """Guess whether a CSV's first row is a header (ODS and Code-Point files have none).
 
     The first row is data when it holds a postcode, an ONS code (``E01000001``) or an ODS
     code next to a date or another code; it is a header when some column is numeric below
     the first row but not in it; otherwise it is a header unless it holds a number.
     """
-    rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:21]))))
+    rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:21])), delimiter=sep))
     if not rows or not rows[0]:
         return True
     cells = [c.strip() for c in rows[0]]
