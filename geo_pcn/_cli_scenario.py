@@ -25,7 +25,7 @@ from geo_pcn.cli import _progress, cli, json_option, quiet_option, study_argumen
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
     help="Folder for the new report (report.md, report.json, CSVs, map.html), compare.md, "
-    "compare.json and compare_map.html.",
+    "compare.json and compare_map.html: new, empty, or written by an earlier run.",
 )
 @tiles_option
 @quiet_option
@@ -38,11 +38,13 @@ def scenario(
     [[unassign]], [[rename]]) or a CSV of practice_code,to_pcn_code[,to_pcn_name].
     Exit code 0 when the new configuration passes, 1 when it has ERROR findings.
     """
+    from geo_pcn._outputs import check_out_dir
     from geo_pcn.report import validate
-    from geo_pcn.scenario import Scenario, compare, revalidate, write_change_map
+    from geo_pcn.scenario import Scenario, compare, revalidate
     from geo_pcn.study import Study
 
-    plan = Scenario.from_file(scenario_file)  # a bad file fails before the slow part
+    check_out_dir(out_dir)  # a bad folder or scenario file fails before the slow part
+    plan = Scenario.from_file(scenario_file)
     _progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     configuration = plan.apply(study.configuration)
@@ -51,12 +53,7 @@ def scenario(
     after = revalidate(before, configuration)
     comparison = compare(before, after)
     _progress(f"Writing outputs to {out_dir}...", quiet)
-    written = after.write(out_dir, tiles=tiles)
-    written += comparison.write(out_dir)
-    try:
-        written.append(write_change_map(comparison, out_dir / "compare_map.html", tiles=tiles))
-    except ImportError:  # geo_pcn.maps not installed: the reports are still written
-        _progress("geo_pcn.maps is not available: compare_map.html not written", quiet)
+    written = comparison.write(out_dir, tiles=tiles)
     s = comparison.summary
     fb, fa = s["findings"]["before"], s["findings"]["after"]
     click.echo(

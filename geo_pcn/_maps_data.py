@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import colorsys
 import heapq
-import html
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn._escape import html_text
 from geo_pcn.findings import Severity
 from geo_pcn.settings import BNG
 
@@ -100,8 +100,8 @@ _RADIUS_MIN, _RADIUS_SPAN = 3.0, 9.0
 def esc(values: pd.Series | Any) -> pd.Series | str:
     """HTML-escape a value or every value of a Series (missing -> empty)."""
     if isinstance(values, pd.Series):
-        return values.astype(object).where(values.notna(), "").astype(str).map(html.escape)
-    return "" if values is None or values is pd.NA else html.escape(str(values))
+        return values.astype(object).where(values.notna(), "").astype(str).map(html_text)
+    return "" if values is None or values is pd.NA else html_text(str(values))
 
 
 def _label(name: pd.Series, code: pd.Series) -> pd.Series:
@@ -120,7 +120,7 @@ def pretty_layer(name: str) -> str:
     acronyms = {"icb", "pcn", "lsoa", "msoa", "lad", "ltla", "utla", "ccg", "nhs", "ons"}
     words = [w.upper() if w.lower() in acronyms else w for w in name.split("_")]
     text = " ".join(words)
-    return html.escape(text[:1].upper() + text[1:])
+    return html_text(text[:1].upper() + text[1:])
 
 
 # -- colours ------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ def build_map_data(report) -> MapData:
     errors_by_pcn: dict[str, list[str]] = defaultdict(list)
     for f in report.findings:
         if f.pcn_code:
-            line = f"<b>{f.severity.value.upper()}</b> {html.escape(f.message)}"
+            line = f"<b>{f.severity.value.upper()}</b> {html_text(f.message)}"
             by_pcn[f.pcn_code].append(line)
             if f.severity is Severity.ERROR:
                 errors_by_pcn[f.pcn_code].append(line)
@@ -418,13 +418,11 @@ def build_map_data(report) -> MapData:
     assign = config.assignments.reindex(located.index).fillna("")
     sizes_p = ctx.list_sizes.reindex(located.index).fillna(0).astype("int64")
     largest = float(max(int(sizes_p.max()) if len(sizes_p) else 1, 1))
-    pcn_label = assign.map(
-        lambda c: html.escape(f"{config.name_of(c)} ({c})") if c else "in no PCN"
-    )
+    pcn_label = assign.map(lambda c: html_text(f"{config.name_of(c)} ({c})") if c else "in no PCN")
     notes: dict[str, list[str]] = defaultdict(list)
     for f in report.findings:
         for code in f.practice_codes:
-            notes[code].append(f"&bull; <b>{f.severity.value.upper()}</b> {html.escape(f.message)}")
+            notes[code].append(f"&bull; <b>{f.severity.value.upper()}</b> {html_text(f.message)}")
     pr = pd.DataFrame(
         {
             "code": esc(located.index.to_series()).to_numpy(),
@@ -481,7 +479,7 @@ def build_map_data(report) -> MapData:
             if column in data:
                 value = esc(data[column])
                 tip = tip.where(value == "", tip + "<br>" + column.replace("_", " ") + ": " + value)
-        tip = tip + "<br>" + pretty_layer(name) + f" ({html.escape(layer.kind)})"
+        tip = tip + "<br>" + pretty_layer(name) + f" ({html_text(layer.kind)})"
         community[name] = (
             layer.kind,
             gpd.GeoDataFrame(
@@ -500,8 +498,8 @@ def build_map_data(report) -> MapData:
             "severity": [f.severity.value for f in spatial],
             "kind": [f.kind for f in spatial],
             "tip": [
-                f"<b>{f.severity.value.upper()}: {html.escape(f.check)} / "
-                f"{html.escape(f.kind.replace('_', ' '))}</b><br>{html.escape(f.message)}"
+                f"<b>{f.severity.value.upper()}: {html_text(f.check)} / "
+                f"{html_text(f.kind.replace('_', ' '))}</b><br>{html_text(f.message)}"
                 for f in spatial
             ],
         },
@@ -527,7 +525,7 @@ def build_map_data(report) -> MapData:
 
     sev = summary["findings"]
     verdict = "PASS" if report.ok else "FAIL"
-    title = html.escape(study.name)
+    title = html_text(study.name)
     if synthetic and "synthetic" not in study.name.lower():  # pragma: no cover
         title = "SYNTHETIC " + title
     subtitle = (

@@ -95,7 +95,8 @@ out_option = click.option(
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder to write report.json, report.md, CSVs, footprints.gpkg and map.html into.",
+    help="Folder to write report.json, report.md, CSVs, footprints.gpkg and map.html into: "
+    "new, empty, or written by an earlier run (whose files this run replaces).",
 )
 
 
@@ -110,8 +111,10 @@ def validate(study_file: Path, out_dir: Path, tiles: str | None, png: bool, quie
 
     Exit code 0 when the configuration passes, 1 when it has ERROR findings.
     """
+    from geo_pcn._outputs import check_out_dir
     from geo_pcn.study import Study
 
+    check_out_dir(out_dir)  # a folder holding someone else's files fails before the slow part
     _progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     _run_and_write(study, out_dir, quiet, tiles=tiles, png=png)
@@ -135,8 +138,10 @@ def demo(out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
     The demo has one of every problem planted, so the report fails on purpose; the command
     exits 0 when it ran.
     """
+    from geo_pcn._outputs import check_out_dir
     from geo_pcn.datasets import demo as load_demo
 
+    check_out_dir(out_dir)
     _progress("Loading the synthetic demo region (geo_pcn.datasets.demo)...", quiet)
     study = load_demo()
     _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, exit_on_errors=False)

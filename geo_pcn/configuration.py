@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from geo_pcn._escape import excel_frame
 from geo_pcn.errors import InputError, UnknownCodeError, list_some
 from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE, UNALLOCATED_PCN_CODES
 
@@ -69,7 +70,6 @@ _NHS_FROM_PRACTICES = {
     "ICB_CODE": "icb_code",
     "ICB_NAME": "icb_name",
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -708,10 +708,9 @@ class Configuration:
                         out[column] = values.fillna("").astype(str).to_numpy()
         else:
             raise InputError(f"unknown layout {layout!r}; use 'plain' or 'nhs'")
-        out = out.map(
-            lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-        )
-        out.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+        # formula-safe, and exactly undone by geo_pcn.io.read_configuration
+        out = excel_frame(out)
+        out.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         return path
 
     # -- dunder -----------------------------------------------------------------------

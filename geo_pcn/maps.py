@@ -21,8 +21,11 @@ Examples
 
 from __future__ import annotations
 
-import html
+import itertools
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -34,6 +37,7 @@ import shapely
 from branca.element import Element, MacroElement
 from folium.template import Template
 
+from geo_pcn._escape import html_text, js_string
 from geo_pcn._maps_assets import inline_assets
 from geo_pcn._maps_data import (
     COMMUNITY_STYLES,
@@ -67,6 +71,14 @@ LAYER_FOOTPRINTS = "PCN footprints"
 LAYER_ERRORS = "PCNs with errors (outlined)"
 LAYER_PRACTICES = "Practices (circle area = list size)"
 LAYER_FINDINGS = "Findings"
+LAYER_CHANGES = "What changed (scenario)"
+#: The change map's symbols, all in one hue (Paul Tol's purple, unlike every other line on
+#: the map): changed PCNs before (dashed) and after (solid), rings round moved practices.
+CHANGE_STYLES = {
+    "before": {"color": "#AA3377", "weight": 2.5, "dashArray": "7 5", "fill": False},
+    "after": {"color": "#AA3377", "weight": 4.5, "fill": False},
+    "moved": {"color": "#AA3377", "weight": 3.5, "fill": False, "radius": 13},
+}
 # on very large maps these layers start hidden (tick them in the layer control)
 _SITE_LAYER_HIDDEN_ABOVE = 3_000
 _PRACTICES_HIDDEN_ABOVE = 3_000
@@ -105,7 +117,40 @@ def pcn_colours(report) -> dict[str, str]:
 
 
 # -- the HTML map ---------------------------------------------------------------------------
-def build_map(study, report=None, *, tiles: str | None = None) -> folium.Map:
+# -- deterministic element ids --------------------------------------------------------------
+_ID_LOCK = threading.RLock()
+_ID_STATE = threading.local()
+
+
+@contextmanager
+def deterministic_ids() -> Iterator[None]:
+    """Number folium's elements 1, 2, 3... while building and rendering a map, instead of
+    random ids, so that the same inputs give the same page byte for byte. Nested uses share
+    one counter; another thread waits."""
+    from branca.element import Element as _Element
+
+    with _ID_LOCK:
+        if getattr(_ID_STATE, "active", False):
+            yield
+            return
+        counter = itertools.count(1)
+        original = _Element.__dict__["_generate_id"]
+        _Element._generate_id = classmethod(lambda cls: f"{next(counter):06d}")
+        _ID_STATE.active = True
+        try:
+            yield
+        finally:
+            _Element._generate_id = original
+            _ID_STATE.active = False
+
+
+def build_map(
+    study,
+    report=None,
+    *,
+    tiles: str | None = None,
+    changes: dict[str, gpd.GeoDataFrame] | None = None,
+) -> folium.Map:
     """An interactive map of a study's configuration and its findings.
 
     Parameters
@@ -118,11 +163,16 @@ def build_map(study, report=None, *, tiles: str | None = None) -> folium.Map:
     tiles
         Basemap: a name folium knows (``"OpenStreetMap"``, ``"CartoDB positron"``) or a
         URL template with ``{z}/{x}/{y}``. Off by default, so the map needs no network.
+    changes
+        For the change map of a scenario (:func:`geo_pcn.scenario.build_change_map`):
+        ``before`` and ``after`` (changed PCNs' footprints) and ``moved`` (practice
+        points), BNG frames with an escaped ``tip``; drawn as the "What changed" layer.
 
     Returns
     -------
     folium.Map
-        Self-contained: Leaflet, jQuery and every style are embedded in the page.
+        Self-contained: Leaflet, jQuery and every style are embedded in the page. Its
+        element ids are numbered, not random (:func:`deterministic_ids`).
 
     Raises
     ------
@@ -140,7 +190,14 @@ def build_map(study, report=None, *, tiles: str | None = None) -> folium.Map:
         from geo_pcn.report import validate
 
         report = validate(study)
+    with deterministic_ids():
+        return _build_map(report, tiles=tiles, changes=changes)
+
+
+def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
     data = build_map_data(report)
+    if changes is not None:
+        data.title = f"After the scenario: {data.title}"
     (west, south), (east, north) = _to_wgs84(data.bounds)
     fmap = folium.Map(
         location=[round((south + north) / 2, 5), round((west + east) / 2, 5)],
@@ -191,11 +248,12 @@ def build_map(study, report=None, *, tiles: str | None = None) -> folium.Map:
     if len(data.findings):
         _findings_layer(to_display(data.findings, coverage=False)).add_to(fmap)
     _practices_layer(to_display(data.practices), data).add_to(fmap)
+    if changes is not None:  # before the layer control, which names it
+        _changes_layer(changes, tolerance=tolerance).add_to(fmap)
 
     folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
-    _HtmlControl(_legend_html(data, report), position="topright", css_class="gp-legend").add_to(
-        fmap
-    )
+    legend = _legend_html(data, report, changes=changes)
+    _HtmlControl(legend, position="topright", css_class="gp-legend").add_to(fmap)
     root.html.add_child(Element(_title_html(data)), name="geo_pcn_title")
     # the legend and layer control sit in a column on the right; keep the study clear of them
     _FitBounds([[south, west], [north, east]], top_left=(16, 96), bottom_right=(330, 16)).add_to(
@@ -204,7 +262,13 @@ def build_map(study, report=None, *, tiles: str | None = None) -> folium.Map:
     return fmap
 
 
-def write_map(report, path: str | Path, *, tiles: str | None = None) -> Path:
+def write_map(
+    report,
+    path: str | Path,
+    *,
+    tiles: str | None = None,
+    changes: dict[str, gpd.GeoDataFrame] | None = None,
+) -> Path:
     """Write the map of a report as one self-contained HTML file.
 
     Parameters
@@ -215,6 +279,8 @@ def write_map(report, path: str | Path, *, tiles: str | None = None) -> Path:
         The file to write (``map.html``); written whole or not at all.
     tiles
         Optional basemap (see :func:`build_map`); off by default.
+    changes
+        The "What changed" layer of a change map (see :func:`build_map`).
 
     Returns
     -------
@@ -222,7 +288,9 @@ def write_map(report, path: str | Path, *, tiles: str | None = None) -> Path:
         ``path``.
     """
     path = Path(path)
-    text = build_map(report.study, report, tiles=tiles).get_root().render()
+    with deterministic_ids():
+        fmap = build_map(report.study, report, tiles=tiles, changes=changes)
+        text = fmap.get_root().render()
     _write_atomic(path, text.encode("utf-8"))
     return path
 
@@ -406,13 +474,52 @@ def _practices_layer(practices: gpd.GeoDataFrame, data: MapData) -> folium.GeoJs
     )
 
 
+def _changes_layer(
+    changes: dict[str, gpd.GeoDataFrame], *, tolerance: float
+) -> folium.FeatureGroup:
+    """The change map's "What changed" layer: changed PCNs before (dashed) and after
+    (thick), rings round the practices that moved. Tooltips come from the features'
+    escaped ``tip`` property (never pasted into a script)."""
+    group = folium.FeatureGroup(name=LAYER_CHANGES, show=True)
+    for label in ("before", "after"):
+        frame = changes.get(label)
+        if frame is None or not len(frame):
+            continue
+        style = {**CHANGE_STYLES[label], "className": f"gp-changed-{label}"}
+        folium.GeoJson(
+            _features(to_display(frame, tolerance=tolerance, coverage=False), ["tip"]),
+            name=f"Changed PCNs {label}",
+            control=False,
+            style_function=lambda f, style=style: style,
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+        ).add_to(group)
+    moved = changes.get("moved")
+    if moved is not None and len(moved):
+        ring = CHANGE_STYLES["moved"]
+        folium.GeoJson(
+            _features(to_display(moved), ["tip"]),
+            name="Moved practices",
+            control=False,
+            marker=folium.CircleMarker(radius=ring["radius"], fill=False),
+            style_function=lambda f: {
+                "color": ring["color"],
+                "weight": ring["weight"],
+                "fill": False,
+                "radius": ring["radius"],
+                "className": "gp-moved",
+            },
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+        ).add_to(group)
+    return group
+
+
 def _basemap(tiles: str) -> folium.TileLayer:
     is_url = "{z}" in tiles
     try:
         return folium.TileLayer(
             tiles,
             name="Basemap",
-            attr=f"Basemap: {html.escape(urlparse(tiles).netloc or tiles)}" if is_url else None,
+            attr=f"Basemap: {html_text(urlparse(tiles).netloc or tiles)}" if is_url else None,
             overlay=False,
             control=True,
         )
@@ -434,7 +541,7 @@ class _HtmlControl(MacroElement):
         var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
         {{ this.get_name() }}.onAdd = function (map) {
             var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
-            div.innerHTML = {{ this.html|tojson }};
+            div.innerHTML = {{ this.html_js }};
             L.DomEvent.disableClickPropagation(div);
             L.DomEvent.disableScrollPropagation(div);
             return div;
@@ -444,10 +551,10 @@ class _HtmlControl(MacroElement):
         """
     )
 
-    def __init__(self, html_text: str, *, position: str, css_class: str) -> None:
+    def __init__(self, content: str, *, position: str, css_class: str) -> None:
         super().__init__()
         self._name = "HtmlControl"
-        self.html = html_text
+        self.html_js = js_string(content)  # a JavaScript string, escaped by one function
         self.position = position
         self.css_class = css_class
 
@@ -516,7 +623,7 @@ _KIND_LABELS = {
 }
 
 
-def _legend_html(data: MapData, report) -> str:
+def _legend_html(data: MapData, report, *, changes=None) -> str:
     """The legend (every input-derived string in ``data`` is already escaped)."""
     fp = data.footprints
     used = list(dict.fromkeys(fp["colour"]))
@@ -583,6 +690,21 @@ def _legend_html(data: MapData, report) -> str:
             '<div class="gp-note">Dark red = error, orange = warning, blue = note. Hover a '
             "symbol for the finding.</div>"
         )
+    if changes is not None:
+        before, after, ring = (
+            CHANGE_STYLES["before"],
+            CHANGE_STYLES["after"],
+            CHANGE_STYLES["moved"],
+        )
+        rows += [
+            f'<div class="gp-h">{LAYER_CHANGES}</div>',
+            _row(_swatch_line(before["color"], 2.5, before["dashArray"]), "Changed PCN, before"),
+            _row(_swatch_line(after["color"], 4, None), "Changed PCN, after"),
+            _row(
+                _swatch_circle("none", 6, stroke=ring["color"], width=3),
+                f"Practice that moved ({len(changes.get('moved', ())):,}); hover for where",
+            ),
+        ]
     notes = []
     if data.n_not_located:
         notes.append(f"{data.n_not_located:,} practice(s) could not be located and are not shown.")

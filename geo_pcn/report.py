@@ -7,10 +7,7 @@ renders as JSON, Markdown, HTML, CSV and a GeoPackage, and shows itself in Jupyt
 
 from __future__ import annotations
 
-import html
 import json
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,9 +18,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_pcn._escape import excel_frame, html_text, markdown
+from geo_pcn._outputs import fix_gpkg_timestamps, write_outputs
 from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks import CHECKS, apply_exceptions, get_context, resolve_checks, stale_exceptions
 from geo_pcn.checks.alignment import alignment_of
+from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.checks.coverage import area_coverage
 from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
@@ -31,6 +31,12 @@ from geo_pcn.findings import Finding, Severity
 from geo_pcn.settings import BNG, PCN_CODE
 
 __all__ = ["Report", "validate", "excel_safe"]
+
+#: At most this many findings of each severity are listed in report.md (all of them are in
+#: findings.csv and report.json).
+MAX_LISTED = 50
+#: Checks in the order their findings matter to a planner (others follow, by name).
+_CHECK_ORDER = ("size", "contiguity", "coverage", "boundaries", "alignment")
 
 
 def validate(
@@ -272,57 +278,63 @@ class Report:
         """JSON text of :meth:`to_dict`; written to ``path`` when given."""
         return dump_json(self.to_dict(), path, indent=indent)
 
-    def to_markdown(self) -> str:
-        """A report a planner reads: verdict, summary, findings by check, PCN table."""
+    def to_markdown(self, *, max_per_severity: int = MAX_LISTED) -> str:
+        """A report a planner reads: the verdict, the errors, the warnings that matter most
+        and the notes (at most ``max_per_severity`` of each, grouped by check; the rest are
+        counted and are all in ``findings.csv`` and ``report.json``), the PCN table and
+        community alignment. Every string from the inputs is escaped
+        (:func:`geo_pcn._escape.markdown`)."""
+        md = markdown
         s = self.summary
         sev = s["findings"]
         lines = [
-            f"# PCN configuration check: {self.study.name}",
+            f"# PCN configuration check: {md(self.study.name)}",
             "",
-            f"**{'PASS' if self.ok else 'FAIL'}**: {sev['error']} error(s), {sev['warning']} "
-            f"warning(s), {sev['info']} note(s).",
+            f"**{'PASS' if self.ok else 'FAIL'}**: {_count(sev['error'], 'error')}, "
+            f"{_count(sev['warning'], 'warning')}, {_count(sev['info'], 'note')}.",
             "",
-            f"- {s['n_practices']:,} practices in {s['n_pcns']:,} PCNs; "
+            f"- {_count(s['n_practices'], 'practice')} in {_count(s['n_pcns'], 'PCN')}; "
             f"{s['n_patients']:,} registered patients",
-            f"- practices in no PCN: {s['n_practices_in_no_pcn']} "
+            f"- practices in no PCN: {_count(s['n_practices_in_no_pcn'], 'practice')} "
             f"({s['n_patients_in_no_pcn']:,} patients)",
-            f"- size band {s['band'][0]:,}-{s['band'][1]:,}; exempt: "
-            f"{', '.join(s['exempt']) or 'none'}",
-            f"- territories from {s['footprint_method']}",
+            f"- size band {s['band'][0]:,}-{s['band'][1]:,} patients; exempt: "
+            f"{md(', '.join(s['exempt'])) or 'none'}",
+            f"- territories from {md(s['footprint_method'])}",
         ]
         if s["synthetic"]:
             lines += ["", "> This is the SYNTHETIC demo region: not real practices or patients."]
         for severity in Severity:
             items = [f for f in self.findings if f.severity is severity]
-            if not items:
-                continue
-            heading = {"error": "Errors", "warning": "Warnings", "info": "Notes"}[severity.value]
-            lines += ["", f"## {heading} ({len(items)})", ""]
-            for f in items:
-                lines.append(f"- **{f.check} / {f.kind}**: {_md(f.message)}")
+            if items:
+                lines += _findings_markdown(severity, items, max_per_severity)
         lines += ["", "## PCNs", ""]
-        cols = ["pcn_code", "pcn_name", "list_size", "n_practices", "band_status", "n_components"]
-        cols += [
-            c
-            for c in self.pcns.columns
-            if c.startswith("n_") and c not in cols and c not in ("n_errors", "n_warnings")
+        layers = list(self.context.cache.site_areas)
+        columns = [
+            ("pcn_code", "PCN"),
+            ("pcn_name", "name"),
+            ("list_size", "patients"),
+            ("n_practices", "practices"),
+            ("band_status", "band"),
+            ("n_components", "parts"),
+            *((f"n_{layer}", f"{layer_label(layer)} areas") for layer in layers),
         ]
-        lines.append("| " + " | ".join(cols) + " |")
-        lines.append("|" + "---|" * len(cols))
-        for row in self.pcns[cols].itertuples(index=False):
-            cells = [f"{v:,}" if isinstance(v, int | np.integer) else _md(str(v)) for v in row]
+        columns = [(c, label) for c, label in columns if c in self.pcns.columns]
+        lines.append("| " + " | ".join(md(label) for _, label in columns) + " |")
+        lines.append("|" + "---|" * len(columns))
+        for row in self.pcns[[c for c, _ in columns]].itertuples(index=False):
+            cells = [f"{v:,}" if isinstance(v, int | np.integer) else md(v) for v in row]
             lines.append("| " + " | ".join(cells) + " |")
         lines += _alignment_markdown(self.alignment)
         if self.study.notes:
             lines += ["", "## Notes on the inputs", ""]
-            lines += [f"- {_md(n)}" for n in self.study.notes]
+            lines += [f"- {md(n)}" for n in self.study.notes]
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
         """HTML for notebooks and e-mails: the verdict and summary first, then the findings
         by severity, the PCN and practice tables and the notes in collapsible sections.
-        Every string from the inputs is escaped."""
-        esc = html.escape
+        Every string from the inputs is escaped (:func:`geo_pcn._escape.html_text`)."""
+        esc = html_text
         s = self.summary
         sev = s["findings"]
         verdict = "PASS" if self.ok else "FAIL"
@@ -333,8 +345,8 @@ class Report:
             f"{s['n_patients']:,} registered patients; {sev['error']} errors, "
             f"{sev['warning']} warnings, {sev['info']} notes. In no PCN: "
             f"{s['n_practices_in_no_pcn']} practice(s), {s['n_patients_in_no_pcn']:,} patients. "
-            f"Band {s['band'][0]:,}-{s['band'][1]:,}; territories from "
-            f"{esc(str(s['footprint_method']))}.</p>"
+            f"Band {s['band'][0]:,}-{s['band'][1]:,} patients; territories from "
+            f"{esc(s['footprint_method'])}.</p>"
         ]
         if s.get("synthetic"):
             parts.append("<p><i>SYNTHETIC demo region: not real practices or patients.</i></p>")
@@ -351,14 +363,12 @@ class Report:
                 f"</summary><ul>{lis}</ul></details>"
             )
         parts.append(
-            f"<details><summary>PCNs ({len(self.pcns)})</summary>"
-            f"{self.pcns.to_html(index=False, escape=True, border=0)}</details>"
+            f"<details><summary>PCNs ({len(self.pcns)})</summary>{html_table(self.pcns)}</details>"
         )
         practice_cols = ["practice_code", "practice_name", "pcn_code", "list_size", "n_findings"]
         parts.append(
             f"<details><summary>Practices ({len(self.practices)})</summary>"
-            f"{self.practices[practice_cols].to_html(index=False, escape=True, border=0)}"
-            "</details>"
+            f"{html_table(self.practices[practice_cols])}</details>"
         )
         if self.study.notes:
             notes = "".join(f"<li>{esc(n)}</li>" for n in self.study.notes)
@@ -419,61 +429,150 @@ class Report:
 
         Returns the paths written.
         """
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".geo-pcn-") as tmp:
-            tmp_path = Path(tmp)
-            self.to_json(tmp_path / "report.json")
-            (tmp_path / "report.md").write_text(self.to_markdown(), encoding="utf-8")
-            excel_safe(self.pcns).to_csv(tmp_path / "pcns.csv", index=False)
-            excel_safe(self.practices).to_csv(tmp_path / "practices.csv", index=False)
-            excel_safe(self.findings_frame()).to_csv(tmp_path / "findings.csv", index=False)
-            if self.areas is not None:
-                excel_safe(self.areas).to_csv(tmp_path / "areas.csv", index=False)
-            if self.alignment.layers:
-                pcn_rows = self.alignment.pcn_table()
-                excel_safe(pcn_rows).to_csv(tmp_path / "alignment_pcns.csv", index=False)
-                area_rows = self.alignment.area_table()
-                if len(area_rows):
-                    excel_safe(area_rows).to_csv(tmp_path / "alignment_areas.csv", index=False)
-            gpkg = tmp_path / "footprints.gpkg"
-            for layer, frame in self.geodata().items():
-                if len(frame):
-                    frame.to_file(gpkg, layer=layer, driver="GPKG")
-            if map_html or png:
-                from geo_pcn import maps  # imported here: folium is only needed for maps
+        return write_outputs(
+            out_dir,
+            lambda folder: self.write_files(folder, map_html=map_html, tiles=tiles, png=png),
+        )
 
-                if map_html:
-                    maps.write_map(self, tmp_path / "map.html", tiles=tiles)
-                if png:
-                    maps.write_png(self, tmp_path / "map.png")
-            written = []
-            for item in sorted(tmp_path.iterdir()):
-                target = out_dir / item.name
-                shutil.move(str(item), target)
-                written.append(target)
-        return written
+    def write_files(
+        self,
+        folder: Path,
+        *,
+        map_html: bool = True,
+        tiles: str | None = None,
+        png: bool = False,
+    ) -> None:
+        """Write every output into ``folder`` as it is (no manifest, no temporary folder:
+        :meth:`write` and :meth:`geo_pcn.scenario.Comparison.write` wrap it)."""
+        folder = Path(folder)
+        self.to_json(folder / "report.json")
+        (folder / "report.md").write_text(self.to_markdown(), encoding="utf-8")
+        write_csv(self.pcns, folder / "pcns.csv")
+        write_csv(self.practices, folder / "practices.csv")
+        write_csv(self.findings_frame(), folder / "findings.csv")
+        if self.areas is not None:
+            write_csv(self.areas, folder / "areas.csv")
+        if self.alignment.layers:
+            write_csv(self.alignment.pcn_table(), folder / "alignment_pcns.csv")
+            area_rows = self.alignment.area_table()
+            if len(area_rows):
+                write_csv(area_rows, folder / "alignment_areas.csv")
+        gpkg = folder / "footprints.gpkg"
+        for layer, frame in self.geodata().items():
+            if len(frame):
+                excel_frame(frame).to_file(gpkg, layer=layer, driver="GPKG")
+        if gpkg.exists():
+            fix_gpkg_timestamps(gpkg)
+        if map_html or png:
+            from geo_pcn import maps  # imported here: folium is only needed for maps
+
+            if map_html:
+                maps.write_map(self, folder / "map.html", tiles=tiles)
+            if png:
+                maps.write_png(self, folder / "map.png")
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV with every header and text cell formula-safe
+    (:func:`geo_pcn._escape.excel_frame`); ``\\n`` line ends on every platform."""
+    excel_frame(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def html_table(frame: pd.DataFrame) -> str:
+    """A plain HTML table of ``frame``, every header and cell escaped by
+    :func:`geo_pcn._escape.html_text`."""
+    head = "".join(f"<th>{html_text(c)}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html_text(f'{v:,}' if isinstance(v, int | np.integer) else v)}</td>" for v in row
+        )
+        + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text cell that Excel would run as a formula prefixed by ``'``.
+    """A copy with every text cell and column name that Excel would run as a formula
+    prefixed by ``'`` (:func:`geo_pcn._escape.excel_frame`).
 
     Examples
     --------
     >>> excel_safe(pd.DataFrame({"name": ["=HYPERLINK(1)", "ok", "-x"]}))["name"].tolist()
     ["'=HYPERLINK(1)", 'ok', "'-x"]
     """
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            text = values.astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-            out[column] = text.where(~risky, "'" + text.astype(str))
-    return out
+    return excel_frame(frame)
+
+
+def _count(n: int, noun: str) -> str:
+    """``3 errors``, ``1 error``: a count with its unit."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _check_rank(check: str) -> tuple[int, str]:
+    order = _CHECK_ORDER.index(check) if check in _CHECK_ORDER else len(_CHECK_ORDER)
+    return (order, check)
+
+
+def _patients(f: Finding) -> float:
+    """Patients a finding concerns, when it says (for ordering: more first)."""
+    for key in ("patients", "n_patients", "population"):
+        value = f.details.get(key) if isinstance(f.details, dict) else None
+        if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool
+        ):
+            return float(value)
+    return -1.0
+
+
+def _shares(sizes: list[int], budget: int) -> list[int]:
+    """Share ``budget`` rows among groups of ``sizes``: every group gets as many as it
+    can, small groups in full, the rest split evenly (water-filling)."""
+    shares = [0] * len(sizes)
+    left = budget
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    for k, i in enumerate(order):
+        fair = left // (len(order) - k)
+        shares[i] = min(sizes[i], fair)
+        left -= shares[i]
+    # hand out what rounding left over, in check order
+    for i in range(len(sizes)):
+        extra = min(left, sizes[i] - shares[i])
+        shares[i] += extra
+        left -= extra
+    return shares
+
+
+def _findings_markdown(severity: Severity, items: list[Finding], limit: int) -> list[str]:
+    """One severity's section of report.md: grouped by check (the checks that matter most
+    first), most patients first within a check, at most ``limit`` listed in all."""
+    noun = {"error": "error", "warning": "warning", "info": "note"}[severity.value]
+    heading = {"error": "Errors", "warning": "Warnings", "info": "Notes"}[severity.value]
+    groups: dict[str, list[Finding]] = {}
+    for f in sorted(items, key=lambda f: _check_rank(f.check)):
+        groups.setdefault(f.check, []).append(f)
+    for check, group in groups.items():
+        groups[check] = sorted(group, key=lambda f: -_patients(f))  # stable: file order kept
+    shares = _shares([len(g) for g in groups.values()], max(limit, 0))
+    lines = ["", f"## {heading} ({len(items):,})", ""]
+    if len(items) > limit:
+        lines += [
+            f"The {_count(limit, noun)} that matter most, by check; all {len(items):,} are in "
+            "findings.csv and report.json.",
+            "",
+        ]
+    for (check, group), shown in zip(groups.items(), shares, strict=True):
+        lines += [f"### {markdown(check)} ({len(group):,})", ""]
+        lines += [f"- **{markdown(f.kind)}**: {markdown(f.message)}" for f in group[:shown]]
+        if len(group) > shown:
+            more = Counter(f.kind for f in group[shown:])
+            kinds = ", ".join(f"{markdown(k)} {n:,}" for k, n in more.most_common())
+            rest = len(group) - shown
+            plural = "" if rest == 1 else "s"
+            lines.append(f"- ... and {rest:,} more {noun}{plural} ({kinds}) in findings.csv")
+        lines.append("")
+    return lines[:-1]
 
 
 def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str]:
@@ -486,48 +585,49 @@ def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str
         if isinstance(result, AreaAlignment):
             unit = "patients" if result.weight == "patients" else "km² of footprint"
             lines += [
-                f"### {_md(name)} (service areas, weighted by {unit})",
+                f"### {markdown(name)} (service areas, weighted by {unit})",
                 "",
                 f"- coterminosity {s['coterminosity']:.3f} (share of {unit} in their PCN's "
                 f"dominant area); {s['pct_pcns_in_one_area']:.1f}% of PCNs have >= 95% in one "
                 "area",
                 f"- NMI {s['nmi']:.3f} (arithmetic normalisation), ARI {s['ari']:.3f}, "
                 f"VI {s['vi']:.3f} nats",
-                f"- PCNs cut by the area lines: {s['n_pcns_split']}; areas cutting PCNs: "
-                f"{s['n_areas_cutting_pcns']}; outside every area: {s['n_outside_layer']:,}",
+                f"- cut by the area lines: {_count(s['n_pcns_split'], 'PCN')}; cutting PCNs: "
+                f"{_count(s['n_areas_cutting_pcns'], 'area')}; outside every area: "
+                f"{s['n_outside_layer']:,} {unit}",
             ]
             if len(result.actions):
                 lines += ["", "Suggested docking: pairs that do not fit it", ""]
-                lines += [f"- {_md(a)}" for a in result.actions["action"].head(max_rows)]
+                lines += [f"- {markdown(a)}" for a in result.actions["action"].head(max_rows)]
                 if len(result.actions) > max_rows:
-                    lines.append(f"- ... {len(result.actions) - max_rows} more in report.json")
+                    lines.append(
+                        f"- ... {len(result.actions) - max_rows:,} more pairs in report.json"
+                    )
         else:
             lines += [
-                f"### {_md(name)} (sites)",
+                f"### {markdown(name)} (sites)",
                 "",
                 f"- {s['n_sites']:,} sites, {s['n_located']:,} located, "
                 f"{s['n_in_footprints']:,} inside a PCN footprint; "
                 f"{s['sites_per_10k']} per 10,000 patients",
-                f"- PCNs with no site: {_md(', '.join(s['pcns_without_sites'])) or 'none'}",
+                f"- PCNs with no site: {markdown(', '.join(s['pcns_without_sites'])) or 'none'}",
                 f"- practice to nearest site: median {s['median_practice_to_site_m']:,.0f} m, "
                 f"max {s['max_practice_to_site_m']:,.0f} m",
             ]
             if s["has_declared_pcn"]:
-                lines.append(f"- sites outside the PCN they declare: {s['n_outside_declared']}")
+                lines.append(
+                    "- sites outside the PCN they declare: "
+                    f"{_count(s['n_outside_declared'], 'site')}"
+                )
             if s["n_not_located"]:
                 missing = result.not_located
                 shown = [
                     f"{c} ({p})" if p else c
                     for c, p in zip(missing["code"], missing["postcode"], strict=True)
                 ]
-                lines.append(f"- not located (kept, listed): {_md(', '.join(shown))}")
+                lines.append(f"- not located (kept, listed): {markdown(', '.join(shown))}")
         lines.append("")
     return lines
-
-
-def _md(text: str) -> str:
-    """Neutralise input-derived text in Markdown: no raw HTML tags, no table breaks."""
-    return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
 def dump_json(data: Any, path: str | Path | None = None, *, indent: int = 2) -> str:

@@ -26,7 +26,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import html
 import re
 import tomllib
 from collections import Counter
@@ -40,6 +39,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn._escape import html_text, markdown
+from geo_pcn._outputs import write_outputs
 from geo_pcn.checks import CHECKS, apply_exceptions, stale_exceptions
 from geo_pcn.checks._context import Context, study_cache
 from geo_pcn.checks.boundaries import check_boundaries, layer_label
@@ -50,7 +51,7 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, ScenarioError, UnknownCodeError, list_some
 from geo_pcn.findings import Finding
 from geo_pcn.footprints import Footprints
-from geo_pcn.report import Report, _md, dump_json, validate
+from geo_pcn.report import Report, dump_json, html_table, validate
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, PRACTICE_CODE
 
 __all__ = [
@@ -124,7 +125,7 @@ class Operation:
         >>> op.apply(Configuration({"A1": "U1", "A2": "U2"})).members
         {'U2': ('A1', 'A2')}
         """
-        a = self.args
+        a = _resolve(self.args, configuration)
         try:
             if self.op == "move":
                 return configuration.move(a["practices"], to=a["to"])
@@ -157,6 +158,39 @@ class Operation:
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
         return f"{self.op}({args})"
+
+
+def _resolve(args: Mapping[str, Any], configuration: Configuration) -> dict[str, Any]:
+    """``args`` with each practice and PCN code spelled as the configuration spells it
+    (codes match whatever their case; a code the configuration does not have is kept, so
+    the operation names it in its error or creates it)."""
+    practices = {c.upper(): c for c in configuration.practice_codes}
+    pcns = {c.upper(): c for c in (*configuration.pcn_codes, *configuration.empty_pcns)}
+
+    def one(code: Any, known: dict[str, str], exact) -> Any:
+        if not isinstance(code, str) or code in exact:
+            return code
+        return known.get(code.upper(), code)
+
+    def many(codes: Any, known: dict[str, str], exact) -> Any:
+        if isinstance(codes, str):
+            return one(codes, known, exact)
+        return [one(c, known, exact) for c in codes]
+
+    out = dict(args)
+    for key in ("practices",):
+        if key in out:
+            out[key] = many(out[key], practices, configuration.practice_codes)
+    for key in ("to", "into", "pcn"):
+        if key in out:
+            out[key] = one(out[key], pcns, pcns.values())
+    if "pcns" in out:
+        out["pcns"] = many(out["pcns"], pcns, pcns.values())
+    if isinstance(out.get("parts"), Mapping):
+        out["parts"] = {
+            k: many(v, practices, configuration.practice_codes) for k, v in out["parts"].items()
+        }
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,6 +274,8 @@ class Scenario:
             raise ScenarioError(f"{label}: not valid TOML ({exc})") from None
         name = doc.pop("name", "")
         doc.pop("description", None)
+        if not isinstance(name, str):
+            raise ScenarioError(f'{label}: name must be text, e.g. name = "Fix the north"')
         unknown = [k for k in doc if k not in _OPERATIONS or k == "assign"]
         if unknown:
             raise ScenarioError(
@@ -249,19 +285,13 @@ class Scenario:
         for key, value in doc.items():
             if not isinstance(value, list):
                 raise ScenarioError(f"{label}: write [[{key}]] (an array of tables), not [{key}]")
-        # file order of the [[op]] headers (tomllib keeps order only within one key)
-        headers = re.findall(r"(?m)^\s*\[\[\s*([A-Za-z_]+)\s*\]\]", text)
-        counters: Counter[str] = Counter()
-        operations = []
-        for op in headers:
-            if op not in doc:
-                continue
-            i = counters[op]
-            counters[op] += 1
-            operations.append(_operation(op, doc[op][i], f"{label} [[{op}]] #{i + 1}"))
+        operations = [
+            _operation(op, table, f"{label} [[{op}]] #{i}")
+            for op, i, table in _toml_order(text, doc, label)
+        ]
         if not operations:
             raise ScenarioError(f"{label}: no operations; add e.g. [[move]] practices = [...]")
-        return cls(tuple(operations), name=str(name), source=source)
+        return cls(tuple(operations), name=name, source=source)
 
     @classmethod
     def from_csv_text(cls, text: str, *, source: Path | None = None) -> Scenario:
@@ -284,6 +314,7 @@ class Scenario:
         name = columns.get("to_pcn_name") or columns.get("pcn_name")
         frame = frame.apply(lambda s: s.str.strip())
         codes = frame[practice].str.upper()
+        frame[to] = frame[to].str.upper()  # codes are upper case, as every reader gives them
         blank = frame.index[codes == ""]
         if len(blank):
             raise ScenarioError(
@@ -364,14 +395,133 @@ def _operation(op: str, table: Any, where: str) -> Operation:
             f"{where}: {'; '.join(problems)}; [[{op}]] takes "
             f"{', '.join([*required, *(k + ' (optional)' for k in optional)])}"
         )
-    for key in ("parts", "names"):
-        if key in args and not isinstance(args[key], dict):
+    return Operation(op, _checked_args(args, where), where)
+
+
+#: what each key of an operation holds, for the checks and the messages
+_KEY_KINDS = {
+    "practices": "codes",
+    "pcns": "codes",
+    "to": "code",
+    "into": "code",
+    "pcn": "code",
+    "code": "code",
+    "name": "text",
+    "parts": "parts",
+    "names": "names",
+}
+_EXAMPLES = {
+    "codes": '["A81001", "A81002"]',
+    "code": '"U12345"',
+    "text": '"NEW PCN NAME"',
+    "parts": '{ U99999 = ["A81001"] }',
+    "names": '{ U99999 = "NEW PCN" }',
+}
+
+
+def _code(value: Any) -> str | None:
+    """A code as the scenario means it: text, stripped, upper case (``None`` if not text)."""
+    return value.strip().upper() if isinstance(value, str) and value.strip() else None
+
+
+def _codes(value: Any) -> list[str] | None:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        return None
+    out = [_code(v) for v in value]
+    return None if any(c is None for c in out) else out
+
+
+def _checked_args(args: dict[str, Any], where: str) -> dict[str, Any]:
+    """The operation's arguments with their types checked and codes normalised (stripped,
+    upper case, as the readers give them); a wrong type is a one-line error naming the key
+    and showing the form it takes."""
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        kind = _KEY_KINDS[key]
+        if kind == "codes":
+            checked = _codes(value)
+            if key == "pcns" and isinstance(value, str):
+                checked = None  # a merge needs at least two PCNs
+            what = "a list of codes" if key == "pcns" else "a code or a list of codes"
+        elif kind == "code":
+            checked = _code(value)
+            what = "a code (text)"
+        elif kind == "text":
+            checked = value if isinstance(value, str) and value.strip() else None
+            what = "text"
+        elif kind == "parts":
+            checked = None
+            if isinstance(value, dict) and value:
+                parts = {_code(k): _codes(v) for k, v in value.items()}
+                if all(k and v for k, v in parts.items()):
+                    checked = parts
+            what = "a table of new PCN code = list of practice codes"
+        else:  # names
+            checked = None
+            if isinstance(value, dict):
+                names = {_code(k): v for k, v in value.items()}
+                if all(k and isinstance(v, str) and v.strip() for k, v in names.items()):
+                    checked = names
+            what = "a table of PCN code = name"
+        if checked is None:
             raise ScenarioError(
-                f"{where}: {key} must be a table, e.g. {key} = {{ U99999 = "
-                + ('["A00001"]' if key == "parts" else '"NEW PCN"')
-                + " }"
+                f"{where}: {key} must be {what}, e.g. {key} = {_EXAMPLES[kind]}; "
+                f"the file gives {_shown(value)}"
             )
-    return Operation(op, args, where)
+        out[key] = checked
+    return out
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: a line that opens an array-of-tables entry of the top level: ``[[move]]``
+_AOT_HEADER = re.compile(r'(?m)^[ \t]*\[\[[ \t]*("?)([A-Za-z_][A-Za-z0-9_-]*)\1[ \t]*\]\]')
+
+
+def _toml_order(text: str, doc: dict[str, list], label: str) -> list[tuple[str, int, Any]]:
+    """The operations of a parsed TOML scenario in file order: ``(op, number, table)``.
+
+    tomllib keeps the order within one key only (``[[move]]``, ``[[merge]]``, ``[[move]]``
+    give ``move: [a, b], merge: [c]``). TOML puts top-level keys (``move = [{...}]``) before
+    the first table header, so the file order is: the keys of that preamble in their order,
+    then each ``[[op]]`` entry in turn. Where an entry starts is told by tomllib itself: a
+    candidate header line starts an entry only if the text since the previous one parses
+    on its own (a header-like line inside a multi-line string or array does not). The
+    result is checked against the whole document's parse.
+    """
+    starts = [0]
+    for match in _AOT_HEADER.finditer(text):
+        try:
+            tomllib.loads(text[starts[-1] : match.start()])
+        except tomllib.TOMLDecodeError:
+            continue  # inside a multi-line string or array: not a header
+        starts.append(match.start())
+    starts.append(len(text))
+    ordered: list[tuple[str, Any]] = []
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        try:
+            part = tomllib.loads(text[a:b])
+        except tomllib.TOMLDecodeError:  # pragma: no cover - the whole text parsed
+            part = {}
+        for key, value in part.items():
+            if key in doc and isinstance(value, list):
+                ordered += [(key, table) for table in value]
+    counters: Counter[str] = Counter()
+    out = []
+    for op, table in ordered:
+        counters[op] += 1
+        out.append((op, counters[op], table))
+    if {op: [tbl for o, _, tbl in out if o == op] for op in doc} != doc:
+        raise ScenarioError(  # pragma: no cover - a TOML layout the scan does not follow
+            f"{label}: cannot tell the order of the operations; write each one as a "
+            "[[op]] table, in the order to apply them"
+        )
+    return out
 
 
 # =======================================================================================
@@ -780,7 +930,7 @@ class Comparison:
             return "PASS" if ok else "FAIL"
 
         lines = [
-            f"# Scenario comparison: {_md(s['study'])}",
+            f"# Scenario comparison: {markdown(s['study'])}",
             "",
             f"**{verdict(s['ok']['before'])} -> {verdict(s['ok']['after'])}**: errors "
             f"{fb['error']} -> {fa['error']}, warnings {fb['warning']} -> {fa['warning']}, "
@@ -792,30 +942,31 @@ class Comparison:
             f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}",
         ]
         for layer, v in s["crossings"].items():
-            label = _md(layer_label(layer))
-            lines.append(f"- PCNs across {label} lines: {v['before']} -> {v['after']}")
+            label = markdown(layer_label(layer))
+            lines.append(f"- PCNs across {label} lines: {v['before']} -> {v['after']} PCNs")
         if self.changes:
             lines += ["", "## Changes", ""]
-            lines += [f"{i}. {_md(c)}" for i, c in enumerate(self.changes, 1)]
+            lines += [f"{i}. {markdown(c)}" for i, c in enumerate(self.changes, 1)]
         if len(self.moves):
             lines += ["", "## Practices moved", ""]
             lines += ["| practice | name | patients | from | to |", "|---|---|---|---|---|"]
             for r in self.moves.itertuples(index=False):
                 lines.append(
-                    f"| {_md(r.practice_code)} | {_md(str(r.practice_name))} | "
-                    f"{int(r.list_size):,} | {_md(r.from_pcn_code) or '(none)'} | "
-                    f"{_md(r.to_pcn_code) or '(none)'} |"
+                    f"| {markdown(r.practice_code)} | {markdown(str(r.practice_name))} | "
+                    f"{int(r.list_size):,} | {markdown(r.from_pcn_code) or '(none)'} | "
+                    f"{markdown(r.to_pcn_code) or '(none)'} |"
                 )
         changed = self.changed_pcns
         if len(changed):
             lines += ["", "## PCNs changed", ""]
             lines += [
-                "| PCN | name | list size before | after | band before | after |",
+                "| PCN | name | patients before | patients after | band before | band after |",
                 "|---|---|---|---|---|---|",
             ]
             for r in changed.itertuples(index=False):
                 lines.append(
-                    f"| {_md(r.pcn_code)} | {_md(r.pcn_name_after or r.pcn_name_before)} | "
+                    f"| {markdown(r.pcn_code)} | "
+                    f"{markdown(r.pcn_name_after or r.pcn_name_before)} | "
                     f"{int(r.list_size_before):,} | {int(r.list_size_after):,} | "
                     f"{r.band_status_before or '(none)'} | {r.band_status_after or '(none)'} |"
                 )
@@ -825,7 +976,8 @@ class Comparison:
         ):
             lines += ["", f"## {title} ({len(items)})", ""]
             lines += [
-                f"- {f.severity.value.upper()} **{f.check} / {f.kind}**: {_md(f.message)}"
+                f"- {f.severity.value.upper()} **{markdown(f.check)} / {markdown(f.kind)}**: "
+                f"{markdown(f.message)}"
                 for f in items
             ] or ["- none"]
         if self.alignment:
@@ -837,12 +989,12 @@ class Comparison:
                     for k in keys
                     if v["before"][k] != v["after"][k]
                 ]
-                lines.append(f"- {_md(layer)}: {'; '.join(shown) or 'unchanged'}")
+                lines.append(f"- {markdown(layer)}: {'; '.join(shown) or 'unchanged'}")
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
         """HTML summary first, tables in collapsible sections (every string escaped)."""
-        esc = html.escape
+        esc = html_text
         s = self.summary
 
         def verdict(ok: bool) -> str:
@@ -889,12 +1041,12 @@ class Comparison:
         )
         parts.append(
             f"<details><summary>Practices moved ({len(self.moves)})</summary>"
-            f"{self.moves.to_html(index=False, escape=True, border=0)}</details>"
+            f"{html_table(self.moves)}</details>"
         )
         changed = self.changed_pcns
         parts.append(
             f"<details><summary>PCNs changed ({len(changed)})</summary>"
-            f"{changed.to_html(index=False, escape=True, border=0)}</details>"
+            f"{html_table(changed)}</details>"
         )
         if self.crossings:
             rows = "".join(
@@ -922,11 +1074,42 @@ class Comparison:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``compare.md`` and ``compare.json`` into ``out_dir`` (created)."""
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        md, js = out_dir / "compare.md", out_dir / "compare.json"
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        map_html: bool = True,
+        tiles: str | None = None,
+        png: bool = False,
+    ) -> list[Path]:
+        """Write the scenario's outputs into ``out_dir`` as one run: the ``after`` report's
+        files (:meth:`Report.write <geo_pcn.report.Report.write>`), ``compare.md``,
+        ``compare.json`` and, with ``map_html``, ``compare_map.html``.
+
+        The run owns the folder: files of an earlier run that this one does not write are
+        removed, a folder holding files no run wrote is refused, and nothing is
+        half-written (see :mod:`geo_pcn._outputs`).
+
+        Returns the paths written.
+
+        Raises
+        ------
+        InputError
+            ``out_dir`` holds files geo-pcn did not write.
+        """
+
+        def write_all(folder: Path) -> None:
+            self.after.write_files(folder, map_html=map_html, tiles=tiles, png=png)
+            self.write_files(folder)
+            if map_html:
+                write_change_map(self, folder / "compare_map.html", tiles=tiles)
+
+        return write_outputs(out_dir, write_all)
+
+    def write_files(self, folder: str | Path) -> list[Path]:
+        """Write ``compare.md`` and ``compare.json`` into ``folder`` as it is."""
+        folder = Path(folder)
+        md, js = folder / "compare.md", folder / "compare.json"
         md.write_text(self.to_markdown(), encoding="utf-8")
         self.to_json(js)
         return [md, js]
@@ -1059,7 +1242,7 @@ def compare(before: Report, after: Report) -> Comparison:
 def build_change_map(comparison: Comparison, *, tiles: str | None = None):
     """The map of the ``after`` report (:func:`geo_pcn.maps.build_map`) with a
     "What changed" layer on top: the changed PCNs' footprints before (dashed) and after
-    (thick), and the practices that moved.
+    (thick), and a ring round every practice that moved (hover it: from which PCN to which).
 
     Returns
     -------
@@ -1071,66 +1254,69 @@ def build_change_map(comparison: Comparison, *, tiles: str | None = None):
     ImportError
         ``geo_pcn.maps`` is not available.
     """
-    import folium
-    import geopandas as gpd
-
     from geo_pcn import maps
 
-    after, before = comparison.after, comparison.before
-    fmap = maps.build_map(after.study, after, tiles=tiles)
+    return maps.build_map(
+        comparison.after.study, comparison.after, tiles=tiles, changes=_change_layers(comparison)
+    )
+
+
+def _change_layers(comparison: Comparison) -> dict[str, Any]:
+    """What the change map draws: the changed PCNs' footprints before and after, and the
+    moved practices, in BNG with escaped tooltips (``tip``)."""
+    import geopandas as gpd
+
+    esc = html_text
     changed = list(comparison.changed_pcns["pcn_code"])
-    group = folium.FeatureGroup(name="What changed (scenario)", show=True)
-    esc = html.escape
-    for report, label, style in (
-        (before, "before", {"color": "#555555", "weight": 2, "dashArray": "6 4", "fill": False}),
-        (after, "after", {"color": "#000000", "weight": 4, "fill": False}),
-    ):
+    outlines = {}
+    for report, label in ((comparison.before, "before"), (comparison.after, "after")):
         fp = report.context.footprints.pcns
-        fp = fp[fp.index.isin(changed)]
-        if fp.empty:
-            continue
-        frame = gpd.GeoDataFrame(
+        fp = fp[fp.index.isin(changed) & fp.geometry.notna() & ~fp.geometry.is_empty]
+        outlines[label] = gpd.GeoDataFrame(
             {
-                "pcn": [
-                    esc(f"{code} {report.configuration.name_of(code)} ({label})")
+                "tip": [
+                    f"<b>{esc(report.configuration.name_of(code))} ({esc(code)})</b><br>"
+                    f"{label} the scenario"
                     for code in fp.index
                 ]
             },
-            geometry=fp.geometry.simplify(20).to_numpy(),
+            geometry=fp.geometry.to_numpy(),
             crs=fp.crs,
-        ).to_crs(4326)
-        folium.GeoJson(
-            frame.__geo_interface__,
-            name=f"changed PCNs {label}",
-            style_function=lambda _feature, style=style: style,
-            tooltip=folium.GeoJsonTooltip(fields=["pcn"], labels=False),
-        ).add_to(group)
-    points = after.study.practices.geometry.reindex(comparison.moves[PRACTICE_CODE])
-    for row, point in zip(comparison.moves.itertuples(index=False), points, strict=True):
-        if point is None or point.is_empty:
-            continue
-        lon, lat = (
-            gpd.GeoSeries([point], crs=after.study.practices.crs).to_crs(4326).iloc[0].coords[0]
+            index=pd.Index([f"{label}{i}" for i in range(len(fp))]),
         )
-        text = (
-            f"{row.practice_code} {row.practice_name}: "
-            f"{row.from_pcn_code or 'no PCN'} to {row.to_pcn_code or 'no PCN'}"
-        )
-        folium.CircleMarker(
-            location=[lat, lon],
-            radius=9,
-            color="#d4009b",
-            weight=3,
-            fill=False,
-            tooltip=esc(text),
-        ).add_to(group)
-    group.add_to(fmap)
-    return fmap
+    moves = comparison.moves
+    practices = comparison.after.study.practices
+    points = practices.geometry.reindex(moves[PRACTICE_CODE])
+    located = points.notna().to_numpy() & ~points.is_empty.to_numpy()
+    moved = moves[located]
+    names = comparison.after.configuration.name_of, comparison.before.configuration.name_of
+
+    def pcn(code: str, name_of) -> str:
+        return f"{esc(name_of(code))} ({esc(code)})" if code else "no PCN"
+
+    moved_frame = gpd.GeoDataFrame(
+        {
+            "tip": [
+                f"<b>{esc(r.practice_name)} ({esc(r.practice_code)})</b><br>moved from "
+                f"{pcn(r.from_pcn_code, names[1])} to {pcn(r.to_pcn_code, names[0])}"
+                f"<br>{int(r.list_size):,} patients"
+                for r in moved.itertuples(index=False)
+            ]
+        },
+        geometry=points[located].to_numpy(),
+        crs=practices.crs,
+        index=pd.Index([f"moved{i}" for i in range(len(moved))]),
+    )
+    return {"before": outlines["before"], "after": outlines["after"], "moved": moved_frame}
 
 
 def write_change_map(comparison: Comparison, path: str | Path, *, tiles: str | None = None) -> Path:
-    """Write :func:`build_change_map` as one self-contained HTML file."""
-    path = Path(path)
-    text = build_change_map(comparison, tiles=tiles).get_root().render()
-    path.write_text(text, encoding="utf-8")
-    return path
+    """Write :func:`build_change_map` as one self-contained HTML file (whole or not at all)."""
+    from geo_pcn import maps
+
+    return maps.write_map(
+        comparison.after,
+        path,
+        tiles=tiles,
+        changes=_change_layers(comparison),
+    )

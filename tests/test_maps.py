@@ -19,6 +19,7 @@ from geo_pcn._maps_data import PALETTE, colour_graph, simplify_coverage
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo, demo_study_file
 from geo_pcn.maps import (
+    _KIND_LABELS,
     LAYER_ERRORS,
     LAYER_FINDINGS,
     LAYER_FOOTPRINTS,
@@ -74,8 +75,13 @@ def test_legend_and_synthetic_title(demo_html):
     assert re.search(r"<title>[^<]*synthetic[^<]*</title>", demo_html, re.IGNORECASE)
     # the legend names the symbols a planner sees
     legend = _unescape_json(demo_html)
-    for text in ("PCN with an ERROR finding", "Detached practices", "Hole", "Practice in no PCN"):
+    for text in ("PCN with an ERROR finding", "Detached practices", "Practice in no PCN"):
         assert text in legend
+    # and every kind of finding drawn on the map
+    report = validate(demo())
+    for kind in {f.kind for f in report.findings if f.geometry is not None}:
+        label = _KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+        assert label in legend, kind
 
 
 def test_real_study_title_is_not_synthetic(tiny_study_file):

@@ -172,3 +172,71 @@ def test_qnc_map_in_a_browser(browser, qnc_study_file, tmp_path):
     fp = report.context.footprints.pcns
     _check_map(browser, html, int((~fp.geometry.is_empty).sum()), tmp_path / "qnc.png")
     assert (tmp_path / "qnc.png").stat().st_size > 10_000
+
+
+# -- compare_map.html: the change map of a scenario ----------------------------------------
+def _check_change_map(browser, html: Path, n_moved: int, screenshot: Path) -> Visit:
+    visit = Visit(browser, html)
+    try:
+        dialogs: list[str] = []
+        visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        assert visit.count("path.gp-footprint") > 0
+        assert visit.count(".gp-legend") == 1
+        labels = visit.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert any("What changed" in t for t in labels), labels
+        assert visit.count("path.gp-changed-after") > 0
+        assert visit.count("path.gp-changed-before") > 0
+        assert visit.count("path.gp-moved") == n_moved
+        # hover a moved practice's ring (not its middle: that is the practice's own circle,
+        # which still opens its popup): the tooltip says where it went
+        point = visit.page.evaluate(
+            """() => {
+                for (const el of document.querySelectorAll('path.gp-moved')) {
+                    const r = el.getBoundingClientRect();
+                    const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+                    for (const [x, y] of [[r.left + 1, cy], [r.right - 1, cy],
+                                          [cx, r.top + 1], [cx, r.bottom - 1]]) {
+                        if (document.elementFromPoint(x, y) === el) return [x, y];
+                    }
+                }
+                return null;
+            }"""
+        )
+        assert point, "no moved-practice marker can be hovered"
+        visit.page.mouse.move(*point)
+        tooltip = visit.page.locator(".leaflet-tooltip", has_text="moved from").first
+        tooltip.wait_for(state="visible", timeout=5_000)
+        visit.moved_tooltip = tooltip.inner_text()
+        assert "What changed" in visit.page.locator(".gp-legend").inner_text()
+        assert visit.errors == []
+        assert visit.left == []
+        assert dialogs == []
+    finally:
+        visit.close(screenshot)
+    return visit
+
+
+def test_demo_change_map_in_a_browser(browser, tmp_path):
+    from geo_pcn.scenario import compare, revalidate, write_change_map
+
+    study = demo()
+    before = validate(study)
+    after = revalidate(before, study.configuration.move(["Z00024", "Z00035"], to="UZ008"))
+    html = write_change_map(compare(before, after), tmp_path / "compare_map.html")
+    _check_change_map(browser, html, 2, tmp_path / "compare_map.png")
+    assert (tmp_path / "compare_map.png").stat().st_size > 10_000
+
+
+def test_change_map_with_a_hostile_practice_name(browser, tmp_path):
+    from tiny import TINY_PRACTICES, write_tiny_study
+
+    from geo_pcn.scenario import compare, revalidate, write_change_map
+
+    evil = "`${alert(1)}` </script><img src=x onerror=alert(2)>"
+    practices = TINY_PRACTICES.replace("WEST TWO SURGERY", f'"{evil}"')
+    study = Study.from_toml(write_tiny_study(tmp_path / "study", practices_csv=practices))
+    before = validate(study)
+    after = revalidate(before, study.configuration.move("A00002", to="U00002"))
+    html = write_change_map(compare(before, after), tmp_path / "compare_map.html")
+    visit = _check_change_map(browser, html, 1, tmp_path / "evil.png")
+    assert evil in visit.moved_tooltip  # shown as text, run nowhere (no dialog, no error)

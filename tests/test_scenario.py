@@ -319,3 +319,74 @@ def test_rank_command_orders_proposals(study, tmp_path):
     assert (worst["errors"], worst["pcns_outside_band"], worst["split_pcns"]) == (4, 2, 1)
     text = runner.invoke(cli, args).output
     assert text.splitlines()[0].startswith("| rank | proposal")
+
+
+# -- hostile scenario files (issue 10, item 13) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[move]]\npractices = 5\nto = 'UZ002'\n", r"\[\[move\]\] #1: practices must be"),
+        ("[[move]]\npractices = ['Z00024', 7]\nto = 'UZ002'\n", r"practices must be"),
+        ("[[move]]\npractices = 'Z00024'\nto = 3\n", r"\[\[move\]\] #1: to must be"),
+        ("[[merge]]\npcns = 'UZ008'\ninto = 'UZ007'\n", r"pcns must be a list"),
+        ("[[split]]\npcn = 'UZ001'\nparts = { UZ014 = 5 }\n", r"parts must be"),
+        ("[[rename]]\npcn = 'UZ002'\nname = ['X']\n", r"name must be"),
+    ],
+)
+def test_wrong_types_in_a_scenario_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message) as info:
+        Scenario.from_file(path)
+    assert "\n" not in str(info.value) and "bad.toml" in str(info.value)
+    result = CliRunner().invoke(
+        cli, ["scenario", str(demo_study_file()), str(path), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("s.csv", "practice_code,to_pcn_code\nz00024,uz002\n"),
+        ("s.csv", "practice_code,to_pcn_code\n z00024 , Uz002 \n"),
+        ("s.toml", "[[move]]\npractices = 'z00024'\nto = 'uz002'\n"),
+        ("s.toml", "move = [{ practices = ['z00024'], to = 'uz002' }]\n"),
+    ],
+)
+def test_codes_in_a_scenario_are_matched_whatever_their_case(study, tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    after = Scenario.from_file(path).apply(study.configuration)
+    assert after.pcn_of("Z00024") == "UZ002"
+    assert set(after.pcn_codes) == set(study.configuration.pcn_codes)
+    assert "uz002" not in after.names
+
+
+def test_toml_inline_arrays_of_tables_keep_their_order(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "inline"\n'
+        'add_pcn = [{ code = "U9" }]\n'
+        'move = [{ practices = "A1", to = "U9" }, { practices = ["A2"], to = "U9" }]\n'
+        '[[merge]]\npcns = ["U9", "U1"]\ninto = "U1"\n'
+        '[[split]]\npcn = "U1"\n[split.parts]\nU5 = ["A1"]\n'
+        '[[rename]]\npcn = "U5"\nname = """\n[[move]]\nFIVE"""\n'
+    )
+    scenario = Scenario.from_file(path)
+    assert [op.op for op in scenario.operations] == [
+        "add_pcn",
+        "move",
+        "move",
+        "merge",
+        "split",
+        "rename",
+    ]
+    out = scenario.apply(geo_pcn.Configuration({"A1": "U1", "A2": "U1", "A3": "U1"}))
+    assert out.members == {"U1": ("A2", "A3"), "U5": ("A1",)}
+    assert out.name_of("U5") == "[[move]]\nFIVE"

@@ -328,3 +328,51 @@ def test_voronoi_without_areas_uses_a_buffer_round_the_sites(tmp_path):
     assert not report.context.graph.has_edge("A00001", "A00003")
     # no list sizes anywhere: every PCN is flagged as understated, nothing else
     assert {f.kind for f in report.findings} == {"no_list_size"}
+
+
+def test_report_markdown_leads_with_errors_and_lists_what_matters(study):
+    """report.md: errors first, then the warnings (at most 50, shared between the checks so
+    that a noisy one does not crowd out the rest, most patients first), and how many more
+    are in findings.csv; nothing is dropped from the CSV/JSON; counts carry their units."""
+    from geo_pcn.findings import Finding
+    from geo_pcn.report import Report
+
+    base = validate(study)
+    noisy = [
+        Finding(
+            "coverage",
+            "exclave",
+            Severity.WARNING,
+            f"exclave {i}",
+            "U00001",
+            (),
+            details={"patients": i},
+        )
+        for i in range(120)
+    ]
+    findings = [
+        Finding("contiguity", "detached_group", Severity.ERROR, "split in two", "U00002"),
+        *noisy,
+        Finding("size", "odd", Severity.WARNING, "a size warning", "U00002"),
+        Finding("size", "single_practice", Severity.INFO, "one practice", "U00002"),
+    ]
+    report = Report(
+        study=base.study,
+        configuration=base.configuration,
+        findings=findings,
+        context=base.context,
+    )
+    md = report.to_markdown()
+    sections = [line for line in md.splitlines() if line.startswith("## ")]
+    assert sections[:3] == ["## Errors (1)", "## Warnings (121)", "## Notes (1)"]
+    warnings_part = md.split("## Warnings (121)")[1].split("\n## ")[0]
+    listed = [line for line in warnings_part.splitlines() if line.startswith("- **")]
+    assert len(listed) == 50
+    assert warnings_part.index("### size") < warnings_part.index("### coverage")
+    assert "a size warning" in warnings_part
+    assert "exclave 119" in warnings_part and "exclave 0" not in warnings_part
+    assert "71 more warnings (exclave 71) in findings.csv" in warnings_part
+    assert len(report.findings_frame()) == 123
+    assert len(json.loads(report.to_json())["findings"]) == 123
+    assert "**FAIL**: 1 error, 121 warnings, 1 note." in md
+    assert "registered patients" in md and "size band 3,000-5,000 patients" in md

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn import settings as s
+from geo_pcn._escape import excel_uncell
 from geo_pcn.errors import InputError, SchemaError, list_some
 from geo_pcn.io._formats import (
     ODS_COLUMNS,
@@ -251,7 +252,9 @@ def read_configuration(source: Source | str | Path) -> pd.DataFrame:
     frame = _tidy_practices(frame, src.label)
     if s.PCN_NAME not in frame.columns:
         frame[s.PCN_NAME] = ""
-    out = frame[[s.PRACTICE_CODE, s.PCN_CODE, s.PCN_NAME]]
+    out = frame[[s.PRACTICE_CODE, s.PCN_CODE, s.PCN_NAME]].copy()
+    for column in (s.PCN_CODE, s.PCN_NAME):  # undo Configuration.to_csv's formula guard
+        out[column] = out[column].map(excel_uncell)
     return _finish(out, frame.attrs)
 
 

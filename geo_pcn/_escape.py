@@ -1,0 +1,156 @@
+"""One escaper per output format, for every string that comes from an input file.
+
+Study names, practice and PCN names, codes, layer keys and finding messages (which quote
+them) go through exactly one of these before they reach an output:
+
+* :func:`markdown` - text inside a Markdown paragraph, list item, heading or table cell;
+* :func:`html_text` - text or an attribute value in HTML;
+* :func:`js_string` - a JavaScript string literal inside an inline ``<script>`` (safe even
+  where a library pastes it into a template literal);
+* :func:`excel_cell` / :func:`excel_frame` - CSV and Excel cells and headers that a
+  spreadsheet would run as a formula; :func:`excel_uncell` undoes :func:`excel_cell`
+  exactly (``Configuration.to_csv`` and the configuration reader round-trip).
+
+Nothing here imports from the rest of the package: every layer may use it.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import re
+from typing import Any
+
+__all__ = [
+    "markdown",
+    "html_text",
+    "js_string",
+    "excel_cell",
+    "excel_uncell",
+    "excel_frame",
+    "FORMULA_START",
+]
+
+#: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+# Markdown: every character that starts inline markup (links, images, emphasis, code,
+# strikethrough, table cells, headings) is backslash-escaped (``_`` only where it could
+# open or close emphasis: not inside a word, so sub_icb stays readable); < > & become
+# entities so no
+# raw HTML (or entity) gets through; line breaks become spaces so nothing starts a block.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]!|#~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_MD_BREAK = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+_MD_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# bare URLs that GitHub-flavoured Markdown turns into links by itself
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)")
+
+
+def markdown(text: Any) -> str:
+    """``text`` as inert Markdown inline text: it renders as itself, on one line.
+
+    Examples
+    --------
+    >>> markdown("ST. MARY'S (NORTH) | [x](http://e) <b>")
+    "ST. MARY'S (NORTH) \\\\| \\\\[x\\\\](http\\\\://e) &lt;b&gt;"
+    """
+    out = "" if text is None else str(text)
+    out = _MD_CONTROL.sub("", _MD_BREAK.sub(" ", out))
+    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = _MD_SPECIAL.sub(r"\\\1", out)
+    return _MD_AUTOLINK.sub(lambda m: "\\" + (m.group(1) or m.group(2)), out)
+
+
+def html_text(text: Any) -> str:
+    """``text`` escaped for HTML element content and quoted attribute values.
+
+    Examples
+    --------
+    >>> html_text('<img src="x">')
+    '&lt;img src=&quot;x&quot;&gt;'
+    """
+    return _html.escape("" if text is None else str(text), quote=True)
+
+
+_JS_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "'": "\\u0027",
+    "`": "\\u0060",
+    "$": "\\u0024",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JS_UNSAFE_RE = re.compile("[" + re.escape("".join(_JS_UNSAFE)) + "]")
+
+
+def js_string(text: Any) -> str:
+    """A double-quoted JavaScript string literal of ``text``, safe inside an inline
+    ``<script>`` (no ``</script``, no ``<!--``) and inside a template literal (no backtick,
+    no ``${``).
+
+    Examples
+    --------
+    >>> js_string("`${x}`</script>")
+    '"\\\\u0060\\\\u0024{x}\\\\u0060\\\\u003c/script\\\\u003e"'
+    """
+    literal = json.dumps("" if text is None else str(text), ensure_ascii=False)
+    return _JS_UNSAFE_RE.sub(lambda m: _JS_UNSAFE[m.group(0)], literal)
+
+
+def excel_cell(value: Any) -> Any:
+    """A CSV/Excel cell a spreadsheet shows as text: a string that would start a formula
+    gets a leading ``'``; so does a string that already looks escaped (``'=``, ``''``), so
+    that :func:`excel_uncell` restores every value exactly. Non-strings are returned as
+    they are.
+
+    Examples
+    --------
+    >>> [excel_cell(v) for v in ["=1+2", "'=1", "'t Hooft", 5]]
+    ["'=1+2", "''=1", "'t Hooft", 5]
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) or _looks_escaped(value):
+        return "'" + value
+    return value
+
+
+def excel_uncell(value: Any) -> Any:
+    """Undo :func:`excel_cell` (reading back a CSV this package wrote).
+
+    Examples
+    --------
+    >>> [excel_uncell(v) for v in ["'=1+2", "''=1", "'t Hooft"]]
+    ['=1+2', "'=1", "'t Hooft"]
+    """
+    if isinstance(value, str) and _looks_escaped(value):
+        return value[1:]
+    return value
+
+
+def _looks_escaped(value: str) -> bool:
+    return len(value) > 1 and value[0] == "'" and value[1:].startswith((*FORMULA_START, "'"))
+
+
+def excel_frame(frame):
+    """A copy of a pandas DataFrame with every text cell and every column name passed
+    through :func:`excel_cell`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = excel_frame(pd.DataFrame({"=H(1)": ["-x", "ok"]}))
+    >>> list(out.columns), out.iloc[:, 0].tolist()
+    (["'=H(1)"], ["'-x", 'ok'])
+    """
+    from pandas.api.types import is_string_dtype
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or is_string_dtype(values):
+            out[column] = values.astype(object).map(excel_cell)
+    out.columns = [excel_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
+    return out

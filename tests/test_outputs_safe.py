@@ -1,0 +1,207 @@
+"""Outputs a hostile input cannot break: every input string escaped in Markdown (one escaper
+per format, in geo_pcn._escape), CSV headers and cells formula-safe, Configuration.to_csv
+round-trips exactly, and a run owns its --out folder (a manifest of the files it wrote)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tiny import TINY_PRACTICES, TINY_TOML, write_tiny_study
+
+from geo_pcn import Configuration, Scenario, Study, compare, revalidate, validate
+from geo_pcn._escape import (
+    excel_cell,
+    excel_uncell,
+    html_text,
+    js_string,
+    markdown,
+)
+from geo_pcn.cli import cli
+from geo_pcn.datasets import demo_study_file
+from geo_pcn.errors import InputError
+from geo_pcn.io import read_configuration
+
+markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py (test extra) not installed")
+
+EVIL_NAME = (
+    "<img src=x onerror=alert(1)>\n# heading | [link](http://evil.example) "
+    "![i](http://evil.example/i.png) *bold* `code` www.evil.example"
+)
+EVIL_PCN = "WEST | [PCN](http://evil.example) ![x](http://evil.example/x.png)"
+EVIL_LAYER = '=HYPERLINK("http://evil.example")|<b>x</b>'
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid TOML basic string
+
+
+@pytest.fixture
+def evil_study_file(tmp_path: Path) -> Path:
+    toml = TINY_TOML.replace('"Tiny test study"', _toml_string(EVIL_NAME)).replace(
+        'place = "place.geojson"', f'{_toml_string(EVIL_LAYER)} = "place.geojson"'
+    )
+    practices = TINY_PRACTICES.replace("WEST PCN", _toml_string(EVIL_PCN)).replace(
+        "EAST FIVE SURGERY", '"=1+2 ` ${alert(3)} | [y](http://evil.example)"'
+    )
+    return write_tiny_study(tmp_path / "study", study_toml=toml, practices_csv=practices)
+
+
+def _render(text: str) -> str:
+    return markdown_it.MarkdownIt("commonmark").enable("table").render(text)
+
+
+def _assert_inert(text: str) -> None:
+    """The Markdown renders to nothing but our own structure: one h1, no link, no image,
+    no raw HTML from the inputs, and every table row as wide as its header."""
+    page = _render(text)
+    assert page.count("<h1>") == 1
+    assert "<img" not in page and "<a " not in page and "<code>" not in page
+    assert "<em>" not in page and "<b>" not in page
+    assert "onerror=alert(1)" in page  # present, as text
+    tables = re.findall(r"<table>.*?</table>", page, re.S)
+    for table in tables:
+        widths = {
+            len(re.findall(r"<t[hd]>", row)) for row in re.findall(r"<tr>.*?</tr>", table, re.S)
+        }
+        assert len(widths) == 1, widths
+    lines = text.splitlines()
+    assert lines[0].startswith("# ") and not any(line.startswith("# ") for line in lines[1:])
+
+
+# -- Markdown -------------------------------------------------------------------------------
+def test_markdown_escaper():
+    out = markdown(EVIL_NAME)
+    assert "\n" not in out
+    assert _render(out).count("<p>") == 1
+    page = _render(f"| a |\n|---|\n| {out} |\n")
+    assert "<img" not in page and "<a " not in page and page.count("<td>") == 1
+    assert markdown("Z00024 (FOXHOLES SURGERY)") == "Z00024 (FOXHOLES SURGERY)"  # readable
+
+
+def test_report_markdown_escapes_every_input_string(evil_study_file):
+    report = validate(Study.from_toml(evil_study_file))
+    _assert_inert(report.to_markdown())
+
+
+def test_compare_markdown_escapes_every_input_string(evil_study_file):
+    study = Study.from_toml(evil_study_file)
+    before = validate(study)
+    after = revalidate(before, study.configuration.move("A00002", to="U00002"))
+    text = compare(before, after).to_markdown()
+    _assert_inert(text)
+    assert "A00002" in text
+
+
+def test_html_and_javascript_escapers():
+    assert html_text('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    js = js_string("`${alert(1)}`</script><!-- \u2028")
+    assert js.startswith('"') and js.endswith('"')
+    for bad in ("`", "${", "</", "<!--", "\u2028"):
+        assert bad not in js
+    assert json.loads(js) == "`${alert(1)}`</script><!-- \u2028"
+
+
+# -- CSV ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["=X", "'=X", "''x", "+1", "-2", "@a", "\tb", "'t Hooft", "ok"])
+def test_excel_cell_round_trips(value):
+    safe = excel_cell(value)
+    assert not safe.startswith(FORMULA)
+    assert excel_uncell(safe) == value
+
+
+def test_csv_headers_and_cells_are_formula_safe(evil_study_file, tmp_path):
+    report = validate(Study.from_toml(evil_study_file))
+    written = report.write(tmp_path / "out", map_html=False)
+    csvs = [p for p in written if p.suffix == ".csv"]
+    assert {"pcns.csv", "practices.csv", "findings.csv"} <= {p.name for p in csvs}
+    headers = set()
+    for path in csvs:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        headers |= set(rows[0])
+        for row in rows:
+            for cell in row:
+                assert not cell.startswith(FORMULA), (path.name, cell)
+    assert any("HYPERLINK" in h for h in headers)  # the layer is there, made safe
+
+
+def test_configuration_csv_round_trip_is_exact(tmp_path):
+    names = {"U1": "=X", "U2": "'=X", "U3": "-1 NORTH", "U4": "'t HOOFT PCN", "U5": "@HOME"}
+    config = Configuration({f"A{i}": code for i, code in enumerate(names, 1)}, names)
+    path = config.to_csv(tmp_path / "c.csv")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        assert not any(cell.startswith(FORMULA) for cell in line.split(","))
+    back = Configuration.from_frame(read_configuration(path))
+    assert back.names == config.names
+    assert back == config
+
+
+# -- the --out folder -----------------------------------------------------------------------
+def _run(*args: str):
+    return CliRunner().invoke(cli, [*args, "-q"])
+
+
+def test_rerun_clears_files_of_the_previous_run(tmp_path, tiny_study_file):
+    out = tmp_path / "out"
+    first = _run("validate", str(demo_study_file()), "--out", str(out), "--png")
+    assert first.exit_code == 1, first.output
+    assert (out / "map.png").is_file() and (out / "alignment_pcns.csv").is_file()
+    manifest = json.loads((out / ".geo_pcn-manifest.json").read_text())
+    assert "map.png" in manifest["files"]
+    second = _run("validate", str(tiny_study_file), "--out", str(out))
+    assert second.exit_code == 0, second.output
+    names = {p.name for p in out.iterdir()}
+    assert "map.png" not in names and "alignment_pcns.csv" not in names
+    manifest = json.loads((out / ".geo_pcn-manifest.json").read_text())
+    assert names == {*manifest["files"], ".geo_pcn-manifest.json"}
+    assert "Tiny test study" in (out / "report.md").read_text()
+
+
+def test_folder_with_files_it_did_not_write_is_refused(tmp_path, tiny_study_file):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "budget.xlsx").write_text("mine")
+    result = _run("validate", str(tiny_study_file), "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "budget.xlsx" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["budget.xlsx"]
+    # a file added beside an earlier run's outputs is refused too
+    other = tmp_path / "other"
+    assert _run("validate", str(tiny_study_file), "--out", str(other)).exit_code == 0
+    (other / "notes.txt").write_text("mine")
+    result = _run("validate", str(tiny_study_file), "--out", str(other))
+    assert result.exit_code == 2 and "notes.txt" in result.output
+    assert (other / "notes.txt").read_text() == "mine"
+
+
+def test_report_write_refuses_a_foreign_folder(tmp_path, tiny_study_file):
+    report = validate(Study.from_toml(tiny_study_file))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match="keep.txt"):
+        report.write(out, map_html=False)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_scenario_run_owns_one_folder(tmp_path):
+    scenario = tmp_path / "s.csv"
+    scenario.write_text("practice_code,to_pcn_code\nZ00024,UZ002\n")
+    out = tmp_path / "out"
+    assert _run("validate", str(demo_study_file()), "--out", str(out), "--png").exit_code == 1
+    result = _run("scenario", str(demo_study_file()), str(scenario), "--out", str(out))
+    assert result.exit_code == 1, result.output
+    names = {p.name for p in out.iterdir()}
+    manifest = json.loads((out / ".geo_pcn-manifest.json").read_text())
+    assert names == {*manifest["files"], ".geo_pcn-manifest.json"}
+    assert {"compare.md", "compare.json", "compare_map.html", "report.md"} <= names
+    assert "map.png" not in names
+    plan = Scenario.from_file(scenario)
+    assert len(plan) == 1
