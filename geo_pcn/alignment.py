@@ -687,6 +687,40 @@ def _fmt(n: float, weight: str) -> str:
     return f"{int(round(n)):,}" if weight == "patients" else f"{n:,.2f}"
 
 
+#: Sites this close to the study area (metres) still count as the study's.
+SITE_MARGIN_M = 1_000.0
+
+
+def _postcode_area(postcodes: pd.Series) -> pd.Series:
+    """``ST16 2HE`` -> ``ST``."""
+    return (
+        postcodes.fillna("").astype(str).str.upper().str.extract(r"^([A-Z]{1,2})\d")[0].fillna("")
+    )
+
+
+def _sites_in_study(study, data, footprints: Footprints, fp_codes) -> np.ndarray:
+    """Which sites of a community layer concern the study (see :func:`align_sites`)."""
+    boundary = footprints.territories.region
+    points = data.geometry.to_numpy()
+    located = ~shapely.is_missing(points)
+    keep = np.zeros(len(data), dtype=bool)
+    if boundary is not None and not shapely.is_empty(boundary):
+        near = shapely.buffer(boundary, SITE_MARGIN_M)
+        shapely.prepare(near)
+        keep[located] = shapely.intersects(near, points[located])
+    else:
+        keep[located] = True
+    if PCN_CODE in data:
+        keep |= np.isin(data[PCN_CODE].fillna("").astype(str).to_numpy(), fp_codes)
+    if "postcode" in data and (~located).any():
+        areas = set(_postcode_area(study.practices["postcode"])) - {""}
+        site_area = _postcode_area(data["postcode"]).to_numpy()
+        keep |= ~located & (np.isin(site_area, list(areas)) | (site_area == ""))
+    elif (~located).any():
+        keep |= ~located
+    return keep
+
+
 def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
     """Align a community ``sites`` layer with the PCN footprints (see module docstring).
 
@@ -707,9 +741,16 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
     pcns = footprints.pcns
     pcn_codes = list(configuration.pcn_codes)
     data = layer.data.reset_index(drop=True)
+    fp_codes = pcns.index.to_numpy(dtype=object)
+    # the study area bounds what is counted: a national file (every pharmacy in England)
+    # is cut to the sites in or near the study area, those in a footprint and those that
+    # declare one of its PCNs; an unplaced site is kept when its postcode area is one of
+    # the practices' (ST16 2HE with practices in ST); the rest are only counted
+    n_all = len(data)
+    keep = _sites_in_study(study, data, footprints, fp_codes)
+    data = data[keep].reset_index(drop=True)
     points = data.geometry.to_numpy()
     located = ~shapely.is_missing(points)
-    fp_codes = pcns.index.to_numpy(dtype=object)
     where = _point_in(pcns, points, fp_codes)
     declared = (
         data[PCN_CODE].fillna("").astype(str).to_numpy(dtype=object)
@@ -792,6 +833,7 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
     summary = {
         "layer": layer.name,
         "n_sites": len(sites),
+        "n_outside_study": n_all - len(sites),
         "n_located": int(located.sum()),
         "n_not_located": int((~located).sum()),
         "not_located": sites.loc[~located, "code"].tolist(),

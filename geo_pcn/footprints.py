@@ -109,6 +109,24 @@ class Territories:
     outside_residents: pd.DataFrame | None = None
     basis: str = "none"
     how: str = ""
+    _all_areas: gpd.GeoDataFrame | None = None
+
+    @cached_property
+    def region(self) -> shapely.Geometry:
+        """The study's region: its study areas and the areas of its region that others
+        serve (the registrations method), else the study boundary."""
+        if self.areas is None or self.study_areas is None:
+            return self.boundary
+        table = self.areas
+        mask = (table["served_from"] == "study") | table["in_region"]
+        codes = table.index[mask.to_numpy()]
+        if len(codes) == len(self.study_areas):
+            return self.boundary
+        return self._region_of(codes)
+
+    def _region_of(self, codes) -> shapely.Geometry:
+        geoms = self._all_areas.geometry.reindex(codes).to_numpy()
+        return _union(geoms) if len(geoms) else shapely.Polygon()
 
     @cached_property
     def area_points(self) -> np.ndarray | None:
@@ -345,6 +363,7 @@ def _registration_territories(study) -> Territories:
         outside_residents=outside_res,
         basis=basis,
         how=how,
+        _all_areas=areas,
     )
 
 

@@ -270,6 +270,18 @@ class Study:
                 if total
                 else 0.0,
             }
+        if self.outside_registrations is not None:
+            other = self.outside_registrations
+            out["registrations"]["outside_study"] = {
+                "n_practices": int(other[PRACTICE_CODE].nunique()),
+                "n_patients": int(other[N_PATIENTS].sum()),
+            }
+        if "list_size_source" in practices:
+            sources = practices["list_size_source"].replace("", "none").value_counts()
+            out["list_size_sources"] = {str(k): int(v) for k, v in sources.items()}
+        if "status" in practices:
+            status = practices["status"].replace("", "not recorded").value_counts()
+            out["status"] = {str(k): int(v) for k, v in status.items()}
         if self.areas is not None:
             out["areas_with_population"] = int(self.areas[POPULATION].notna().sum())
         return out

@@ -4,11 +4,13 @@ from the polygon their site actually lies in (code reconciliation)."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from geo_pcn.findings import Finding, Severity
 
-__all__ = ["check_boundaries", "RECORDED_COLUMNS"]
+__all__ = ["check_boundaries", "RECORDED_COLUMNS", "CodeCrosswalk", "code_system"]
 
 #: boundary layer name -> practice-file columns that record the code of that geography
 RECORDED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -30,6 +32,100 @@ def _label(row: pd.Series) -> str:
     code, name, nhs = row["code"], row.get("name", ""), row.get("nhs_code", "")
     shown = f"{nhs} / {code}" if nhs and nhs != code else code
     return f"{shown} {name}".strip() if name and name != code else shown
+
+
+#: ONS codes: a letter for the nation and eight digits (E38000175, E54000010).
+_ONS = re.compile(r"^[EWSN]\d{8}$")
+#: an ODS code at the end of a name: "NHS Staffordshire and Stoke-on-Trent ICB - 05W"
+_CODE_IN_NAME = re.compile(r"\s-\s([0-9A-Z]{3,5})\s*$")
+
+
+def code_system(code: str) -> str:
+    """``ons`` for ONS codes (``E38000175``), ``ods`` for anything else (``05W``, ``QNC``)."""
+    return "ons" if _ONS.match(code) else "ods"
+
+
+def _name_key(name: str) -> str:
+    """A name reduced to its words: no ``NHS``, ``CCG``, ``ICB``, ``SUB``, punctuation."""
+    words = re.sub(r"[^A-Z0-9 ]", " ", str(name).upper().replace("&", " AND ")).split()
+    drop = {"NHS", "CCG", "ICB", "SUB", "LOCATION", "THE", "INTEGRATED", "CARE", "BOARD"}
+    return " ".join(w for w in words if w not in drop)
+
+
+class CodeCrosswalk:
+    """Which codes name the same area, across the ODS and ONS code systems.
+
+    Built from the inputs themselves: a boundary layer that carries both an ONS code and
+    an NHS (ODS) code, a practice file that records both (``SUB_ICB_LOCATION_CODE`` and
+    ``ONS_SUB_ICB_LOCATION_CODE``), an ODS code at the end of a layer's area names
+    (``"... ICB - 05W"``), and the names a practice file records for its codes matched with
+    the layer's names. Codes are linked transitively (union-find).
+    """
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def _find(self, code: str) -> str:
+        parent = self._parent.setdefault(code, code)
+        if parent != code:
+            parent = self._parent[code] = self._find(parent)
+        return parent
+
+    def link(self, a: str, b: str) -> None:
+        """Record that ``a`` and ``b`` name the same area."""
+        a, b = str(a).strip().upper(), str(b).strip().upper()
+        if a and b and a != b:
+            ra, rb = self._find(a), self._find(b)
+            if ra != rb:
+                self._parent[max(ra, rb)] = min(ra, rb)
+
+    def same(self, a: str, b: str) -> bool:
+        a, b = str(a).strip().upper(), str(b).strip().upper()
+        return a == b or (
+            a in self._parent and b in self._parent and self._find(a) == self._find(b)
+        )
+
+    def systems(self, code: str) -> set[str]:
+        """The code systems a code can be compared in: its own, and those of its links."""
+        code = str(code).strip().upper()
+        if code not in self._parent:
+            return {code_system(code)}
+        root = self._find(code)
+        return {code_system(c) for c in self._parent if self._find(c) == root}
+
+    @classmethod
+    def from_study(cls, study, layer: str) -> CodeCrosswalk:
+        """The crosswalk for one boundary layer of a study (see the class docstring)."""
+        out = cls()
+        for frame in study.boundaries.values():
+            if "nhs_code" in frame:
+                for code, nhs in zip(frame["code"], frame["nhs_code"], strict=True):
+                    out.link(code, nhs)
+            if "name" in frame:
+                for code, name in zip(frame["code"], frame["name"], strict=True):
+                    hit = _CODE_IN_NAME.search(str(name).upper())
+                    if hit:
+                        out.link(code, hit.group(1))
+        practices = study.practices
+        for ods, ons in (("sub_icb_code", "ons_sub_icb_code"), ("icb_code", "ons_icb_code")):
+            if ods in practices and ons in practices:
+                pairs = practices[[ods, ons]].fillna("").astype(str).drop_duplicates()
+                for a, b in pairs.itertuples(index=False):
+                    out.link(a, b)
+        name_col = {"sub_icb": "sub_icb_name", "icb": "icb_name"}.get(layer)
+        frame = study.boundaries[layer]
+        if name_col and name_col in practices and "name" in frame:
+            by_name = {}
+            for code, name in zip(frame["code"], frame["name"], strict=True):
+                by_name.setdefault(_name_key(name), set()).add(str(code))
+            codes = [c for c in RECORDED_COLUMNS.get(layer, ()) if c in practices]
+            for col in codes:
+                pairs = practices[[col, name_col]].fillna("").astype(str).drop_duplicates()
+                for code, name in pairs.itertuples(index=False):
+                    hit = by_name.get(_name_key(name), set())
+                    if code and len(hit) == 1:
+                        out.link(code, next(iter(hit)))
+        return out
 
 
 def check_boundaries(study, configuration, *, context) -> list[Finding]:
@@ -105,13 +201,19 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
         if not columns:
             continue
         recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
-        actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code")}
+        actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}
+        walk = CodeCrosswalk.from_study(study, layer)
+        not_comparable: dict[str, str] = {}
         for practice in placed.index:
             values = [v for v in recorded.loc[practice] if v]
             if not values:
                 continue
-            here = {actual["code"][practice], actual["nhs_code"][practice]} - {""}
-            if here & set(values):
+            here = {a[practice] for a in actual.values()} - {""}
+            if any(walk.same(v, h) for v in values for h in here):
+                continue
+            here_systems = {code_system(h) for h in here}
+            if not any(walk.systems(v) & here_systems for v in values):
+                not_comparable[practice] = values[0]  # e.g. ODS recorded, ONS-only layer
                 continue
             row = placed.loc[practice]
             findings.append(
@@ -131,10 +233,31 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                         "layer": layer,
                         "recorded": values[0],
                         "actual": row["code"],
-                        "actual_nhs_code": row["nhs_code"],
-                        "actual_name": row["name"],
+                        "actual_nhs_code": row.get("nhs_code", ""),
+                        "actual_name": row.get("name", ""),
                     },
                     geometry=study.practices.geometry[practice],
+                )
+            )
+        if not_comparable:
+            sample_rec = sorted(set(not_comparable.values()))[:3]
+            sample_layer = sorted(set(placed.loc[list(not_comparable), "code"]))[:3]
+            findings.append(
+                Finding(
+                    check="boundaries",
+                    kind="codes_not_reconciled",
+                    severity=Severity.INFO,
+                    message=(
+                        f"The recorded {layer_label(layer)} codes of {len(not_comparable):,} "
+                        f"practices ({', '.join(sample_rec)}...) and the {layer} layer's codes "
+                        f"({', '.join(sample_layer)}...) are in different code systems and no "
+                        "input links them, so they were not compared: give the layer an NHS "
+                        "code column (nhs_code) or the practice file the ONS code column (e.g. "
+                        "ONS_SUB_ICB_LOCATION_CODE) or the area names."
+                    ),
+                    practice_codes=tuple(sorted(not_comparable)),
+                    value=len(not_comparable),
+                    details={"layer": layer, "recorded": dict(sorted(not_comparable.items()))},
                 )
             )
     return findings

@@ -89,15 +89,25 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
             line = shapely.shortest_line(geom, main_geom)
             between = _pcns_between(footprints, line, exclude=code, context=context)
             names = ", ".join(between) if between else "no other PCN"
+            # a group with no registered patients (a practice closed or not yet reporting)
+            # is placed only by its site: worth a look, not a failed configuration
+            empty = patients[i] == 0 and context.territories.method == "registrations"
             findings.append(
                 Finding(
                     check="contiguity",
                     kind="detached_group",
-                    severity=Severity.ERROR,
+                    severity=Severity.WARNING if empty else Severity.ERROR,
                     message=(
                         f"{label} is not contiguous: {', '.join(group)} ({patients[i]:,} patients) "
                         f"{'is' if len(group) == 1 else 'are'} {_km(distance)} from the main group "
-                        f"of {len(main)} practice{'s' * (len(main) != 1)}, across {names}."
+                        f"of {len(main)} practice{'s' * (len(main) != 1)}, across {names}"
+                        + (
+                            "; with no registered patients, only "
+                            f"{'its' if len(group) == 1 else 'their'} site places "
+                            f"{'it' if len(group) == 1 else 'them'} (closed or not yet reporting?)."
+                            if empty
+                            else "."
+                        )
                     ),
                     pcn_code=code,
                     practice_codes=group,

@@ -84,8 +84,15 @@ def check_size(study, configuration, *, context) -> list[Finding]:
                     kind="no_list_size",
                     severity=Severity.WARNING,
                     message=(
-                        f"{label}: no list size for {', '.join(missing)}; counted as 0, so the "
-                        "PCN's size is understated. Add registrations or list sizes for them."
+                        f"{label}: no list size for {', '.join(missing)} ("
+                        + (
+                            "no rows in the registrations"
+                            if study.registrations is not None
+                            else "none in the practices file"
+                        )
+                        + "); counted as 0, so the PCN's size may be understated. Add "
+                        "registrations or a [list_sizes] file for them, or check they still "
+                        "exist."
                     ),
                     pcn_code=code,
                     practice_codes=tuple(missing),

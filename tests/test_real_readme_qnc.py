@@ -1,0 +1,146 @@
+"""Real data: the QNC study written the README way gives the answers of the bounded study.
+
+``tests/real/qnc_readme.toml`` is what a planner following "Run it on your own area" writes:
+practices from the national map filtered with ``where``, the LSOA layer and national
+sub-ICB / LAD layers, Census 2021 population, a national pharmacy file, and **no
+study_boundary**. ``tests/real/qnc_national_2022.toml`` runs the July 2022 QNC practices
+against the national registrations (every practice in England competing), LSOA 2011
+polygons, and CCG 2021 polygons that carry ONS codes only (the practices record ODS codes).
+
+Known answers are worked out here with plain pandas on the raw files:
+
+* an LSOA is served from outside when the residents registered elsewhere (the national
+  file's other practices; or the Census population less the study's registered residents)
+  outnumber those registered at the study's practices;
+* in QNC (LSOA 2021 lookup, April 2024) 13 LSOAs with 5,084 QNC patients, and E01029651
+  with none, are served from outside: 14 areas;
+* July 2022: 682 LSOAs 2011 are the study's, holding 26,010 residents registered at
+  practices outside QNC; 738 QNC patients live at ``NO2011`` (residence unknown).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo_pcn import Study, validate
+
+pytestmark = pytest.mark.real_data
+
+REAL = Path(__file__).resolve().parent / "real"
+
+
+def _study_file(name: str, shared: Path, tmp: Path) -> Path:
+    text = (REAL / name).read_text(encoding="utf-8")
+    path = tmp / name
+    path.write_text(text.replace("../../../shared/data", shared.resolve().as_posix()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def readme_report(shared_data, tmp_path_factory):
+    path = _study_file("qnc_readme.toml", shared_data, tmp_path_factory.mktemp("readme"))
+    return validate(Study.from_toml(path))
+
+
+@pytest.fixture(scope="module")
+def bounded_report(qnc_study_file):
+    return validate(Study.from_toml(qnc_study_file))
+
+
+def _keys(report, *kinds):
+    return sorted(
+        (f.check, f.kind, f.pcn_code, f.practice_codes) for f in report.findings if f.kind in kinds
+    )
+
+
+def _served_from_outside_in_qnc(shared: Path) -> list[str]:
+    reg = pd.read_csv(
+        shared / "ssot_pcn_boundaries" / "SSOT_GP_Patients_Oct25.csv", usecols=range(8)
+    )
+    lookup = pd.read_csv(shared / "geographr" / "lookup_lsoa21_icb24.csv.gz")
+    qnc = set(lookup.loc[lookup["icb24_code_nhs"] == "QNC", "lsoa21_code"])
+    pop = pd.read_csv(
+        shared / "demographr" / "census21_usual_residents_lsoa21_from_ethnicity21_lsoa21.csv"
+    ).set_index("lsoa21_code")["total_residents"]
+    n = reg.groupby("LSOA_CODE")["NUMBER_OF_PATIENTS"].sum().reindex(sorted(qnc)).fillna(0)
+    others = (pop.reindex(n.index) - n).clip(lower=0)
+    return sorted(n.index[others > n])
+
+
+def test_readme_study_gives_the_bounded_answers(readme_report, bounded_report):
+    for kinds in (
+        ("above_band", "below_band"),
+        ("crosses_boundary",),
+        ("recorded_code_mismatch",),
+        ("detached_group",),
+    ):
+        assert _keys(readme_report, *kinds) == _keys(bounded_report, *kinds), kinds
+    detached = _keys(readme_report, "detached_group")
+    assert [(f[2], f[3]) for f in detached] == [
+        ("U56729", ("M83715",)),  # Seisdon
+        ("U93998", ("M83066",)),  # ABC
+        ("U93998", ("M83627", "Y02867")),
+    ]
+    kinds = [f.kind for f in readme_report.findings]
+    assert kinds.count("exclave") <= 3 and kinds.count("hole") <= 3
+
+
+def test_readme_study_reports_the_qnc_areas_served_from_outside(readme_report, shared_data):
+    (finding,) = [f for f in readme_report.findings if f.kind == "area_served_from_outside"]
+    assert finding.details["areas"] == _served_from_outside_in_qnc(shared_data)
+    assert len(finding.details["areas"]) == 14
+    assert finding.details["n_registered_study"] == 5_084
+
+
+def test_readme_study_counts_only_the_pharmacies_of_the_study_area(readme_report):
+    summary = readme_report.alignment.layers["pharmacies"].summary
+    # the national file holds 11,276 active pharmacies; only those in or near QNC count
+    assert summary["n_sites"] + summary["n_outside_study"] == 11_276
+    assert 234 <= summary["n_sites"] < 300
+    assert summary["n_in_footprints"] >= 231
+
+
+@pytest.fixture(scope="module")
+def national_report(shared_data, tmp_path_factory):
+    path = _study_file("qnc_national_2022.toml", shared_data, tmp_path_factory.mktemp("nat"))
+    with pytest.warns(Warning):  # two LSOA 2011 polygons are repaired with make_valid
+        study = Study.from_toml(path)
+    return validate(study)
+
+
+@pytest.mark.slow
+def test_national_registrations_every_practice_competes(national_report, shared_data):
+    data = shared_data / "national_2022"
+    reg = pd.read_parquet(data / "gp-registrations.parquet")
+    qnc = pd.read_excel(data / "gp-reg-pat-prac-map-jul22.xlsx")
+    qnc = set(qnc.loc[qnc["ICB22"] == "QNC", "PRACTICE_CODE"])
+    mine = reg["OrganisationCode"].isin(qnc)
+    small = reg["LSOA11CD"].str.startswith("E01") & (reg["Patient"] > 0)
+    n_in = reg[mine & small].groupby("LSOA11CD")["Patient"].sum()
+    n_out = reg[~mine & small].groupby("LSOA11CD")["Patient"].sum()
+    both = pd.DataFrame({"i": n_in, "o": n_out}).fillna(0)
+    study = both[(both["i"] > 0) & ~(both["o"] > both["i"])]
+    terr = national_report.context.territories
+    assert terr.basis == "registrations"
+    assert sorted(terr.study_areas.index) == sorted(study.index)
+    assert len(study) == 682
+    (outside,) = [f for f in national_report.findings if f.kind == "residents_registered_outside"]
+    assert outside.value == int(study["o"].sum()) == 26_010
+    unknown = national_report.study.registrations
+    unknown = unknown.loc[unknown["area_kind"] == "unknown", "n_patients"].sum()
+    assert unknown == int(reg.loc[mine & (reg["LSOA11CD"] == "NO2011"), "Patient"].sum()) == 738
+
+
+@pytest.mark.slow
+def test_national_ods_practices_against_ons_ccgs_give_only_true_mismatches(national_report):
+    mismatches = sorted(
+        f.practice_codes[0] for f in national_report.findings if f.kind == "recorded_code_mismatch"
+    )
+    # M83632 (recorded 05W, sits in 05G North Staffordshire) and M83125 (recorded 05Q,
+    # sits in Shropshire) as in 2025; C81018 Dove River (DE6 5HY, Derbyshire Dales) is
+    # recorded in 05D East Staffordshire but sits in Derby and Derbyshire
+    assert mismatches == ["C81018", "M83125", "M83632"]
+    assert not [f for f in national_report.findings if f.kind == "codes_not_reconciled"]
