@@ -465,12 +465,28 @@ def _check_coverage(geoms: np.ndarray, codes: np.ndarray, label: str) -> None:
     bad = (share > OVERLAP_SHARE) | by_point
     if not bad.any():
         return
-    same, other = [], []
+    same = []
+    other = []
     for x, y, pct in zip(a[bad].tolist(), b[bad].tolist(), share[bad].tolist(), strict=True):
         if codes[x] == codes[y]:
             same.append(f"{codes[x]} (features {x + 1} and {y + 1})")
         else:
-            other.append(f"{codes[x]} and {codes[y]} ({min(pct, 1.0):.0%} of the smaller)")
+            other.append((codes[x], codes[y], min(pct, 1.0)))
+    # one polygon covering many: say so once ("D overlaps 98 areas: A, B, C and 95 more")
+    n_pairs = pd.Series([c for x, y, _ in other for c in (x, y)]).value_counts()
+    described = []
+    left = other
+    for code, n in n_pairs.items():
+        if n < 3:
+            break
+        mine = [p for p in left if code in p[:2]]
+        if len(mine) < 3:
+            continue
+        others = sorted(y if x == code else x for x, y, _ in mine)
+        described.append(f"{code} overlaps {len(mine)} areas ({list_some(others, 3)})")
+        left = [p for p in left if code not in p[:2]]
+    described += [f"{x} and {y} ({pct:.0%} of the smaller)" for x, y, pct in left]
+    other = described
     parts = []
     if same:
         parts.append(
@@ -478,7 +494,7 @@ def _check_coverage(geoms: np.ndarray, codes: np.ndarray, label: str) -> None:
             f"{list_some(same, 3)}"
         )
     if other:
-        parts.append(f"{len(other)} pair(s) of areas overlap: {list_some(other, 3)}")
+        parts.append(f"areas overlap: {list_some(other, 3)}")
     raise GeometryError(
         f"{label}: small areas must not overlap (every place in exactly one area), but "
         f"{'; '.join(parts)}; delete the duplicate features or fix the polygons (e.g. QGIS "
