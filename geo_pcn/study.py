@@ -162,6 +162,9 @@ class Study:
     notes: tuple[str, ...] = ()
     synthetic: bool = False
 
+    def __post_init__(self) -> None:
+        _check_study(self)
+
     # -- construction -----------------------------------------------------------------
     @classmethod
     def from_toml(cls, path: Path | str) -> Study:
@@ -356,6 +359,72 @@ class Study:
 # ---------------------------------------------------------------------------------------
 # loading
 # ---------------------------------------------------------------------------------------
+
+
+def _crs_problem(what: str, frame) -> str | None:
+    crs = getattr(frame, "crs", None)
+    if crs is None:
+        return f"{what} has no CRS; set it (e.g. .set_crs(4326)) and project with .to_crs(27700)"
+    if crs.to_epsg() != 27700:
+        return (
+            f"{what} is in {crs.to_string()}, not British National Grid: project it with "
+            ".to_crs(27700) (distances are measured in metres)"
+        )
+    return None
+
+
+def _check_study(study: Study) -> None:
+    """Validate a Study however it was made (a study file, or frames built in Python):
+    British National Grid everywhere, points for practices, polygons for areas and layers,
+    unique codes, and a configuration of the study's practices. Collect, then raise once."""
+    problems: list[str] = []
+    practices = study.practices
+    if not isinstance(practices, gpd.GeoDataFrame):
+        raise InputError("Study practices must be a GeoDataFrame indexed by practice_code")
+    problem = _crs_problem("practices", practices)
+    if problem:
+        problems.append(problem)
+    if practices.index.has_duplicates:
+        dup = sorted(set(practices.index[practices.index.duplicated()]))
+        problems.append(f"practices: practice code(s) {list_some(dup)} appear more than once")
+    kinds = set(practices.geometry[practices.geometry.notna()].geom_type)
+    if kinds - {"Point"}:
+        problems.append(f"practices must be points (one site each), not {', '.join(sorted(kinds))}")
+    for column in ("practice_name", LIST_SIZE, "site_id"):
+        if column not in practices:
+            problems.append(f"practices have no {column!r} column")
+    if study.areas is not None:
+        problem = _crs_problem("areas", study.areas)
+        if problem:
+            problems.append(problem)
+        if study.areas.index.has_duplicates:
+            dup = sorted(set(study.areas.index[study.areas.index.duplicated()]))
+            problems.append(f"areas: area code(s) {list_some(dup)} appear more than once")
+        if POPULATION not in study.areas:
+            problems.append("areas have no 'population' column (use pd.NA where unknown)")
+    for name, layer in study.boundaries.items():
+        problem = _crs_problem(f"boundary layer {name!r}", layer)
+        if problem:
+            problems.append(problem)
+    for name, layer in study.community.items():
+        problem = _crs_problem(f"community layer {name!r}", layer.data)
+        if problem:
+            problems.append(problem)
+    for what, table in (
+        ("registrations", study.registrations),
+        ("outside_registrations", study.outside_registrations),
+    ):
+        if table is not None:
+            missing = {PRACTICE_CODE, AREA_CODE, N_PATIENTS, "area_kind"} - set(table.columns)
+            if missing:
+                problems.append(f"{what} lack column(s) {', '.join(sorted(missing))}")
+    unknown = sorted(set(study.configuration.practice_codes) - set(practices.index))
+    if unknown:
+        problems.append(
+            f"the configuration names practice(s) not in the study: {list_some(unknown)}"
+        )
+    if problems:
+        raise InputError("Study: " + "; ".join(problems))
 
 
 def _load(spec: StudySpec) -> Study:

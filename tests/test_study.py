@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from tiny import write_tiny_study
 
@@ -116,3 +117,45 @@ def test_community_area_layer_keeps_its_declared_pcn_column(tmp_path):
     assert layer.kind == "areas"
     assert layer.data.set_index("code")["pcn_code"].to_dict()["T05"] == "U00001"
     assert layer.data.set_index("code")["pcn_code"].to_dict()["T02"] == "U00002"
+
+
+# -- a Study made in Python is checked too; its caches die with it and never go stale ------
+
+
+def test_a_study_built_in_python_from_wgs84_frames_is_refused(tiny_study_file):
+    import dataclasses
+
+    study = Study.from_toml(tiny_study_file)
+    wgs84 = study.practices.to_crs(4326)
+    with pytest.raises(InputError, match=r"practices is in EPSG:4326.*to_crs\(27700\)"):
+        dataclasses.replace(study, practices=wgs84)
+    with pytest.raises(InputError, match=r"areas is in EPSG:4326"):
+        dataclasses.replace(study, areas=study.areas.to_crs(4326))
+    twice = pd.concat([study.practices, study.practices.iloc[:1]])
+    with pytest.raises(InputError, match=r"A00001 appear more than once"):
+        dataclasses.replace(study, practices=twice)
+
+
+def test_a_validated_study_is_freed_with_its_caches(tiny_study_file):
+    import gc
+    import weakref
+
+    from geo_pcn import validate
+
+    study = Study.from_toml(tiny_study_file)
+    validate(study)
+    ref = weakref.ref(study)
+    del study
+    gc.collect()
+    assert ref() is None
+
+
+def test_editing_practices_after_a_validate_is_not_served_stale(tiny_study_file):
+    from geo_pcn import validate
+
+    study = Study.from_toml(tiny_study_file)
+    before = validate(study).pcns.set_index("pcn_code")["list_size"]
+    assert before["U00001"] == 1905 + 1903
+    study.practices.loc["A00001", "list_size"] = 100_000
+    after = validate(study).pcns.set_index("pcn_code")["list_size"]
+    assert after["U00001"] == 100_000 + 1903

@@ -14,9 +14,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
-import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
+import shapely
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.footprints import (
@@ -43,6 +44,7 @@ class StudyCache:
     def __init__(self, study) -> None:
         self._study = weakref.ref(study)
         self._recent: OrderedDict[int, Context] = OrderedDict()
+        self.fingerprint: tuple = ()
 
     def remember(self, context: Context) -> None:
         """Keep ``context`` as a possible base for later configurations."""
@@ -130,14 +132,59 @@ class StudyCache:
         return out
 
 
-_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: attribute of a Study that holds its cache (the cache lives and dies with the study)
+_CACHE_ATTR = "_geo_pcn_cache"
+
+
+def _fingerprint(study) -> tuple:
+    """What the cached facts depend on, cheaply: the practices (codes, list sizes, sites),
+    the registrations, areas and boundary layers (sizes and sums) and the rules. A study
+    edited in place after a validate gets a new fingerprint, so it is never served stale
+    territories, graphs or list sizes."""
+    practices = study.practices
+    geoms = practices.geometry
+    located = geoms.notna().to_numpy()
+    xy = np.zeros((len(practices), 2))
+    if located.any():
+        xy[located, 0] = shapely.get_x(geoms.to_numpy()[located])
+        xy[located, 1] = shapely.get_y(geoms.to_numpy()[located])
+    frame = pd.DataFrame(
+        {
+            "size": practices[LIST_SIZE].astype("Float64").fillna(-1).to_numpy(dtype=float),
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+        },
+        index=practices.index,
+    )
+    parts: list = [int(pd.util.hash_pandas_object(frame).sum())]
+    for table in (study.registrations, getattr(study, "outside_registrations", None)):
+        parts.append(None if table is None else (len(table), int(table["n_patients"].sum())))
+    areas = study.areas
+    parts.append(
+        None
+        if areas is None
+        else (
+            len(areas),
+            float(areas.geometry.area.sum()),
+            int(areas["population"].fillna(0).sum()),
+        )
+    )
+    parts.append(
+        tuple((k, len(v), float(v.geometry.area.sum())) for k, v in study.boundaries.items())
+    )
+    parts.append(repr(study.rules))
+    return tuple(parts)
 
 
 def study_cache(study) -> StudyCache:
-    """The cache of a study (created on first use, freed with the study)."""
-    cache = _CACHES.get(study)
-    if cache is None:
-        cache = _CACHES[study] = StudyCache(study)
+    """The cache of a study, kept on the study itself (freed with it; never keyed by object
+    identity in a module-level table), rebuilt when the study was edited since."""
+    mark = _fingerprint(study)
+    cache = study.__dict__.get(_CACHE_ATTR)
+    if cache is None or cache.fingerprint != mark:
+        cache = StudyCache(study)
+        cache.fingerprint = mark
+        study.__dict__[_CACHE_ATTR] = cache
     return cache
 
 
@@ -182,9 +229,6 @@ class Context:
         """``NAME (CODE)`` for messages."""
         name = self.configuration.name_of(code)
         return code if name == code else f"{name} ({code})"
-
-    def territory_of(self, practices) -> gpd.GeoSeries:
-        return self.territories.practices.geometry.reindex(list(practices))
 
 
 def get_context(study, configuration: Configuration | None = None) -> Context:
