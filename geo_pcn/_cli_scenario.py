@@ -161,7 +161,9 @@ def rank_row(study, path: Path) -> dict[str, Any]:
 
 
 def format_ranking(rows: list[dict[str, Any]]) -> str:
-    """The ranking as a Markdown table."""
+    """The ranking as a Markdown table (file names escaped)."""
+    from geo_pcn._escape import markdown
+
     head = (
         "| rank | proposal | verdict | errors | PCNs outside band | split PCNs | crossings "
         "| in no PCN | alignment |"
@@ -170,7 +172,8 @@ def format_ranking(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         align = "n/a" if r["alignment"] is None else f"{r['alignment']:.3f}"
         lines.append(
-            f"| {r['rank']} | {r['proposal']} | {'PASS' if r['ok'] else 'FAIL'} | {r['errors']} "
+            f"| {r['rank']} | {markdown(r['proposal'])} | {'PASS' if r['ok'] else 'FAIL'} "
+            f"| {r['errors']} "
             f"| {r['pcns_outside_band']} | {r['split_pcns']} | {r['crossings']} "
             f"| {r['practices_in_no_pcn']} | {align} |"
         )
