@@ -42,6 +42,7 @@ _SECTIONS: dict[str, set[str]] = {
         "footprints",
         "adjacency_tolerance_m",
         "site_tolerance_m",
+        "min_share",
         "study_boundary",
         "exceptions",
     },
@@ -259,6 +260,12 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
                 rules[key] = float(number)
             else:
                 out.add(f"[rules] {key} must be a number of metres >= 0, got {number!r}")
+    if "min_share" in value:
+        share = value["min_share"]
+        if isinstance(share, int | float) and not isinstance(share, bool) and 0 < share <= 1:
+            rules["min_share"] = float(share)
+        else:
+            out.add(f"[rules] min_share must be a share between 0 and 1 (e.g. 0.05), got {share!r}")
     if "study_boundary" in value:
         if isinstance(value["study_boundary"], str):
             rules["study_boundary"] = value["study_boundary"]

@@ -36,6 +36,8 @@ __all__ = [
     "build_territories",
     "build_footprints",
     "update_footprints",
+    "build_catchments",
+    "pcn_shares",
     "study_boundary",
 ]
 
@@ -110,6 +112,7 @@ class Territories:
     basis: str = "none"
     how: str = ""
     _all_areas: gpd.GeoDataFrame | None = None
+    _soft: pd.DataFrame | None = None
 
     @cached_property
     def region(self) -> shapely.Geometry:
@@ -364,6 +367,7 @@ def _registration_territories(study) -> Territories:
         basis=basis,
         how=how,
         _all_areas=areas,
+        _soft=mine.reset_index(drop=True),
     )
 
 
@@ -620,3 +624,82 @@ def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
     if len(added):
         out = pd.concat([out, added]).sort_index()
     return out.astype(area_pcn.dtype).rename(PCN_CODE)
+
+
+def pcn_shares(footprints: Footprints) -> pd.DataFrame | None:
+    """Soft shares: each PCN's registered residents in each small area and their share of
+    everyone registered there (residents of practices outside the configuration counted:
+    exactly with a national file, by the population otherwise).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``area_code, pcn_code, n_patients, n_area, share`` for every area where a PCN has
+        residents (any area of the layer, not only the study's); ``None`` for voronoi.
+    """
+    terr = footprints.territories
+    if terr._soft is None or terr.areas is None:
+        return None
+    soft = terr._soft
+    pcn = soft[PRACTICE_CODE].map(footprints.configuration.assignments).fillna("")
+    by = (
+        soft.assign(**{PCN_CODE: pcn.to_numpy()})
+        .loc[lambda f: f[PCN_CODE] != ""]
+        .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=True)[N_PATIENTS]
+        .sum()
+    )
+    table = terr.areas
+    total = (table["n_study"] + table["n_outside"]).reindex(by[AREA_CODE]).to_numpy()
+    by["n_area"] = total.astype("int64")
+    by["share"] = np.round(by[N_PATIENTS].to_numpy() / np.maximum(total, 1), 4)
+    return by
+
+
+def build_catchments(footprints: Footprints, *, min_share: float = 0.05) -> gpd.GeoDataFrame:
+    """Minimum-share footprints: for each PCN, every small area where it has at least
+    ``min_share`` of the registered residents (as catchment tools draw them, 5% by default),
+    beside the plurality footprint each area goes to one PCN.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``pcn_code``: ``pcn_name``, ``n_areas``, ``n_patients`` (the PCN's
+        residents in those areas), ``min_share``; (Multi)Polygons; empty geometry for a PCN
+        that reaches the share nowhere. Voronoi territories have no shares: the plurality
+        footprints are returned.
+
+    Examples
+    --------
+    >>> from geo_pcn.datasets import demo
+    >>> study = demo()
+    >>> fp = build_footprints(study)
+    >>> wide = build_catchments(fp, min_share=0.05)
+    >>> bool((wide.area >= fp.pcns.area.reindex(wide.index) - 1.0).all())
+    True
+    """
+    configuration = footprints.configuration
+    codes = list(configuration.pcn_codes)
+    shares = pcn_shares(footprints)
+    if shares is None:
+        out = footprints.pcns.copy()
+        out["n_areas"], out["n_patients"], out["min_share"] = 0, 0, float(min_share)
+        return out
+    keep = shares[shares["share"] >= min_share]
+    geoms = footprints.territories._all_areas.geometry.reindex(keep[AREA_CODE]).to_numpy()
+    frame = gpd.GeoDataFrame({"key": keep[PCN_CODE].to_numpy()}, geometry=geoms, crs=BNG)
+    dissolved = frame.dissolve(by="key").geometry if len(frame) else gpd.GeoSeries(crs=BNG)
+    counts = keep.groupby(PCN_CODE)[N_PATIENTS].agg(["size", "sum"])
+    return gpd.GeoDataFrame(
+        {
+            "pcn_name": [configuration.name_of(c) for c in codes],
+            "n_areas": counts["size"].reindex(codes).fillna(0).astype(int).to_numpy(),
+            "n_patients": counts["sum"].reindex(codes).fillna(0).astype("int64").to_numpy(),
+            "min_share": float(min_share),
+        },
+        geometry=gpd.GeoSeries(dissolved, crs=BNG)
+        .reindex(codes)
+        .fillna(shapely.Polygon())
+        .to_numpy(),
+        index=pd.Index(codes, name=PCN_CODE),
+        crs=BNG,
+    )

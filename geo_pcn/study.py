@@ -62,7 +62,11 @@ class Rules:
     site_tolerance_m
         Practices closer than this (metres) share a site (co-located).
     study_boundary
-        Boundary layer whose union is the study boundary (default: union of the areas).
+        Boundary layer whose union is the study boundary: an override; by default the study
+        area is decided from the data (see :func:`geo_pcn.footprints.build_territories`).
+    min_share
+        A PCN's minimum-share footprint (its catchment) holds every small area where it has
+        at least this share of the registered residents (default 5%).
     exceptions
         Agreed exceptions per PCN and check, with their reason and date
         (:class:`~geo_pcn._studyfile.AgreedException`); a PCN excepted from ``size`` is
@@ -76,6 +80,7 @@ class Rules:
     site_tolerance_m: float = 1.0
     study_boundary: str | None = None
     exceptions: tuple[AgreedException, ...] = ()
+    min_share: float = 0.05
 
     def __post_init__(self) -> None:
         exempt, exceptions = merge_exempt(self.exempt, self.exceptions)

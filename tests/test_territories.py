@@ -212,3 +212,22 @@ def test_a_moved_practice_revalidates_like_a_full_run_with_outside_competition(t
     moved = study.configuration.move("A00003", to="U00001")
     assert validate(study, moved).findings == validate(study, moved, incremental=False).findings
     assert isinstance(base.configuration, Configuration)
+
+
+def test_minimum_share_footprint_keeps_areas_served_from_outside(tmp_path):
+    """T08: EAST has 1,050 of 3,050 registered residents (34.4%); B00001 has 2,000. The
+    plurality footprint leaves T08 out, the 5% catchment keeps it, a 50% one does not."""
+    from geo_pcn.footprints import build_catchments, pcn_shares
+
+    reg = TINY_REGISTRATIONS + "B00001,T08,2000\n"
+    study = Study.from_toml(write_tiny_study(tmp_path, registrations_csv=reg))
+    fp = validate(study).context.footprints
+    shares = pcn_shares(fp).set_index(["area_code", "pcn_code"])
+    assert shares.loc[("T08", "U00002"), ["n_patients", "n_area"]].tolist() == [1050, 3050]
+    assert shares.loc[("T08", "U00002"), "share"] == round(1050 / 3050, 4)
+    five = build_catchments(fp, min_share=0.05)
+    assert five.loc["U00002", "n_areas"] == 4  # T03 T04 T07 T08
+    assert five.loc["U00002"].geometry.area == pytest.approx(4e6)
+    assert fp.pcns.loc["U00002"].geometry.area == pytest.approx(3e6)
+    half = build_catchments(fp, min_share=0.5)
+    assert half.loc["U00002", "n_areas"] == 3
