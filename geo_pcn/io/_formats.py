@@ -90,6 +90,7 @@ PRACTICE_ALIASES: dict[str, list[str]] = {
         "ONS_SUB_ICB_LOCATION_CODE",
         "ONS_SUB_ICB_CODE",
         "CCG_ONS_CODE",
+        "ONS_CCG_CODE",
     ],
     s.SUB_ICB_NAME: [
         "sub_icb_name",
@@ -100,7 +101,7 @@ PRACTICE_ALIASES: dict[str, list[str]] = {
         "CCG_NAME",
     ],
     s.ICB_CODE: ["icb_code", "ICB", "STP_ODS_CODE", "STP_CODE"],
-    s.ONS_ICB_CODE: ["ons_icb_code", "STP_ONS_CODE"],
+    s.ONS_ICB_CODE: ["ons_icb_code", "STP_ONS_CODE", "ONS_STP_CODE", "ICB22ons"],
     s.ICB_NAME: ["icb_name", "STP_NAME"],
     s.LIST_SIZE: [
         "list_size",
