@@ -460,7 +460,7 @@ class Report:
         gpkg = folder / "footprints.gpkg"
         for layer, frame in self.geodata().items():
             if len(frame):
-                excel_frame(frame).to_file(gpkg, layer=layer, driver="GPKG")
+                frame.to_file(gpkg, layer=layer, driver="GPKG")  # data as it is (not a sheet)
         if gpkg.exists():
             fix_gpkg_timestamps(gpkg)
         if map_html or png:

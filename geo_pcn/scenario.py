@@ -937,8 +937,8 @@ class Comparison:
             f"notes {fb['info']} -> {fa['info']}.",
             "",
             f"- {s['n_practices_moved']} practice(s) moved, {s['n_patients_moved']:,} patients",
-            f"- PCNs {s['n_pcns']['before']} -> {s['n_pcns']['after']}; outside the band "
-            f"{s['n_pcns_outside_band']['before']} -> {s['n_pcns_outside_band']['after']}",
+            f"- PCNs: {s['n_pcns']['before']} -> {s['n_pcns']['after']}; outside the band: "
+            f"{s['n_pcns_outside_band']['before']} -> {s['n_pcns_outside_band']['after']} PCNs",
             f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}",
         ]
         for layer, v in s["crossings"].items():
