@@ -121,9 +121,21 @@ def write_outputs(out_dir: str | Path, write: Callable[[Path], None]) -> list[Pa
     """
     out_dir = Path(out_dir)
     previous = check_out_dir(out_dir)
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob(f"{_TMP_PREFIX}*"):  # left by a run that was killed
         shutil.rmtree(stale, ignore_errors=True)
+    try:
+        return _write_and_move(out_dir, write, previous)
+    except BaseException:
+        if created:  # leave no trace: not even the empty folder
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+def _write_and_move(
+    out_dir: Path, write: Callable[[Path], None], previous: list[str]
+) -> list[Path]:
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=_TMP_PREFIX) as tmp:
         tmp_path = Path(tmp)
         write(tmp_path)

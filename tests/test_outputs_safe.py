@@ -205,3 +205,19 @@ def test_scenario_run_owns_one_folder(tmp_path):
     assert "map.png" not in names
     plan = Scenario.from_file(scenario)
     assert len(plan) == 1
+
+
+def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path, tiny_study_file):
+    report = validate(Study.from_toml(tiny_study_file))
+    new = tmp_path / "new"
+    with pytest.raises(InputError, match="unknown basemap"):
+        report.write(new, tiles="nope")
+    assert not new.exists()
+    old = tmp_path / "old"
+    first = {p.name: p.read_bytes() for p in report.write(old)}
+    with pytest.raises(InputError, match="unknown basemap"):
+        report.write(old, tiles="nope", png=True)
+    assert {p.name: p.read_bytes() for p in old.iterdir() if p.is_file()} == {
+        **first,
+        ".geo_pcn-manifest.json": (old / ".geo_pcn-manifest.json").read_bytes(),
+    }
