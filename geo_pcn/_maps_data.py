@@ -428,7 +428,11 @@ def build_map_data(report) -> MapData:
             "code": esc(located.index.to_series()).to_numpy(),
             "name": esc(located["practice_name"]).to_numpy(),
             "pcn": pcn_label.to_numpy(),
-            "list_size": sizes_p.map("{:,}".format).to_numpy(),
+            "list_size": np.where(
+                located["list_size"].isna().to_numpy(),
+                "no list size",
+                sizes_p.map("{:,}".format).to_numpy(),
+            ),
         },
         index=located.index,
     )
@@ -439,6 +443,8 @@ def build_map_data(report) -> MapData:
         w = where.reindex(located.index)
         pr[key] = _label(w["name"], w["code"]).replace("", "none").to_numpy()
     pr["recorded_sub_icb"] = esc(located["sub_icb_code"]).to_numpy()
+    status = located["status"] if "status" in located else pd.Series("", index=located.index)
+    pr["status"] = esc(status.fillna("").replace("", "not recorded")).to_numpy()
     pr["findings"] = ["<br>".join(notes.get(c, [])) or "none" for c in located.index]
     pr["colour"] = assign.map(colours).fillna(NO_PCN_COLOUR).to_numpy()
     pr["radius"] = practice_radius(sizes_p, largest)
@@ -472,6 +478,11 @@ def build_map_data(report) -> MapData:
     extent = shapely.buffer(extent, 5_000)
     for name, layer in study.community.items():
         data = layer.data[layer.data.geometry.notna()]
+        if layer.kind == "sites" and name in report.alignment.layers:
+            # only the sites the alignment counts: those of the study area (a national
+            # pharmacy file is not drawn across England)
+            counted = set(report.alignment.layers[name].sites["code"])
+            data = data[data["code"].isin(counted).to_numpy()]
         hit = np.unique(data.sindex.query(extent, predicate="intersects"))
         data = data.iloc[hit]
         tip = "<b>" + _label(data.get("name", data["code"]), data["code"]) + "</b>"

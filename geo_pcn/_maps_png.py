@@ -32,6 +32,7 @@ _KIND_TEXT = {
     "detached_group": "Detached practices and line to main group",
     "exclave": "Exclave of a footprint",
     "hole": "Hole: areas in no PCN footprint",
+    "area_served_from_outside": "Served from outside: areas whose residents use other practices",
     "practice_in_no_pcn": "Practice in no PCN",
     "recorded_code_mismatch": "Site not in recorded sub-ICB",
     "outside_layer": "Site outside the boundary layer",
@@ -120,9 +121,10 @@ def draw_png(data: MapData, report, *, dpi: int = 200) -> bytes:
         polys = group[group["gtype"] == "polygon"]
         lines = group[group["gtype"] == "line"]
         points = group[group["gtype"] == "point"]
-        if kind == "hole" and len(polys):
-            polys.plot(ax=ax, color="#666666", alpha=0.5, edgecolor=colour, linewidth=1, zorder=3)
-            handles.append(Patch(facecolor="#999999", edgecolor=colour, label=label))
+        if kind in ("hole", "area_served_from_outside") and len(polys):
+            fill = "#666666" if kind == "hole" else "#A8A8A8"
+            polys.plot(ax=ax, color=fill, alpha=0.5, edgecolor=colour, linewidth=1, zorder=3)
+            handles.append(Patch(facecolor=fill, edgecolor=colour, label=label))
             continue
         if len(polys):
             polys.boundary.plot(

@@ -691,11 +691,10 @@ def _fmt(n: float, weight: str) -> str:
 SITE_MARGIN_M = 1_000.0
 
 
-def _postcode_area(postcodes: pd.Series) -> pd.Series:
-    """``ST16 2HE`` -> ``ST``."""
-    return (
-        postcodes.fillna("").astype(str).str.upper().str.extract(r"^([A-Z]{1,2})\d")[0].fillna("")
-    )
+def _postcode_district(postcodes: pd.Series) -> pd.Series:
+    """``ST16 2HE`` -> ``ST16`` (the outward code; ``""`` when there is none)."""
+    text = postcodes.fillna("").astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+    return text.str.extract(r"^([A-Z]{1,2}\d[A-Z\d]?)\d[A-Z]{2}$")[0].fillna("")
 
 
 def _sites_in_study(study, data, footprints: Footprints, fp_codes) -> np.ndarray:
@@ -713,9 +712,9 @@ def _sites_in_study(study, data, footprints: Footprints, fp_codes) -> np.ndarray
     if PCN_CODE in data:
         keep |= np.isin(data[PCN_CODE].fillna("").astype(str).to_numpy(), fp_codes)
     if "postcode" in data and (~located).any():
-        areas = set(_postcode_area(study.practices["postcode"])) - {""}
-        site_area = _postcode_area(data["postcode"]).to_numpy()
-        keep |= ~located & (np.isin(site_area, list(areas)) | (site_area == ""))
+        districts = set(_postcode_district(study.practices["postcode"])) - {""}
+        site_district = _postcode_district(data["postcode"]).to_numpy()
+        keep |= ~located & (np.isin(site_district, list(districts)) | (site_district == ""))
     elif (~located).any():
         keep |= ~located
     return keep
@@ -744,8 +743,8 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
     fp_codes = pcns.index.to_numpy(dtype=object)
     # the study area bounds what is counted: a national file (every pharmacy in England)
     # is cut to the sites in or near the study area, those in a footprint and those that
-    # declare one of its PCNs; an unplaced site is kept when its postcode area is one of
-    # the practices' (ST16 2HE with practices in ST); the rest are only counted
+    # declare one of its PCNs; an unplaced site is kept when its postcode district is one
+    # of the practices' (ST16 2HE with a practice in ST16); the rest are only counted
     n_all = len(data)
     keep = _sites_in_study(study, data, footprints, fp_codes)
     data = data[keep].reset_index(drop=True)

@@ -405,18 +405,23 @@ def _sites_layer(frame: gpd.GeoDataFrame, *, name: str, colour: str) -> folium.G
     )
 
 
+#: findings that are small areas no PCN covers: filled, grey for holes, paler for the areas
+#: of the study's region that practices outside the configuration serve
+AREA_FILLS = {"hole": "#666666", "area_served_from_outside": "#A8A8A8"}
+
+
 def _finding_style(severity: str, gtype: str, kind: str) -> dict[str, Any]:
     colour = SEVERITY_COLOURS.get(severity, "#000000")
     if gtype == "point":
         return {"color": colour, "weight": 3, "fill": False, "radius": 14, "opacity": 1}
     if gtype == "line":
         return {"color": colour, "weight": 3, "dashArray": "6 5", "opacity": 1}
-    if kind == "hole":
+    if kind in AREA_FILLS:
         return {
             "color": colour,
             "weight": 2,
             "dashArray": "6 5",
-            "fillColor": "#666666",
+            "fillColor": AREA_FILLS[kind],
             "fillOpacity": 0.45,
         }
     return {"color": colour, "weight": 3, "dashArray": "6 5", "fill": False, "opacity": 1}
@@ -446,12 +451,21 @@ def _practices_layer(practices: gpd.GeoDataFrame, data: MapData) -> folium.GeoJs
         )
     }
     practices = practices.assign(tip="<b>" + practices["name"] + "</b> " + practices["code"])
-    fields = ["code", "name", "pcn", "list_size", *data.boundary_fields, "recorded_sub_icb"]
+    fields = [
+        "code",
+        "name",
+        "pcn",
+        "list_size",
+        "status",
+        *data.boundary_fields,
+        "recorded_sub_icb",
+    ]
     aliases = [
         "Practice",
         "Name",
         "PCN",
         "List size",
+        "Status",
         *data.boundary_fields.values(),
         "Recorded sub-ICB",
     ]
@@ -615,6 +629,8 @@ _KIND_LABELS = {
     "detached_group": "Detached practices: their territory and the line to the main group",
     "exclave": "Exclave: a piece of a footprint cut off from the rest",
     "hole": "Hole: small areas in no PCN footprint",
+    "area_served_from_outside": "Served from outside: areas of the region whose residents "
+    "mostly use practices outside the configuration",
     "practice_in_no_pcn": "Practice in no PCN",
     "recorded_code_mismatch": "Practice site not in its recorded sub-ICB",
     "outside_layer": "Practice site outside the boundary layer",
@@ -681,7 +697,7 @@ def _legend_html(data: MapData, report, *, changes=None) -> str:
             style = _finding_style(severity, gtype, kind)
             if gtype == "point":
                 symbol = _swatch_circle("none", 6, stroke=style["color"], width=3)
-            elif kind == "hole":
+            elif kind in AREA_FILLS:
                 symbol = _swatch_fill(style["fillColor"], outline=style["color"], width=2)
             else:
                 symbol = _swatch_line(style["color"], 3, style.get("dashArray"))

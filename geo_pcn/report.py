@@ -28,6 +28,7 @@ from geo_pcn.checks.coverage import area_coverage
 from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.footprints import build_catchments
 from geo_pcn.settings import BNG, PCN_CODE
 
 __all__ = ["Report", "validate", "excel_safe"]
@@ -207,7 +208,11 @@ class Report:
                 "pcn_name": assign.map(
                     lambda c: self.configuration.name_of(c) if c else ""
                 ).to_numpy(),
-                "list_size": self.context.list_sizes.reindex(p.index).to_numpy(),
+                "list_size": p["list_size"].to_numpy(),
+                "list_size_source": p.get("list_size_source", pd.Series("", index=p.index))
+                .fillna("")
+                .to_numpy(),
+                "status": p.get("status", pd.Series("", index=p.index)).fillna("").to_numpy(),
                 "postcode": p["postcode"].to_numpy(),
                 "located": p.geometry.notna().to_numpy(),
                 "locate_method": p["locate_method"].to_numpy(),
@@ -403,7 +408,16 @@ class Report:
         geoms = gpd.GeoSeries([f.geometry for f in self.findings], crs=BNG)
         findings = gpd.GeoDataFrame(frame, geometry=geoms.to_numpy(), crs=BNG)
         findings = findings[findings.geometry.notna()]
-        return {"pcn_footprints": footprints, "practices": points, "findings": findings}
+        layers = {"pcn_footprints": footprints, "practices": points, "findings": findings}
+        if self.context.territories.method == "registrations":
+            share = self.study.rules.min_share
+            catchments = build_catchments(self.context.footprints, min_share=share)
+            layers["pcn_catchments"] = gpd.GeoDataFrame(
+                catchments.drop(columns="geometry").reset_index(),
+                geometry=catchments.geometry.to_numpy(),
+                crs=BNG,
+            )
+        return layers
 
     def write(
         self,
