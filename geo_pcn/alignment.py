@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn._spatial import polygon_of
 from geo_pcn.configuration import Configuration
 from geo_pcn.footprints import Footprints, build_footprints
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PCN_CODE, PRACTICE_CODE
@@ -410,16 +411,10 @@ def _pcn_sizes(study, configuration: Configuration) -> pd.Series:
 
 def _point_in(polygons, points: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Code of the polygon each point lies in (``""`` when none; on overlaps the smallest
-    code). Vectorised with the polygons' spatial index."""
-    out = np.full(len(points), "", dtype=object)
-    present = ~shapely.is_missing(points)
-    if not present.any() or len(polygons) == 0:
-        return out
-    idx = np.flatnonzero(present)
-    p_idx, a_idx = polygons.sindex.query(points[idx], predicate="intersects")
-    hits = pd.DataFrame({"p": idx[p_idx], "code": codes[a_idx]}).sort_values(["p", "code"])
-    hits = hits.drop_duplicates("p")
-    out[hits["p"].to_numpy()] = hits["code"].to_numpy()
+    code)."""
+    at = polygon_of(polygons, points, keys=codes)
+    out = np.full(len(at), "", dtype=object)
+    out[at >= 0] = np.asarray(codes, dtype=object)[at[at >= 0]]
     return out
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn._spatial import polygon_of
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, POPULATION, PRACTICE_CODE
@@ -338,9 +339,8 @@ def _registration_territories(study) -> Territories:
         sites = practices.loc[losers].geometry
         sites = sites[sites.notna()]
         if len(sites):
-            hit = areas.sindex.query(sites.to_numpy(), predicate="within")
-            extra = pd.Series(areas.index[hit[1]], index=sites.index[hit[0]])
-            extra = extra[~extra.index.duplicated()]
+            at = polygon_of(areas, sites.to_numpy())
+            extra = pd.Series(areas.index[at[at >= 0]], index=sites.index[at >= 0])
     pairs = pd.concat([assigned, extra])
     geoms = areas.geometry.reindex(pairs.to_numpy())
     territory = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.index))
@@ -379,10 +379,7 @@ def _units_served(study, points: np.ndarray, n_in: np.ndarray, n_out: np.ndarray
         return np.zeros(len(points), dtype=bool)
     frame = study.boundaries[layer]
     frame = frame[frame.geometry.notna()]
-    a_idx, u_idx = frame.sindex.query(points, predicate="intersects")
-    first = pd.DataFrame({"a": a_idx, "u": u_idx}).drop_duplicates("a")
-    unit = np.full(len(points), -1)
-    unit[first["a"].to_numpy()] = first["u"].to_numpy()
+    unit = polygon_of(frame, points)
     sums = pd.DataFrame({"u": unit, "i": n_in, "o": n_out})[unit >= 0].groupby("u").sum()
     served = sums.index[sums["i"] > sums["o"]].to_numpy()
     return np.isin(unit, served) & (unit >= 0)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn._spatial import polygon_of
 from geo_pcn.configuration import Configuration
 from geo_pcn.footprints import (
     Footprints,
@@ -122,12 +123,10 @@ class StudyCache:
             pts = sites[located]
             if len(pts):
                 # intersects, not within: a site exactly on a shared edge still gets an area
-                p_idx, a_idx = frame.sindex.query(pts.to_numpy(), predicate="intersects")
-                first = pd.DataFrame({"p": p_idx, "a": a_idx}).sort_values(["p", "a"])
-                first = first.drop_duplicates("p")
-                codes = pts.index[first["p"].to_numpy()]
+                at = polygon_of(frame, pts.to_numpy())
+                codes = pts.index[at >= 0]
                 cols = [c for c in ("code", "name", "nhs_code") if c in frame]
-                table.loc[codes, cols] = frame.iloc[first["a"].to_numpy()][cols].to_numpy()
+                table.loc[codes, cols] = frame.iloc[at[at >= 0]][cols].to_numpy()
             out[layer] = table
         return out
 

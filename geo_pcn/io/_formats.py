@@ -348,31 +348,6 @@ def lines_of(frame: pd.DataFrame, mask, first_line: int | None = None) -> list[i
     return [int(i) + first for i in frame.index[mask]]
 
 
-def load_table(
-    source: Source,
-    schema: Mapping[str, Sequence[str]],
-    *,
-    required: Sequence[str],
-    what: str,
-    expected: str,
-    fmt: str = "table",
-) -> pd.DataFrame:
-    """Read a plain table, apply ``where`` (raw then canonical) and rename to canonical names.
-
-    Raises a "not a recognised file" :class:`SchemaError` when none of the ``required``
-    columns is found, and the usual missing-column error when only some are.
-    """
-    raw = read_table(
-        source.path,
-        role=what,
-        header=source.options.get("header"),
-        sheet=source.options.get("sheet"),
-    )  # type: ignore[arg-type]
-    return canonical_table(
-        raw, source, schema, required=required, what=what, expected=expected, fmt=fmt
-    )
-
-
 def canonical_table(
     raw: pd.DataFrame,
     source: Source,
@@ -383,7 +358,12 @@ def canonical_table(
     expected: str,
     fmt: str = "table",
 ) -> pd.DataFrame:
-    """The second half of :func:`load_table`, for a raw frame already read."""
+    """Apply ``where`` (raw then canonical) to a table already read and rename its columns
+    to canonical names.
+
+    Raises a "not a recognised file" :class:`SchemaError` when none of the ``required``
+    columns is found, and the usual missing-column error when only some are.
+    """
     found = [c for c in required if c in source.columns or find_column(raw, schema[c]) is not None]
     if required and not found:
         hint = ", ".join(f'{c} = "<column>"' for c in required)

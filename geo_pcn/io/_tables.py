@@ -44,7 +44,6 @@ __all__ = [
     "apply_where",
     "split_where",
     "sheet_names",
-    "line_numbers",
     "warn",
 ]
 
@@ -663,11 +662,6 @@ def sheet_names(path: Path | str) -> list[str]:
         return [str(s) for s in pd.ExcelFile(path).sheet_names]
     except Exception:  # a corrupt workbook, or a zip of CSVs: read_table says which
         return []
-
-
-def line_numbers(index: Iterable[object], first_line: int) -> list[int]:
-    """File line numbers of the rows with these index labels."""
-    return [int(i) + first_line for i in index]
 
 
 def warn(message: str, category: type[Warning] = GeoPCNWarning) -> None:

@@ -15,8 +15,6 @@ from geo_pcn.io.postcodes import _to_bng, geocode, read_postcode_lookup
 
 __all__ = ["locate", "read_locations"]
 
-LOCATE_METHODS = ("easting/northing", "lat/long", "postcode", "")
-
 
 def _has(frame: pd.DataFrame, *columns: str) -> bool:
     return all(c in frame.columns for c in columns)
