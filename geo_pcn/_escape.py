@@ -46,6 +46,9 @@ _MD_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)")
 
 
+_MD_ENTITY = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
+
+
 def markdown(text: Any) -> str:
     """``text`` as inert Markdown inline text: it renders as itself, on one line.
 
@@ -56,7 +59,8 @@ def markdown(text: Any) -> str:
     """
     out = "" if text is None else str(text)
     out = _MD_CONTROL.sub("", _MD_BREAK.sub(" ", out))
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # "&" only where it would start an entity, so "RUGELEY & GREAT HAYWOOD" reads as itself
+    out = _MD_ENTITY.sub("&amp;", out).replace("<", "&lt;").replace(">", "&gt;")
     out = _MD_SPECIAL.sub(r"\\\1", out)
     return _MD_AUTOLINK.sub(lambda m: "\\" + (m.group(1) or m.group(2)), out)
 

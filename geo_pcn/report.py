@@ -29,7 +29,7 @@ from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.footprints import build_catchments
-from geo_pcn.settings import BNG, PCN_CODE
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
 __all__ = ["Report", "validate", "excel_safe"]
 
@@ -155,11 +155,51 @@ class Report:
             "n_practices_in_no_pcn": n_unassigned,
             "n_patients_in_no_pcn": int(sizes.reindex(list(self.configuration.unassigned)).sum()),
             "footprint_method": self.context.territories.method,
+            **self._study_area(),
             "band": list(study.rules.band),
             "exempt": list(study.rules.exempt),
             "findings": self.by_severity(),
             "ok": self.ok,
         }
+
+    def _study_area(self) -> dict[str, Any]:
+        """How the study area was decided and where every registered patient lives."""
+        terr = self.context.territories
+        reg = self.study.registrations
+        if terr.method != "registrations" or reg is None:
+            return {}
+        table = terr.areas
+        in_study = reg[AREA_CODE].isin(terr.study_areas.index)
+        small = reg["area_kind"] == "small_area"
+        residence = {
+            "in_the_study_area": int(reg.loc[small & in_study, N_PATIENTS].sum()),
+            "in_small_areas_the_study_does_not_serve": int(
+                reg.loc[small & ~in_study, N_PATIENTS].sum()
+            ),
+        }
+        others = reg.loc[~small].groupby("area_kind")[N_PATIENTS].sum()
+        residence.update({str(k): int(v) for k, v in others.items()})
+        out: dict[str, Any] = {
+            "study_area": {
+                "decided_by": terr.how,
+                "outside_competition_from": terr.basis,
+                "n_small_areas": len(terr.study_areas),
+                "n_small_areas_served_from_outside_in_region": int(
+                    ((table["served_from"] == "outside") & table["in_region"]).sum()
+                ),
+                "n_residents_registered_outside": int(
+                    table.loc[table["served_from"] == "study", "n_outside"].sum()
+                ),
+            },
+            "patients_by_residence": residence,
+        }
+        other = self.study.outside_registrations
+        if other is not None:
+            out["study_area"]["registrations_of_other_practices"] = {
+                "n_practices": int(other[PRACTICE_CODE].nunique()),
+                "n_patients": int(other[N_PATIENTS].sum()),
+            }
+        return out
 
     @cached_property
     def pcns(self) -> pd.DataFrame:
@@ -306,6 +346,36 @@ class Report:
             f"{md(', '.join(s['exempt'])) or 'none'}",
             f"- territories from {md(s['footprint_method'])}",
         ]
+        if "study_area" in s:
+            area, where = s["study_area"], s["patients_by_residence"]
+            lines.append(
+                f"- study area: {_count(area['n_small_areas'], 'small area')}, decided from "
+                f"{md(area['decided_by'])}"
+            )
+            words = {
+                "in_the_study_area": "in the study area",
+                "in_small_areas_the_study_does_not_serve": "in small areas served from outside "
+                "or beyond the study area",
+                "outside_layer": "in English small areas the areas layer does not hold",
+                "unknown": "residence unknown (NO2011, CLOSED, EMPTY...)",
+                "wales": "in Wales",
+                "scotland": "in Scotland",
+                "northern_ireland": "in Northern Ireland",
+                "crown_dependencies": "in the Crown dependencies",
+            }
+            lines.append(
+                "- where the patients live: "
+                + "; ".join(f"{n:,} {words.get(k, md(k))}" for k, n in where.items() if n)
+            )
+            if area["n_residents_registered_outside"]:
+                lines.append(
+                    f"- {area['n_residents_registered_outside']:,} residents of the study area "
+                    + (
+                        "are registered at practices outside it"
+                        if area["outside_competition_from"] == "registrations"
+                        else "are not registered at its practices (population less its patients)"
+                    )
+                )
         if s["synthetic"]:
             lines += ["", "> This is the SYNTHETIC demo region: not real practices or patients."]
         for severity in Severity:

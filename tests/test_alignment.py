@@ -338,9 +338,11 @@ def test_sites_per_pcn_outside_their_pcn_and_not_located(tmp_path):
     assert (finding.pcn_code, finding.value) == ("U00001", 250.0)
     assert finding.details == {
         "layer": "sites",
+        "n_sites": 1,
         "site_code": "S1",
         "distance_m": 250.0,
         "footprint_pcn_at_site": "U00002",
+        "sites": [{"site_code": "S1", "distance_m": 250.0, "footprint_pcn_at_site": "U00002"}],
     }
     assert "lies 250 m outside" in finding.message
     (unknown,) = alignment_findings(report, "site_pcn_unknown")
@@ -445,3 +447,16 @@ def test_a_team_layer_away_from_the_study_leaves_everyone_outside(tmp_path):
     report.write(tmp_path / "out", map_html=False)
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     assert doc["alignment"]["teams"]["summary"]["coterminosity"] is None
+
+
+def test_sites_outside_one_pcn_are_one_finding_with_the_farthest(tmp_path):
+    """S1 (250 m east of WEST) and S5 (1,500 m east of WEST, in T04) both declare WEST:
+    one finding for WEST with the count and S5, the farthest."""
+    sites = SITES_CSV + f"S5,Clinic five,{X0 + 3500},{Y0 + 500},AB1 9AE,U00001\n"
+    report = validate(tiny_with(tmp_path, sites=sites))
+    (finding,) = alignment_findings(report, "site_outside_pcn")
+    assert (finding.pcn_code, finding.value) == ("U00001", 1500.0)
+    assert finding.details["n_sites"] == 2
+    assert [s["site_code"] for s in finding.details["sites"]] == ["S5", "S1"]
+    assert finding.message.startswith("2 sites of community layer 'sites' declare WEST PCN")
+    assert finding.geometry.geom_type == "MultiPoint"

@@ -221,3 +221,11 @@ def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path, tiny_study_file):
         **first,
         ".geo_pcn-manifest.json": (old / ".geo_pcn-manifest.json").read_bytes(),
     }
+
+
+def test_markdown_keeps_ampersands_readable_and_entities_inert():
+    from markdown_it import MarkdownIt
+
+    assert markdown("RUGELEY & GREAT HAYWOOD PCN") == "RUGELEY & GREAT HAYWOOD PCN"
+    html = MarkdownIt().render(markdown("A &amp; B &#60;script&#62;"))
+    assert "&amp;amp;" in html and "<script" not in html

@@ -231,3 +231,18 @@ def test_minimum_share_footprint_keeps_areas_served_from_outside(tmp_path):
     assert fp.pcns.loc["U00002"].geometry.area == pytest.approx(3e6)
     half = build_catchments(fp, min_share=0.5)
     assert half.loc["U00002", "n_areas"] == 3
+
+
+def test_a_practices_file_wider_than_the_registrations_is_said(tmp_path):
+    """Six practices of the file have no registrations at all (a national practices file
+    with regional registrations): they have no list size, and the note says why."""
+    extra = "".join(
+        f"B0000{i},OTHER {i},ZZ1 1ZZ,U0000{i + 2},OTHER PCN {i},01A,QXX\n" for i in range(6)
+    )
+    study = Study.from_toml(write_tiny_study(tmp_path, practices_csv=TINY_PRACTICES + extra))
+    (note,) = [n for n in study.notes if "no registrations for" in n]
+    assert "no registrations for 6 of 11 practices" in note
+    assert "the practices file is wider than the registrations" in note
+    assert study.practices["list_size"].isna().sum() == 6
+    report = validate(study)
+    assert sum(f.kind == "no_list_size" for f in report.findings) == 6

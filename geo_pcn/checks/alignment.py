@@ -159,36 +159,58 @@ def _split_findings(study, context, layer: str, result: AreaAlignment) -> list[F
 
 
 def _site_findings(study, context, layer: str, result: SiteAlignment) -> list[Finding]:
+    """Sites outside the PCN they declare: one finding per PCN with the count and the
+    farthest site; sites declaring a PCN the configuration does not have (INFO)."""
     findings = []
-    data = study.community[layer].data.reset_index(drop=True)
     sites = result.sites
-    for i in sites.index[sites["outside_declared"].to_numpy()]:
-        row = sites.loc[i]
-        pcn = row["declared_pcn_code"]
+    points = shapely.points(sites[["easting", "northing"]].to_numpy(dtype=float))
+    points[~sites["located"].to_numpy()] = None
+    out = sites[sites["outside_declared"].to_numpy()]
+    for pcn, group in out.groupby("declared_pcn_code", sort=True):
+        group = group.sort_values(["distance_to_declared_m", "code"], ascending=[False, True])
+        row = group.iloc[0]
         here = row["footprint_pcn_code"]
         where = f"in {context.pcn_label(here)}" if here else "in no PCN footprint"
         label = f"{row['name']} ({row['code']})" if row["name"] else row["code"]
+        far = f"{row['distance_to_declared_m']:,.0f} m"
+        if len(group) == 1:
+            message = (
+                f"{label} (community layer {layer!r}) declares {context.pcn_label(pcn)} but "
+                f"lies {far} outside that PCN's footprint, {where}."
+            )
+        else:
+            message = (
+                f"{len(group)} sites of community layer {layer!r} declare "
+                f"{context.pcn_label(pcn)} but lie outside its footprint; the farthest, "
+                f"{label}, is {far} away, {where}."
+            )
         findings.append(
             Finding(
                 check="alignment",
                 kind="site_outside_pcn",
                 severity=Severity.WARNING,
-                message=(
-                    f"{label} (community layer {layer!r}) declares {context.pcn_label(pcn)} "
-                    f"but lies {row['distance_to_declared_m']:,.0f} m outside that PCN's "
-                    "footprint, "
-                    f"{where}."
-                ),
+                message=message,
                 pcn_code=pcn,
                 value=float(row["distance_to_declared_m"]),
                 threshold=0.0,
                 details={
                     "layer": layer,
+                    "n_sites": len(group),
                     "site_code": row["code"],
                     "distance_m": float(row["distance_to_declared_m"]),
                     "footprint_pcn_at_site": here or None,
+                    "sites": [
+                        {
+                            "site_code": r.code,
+                            "distance_m": float(r.distance_to_declared_m),
+                            "footprint_pcn_at_site": r.footprint_pcn_code or None,
+                        }
+                        for r in group.itertuples()
+                    ],
                 },
-                geometry=data.geometry.iloc[i],
+                geometry=shapely.multipoints(points[group.index.to_numpy()])
+                if len(group) > 1
+                else points[group.index[0]],
             )
         )
     unknown = sites[~sites["declared_pcn_known"]]
@@ -208,7 +230,7 @@ def _site_findings(study, context, layer: str, result: SiteAlignment) -> list[Fi
                 value=len(codes),
                 details={"layer": layer, "declared_pcn_code": pcn, "site_codes": codes},
                 geometry=shapely.multipoints(
-                    [g for g in data.geometry.iloc[group.index] if g is not None]
+                    [g for g in points[group.index.to_numpy()] if g is not None]
                 )
                 if group["located"].any()
                 else None,
