@@ -237,6 +237,8 @@ class Configuration:
             all_names[code] = code
         out = object.__new__(type(self))
         out._set(series, dict(sorted(all_names.items())), self, (change,))
+        if "practice_codes" in self.__dict__:  # the same practices: share the tuple
+            out.__dict__["practice_codes"] = self.__dict__["practice_codes"]
         if "members" in self.__dict__ and updates:  # update the parent's, PCN by PCN
             touched = _touched(change)
             members = {c: set(m) for c, m in self.members.items() if c in touched}
@@ -271,10 +273,10 @@ class Configuration:
         once every practice was moved out); practices can be moved into them."""
         return tuple(sorted(set(self._names) - set(self.pcn_codes)))
 
-    @property
+    @cached_property
     def practice_codes(self) -> tuple[str, ...]:
         """Every practice the configuration knows, assigned or not, sorted."""
-        return tuple(self._assignments.index)
+        return tuple(self._assignments.index.tolist())
 
     @cached_property
     def unassigned(self) -> tuple[str, ...]:

@@ -133,6 +133,11 @@ class Territories:
         return _union(geoms) if len(geoms) else shapely.Polygon()
 
     @cached_property
+    def area_position(self) -> pd.Index:
+        """The small areas of :attr:`areas` as an object Index, for fast position lookups."""
+        return pd.Index(self.areas.index.to_numpy(dtype=object))
+
+    @cached_property
     def area_points(self) -> np.ndarray | None:
         """A point inside each study area (same order as ``study_areas``), computed once."""
         if self.study_areas is None:
@@ -310,9 +315,10 @@ def _registration_territories(study) -> Territories:
     # finest boundary layer holding them, plus what the study area encloses. Its areas no
     # PCN covers are reported (served from outside, or holes); beyond it they are counted
     region = candidate.copy()
+    outline = None
     if not study.rules.study_boundary and basis != "none":
         region = _units_served(study, points, n_in, n_out)
-        if len(areas[in_study]):
+        if in_study.any():
             outline = _union(areas.geometry.to_numpy()[in_study])
             filled = shapely.union_all(
                 [shapely.Polygon(shapely.get_exterior_ring(p)) for p in shapely.get_parts(outline)]
@@ -326,7 +332,12 @@ def _registration_territories(study) -> Territories:
         [in_study, (candidate | region) & served_outside], ["study", "outside"], default=""
     )
     study_areas = areas[in_study]
-    boundary = _union(study_areas.geometry.to_numpy()) if len(study_areas) else shapely.Polygon()
+    if outline is not None and not (region & nobody).any():
+        boundary = outline  # the same areas: union them once
+    elif len(study_areas):
+        boundary = _union(study_areas.geometry.to_numpy())
+    else:
+        boundary = shapely.Polygon()
 
     residents = mine[mine[AREA_CODE].isin(study_areas.index)].reset_index(drop=True)
     winner = _winner(residents, PRACTICE_CODE)
@@ -682,9 +693,16 @@ def build_catchments(footprints: Footprints, *, min_share: float = 0.05) -> gpd.
         out["n_areas"], out["n_patients"], out["min_share"] = 0, 0, float(min_share)
         return out
     keep = shares[shares["share"] >= min_share]
-    geoms = footprints.territories._all_areas.geometry.reindex(keep[AREA_CODE]).to_numpy()
-    frame = gpd.GeoDataFrame({"key": keep[PCN_CODE].to_numpy()}, geometry=geoms, crs=BNG)
-    dissolved = frame.dissolve(by="key").geometry if len(frame) else gpd.GeoSeries(crs=BNG)
+    # the plurality footprint plus the areas the PCN reaches the share in but does not win
+    # (few): far less to union than dissolving every catchment area again
+    won = footprints.area_pcn
+    mine = won.reindex(keep[AREA_CODE]).to_numpy() == keep[PCN_CODE].to_numpy()
+    extra = keep[~mine]
+    geoms = footprints.territories._all_areas.geometry.reindex(extra[AREA_CODE]).to_numpy()
+    base = footprints.pcns.geometry
+    parts = pd.Series(list(geoms), index=extra[PCN_CODE].to_numpy()).groupby(level=0)
+    grown = {code: shapely.union_all([base[code], *g.to_list()]) for code, g in parts}
+    dissolved = gpd.GeoSeries({c: grown.get(c, base[c]) for c in codes}, crs=BNG)
     counts = keep.groupby(PCN_CODE)[N_PATIENTS].agg(["size", "sum"])
     return gpd.GeoDataFrame(
         {

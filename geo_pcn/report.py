@@ -78,7 +78,7 @@ def validate(
     """
     names = resolve_checks(checks)  # an unknown name raises here, before any work
     if configuration is not None and configuration is not study.configuration:
-        study.with_configuration(configuration)  # unknown practices raise here
+        study.check_configuration(configuration)  # unknown practices raise here
     context = get_context(study, configuration)
     cache = context.cache
     parent = getattr(context.configuration, "parent", None)

@@ -599,7 +599,7 @@ def revalidate(report: Report, configuration: Configuration) -> Report:
         return report
     old_cfg = report.configuration
     if configuration is not study.configuration:
-        study.with_configuration(configuration)  # unknown practices raise here
+        study.check_configuration(configuration)  # unknown practices raise here
     if tuple(old_cfg.practice_codes) != tuple(configuration.practice_codes):
         return validate(study, configuration)
     cache = study_cache(study)

@@ -200,13 +200,25 @@ class Study:
 
     def with_configuration(self, configuration: Configuration) -> Study:
         """The same study checked against another configuration (unknown practices raise)."""
-        unknown = sorted(set(configuration.practice_codes) - set(self.practices.index))
+        self.check_configuration(configuration)
+        return replace(self, configuration=configuration)
+
+    def check_configuration(self, configuration: Configuration) -> None:
+        """Raise when ``configuration`` names practices the study does not have (cheap when
+        it has the same practices as the study's own configuration, as a scenario does)."""
+        codes = configuration.practice_codes
+        if codes is self.configuration.practice_codes or codes == self._practice_codes:
+            return
+        unknown = sorted(set(codes) - set(self._practice_codes))
         if unknown:
             raise InputError(
                 f"configuration names practice(s) not in the study: {list_some(unknown)}; "
                 "add them to the practices file or remove them from the configuration"
             )
-        return replace(self, configuration=configuration)
+
+    @cached_property
+    def _practice_codes(self) -> tuple[str, ...]:
+        return tuple(self.practices.index.tolist())
 
     # -- derived facts ----------------------------------------------------------------
     @cached_property

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -136,43 +135,28 @@ _CACHE_ATTR = "_geo_pcn_cache"
 
 
 def _fingerprint(study) -> tuple:
-    """What the cached facts depend on, cheaply: the practices (codes, list sizes, sites),
-    the registrations, areas and boundary layers (sizes and sums) and the rules. A study
-    edited in place after a validate gets a new fingerprint, so it is never served stale
-    territories, graphs or list sizes."""
+    """What the cached facts depend on, cheaply: the practices' codes, list sizes and sites
+    (hashed: a study edited in place after a validate is never served stale territories,
+    graphs or list sizes), and which registrations, areas, layers and rules it holds."""
     practices = study.practices
-    geoms = practices.geometry
-    located = geoms.notna().to_numpy()
-    xy = np.zeros((len(practices), 2))
-    if located.any():
-        xy[located, 0] = shapely.get_x(geoms.to_numpy()[located])
-        xy[located, 1] = shapely.get_y(geoms.to_numpy()[located])
+    geoms = practices.geometry.to_numpy()
     frame = pd.DataFrame(
         {
             "size": practices[LIST_SIZE].astype("Float64").fillna(-1).to_numpy(dtype=float),
-            "x": xy[:, 0],
-            "y": xy[:, 1],
-        },
-        index=practices.index,
+            "x": shapely.get_x(geoms),
+            "y": shapely.get_y(geoms),
+        }
     )
-    parts: list = [int(pd.util.hash_pandas_object(frame).sum())]
-    for table in (study.registrations, getattr(study, "outside_registrations", None)):
-        parts.append(None if table is None else (len(table), int(table["n_patients"].sum())))
-    areas = study.areas
-    parts.append(
-        None
-        if areas is None
-        else (
-            len(areas),
-            float(areas.geometry.area.sum()),
-            int(areas["population"].fillna(0).sum()),
-        )
+    digest = int(pd.util.hash_pandas_object(frame, index=False).sum())
+    frames = (study.registrations, study.outside_registrations, study.areas)
+    return (
+        len(practices),
+        id(practices.index),
+        digest,
+        tuple((id(f), None if f is None else len(f)) for f in frames),
+        tuple((k, id(v), len(v)) for k, v in study.boundaries.items()),
+        study.rules,
     )
-    parts.append(
-        tuple((k, len(v), float(v.geometry.area.sum())) for k, v in study.boundaries.items())
-    )
-    parts.append(repr(study.rules))
-    return tuple(parts)
 
 
 def study_cache(study) -> StudyCache:

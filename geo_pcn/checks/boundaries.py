@@ -78,6 +78,7 @@ class CodeCrosswalk:
             ra, rb = self._find(a), self._find(b)
             if ra != rb:
                 self._parent[max(ra, rb)] = min(ra, rb)
+            self._version = getattr(self, "_version", 0) + 1
 
     def same(self, a: str, b: str) -> bool:
         a, b = str(a).strip().upper(), str(b).strip().upper()
@@ -90,8 +91,18 @@ class CodeCrosswalk:
         code = str(code).strip().upper()
         if code not in self._parent:
             return {code_system(code)}
-        root = self._find(code)
-        return {code_system(c) for c in self._parent if self._find(c) == root}
+        return self._systems_by_root.get(self._find(code), {code_system(code)})
+
+    @property
+    def _systems_by_root(self) -> dict[str, set[str]]:
+        """root -> the code systems of its class (rebuilt only after new links)."""
+        if self.__dict__.get("_systems_n") != getattr(self, "_version", 0):
+            by_root: dict[str, set[str]] = {}
+            for c in list(self._parent):
+                by_root.setdefault(self._find(c), set()).add(code_system(c))
+            self.__dict__["_systems_cache"] = by_root
+            self.__dict__["_systems_n"] = getattr(self, "_version", 0)
+        return self.__dict__["_systems_cache"]
 
     @classmethod
     def from_study(cls, study, layer: str) -> CodeCrosswalk:

@@ -253,15 +253,16 @@ def _registered_outside(study, context) -> list[Finding]:
     terr = fp.territories
     if terr.areas is None or fp.area_pcn is None or terr.basis == "none":
         return []
-    table = terr.areas.loc[fp.area_pcn.index]
-    per_pcn = table["n_outside"].groupby(fp.area_pcn.to_numpy()).sum()
-    per_pcn_in = table["n_study"].groupby(fp.area_pcn.to_numpy()).sum()
+    pos = terr.area_position.get_indexer(fp.area_pcn.index)
+    pcn = fp.area_pcn.to_numpy()
+    per_pcn = pd.Series(terr.areas["n_outside"].to_numpy()[pos]).groupby(pcn).sum()
+    per_pcn_in = pd.Series(terr.areas["n_study"].to_numpy()[pos]).groupby(pcn).sum()
     total = int(per_pcn.sum())
     if not total:
         return []
     everyone = total + int(per_pcn_in.sum())
     pct = 100 * total / everyone if everyone else 0.0
-    top = _top_outside(terr, list(fp.area_pcn.index))
+    top = _top_outside(terr, fp.area_pcn.index)
     who = ("; most at " + ", ".join(f"{p} ({n:,})" for p, n in top[:3])) if top else ""
     if terr.basis == "registrations":
         what = "are registered at practices outside the configuration"
@@ -293,6 +294,7 @@ def _registered_outside(study, context) -> list[Finding]:
             details=details,
         )
     ]
+    table = terr.areas.iloc[pos]
     if terr.basis == "registrations" and table[POPULATION].notna().any():
         pop = table[POPULATION].astype("Float64")
         gap = (pop - table["n_study"] - table["n_outside"]).clip(lower=0).fillna(0)
