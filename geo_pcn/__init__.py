@@ -22,8 +22,9 @@ from geo_pcn.errors import (
     StudyFileError,
 )
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.report import Report, validate
-from geo_pcn.scenario import Comparison, Scenario, ScenarioError, compare, revalidate
+from geo_pcn.pipeline import revalidate, validate
+from geo_pcn.report import Report
+from geo_pcn.scenario import Comparison, Scenario, ScenarioError, compare
 from geo_pcn.study import Rules, Study
 
 try:

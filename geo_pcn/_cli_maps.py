@@ -32,7 +32,7 @@ def map_command(
     pipeline).
     """
     from geo_pcn.maps import write_map, write_png
-    from geo_pcn.report import validate
+    from geo_pcn.pipeline import validate
     from geo_pcn.study import Study
 
     _progress(f"Loading {study_file}...", quiet)

@@ -39,8 +39,8 @@ def scenario(
     Exit code 0 when the new configuration passes, 1 when it has ERROR findings.
     """
     from geo_pcn._outputs import check_out_dir
-    from geo_pcn.report import validate
-    from geo_pcn.scenario import Scenario, compare, revalidate
+    from geo_pcn.pipeline import revalidate, validate
+    from geo_pcn.scenario import Scenario, compare
     from geo_pcn.study import Study
 
     check_out_dir(out_dir)  # a bad folder or scenario file fails before the slow part
@@ -117,7 +117,7 @@ def rank_row(study, path: Path) -> dict[str, Any]:
     from geo_pcn.configuration import Configuration
     from geo_pcn.errors import InputError, list_some
     from geo_pcn.io import read_configuration
-    from geo_pcn.report import validate
+    from geo_pcn.pipeline import validate
     from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE
 
     proposed = read_configuration(path)

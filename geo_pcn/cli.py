@@ -156,7 +156,7 @@ def _run_and_write(
     png: bool = False,
     exit_on_errors: bool = True,
 ) -> None:
-    from geo_pcn.report import validate as run_checks
+    from geo_pcn.pipeline import validate as run_checks
 
     _progress(
         f"Checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs "

@@ -187,7 +187,7 @@ def build_map(
     False
     """
     if report is None:
-        from geo_pcn.report import validate
+        from geo_pcn.pipeline import validate
 
         report = validate(study)
     with deterministic_ids():

@@ -21,7 +21,6 @@ import pandas as pd
 from geo_pcn._escape import excel_frame, html_text, markdown
 from geo_pcn._outputs import fix_gpkg_timestamps, write_outputs
 from geo_pcn.alignment import Alignment, AreaAlignment
-from geo_pcn.checks import CHECKS, apply_exceptions, get_context, resolve_checks, stale_exceptions
 from geo_pcn.checks.alignment import alignment_of
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.checks.coverage import area_coverage
@@ -31,83 +30,13 @@ from geo_pcn.findings import Finding, Severity
 from geo_pcn.footprints import build_catchments
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
-__all__ = ["Report", "validate", "excel_safe"]
+__all__ = ["Report", "excel_safe"]
 
 #: At most this many findings of each severity are listed in report.md (all of them are in
 #: findings.csv and report.json).
 MAX_LISTED = 50
 #: Checks in the order their findings matter to a planner (others follow, by name).
 _CHECK_ORDER = ("size", "contiguity", "coverage", "boundaries", "alignment")
-
-
-def validate(
-    study, configuration: Configuration | None = None, *, checks=None, incremental: bool = True
-) -> Report:
-    """Check a configuration against a study's geography and rules.
-
-    Parameters
-    ----------
-    study
-        A :class:`~geo_pcn.study.Study`.
-    configuration
-        The configuration to check; default the study's own.
-    checks
-        Names of the checks to run (default: every registered check, see
-        :data:`geo_pcn.checks.CHECKS`). Agreed exceptions (``study.rules.exceptions``)
-        are applied to their findings (see :mod:`geo_pcn.checks.exceptions`).
-    incremental
-        When the configuration was made from one validated recently (a scenario step),
-        re-check only what the change touches (:func:`geo_pcn.scenario.revalidate`); the
-        result is the same as a full run. ``False`` forces a full run.
-
-    Returns
-    -------
-    Report
-
-    Raises
-    ------
-    geo_pcn.errors.UnknownCheckError
-        ``checks`` names a check that is not registered.
-
-    Examples
-    --------
-    >>> from geo_pcn.datasets import demo
-    >>> report = validate(demo())
-    >>> report.ok
-    False
-    """
-    names = resolve_checks(checks)  # an unknown name raises here, before any work
-    if configuration is not None and configuration is not study.configuration:
-        study.check_configuration(configuration)  # unknown practices raise here
-    context = get_context(study, configuration)
-    cache = context.cache
-    parent = getattr(context.configuration, "parent", None)
-    use_base = incremental and checks is None and parent is not None
-    base = cache.report_of(parent) if use_base else None
-    if (
-        base is not None
-        and base.configuration.practice_codes == context.configuration.practice_codes
-    ):
-        # a scenario step: only the PCNs and practices the change touches are checked again
-        from geo_pcn.scenario import revalidate
-
-        report = revalidate(base, context.configuration)
-        cache.remember_report(report)
-        return report
-    findings: list[Finding] = []
-    for name in names:
-        findings.extend(CHECKS[name](study, context.configuration, context=context))
-    findings = apply_exceptions(findings, study.rules)
-    findings += stale_exceptions(
-        findings, study.rules, checks=names, pcn_codes=context.configuration.pcn_codes
-    )
-    findings.sort(key=lambda f: (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind))
-    report = Report(
-        study=study, configuration=context.configuration, findings=findings, context=context
-    )
-    if checks is None:
-        cache.remember_report(report)
-    return report
 
 
 @dataclass(eq=False)

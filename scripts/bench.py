@@ -14,7 +14,7 @@ study file, so the load stage is measured as users meet it.
 Prints two tables: seconds per stage (load, footprints, graph, checks, report, map, total)
 and peak memory (resident set size, MB) per study; then the scenario loop: 100 single-practice
 moves (each practice to the PCN of a neighbouring practice, one after the other), each
-re-validated incrementally (`geo_pcn.scenario.revalidate`), against a full `validate` of a
+re-validated incrementally (`geo_pcn.pipeline.revalidate`), against a full `validate` of a
 few of the same configurations.
 """
 
@@ -95,7 +95,7 @@ def run_moves(study_file: Path, *, n_moves: int = 100, n_full: int = 5, seed: in
 
     from geo_pcn import Study, validate
     from geo_pcn.checks._context import study_cache
-    from geo_pcn.scenario import revalidate
+    from geo_pcn.pipeline import revalidate
 
     study = Study.from_toml(study_file)
     report = validate(study)

@@ -217,7 +217,8 @@ def _check_change_map(browser, html: Path, n_moved: int, screenshot: Path) -> Vi
 
 
 def test_demo_change_map_in_a_browser(browser, tmp_path):
-    from geo_pcn.scenario import compare, revalidate, write_change_map
+    from geo_pcn import compare, revalidate
+    from geo_pcn.scenario import write_change_map
 
     study = demo()
     before = validate(study)
@@ -230,7 +231,8 @@ def test_demo_change_map_in_a_browser(browser, tmp_path):
 def test_change_map_with_a_hostile_practice_name(browser, tmp_path):
     from tiny import TINY_PRACTICES, write_tiny_study
 
-    from geo_pcn.scenario import compare, revalidate, write_change_map
+    from geo_pcn import compare, revalidate
+    from geo_pcn.scenario import write_change_map
 
     evil = "`${alert(1)}` </script><img src=x onerror=alert(2)>"
     practices = TINY_PRACTICES.replace("WEST TWO SURGERY", f'"{evil}"')

@@ -20,7 +20,7 @@ exception to ``size``, already INFO) gets the same ``details["exception"]`` and 
 found nothing for its PCN, or whose PCN is not in the configuration. They may be out of
 date; nothing fails because of them.
 
-:func:`geo_pcn.validate` and :func:`geo_pcn.scenario.revalidate` apply both, in that order.
+:func:`geo_pcn.validate` and :func:`geo_pcn.pipeline.revalidate` apply both, in that order.
 
 Examples
 --------
