@@ -2,7 +2,8 @@
 
 Usage: python scripts/make_demo.py [--out BOUNDARIES_DIR]
 
-Deterministic (fixed seed), offline, a few seconds. The generator checks its own output
+Deterministic (fixed seed), offline, a few seconds. The generator is the dev-only package
+scripts/demo_gen/ (not in the wheel). The generator checks its own output
 against the planning rules and writes nothing if a planted problem is missing or an
 unplanned one appears.
 """
@@ -14,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from geo_pcn.datasets._generate import generate, write_manifest
+from demo_gen.generate import generate, write_manifest  # scripts/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,9 @@ boundaries, community team areas and sites. It plants one of every problem the c
 find and lists them in ``planted.json``. **Everything in it is synthetic.**
 
 The files live in ``boundaries/demo/`` of the source tree, shipped inside the wheel as
-``geo_pcn/datasets/boundaries/demo/``; ``scripts/make_demo.py`` regenerates them.
+``geo_pcn/datasets/boundaries/demo/``. This module is only their loader: the generator
+(``scripts/demo_gen/``, run by ``scripts/make_demo.py``) is a development tool and is not
+in the wheel.
 """
 
 from __future__ import annotations

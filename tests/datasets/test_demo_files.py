@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from demo_gen.generate import PLANTED, generate
+from demo_gen.rules import evaluate, findings_key
 
 from geo_pcn.datasets import demo_dir, demo_planted, demo_study_file
-from geo_pcn.datasets._generate import PLANTED, generate
-from geo_pcn.datasets._rules import evaluate, findings_key
 
 DEMO = demo_dir()
 MANIFEST = DEMO.parent / "manifest.json"

@@ -85,7 +85,7 @@ def evaluate(folder: Path | str) -> Evaluation:
     Parameters
     ----------
     folder
-        A folder written by :func:`geo_pcn.datasets._generate.generate`.
+        A folder written by :func:`demo_gen.generate.generate`.
 
     Returns
     -------

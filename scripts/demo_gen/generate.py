@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_pcn.datasets import _design as D
-from geo_pcn.datasets import _rules
-from geo_pcn.datasets._geometry import build_areas, build_outline, build_river
+from demo_gen import design as D
+from demo_gen import rules as _rules
+from demo_gen.geometry import build_areas, build_outline, build_river
 
 __all__ = ["SEED", "Region", "build_region", "generate", "write_manifest"]
 
@@ -384,7 +384,7 @@ def _write_csv(path: Path, df: pd.DataFrame) -> None:
 
 def _postcodes(practices: pd.DataFrame) -> list[str]:
     """Fictional postcodes in the 'DM' area: one district per town, unique per site."""
-    from geo_pcn.datasets._geometry import TOWNS
+    from demo_gen.geometry import TOWNS
 
     towns = np.array([[t.x, t.y] for t in TOWNS])
     xy = practices[["x", "y"]].to_numpy()
@@ -858,7 +858,7 @@ def generate(out_dir: Path | str, *, seed: int = SEED) -> list[dict]:
     """Build, verify and write the demo region into ``out_dir``.
 
     The files are written to a temporary folder first, checked with the rules in
-    :mod:`geo_pcn.datasets._rules`, and only then moved into ``out_dir`` (existing files of
+    :mod:`demo_gen.rules`, and only then moved into ``out_dir`` (existing files of
     the same names are replaced), so a failed check leaves nothing half-written.
 
     Parameters

@@ -4,7 +4,7 @@ Coordinates are British National Grid metres. Each PCN lists its practices as
 ``(easting, northing, attractiveness)``; attractiveness scales how strongly a practice
 draws registrations (a big health centre draws from further away). The planted problems
 are marked with ``role`` so the generator can check that each one comes out of the data
-exactly as intended (see ``_generate.py``).
+exactly as intended (see ``generate.py``).
 """
 
 from __future__ import annotations
