@@ -1,10 +1,12 @@
-"""The notebooks run clean in a fresh kernel (nbmake), use no absolute paths, and are
-committed with their outputs stripped."""
+"""The notebooks run clean in a fresh kernel (nbmake), use no absolute paths, are committed
+with their outputs stripped, and show what their text promises: 01 the demo failing with its
+planted errors, 02 the six moves making it pass, 03 the template running on the demo."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +60,171 @@ def test_notebooks_run_in_a_fresh_kernel(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+# -- what the notebooks show ------------------------------------------------------------
+PROBE = "# probe added by tests/test_notebooks.py"
+#: Run after each notebook (in memory only, never saved): the facts its text promises.
+PROBES = {
+    "01_validate_demo": (
+        f"{PROBE}\nimport json\n"
+        "print('PROBE ' + json.dumps({'ok': report.ok, 'errors': sorted("
+        "f'{f.check}/{f.kind}' for f in report.findings if f.severity.value == 'error')}))"
+    ),
+    "02_scenarios": (
+        f"{PROBE}\nimport json\n"
+        "print('PROBE ' + json.dumps({'ok': report4.ok, 'full_ok': full.ok, "
+        "'same': final == step4, 'n_changes': len(step4.history), "
+        "'in_no_pcn': [p for p in study.configuration.practice_codes "
+        "if final.pcn_of(p) == '']}))"
+    ),
+    "03_your_area": (
+        f"{PROBE}\nimport json\n"
+        "print('PROBE ' + json.dumps({'moved_to': changed.pcn_of(practice), "
+        "'target': target, 'was': config.pcn_of(practice), 'n_changes': len(changed.history)}))"
+    ),
+}
+
+#: The demo's ERROR findings (the rest of its planted problems are warnings or notes).
+DEMO_ERRORS = [
+    "contiguity/detached_group",
+    "coverage/practice_in_no_pcn",
+    "size/above_band",
+    "size/below_band",
+]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """``executed(stem)``: the notebook run top to bottom in a fresh kernel (nbclient),
+    from a copy in a temporary ``notebooks/`` folder (nothing is written into the project,
+    and ``03_your_area`` falls back to the demo: no ``../shared/data`` beside the copy),
+    with the probe cell appended. Each notebook runs once per module."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    root = tmp_path_factory.mktemp("nb")
+    folder = root / "project" / "notebooks"
+    folder.mkdir(parents=True)
+    runs: dict[str, object] = {}
+
+    def run(stem: str):
+        if stem not in runs:
+            nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+            nb.cells.append(nbformat.v4.new_code_cell(PROBES[stem]))
+            with pytest.MonkeyPatch.context() as mp:
+                for var, sub in (
+                    ("IPYTHONDIR", "ipython"),
+                    ("MPLCONFIGDIR", "matplotlib"),
+                    ("JUPYTER_RUNTIME_DIR", "runtime"),
+                ):
+                    mp.setenv(var, str(root / sub))
+                mp.setenv("JUPYTER_PLATFORM_DIRS", "1")
+                mp.setenv("MPLBACKEND", "Agg")
+                nbclient.NotebookClient(
+                    nb,
+                    timeout=300,
+                    kernel_name="python3",
+                    resources={"metadata": {"path": str(folder)}},
+                ).execute()
+            runs[stem] = nb
+        return runs[stem]
+
+    return run
+
+
+def _cell(nb, first_line: str) -> dict[str, str]:
+    """The outputs of the one code cell whose source starts with ``first_line``:
+    ``stream`` (all printed text), ``text`` and ``html`` (its displayed value)."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(first_line)]
+    assert len(cells) == 1, f"expected one cell starting {first_line!r}, found {len(cells)}"
+    out = {"stream": "", "text": "", "html": ""}
+    for o in cells[0].outputs:
+        if o.output_type == "stream":
+            out["stream"] += o.text
+        elif o.output_type in ("execute_result", "display_data"):
+            out["text"] += o.data.get("text/plain", "")
+            out["html"] += o.data.get("text/html", "")
+    return out
+
+
+def _probe(nb) -> dict:
+    (line,) = [
+        line for line in _cell(nb, PROBE)["stream"].splitlines() if line.startswith("PROBE ")
+    ]
+    return json.loads(line.removeprefix("PROBE "))
+
+
+@pytest.mark.slow
+def test_01_the_demo_report_fails_with_its_planted_errors(executed):
+    from geo_pcn.datasets import demo_planted
+
+    nb = executed("01_validate_demo")
+    study = _cell(nb, "import geo_pcn")
+    assert "59 practices, 13 PCNs, 508,614 patients" in study["text"]
+    shown = _cell(nb, "report = geo_pcn.validate(study)")
+    assert re.search(r"<Report '[^']*synthetic[^']*': FAIL, 4 errors, \d+ warnings", shown["text"])
+    assert ">FAIL</span>" in shown["html"] and "Errors (4)" in shown["html"]
+    printed = _cell(nb, "for finding in report.findings:")["stream"].splitlines()
+    errors = sorted(line.split()[1].rstrip(":") for line in printed if line.startswith("ERROR"))
+    assert errors == DEMO_ERRORS
+    listed = {line.split()[1].rstrip(":") for line in printed}
+    planted = {
+        f"{p['finding']['check']}/{p['finding']['kind']}" for p in demo_planted() if p["finding"]
+    }
+    assert planted <= listed, f"planted but not printed: {sorted(planted - listed)}"
+    pcns = _cell(nb, "report.pcns[")["text"]
+    assert set(re.findall(r"\bUZ0\d\d\b", pcns)) == {f"UZ{i:03d}" for i in range(1, 14)}
+    fmap = _cell(nb, "try:")["html"]
+    assert "<iframe" in fmap and "PCN footprints" in fmap and "SYNTHETIC DEMO DATA" in fmap
+    assert _probe(nb) == {"ok": False, "errors": DEMO_ERRORS}
+
+
+@pytest.mark.slow
+def test_02_the_six_moves_make_the_demo_pass(executed):
+    nb = executed("02_scenarios")
+    start = _cell(nb, "import geo_pcn")["stream"].strip().splitlines()
+    assert len(start) == 4  # the four error messages
+    assert any("is in no PCN" in line for line in start)
+    history = _cell(nb, "for change in step4.history:")["stream"].strip().splitlines()
+    assert history == [
+        "move Z00024 from no PCN to UZ002",
+        "move Z00035 from UZ007 to UZ008",
+        "move Z00003 from UZ001 to UZ005",
+        "move Z00006 from UZ001 to UZ003",
+        "move Z00048 from UZ010 to UZ011",
+        "move Z00051 from UZ011 to UZ010",
+    ]
+    step4 = _cell(nb, "step4 = step3.move(")
+    assert "errors 1 -> 0" in step4["text"]
+    overall = _cell(nb, "scenario = geo_pcn.Scenario.from_toml_text(")
+    assert "6 practices moved; errors 4 -> 0" in overall["text"]
+    assert "&rarr; <span style='color:#1a7f37'>PASS</span>" in overall["html"]
+    final = _cell(nb, "full = geo_pcn.validate(study, final)")
+    assert re.search(r": PASS, 0 errors, \d+ warnings", final["text"])
+    assert _probe(nb) == {
+        "ok": True,
+        "full_ok": True,
+        "same": True,
+        "n_changes": 6,
+        "in_no_pcn": [],
+    }
+
+
+@pytest.mark.slow
+def test_03_the_template_runs_on_the_demo(executed):
+    from geo_pcn.datasets import demo_study_file
+
+    nb = executed("03_your_area")
+    assert _cell(nb, "from pathlib import Path")["text"] == repr(demo_study_file())
+    assert "59 practices, 13 PCNs" in _cell(nb, "study = geo_pcn.Study.from_toml")["text"]
+    assert ": FAIL, 4 errors" in _cell(nb, "report = geo_pcn.validate(study)")["text"]
+    (line,) = _cell(nb, "config = study.configuration")["stream"].strip().splitlines()
+    match = re.fullmatch(r"(Z\d{5}) -> (UZ\d{3})", line)
+    assert match, line
+    practice, target = match.groups()
+    compared = _cell(nb, "changed = config.move(practice, to=target)")
+    assert "1 practices moved" in compared["text"]
+    assert f"move {practice} from " in compared["html"]
+    probe = _probe(nb)
+    assert probe["moved_to"] == probe["target"] == target
+    assert probe["was"] != target and probe["n_changes"] == 1
