@@ -47,7 +47,7 @@ import shapely
 
 from geo_pcn._spatial import polygon_of
 from geo_pcn.configuration import Configuration
-from geo_pcn.footprints import Footprints, build_footprints
+from geo_pcn.geography import Footprints, build_footprints
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
 __all__ = [

@@ -63,7 +63,7 @@ class Rules:
         Practices closer than this (metres) share a site (co-located).
     study_boundary
         Boundary layer whose union is the study boundary: an override; by default the study
-        area is decided from the data (see :func:`geo_pcn.footprints.build_territories`).
+        area is decided from the data (see :func:`geo_pcn.geography.build_territories`).
     min_share
         A PCN's minimum-share footprint (its catchment) holds every small area where it has
         at least this share of the registered residents (default 5%).

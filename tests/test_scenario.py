@@ -16,7 +16,6 @@ from tiny import write_tiny_study
 
 import geo_pcn
 from geo_pcn import Scenario, ScenarioError, Study, UnknownCodeError, compare, revalidate, validate
-from geo_pcn.checks._context import study_cache
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo, demo_study_file
 
@@ -66,9 +65,9 @@ def _same(incremental, full):
 
 
 def _full(study, configuration):
-    """A validate with nothing to update from: every footprint dissolved afresh."""
+    """A validate with nothing to update from (a configuration with no parent): every
+    footprint dissolved afresh."""
     fresh = geo_pcn.Configuration(configuration.assignments, configuration.names)
-    study_cache(study)._recent.clear()
     return validate(study, fresh)
 
 

@@ -19,8 +19,8 @@ import pytest
 from tiny import TINY_PRACTICES, TINY_REGISTRATIONS, X0, Y0, write_tiny_study
 
 from geo_pcn import Configuration, Severity, Study, validate
-from geo_pcn.footprints import build_territories
-from geo_pcn.graph import build_graph
+from geo_pcn.geography import build_territories
+from geo_pcn.geography.graph import build_graph
 
 
 def kinds(report):
@@ -217,7 +217,7 @@ def test_a_moved_practice_revalidates_like_a_full_run_with_outside_competition(t
 def test_minimum_share_footprint_keeps_areas_served_from_outside(tmp_path):
     """T08: EAST has 1,050 of 3,050 registered residents (34.4%); B00001 has 2,000. The
     plurality footprint leaves T08 out, the 5% catchment keeps it, a 50% one does not."""
-    from geo_pcn.footprints import build_catchments, pcn_shares
+    from geo_pcn.geography import build_catchments, pcn_shares
 
     reg = TINY_REGISTRATIONS + "B00001,T08,2000\n"
     study = Study.from_toml(write_tiny_study(tmp_path, registrations_csv=reg))

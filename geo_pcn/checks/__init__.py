@@ -1,5 +1,10 @@
 """The checks: plain functions ``check_x(study, configuration, *, context) -> list[Finding]``.
 
+A check may also carry ``check.update(parent, study, configuration, *, context, delta)``
+that gives the same findings from its parent configuration's (the updater protocol, see
+:mod:`geo_pcn.checks.delta`; attach one with :func:`updates`); a check without one is run
+in full when a scenario step is re-validated. Every built-in check has one.
+
 They are kept in a registry (:data:`CHECKS`) that a user can extend with
 :func:`register_check`; :func:`geo_pcn.validate` runs every registered check (or those
 named in ``checks=``; :func:`resolve_checks` refuses an unknown name). Agreed exceptions
@@ -17,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from geo_pcn.checks._context import Context, get_context
 from geo_pcn.checks.alignment import check_alignment
 from geo_pcn.checks.boundaries import check_boundaries
+from geo_pcn.checks.context import Context, get_context
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.checks.coverage import check_coverage
+from geo_pcn.checks.delta import Delta, updates
 from geo_pcn.checks.exceptions import apply_exceptions, stale_exceptions
 from geo_pcn.checks.size import check_size
 from geo_pcn.errors import UnknownCheckError
@@ -30,7 +36,9 @@ from geo_pcn.findings import Finding
 __all__ = [
     "CHECKS",
     "Context",
+    "Delta",
     "get_context",
+    "updates",
     "register_check",
     "resolve_checks",
     "apply_exceptions",

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from geo_pcn.checks.delta import View, rerun, updates
 from geo_pcn.findings import Finding, Severity
 
 __all__ = ["check_boundaries", "RECORDED_COLUMNS", "CodeCrosswalk", "code_system"]
@@ -147,7 +148,7 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
     sizes = context.list_sizes
     assign = configuration.assignments
     names = study.practices["practice_name"]
-    for layer, where in context.cache.site_areas.items():
+    for layer, where in context.geography.site_areas.items():
         placed = where[where["code"] != ""]
         # -- PCNs crossing the layer's lines
         for code, members in configuration.members.items():
@@ -272,3 +273,38 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                 )
             )
     return findings
+
+
+#: findings of these kinds belong to one practice: they change only when it moves
+_PRACTICE_KINDS = {"outside_layer", "recorded_code_mismatch"}
+
+
+@updates(check_boundaries)
+def update_boundaries(parent, study, configuration, *, context, delta) -> list[Finding]:
+    """Boundary findings of a changed configuration: crossings of the touched PCNs and the
+    moved practices' own findings checked again (site lookups cut to those practices)."""
+    keep = delta.practices
+    site_areas = {
+        layer: where[where.index.isin(keep)]
+        for layer, where in context.geography.site_areas.items()
+    }
+    view = {"geography": View(context.geography, site_areas=site_areas)}
+
+    def own(f: Finding) -> bool:
+        return f.kind in _PRACTICE_KINDS
+
+    # the note on codes that could not be compared depends on the practices only: reused
+    fresh = rerun(check_boundaries, study, context, members=delta.redo, context_view=view)
+    new = [
+        f
+        for f in fresh
+        if f.kind != "codes_not_reconciled"
+        and (f.practice_codes[0] in delta.moved if own(f) else f.pcn_code in delta.redo)
+    ]
+    old = [
+        f
+        for f in parent
+        if f.kind == "codes_not_reconciled"
+        or (f.practice_codes[0] not in delta.moved if own(f) else f.pcn_code not in delta.touched)
+    ]
+    return old + new

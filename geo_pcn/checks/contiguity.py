@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn.checks.delta import near_footprints, rerun, updates
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.graph import components
+from geo_pcn.geography.graph import components
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
 __all__ = ["check_contiguity"]
@@ -300,3 +301,16 @@ def _areas_in(geom, fp) -> list[str]:
         return []
     hits = fp.territories.area_point_tree.query(geom, predicate="intersects")
     return sorted(areas.index[hits])
+
+
+@updates(check_contiguity)
+def update_contiguity(parent, study, configuration, *, context, delta) -> list[Finding]:
+    """Contiguity findings of a changed configuration: the touched PCNs checked again on
+    the footprints near them; the rest reused."""
+    view = {"footprints": near_footprints(context.footprints, delta.near)}
+    new = [
+        f
+        for f in rerun(check_contiguity, study, context, members=delta.redo, context_view=view)
+        if f.pcn_code in delta.redo
+    ]
+    return [f for f in parent if f.pcn_code not in delta.touched] + new

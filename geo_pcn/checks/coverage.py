@@ -12,10 +12,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.settings import AREA_CODE, N_PATIENTS, POPULATION, PRACTICE_CODE
 
@@ -315,3 +318,18 @@ def _registered_outside(study, context) -> list[Finding]:
                 )
             )
     return out
+
+
+@updates(check_coverage)
+def update_coverage(parent, study, configuration, *, context, delta) -> list[Finding]:
+    """Coverage findings of a changed configuration: everything checked again (cheap) but
+    the holes, reused when the areas no PCN covers did not change."""
+    if delta.holes_changed:
+        return check_coverage(study, configuration, context=context)
+    footprints = dataclasses.replace(context.footprints)
+    uncovered = context.footprints.uncovered_areas
+    footprints.__dict__["uncovered_areas"] = None if uncovered is None else uncovered.iloc[:0]
+    fresh = rerun(
+        check_coverage, study, context, members=None, context_view={"footprints": footprints}
+    )
+    return [f for f in fresh if f.kind != "hole"] + [f for f in parent if f.kind == "hole"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
 
 __all__ = ["check_size", "band_status"]
@@ -100,3 +101,13 @@ def check_size(study, configuration, *, context) -> list[Finding]:
                 )
             )
     return findings
+
+
+@updates(check_size)
+def update_size(parent, study, configuration, *, context, delta) -> list[Finding]:
+    """Size findings of a changed configuration: the parent's for the PCNs the change did
+    not touch, the touched PCNs' checked again."""
+    new = [
+        f for f in rerun(check_size, study, context, members=delta.redo) if f.pcn_code in delta.redo
+    ]
+    return [f for f in parent if f.pcn_code not in delta.touched] + new

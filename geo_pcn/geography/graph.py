@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from geo_pcn.footprints import Territories
+from geo_pcn.geography.territories import Territories
 
 __all__ = ["build_graph", "components"]
 
@@ -27,7 +27,7 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     study
         The :class:`~geo_pcn.study.Study` (for the practices and shared sites).
     territories
-        Practice territories from :func:`geo_pcn.footprints.build_territories`.
+        Practice territories from :func:`geo_pcn.geography.build_territories`.
     tolerance_m
         Territories closer than this count as adjacent; default the study's rule.
 
@@ -40,7 +40,7 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     Examples
     --------
     >>> from geo_pcn.datasets import demo
-    >>> from geo_pcn.footprints import build_territories
+    >>> from geo_pcn.geography import build_territories
     >>> study = demo()
     >>> graph = build_graph(study, build_territories(study))
     >>> graph.number_of_nodes() == len(study.practices)

@@ -1,0 +1,139 @@
+"""What the checks see of one configuration: the study, its geography and the footprints.
+
+A :class:`Context` joins a study, its :class:`~geo_pcn.geography.Geography` (built once per
+study) and one configuration, and derives the configuration's PCN footprints and list
+sizes once. Contexts and reports are cached on the configuration itself (like GerryChain's
+``Partition`` holds its updaters' results): a scenario step finds its parent's and updates
+from it (:func:`~geo_pcn.geography.footprints.update_footprints`) instead of dissolving
+every footprint again. Nothing is kept in a module-level table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+import pandas as pd
+
+from geo_pcn.configuration import Configuration
+from geo_pcn.geography import (
+    Footprints,
+    Geography,
+    Territories,
+    build_footprints,
+    geography_of,
+    update_footprints,
+)
+
+__all__ = ["Context", "get_context", "remember_report", "report_of"]
+
+#: attribute of a Configuration that holds what was derived for it (context, report)
+_ATTR = "_geo_pcn_results"
+#: how many generations of parents a new configuration looks through for footprints
+_MAX_GENERATIONS = 6
+
+
+@dataclass(eq=False)
+class Context:
+    """A study, one configuration, and what the checks derive from them."""
+
+    study: object
+    configuration: Configuration
+    geography: Geography
+    base: Context | None = None
+
+    @property
+    def territories(self) -> Territories:
+        return self.geography.territories
+
+    @property
+    def graph(self) -> nx.Graph:
+        return self.geography.graph
+
+    @property
+    def cache(self) -> Geography:
+        """The geography (the name earlier code used for it)."""
+        return self.geography
+
+    @cached_property
+    def footprints(self) -> Footprints:
+        """PCN footprints, updated from the base context's when there is one."""
+        base, self.base = self.base, None  # keep no chain of contexts alive
+        if base is not None and "footprints" in base.__dict__:
+            return update_footprints(base.footprints, self.configuration)
+        return build_footprints(self.study, self.configuration, territories=self.territories)
+
+    @property
+    def list_sizes(self) -> pd.Series:
+        return self.geography.list_sizes
+
+    @cached_property
+    def pcn_list_sizes(self) -> pd.Series:
+        """pcn_code -> list size."""
+        assign = self.configuration.assignments
+        sizes = self.list_sizes.reindex(assign.index).fillna(0)
+        out = sizes[assign != ""].groupby(assign[assign != ""]).sum().astype("int64")
+        return out.reindex(list(self.configuration.pcn_codes), fill_value=0)
+
+    def pcn_label(self, code: str) -> str:
+        """``NAME (CODE)`` for messages."""
+        name = self.configuration.name_of(code)
+        return code if name == code else f"{name} ({code})"
+
+
+def _results(configuration: Configuration, geography: Geography) -> dict:
+    """What was derived for ``configuration`` on ``geography`` (another study's is dropped)."""
+    held = configuration.__dict__.get(_ATTR)
+    if held is None or held.get("geography") is not geography:
+        held = {"geography": geography}
+        configuration.__dict__[_ATTR] = held
+    return held
+
+
+def _base(configuration: Configuration, geography: Geography) -> Context | None:
+    """The context of the nearest ancestor with footprints built, on the same geography and
+    the same practices (a scenario's parent, or its parent...)."""
+    parent = configuration.parent
+    for _ in range(_MAX_GENERATIONS):
+        if parent is None:
+            return None
+        held = parent.__dict__.get(_ATTR)
+        context = None if held is None else held.get("context")
+        if (
+            context is not None
+            and held.get("geography") is geography
+            and "footprints" in context.__dict__
+            and parent.practice_codes == configuration.practice_codes
+        ):
+            return context
+        parent = parent.parent
+    return None
+
+
+def get_context(study, configuration: Configuration | None = None) -> Context:
+    """A :class:`Context` for ``configuration`` (default: the study's), on the study's
+    geography, with footprints updated from its nearest validated ancestor."""
+    configuration = study.configuration if configuration is None else configuration
+    geography = geography_of(study)
+    held = _results(configuration, geography)
+    context = held.get("context")
+    if context is None or context.study is not study:
+        context = Context(study, configuration, geography, base=_base(configuration, geography))
+        held["context"] = context
+    return context
+
+
+def remember_report(report) -> None:
+    """Keep a full report on its configuration: the base for re-validating its children."""
+    _results(report.configuration, report.context.geography)["report"] = report
+
+
+def report_of(configuration: Configuration | None, geography: Geography):
+    """The report kept on ``configuration`` for this geography, if any."""
+    if configuration is None:
+        return None
+    held = configuration.__dict__.get(_ATTR)
+    if held is None or held.get("geography") is not geography:
+        return None
+    return held.get("report")

@@ -1,0 +1,174 @@
+"""The study-level geography: everything the checks derive from a study alone.
+
+:class:`Geography` is built once per study (:meth:`Geography.build`, over the private
+builders of :mod:`.territories`, :mod:`.graph` and the site lookups), validated in its
+constructor and frozen: practice territories, the practice adjacency graph (every pair of
+practices at one site joined), where each practice site lies in every boundary layer, and
+list sizes with the source each came from. It is held by the study itself
+(:func:`geography_of`) and rebuilt when the study was edited in place, so nothing is ever
+served stale and nothing lives in a module-level table keyed by object identity.
+
+PCN footprints depend on the configuration: see :mod:`geo_pcn.geography.footprints`.
+
+Examples
+--------
+>>> from geo_pcn.datasets import demo
+>>> study = demo()
+>>> geo = Geography.build(study)
+>>> geo.graph.number_of_nodes() == len(study.practices), geo.territories.method
+(True, 'registrations')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import networkx as nx
+import pandas as pd
+import shapely
+
+from geo_pcn._spatial import polygon_of
+from geo_pcn.errors import GeoPCNError
+from geo_pcn.geography.footprints import (
+    Footprints,
+    build_catchments,
+    build_footprints,
+    pcn_shares,
+    update_footprints,
+)
+from geo_pcn.geography.graph import build_graph, components
+from geo_pcn.geography.territories import Territories, build_territories, study_boundary
+from geo_pcn.settings import LIST_SIZE
+
+__all__ = [
+    "Geography",
+    "geography_of",
+    "Territories",
+    "Footprints",
+    "build_territories",
+    "build_footprints",
+    "update_footprints",
+    "build_catchments",
+    "pcn_shares",
+    "build_graph",
+    "components",
+    "study_boundary",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Geography:
+    """What the checks need from a study, independent of any configuration.
+
+    Attributes
+    ----------
+    territories
+        :class:`~geo_pcn.geography.territories.Territories` (registrations or voronoi).
+    graph
+        The practice adjacency graph (networkx, frozen): an edge per pair of practices whose
+        territories touch or lie within the adjacency tolerance, and per pair at one site;
+        edges carry ``reasons`` and ``distance_m``.
+    site_areas
+        layer -> ``code, name, nhs_code`` of the polygon each practice site lies in (blank
+        where none, or not located), indexed by practice code.
+    list_sizes
+        practice_code -> list size (int64; a practice with none counts 0 here).
+    list_size_sources
+        practice_code -> where its list size came from (``list sizes file``,
+        ``registrations``, ``practices file`` or ``""`` when none).
+    """
+
+    territories: Territories
+    graph: nx.Graph
+    site_areas: MappingProxyType
+    list_sizes: pd.Series
+    list_size_sources: pd.Series
+    fingerprint: tuple = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        practices = self.list_sizes.index
+        problems = []
+        if not self.territories.practices.index.equals(practices):
+            problems.append("territories are not indexed by the study's practices")
+        if set(self.graph.nodes) != set(practices):
+            problems.append("the graph's nodes are not the study's practices")
+        for layer, table in self.site_areas.items():
+            if not table.index.equals(practices):
+                problems.append(f"site areas of {layer!r} are not indexed by the practices")
+        if problems:
+            raise GeoPCNError("Geography: " + "; ".join(problems))
+
+    @classmethod
+    def build(cls, study, *, fingerprint: tuple = ()) -> Geography:
+        """Build the geography of ``study`` (territories first, then the graph on them)."""
+        territories = build_territories(study)
+        graph = nx.freeze(build_graph(study, territories))
+        practices = study.practices
+        sources = practices.get("list_size_source", pd.Series("", index=practices.index))
+        return cls(
+            territories=territories,
+            graph=graph,
+            site_areas=MappingProxyType(_site_areas(study)),
+            list_sizes=practices[LIST_SIZE].fillna(0).astype("int64"),
+            list_size_sources=sources.fillna("").astype(str),
+            fingerprint=fingerprint,
+        )
+
+
+def _site_areas(study) -> dict[str, pd.DataFrame]:
+    practices = study.practices
+    sites = practices.geometry
+    located = sites.notna().to_numpy()
+    out: dict[str, pd.DataFrame] = {}
+    for layer, frame in study.boundaries.items():
+        table = pd.DataFrame("", index=practices.index, columns=["code", "name", "nhs_code"])
+        pts = sites[located]
+        if len(pts):
+            # intersects, not within: a site exactly on a shared edge still gets an area
+            at = polygon_of(frame, pts.to_numpy())
+            codes = pts.index[at >= 0]
+            cols = [c for c in ("code", "name", "nhs_code") if c in frame]
+            table.loc[codes, cols] = frame.iloc[at[at >= 0]][cols].to_numpy()
+        out[layer] = table
+    return out
+
+
+#: attribute of a Study that holds its geography (it lives and dies with the study)
+_ATTR = "_geo_pcn_geography"
+
+
+def _fingerprint(study) -> tuple:
+    """What the geography depends on, cheaply: the practices' codes, list sizes and sites
+    (hashed, so a study edited in place after a validate is never served a stale
+    geography), and which registrations, areas, layers and rules it holds."""
+    practices = study.practices
+    geoms = practices.geometry.to_numpy()
+    frame = pd.DataFrame(
+        {
+            "size": practices[LIST_SIZE].astype("Float64").fillna(-1).to_numpy(dtype=float),
+            "x": shapely.get_x(geoms),
+            "y": shapely.get_y(geoms),
+        }
+    )
+    digest = int(pd.util.hash_pandas_object(frame, index=False).sum())
+    frames = (study.registrations, study.outside_registrations, study.areas)
+    return (
+        len(practices),
+        id(practices.index),
+        digest,
+        tuple((id(f), None if f is None else len(f)) for f in frames),
+        tuple((k, id(v), len(v)) for k, v in study.boundaries.items()),
+        study.rules,
+    )
+
+
+def geography_of(study) -> Geography:
+    """The geography of ``study``: built on first use and kept on the study itself; built
+    again when the study was edited in place since."""
+    mark = _fingerprint(study)
+    geo = study.__dict__.get(_ATTR)
+    if geo is None or geo.fingerprint != mark:
+        geo = Geography.build(study, fingerprint=mark)
+        study.__dict__[_ATTR] = geo
+    return geo

@@ -1,0 +1,307 @@
+"""PCN footprints of a configuration, built on a study's practice territories.
+
+Each small area of the study goes to the PCN with most registered residents there (ties to
+the smaller code); a PCN whose practices won no area keeps their site areas. A scenario's
+footprints are updated from its parent's, re-dissolving only the PCNs a change touches
+(:func:`update_footprints`). :func:`pcn_shares` gives the soft shares and
+:func:`build_catchments` the minimum-share footprints (5% by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn.configuration import Configuration
+from geo_pcn.geography.territories import Territories, _dissolve, _winner, build_territories
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+
+__all__ = [
+    "Footprints",
+    "build_footprints",
+    "update_footprints",
+    "pcn_shares",
+    "build_catchments",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Footprints:
+    """PCN footprints of one configuration, built on a study's territories.
+
+    ``recomputed`` names the PCNs whose footprint was rebuilt when the footprints were
+    updated from another configuration's (:func:`update_footprints`); ``None`` when every
+    footprint was built.
+    """
+
+    territories: Territories
+    configuration: Configuration
+    pcns: gpd.GeoDataFrame
+    area_pcn: pd.Series | None
+    recomputed: tuple[str, ...] | None = None
+
+    @cached_property
+    def uncovered_areas(self) -> gpd.GeoDataFrame | None:
+        """Small areas in the study boundary that no PCN footprint covers (holes)."""
+        areas = self.territories.study_areas
+        if areas is None:
+            return None
+        covered = self.area_pcn.index.get_indexer(areas.index) >= 0  # hash lookup, fast
+        return areas[~covered]
+
+
+def build_footprints(
+    study, configuration: Configuration | None = None, *, territories: Territories | None = None
+) -> Footprints:
+    """PCN footprints of a configuration: each area to the PCN with most residents there
+    (registrations), or the union of member practices' cells (voronoi).
+
+    Returns
+    -------
+    Footprints
+        ``pcns`` is a GeoDataFrame indexed by ``pcn_code`` with valid (Multi)Polygons.
+    """
+    configuration = study.configuration if configuration is None else configuration
+    territories = build_territories(study) if territories is None else territories
+    assignment = configuration.assignments
+    pcn_codes = list(configuration.pcn_codes)
+    if territories.method == "registrations":
+        residents = territories.residents
+        pcn = residents[PRACTICE_CODE].map(assignment).fillna("")
+        by_pcn = (
+            residents.assign(**{PCN_CODE: pcn.to_numpy()})
+            .loc[lambda f: f[PCN_CODE] != ""]
+            .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
+            .sum()
+        )
+        area_pcn = _winner(by_pcn, PCN_CODE)
+        # a PCN whose practices won no area still has their site areas
+        held = set(area_pcn.unique())
+        missing = [c for c in pcn_codes if c not in held]
+        pairs = pd.Series(area_pcn.to_numpy(), index=area_pcn.index)
+        geoms = territories.study_areas.geometry.reindex(pairs.index)
+        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
+        if missing:
+            members = territories.practices.geometry
+            fill = {
+                code: shapely.union_all(members.reindex(configuration.members[code]).to_numpy())
+                for code in missing
+            }
+            footprint = pd.concat([footprint, gpd.GeoSeries(fill, crs=BNG)])
+    else:
+        area_pcn = None
+        member = assignment[assignment != ""]
+        geoms = territories.practices.geometry.reindex(member.index)
+        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
+    pcns = gpd.GeoDataFrame(
+        {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
+        geometry=gpd.GeoSeries(footprint, crs=BNG).reindex(pcn_codes).to_numpy(),
+        index=pd.Index(pcn_codes, name=PCN_CODE),
+        crs=BNG,
+    )
+    return Footprints(
+        territories=territories, configuration=configuration, pcns=pcns, area_pcn=area_pcn
+    )
+
+
+def update_footprints(base: Footprints, configuration: Configuration) -> Footprints:
+    """Footprints of ``configuration`` derived from those of another configuration of the
+    same study: only the PCNs whose practices or areas change are dissolved again, the
+    others' footprints are reused. The result is the same as :func:`build_footprints`.
+
+    Parameters
+    ----------
+    base
+        Footprints of another configuration (typically the parent) on the same territories.
+    configuration
+        The configuration wanted.
+
+    Returns
+    -------
+    Footprints
+        With ``recomputed`` naming the PCNs whose footprint was rebuilt.
+
+    Examples
+    --------
+    >>> from geo_pcn.datasets import demo
+    >>> study = demo()
+    >>> base = build_footprints(study)
+    >>> moved = study.configuration.move("Z00024", to="UZ002")
+    >>> updated = update_footprints(base, moved)
+    >>> "UZ002" in updated.recomputed, len(updated.recomputed) < len(updated.pcns)
+    (True, True)
+    """
+    terr = base.territories
+    old = base.configuration.assignments
+    new = configuration.assignments
+    if not old.index.equals(new.index):
+        return build_footprints(None, configuration, territories=terr)
+    changed = old.to_numpy() != new.to_numpy()
+    moved = old.index[changed]
+    touched = (set(old[changed]) | set(new[changed])) - {""}
+    pcn_codes = list(configuration.pcn_codes)
+    area_pcn = base.area_pcn
+    if terr.method == "registrations":
+        by_practice, by_area = terr.resident_rows
+        rows = [by_practice[p] for p in moved if p in by_practice]
+        residents = terr.residents
+        areas = pd.unique(residents[AREA_CODE].to_numpy()[np.concatenate(rows)]) if rows else []
+        sub = residents.iloc[np.concatenate([by_area[a] for a in areas])] if len(areas) else None
+        if sub is not None:
+            pcn = sub[PRACTICE_CODE].map(new).fillna("")
+            by_pcn = (
+                sub.assign(**{PCN_CODE: pcn.to_numpy()})
+                .loc[lambda f: f[PCN_CODE] != ""]
+                .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
+                .sum()
+            )
+            won = _winner(by_pcn, PCN_CODE)
+            before = area_pcn.reindex(areas).fillna("")
+            after = won.reindex(areas).fillna("")
+            differs = before.to_numpy() != after.to_numpy()
+            touched |= (set(before[differs]) | set(after[differs])) - {""}
+            if differs.any():
+                area_pcn = _replace_winners(area_pcn, areas, won)
+    redo = sorted(touched & set(pcn_codes))
+    fresh: dict[str, shapely.Geometry] = {}
+    if redo:
+        if terr.method == "registrations":
+            pairs = area_pcn[pd.Index(redo).get_indexer(area_pcn.to_numpy()) >= 0]
+            geoms = terr.study_areas.geometry.reindex(pairs.index)
+            dissolved = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
+            fresh.update(dissolved.items())
+            members = terr.practices.geometry
+            for code in redo:
+                if code not in fresh:  # a PCN whose practices won no area: their site areas
+                    fresh[code] = shapely.union_all(
+                        members.reindex(configuration.members[code]).to_numpy()
+                    )
+        else:
+            member = new[pd.Index(redo).get_indexer(new.to_numpy()) >= 0]
+            geoms = terr.practices.geometry.reindex(member.index)
+            dissolved = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
+            fresh.update(dissolved.items())
+    geometry = base.pcns.geometry.reindex(pcn_codes).to_numpy().copy()
+    if fresh:
+        position = {c: i for i, c in enumerate(pcn_codes)}
+        for code, geom in fresh.items():
+            geometry[position[code]] = geom
+    pcns = gpd.GeoDataFrame(
+        {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
+        geometry=gpd.GeoSeries(geometry, crs=BNG).to_numpy(),
+        index=pd.Index(pcn_codes, name=PCN_CODE),
+        crs=BNG,
+    )
+    return Footprints(
+        territories=terr,
+        configuration=configuration,
+        pcns=pcns,
+        area_pcn=area_pcn,
+        recomputed=tuple(redo),
+    )
+
+
+def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
+    """``area_pcn`` with the winners of ``areas`` replaced by ``won`` (areas no PCN wins
+    any more dropped, newly won ones inserted in area order)."""
+    areas = pd.Index(areas)
+    values = area_pcn.to_numpy(dtype=object).copy()
+    position = area_pcn.index.get_indexer(areas)
+    present = position >= 0
+    values[position[present]] = won.reindex(areas[present]).fillna("").to_numpy(dtype=object)
+    out = pd.Series(values, index=area_pcn.index)[values != ""]
+    added = won.reindex(areas[~present]).dropna()
+    if len(added):
+        out = pd.concat([out, added]).sort_index()
+    return out.astype(area_pcn.dtype).rename(PCN_CODE)
+
+
+def pcn_shares(footprints: Footprints) -> pd.DataFrame | None:
+    """Soft shares: each PCN's registered residents in each small area and their share of
+    everyone registered there (residents of practices outside the configuration counted:
+    exactly with a national file, by the population otherwise).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``area_code, pcn_code, n_patients, n_area, share`` for every area where a PCN has
+        residents (any area of the layer, not only the study's); ``None`` for voronoi.
+    """
+    terr = footprints.territories
+    if terr._soft is None or terr.areas is None:
+        return None
+    soft = terr._soft
+    pcn = soft[PRACTICE_CODE].map(footprints.configuration.assignments).fillna("")
+    by = (
+        soft.assign(**{PCN_CODE: pcn.to_numpy()})
+        .loc[lambda f: f[PCN_CODE] != ""]
+        .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=True)[N_PATIENTS]
+        .sum()
+    )
+    table = terr.areas
+    total = (table["n_study"] + table["n_outside"]).reindex(by[AREA_CODE]).to_numpy()
+    by["n_area"] = total.astype("int64")
+    by["share"] = np.round(by[N_PATIENTS].to_numpy() / np.maximum(total, 1), 4)
+    return by
+
+
+def build_catchments(footprints: Footprints, *, min_share: float = 0.05) -> gpd.GeoDataFrame:
+    """Minimum-share footprints: for each PCN, every small area where it has at least
+    ``min_share`` of the registered residents (as catchment tools draw them, 5% by default),
+    beside the plurality footprint each area goes to one PCN.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``pcn_code``: ``pcn_name``, ``n_areas``, ``n_patients`` (the PCN's
+        residents in those areas), ``min_share``; (Multi)Polygons; empty geometry for a PCN
+        that reaches the share nowhere. Voronoi territories have no shares: the plurality
+        footprints are returned.
+
+    Examples
+    --------
+    >>> from geo_pcn.datasets import demo
+    >>> study = demo()
+    >>> fp = build_footprints(study)
+    >>> wide = build_catchments(fp, min_share=0.05)
+    >>> bool((wide.area >= fp.pcns.area.reindex(wide.index) - 1.0).all())
+    True
+    """
+    configuration = footprints.configuration
+    codes = list(configuration.pcn_codes)
+    shares = pcn_shares(footprints)
+    if shares is None:
+        out = footprints.pcns.copy()
+        out["n_areas"], out["n_patients"], out["min_share"] = 0, 0, float(min_share)
+        return out
+    keep = shares[shares["share"] >= min_share]
+    # the plurality footprint plus the areas the PCN reaches the share in but does not win
+    # (few): far less to union than dissolving every catchment area again
+    won = footprints.area_pcn
+    mine = won.reindex(keep[AREA_CODE]).to_numpy() == keep[PCN_CODE].to_numpy()
+    extra = keep[~mine]
+    geoms = footprints.territories._all_areas.geometry.reindex(extra[AREA_CODE]).to_numpy()
+    base = footprints.pcns.geometry
+    parts = pd.Series(list(geoms), index=extra[PCN_CODE].to_numpy()).groupby(level=0)
+    grown = {code: shapely.union_all([base[code], *g.to_list()]) for code, g in parts}
+    dissolved = gpd.GeoSeries({c: grown.get(c, base[c]) for c in codes}, crs=BNG)
+    counts = keep.groupby(PCN_CODE)[N_PATIENTS].agg(["size", "sum"])
+    return gpd.GeoDataFrame(
+        {
+            "pcn_name": [configuration.name_of(c) for c in codes],
+            "n_areas": counts["size"].reindex(codes).fillna(0).astype(int).to_numpy(),
+            "n_patients": counts["sum"].reindex(codes).fillna(0).astype("int64").to_numpy(),
+            "min_share": float(min_share),
+        },
+        geometry=gpd.GeoSeries(dissolved, crs=BNG)
+        .reindex(codes)
+        .fillna(shapely.Polygon())
+        .to_numpy(),
+        index=pd.Index(codes, name=PCN_CODE),
+        crs=BNG,
+    )
