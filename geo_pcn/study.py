@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from geo_pcn import io as gio
-from geo_pcn._studyfile import AgreedException, StudySpec, merge_exempt, parse_study_file
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
-from geo_pcn.io._tables import Source, to_number
+from geo_pcn.io.tables import Source, to_number
 from geo_pcn.settings import (
     AREA_CODE,
     BNG,
@@ -36,6 +35,7 @@ from geo_pcn.settings import (
     POSTCODE,
     PRACTICE_CODE,
 )
+from geo_pcn.studyfile import AgreedException, StudySpec, merge_exempt, parse_study_file
 
 __all__ = ["Study", "Rules", "CommunityLayer"]
 
@@ -69,7 +69,7 @@ class Rules:
         at least this share of the registered residents (default 5%).
     exceptions
         Agreed exceptions per PCN and check, with their reason and date
-        (:class:`~geo_pcn._studyfile.AgreedException`); a PCN excepted from ``size`` is
+        (:class:`~geo_pcn.studyfile.AgreedException`); a PCN excepted from ``size`` is
         also ``exempt``. See :mod:`geo_pcn.checks.exceptions`.
     """
 

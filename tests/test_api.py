@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from geo_pcn._maps_data import build_map_data
 from tiny import write_tiny_study
 
 import geo_pcn
 from geo_pcn import Study, revalidate, validate
-from geo_pcn._maps_data import build_map_data
 from geo_pcn.alignment import build_alignment
 from geo_pcn.checks import CHECKS, register_check
 from geo_pcn.configuration import Configuration
@@ -131,7 +131,7 @@ def test_register_check_runs_in_validate_and_revalidate(tiny_study, checks_resto
         "practice_count"
     }
     # agreed exceptions apply to a user's check too
-    from geo_pcn._studyfile import AgreedException
+    from geo_pcn.studyfile import AgreedException
 
     rules = dataclasses.replace(
         tiny_study.rules,

@@ -17,12 +17,12 @@ from test_scenario import _full, _same
 from tiny import write_tiny_study
 
 from geo_pcn import Study, revalidate, validate
-from geo_pcn._studyfile import AgreedException
 from geo_pcn.checks.exceptions import apply_exceptions, stale_exceptions
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.study import Rules
+from geo_pcn.studyfile import AgreedException
 
 AGREED = dt.date(2024, 3, 1)
 

@@ -1,4 +1,4 @@
-"""The study file's grammar (geo_pcn._studyfile): every section checked, every problem
+"""The study file's grammar (geo_pcn.studyfile): every section checked, every problem
 reported at once (issue 10 items 8, 9, 21; issue 9 item 9 for ``[rules.exceptions]``)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from tiny import write_tiny_study
 
-from geo_pcn._studyfile import parse_study_file
 from geo_pcn.cli import cli
 from geo_pcn.errors import StudyFileError
 from geo_pcn.study import Rules, Study
+from geo_pcn.studyfile import parse_study_file
 
 PROPOSED = "practice_code,pcn_code\nA00001,N1\nA00002,N1\nA00003,N2\nA00004,N2\nA00005,N2\n"
 
@@ -132,7 +132,7 @@ def test_synthetic_must_be_true_or_false(tmp_path):
 
 
 def test_exceptions_are_parsed(tmp_path):
-    from geo_pcn._studyfile import AgreedException
+    from geo_pcn.studyfile import AgreedException
 
     path = _study(
         tmp_path,
@@ -149,7 +149,7 @@ def test_exceptions_are_parsed(tmp_path):
 
 
 def test_exempt_is_an_exception_to_size(tmp_path):
-    from geo_pcn._studyfile import AgreedException
+    from geo_pcn.studyfile import AgreedException
 
     path = _study(
         tmp_path, replace=("band = [3000, 5000]", 'band = [3000, 5000]\nexempt = ["U00001"]')
@@ -160,8 +160,8 @@ def test_exempt_is_an_exception_to_size(tmp_path):
 
 
 def test_size_exception_makes_the_pcn_exempt():
-    from geo_pcn._studyfile import AgreedException
     from geo_pcn.checks.exceptions import exception_for
+    from geo_pcn.studyfile import AgreedException
 
     rules = Rules(exceptions=(AgreedException("U2", ("size", "contiguity"), "rural"),))
     assert rules.exempt == ("U2",)

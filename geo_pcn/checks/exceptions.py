@@ -24,7 +24,7 @@ date; nothing fails because of them.
 
 Examples
 --------
->>> from geo_pcn._studyfile import AgreedException
+>>> from geo_pcn.studyfile import AgreedException
 >>> from geo_pcn.findings import Finding, Severity
 >>> from geo_pcn.study import Rules
 >>> rules = Rules(exceptions=(AgreedException("U1", ("contiguity",), "river crossing agreed"),))
@@ -43,8 +43,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from geo_pcn._studyfile import AgreedException
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.studyfile import AgreedException
 
 __all__ = ["AgreedException", "apply_exceptions", "stale_exceptions", "exception_for"]
 

@@ -9,7 +9,6 @@ file, the rows/columns/codes and the fix.
 
 from __future__ import annotations
 
-from geo_pcn.io._tables import Source
 from geo_pcn.io.locations import locate, read_locations
 from geo_pcn.io.nhs import (
     AREA_KINDS,
@@ -21,6 +20,7 @@ from geo_pcn.io.nhs import (
 )
 from geo_pcn.io.ons import read_areas, read_boundaries, read_population
 from geo_pcn.io.postcodes import geocode, read_postcode_lookup
+from geo_pcn.io.tables import Source
 
 __all__ = [
     "AREA_KINDS",

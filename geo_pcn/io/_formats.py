@@ -13,7 +13,7 @@ import pandas as pd
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
-from geo_pcn.io._tables import (
+from geo_pcn.io.tables import (
     Source,
     apply_where,
     find_column,

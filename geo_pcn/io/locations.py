@@ -10,8 +10,8 @@ import pandas as pd
 from geo_pcn import settings as s
 from geo_pcn.errors import GeometryError, InputError, SchemaError, list_some
 from geo_pcn.io._formats import load_practice_table
-from geo_pcn.io._tables import Source, to_number
 from geo_pcn.io.postcodes import _to_bng, geocode, read_postcode_lookup
+from geo_pcn.io.tables import Source, to_number
 
 __all__ = ["locate", "read_locations"]
 
@@ -193,7 +193,7 @@ def read_locations(
     Parameters
     ----------
     source
-        The file, or a :class:`~geo_pcn.io._tables.Source` with ``columns``/``where``.
+        The file, or a :class:`~geo_pcn.io.tables.Source` with ``columns``/``where``.
     postcodes
         A postcode lookup (Code-Point Open folder, ONSPD or postcode CSV) for rows without
         coordinates.

@@ -40,7 +40,8 @@ from geo_pcn.io._formats import (
     ods_active,
     ods_layout,
 )
-from geo_pcn.io._tables import (
+from geo_pcn.io.locations import locate
+from geo_pcn.io.tables import (
     MAX_PATIENTS,
     Source,
     find_column,
@@ -48,7 +49,6 @@ from geo_pcn.io._tables import (
     read_table,
     to_number,
 )
-from geo_pcn.io.locations import locate
 
 __all__ = [
     "read_practices",
@@ -183,7 +183,7 @@ def read_practices(source: Source | str | Path) -> pd.DataFrame:
         whatever its status; other organisations left out), the ODS ePCN workbook (open
         practice-PCN relationships kept), or a plain table (CSV, Excel, Parquet) with a
         practice code column (and optionally ``status``; rows whose ``PrescribingSetting``
-        is not "GP Practice" are left out). A :class:`~geo_pcn.io._tables.Source` may name columns
+        is not "GP Practice" are left out). A :class:`~geo_pcn.io.tables.Source` may name columns
         (``columns``) and filter rows (``where``, on raw or canonical columns).
 
     Returns

@@ -17,7 +17,7 @@ import shapely
 from geo_pcn import settings as s
 from geo_pcn.errors import CRSError, GeometryError, InputError, SchemaError, list_some
 from geo_pcn.io._formats import canonical_table, canonical_where_error, count, lines_of
-from geo_pcn.io._tables import (
+from geo_pcn.io.tables import (
     MAX_POPULATION,
     Source,
     apply_where,

@@ -19,7 +19,7 @@ from pyproj import Transformer
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
-from geo_pcn.io._tables import (
+from geo_pcn.io.tables import (
     _decode,
     _repeated,
     _wide_codec,

@@ -6,7 +6,7 @@ import pytest
 
 from geo_pcn.errors import InputError, SchemaError
 from geo_pcn.io import Source, read_practices, read_registrations
-from geo_pcn.io._tables import _looks_like_header, normalise_name, read_table
+from geo_pcn.io.tables import _looks_like_header, normalise_name, read_table
 
 
 def test_missing_file_names_the_file(tmp_path):

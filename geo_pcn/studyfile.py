@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from geo_pcn.errors import StudyFileError
-from geo_pcn.io._tables import Source
+from geo_pcn.io.tables import Source
 from geo_pcn.settings import CHECK_NAMES
 
 __all__ = ["StudySpec", "AgreedException", "parse_study_file", "merge_exempt"]

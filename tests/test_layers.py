@@ -1,0 +1,118 @@
+"""The package is layered by pipeline stage, and imports flow one way (issue 12).
+
+Every ``import`` in every module (function-level ones included) is read from the source.
+The graph of imports between geo_pcn's modules must be acyclic, and a module may import
+only modules of its own layer or a lower one:
+
+    0  leaves: errors, settings, findings, _spatial, _escape, _json
+    1  io/                      readers of the real formats
+    2  studyfile, configuration, study, datasets (the demo loader)
+    3  geography/               territories, footprints, the practice graph
+    4  checks/, alignment       the checks and what they measure
+    5  report, compare          the result objects
+    6  pipeline                 validate, revalidate
+    7  scenario                 scenario files and operations
+    8  render/                  every output
+    9  cli/                     the command line (and the package's public names)
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "geo_pcn"
+
+LAYERS = {
+    "geo_pcn.errors": 0,
+    "geo_pcn.settings": 0,
+    "geo_pcn.findings": 0,
+    "geo_pcn._spatial": 0,
+    "geo_pcn._escape": 0,
+    "geo_pcn._json": 0,
+    "geo_pcn.io": 1,
+    "geo_pcn.studyfile": 2,
+    "geo_pcn.configuration": 2,
+    "geo_pcn.study": 2,
+    "geo_pcn.datasets": 2,
+    "geo_pcn.geography": 3,
+    "geo_pcn.checks": 4,
+    "geo_pcn.alignment": 4,
+    "geo_pcn.report": 5,
+    "geo_pcn.compare": 5,
+    "geo_pcn.pipeline": 6,
+    "geo_pcn.scenario": 7,
+    "geo_pcn.render": 8,
+    "geo_pcn.cli": 9,
+    "geo_pcn": 9,  # the package's __init__: the public names (the CLI may use them)
+}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _layer(module: str) -> int:
+    for prefix in sorted(LAYERS, key=len, reverse=True):
+        if module == prefix or module.startswith(prefix + "."):
+            return LAYERS[prefix]
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS in tests/test_layers.py")
+
+
+def _imports(modules: dict[str, Path]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(modules)
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                targets = [
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                    for a in node.names
+                ]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target.startswith("geo_pcn") and target != name:
+                    graph.add_edge(name, target)
+    return graph
+
+
+def test_every_module_has_a_layer():
+    for name in _modules():
+        _layer(name)
+
+
+def test_imports_are_acyclic():
+    graph = _imports(_modules())
+    # a package's __init__ re-exporting its own modules is not a cycle of stages
+    stages = nx.DiGraph(
+        (a, b)
+        for a, b in graph.edges
+        if not (a == b.rpartition(".")[0] or b == a.rpartition(".")[0])
+    )
+    cycles = list(nx.simple_cycles(stages))
+    assert not cycles, f"import cycles: {cycles[:5]}"
+
+
+@pytest.mark.parametrize("name", sorted(_modules()))
+def test_low_modules_never_import_high_ones(name):
+    graph = _imports(_modules())
+    high = [t for t in graph.successors(name) if _layer(t) > _layer(name)]
+    assert not high, f"{name} (layer {_layer(name)}) imports higher modules: {high}"
