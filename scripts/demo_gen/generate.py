@@ -649,8 +649,14 @@ def _check_design(ev: _rules.Evaluation, pcn_code: dict[str, str]) -> None:
     won = ev.shares
     need((won["winner_share"] >= 1.5 * won["runner_up_share"]).all(), "nearest practice wins")
     co = set(f["co_located"]["practice_codes"])
-    holders = ev.territory.groupby("practice_code").size()
-    need((holders.drop(index=list(co)) >= 1).all(), "every practice wins an area")
+    holders = ev.territory.groupby("practice_code").size().reindex(sizes.index, fill_value=0)
+    need(
+        (holders.drop(index=list(co)) >= 1).all(), "every practice not sharing a site wins an area"
+    )
+    need(ev.graph.has_edge(*sorted(co)[:2]), "co-located practices are joined")
+    # the hole is served from outside (geo_pcn reports it as area_served_from_outside)
+    hole = ev.areas.set_index("code").loc[f["hole"]["expected"]["area_codes"], "served_from"]
+    need((hole == "outside").all(), "hole served from outside")
     # other PCNs: their footprint is in one team, and >= 90 % of their patients live there
     pat = ev.patients.groupby(["pcn_code", "team"])["n"].sum()
     main_share = pat.groupby(level=0).max() / pat.groupby(level=0).sum()
