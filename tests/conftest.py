@@ -44,3 +44,21 @@ from tiny import write_tiny_study  # noqa: E402
 def tiny_study_file(tmp_path: Path) -> Path:
     """The tiny study (see tests/tiny.py for its picture) written to a temporary folder."""
     return write_tiny_study(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``geo-pcn validate <demo study> --out DIR --png`` run once through click's CliRunner;
+    the folder it wrote (the demo fails on purpose: exit code 1)."""
+    from click.testing import CliRunner
+
+    from geo_pcn.cli import cli
+    from geo_pcn.datasets import demo_study_file
+
+    out = tmp_path_factory.mktemp("demo") / "results"
+    result = CliRunner().invoke(
+        cli, ["validate", str(demo_study_file()), "--out", str(out), "--png", "-q"]
+    )
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert (out / "map.html").is_file() and (out / "map.png").is_file(), result.output
+    return out
