@@ -459,77 +459,115 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
     AreaAlignment
     """
     configuration = footprints.configuration
-    terr = footprints.territories
     services = layer.data
     codes = services["code"].to_numpy(dtype=object)
-    names = services.set_index("code")["name"]
     pcn_codes = list(configuration.pcn_codes)
-    if terr.method == "registrations":
+    if footprints.territories.method == "registrations":
         weight = "patients"
-        service_of = pd.Series(
-            _point_in(services, terr.area_points, codes), index=terr.study_areas.index
-        )
-        res = terr.residents
-        pcn = res[PRACTICE_CODE].map(configuration.assignments).fillna("")
-        patients = pd.DataFrame(
-            {
-                PCN_CODE: pcn.to_numpy(),
-                AREA_CODE: res[AREA_CODE].map(service_of).to_numpy(),
-                "n": res[N_PATIENTS].to_numpy(),
-            }
-        )
-        patients = patients[patients[PCN_CODE] != ""]
-        both = patients.groupby([PCN_CODE, AREA_CODE], as_index=False, sort=True)["n"].sum()
-        # footprint: each small area's registered residents (all study practices), by the
-        # PCN whose footprint holds it and the service area holding its point
-        residents = res.groupby(AREA_CODE)[N_PATIENTS].sum()
-        area_pcn = footprints.area_pcn
-        fp = pd.DataFrame(
-            {
-                PCN_CODE: area_pcn.to_numpy(),
-                AREA_CODE: service_of.reindex(area_pcn.index).fillna("").to_numpy(),
-                "n": residents.reindex(area_pcn.index).fillna(0).to_numpy(),
-            }
-        )
-        foot = fp.groupby([PCN_CODE, AREA_CODE], as_index=False, sort=True)["n"].sum()
+        both, foot, service_of = _by_patients(footprints, services, codes)
     else:
         weight = "km2"
-        service_of = None
-        pcns = footprints.pcns
-        geoms = pcns.geometry.to_numpy()
-        f_idx, s_idx = services.sindex.query(geoms, predicate="intersects")
-        inter = shapely.area(
-            shapely.intersection(geoms[f_idx], services.geometry.to_numpy()[s_idx])
-        )
-        both = pd.DataFrame(
-            {
-                PCN_CODE: pcns.index.to_numpy()[f_idx],
-                AREA_CODE: codes[s_idx],
-                "n": inter / 1e6,
-            }
-        )
-        both = both.groupby([PCN_CODE, AREA_CODE], as_index=False, sort=True)["n"].sum()
-        inside = both.groupby(PCN_CODE)["n"].sum()
-        outside = (
-            pd.Series(shapely.area(geoms) / 1e6, index=pcns.index)
-            - inside.reindex(pcns.index, fill_value=0.0)
-        ).clip(lower=0)
-        both = pd.concat(
-            [both, pd.DataFrame({PCN_CODE: outside.index, AREA_CODE: "", "n": outside.to_numpy()})],
-            ignore_index=True,
-        )
-        foot = both
+        both, foot, service_of = _by_km2(footprints, services, codes)
     both = both[both["n"] > 0]
     foot = foot[foot["n"] > 0]
     in_layer = both[both[AREA_CODE] != ""].reset_index(drop=True)
     foot_in = foot[foot[AREA_CODE] != ""].reset_index(drop=True)
     n_outside = both[both[AREA_CODE] == ""].groupby(PCN_CODE)["n"].sum()
 
-    # -- per PCN
     by_pcn = _shares(in_layer, PCN_CODE, AREA_CODE).reindex(pcn_codes)
     by_foot = _shares(foot_in, PCN_CODE, AREA_CODE).reindex(pcn_codes)
+    names = services.set_index("code")["name"]
+    pcn_table = _pcn_table(configuration, by_pcn, by_foot, n_outside, names, weight)
+    docked = pcn_table.set_index(PCN_CODE)["dominant_area_code"]
+    pairs = in_layer.assign(
+        pct=(100 * in_layer["n"] / in_layer[PCN_CODE].map(by_pcn["n"]).astype(float)).round(1),
+        docked_area_code=in_layer[PCN_CODE].map(docked).to_numpy(),
+    )
+    actions = _actions(pairs, configuration, weight)
+    area_table = _area_table(
+        services, codes, in_layer, foot_in, by_foot, pcn_table, footprints.territories, weight
+    )
+    summary = _area_summary(layer, weight, services, in_layer, pairs, pcn_table, area_table)
+    summary["n_outside_layer"] = (
+        round(float(n_outside.sum()), 3) if weight == "km2" else int(n_outside.sum())
+    )
+    summary["n_actions"] = len(actions)
+    return AreaAlignment(
+        layer=layer.name,
+        weight=weight,
+        contingency=in_layer,
+        footprint=foot_in,
+        pcns=pcn_table,
+        areas=area_table,
+        actions=actions[[PCN_CODE, AREA_CODE, "n", "pct", "docked_area_code", "action"]].rename(
+            columns={AREA_CODE: "area_code"}
+        ),
+        summary=summary,
+        small_areas=service_of,
+    )
+
+
+def _by_patients(footprints: Footprints, services, codes):
+    """Registered patients by (PCN, service area), and the footprints' residents by the same:
+    each small area in the service area holding its representative point."""
+    configuration = footprints.configuration
+    terr = footprints.territories
+    service_of = pd.Series(
+        _point_in(services, terr.area_points, codes), index=terr.study_areas.index
+    )
+    res = terr.residents
+    pcn = res[PRACTICE_CODE].map(configuration.assignments).fillna("")
+    patients = pd.DataFrame(
+        {
+            PCN_CODE: pcn.to_numpy(),
+            AREA_CODE: res[AREA_CODE].map(service_of).to_numpy(),
+            "n": res[N_PATIENTS].to_numpy(),
+        }
+    )
+    patients = patients[patients[PCN_CODE] != ""]
+    both = patients.groupby([PCN_CODE, AREA_CODE], as_index=False, sort=True)["n"].sum()
+    # footprint: each small area's registered residents (all study practices), by the PCN
+    # whose footprint holds it and the service area holding its point
+    residents = res.groupby(AREA_CODE)[N_PATIENTS].sum()
+    area_pcn = footprints.area_pcn
+    fp = pd.DataFrame(
+        {
+            PCN_CODE: area_pcn.to_numpy(),
+            AREA_CODE: service_of.reindex(area_pcn.index).fillna("").to_numpy(),
+            "n": residents.reindex(area_pcn.index).fillna(0).to_numpy(),
+        }
+    )
+    foot = fp.groupby([PCN_CODE, AREA_CODE], as_index=False, sort=True)["n"].sum()
+    return both, foot, service_of
+
+
+def _by_km2(footprints: Footprints, services, codes):
+    """Footprint area (km²) by (PCN, service area); the part in no service area under ``""``."""
+    pcns = footprints.pcns
+    geoms = pcns.geometry.to_numpy()
+    f_idx, s_idx = services.sindex.query(geoms, predicate="intersects")
+    inter = shapely.area(shapely.intersection(geoms[f_idx], services.geometry.to_numpy()[s_idx]))
+    both = pd.DataFrame(
+        {PCN_CODE: pcns.index.to_numpy()[f_idx], AREA_CODE: codes[s_idx], "n": inter / 1e6}
+    )
+    both = both.groupby([PCN_CODE, AREA_CODE], as_index=False, sort=True)["n"].sum()
+    inside = both.groupby(PCN_CODE)["n"].sum()
+    outside = (
+        pd.Series(shapely.area(geoms) / 1e6, index=pcns.index)
+        - inside.reindex(pcns.index, fill_value=0.0)
+    ).clip(lower=0)
+    both = pd.concat(
+        [both, pd.DataFrame({PCN_CODE: outside.index, AREA_CODE: "", "n": outside.to_numpy()})],
+        ignore_index=True,
+    )
+    return both, both, None
+
+
+def _pcn_table(configuration, by_pcn, by_foot, n_outside, names, weight) -> pd.DataFrame:
+    """One row per PCN: its dominant and second service areas, shares, split or not."""
+    pcn_codes = list(configuration.pcn_codes)
     split = by_foot["n_5pct"].fillna(0) >= 2
-    pcn_table = pd.DataFrame(
+    table = pd.DataFrame(
         {
             PCN_CODE: pcn_codes,
             "pcn_name": [configuration.name_of(c) for c in pcn_codes],
@@ -551,19 +589,13 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
             "split": split.to_numpy(),
         }
     )
-    if weight == "patients":
-        for col in ("n", "n_outside"):
-            pcn_table[col] = pcn_table[col].astype("int64")
-    else:
-        for col in ("n", "n_outside"):
-            pcn_table[col] = pcn_table[col].round(3)
+    for col in ("n", "n_outside"):
+        table[col] = table[col].astype("int64") if weight == "patients" else table[col].round(3)
+    return table
 
-    # -- docking and the pairs that do not fit it
-    docked = pcn_table.set_index(PCN_CODE)["dominant_area_code"]
-    pairs = in_layer.assign(
-        pct=(100 * in_layer["n"] / in_layer[PCN_CODE].map(by_pcn["n"]).astype(float)).round(1),
-        docked_area_code=in_layer[PCN_CODE].map(docked).to_numpy(),
-    )
+
+def _actions(pairs: pd.DataFrame, configuration, weight: str) -> pd.DataFrame:
+    """The (PCN, service area) pairs that do not fit the docking, as actions, largest first."""
     off = pairs[(pairs[AREA_CODE] != pairs["docked_area_code"]) & (pairs["pct"] >= 100 * MIN_SHARE)]
     off = off.sort_values(["n", PCN_CODE, AREA_CODE], ascending=[False, True, True])
     unit = "patients" if weight == "patients" else "km² of the footprint"
@@ -578,13 +610,16 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
         )
         for p, a, n in zip(actions[PCN_CODE], actions[AREA_CODE], actions["n"], strict=True)
     ]
-    if weight == "patients":
-        actions["n"] = actions["n"].astype("int64")
-    else:
-        actions["n"] = actions["n"].round(3)
+    actions["n"] = actions["n"].astype("int64") if weight == "patients" else actions["n"].round(3)
+    return actions
 
-    # -- per service area
+
+def _area_table(
+    services, codes, in_layer, foot_in, by_foot, pcn_table, terr, weight
+) -> pd.DataFrame:
+    """One row per service area that concerns the study: PCNs docked to it, PCNs it cuts."""
     by_area = _shares(in_layer, AREA_CODE, PCN_CODE).reindex(codes)
+    docked = pcn_table.set_index(PCN_CODE)["dominant_area_code"]
     docked_here = docked[docked != ""]
     docked_lists = docked_here.groupby(docked_here).apply(lambda s: ";".join(sorted(s.index)))
     split_pcns = set(pcn_table.loc[pcn_table["split"], PCN_CODE])
@@ -593,7 +628,7 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
         & (foot_in["n"] / foot_in[PCN_CODE].map(by_foot["n"]).astype(float) >= MIN_SHARE)
     ]
     cut_lists = cut.groupby(AREA_CODE)[PCN_CODE].apply(lambda s: ";".join(sorted(s)))
-    area_table = pd.DataFrame(
+    table = pd.DataFrame(
         {
             "area_code": codes,
             "area_name": services["name"].to_numpy(),
@@ -606,37 +641,35 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
             "cut_pcn_codes": cut_lists.reindex(codes).fillna("").to_numpy(),
         }
     )
-    area_table["n_docked"] = area_table["docked_pcn_codes"].map(
-        lambda s: len(s.split(";")) if s else 0
-    )
-    area_table["n_cut"] = area_table["cut_pcn_codes"].map(lambda s: len(s.split(";")) if s else 0)
+    table["n_docked"] = table["docked_pcn_codes"].map(lambda s: len(s.split(";")) if s else 0)
+    table["n_cut"] = table["cut_pcn_codes"].map(lambda s: len(s.split(";")) if s else 0)
     if PCN_CODE in services:
         declared = services[PCN_CODE].fillna("").astype(str).to_numpy()
         held_n = in_layer.set_index([AREA_CODE, PCN_CODE])["n"]
         n_declared = held_n.reindex(pd.MultiIndex.from_arrays([codes, declared])).fillna(0)
-        area_table["declared_pcn_code"] = declared
-        area_table["pct_declared_pcn"] = np.where(
-            (declared != "") & (area_table["n"].to_numpy() > 0),
-            np.round(100 * n_declared.to_numpy() / area_table["n"].replace(0, 1).to_numpy(), 1),
+        table["declared_pcn_code"] = declared
+        table["pct_declared_pcn"] = np.where(
+            (declared != "") & (table["n"].to_numpy() > 0),
+            np.round(100 * n_declared.to_numpy() / table["n"].replace(0, 1).to_numpy(), 1),
             np.nan,
         )
-    area_table["n"] = (
-        area_table["n"].astype("int64") if weight == "patients" else area_table["n"].round(3)
-    )
+    table["n"] = table["n"].astype("int64") if weight == "patients" else table["n"].round(3)
     # a national layer used for one region: keep the areas that concern the study
     boundary = terr.boundary
     shapely.prepare(boundary)
     inside = shapely.intersects(boundary, shapely.point_on_surface(services.geometry.to_numpy()))
     held = set(in_layer[AREA_CODE]) | set(foot_in[AREA_CODE])
-    area_table = area_table[inside | area_table["area_code"].isin(held).to_numpy()]
-    area_table = area_table.reset_index(drop=True)
+    table = table[inside | table["area_code"].isin(held).to_numpy()]
+    return table.reset_index(drop=True)
 
-    # -- whole study
+
+def _area_summary(layer, weight, services, in_layer, pairs, pcn_table, area_table) -> dict:
+    """Whole-study figures: coterminosity, the partition scores, counts."""
     scores = partition_scores(in_layer.set_index([PCN_CODE, AREA_CODE])["n"])
     total = float(in_layer["n"].sum())
     kept = float(pairs.loc[pairs[AREA_CODE] == pairs["docked_area_code"], "n"].sum())
     with_patients = pcn_table[pcn_table["n"] > 0]
-    summary = {
+    return {
         "layer": layer.name,
         "weight": weight,
         "n_areas": len(area_table),
@@ -644,9 +677,7 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
         "n_pcns": int(len(with_patients)),
         "n_pcns_not_in_layer": int((pcn_table["n"] <= 0).sum()),
         "n": round(total, 3) if weight == "km2" else int(total),
-        "n_outside_layer": round(float(n_outside.sum()), 3)
-        if weight == "km2"
-        else int(n_outside.sum()),
+        "n_outside_layer": None,
         "coterminosity": kept / total if total else float("nan"),
         "pct_pcns_in_one_area": float(100 * with_patients["in_one_area"].mean())
         if len(with_patients)
@@ -654,7 +685,7 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
         "n_pcns_split": int(pcn_table["split"].sum()),
         "n_areas_cutting_pcns": int((area_table["n_cut"] > 0).sum()),
         "n_off_docking": round(total - kept, 3) if weight == "km2" else int(total - kept),
-        "n_actions": len(actions),
+        "n_actions": None,
         "nmi": scores["nmi"],
         "ari": scores["ari"],
         "vi": scores["vi"],
@@ -663,19 +694,6 @@ def align_areas(study, layer, footprints: Footprints) -> AreaAlignment:
         "min_share": MIN_SHARE,
         "one_area_share": ONE_AREA_SHARE,
     }
-    return AreaAlignment(
-        layer=layer.name,
-        weight=weight,
-        contingency=in_layer,
-        footprint=foot_in,
-        pcns=pcn_table,
-        areas=area_table,
-        actions=actions[[PCN_CODE, AREA_CODE, "n", "pct", "docked_area_code", "action"]].rename(
-            columns={AREA_CODE: "area_code"}
-        ),
-        summary=summary,
-        small_areas=service_of,
-    )
 
 
 def _fmt(n: float, weight: str) -> str:
