@@ -9,6 +9,7 @@ geo_pcn writes for the demo, small area by small area.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -126,3 +127,18 @@ def test_checker_reads_the_planted_problems_its_own_way(evaluation):
     # the footprint fragment (planted "exclave") holds the detached practice of the split
     assert kinds["exclave"]["practice_codes"] == kinds["split"]["expected"]["detached_practices"]
     assert kinds["exclave"]["finding"] is None
+
+
+def test_checker_refuses_a_tie_rather_than_breaking_it(tmp_path):
+    """geo_pcn gives a tied area to the smaller code; the checker will not depend on that."""
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_dir(), folder)
+    path = folder / "gp-reg-pat-prac-lsoa-all.csv"
+    reg = pd.read_csv(path, dtype=str)
+    n = reg["NUMBER_OF_PATIENTS"].astype(int)
+    area = reg.loc[reg["LSOA_CODE"].str.startswith("DM01"), "LSOA_CODE"].iloc[0]
+    rows = n[reg["LSOA_CODE"] == area].sort_values(ascending=False).index[:2]
+    reg.loc[rows[1], "NUMBER_OF_PATIENTS"] = str(n[rows[0]])
+    reg.to_csv(path, index=False, lineterminator="\n")
+    with pytest.raises(ValueError, match=f"tie for the practice with most residents in.*{area}"):
+        evaluate(folder)
