@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from geo_pcn.compare import Comparison, compare
 from geo_pcn.configuration import Change, Configuration, UnknownCodeError
 from geo_pcn.errors import (
     CRSError,
@@ -24,7 +25,7 @@ from geo_pcn.errors import (
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.pipeline import revalidate, validate
 from geo_pcn.report import Report
-from geo_pcn.scenario import Comparison, Scenario, ScenarioError, compare
+from geo_pcn.scenario import Scenario, ScenarioError
 from geo_pcn.study import Rules, Study
 
 try:

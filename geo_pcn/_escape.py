@@ -9,7 +9,9 @@ them) go through exactly one of these before they reach an output:
   where a library pastes it into a template literal);
 * :func:`excel_cell` / :func:`excel_frame` - CSV and Excel cells and headers that a
   spreadsheet would run as a formula; :func:`excel_uncell` undoes :func:`excel_cell`
-  exactly (``Configuration.to_csv`` and the configuration reader round-trip).
+  exactly (``Configuration.to_csv`` and the configuration reader round-trip);
+* :func:`html_table` - a table (pandas) as an HTML table, every header and cell through
+  :func:`html_text`.
 
 Nothing here imports from the rest of the package: every layer may use it.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import html as _html
 import json
+import numbers
 import re
 from typing import Any
 
@@ -28,6 +31,7 @@ __all__ = [
     "excel_cell",
     "excel_uncell",
     "excel_frame",
+    "html_table",
     "FORMULA_START",
 ]
 
@@ -158,3 +162,25 @@ def excel_frame(frame):
             out[column] = values.astype(object).map(excel_cell)
     out.columns = [excel_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def html_table(frame) -> str:
+    """A plain HTML table of ``frame`` (pandas), every header and cell escaped by
+    :func:`html_text`; whole numbers with thousands separators.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html_table(pd.DataFrame({"name": ["<b>A&B</b>"], "n": [1200]}))
+    '<table><thead><tr><th>name</th><th>n</th></tr></thead><tbody><tr><td>&lt;b&gt;A&amp;B&lt;/b&gt;</td><td>1,200</td></tr></tbody></table>'
+    """
+    head = "".join(f"<th>{html_text(c)}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html_text(f'{v:,}' if isinstance(v, numbers.Integral) else v)}</td>" for v in row
+        )
+        + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

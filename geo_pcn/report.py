@@ -326,4 +326,3 @@ class Report:
                 crs=BNG,
             )
         return layers
-

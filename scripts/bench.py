@@ -44,6 +44,7 @@ def run_stages(study_file: Path, out_dir: Path) -> dict[str, float]:
     """Time each stage of `geo-pcn validate` on one study file."""
     from geo_pcn import Study
     from geo_pcn.checks import CHECKS, get_context
+    from geo_pcn.render import write_map, write_report
     from geo_pcn.report import Report
 
     times: dict[str, float] = {}
@@ -72,10 +73,8 @@ def run_stages(study_file: Path, out_dir: Path) -> dict[str, float]:
         study=study, configuration=context.configuration, findings=findings, context=context
     )
     t = time.perf_counter()
-    report.write(out_dir, map_html=False)
+    write_report(report, out_dir, map_html=False)
     times["report"] = time.perf_counter() - t
-
-    from geo_pcn.maps import write_map
 
     t = time.perf_counter()
     write_map(report, out_dir / "map.html")

@@ -30,6 +30,7 @@ from geo_pcn import Configuration, Study, validate
 from geo_pcn.alignment import build_alignment, partition_scores
 from geo_pcn.checks import CHECKS
 from geo_pcn.datasets import demo
+from geo_pcn.render import to_markdown, write_report
 
 # -- fixtures ---------------------------------------------------------------------------
 
@@ -348,7 +349,7 @@ def test_sites_per_pcn_outside_their_pcn_and_not_located(tmp_path):
     (unknown,) = alignment_findings(report, "site_pcn_unknown")
     assert unknown.severity.value == "info" and unknown.details["site_codes"] == ["S4"]
     assert result.summary["not_located"] == ["S3"]
-    assert "not located (kept, listed): S3 (ZZ9 9ZZ)" in report.to_markdown()
+    assert "not located (kept, listed): S3 (ZZ9 9ZZ)" in to_markdown(report)
 
 
 def test_a_pcn_with_no_site_is_listed(tmp_path):
@@ -379,7 +380,7 @@ def test_report_writes_the_alignment_tables(tmp_path):
     teams = [rect("TW", 0, 2, name="=HYPERLINK(1)"), rect("TE", 2, 4)]
     study = tiny_with(tmp_path / "in", teams=teams, sites=SITES_CSV)
     report = validate(study)
-    written = {p.name for p in report.write(tmp_path / "out", map_html=False)}
+    written = {p.name for p in write_report(report, tmp_path / "out", map_html=False)}
     assert {"alignment_pcns.csv", "alignment_areas.csv"} <= written
     pcns = pd.read_csv(tmp_path / "out" / "alignment_pcns.csv")
     assert sorted(set(pcns["layer"])) == ["sites", "teams"]
@@ -399,7 +400,7 @@ def test_no_community_layers_means_no_alignment_output(tmp_path, tiny_study_file
     report = validate(Study.from_toml(tiny_study_file))
     assert report.alignment.layers == {}
     assert alignment_findings(report) == []
-    written = {p.name for p in report.write(tmp_path / "out", map_html=False)}
+    written = {p.name for p in write_report(report, tmp_path / "out", map_html=False)}
     assert not any(name.startswith("alignment") for name in written)
     assert report.to_dict()["alignment"] == {}
 
@@ -444,7 +445,7 @@ def test_a_team_layer_away_from_the_study_leaves_everyone_outside(tmp_path):
     assert result.summary["n"] == 0 and result.summary["n_outside_layer"] == 3800 + 4650
     assert result.areas.empty  # the far area does not concern the study
     assert alignment_findings(report) == []
-    report.write(tmp_path / "out", map_html=False)
+    write_report(report, tmp_path / "out", map_html=False)
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     assert doc["alignment"]["teams"]["summary"]["coterminosity"] is None
 

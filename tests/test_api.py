@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from geo_pcn._maps_data import build_map_data
 from tiny import write_tiny_study
 
 import geo_pcn
@@ -18,6 +17,8 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.datasets import demo
 from geo_pcn.errors import GeoPCNError
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.render import to_html, to_markdown
+from geo_pcn.render._map_data import build_map_data
 
 
 @pytest.fixture
@@ -42,8 +43,8 @@ def test_a_real_study_named_synthetic_gets_no_demo_banner(tiny_study):
     assert study.synthetic is False
     report = validate(study)
     assert report.summary["synthetic"] is False
-    assert "SYNTHETIC" not in report.to_markdown()
-    assert "SYNTHETIC" not in report.to_html()
+    assert "SYNTHETIC" not in to_markdown(report)
+    assert "SYNTHETIC" not in to_html(report)
     assert build_map_data(report).synthetic is False
 
 
@@ -51,8 +52,8 @@ def test_a_synthetic_study_gets_the_banner_whatever_its_name(tiny_study):
     study = dataclasses.replace(tiny_study, name="Practice Vale", synthetic=True)
     report = validate(study)
     assert report.summary["synthetic"] is True
-    assert "SYNTHETIC demo region" in report.to_markdown()
-    assert "SYNTHETIC demo region" in report.to_html()
+    assert "SYNTHETIC demo region" in to_markdown(report)
+    assert "SYNTHETIC demo region" in to_html(report)
     data = build_map_data(report)
     assert data.synthetic is True
     assert data.title.startswith("SYNTHETIC ")
@@ -119,7 +120,7 @@ def test_register_check_runs_in_validate_and_revalidate(tiny_study, checks_resto
     report = validate(tiny_study)
     [found] = [f for f in report.findings if f.check == "practice_count"]
     assert (found.pcn_code, found.severity, found.value) == ("U00002", Severity.WARNING, 3)
-    assert "U00002 has 3 practices." in report.to_markdown()
+    assert "U00002 has 3 practices." in to_markdown(report)
     assert "practice_count" in report.findings_frame()["check"].tolist()
     # a scenario step re-runs it (in full) and gives what a full run gives
     moved = tiny_study.configuration.move("A00003", to="U00001")

@@ -21,6 +21,7 @@ from geo_pcn.checks.exceptions import apply_exceptions, stale_exceptions
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.render import to_markdown
 from geo_pcn.study import Rules
 from geo_pcn.studyfile import AgreedException
 
@@ -124,7 +125,7 @@ def test_size_exception_in_the_study_file_passes_the_pcn(tmp_path):
     assert report.pcns.set_index("pcn_code").loc["U00001", "band_status"] == "exempt"
     [stale] = [f for f in report.findings if f.check == "exceptions"]
     assert (stale.kind, stale.pcn_code) == ("stale_exception", "U00002")
-    assert "split by the river" in report.to_markdown()
+    assert "split by the river" in to_markdown(report)
 
 
 def test_cli_exit_code_follows_the_exceptions(tmp_path):

@@ -15,10 +15,11 @@ from click.testing import CliRunner
 from tiny import TINY_PRACTICES, write_tiny_study
 
 from geo_pcn import InputError, Study, validate
-from geo_pcn._maps_data import PALETTE, colour_graph, simplify_coverage
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo, demo_study_file
-from geo_pcn.maps import (
+from geo_pcn.render import write_png, write_report
+from geo_pcn.render._map_data import PALETTE, colour_graph, simplify_coverage
+from geo_pcn.render.map import (
     _KIND_LABELS,
     LAYER_ERRORS,
     LAYER_FINDINGS,
@@ -27,7 +28,6 @@ from geo_pcn.maps import (
     build_map,
     pcn_colours,
     write_map,
-    write_png,
 )
 
 EVIL = "<script>alert(1)</script>"
@@ -228,7 +228,7 @@ def test_write_png(report, tmp_path):
 
 
 def test_report_write_includes_the_map(report, tmp_path):
-    written = {p.name for p in report.write(tmp_path, png=True)}
+    written = {p.name for p in write_report(report, tmp_path, png=True)}
     assert {"map.html", "map.png"} <= written
 
 

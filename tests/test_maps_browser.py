@@ -10,7 +10,7 @@ import pytest
 
 from geo_pcn import Study, validate
 from geo_pcn.datasets import demo
-from geo_pcn.maps import write_map
+from geo_pcn.render import write_change_map, write_map
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -218,7 +218,6 @@ def _check_change_map(browser, html: Path, n_moved: int, screenshot: Path) -> Vi
 
 def test_demo_change_map_in_a_browser(browser, tmp_path):
     from geo_pcn import compare, revalidate
-    from geo_pcn.scenario import write_change_map
 
     study = demo()
     before = validate(study)
@@ -232,7 +231,6 @@ def test_change_map_with_a_hostile_practice_name(browser, tmp_path):
     from tiny import TINY_PRACTICES, write_tiny_study
 
     from geo_pcn import compare, revalidate
-    from geo_pcn.scenario import write_change_map
 
     evil = "`${alert(1)}` </script><img src=x onerror=alert(2)>"
     practices = TINY_PRACTICES.replace("WEST TWO SURGERY", f'"{evil}"')

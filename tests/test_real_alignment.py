@@ -22,6 +22,7 @@ from __future__ import annotations
 import pytest
 
 from geo_pcn import Study, validate
+from geo_pcn.render import to_markdown
 
 pytestmark = pytest.mark.real_data
 
@@ -59,7 +60,7 @@ def test_the_postcode_code_point_cannot_place_is_reported(qnc_lad_report):
     assert (row.code, row.postcode) == ("FWA24", "ST16 2HE")
     assert result.summary["not_located"] == ["FWA24"]
     assert "[community.pharmacies]: 1 sites could not be located" in qnc_lad_report.study.notes
-    assert "FWA24 (ST16 2HE)" in qnc_lad_report.to_markdown()
+    assert "FWA24 (ST16 2HE)" in to_markdown(qnc_lad_report)
 
 
 def test_qnc_pcns_against_local_authority_districts(qnc_lad_report):

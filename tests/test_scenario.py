@@ -18,6 +18,7 @@ import geo_pcn
 from geo_pcn import Scenario, ScenarioError, Study, UnknownCodeError, compare, revalidate, validate
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo, demo_study_file
+from geo_pcn.render import to_markdown
 
 FIX_DEMO = """name = "Fix every planted problem of the demo"
 [[move]]   # the practice in no PCN
@@ -164,7 +165,7 @@ def test_compare_gives_the_known_diff(study, start):
     assert c.changes == ["move Z00040 from UZ008 to UZ007"]
     data = json.loads(c.to_json())
     assert data["summary"]["n_patients_moved"] == 3_225
-    assert "# Scenario comparison" in c.to_markdown()
+    assert "# Scenario comparison" in to_markdown(c)
 
 
 def test_comparison_and_report_html_escape_inputs(study, start):
@@ -272,7 +273,7 @@ def test_scenario_command_fixes_a_planted_problem(tmp_path):
 
 def _has_maps() -> bool:
     try:
-        import geo_pcn.maps  # noqa: F401
+        import geo_pcn.render.map  # noqa: F401
     except ImportError:
         return False
     return True

@@ -336,6 +336,7 @@ def test_report_markdown_leads_with_errors_and_lists_what_matters(study):
     are in findings.csv; nothing is dropped from the CSV/JSON; counts carry their units."""
     from geo_pcn.findings import Finding
     from geo_pcn.report import Report
+    from geo_pcn.render import to_markdown
 
     base = validate(study)
     noisy = [
@@ -362,7 +363,7 @@ def test_report_markdown_leads_with_errors_and_lists_what_matters(study):
         findings=findings,
         context=base.context,
     )
-    md = report.to_markdown()
+    md = to_markdown(report)
     sections = [line for line in md.splitlines() if line.startswith("## ")]
     assert sections[:3] == ["## Errors (1)", "## Warnings (121)", "## Notes (1)"]
     warnings_part = md.split("## Warnings (121)")[1].split("\n## ")[0]

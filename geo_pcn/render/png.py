@@ -1,4 +1,4 @@
-"""The static picture of the map (PNG, for board papers), drawn with matplotlib.
+"""The static picture of the map (PNG, for board papers), drawn with matplotlib: ``map.png``.
 
 Same layers, colours and symbols as the HTML map; drawn in British National Grid with a
 kilometre scale bar. Uses matplotlib's object API (no pyplot, no global state, no display).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -15,18 +16,20 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geo_pcn._maps_data import (
+from geo_pcn.render._files import write_atomic
+from geo_pcn.render._map_data import (
     COMMUNITY_STYLES,
     NO_PCN_COLOUR,
     SEVERITY_COLOURS,
     MapData,
     boundary_styles,
+    build_map_data,
     example_list_sizes,
     practice_radius,
     pretty_layer,
 )
 
-__all__ = ["draw_png"]
+__all__ = ["write_png", "draw_png"]
 
 _KIND_TEXT = {
     "detached_group": "Detached practices and line to main group",
@@ -39,6 +42,24 @@ _KIND_TEXT = {
     "split_across_areas": "PCN split across community areas",
     "site_outside_pcn": "Community site outside its PCN",
 }
+
+
+def write_png(report, path: str | Path) -> Path:
+    """Draw the map of a report as a static picture (PNG, for board papers).
+
+    Parameters
+    ----------
+    report
+        A :class:`~geo_pcn.report.Report`.
+    path
+        The file to write (``map.png``); written whole or not at all.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    return write_atomic(Path(path), draw_png(build_map_data(report), report))
 
 
 def _text(escaped: str) -> str:

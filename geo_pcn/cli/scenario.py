@@ -1,7 +1,4 @@
-"""`geo-pcn scenario` and `geo-pcn rank`: try changes to a configuration, rank proposals.
-
-They register on :data:`geo_pcn.cli.cli` when :mod:`geo_pcn.cli` imports this module.
-"""
+"""``geo-pcn scenario`` and ``geo-pcn rank``: try changes to a configuration, rank proposals."""
 
 from __future__ import annotations
 
@@ -11,10 +8,23 @@ from typing import Any
 
 import click
 
-from geo_pcn.cli import _progress, cli, json_option, quiet_option, study_argument, tiles_option
+from geo_pcn._escape import markdown
+from geo_pcn.cli.options import json_option, progress, quiet_option, study_argument, tiles_option
+from geo_pcn.compare import compare
+from geo_pcn.configuration import Configuration
+from geo_pcn.errors import InputError, list_some
+from geo_pcn.io import read_configuration
+from geo_pcn.pipeline import revalidate, validate
+from geo_pcn.render import write_comparison
+from geo_pcn.render.outputs import check_out_dir
+from geo_pcn.scenario import Scenario
+from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE
+from geo_pcn.study import Study
+
+__all__ = ["scenario", "rank", "rank_row", "format_ranking"]
 
 
-@cli.command()
+@click.command()
 @study_argument
 @click.argument(
     "scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False, path_type=Path)
@@ -38,22 +48,17 @@ def scenario(
     [[unassign]], [[rename]]) or a CSV of practice_code,to_pcn_code[,to_pcn_name].
     Exit code 0 when the new configuration passes, 1 when it has ERROR findings.
     """
-    from geo_pcn._outputs import check_out_dir
-    from geo_pcn.pipeline import revalidate, validate
-    from geo_pcn.scenario import Scenario, compare
-    from geo_pcn.study import Study
-
     check_out_dir(out_dir)  # a bad folder or scenario file fails before the slow part
     plan = Scenario.from_file(scenario_file)
-    _progress(f"Loading {study_file}...", quiet)
+    progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     configuration = plan.apply(study.configuration)
-    _progress(f"Checking the configuration before and after {len(plan)} operation(s)...", quiet)
+    progress(f"Checking the configuration before and after {len(plan)} operation(s)...", quiet)
     before = validate(study)
     after = revalidate(before, configuration)
     comparison = compare(before, after)
-    _progress(f"Writing outputs to {out_dir}...", quiet)
-    written = comparison.write(out_dir, tiles=tiles)
+    progress(f"Writing outputs to {out_dir}...", quiet)
+    written = write_comparison(comparison, out_dir, tiles=tiles)
     s = comparison.summary
     fb, fa = s["findings"]["before"], s["findings"]["after"]
     click.echo(
@@ -67,7 +72,7 @@ def scenario(
         click.get_current_context().exit(1)
 
 
-@cli.command()
+@click.command()
 @study_argument
 @click.argument(
     "proposals",
@@ -86,13 +91,11 @@ def rank(study_file: Path, proposals: tuple[Path, ...], as_json: bool, quiet: bo
     PCNs, boundary crossings, then community alignment (higher is better). Exit code 0
     once the table is printed.
     """
-    from geo_pcn.study import Study
-
-    _progress(f"Loading {study_file}...", quiet)
+    progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     rows = []
     for path in proposals:
-        _progress(f"Checking {path}...", quiet)
+        progress(f"Checking {path}...", quiet)
         rows.append(rank_row(study, path))
     rows.sort(
         key=lambda r: (
@@ -112,14 +115,8 @@ def rank(study_file: Path, proposals: tuple[Path, ...], as_json: bool, quiet: bo
     click.echo(format_ranking(rows))
 
 
-def rank_row(study, path: Path) -> dict[str, Any]:
+def rank_row(study: Study, path: Path) -> dict[str, Any]:
     """Validate one proposal file against ``study``; its figures for the ranking."""
-    from geo_pcn.configuration import Configuration
-    from geo_pcn.errors import InputError, list_some
-    from geo_pcn.io import read_configuration
-    from geo_pcn.pipeline import validate
-    from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE
-
     proposed = read_configuration(path)
     unknown = sorted(set(proposed[PRACTICE_CODE]) - set(study.practices.index))
     if unknown:
@@ -162,8 +159,6 @@ def rank_row(study, path: Path) -> dict[str, Any]:
 
 def format_ranking(rows: list[dict[str, Any]]) -> str:
     """The ranking as a Markdown table (file names escaped)."""
-    from geo_pcn._escape import markdown
-
     head = (
         "| rank | proposal | verdict | errors | PCNs outside band | split PCNs | crossings "
         "| in no PCN | alignment |"

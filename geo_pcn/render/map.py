@@ -1,9 +1,9 @@
-"""Maps of a PCN configuration: one self-contained, offline HTML file, and a static picture.
+"""The map of a PCN configuration: one self-contained, offline HTML file.
 
 :func:`build_map` returns a :class:`folium.Map` (it shows itself in Jupyter);
 :func:`write_map` writes it as ``map.html``, a single file with Leaflet and every script and
-stylesheet embedded, which opens on a locked-down laptop with no network; :func:`write_png`
-draws the same map with matplotlib for board papers.
+stylesheet embedded, which opens on a locked-down laptop with no network
+(:func:`geo_pcn.render.png.write_png` draws the same map with matplotlib for board papers).
 
 Layers (each switchable in the layer control): PCN footprints coloured so that touching
 PCNs never share a colour, PCNs with ERROR findings outlined, practices as circles sized by
@@ -22,7 +22,6 @@ Examples
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,8 +37,11 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from geo_pcn._escape import html_text, js_string
-from geo_pcn._maps_assets import inline_assets
-from geo_pcn._maps_data import (
+from geo_pcn.errors import InputError
+from geo_pcn.pipeline import validate
+from geo_pcn.render._assets import inline_assets
+from geo_pcn.render._files import write_atomic
+from geo_pcn.render._map_data import (
     COMMUNITY_STYLES,
     NO_PCN_COLOUR,
     PALETTE,
@@ -54,13 +56,11 @@ from geo_pcn._maps_data import (
     pretty_layer,
     to_display,
 )
-from geo_pcn.errors import InputError
 from geo_pcn.settings import BNG
 
 __all__ = [
     "build_map",
     "write_map",
-    "write_png",
     "pcn_colours",
     "PALETTE",
     "SEVERITY_COLOURS",
@@ -164,7 +164,7 @@ def build_map(
         Basemap: a name folium knows (``"OpenStreetMap"``, ``"CartoDB positron"``) or a
         URL template with ``{z}/{x}/{y}``. Off by default, so the map needs no network.
     changes
-        For the change map of a scenario (:func:`geo_pcn.scenario.build_change_map`):
+        For the change map of a scenario (:func:`geo_pcn.render.change_map.build_change_map`):
         ``before`` and ``after`` (changed PCNs' footprints) and ``moved`` (practice
         points), BNG frames with an escaped ``tip``; drawn as the "What changed" layer.
 
@@ -187,8 +187,6 @@ def build_map(
     False
     """
     if report is None:
-        from geo_pcn.pipeline import validate
-
         report = validate(study)
     with deterministic_ids():
         return _build_map(report, tiles=tiles, changes=changes)
@@ -291,42 +289,8 @@ def write_map(
     with deterministic_ids():
         fmap = build_map(report.study, report, tiles=tiles, changes=changes)
         text = fmap.get_root().render()
-    _write_atomic(path, text.encode("utf-8"))
+    write_atomic(path, text.encode("utf-8"))
     return path
-
-
-def write_png(report, path: str | Path) -> Path:
-    """Draw the same map as a static picture (PNG, for board papers).
-
-    Parameters
-    ----------
-    report
-        A :class:`~geo_pcn.report.Report`.
-    path
-        The file to write (``map.png``).
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    from geo_pcn._maps_png import draw_png
-
-    path = Path(path)
-    _write_atomic(path, draw_png(build_map_data(report), report))
-    return path
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``path`` whole or not at all (a temporary file beside it, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # -- layers ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`geo-pcn` subcommands kept in their own module; they register on :data:`geo_pcn.cli.cli`."""
+"""``geo-pcn map``: validate a study and draw its map."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from pathlib import Path
 
 import click
 
-from geo_pcn.cli import _progress, cli, png_option, quiet_option, study_argument, tiles_option
+from geo_pcn.cli.options import png_option, progress, quiet_option, study_argument, tiles_option
+from geo_pcn.pipeline import validate
+from geo_pcn.render import write_map, write_png
+from geo_pcn.study import Study
+
+__all__ = ["map_command"]
 
 
-@cli.command("map")
+@click.command("map")
 @study_argument
 @click.option(
     "--out",
@@ -31,15 +36,11 @@ def map_command(
     when the map was written, whatever the findings (use `geo-pcn validate` to gate a
     pipeline).
     """
-    from geo_pcn.maps import write_map, write_png
-    from geo_pcn.pipeline import validate
-    from geo_pcn.study import Study
-
-    _progress(f"Loading {study_file}...", quiet)
+    progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
-    _progress(f"Checking {len(study.practices):,} practices...", quiet)
+    progress(f"Checking {len(study.practices):,} practices...", quiet)
     report = validate(study)
-    _progress(f"Drawing {out_file}...", quiet)
+    progress(f"Drawing {out_file}...", quiet)
     written = [write_map(report, out_file, tiles=tiles)]
     if png:
         written.append(write_png(report, out_file.with_suffix(".png")))

@@ -1,0 +1,83 @@
+"""The ``geo-pcn`` command line: thin wrappers over the public API.
+
+The group :data:`cli` attaches every command explicitly (one module per command or pair
+of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
+:mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`; shared options in
+:mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the public API and
+writes through :mod:`geo_pcn.render`.
+
+Exit codes: 0 success (the configuration passes), 1 the configuration has ERROR findings,
+2 bad input or usage (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from geo_pcn import __version__
+from geo_pcn.cli.info import info
+from geo_pcn.cli.maps import map_command
+from geo_pcn.cli.scenario import rank, scenario
+from geo_pcn.cli.validate import demo, validate
+from geo_pcn.errors import GeoPCNError, GeoPCNWarning
+
+__all__ = ["main", "cli", "UserError"]
+
+
+class UserError(click.ClickException):
+    """A mistake in the inputs: one line, exit code 2."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class _Group(click.Group):
+    """Turns every geo_pcn input error into a one-line message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", GeoPCNWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
+        except GeoPCNError as exc:
+            raise UserError(" ".join(str(exc).split("\n"))) from None
+        except OSError as exc:  # disk full, permission denied on --out...
+            raise UserError(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    click.echo(f"warning: {message}", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="geo-pcn")
+def cli() -> None:
+    """Check Primary Care Network configurations against their geography.
+
+    Start with `geo-pcn demo --out demo-results`, then write a study file for your own
+    area (see the README) and run `geo-pcn info STUDY.toml`.
+    """
+
+
+cli.add_command(info)
+cli.add_command(validate)
+cli.add_command(demo)
+cli.add_command(map_command, name="map")
+cli.add_command(scenario)
+cli.add_command(rank)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``geo-pcn`` console script."""
+    cli.main(args=argv, prog_name="geo-pcn")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""``geo-pcn validate`` and ``geo-pcn demo``: check a configuration and write the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geo_pcn.cli.options import (
+    out_dir_option,
+    png_option,
+    progress,
+    quiet_option,
+    study_argument,
+    tiles_option,
+)
+from geo_pcn.datasets import demo as load_demo
+from geo_pcn.pipeline import validate as run_checks
+from geo_pcn.render import write_report
+from geo_pcn.render.outputs import check_out_dir
+from geo_pcn.study import Study
+
+__all__ = ["validate", "demo"]
+
+
+@click.command()
+@study_argument
+@out_dir_option
+@tiles_option
+@png_option
+@quiet_option
+def validate(study_file: Path, out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
+    """Check the configuration of STUDY.toml and write the report to --out.
+
+    Exit code 0 when the configuration passes, 1 when it has ERROR findings.
+    """
+    check_out_dir(out_dir)  # a folder holding someone else's files fails before the slow part
+    progress(f"Loading {study_file}...", quiet)
+    study = Study.from_toml(study_file)
+    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png)
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-results"),
+    show_default=True,
+    help="Folder to write the results into.",
+)
+@tiles_option
+@png_option
+@quiet_option
+def demo(out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
+    """Validate the embedded SYNTHETIC demo region and write the results to --out.
+
+    The demo has one of every problem planted, so the report fails on purpose; the command
+    exits 0 when it ran.
+    """
+    check_out_dir(out_dir)
+    progress("Loading the synthetic demo region (geo_pcn.datasets.demo)...", quiet)
+    study = load_demo()
+    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, exit_on_errors=False)
+
+
+def _run_and_write(
+    study: Study,
+    out_dir: Path,
+    quiet: bool,
+    *,
+    tiles: str | None = None,
+    png: bool = False,
+    exit_on_errors: bool = True,
+) -> None:
+    progress(
+        f"Checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs "
+        f"(territories from {study.footprint_method})...",
+        quiet,
+    )
+    report = run_checks(study)
+    progress(f"Writing outputs to {out_dir}...", quiet)
+    written = write_report(report, out_dir, tiles=tiles, png=png)
+    sev = report.summary["findings"]
+    click.echo(
+        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
+        f"{sev['warning']} warnings, {sev['info']} notes. "
+        f"Wrote {', '.join(p.name for p in written)} to {out_dir}"
+    )
+    if exit_on_errors and not report.ok:
+        click.get_current_context().exit(1)

@@ -1,0 +1,377 @@
+"""Two reports of the same study side by side: what a change fixes and what it breaks.
+
+:func:`compare` sets a report before a change beside the report after it
+(:class:`Comparison`): practices and patients moved, list sizes and band status per PCN,
+findings resolved and introduced, boundary crossings and community alignment before and
+after. The comparison is a result object: :mod:`geo_pcn.render` writes it out
+(``compare.md``, ``compare.json``, the change map).
+
+Examples
+--------
+>>> import geo_pcn
+>>> from geo_pcn.datasets import demo
+>>> study = demo()
+>>> before = geo_pcn.validate(study)
+>>> fixed = study.configuration.move("Z00024", to="UZ002")
+>>> after = geo_pcn.revalidate(before, fixed)
+>>> comparison = compare(before, after)
+>>> [(f.check, f.kind) for f in comparison.resolved]
+[('coverage', 'practice_in_no_pcn')]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo_pcn._escape import html_table, html_text
+from geo_pcn._json import dump_json
+from geo_pcn.configuration import Configuration
+from geo_pcn.findings import Finding
+from geo_pcn.report import Report
+from geo_pcn.settings import LIST_SIZE, PRACTICE_CODE
+
+__all__ = ["Comparison", "compare"]
+
+
+def _multiset_minus(items: list[Finding], other: list[Finding]) -> list[Finding]:
+    """``items`` whose key is not matched in ``other`` (each match used once)."""
+    left = Counter(f.key for f in other)
+    out = []
+    for f in items:
+        if left[f.key]:
+            left[f.key] -= 1
+        else:
+            out.append(f)
+    return out
+
+
+def _scores(alignment: Any) -> dict[str, dict[str, Any]]:
+    """Numeric summary figures of each community layer (``{}`` without alignment)."""
+    layers = getattr(alignment, "layers", None) or {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, result in layers.items():
+        summary = getattr(result, "summary", {}) or {}
+        out[name] = {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in summary.items()
+            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        }
+    return out
+
+
+@dataclass(eq=False)
+class Comparison:
+    """Two reports of the same study side by side (:func:`compare`).
+
+    Attributes
+    ----------
+    before, after
+        The reports.
+    moves
+        One row per practice whose PCN changed: ``practice_code, practice_name,
+        list_size, from_pcn_code, to_pcn_code``.
+    pcns
+        One row per PCN of either configuration: list size, practices and band status
+        before and after (``""`` status: the PCN does not exist on that side).
+    resolved, introduced
+        Findings of ``before`` not in ``after`` and of ``after`` not in ``before`` (matched
+        on :attr:`Finding.key`).
+    crossings
+        ``layer -> {"before": [...], "after": [...]}``: PCNs with practices in more than one
+        area of the boundary layer.
+    alignment
+        ``layer -> {"before": {...}, "after": {...}}``: community alignment scores, when
+        the reports have them.
+    changes
+        The changes log from ``before``'s configuration to ``after``'s (when one descends
+        from the other), else ``None``.
+    """
+
+    before: Report
+    after: Report
+    moves: pd.DataFrame = field(repr=False)
+    pcns: pd.DataFrame = field(repr=False)
+    resolved: list[Finding] = field(repr=False)
+    introduced: list[Finding] = field(repr=False)
+    crossings: dict[str, dict[str, list[str]]] = field(repr=False)
+    alignment: dict[str, dict[str, dict[str, Any]]] = field(repr=False)
+    changes: list[str] | None = field(repr=False)
+
+    # -- facts ----------------------------------------------------------------------------
+    @property
+    def n_practices_moved(self) -> int:
+        """Practices whose PCN changed."""
+        return len(self.moves)
+
+    @property
+    def n_patients_moved(self) -> int:
+        """Registered patients of the practices that changed PCN."""
+        return int(self.moves[LIST_SIZE].sum())
+
+    @property
+    def band_changes(self) -> pd.DataFrame:
+        """PCNs whose band status changed (``""``: the PCN does not exist on that side)."""
+        p = self.pcns
+        return p[p["band_status_before"] != p["band_status_after"]].reset_index(drop=True)
+
+    @property
+    def changed_pcns(self) -> pd.DataFrame:
+        """PCNs whose practices, list size, name or band status changed."""
+        p = self.pcns
+        mask = (
+            (p["list_size_before"] != p["list_size_after"])
+            | (p["n_practices_before"] != p["n_practices_after"])
+            | (p["band_status_before"] != p["band_status_after"])
+            | (p["pcn_name_before"] != p["pcn_name_after"])
+        )
+        return p[mask].reset_index(drop=True)
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """Headline figures before and after."""
+        b, a = self.before, self.after
+        sb, sa = b.by_severity(), a.by_severity()
+        return {
+            "study": a.study.name,
+            "ok": {"before": b.ok, "after": a.ok},
+            "findings": {"before": sb, "after": sa},
+            "n_pcns": {"before": b.configuration.n_pcns, "after": a.configuration.n_pcns},
+            "n_practices_moved": self.n_practices_moved,
+            "n_patients_moved": self.n_patients_moved,
+            "n_pcns_outside_band": {
+                "before": _n_outside(self.pcns["band_status_before"]),
+                "after": _n_outside(self.pcns["band_status_after"]),
+            },
+            "n_resolved": len(self.resolved),
+            "n_introduced": len(self.introduced),
+            "crossings": {
+                layer: {"before": len(v["before"]), "after": len(v["after"])}
+                for layer, v in self.crossings.items()
+            },
+        }
+
+    # -- plain forms and display ----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of everything above."""
+        return {
+            "summary": self.summary,
+            "changes": self.changes,
+            "moves": self.moves.to_dict(orient="records"),
+            "pcns": self.changed_pcns.to_dict(orient="records"),
+            "band_changes": self.band_changes.to_dict(orient="records"),
+            "resolved": [f.to_dict() for f in self.resolved],
+            "introduced": [f.to_dict() for f in self.introduced],
+            "crossings": self.crossings,
+            "alignment": self.alignment,
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given."""
+        return dump_json(self.to_dict(), path, indent=indent)
+
+    def _repr_html_(self) -> str:
+        """HTML for notebooks: the summary first, the tables in collapsible sections (every
+        string escaped)."""
+        esc = html_text
+        s = self.summary
+
+        def verdict(ok: bool) -> str:
+            colour = "#1a7f37" if ok else "#b42318"
+            return f"<span style='color:{colour}'>{'PASS' if ok else 'FAIL'}</span>"
+
+        fb, fa = s["findings"]["before"], s["findings"]["after"]
+        head = (
+            f"<h3>Comparison: {esc(s['study'])}: {verdict(s['ok']['before'])} &rarr; "
+            f"{verdict(s['ok']['after'])}</h3><p>Errors {fb['error']} &rarr; {fa['error']}, "
+            f"warnings {fb['warning']} &rarr; {fa['warning']}, notes {fb['info']} &rarr; "
+            f"{fa['info']}. {s['n_practices_moved']} practice(s) moved "
+            f"({s['n_patients_moved']:,} patients); {s['n_resolved']} finding(s) resolved, "
+            f"{s['n_introduced']} introduced.</p>"
+        )
+
+        def items(findings: list[Finding]) -> str:
+            return (
+                "<ul>"
+                + "".join(
+                    f"<li><b>{esc(f.severity.value)}</b> {esc(f.check)}/{esc(f.kind)}: "
+                    f"{esc(f.message)}</li>"
+                    for f in findings
+                )
+                + "</ul>"
+                if findings
+                else "<p>none</p>"
+            )
+
+        parts = [head]
+        if self.changes:
+            parts.append(
+                f"<details open><summary>Changes ({len(self.changes)})</summary><ol>"
+                + "".join(f"<li>{esc(c)}</li>" for c in self.changes)
+                + "</ol></details>"
+            )
+        parts.append(
+            f"<details open><summary>Resolved ({len(self.resolved)})</summary>"
+            f"{items(self.resolved)}</details>"
+        )
+        parts.append(
+            f"<details open><summary>Introduced ({len(self.introduced)})</summary>"
+            f"{items(self.introduced)}</details>"
+        )
+        parts.append(
+            f"<details><summary>Practices moved ({len(self.moves)})</summary>"
+            f"{html_table(self.moves)}</details>"
+        )
+        changed = self.changed_pcns
+        parts.append(
+            f"<details><summary>PCNs changed ({len(changed)})</summary>"
+            f"{html_table(changed)}</details>"
+        )
+        if self.crossings:
+            rows = "".join(
+                f"<tr><td>{esc(layer)}</td><td>{esc(', '.join(v['before']) or '-')}</td>"
+                f"<td>{esc(', '.join(v['after']) or '-')}</td></tr>"
+                for layer, v in self.crossings.items()
+            )
+            parts.append(
+                "<details><summary>Boundary crossings</summary><table><tr><th>layer</th>"
+                f"<th>PCNs before</th><th>PCNs after</th></tr>{rows}</table></details>"
+            )
+        if self.alignment:
+            rows = "".join(
+                f"<tr><td>{esc(layer)}</td><td>{esc(k)}</td><td>{esc(fmt_value(v['before'].get(k)))}"
+                f"</td><td>{esc(fmt_value(v['after'].get(k)))}</td></tr>"
+                for layer, v in self.alignment.items()
+                for k in v["after"]
+            )
+            parts.append(
+                "<details><summary>Community alignment</summary><table><tr><th>layer</th>"
+                f"<th>score</th><th>before</th><th>after</th></tr>{rows}</table></details>"
+            )
+        return "<div>" + "".join(parts) + "</div>"
+
+    def __repr__(self) -> str:
+        s = self.summary
+        fb, fa = s["findings"]["before"], s["findings"]["after"]
+        return (
+            f"<Comparison {s['study']!r}: {s['n_practices_moved']} practices moved; errors "
+            f"{fb['error']} -> {fa['error']}; {s['n_resolved']} resolved, "
+            f"{s['n_introduced']} introduced>"
+        )
+
+
+def _n_outside(status: pd.Series) -> int:
+    return int(status.isin(["below", "above"]).sum())
+
+
+def fmt_value(value: Any) -> str:
+    """A score as the comparison shows it: ``n/a``, 3 decimals, or whole with commas."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, float | np.floating):
+        return f"{value:.3f}"
+    return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
+
+
+def _changes_between(before: Configuration, after: Configuration) -> list[str] | None:
+    chain: list[str] = []
+    node: Configuration | None = after
+    while node is not None and node is not before:
+        chain[:0] = [str(c) for c in node.changes]
+        node = node.parent
+    return chain if node is before else None
+
+
+def _crossing_pcns(report: Report) -> dict[str, list[str]]:
+    pcns = report.pcns
+    return {
+        layer: sorted(pcns.loc[pcns[f"n_{layer}"] > 1, "pcn_code"])
+        for layer in report.context.cache.site_areas
+        if f"n_{layer}" in pcns
+    }
+
+
+def compare(before: Report, after: Report) -> Comparison:
+    """What changed between two reports of the same study.
+
+    Parameters
+    ----------
+    before, after
+        Reports from :func:`geo_pcn.validate` or :func:`revalidate`.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    InputError
+        The reports are of configurations with different practices.
+
+    Examples
+    --------
+    >>> import geo_pcn
+    >>> from geo_pcn.datasets import demo
+    >>> study = demo()
+    >>> before = geo_pcn.validate(study)
+    >>> after = geo_pcn.revalidate(before, study.configuration.move("Z00040", to="UZ007"))
+    >>> c = compare(before, after)
+    >>> c.n_practices_moved, c.moves.loc[0, "from_pcn_code"], c.moves.loc[0, "to_pcn_code"]
+    (1, 'UZ008', 'UZ007')
+    """
+    b_cfg, a_cfg = before.configuration, after.configuration
+    diff = b_cfg.diff(a_cfg)
+    practices = after.study.practices
+    sizes = after.context.list_sizes
+    moves = pd.DataFrame(
+        {
+            PRACTICE_CODE: diff[PRACTICE_CODE].to_numpy(dtype=object),
+            "practice_name": practices["practice_name"]
+            .reindex(diff[PRACTICE_CODE])
+            .fillna("")
+            .to_numpy(dtype=object),
+            LIST_SIZE: sizes.reindex(diff[PRACTICE_CODE]).fillna(0).astype("int64").to_numpy(),
+            "from_pcn_code": diff["from_pcn_code"].to_numpy(dtype=object),
+            "to_pcn_code": diff["to_pcn_code"].to_numpy(dtype=object),
+        }
+    )
+    cols = ["pcn_code", "pcn_name", "list_size", "n_practices", "band_status"]
+    pb = before.pcns[cols].set_index("pcn_code")
+    pa = after.pcns[cols].set_index("pcn_code")
+    codes = sorted(set(pb.index) | set(pa.index))
+    pcns = pd.DataFrame({"pcn_code": codes})
+    for side, table in (("before", pb), ("after", pa)):
+        t = table.reindex(codes)
+        pcns[f"pcn_name_{side}"] = t["pcn_name"].fillna("").to_numpy(dtype=object)
+        pcns[f"list_size_{side}"] = t["list_size"].fillna(0).astype("int64").to_numpy()
+        pcns[f"n_practices_{side}"] = t["n_practices"].fillna(0).astype("int64").to_numpy()
+        pcns[f"band_status_{side}"] = t["band_status"].fillna("").to_numpy(dtype=object)
+    pcns["list_size_change"] = pcns["list_size_after"] - pcns["list_size_before"]
+    cb, ca = _crossing_pcns(before), _crossing_pcns(after)
+    crossings = {
+        layer: {"before": cb.get(layer, []), "after": ca.get(layer, [])}
+        for layer in dict.fromkeys([*cb, *ca])
+    }
+    sb = _scores(getattr(before, "alignment", None))
+    sa = _scores(getattr(after, "alignment", None))
+    alignment = {
+        layer: {"before": sb.get(layer, {}), "after": sa.get(layer, {})}
+        for layer in dict.fromkeys([*sb, *sa])
+    }
+    return Comparison(
+        before=before,
+        after=after,
+        moves=moves,
+        pcns=pcns,
+        resolved=_multiset_minus(before.findings, after.findings),
+        introduced=_multiset_minus(after.findings, before.findings),
+        crossings=crossings,
+        alignment=alignment,
+        changes=_changes_between(b_cfg, a_cfg),
+    )

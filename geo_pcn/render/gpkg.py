@@ -1,0 +1,54 @@
+"""GeoPackage: the layers of a report in one file, the same bytes on every run.
+
+The attribute values are written as they are (a GeoPackage is data, not a sheet: no
+formula guard). GDAL stamps every table with the time of writing; :func:`write_gpkg` sets
+it to :data:`GPKG_TIMESTAMP` so that a re-run on the same inputs gives the same file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+
+__all__ = ["write_gpkg", "fix_gpkg_timestamps", "GPKG_TIMESTAMP"]
+
+#: ``last_change`` written into every GeoPackage table (the real time would make every
+#: run's file different).
+GPKG_TIMESTAMP = "1970-01-01T00:00:00.000Z"
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path | None:
+    """Write every non-empty layer into the GeoPackage ``path``, in order, with a fixed
+    ``last_change``.
+
+    Parameters
+    ----------
+    layers
+        ``layer name -> GeoDataFrame`` (:meth:`geo_pcn.report.Report.geodata`).
+    path
+        The ``.gpkg`` file.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``path``, or ``None`` when every layer was empty (no file is written then).
+    """
+    path = Path(path)
+    for layer, frame in layers.items():
+        if len(frame):
+            frame.to_file(path, layer=layer, driver="GPKG")  # data as it is (not a sheet)
+    if not path.exists():
+        return None
+    fix_gpkg_timestamps(path)
+    return path
+
+
+def fix_gpkg_timestamps(path: str | Path, timestamp: str = GPKG_TIMESTAMP) -> None:
+    """Set every ``last_change`` of a GeoPackage to ``timestamp`` (GDAL writes the time of
+    writing, so two runs on the same inputs would give different files)."""
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE gpkg_contents SET last_change = ?", (timestamp,))
+    con.close()

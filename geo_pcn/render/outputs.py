@@ -1,0 +1,305 @@
+"""Every file of a run: ``geo-pcn validate`` and ``geo-pcn scenario``, and the folder they own.
+
+:func:`write_report` writes a report's files (``report.json``, ``report.md``, the CSVs,
+``footprints.gpkg``, ``map.html`` and, when asked, ``map.png``); :func:`write_comparison`
+writes the ``after`` report's files with ``compare.md``, ``compare.json`` and
+``compare_map.html``.
+
+A run owns its output folder. Every run writes its files into a temporary folder inside
+``--out`` first and moves them into place only when all of them were written (nothing
+half-written). The folder keeps a manifest, :data:`MANIFEST`, of the files the last run
+wrote: the next run removes those it does not write again (a stale ``map.png`` or alignment
+CSV never sits beside a new report), and a folder that holds files no run wrote is refused,
+untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from geo_pcn.compare import Comparison
+from geo_pcn.errors import InputError, list_some
+from geo_pcn.render.change_map import write_change_map
+from geo_pcn.render.gpkg import write_gpkg
+from geo_pcn.render.map import write_map
+from geo_pcn.render.markdown import to_markdown
+from geo_pcn.render.png import write_png
+from geo_pcn.render.tables import write_csv
+from geo_pcn.report import Report
+
+__all__ = [
+    "MANIFEST",
+    "check_out_dir",
+    "write_outputs",
+    "write_report",
+    "write_comparison",
+    "write_report_files",
+    "write_comparison_files",
+]
+
+#: The manifest of the files a run wrote, kept in the output folder.
+MANIFEST = ".geo_pcn-manifest.json"
+_TMP_PREFIX = ".geo-pcn-"
+
+
+def _previous_files(out_dir: Path) -> list[str]:
+    """The files the previous run wrote into ``out_dir`` (by its manifest)."""
+    path = out_dir / MANIFEST
+    if not path.is_file():
+        return []
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(
+            f"{path}: the manifest of an earlier run is unreadable, so geo-pcn cannot tell "
+            "which files there are its own; delete the folder's outputs (or the folder) "
+            "or choose another --out"
+        ) from None
+    return [name for name in files if isinstance(name, str) and "/" not in name]
+
+
+def check_out_dir(out_dir: str | Path) -> list[str]:
+    """Check that a run may write into ``out_dir``: it is absent, empty, or holds only the
+    files of an earlier run (listed in its manifest).
+
+    Returns
+    -------
+    list of str
+        The files of the earlier run.
+
+    Raises
+    ------
+    InputError
+        The folder holds files no run wrote (named in the message), or is a file.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.exists():
+        return []
+    if not out_dir.is_dir():
+        raise InputError(f"{out_dir}: is a file, not a folder; give --out a folder")
+    previous = _previous_files(out_dir)
+    ours = {*previous, MANIFEST}
+    foreign = sorted(
+        p.name
+        for p in out_dir.iterdir()
+        if p.name not in ours and not (p.name.startswith(_TMP_PREFIX) and p.is_dir())
+    )
+    if foreign:
+        raise InputError(
+            f"{out_dir}: holds {len(foreign)} file(s) geo-pcn did not write "
+            f"({list_some(foreign)}); a run owns its output folder, so give --out a new or "
+            "empty folder, or one written by an earlier run, or move those files"
+        )
+    return previous
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_manifest(out_dir: Path, files: dict[str, str]) -> None:
+    text = json.dumps({"written_by": "geo_pcn", "files": dict(sorted(files.items()))}, indent=2)
+    tmp = out_dir / f"{MANIFEST}.tmp"
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, out_dir / MANIFEST)
+
+
+def write_outputs(out_dir: str | Path, write: Callable[[Path], None]) -> list[Path]:
+    """Run ``write(folder)`` on a temporary folder inside ``out_dir`` and move what it
+    wrote into place: the files of the earlier run that this run does not write are removed,
+    and the manifest lists exactly this run's files.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder (created).
+    write
+        Writes every output file (flat, no sub-folders) into the folder it is given.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, sorted by name.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` holds files no run wrote (see :func:`check_out_dir`); nothing is
+        written then.
+    """
+    out_dir = Path(out_dir)
+    previous = check_out_dir(out_dir)
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(f"{_TMP_PREFIX}*"):  # left by a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        return _write_and_move(out_dir, write, previous)
+    except BaseException:
+        if created:  # leave no trace: not even the empty folder
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+def _write_and_move(
+    out_dir: Path, write: Callable[[Path], None], previous: list[str]
+) -> list[Path]:
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=_TMP_PREFIX) as tmp:
+        tmp_path = Path(tmp)
+        write(tmp_path)
+        new = {p.name: _sha256(p) for p in sorted(tmp_path.iterdir()) if p.is_file()}
+        # the manifest names every file that may be there until the move is over
+        _write_manifest(out_dir, {**dict.fromkeys(previous, ""), **new})
+        for name in new:
+            os.replace(tmp_path / name, out_dir / name)
+        for name in set(previous) - set(new):
+            target = out_dir / name
+            if target.is_file() or target.is_symlink():
+                target.unlink()
+        _write_manifest(out_dir, new)
+    return [out_dir / name for name in new]
+
+
+# -- a report and a comparison ----------------------------------------------------------------
+def write_report(
+    report: Report,
+    out_dir: str | Path,
+    *,
+    map_html: bool = True,
+    tiles: str | None = None,
+    png: bool = False,
+) -> list[Path]:
+    """Write every output of a report into ``out_dir``, as ``geo-pcn validate`` does.
+
+    Files are written to a temporary folder first and moved into place only when all
+    succeeded: nothing half-written. The run owns the folder (see the module docstring).
+
+    Parameters
+    ----------
+    report
+        A :class:`~geo_pcn.report.Report`.
+    out_dir
+        The folder (created): new, empty, or written by an earlier run.
+    map_html
+        Write ``map.html`` (self-contained, offline).
+    tiles
+        Basemap for the map (off by default).
+    png
+        Also write ``map.png``, a static picture.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, sorted by name.
+
+    Raises
+    ------
+    geo_pcn.errors.InputError
+        ``out_dir`` holds files geo-pcn did not write; nothing is written then.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geo_pcn
+    >>> from geo_pcn.datasets import demo
+    >>> report = geo_pcn.validate(demo())
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     names = [p.name for p in write_report(report, tmp, map_html=False)]
+    >>> names[:3]
+    ['alignment_areas.csv', 'alignment_pcns.csv', 'areas.csv']
+    """
+    return write_outputs(
+        out_dir,
+        lambda folder: write_report_files(report, folder, map_html=map_html, tiles=tiles, png=png),
+    )
+
+
+def write_report_files(
+    report: Report,
+    folder: str | Path,
+    *,
+    map_html: bool = True,
+    tiles: str | None = None,
+    png: bool = False,
+) -> None:
+    """Write every output of a report into ``folder`` as it is (no manifest, no temporary
+    folder: :func:`write_report` and :func:`write_comparison` wrap it)."""
+    folder = Path(folder)
+    report.to_json(folder / "report.json")
+    (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
+    write_csv(report.pcns, folder / "pcns.csv")
+    write_csv(report.practices, folder / "practices.csv")
+    write_csv(report.findings_frame(), folder / "findings.csv")
+    if report.areas is not None:
+        write_csv(report.areas, folder / "areas.csv")
+    if report.alignment.layers:
+        write_csv(report.alignment.pcn_table(), folder / "alignment_pcns.csv")
+        area_rows = report.alignment.area_table()
+        if len(area_rows):
+            write_csv(area_rows, folder / "alignment_areas.csv")
+    write_gpkg(report.geodata(), folder / "footprints.gpkg")
+    if map_html:
+        write_map(report, folder / "map.html", tiles=tiles)
+    if png:
+        write_png(report, folder / "map.png")
+
+
+def write_comparison(
+    comparison: Comparison,
+    out_dir: str | Path,
+    *,
+    map_html: bool = True,
+    tiles: str | None = None,
+    png: bool = False,
+) -> list[Path]:
+    """Write a scenario's outputs into ``out_dir`` as one run, as ``geo-pcn scenario``
+    does: the ``after`` report's files (:func:`write_report`), ``compare.md``,
+    ``compare.json`` and, with ``map_html``, ``compare_map.html``.
+
+    The run owns the folder: files of an earlier run that this one does not write are
+    removed, a folder holding files no run wrote is refused, and nothing is half-written.
+
+    Parameters
+    ----------
+    comparison
+        A :class:`~geo_pcn.compare.Comparison`.
+    out_dir, map_html, tiles, png
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, sorted by name.
+
+    Raises
+    ------
+    geo_pcn.errors.InputError
+        ``out_dir`` holds files geo-pcn did not write.
+    """
+
+    def write_all(folder: Path) -> None:
+        write_report_files(comparison.after, folder, map_html=map_html, tiles=tiles, png=png)
+        write_comparison_files(comparison, folder)
+        if map_html:
+            write_change_map(comparison, folder / "compare_map.html", tiles=tiles)
+
+    return write_outputs(out_dir, write_all)
+
+
+def write_comparison_files(comparison: Comparison, folder: str | Path) -> list[Path]:
+    """Write ``compare.md`` and ``compare.json`` into ``folder`` as it is."""
+    folder = Path(folder)
+    md, js = folder / "compare.md", folder / "compare.json"
+    md.write_text(to_markdown(comparison), encoding="utf-8")
+    comparison.to_json(js)
+    return [md, js]
