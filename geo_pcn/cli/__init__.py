@@ -4,7 +4,8 @@ The group :data:`cli` attaches every command explicitly (one module per command 
 of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
 :mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`; shared options in
 :mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the public API and
-writes through :mod:`geo_pcn.render`.
+writes through :mod:`geo_pcn.render` (imported inside the commands that write, so that
+``--help`` and ``geo-pcn info`` do not load folium and matplotlib).
 
 Exit codes: 0 success (the configuration passes), 1 the configuration has ERROR findings,
 2 bad input or usage (one line on stderr, never a traceback).

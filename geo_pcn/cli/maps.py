@@ -8,7 +8,6 @@ import click
 
 from geo_pcn.cli.options import png_option, progress, quiet_option, study_argument, tiles_option
 from geo_pcn.pipeline import validate
-from geo_pcn.render import write_map, write_png
 from geo_pcn.study import Study
 
 __all__ = ["map_command"]
@@ -36,6 +35,8 @@ def map_command(
     when the map was written, whatever the findings (use `geo-pcn validate` to gate a
     pipeline).
     """
+    from geo_pcn.render import write_map, write_png
+
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     progress(f"Checking {len(study.practices):,} practices...", quiet)

@@ -15,8 +15,6 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io import read_configuration
 from geo_pcn.pipeline import revalidate, validate
-from geo_pcn.render import write_comparison
-from geo_pcn.render.outputs import check_out_dir
 from geo_pcn.scenario import Scenario
 from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE
 from geo_pcn.study import Study
@@ -48,6 +46,9 @@ def scenario(
     [[unassign]], [[rename]]) or a CSV of practice_code,to_pcn_code[,to_pcn_name].
     Exit code 0 when the new configuration passes, 1 when it has ERROR findings.
     """
+    from geo_pcn.render import write_comparison
+    from geo_pcn.render.outputs import check_out_dir
+
     check_out_dir(out_dir)  # a bad folder or scenario file fails before the slow part
     plan = Scenario.from_file(scenario_file)
     progress(f"Loading {study_file}...", quiet)

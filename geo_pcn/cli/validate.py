@@ -16,8 +16,6 @@ from geo_pcn.cli.options import (
 )
 from geo_pcn.datasets import demo as load_demo
 from geo_pcn.pipeline import validate as run_checks
-from geo_pcn.render import write_report
-from geo_pcn.render.outputs import check_out_dir
 from geo_pcn.study import Study
 
 __all__ = ["validate", "demo"]
@@ -34,6 +32,8 @@ def validate(study_file: Path, out_dir: Path, tiles: str | None, png: bool, quie
 
     Exit code 0 when the configuration passes, 1 when it has ERROR findings.
     """
+    from geo_pcn.render.outputs import check_out_dir
+
     check_out_dir(out_dir)  # a folder holding someone else's files fails before the slow part
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
@@ -58,6 +58,8 @@ def demo(out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
     The demo has one of every problem planted, so the report fails on purpose; the command
     exits 0 when it ran.
     """
+    from geo_pcn.render.outputs import check_out_dir
+
     check_out_dir(out_dir)
     progress("Loading the synthetic demo region (geo_pcn.datasets.demo)...", quiet)
     study = load_demo()
@@ -78,6 +80,8 @@ def _run_and_write(
         f"(territories from {study.footprint_method})...",
         quiet,
     )
+    from geo_pcn.render import write_report
+
     report = run_checks(study)
     progress(f"Writing outputs to {out_dir}...", quiet)
     written = write_report(report, out_dir, tiles=tiles, png=png)

@@ -11,10 +11,6 @@ import io
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from geo_pcn.render._files import write_atomic
 from geo_pcn.render._map_data import (
@@ -75,6 +71,12 @@ def _dash(pattern: str | None) -> tuple | str:
 
 def draw_png(data: MapData, report, *, dpi: int = 200) -> bytes:
     """PNG bytes of the map (A4 landscape at ``dpi``)."""
+    # matplotlib loads only when a picture is drawn (the command line starts faster)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     fig = Figure(figsize=(11.69, 8.27), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
