@@ -37,7 +37,7 @@ def qnc_study_file(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) 
     return path
 
 
-from tiny import write_tiny_study  # noqa: E402
+from tiny import tiny, write_tiny_study  # noqa: E402, F401  (tiny: a fixture)
 
 
 @pytest.fixture

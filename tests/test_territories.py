@@ -11,6 +11,9 @@ Tiny hand-drawn cases on the grid of ``tests/tiny.py``; every answer is worked o
        0      1      2      3      4   easting (km)
 
     A00001 (T01) A00002 (T02) -> U00001 WEST;  A00003 (T03) A00004 = A00005 (T04) -> U00002 EAST
+
+Tests that take the ``tiny`` fixture run once per way of writing the study (codes of other
+shapes, rows shuffled: tiny.TINY_VARIANTS) and state their answers through ``tiny.code``.
 """
 
 from __future__ import annotations
@@ -30,40 +33,43 @@ def kinds(report):
 # -- an area won by a practice outside the configuration ----------------------------------
 
 
-def test_an_area_won_by_an_outside_practice_is_served_from_outside(tmp_path):
+def test_an_area_won_by_an_outside_practice_is_served_from_outside(tiny, tmp_path):
     """B00001 is not in the study but the registrations (a national file) hold it: it has
     2,000 residents in T08 against the study's 1,050 (A00004 600 + A00005 450), and 100 in
     T07 against A00003's 700."""
     reg = TINY_REGISTRATIONS + "B00001,T08,2000\nB00001,T07,100\n"
-    study = Study.from_toml(write_tiny_study(tmp_path, registrations_csv=reg))
+    study = Study.from_toml(tiny.write(tmp_path, registrations_csv=reg))
     assert study.outside_registrations[["practice_code", "n_patients"]].sum()["n_patients"] == 2100
     report = validate(study)
+    t08 = tiny.code("T08")
     terr = report.context.territories
     assert terr.basis == "registrations"
-    assert "T08" not in terr.study_areas.index
-    assert terr.areas.loc["T08", "served_from"] == "outside"
-    assert (terr.areas.loc["T08", "n_study"], terr.areas.loc["T08", "n_outside"]) == (1050, 2000)
-    assert "T08" not in report.context.footprints.area_pcn.index
+    assert t08 not in terr.study_areas.index
+    assert terr.areas.loc[t08, "served_from"] == "outside"
+    assert (terr.areas.loc[t08, "n_study"], terr.areas.loc[t08, "n_outside"]) == (1050, 2000)
+    assert t08 not in report.context.footprints.area_pcn.index
     # A00004's territory is T04 alone now; EAST is still one piece: no exclave, no hole
-    assert terr.practices.geometry["A00004"].equals(study.areas.geometry["T04"])
+    assert terr.practices.geometry[tiny.code("A00004")].equals(
+        study.areas.geometry[tiny.code("T04")]
+    )
     (served,) = [f for f in report.findings if f.kind == "area_served_from_outside"]
-    assert served.details["areas"] == ["T08"]
+    assert served.details["areas"] == [t08]
     assert served.details["top_outside_practices"] == [
-        {"practice_code": "B00001", "patients": 2000}
+        {"practice_code": tiny.code("B00001"), "patients": 2000}
     ]
     (outside,) = [f for f in report.findings if f.kind == "residents_registered_outside"]
     assert outside.value == 100  # B00001's residents of T07, in EAST's footprint
-    assert outside.details["by_pcn"] == {"U00001": 0, "U00002": 100}
+    assert outside.details["by_pcn"] == tiny.codes_of({"U00001": 0, "U00002": 100})
     assert kinds(report) == [
         ("coverage", "area_served_from_outside"),
         ("coverage", "residents_registered_outside"),
     ]
     areas = report.areas.set_index("area_code")
-    assert areas.loc["T08", "n_registered_outside"] == 2000
-    assert areas.loc["T08", "pcn_code"] == ""
+    assert areas.loc[t08, "n_registered_outside"] == 2000
+    assert areas.loc[t08, "pcn_code"] == ""
 
 
-def test_study_only_registrations_compete_with_the_population(tmp_path):
+def test_study_only_registrations_compete_with_the_population(tiny, tmp_path):
     """Only the study's practices are in the file; T03 has 2,700 residents of whom 1,200
     are registered at A00003, so 1,500 are registered elsewhere (or nowhere): more than the
     study's, so T03 is served from outside. T07 (700 of 700) stays A00003's."""
@@ -80,18 +86,20 @@ def test_study_only_registrations_compete_with_the_population(tmp_path):
             "T08": 1050,
         }.items()
     )
-    report = validate(Study.from_toml(write_tiny_study(tmp_path, population_csv=pop)))
+    report = validate(Study.from_toml(tiny.write(tmp_path, population_csv=pop)))
     terr = report.context.territories
     assert terr.basis == "population"
-    assert terr.areas.loc["T03", ["n_study", "n_outside", "served_from"]].tolist() == [
+    assert terr.areas.loc[tiny.code("T03"), ["n_study", "n_outside", "served_from"]].tolist() == [
         1200,
         1500,
         "outside",
     ]
-    assert sorted(terr.study_areas.index) == ["T01", "T02", "T04", "T05", "T06", "T07", "T08"]
-    assert terr.area_winner["T07"] == "A00003"
+    assert sorted(terr.study_areas.index) == tiny.codes_of(
+        ["T01", "T02", "T04", "T05", "T06", "T07", "T08"]
+    )
+    assert terr.area_winner[tiny.code("T07")] == tiny.code("A00003")
     (served,) = [f for f in report.findings if f.kind == "area_served_from_outside"]
-    assert (served.details["areas"], served.value) == (["T03"], 2700)
+    assert (served.details["areas"], served.value) == ([tiny.code("T03")], 2700)
     assert not [f for f in report.findings if f.kind in ("hole", "exclave")]
 
 
@@ -111,7 +119,7 @@ def test_without_population_or_other_practices_the_study_area_is_the_boundary_un
 # -- practices at one site --------------------------------------------------------------
 
 
-def test_three_practices_at_one_site_are_all_joined(tmp_path):
+def test_three_practices_at_one_site_are_all_joined(tiny, tmp_path):
     """A00004, A00005 and A00006 share the site in T04: every pair is joined, so taking
     the middle one out never leaves the other two apart (a chain A4-A5-A6 would)."""
     practices = TINY_PRACTICES + "A00006,EAST SIX SURGERY,AB1 4AA,U00002,EAST PCN,01A,QXX\n"
@@ -121,13 +129,14 @@ def test_three_practices_at_one_site_are_all_joined(tmp_path):
     )
     reg = TINY_REGISTRATIONS + "A00006,T04,10\n"
     study = Study.from_toml(
-        write_tiny_study(
+        tiny.write(
             tmp_path, practices_csv=practices, locations_csv=locations, registrations_csv=reg
         )
     )
-    assert study.colocated == {"A00004": ("A00004", "A00005", "A00006")}
+    assert study.colocated == tiny.codes_of({"A00004": ("A00004", "A00005", "A00006")})
     graph = build_graph(study, build_territories(study))
-    for a, b in (("A00004", "A00005"), ("A00004", "A00006"), ("A00005", "A00006")):
+    pairs = (("A00004", "A00005"), ("A00004", "A00006"), ("A00005", "A00006"))
+    for a, b in tiny.codes_of(pairs):
         assert "same site" in graph.edges[a, b]["reasons"], (a, b)
 
 
@@ -214,23 +223,25 @@ def test_a_moved_practice_revalidates_like_a_full_run_with_outside_competition(t
     assert isinstance(base.configuration, Configuration)
 
 
-def test_minimum_share_footprint_keeps_areas_served_from_outside(tmp_path):
+def test_minimum_share_footprint_keeps_areas_served_from_outside(tiny, tmp_path):
     """T08: EAST has 1,050 of 3,050 registered residents (34.4%); B00001 has 2,000. The
     plurality footprint leaves T08 out, the 5% catchment keeps it, a 50% one does not."""
     from geo_pcn.geography import build_catchments, pcn_shares
 
     reg = TINY_REGISTRATIONS + "B00001,T08,2000\n"
-    study = Study.from_toml(write_tiny_study(tmp_path, registrations_csv=reg))
+    study = Study.from_toml(tiny.write(tmp_path, registrations_csv=reg))
     fp = validate(study).context.footprints
+    east = tiny.code("U00002")
     shares = pcn_shares(fp).set_index(["area_code", "pcn_code"])
-    assert shares.loc[("T08", "U00002"), ["n_patients", "n_area"]].tolist() == [1050, 3050]
-    assert shares.loc[("T08", "U00002"), "share"] == round(1050 / 3050, 4)
+    key = (tiny.code("T08"), east)
+    assert shares.loc[key, ["n_patients", "n_area"]].tolist() == [1050, 3050]
+    assert shares.loc[key, "share"] == round(1050 / 3050, 4)
     five = build_catchments(fp, min_share=0.05)
-    assert five.loc["U00002", "n_areas"] == 4  # T03 T04 T07 T08
-    assert five.loc["U00002"].geometry.area == pytest.approx(4e6)
-    assert fp.pcns.loc["U00002"].geometry.area == pytest.approx(3e6)
+    assert five.loc[east, "n_areas"] == 4  # T03 T04 T07 T08
+    assert five.loc[east].geometry.area == pytest.approx(4e6)
+    assert fp.pcns.loc[east].geometry.area == pytest.approx(3e6)
     half = build_catchments(fp, min_share=0.5)
-    assert half.loc["U00002", "n_areas"] == 3
+    assert half.loc[east, "n_areas"] == 3
 
 
 def test_a_practices_file_wider_than_the_registrations_is_said(tmp_path):

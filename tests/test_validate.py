@@ -1,16 +1,23 @@
-"""validate() on the tiny hand-drawn study (picture in tests/conftest.py), one planted
-problem at a time, with the answers worked out by hand."""
+"""validate() on the tiny hand-drawn study (picture in tests/tiny.py), one planted
+problem at a time, with the answers worked out by hand.
+
+Tests that take the ``tiny`` fixture run once per way of writing the study (tiny.TINY_VARIANTS:
+codes as drawn, numeric-looking, with leading zeros, as GeoJSON numbers, padded with spaces,
+lower case; the rows of every file shuffled) and must give the same answers, the codes read
+through ``tiny.code``."""
 
 from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from tiny import (
     TINY_CELLS,
     TINY_POPULATION,
     TINY_REGISTRATIONS,
     X0,
+    TinyVariant,
     box_features,
     feature_collection,
     union_box,
@@ -28,56 +35,79 @@ WEST_EAST = {
 }
 
 
+#: ODD = columns 0 and 2, EVEN = columns 1 and 3: both split, each across the other.
+ODD_EVEN = {
+    "A00001": "U00001",
+    "A00003": "U00001",
+    "A00002": "U00002",
+    "A00004": "U00002",
+    "A00005": "U00002",
+}
+
+
 @pytest.fixture
 def study(tiny_study_file):
     return Study.from_toml(tiny_study_file)
+
+
+@pytest.fixture
+def tiny_study(tiny, tmp_path):
+    """The tiny study written in the variant ``tiny``, loaded."""
+    return Study.from_toml(tiny.write(tmp_path))
 
 
 def kinds(report):
     return sorted((f.check, f.kind, f.pcn_code, f.practice_codes) for f in report.findings)
 
 
-def test_recorded_configuration_passes(study):
-    report = validate(study)
+def test_recorded_configuration_passes(tiny, tiny_study):
+    report = validate(tiny_study)
     assert report.findings == []
     assert report.ok
     pcns = report.pcns.set_index("pcn_code")
-    assert pcns.loc["U00001", "list_size"] == 1905 + 1903
-    assert pcns.loc["U00002", "list_size"] == 1902 + 1900 + 850
+    assert sorted(pcns.index) == [tiny.code("U00001"), tiny.code("U00002")]
+    assert pcns.loc[tiny.code("U00001"), "list_size"] == 1905 + 1903
+    assert pcns.loc[tiny.code("U00002"), "list_size"] == 1902 + 1900 + 850
     assert set(pcns["band_status"]) == {"within"}
     assert set(pcns["n_components"]) == {1}
 
 
-def test_territories_by_registrations(study):
+def test_territories_by_registrations(tiny, tiny_study):
+    study = tiny_study
     report = validate(study)
     areas = report.areas.set_index("area_code")
-    assert areas["practice_code"].to_dict() == {
-        "T01": "A00001",
-        "T05": "A00001",
-        "T02": "A00002",
-        "T06": "A00002",
-        "T03": "A00003",
-        "T07": "A00003",
-        "T04": "A00004",
-        "T08": "A00004",
-    }
+    assert areas["practice_code"].to_dict() == tiny.codes_of(
+        {
+            "T01": "A00001",
+            "T05": "A00001",
+            "T02": "A00002",
+            "T06": "A00002",
+            "T03": "A00003",
+            "T07": "A00003",
+            "T04": "A00004",
+            "T08": "A00004",
+        }
+    )
     # A00005 wins no area: it gets the area its site is in
+    a1, a2, a3, a4, a5 = (tiny.code(f"A0000{i}") for i in range(1, 6))
     terr = report.context.territories.practices
-    assert terr.loc["A00005"].geometry.equals(study.areas.loc["T04"].geometry)
+    assert terr.loc[a5].geometry.equals(study.areas.loc[tiny.code("T04")].geometry)
     edges = report.context.graph.edges
-    assert "same site" in edges["A00004", "A00005"]["reasons"]
-    assert edges["A00001", "A00002"]["reasons"] == ("touch",)
-    assert not report.context.graph.has_edge("A00001", "A00003")
+    assert "same site" in edges[a4, a5]["reasons"]
+    assert edges[a1, a2]["reasons"] == ("touch",)
+    assert not report.context.graph.has_edge(a1, a3)
 
 
-def test_size_band(tmp_path):
-    path = write_tiny_study(tmp_path)
+def test_size_band(tiny, tmp_path):
+    path = tiny.write(tmp_path)
     path.write_text(path.read_text().replace("band = [3000, 5000]", "band = [4000, 4500]"))
     report = validate(Study.from_toml(path))
-    assert kinds(report) == [
-        ("size", "above_band", "U00002", ("A00003", "A00004", "A00005")),
-        ("size", "below_band", "U00001", ("A00001", "A00002")),
-    ]
+    assert kinds(report) == tiny.codes_of(
+        [
+            ("size", "above_band", "U00002", ("A00003", "A00004", "A00005")),
+            ("size", "below_band", "U00001", ("A00001", "A00002")),
+        ]
+    )
     above = next(f for f in report.findings if f.kind == "above_band")
     assert above.value == 4652 and above.threshold == 4500
     assert above.severity is Severity.ERROR
@@ -109,31 +139,24 @@ def test_single_practice_pcn_is_noted(study):
     assert all(f.severity is Severity.INFO for f in singles)
 
 
-def test_split_pcn_names_detached_group_distance_and_pcns_between(study):
+def test_split_pcn_names_detached_group_distance_and_pcns_between(tiny, tiny_study):
     config = Configuration(
-        {
-            "A00001": "U00001",
-            "A00003": "U00001",
-            "A00002": "U00002",
-            "A00004": "U00002",
-            "A00005": "U00002",
-        },
-        {"U00001": "ODD PCN", "U00002": "EVEN PCN"},
+        tiny.codes_of(ODD_EVEN), tiny.codes_of({"U00001": "ODD PCN", "U00002": "EVEN PCN"})
     )
-    report = validate(study, config)
+    report = validate(tiny_study, config)
     detached = {f.pcn_code: f for f in report.findings if f.kind == "detached_group"}
-    assert set(detached) == {"U00001", "U00002"}
-    odd = detached["U00001"]
+    assert set(detached) == {tiny.code("U00001"), tiny.code("U00002")}
+    odd = detached[tiny.code("U00001")]
     # A00001 (1,905 patients) and A00003 (1,902): A00001 is the main group
-    assert odd.practice_codes == ("A00003",)
+    assert odd.practice_codes == (tiny.code("A00003"),)
     assert odd.details["patients"] == 1902
     assert odd.details["distance_m"] == 1000.0  # T02/T06 column lies between
-    assert odd.details["pcns_between"] == ["EVEN PCN (U00002)"]
+    assert odd.details["pcns_between"] == [tiny.code("EVEN PCN (U00002)")]
     assert odd.severity is Severity.ERROR
-    even = detached["U00002"]
-    assert even.practice_codes == ("A00002",)  # A00004+A00005 (2,750) is the main group
+    even = detached[tiny.code("U00002")]
+    assert even.practice_codes == (tiny.code("A00002"),)  # A00004+A00005 (2,750): main group
     pcns = report.pcns.set_index("pcn_code")
-    assert pcns.loc["U00001", "n_components"] == 2
+    assert pcns.loc[tiny.code("U00001"), "n_components"] == 2
 
 
 def _shifted_areas(shift: float) -> str:
@@ -170,14 +193,15 @@ def test_island_practice_joined_only_within_tolerance(tmp_path, shift, joined):
         assert detached[0].details["distance_m"] == pytest.approx(shift)
 
 
-def test_pcn_crossing_a_place_line(study):
-    config = Configuration({**WEST_EAST, "A00003": "U00001"})
-    report = validate(study, config)
+def test_pcn_crossing_a_place_line(tiny, tiny_study):
+    config = Configuration(tiny.codes_of({**WEST_EAST, "A00003": "U00001"}))
+    report = validate(tiny_study, config)
     (crossing,) = [f for f in report.findings if f.kind == "crosses_boundary"]
-    assert crossing.pcn_code == "U00001"
+    assert crossing.pcn_code == tiny.code("U00001")
     sides = crossing.details["sides"]
     assert {k: v["patients"] for k, v in sides.items()} == {"WEST": 1905 + 1903, "EAST": 1902}
-    assert report.pcns.set_index("pcn_code").loc["U00001", "place_codes"] == "EAST;WEST"
+    pcns = report.pcns.set_index("pcn_code")
+    assert pcns.loc[tiny.code("U00001"), "place_codes"] == "EAST;WEST"
 
 
 def test_recorded_sub_icb_mismatch(tmp_path):
@@ -204,7 +228,7 @@ def test_recorded_sub_icb_mismatch(tmp_path):
     assert [f.pcn_code for f in crossing] == ["U00002"]  # A00003 in 01A, A00004/5 in 02B
 
 
-def test_practice_in_no_pcn_and_hole(tmp_path):
+def test_practice_in_no_pcn_and_hole(tiny, tmp_path):
     """T09 (east of T04, inside the EAST place) is home only to patients of A00005, which
     the configuration leaves in no PCN: no PCN footprint covers it (a hole).
 
@@ -213,7 +237,7 @@ def test_practice_in_no_pcn_and_hole(tmp_path):
     """
     cells = {**TINY_CELLS, "T09": (4, 0)}
     place = feature_collection([union_box("WEST", range(0, 2)), union_box("EAST", range(2, 5))])
-    path = write_tiny_study(
+    path = tiny.write(
         tmp_path,
         areas_geojson=box_features(cells),
         place_geojson=place,
@@ -221,31 +245,31 @@ def test_practice_in_no_pcn_and_hole(tmp_path):
         population_csv=TINY_POPULATION + "T09,320\n",
     )
     study = Study.from_toml(path)
-    config = Configuration({**WEST_EAST, "A00005": ""})
+    config = Configuration(tiny.codes_of({**WEST_EAST, "A00005": ""}))
     report = validate(study, config)
     nopcn = [f for f in report.findings if f.kind == "practice_in_no_pcn"]
     assert [(f.practice_codes, f.value, f.severity) for f in nopcn] == [
-        (("A00005",), 850 + 300, Severity.ERROR)
+        ((tiny.code("A00005"),), 850 + 300, Severity.ERROR)
     ]
-    assert nopcn[0].details["adjacent_pcns"] == ["U00002"]
+    assert nopcn[0].details["adjacent_pcns"] == [tiny.code("U00002")]
     (hole,) = [f for f in report.findings if f.kind == "hole"]
-    assert (hole.details["areas"], hole.value) == (["T09"], 320)
+    assert (hole.details["areas"], hole.value) == ([tiny.code("T09")], 320)
     assert hole.details["registered_at_practices_in_no_pcn"] == 300
     assert report.summary["n_patients_in_no_pcn"] == 1150
     areas = report.areas.set_index("area_code")
-    assert areas.loc["T04", "n_registered_no_pcn"] == 400
-    assert areas.loc["T09", "pcn_code"] == ""
-    assert areas.loc["T09", "served_from"] == "study"
+    assert areas.loc[tiny.code("T04"), "n_registered_no_pcn"] == 400
+    assert areas.loc[tiny.code("T09"), "pcn_code"] == ""
+    assert areas.loc[tiny.code("T09"), "served_from"] == "study"
     # with A00005 back in its PCN, T09 is U00002's; its 20 residents beyond the 300
     # registered there (population 320) are the only ones not registered in the study
-    after = validate(study, config.move("A00005", to="U00002"))
+    after = validate(study, config.move(tiny.code("A00005"), to=tiny.code("U00002")))
     (note,) = [f for f in after.findings if f.check == "coverage"]
     assert (note.kind, note.severity, note.value) == (
         "residents_registered_outside",
         Severity.INFO,
         20,
     )
-    assert note.details["by_pcn"] == {"U00001": 0, "U00002": 20}
+    assert note.details["by_pcn"] == tiny.codes_of({"U00001": 0, "U00002": 20})
 
 
 def test_report_json_has_the_promised_keys(study):
@@ -335,8 +359,8 @@ def test_report_markdown_leads_with_errors_and_lists_what_matters(study):
     that a noisy one does not crowd out the rest, most patients first), and how many more
     are in findings.csv; nothing is dropped from the CSV/JSON; counts carry their units."""
     from geo_pcn.findings import Finding
-    from geo_pcn.report import Report
     from geo_pcn.render import to_markdown
+    from geo_pcn.report import Report
 
     base = validate(study)
     noisy = [
@@ -377,3 +401,72 @@ def test_report_markdown_leads_with_errors_and_lists_what_matters(study):
     assert len(json.loads(report.to_json())["findings"]) == 123
     assert "**FAIL**: 1 error, 121 warnings, 1 note." in md
     assert "registered patients" in md and "size band 3,000-5,000 patients" in md
+
+
+# -- the same answers whatever the codes look like and whatever the order of the rows ------
+def _facts(report, translate=lambda value: value) -> dict:
+    """Everything validate() concludes, as plain values, codes passed through ``translate``."""
+    findings = [
+        translate(
+            (f.check, f.kind, f.severity.value, f.pcn_code, f.practice_codes, f.message)
+            + (f.value, f.threshold, json.dumps(f.details, sort_keys=True, default=str))
+        )
+        for f in report.findings
+    ]
+
+    def table(frame, key=None):
+        if frame is None:
+            return None
+        frame = frame.drop(columns="geometry", errors="ignore")
+        frame = frame.map(lambda v: translate(v) if isinstance(v, str) else v)
+        if key is not None:  # rows in the input file's order: compare them by code
+            frame = frame.sort_values(key, ignore_index=True)
+        return frame
+
+    return {
+        "findings": findings,
+        "pcns": table(report.pcns),
+        "practices": table(report.practices, "practice_code"),
+        "areas": table(report.areas, "area_code"),
+    }
+
+
+@pytest.mark.parametrize("config", [WEST_EAST, ODD_EVEN], ids=["recorded", "odd-even"])
+def test_the_same_answers_whatever_the_codes_and_row_order(tiny, tmp_path, config):
+    """A run on the variant concludes exactly what a run on the study as drawn does: the
+    same findings in the same order, the same PCN table row for row, the same practice and
+    area rows (those follow the input files' order, so they are compared by code)."""
+    drawn = validate(Study.from_toml(write_tiny_study(tmp_path / "drawn")), Configuration(config))
+    variant = validate(
+        Study.from_toml(tiny.write(tmp_path / "variant")), Configuration(tiny.codes_of(config))
+    )
+    want = _facts(drawn, lambda value: tiny.codes_of(value))
+    got = _facts(variant)
+    assert got["findings"] == want["findings"]
+    for name in ("pcns", "practices", "areas"):
+        pd.testing.assert_frame_equal(got[name], want[name], obj=name)
+
+
+def test_the_variants_are_written_as_they_say(tmp_path):
+    """The writer behind the ``tiny`` fixture: codes restyled in every file, rows shuffled
+    (header first, nothing lost), GeoJSON codes as numbers when asked."""
+    drawn = write_tiny_study(tmp_path / "drawn").parent
+    numeric = TinyVariant("json_numbers", shuffle=7).write(tmp_path / "numeric").parent
+    reg = (numeric / "registrations.csv").read_text().splitlines()
+    assert reg[0] == "PRACTICE_CODE,LSOA_CODE,NUMBER_OF_PATIENTS"
+    assert sorted(reg[1:]) == sorted(
+        TinyVariant("numeric").code(line)
+        for line in (drawn / "registrations.csv").read_text().splitlines()[1:]
+    )
+    assert reg[1:] != [
+        TinyVariant("numeric").code(line) for line in TINY_REGISTRATIONS.splitlines()[1:]
+    ]
+    areas = json.loads((numeric / "areas.geojson").read_text())["features"]
+    assert sorted(f["properties"]["code"] for f in areas) == list(range(3001, 3009))
+    zeros = TinyVariant("zeros").write(tmp_path / "zeros").parent
+    assert (zeros / "practices.csv").read_text().splitlines()[1].startswith("00101,")
+    padded = TinyVariant("padded").write(tmp_path / "padded").parent
+    assert "\n A00001 , T01 ,1000\n" in (padded / "registrations.csv").read_text()
+    assert TinyVariant("numeric").codes_of({"A00001": ("U00002", "EAST (T04)")}) == {
+        "1001": ("2002", "EAST (3004)")
+    }

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from geo_pcn import InputError
 
 # -- a tiny hand-drawn study ------------------------------------------------------------
 #
@@ -135,9 +143,15 @@ band = [3000, 5000]
 """
 
 
-def write_tiny_study(folder: Path, **overrides: str) -> Path:
+def write_tiny_study(
+    folder: Path, *, codes: str = "ods", shuffle: int | None = None, **overrides: str
+) -> Path:
     """Write the tiny study into ``folder``; ``overrides`` replace files by name
-    (``practices_csv=...``, ``study_toml=...``). Returns the study file path."""
+    (``practices_csv=...``, ``study_toml=...``). Returns the study file path.
+
+    ``codes`` names a style of :data:`CODE_STYLES` in which the practice, PCN and area codes
+    are written (overrides included); ``shuffle`` is a seed: the rows of every CSV and the
+    features of every GeoJSON file are put in a random order (see :class:`TinyVariant`)."""
     files = {
         "practices.csv": TINY_PRACTICES,
         "locations.csv": TINY_LOCATIONS,
@@ -152,8 +166,137 @@ def write_tiny_study(folder: Path, **overrides: str) -> Path:
     for key, value in overrides.items():
         name = key[::-1].replace("_", ".", 1)[::-1]
         files[name] = value
+    style = CODE_STYLES[codes]
+    rng = random.Random(shuffle)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        if text is not None:
-            (folder / name).write_text(text, encoding="utf-8")
+    for name, text in sorted(files.items()):
+        if text is None:
+            continue
+        if name.endswith((".csv", ".geojson")):
+            text = _write_codes(text, style, geojson=name.endswith(".geojson"))
+            if shuffle is not None:
+                text = _shuffled(text, rng, geojson=name.endswith(".geojson"))
+        elif name.endswith(".toml"):
+            text = TINY_CODE.sub(lambda m: style.read(m.group(0)), text)
+        (folder / name).write_text(text, encoding="utf-8")
     return folder / "study.toml"
+
+
+# -- the same study written other ways (libpysal parametrises its graphs over id types and
+# shuffled input; here: how codes are written and the order of every file's rows) -------------
+
+#: The codes of the tiny study (and of the extra practices some tests add): practices
+#: A0000n / B0000n, PCNs U0000n, small areas T0n.
+TINY_CODE = re.compile(r"\b(?:[ABU]0000\d|T0\d)\b")
+WHOLE_FIELD_CODE = re.compile(rf'(?:^|(?<=[,"])){TINY_CODE.pattern}(?=[,"]|$)', re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class CodeStyle:
+    """How a tiny code is written in the input files, and what the results must call it."""
+
+    written: Callable[[str], str]
+    read: Callable[[str], str]
+    #: GeoJSON codes written as JSON numbers ("code": 3001), not strings
+    numbers_in_geojson: bool = False
+    #: only codes that are a whole CSV field or JSON string (not those inside names)
+    whole_fields: bool = False
+
+
+def _digits(prefixes: dict[str, str]) -> Callable[[str], str]:
+    return lambda code: prefixes[code[0]] + code[-1]
+
+
+_NUMERIC = _digits({"A": "100", "B": "400", "U": "200", "T": "300"})
+_ZEROS = _digits({"A": "0010", "B": "0040", "U": "0020", "T": "0030"})
+
+#: Code styles: ODS-like as drawn; numeric-looking strings (which a CSV reader must not
+#: turn into numbers); leading zeros (which it must not drop); numbers in the GeoJSON;
+#: codes padded with spaces (trimmed on reading); lower case (upper-cased on reading).
+CODE_STYLES: dict[str, CodeStyle] = {
+    "ods": CodeStyle(str, str),
+    "numeric": CodeStyle(_NUMERIC, _NUMERIC),
+    "zeros": CodeStyle(_ZEROS, _ZEROS),
+    "json_numbers": CodeStyle(_NUMERIC, _NUMERIC, numbers_in_geojson=True),
+    "padded": CodeStyle(lambda code: f" {code} ", str, whole_fields=True),
+    "lower": CodeStyle(str.lower, str),
+}
+
+
+def _write_codes(text: str, style: CodeStyle, *, geojson: bool) -> str:
+    pattern = WHOLE_FIELD_CODE if style.whole_fields else TINY_CODE
+    text = pattern.sub(lambda m: style.written(m.group(0)), text)
+    if style.numbers_in_geojson and geojson:
+        text = re.sub(r'"code": "(\d+)"', r'"code": \1', text)
+    return text
+
+
+def _shuffled(text: str, rng: random.Random, *, geojson: bool) -> str:
+    if geojson:
+        doc = json.loads(text)
+        rng.shuffle(doc["features"])
+        return json.dumps(doc)
+    header, *rows = text.strip("\n").split("\n")
+    rng.shuffle(rows)
+    return "\n".join([header, *rows]) + "\n"
+
+
+@dataclass(frozen=True)
+class TinyVariant:
+    """The tiny study written another way: codes in a style of :data:`CODE_STYLES` and,
+    with a ``shuffle`` seed, the rows of every input file in a random order. Whatever the
+    variant, validate() must give the same answers, with the codes read as :meth:`code`
+    says."""
+
+    codes: str = "ods"
+    shuffle: int | None = None
+
+    def __str__(self) -> str:
+        return self.codes + ("" if self.shuffle is None else f"-shuffled{self.shuffle}")
+
+    def write(self, folder: Path, **overrides: str) -> Path:
+        """:func:`write_tiny_study` in this variant (overrides use the drawn codes)."""
+        return write_tiny_study(folder, codes=self.codes, shuffle=self.shuffle, **overrides)
+
+    def code(self, code: str) -> str:
+        """What the results call the drawn code ``code`` (``"A00001"`` -> ``"1001"``...);
+        every tiny code in a longer string is translated (``"EAST PCN (U00002)"``)."""
+        return TINY_CODE.sub(lambda m: CODE_STYLES[self.codes].read(m.group(0)), code)
+
+    def codes_of(self, value):
+        """:meth:`code` applied through dicts, lists and tuples (keys and values)."""
+        if isinstance(value, str):
+            return self.code(value)
+        if isinstance(value, dict):
+            return {self.codes_of(k): self.codes_of(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.codes_of(v) for v in value)
+        return value
+
+
+#: The variants the ``tiny`` fixture runs a test in.
+TINY_VARIANTS = [
+    TinyVariant(),
+    TinyVariant(shuffle=1),
+    TinyVariant("numeric", shuffle=2),
+    TinyVariant("zeros", shuffle=3),
+    TinyVariant("json_numbers"),
+    TinyVariant("padded", shuffle=4),
+    pytest.param(
+        TinyVariant("lower", shuffle=5),
+        marks=pytest.mark.xfail(
+            strict=True,
+            raises=InputError,
+            reason="the areas layer keeps lower-case area codes while the registrations "
+            "upper-case theirs, so no registration matches an area (geo_pcn.io.ons.read_areas)",
+        ),
+        id="lower-shuffled5",
+    ),
+]
+
+
+@pytest.fixture(params=TINY_VARIANTS, ids=str)
+def tiny(request: pytest.FixtureRequest) -> TinyVariant:
+    """The tiny study's writer in each of :data:`TINY_VARIANTS` (a test that takes it runs
+    once per variant and states its answers through ``tiny.code(...)``)."""
+    return request.param
