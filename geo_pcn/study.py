@@ -762,11 +762,16 @@ def _areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:
                 f"{spec.population.label}: [areas] population needs [areas] file = polygons"
             )
         return None
-    areas = gio.read_areas(spec.areas).set_index("area_code")
+    areas = gio.read_areas(spec.areas)
+    # codes compare as the registrations' do: upper case, no surrounding spaces
+    areas["area_code"] = areas["area_code"].astype(str).str.strip().str.upper()
+    areas = areas.set_index("area_code")
     areas.index.name = "area_code"
     areas[POPULATION] = pd.array([pd.NA] * len(areas), dtype="Int64")
     if spec.population is not None:
-        pop = gio.read_population(spec.population).set_index("area_code")[POPULATION]
+        pop = gio.read_population(spec.population)
+        pop["area_code"] = pop["area_code"].astype(str).str.strip().str.upper()
+        pop = pop.groupby("area_code")[POPULATION].first()
         extra = pop.index.difference(areas.index)
         if len(extra):
             notes.append(

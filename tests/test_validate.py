@@ -427,7 +427,10 @@ def _facts(report, translate=lambda value: value) -> dict:
         "findings": findings,
         "pcns": table(report.pcns),
         "practices": table(report.practices, "practice_code"),
-        "areas": table(report.areas, "area_code"),
+        # area names are free text (the variants write "Area <code>"): not compared
+        "areas": None
+        if report.areas is None
+        else table(report.areas.drop(columns="area_name"), "area_code"),
     }
 
 
