@@ -8,6 +8,7 @@ itself in Jupyter; :mod:`geo_pcn.render` writes it out (Markdown, CSV, GeoPackag
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.geography import build_catchments
-from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+from geo_pcn.settings import BNG, PCN_CODE
 
 __all__ = ["Report"]
 
@@ -86,43 +87,9 @@ class Report:
         }
 
     def _study_area(self) -> dict[str, Any]:
-        """How the study area was decided and where every registered patient lives."""
-        terr = self.context.territories
-        reg = self.study.registrations
-        if terr.method != "registrations" or reg is None:
-            return {}
-        table = terr.areas
-        in_study = reg[AREA_CODE].isin(terr.study_areas.index)
-        small = reg["area_kind"] == "small_area"
-        residence = {
-            "in_the_study_area": int(reg.loc[small & in_study, N_PATIENTS].sum()),
-            "in_small_areas_the_study_does_not_serve": int(
-                reg.loc[small & ~in_study, N_PATIENTS].sum()
-            ),
-        }
-        others = reg.loc[~small].groupby("area_kind")[N_PATIENTS].sum()
-        residence.update({str(k): int(v) for k, v in others.items()})
-        out: dict[str, Any] = {
-            "study_area": {
-                "decided_by": terr.how,
-                "outside_competition_from": terr.basis,
-                "n_small_areas": len(terr.study_areas),
-                "n_small_areas_served_from_outside_in_region": int(
-                    ((table["served_from"] == "outside") & table["in_region"]).sum()
-                ),
-                "n_residents_registered_outside": int(
-                    table.loc[table["served_from"] == "study", "n_outside"].sum()
-                ),
-            },
-            "patients_by_residence": residence,
-        }
-        other = self.study.outside_registrations
-        if other is not None:
-            out["study_area"]["registrations_of_other_practices"] = {
-                "n_practices": int(other[PRACTICE_CODE].nunique()),
-                "n_patients": int(other[N_PATIENTS].sum()),
-            }
-        return out
+        """How the study area was decided and where every registered patient lives (the
+        same for every configuration of the study: computed once, with its geography)."""
+        return copy.deepcopy(self.context.geography.study_area)
 
     @cached_property
     def pcns(self) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from geo_pcn.geography.footprints import (
 )
 from geo_pcn.geography.graph import build_graph, components
 from geo_pcn.geography.territories import Territories, build_territories, study_boundary
-from geo_pcn.settings import LIST_SIZE
+from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PRACTICE_CODE
 
 __all__ = [
     "Geography",
@@ -77,6 +77,10 @@ class Geography:
     list_size_sources
         practice_code -> where its list size came from (``list sizes file``,
         ``registrations``, ``practices file`` or ``""`` when none).
+    study_area
+        How the study area was decided, and where every registered patient of the study's
+        practices lives (in the study area, in areas served from outside or beyond it, of
+        unknown residence, in Wales...): plain numbers for the report.
     """
 
     territories: Territories
@@ -84,6 +88,7 @@ class Geography:
     site_areas: MappingProxyType
     list_sizes: pd.Series
     list_size_sources: pd.Series
+    study_area: dict = field(default_factory=dict, repr=False)
     fingerprint: tuple = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
@@ -112,8 +117,47 @@ class Geography:
             site_areas=MappingProxyType(_site_areas(study)),
             list_sizes=practices[LIST_SIZE].fillna(0).astype("int64"),
             list_size_sources=sources.fillna("").astype(str),
+            study_area=_study_area(study, territories),
             fingerprint=fingerprint,
         )
+
+
+def _study_area(study, terr: Territories) -> dict:
+    reg = study.registrations
+    if terr.method != "registrations" or reg is None:
+        return {}
+    table = terr.areas
+    in_study = reg[AREA_CODE].isin(terr.study_areas.index)
+    small = reg["area_kind"] == "small_area"
+    residence = {
+        "in_the_study_area": int(reg.loc[small & in_study, N_PATIENTS].sum()),
+        "in_small_areas_the_study_does_not_serve": int(
+            reg.loc[small & ~in_study, N_PATIENTS].sum()
+        ),
+    }
+    others = reg.loc[~small].groupby("area_kind")[N_PATIENTS].sum()
+    residence.update({str(k): int(v) for k, v in others.items()})
+    out: dict = {
+        "study_area": {
+            "decided_by": terr.how,
+            "outside_competition_from": terr.basis,
+            "n_small_areas": len(terr.study_areas),
+            "n_small_areas_served_from_outside_in_region": int(
+                ((table["served_from"] == "outside") & table["in_region"]).sum()
+            ),
+            "n_residents_registered_outside": int(
+                table.loc[table["served_from"] == "study", "n_outside"].sum()
+            ),
+        },
+        "patients_by_residence": residence,
+    }
+    other = study.outside_registrations
+    if other is not None:
+        out["study_area"]["registrations_of_other_practices"] = {
+            "n_practices": int(other[PRACTICE_CODE].nunique()),
+            "n_patients": int(other[N_PATIENTS].sum()),
+        }
+    return out
 
 
 def _site_areas(study) -> dict[str, pd.DataFrame]:
