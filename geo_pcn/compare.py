@@ -2,7 +2,7 @@
 
 :func:`compare` sets a report before a change beside the report after it
 (:class:`Comparison`): practices and patients moved, list sizes and band status per PCN,
-findings resolved and introduced, boundary crossings and community alignment before and
+findings resolved, introduced and changed, boundary crossings and community alignment before and
 after. The comparison is a result object: :mod:`geo_pcn.render` writes it out
 (``compare.md``, ``compare.json``, the change map).
 
@@ -17,11 +17,16 @@ Examples
 >>> comparison = compare(before, after)
 >>> [(f.check, f.kind) for f in comparison.resolved]
 [('coverage', 'practice_in_no_pcn')]
+
+A finding keeps its identity (check, kind, PCN, practices) across the change: one whose
+figures moved is *changed*, not resolved and introduced again.
+
+>>> [(c.check, c.kind, c.pcn_code, c.what) for c in comparison.changed][:1]
+[('alignment', 'split_across_areas', 'UZ005', ('value', 'message', 'details'))]
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -37,19 +42,164 @@ from geo_pcn.findings import Finding
 from geo_pcn.report import Report
 from geo_pcn.settings import LIST_SIZE, PRACTICE_CODE
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "FindingChange", "compare"]
+
+#: What can change in a finding that keeps its identity, in the order it is reported.
+_CHANGEABLE = ("severity", "pcn_code", "practices", "value", "threshold", "message", "details")
 
 
-def _multiset_minus(items: list[Finding], other: list[Finding]) -> list[Finding]:
-    """``items`` whose key is not matched in ``other`` (each match used once)."""
-    left = Counter(f.key for f in other)
-    out = []
-    for f in items:
-        if left[f.key]:
-            left[f.key] -= 1
-        else:
-            out.append(f)
-    return out
+@dataclass(frozen=True)
+class FindingChange:
+    """One finding that is there before and after a change, with different figures.
+
+    Attributes
+    ----------
+    before, after
+        The finding in each report.
+    what
+        What differs, in this order: ``severity``, ``pcn_code``, ``practices``, ``value``,
+        ``threshold``, ``message``, ``details``.
+    """
+
+    before: Finding
+    after: Finding
+    what: tuple[str, ...]
+
+    # the finding's identity, read from ``after`` (so a change reads like a finding)
+    @property
+    def check(self) -> str:
+        return self.after.check
+
+    @property
+    def kind(self) -> str:
+        return self.after.kind
+
+    @property
+    def severity(self):
+        return self.after.severity
+
+    @property
+    def pcn_code(self) -> str:
+        return self.after.pcn_code
+
+    @property
+    def practice_codes(self) -> tuple[str, ...]:
+        return self.after.practice_codes
+
+    @property
+    def message(self) -> str:
+        return self.after.message
+
+    def describe(self) -> str:
+        """What changed in a few words: ``value 37.2 -> 41.0; practices 4 -> 5``."""
+        b, a = self.before, self.after
+        parts = []
+        if "severity" in self.what:
+            parts.append(f"severity {b.severity.value} -> {a.severity.value}")
+        if "pcn_code" in self.what:
+            parts.append(f"PCN {b.pcn_code or '(none)'} -> {a.pcn_code or '(none)'}")
+        if "practices" in self.what:
+            n_b, n_a = len(b.practice_codes), len(a.practice_codes)
+            parts.append(f"practices {n_b} -> {n_a}" if n_b != n_a else "other practices")
+        if "value" in self.what:
+            parts.append(f"value {fmt_value(b.value)} -> {fmt_value(a.value)}")
+        if "threshold" in self.what:
+            parts.append(f"threshold {fmt_value(b.threshold)} -> {fmt_value(a.threshold)}")
+        if not parts and "message" in self.what:
+            parts.append("message")
+        if not parts:
+            parts.append("details")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict: the identity, what changed and both sides' figures."""
+        a = self.after
+
+        def side(f: Finding) -> dict[str, Any]:
+            return {
+                "severity": f.severity.value,
+                "pcn_code": f.pcn_code,
+                "practice_codes": list(f.practice_codes),
+                "value": f.value,
+                "threshold": f.threshold,
+                "message": f.message,
+                "details": f.details,
+            }
+
+        return {
+            "check": a.check,
+            "kind": a.kind,
+            "pcn_code": a.pcn_code,
+            "practice_codes": list(a.practice_codes),
+            "what": list(self.what),
+            "summary": self.describe(),
+            "before": side(self.before),
+            "after": side(a),
+        }
+
+
+def _plain(value: Any) -> str:
+    """A value as JSON text (NaN equals NaN, numpy scalars equal their Python ones)."""
+    return dump_json(value, None, indent=None)
+
+
+def _what_changed(b: Finding, a: Finding) -> tuple[str, ...]:
+    same = {
+        "severity": b.severity == a.severity,
+        "pcn_code": b.pcn_code == a.pcn_code,
+        "practices": b.practice_codes == a.practice_codes,
+        "value": _plain(b.value) == _plain(a.value),
+        "threshold": _plain(b.threshold) == _plain(a.threshold),
+        "message": b.message == a.message,
+        "details": _plain(b.details) == _plain(a.details),
+    }
+    return tuple(k for k in _CHANGEABLE if not same[k])
+
+
+def _match_findings(
+    before: list[Finding], after: list[Finding]
+) -> tuple[list[Finding], list[Finding], list[FindingChange]]:
+    """Resolved, introduced and changed findings.
+
+    A finding's identity is :attr:`Finding.key` (check, kind, PCN, practices). What is left
+    unmatched is then paired on (check, kind, PCN) for a PCN's findings (the PCN still
+    splits or crosses a line, with other practices), then on (check, kind, practices) for
+    a practice's (the practice moved PCN and its mismatch stays). Matched pairs whose
+    figures differ are *changed*; each finding is matched at most once, in report order.
+    """
+    rules = (
+        lambda f: f.key,
+        lambda f: (f.check, f.kind, f.pcn_code) if f.pcn_code else None,
+        lambda f: (f.check, f.kind, f.practice_codes) if f.practice_codes else None,
+    )
+    left_b, left_a = list(before), list(after)
+    pairs: list[tuple[Finding, Finding]] = []
+    for rule in rules:
+        waiting: dict[Any, list[int]] = {}
+        for i, f in enumerate(left_a):
+            k = rule(f)
+            if k is not None:
+                waiting.setdefault(k, []).append(i)
+        used: set[int] = set()
+        rest_b = []
+        for f in left_b:
+            k = rule(f)
+            if k is not None and waiting.get(k):
+                j = waiting[k].pop(0)
+                used.add(j)
+                pairs.append((f, left_a[j]))
+            else:
+                rest_b.append(f)
+        left_b = rest_b
+        left_a = [f for i, f in enumerate(left_a) if i not in used]
+    order = {id(f): i for i, f in enumerate(after)}
+    pairs.sort(key=lambda p: order[id(p[1])])
+    changed = []
+    for b, a in pairs:
+        what = _what_changed(b, a)
+        if what:
+            changed.append(FindingChange(before=b, after=a, what=what))
+    return left_b, left_a, changed
 
 
 def _scores(alignment: Any) -> dict[str, dict[str, Any]]:
@@ -81,8 +231,11 @@ class Comparison:
         One row per PCN of either configuration: list size, practices and band status
         before and after (``""`` status: the PCN does not exist on that side).
     resolved, introduced
-        Findings of ``before`` not in ``after`` and of ``after`` not in ``before`` (matched
-        on :attr:`Finding.key`).
+        Findings of ``before`` not in ``after`` and of ``after`` not in ``before``.
+    changed
+        :class:`FindingChange` pairs: findings there before and after (the same identity,
+        :attr:`Finding.key`, or the same PCN's or practices' finding of that check and
+        kind) whose figures differ: value, details, message, severity, practices.
     crossings
         ``layer -> {"before": [...], "after": [...]}``: PCNs with practices in more than one
         area of the boundary layer.
@@ -100,6 +253,7 @@ class Comparison:
     pcns: pd.DataFrame = field(repr=False)
     resolved: list[Finding] = field(repr=False)
     introduced: list[Finding] = field(repr=False)
+    changed: list[FindingChange] = field(repr=False)
     crossings: dict[str, dict[str, list[str]]] = field(repr=False)
     alignment: dict[str, dict[str, dict[str, Any]]] = field(repr=False)
     changes: list[str] | None = field(repr=False)
@@ -151,6 +305,7 @@ class Comparison:
             },
             "n_resolved": len(self.resolved),
             "n_introduced": len(self.introduced),
+            "n_changed": len(self.changed),
             "crossings": {
                 layer: {"before": len(v["before"]), "after": len(v["after"])}
                 for layer, v in self.crossings.items()
@@ -168,6 +323,7 @@ class Comparison:
             "band_changes": self.band_changes.to_dict(orient="records"),
             "resolved": [f.to_dict() for f in self.resolved],
             "introduced": [f.to_dict() for f in self.introduced],
+            "changed": [c.to_dict() for c in self.changed],
             "crossings": self.crossings,
             "alignment": self.alignment,
         }
@@ -191,9 +347,10 @@ class Comparison:
             f"<h3>Comparison: {esc(s['study'])}: {verdict(s['ok']['before'])} &rarr; "
             f"{verdict(s['ok']['after'])}</h3><p>Errors {fb['error']} &rarr; {fa['error']}, "
             f"warnings {fb['warning']} &rarr; {fa['warning']}, notes {fb['info']} &rarr; "
-            f"{fa['info']}. {s['n_practices_moved']} practice(s) moved "
-            f"({s['n_patients_moved']:,} patients); {s['n_resolved']} finding(s) resolved, "
-            f"{s['n_introduced']} introduced.</p>"
+            f"{fa['info']}. {count(s['n_practices_moved'], 'practice')} moved "
+            f"({count(s['n_patients_moved'], 'patient')}); "
+            f"{count(s['n_resolved'], 'finding')} resolved, {s['n_introduced']:,} introduced, "
+            f"{s['n_changed']:,} changed.</p>"
         )
 
         def items(findings: list[Finding]) -> str:
@@ -223,6 +380,21 @@ class Comparison:
         parts.append(
             f"<details open><summary>Introduced ({len(self.introduced)})</summary>"
             f"{items(self.introduced)}</details>"
+        )
+        parts.append(
+            f"<details open><summary>Changed ({len(self.changed)})</summary>"
+            + (
+                "<ul>"
+                + "".join(
+                    f"<li><b>{esc(c.severity.value)}</b> {esc(c.check)}/{esc(c.kind)} "
+                    f"{esc(c.pcn_code)}: {esc(c.describe())}. {esc(c.message)}</li>"
+                    for c in self.changed
+                )
+                + "</ul>"
+                if self.changed
+                else "<p>none</p>"
+            )
+            + "</details>"
         )
         parts.append(
             f"<details><summary>Practices moved ({len(self.moves)})</summary>"
@@ -260,10 +432,15 @@ class Comparison:
         s = self.summary
         fb, fa = s["findings"]["before"], s["findings"]["after"]
         return (
-            f"<Comparison {s['study']!r}: {s['n_practices_moved']} practices moved; errors "
-            f"{fb['error']} -> {fa['error']}; {s['n_resolved']} resolved, "
-            f"{s['n_introduced']} introduced>"
+            f"<Comparison {s['study']!r}: {count(s['n_practices_moved'], 'practice')} moved; "
+            f"errors {fb['error']} -> {fa['error']}; {s['n_resolved']} resolved, "
+            f"{s['n_introduced']} introduced, {s['n_changed']} changed>"
         )
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its unit, singular or plural: ``1 practice``, ``2,300 patients``."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def _n_outside(status: pd.Series) -> int:
@@ -364,13 +541,15 @@ def compare(before: Report, after: Report) -> Comparison:
         layer: {"before": sb.get(layer, {}), "after": sa.get(layer, {})}
         for layer in dict.fromkeys([*sb, *sa])
     }
+    resolved, introduced, changed = _match_findings(before.findings, after.findings)
     return Comparison(
         before=before,
         after=after,
         moves=moves,
         pcns=pcns,
-        resolved=_multiset_minus(before.findings, after.findings),
-        introduced=_multiset_minus(after.findings, before.findings),
+        resolved=resolved,
+        introduced=introduced,
+        changed=changed,
         crossings=crossings,
         alignment=alignment,
         changes=_changes_between(b_cfg, a_cfg),

@@ -157,9 +157,13 @@ def test_compare_gives_the_known_diff(study, start):
     assert "UZ008" not in bands.index  # below before and after
     introduced = {(f.check, f.kind, f.pcn_code) for f in c.introduced}
     assert ("size", "above_band", "UZ007") in introduced
-    assert ("size", "below_band", "UZ008") in introduced  # its practices changed: a new key
     resolved = {(f.check, f.kind, f.pcn_code) for f in c.resolved}
-    assert ("size", "below_band", "UZ008") in resolved
+    # UZ008 is below the band before and after, with other practices: changed (issue 13)
+    assert ("size", "below_band", "UZ008") not in introduced | resolved
+    changed = {(ch.check, ch.kind, ch.pcn_code): ch for ch in c.changed}
+    below = changed["size", "below_band", "UZ008"]
+    assert (below.before.value, below.after.value) == (25_001, 21_776)
+    assert {"practices", "value"} <= set(below.what)
     assert c.crossings["place"] == {"before": ["UZ006"], "after": ["UZ006"]}
     assert set(c.alignment) == {"teams", "sites"}
     assert c.changes == ["move Z00040 from UZ008 to UZ007"]

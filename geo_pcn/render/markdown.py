@@ -24,7 +24,7 @@ import numpy as np
 from geo_pcn._escape import markdown
 from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
-from geo_pcn.compare import Comparison, fmt_value
+from geo_pcn.compare import Comparison, count, fmt_value
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.report import Report
 
@@ -163,10 +163,12 @@ def comparison_markdown(comparison: Comparison) -> str:
         f"{fb['error']} -> {fa['error']}, warnings {fb['warning']} -> {fa['warning']}, "
         f"notes {fb['info']} -> {fa['info']}.",
         "",
-        f"- {s['n_practices_moved']} practice(s) moved, {s['n_patients_moved']:,} patients",
+        f"- {count(s['n_practices_moved'], 'practice')} moved, "
+        f"{count(s['n_patients_moved'], 'patient')} registered at them",
         f"- PCNs: {s['n_pcns']['before']} -> {s['n_pcns']['after']}; outside the band: "
         f"{s['n_pcns_outside_band']['before']} -> {s['n_pcns_outside_band']['after']} PCNs",
-        f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}",
+        f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}; "
+        f"changed (still there, other figures): {s.get('n_changed', 0)}",
     ]
     for layer, v in s["crossings"].items():
         label = markdown(layer_label(layer))
@@ -176,7 +178,7 @@ def comparison_markdown(comparison: Comparison) -> str:
         lines += [f"{i}. {markdown(c)}" for i, c in enumerate(comparison.changes, 1)]
     if len(comparison.moves):
         lines += ["", "## Practices moved", ""]
-        lines += ["| practice | name | patients | from | to |", "|---|---|---|---|---|"]
+        lines += ["| practice | name | patients registered | from | to |", "|---|---|---|---|---|"]
         for r in comparison.moves.itertuples(index=False):
             lines.append(
                 f"| {markdown(r.practice_code)} | {markdown(str(r.practice_name))} | "
@@ -207,6 +209,22 @@ def comparison_markdown(comparison: Comparison) -> str:
             f"{markdown(f.message)}"
             for f in items
         ] or ["- none"]
+    changes = comparison.changed
+    lines += ["", f"## Findings changed ({len(changes)})", ""]
+    for c in changes:
+        lines.append(
+            f"- {c.severity.value.upper()} **{markdown(c.check)} / {markdown(c.kind)}**"
+            f"{' ' + markdown(c.pcn_code) if c.pcn_code else ''}: {markdown(c.describe())}"
+        )
+        if c.before.message != c.after.message:
+            lines += [
+                f"  - before: {markdown(c.before.message)}",
+                f"  - after: {markdown(c.after.message)}",
+            ]
+        else:
+            lines.append(f"  - {markdown(c.after.message)}")
+    if not changes:
+        lines.append("- none")
     if comparison.alignment:
         lines += ["", "## Community alignment", ""]
         for layer, v in comparison.alignment.items():

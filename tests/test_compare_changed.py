@@ -1,0 +1,94 @@
+"""A finding that stays with other figures is *changed*, not resolved and introduced again
+(issue 13, item 4): its identity is check, kind, PCN and practices."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import geo_pcn
+from geo_pcn import compare, revalidate, validate
+from geo_pcn.datasets import demo
+from geo_pcn.render import to_markdown
+
+
+@pytest.fixture(scope="module")
+def study():
+    return demo()
+
+
+@pytest.fixture(scope="module")
+def start(study):
+    return validate(study)
+
+
+def _ids(findings):
+    return {(f.check, f.kind, f.pcn_code) for f in findings}
+
+
+def test_a_detached_group_whose_distance_changes_is_changed(study, start):
+    # Z00045 leaves UZ010's main group: Z00048 is still detached, further away
+    c = compare(start, revalidate(start, study.configuration.move("Z00045", to="UZ011")))
+    split = [ch for ch in c.changed if (ch.check, ch.kind) == ("contiguity", "detached_group")]
+    assert [(ch.pcn_code, ch.practice_codes) for ch in split] == [("UZ010", ("Z00048",))]
+    (ch,) = split
+    assert {"value", "message", "details"} <= set(ch.what)
+    assert ch.before.value == pytest.approx(1146.9) and ch.after.value > ch.before.value
+    assert ("contiguity", "detached_group", "UZ010") not in _ids(c.resolved)
+    assert ("contiguity", "detached_group", "UZ010") not in _ids(c.introduced)
+    assert "value 1,146.9" in ch.describe() or "value 1146.900" in ch.describe()
+
+
+def test_split_shares_that_change_are_changed_and_shown(study, start):
+    # Z00024 joins UZ002: UZ005's share of community team areas changes
+    c = compare(start, revalidate(start, study.configuration.move("Z00024", to="UZ002")))
+    split = {ch.pcn_code: ch for ch in c.changed if ch.kind == "split_across_areas"}
+    assert "UZ005" in split
+    b, a = split["UZ005"].before, split["UZ005"].after
+    assert b.details["pct_footprint_by_area"] != a.details["pct_footprint_by_area"]
+    assert ("alignment", "split_across_areas", "UZ005") not in _ids(c.resolved) | _ids(c.introduced)
+    assert c.summary["n_changed"] == len(c.changed)
+    data = json.loads(c.to_json())
+    row = next(r for r in data["changed"] if r["pcn_code"] == "UZ005")
+    assert row["kind"] == "split_across_areas" and "value" in row["what"]
+    assert row["before"]["value"] != row["after"]["value"]
+    md = to_markdown(c)
+    assert "## Findings changed (" in md
+    section = md.split("## Findings changed", 1)[1]
+    assert "split_across_areas** UZ005" in section and "before:" in section
+
+
+def test_a_code_mismatch_that_stays_is_neither_resolved_nor_introduced(study, start):
+    # Z00056's recorded sub-ICB mismatch stays whether its PCN changes or not
+    for moved in (
+        study.configuration.move("Z00024", to="UZ002"),  # elsewhere
+        study.configuration.move("Z00056", to="UZ012"),  # the practice itself
+    ):
+        c = compare(start, revalidate(start, moved))
+        kinds = {(f.check, f.kind) for f in [*c.resolved, *c.introduced]}
+        assert ("boundaries", "recorded_code_mismatch") not in kinds
+    c = compare(start, revalidate(start, study.configuration.move("Z00056", to="UZ012")))
+    (ch,) = [ch for ch in c.changed if ch.kind == "recorded_code_mismatch"]
+    assert ch.what == ("pcn_code",) and (ch.before.pcn_code, ch.after.pcn_code) == (
+        "UZ013",
+        "UZ012",
+    )
+
+
+def test_an_unchanged_configuration_changes_nothing(study, start):
+    c = compare(
+        start,
+        validate(
+            study, geo_pcn.Configuration(study.configuration.assignments, study.configuration.names)
+        ),
+    )
+    assert (c.resolved, c.introduced, c.changed) == ([], [], [])
+
+
+def test_counts_say_what_they_count(study, start):
+    c = compare(start, revalidate(start, study.configuration.move("Z00024", to="UZ002")))
+    md = to_markdown(c)
+    assert "practice(s)" not in md
+    assert "- 1 practice moved, 8,616 patients registered at them" in md
+    assert "practice(s)" not in c._repr_html_() and "1 practice moved" in repr(c)
