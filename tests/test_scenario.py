@@ -317,12 +317,61 @@ def test_rank_command_orders_proposals(study, tmp_path):
     result = runner.invoke(cli, [*args, "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    assert [r["proposal"].rsplit("/", 1)[-1] for r in rows][-1] == "original.csv"
+    names = [r["proposal"].rsplit("/", 1)[-1] for r in rows]
+    # the current configuration is always there, the baseline, first among its equals
+    assert names[-2:] == ["(current configuration)", "original.csv"]
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4]
     assert rows[0]["errors"] == 0 and rows[0]["ok"] is True
+    assert rows[0]["practices_moved"] == 6 and rows[0]["patients_moved"] > 0
     worst = rows[-1]
     assert (worst["errors"], worst["pcns_outside_band"], worst["split_pcns"]) == (4, 2, 1)
     text = runner.invoke(cli, args).output
     assert text.splitlines()[0].startswith("| rank | proposal")
+    assert "(current configuration)** (baseline)" in text
+    assert "Ranked by errors, then warnings, then patients moved" in text
+
+
+def test_rank_an_unchanged_proposal_equals_the_baseline(study, tmp_path):
+    from geo_pcn.cli.scenario import RANK_FIGURES
+
+    same = study.configuration.to_csv(tmp_path / "same.csv")
+    result = CliRunner().invoke(cli, ["rank", str(demo_study_file()), str(same), "-q", "--json"])
+    assert result.exit_code == 0, result.output
+    baseline, row = json.loads(result.output)
+    assert baseline["baseline"] is True and row["baseline"] is False
+    assert baseline["rank"] == 1 and row["rank"] == 2  # a tie: the baseline first
+    assert {k: row[k] for k in RANK_FIGURES} == {k: baseline[k] for k in RANK_FIGURES}
+    assert (row["practices_moved"], row["patients_moved"]) == (0, 0)
+    text = CliRunner().invoke(cli, ["rank", str(demo_study_file()), str(same), "-q"]).output
+    body = [line.split("|")[3:] for line in text.splitlines()[2:4]]
+    assert body[0] == body[1]  # the table rows agree after rank and name
+
+
+def test_rank_orders_by_errors_then_warnings_then_patients_moved():
+    from geo_pcn.cli.scenario import rank_rows
+
+    def row(name, errors, warnings, patients, baseline=False):
+        return {
+            "proposal": name,
+            "baseline": baseline,
+            "errors": errors,
+            "warnings": warnings,
+            "patients_moved": patients,
+            "pcns_outside_band": 0,
+            "split_pcns": 0,
+            "crossings": 0,
+            "alignment": None,
+        }
+
+    rows = rank_rows(
+        [
+            row("base", 1, 0, 0, baseline=True),
+            row("a", 0, 2, 10),
+            row("b", 0, 1, 500),
+            row("c", 0, 1, 20),
+        ]
+    )
+    assert [r["proposal"] for r in rows] == ["c", "b", "a", "base"]
 
 
 # -- hostile scenario files (issue 10, item 13) -------------------------------------------

@@ -10,7 +10,7 @@ import click
 
 from geo_pcn._escape import markdown
 from geo_pcn.cli.options import json_option, progress, quiet_option, study_argument, tiles_option
-from geo_pcn.compare import compare
+from geo_pcn.compare import compare, count
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io import read_configuration
@@ -19,7 +19,7 @@ from geo_pcn.scenario import Scenario
 from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE
 from geo_pcn.study import Study
 
-__all__ = ["scenario", "rank", "rank_row", "format_ranking"]
+__all__ = ["scenario", "rank", "rank_row", "rank_rows", "format_ranking", "RANK_ORDER"]
 
 
 @click.command()
@@ -54,7 +54,9 @@ def scenario(
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     configuration = plan.apply(study.configuration)
-    progress(f"Checking the configuration before and after {len(plan)} operation(s)...", quiet)
+    progress(
+        f"Checking the configuration before and after {count(len(plan), 'operation')}...", quiet
+    )
     before = validate(study)
     after = revalidate(before, configuration)
     comparison = compare(before, after)
@@ -65,8 +67,9 @@ def scenario(
     click.echo(
         f"{study.name}: {'PASS' if after.ok else 'FAIL'} after the scenario - errors "
         f"{fb['error']} -> {fa['error']}, warnings {fb['warning']} -> {fa['warning']}; "
-        f"{s['n_resolved']} finding(s) resolved, {s['n_introduced']} introduced; "
-        f"{s['n_practices_moved']} practice(s) moved. Wrote "
+        f"findings {s['n_resolved']} resolved, {s['n_introduced']} introduced, "
+        f"{s['n_changed']} changed; {count(s['n_practices_moved'], 'practice')} "
+        f"({count(s['n_patients_moved'], 'patient')}) moved. Wrote "
         f"{', '.join(sorted(p.name for p in written))} to {out_dir}"
     )
     if not after.ok:
@@ -88,46 +91,76 @@ def rank(study_file: Path, proposals: tuple[Path, ...], as_json: bool, quiet: bo
     """Validate several proposed configurations against STUDY.toml and rank them.
 
     Each PROPOSAL is a CSV of practice_code,pcn_code[,pcn_name] (or an NHS practice map);
-    practices it leaves out are in no PCN. Ranked by errors, PCNs outside the band, split
-    PCNs, boundary crossings, then community alignment (higher is better). Exit code 0
+    practices it leaves out are in no PCN. The study's current configuration is always
+    the baseline row. Ranked by errors, then warnings, then patients moved (registered
+    at practices whose PCN changes); ties by PCNs outside the band, split PCNs, boundary
+    crossings, community alignment (higher is better), the baseline first. Exit code 0
     once the table is printed.
     """
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
-    rows = []
+    progress("Checking the current configuration (the baseline)...", quiet)
+    rows = [rank_row(study, None)]
     for path in proposals:
         progress(f"Checking {path}...", quiet)
         rows.append(rank_row(study, path))
-    rows.sort(
-        key=lambda r: (
-            r["errors"],
-            r["pcns_outside_band"],
-            r["split_pcns"],
-            r["crossings"],
-            -(r["alignment"] if r["alignment"] is not None else -1.0),
-            r["proposal"],
-        )
-    )
-    for i, row in enumerate(rows, 1):
-        row["rank"] = i
+    rows = rank_rows(rows)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     click.echo(format_ranking(rows))
 
 
-def rank_row(study: Study, path: Path) -> dict[str, Any]:
-    """Validate one proposal file against ``study``; its figures for the ranking."""
-    proposed = read_configuration(path)
-    unknown = sorted(set(proposed[PRACTICE_CODE]) - set(study.practices.index))
-    if unknown:
-        raise InputError(
-            f"{path}: {len(unknown)} practice(s) not in the study: {list_some(unknown)}; "
-            "remove them or add them to the study's practices file"
-        )
-    merged = study.practices[[]].reset_index().merge(proposed, on=PRACTICE_CODE, how="left")
-    merged[[PCN_CODE, PCN_NAME]] = merged[[PCN_CODE, PCN_NAME]].fillna("")
-    report = validate(study, Configuration.from_frame(merged))
+#: The order of the ranking, as the output explains it.
+RANK_ORDER = (
+    "Ranked by errors, then warnings, then patients moved (registered at practices whose "
+    "PCN changes from the current configuration); ties by PCNs outside the band, split "
+    "PCNs, boundary crossings, then community alignment (higher is better). The baseline "
+    "is the current configuration, unchanged."
+)
+BASELINE = "(current configuration)"
+
+
+def rank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` sorted in ranking order (:data:`RANK_ORDER`), each given its ``rank``."""
+    rows = sorted(
+        rows,
+        key=lambda r: (
+            r["errors"],
+            r["warnings"],
+            r["patients_moved"],
+            r["pcns_outside_band"],
+            r["split_pcns"],
+            r["crossings"],
+            -(r["alignment"] if r["alignment"] is not None else -1.0),
+            not r["baseline"],
+            r["proposal"],
+        ),
+    )
+    for i, row in enumerate(rows, 1):
+        row["rank"] = i
+    return rows
+
+
+def rank_row(study: Study, path: Path | None) -> dict[str, Any]:
+    """Validate one proposal file against ``study`` (``None``: the study's own
+    configuration, the baseline); its figures for the ranking."""
+    if path is None:
+        configuration = study.configuration
+    else:
+        proposed = read_configuration(path)
+        unknown = sorted(set(proposed[PRACTICE_CODE]) - set(study.practices.index))
+        if unknown:
+            raise InputError(
+                f"{path}: {len(unknown)} practice(s) not in the study: {list_some(unknown)}; "
+                "remove them or add them to the study's practices file"
+            )
+        merged = study.practices[[]].reset_index().merge(proposed, on=PRACTICE_CODE, how="left")
+        merged[[PCN_CODE, PCN_NAME]] = merged[[PCN_CODE, PCN_NAME]].fillna("")
+        configuration = Configuration.from_frame(merged)
+    report = validate(study, configuration)
+    moved = study.configuration.diff(report.configuration)[PRACTICE_CODE]
+    sizes = report.context.list_sizes
     kinds = [(f.check, f.kind) for f in report.findings]
     scores = [
         result.summary.get("coterminosity")
@@ -137,10 +170,13 @@ def rank_row(study: Study, path: Path) -> dict[str, Any]:
     ]
     sev = report.by_severity()
     return {
-        "proposal": str(path),
+        "proposal": BASELINE if path is None else str(path),
+        "baseline": path is None,
         "ok": report.ok,
         "errors": sev["error"],
         "warnings": sev["warning"],
+        "practices_moved": len(moved),
+        "patients_moved": int(sizes.reindex(moved).fillna(0).sum()),
         "n_pcns": report.configuration.n_pcns,
         "pcns_outside_band": sum(
             k in (("size", "above_band"), ("size", "below_band")) for k in kinds
@@ -158,19 +194,37 @@ def rank_row(study: Study, path: Path) -> dict[str, Any]:
     }
 
 
+#: The figures of a ranking row that describe the configuration (not its name or rank).
+RANK_FIGURES = (
+    "ok",
+    "errors",
+    "warnings",
+    "practices_moved",
+    "patients_moved",
+    "n_pcns",
+    "pcns_outside_band",
+    "split_pcns",
+    "crossings",
+    "practices_in_no_pcn",
+    "alignment",
+)
+
+
 def format_ranking(rows: list[dict[str, Any]]) -> str:
-    """The ranking as a Markdown table (file names escaped)."""
+    """The ranking as a Markdown table (file names escaped), then how it is ordered."""
     head = (
-        "| rank | proposal | verdict | errors | PCNs outside band | split PCNs | crossings "
-        "| in no PCN | alignment |"
+        "| rank | proposal | verdict | errors | warnings | practices moved | patients moved "
+        "| PCNs outside band | split PCNs | PCNs across boundaries | practices in no PCN "
+        "| alignment |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         align = "n/a" if r["alignment"] is None else f"{r['alignment']:.3f}"
+        name = f"**{BASELINE}** (baseline)" if r["baseline"] else markdown(r["proposal"])
         lines.append(
-            f"| {r['rank']} | {markdown(r['proposal'])} | {'PASS' if r['ok'] else 'FAIL'} "
-            f"| {r['errors']} "
-            f"| {r['pcns_outside_band']} | {r['split_pcns']} | {r['crossings']} "
-            f"| {r['practices_in_no_pcn']} | {align} |"
+            f"| {r['rank']} | {name} | {'PASS' if r['ok'] else 'FAIL'} "
+            f"| {r['errors']:,} | {r['warnings']:,} | {r['practices_moved']:,} "
+            f"| {r['patients_moved']:,} | {r['pcns_outside_band']:,} | {r['split_pcns']:,} "
+            f"| {r['crossings']:,} | {r['practices_in_no_pcn']:,} | {align} |"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", RANK_ORDER])
