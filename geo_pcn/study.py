@@ -22,6 +22,7 @@ from geo_pcn import io as gio
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io.tables import Source, to_number
+from geo_pcn.io.vintage import convert_registrations, read_area_lookup
 from geo_pcn.settings import (
     AREA_CODE,
     BNG,
@@ -459,7 +460,9 @@ def _load(spec: StudySpec) -> Study:
     source = pd.Series("practices file", index=practices.index, dtype=object)
     source[practices[LIST_SIZE].isna().to_numpy()] = ""
     if spec.registrations is not None:
-        registrations, outside = _registrations(spec.registrations, practices, areas, notes)
+        registrations, outside = _registrations(
+            spec.registrations, practices, areas, notes, spec.area_lookup
+        )
         totals = registrations.groupby(PRACTICE_CODE)[N_PATIENTS].sum()
         practices["n_registered"] = totals.reindex(practices.index).fillna(0).astype("int64")
         practices[LIST_SIZE] = totals.reindex(practices.index).astype("Int64")
@@ -601,7 +604,11 @@ _ENGLISH_SMALL_AREA = r"^E0[012]\d{6}$"
 
 
 def _registrations(
-    source: Source, practices: pd.DataFrame, areas: gpd.GeoDataFrame | None, notes: list[str]
+    source: Source,
+    practices: pd.DataFrame,
+    areas: gpd.GeoDataFrame | None,
+    notes: list[str],
+    lookup: Source | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The registrations of the study's practices, and those of practices outside it.
 
@@ -611,6 +618,8 @@ def _registrations(
     reg = gio.read_registrations(source)
     for reason, count in reg.attrs.get("skipped", {}).items():
         notes.append(f"{source.label}: {count:,} rows not used ({reason})")
+    if lookup is not None and areas is not None:
+        reg = _convert_vintage(reg, lookup, areas, notes)
     reg = _class_residence(reg, areas)
     inside = reg[PRACTICE_CODE].isin(practices.index).to_numpy()
     outside = None
@@ -672,6 +681,25 @@ def _class_residence(reg: pd.DataFrame, areas: gpd.GeoDataFrame | None) -> pd.Da
     else:
         kind[small & pseudo] = "unknown"
     return reg.assign(area_kind=kind.astype(str))
+
+
+def _convert_vintage(
+    reg: pd.DataFrame, lookup: Source, areas: gpd.GeoDataFrame, notes: list[str]
+) -> pd.DataFrame:
+    """Registrations of another census vintage re-coded to the areas layer's small areas
+    (splits shared by the areas' population, whole patients conserved), with a note."""
+    table = read_area_lookup(lookup)
+    population = areas[POPULATION] if areas[POPULATION].notna().any() else None
+    out, info = convert_registrations(reg, table, areas.index, population=population)
+    if info["n_patients_converted"]:
+        shared = "by the areas' population" if population is not None else "equally"
+        notes.append(
+            f"{lookup.label}: registrations converted from {info['from']} to {info['to']}: "
+            f"{info['n_patients_converted']:,} patients in {info['n_codes']:,} small areas of "
+            f"the other vintage, {info['n_patients_split']:,} of them through split areas "
+            f"(shared {shared}; whole patients, none lost)"
+        )
+    return out
 
 
 def _check_area_match(reg: pd.DataFrame, areas: gpd.GeoDataFrame, source: Source) -> None:

@@ -35,7 +35,7 @@ _SECTIONS: dict[str, set[str]] = {
     "registrations": set(_FILE_KEYS),
     "list_sizes": set(_FILE_KEYS),
     "configuration": set(_FILE_KEYS),
-    "areas": _FILE_KEYS | {"population"},
+    "areas": _FILE_KEYS | {"population", "lookup"},
     "rules": {
         "band",
         "exempt",
@@ -147,6 +147,8 @@ class StudySpec:
     community: dict[str, Source]
     rules: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False
+    #: ``[areas] lookup``: small areas of another vintage -> the areas layer's (ONS lookup)
+    area_lookup: Source | None = None
 
 
 class _Collector:
@@ -414,6 +416,9 @@ def parse_study_file(path: Path | str) -> StudySpec:
     population = None
     if isinstance(doc.get("areas"), Mapping) and "population" in doc["areas"]:
         population = _source(doc["areas"]["population"], "[areas] population", base, out)
+    area_lookup = None
+    if isinstance(doc.get("areas"), Mapping) and "lookup" in doc["areas"]:
+        area_lookup = _source(doc["areas"]["lookup"], "[areas] lookup", base, out)
 
     boundaries: dict[str, Source] = {}
     raw_boundaries = doc.get("boundaries", {})
@@ -481,6 +486,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
         configuration=configuration,
         areas=areas,
         population=population,
+        area_lookup=area_lookup,
         boundaries=boundaries,
         community=community,
         rules=rules,
