@@ -11,6 +11,7 @@ from __future__ import annotations
 import colorsys
 import heapq
 import itertools
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "PALETTE",
     "EXTRA_COLOURS",
     "NO_PCN_COLOUR",
+    "BAND_COLOURS",
     "SEVERITY_COLOURS",
     "MapData",
     "build_map_data",
@@ -65,6 +67,20 @@ EXTRA_COLOURS: tuple[str, ...] = (
 )
 #: Practices in no PCN.
 NO_PCN_COLOUR = "#DDDDDD"
+#: Footprint fills of the "colour by band status" view (Paul Tol's colour-blind safe hues).
+BAND_COLOURS = {
+    "within": "#44BB99",
+    "below": "#EE8866",
+    "above": "#AA4499",
+    "exempt": "#BBBBBB",
+}
+#: How the band statuses read in legends.
+BAND_TEXT = {
+    "within": "within the band",
+    "below": "below the band",
+    "above": "above the band",
+    "exempt": "outside the band, agreed exception",
+}
 #: Finding outlines and rings by severity (dark red, orange, blue: told apart by lightness).
 SEVERITY_COLOURS = {"error": "#B2182B", "warning": "#E66100", "info": "#0072B2"}
 #: Outline styles (colour, weight, dash pattern) of the usual boundary layers...
@@ -247,6 +263,32 @@ def example_list_sizes(largest: float) -> list[int]:
     return sorted({nice(largest / 4), nice(largest)} - {0}) or [int(largest)]
 
 
+def label_points(geoms) -> np.ndarray:
+    """Where a footprint's name goes: a point inside its largest part (vectorised)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not ok.any():
+        return out
+    parts, index = shapely.get_parts(geoms[ok], return_index=True)
+    area = shapely.area(parts)
+    order = np.lexsort((-area, index))  # per geometry, its largest part first
+    first = order[np.r_[True, index[order][1:] != index[order][:-1]]]
+    out[np.flatnonzero(ok)[index[first]]] = shapely.point_on_surface(parts[first])
+    return out
+
+
+_PCN_WORDS = re.compile(r"\s*\b(primary care network|pcn)\b(?=\s*(\([^()]*\))?\s*$)", re.IGNORECASE)
+
+
+def short_name(name: str) -> str:
+    """A PCN name for a label on the map: without a trailing "PCN" or "Primary Care
+    Network" (the map says what the shapes are)."""
+    text = " ".join(str(name).split())
+    short = " ".join(_PCN_WORDS.sub("", text).split()).strip(" -,")
+    return short or text
+
+
 # -- display geometry ----------------------------------------------------------------------
 def display_tolerance(bounds: np.ndarray) -> float:
     """Simplification tolerance (metres) for a study of these BNG bounds: about one
@@ -318,7 +360,9 @@ class MapData:
         ``synthetic = true``; never guessed from the name).
     footprints
         Indexed by ``pcn_code``: ``label``, ``colour``, ``has_error``, ``tip`` (HTML
-        tooltip) and ``errors`` (HTML list of ERROR findings), footprint polygons.
+        tooltip), ``errors`` (HTML list of ERROR findings), ``name_text`` (the short name
+        for labels, *not* escaped: drawn as text only) and ``band`` (band status),
+        footprint polygons.
     practices
         Located practices, biggest first: ``code``, ``label``, ``pcn``, ``colour``,
         ``radius``, ``list_size`` (text), one column per boundary layer, ``findings``.
@@ -406,6 +450,11 @@ def build_map_data(report) -> MapData:
                 lambda c: "<br>".join(by_pcn.get(c, [])) or "No findings."
             ).to_numpy(),
             "errors": codes.map(lambda c: "<br>".join(errors_by_pcn.get(c, []))).to_numpy(),
+            "name_text": [
+                short_name(n) if isinstance(n, str) and n.strip() else c
+                for n, c in zip(table["pcn_name"], codes, strict=True)
+            ],
+            "band": table["band_status"].fillna("").astype(str).to_numpy(),
         },
         geometry=footprints.geometry.to_numpy(),
         index=footprints.index,

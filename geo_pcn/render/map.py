@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,9 +40,11 @@ from folium.template import Template
 from geo_pcn._escape import html_text, js_string
 from geo_pcn.errors import InputError
 from geo_pcn.pipeline import validate
-from geo_pcn.render._assets import inline_assets
+from geo_pcn.render._assets import inline_assets, map_tools_script
 from geo_pcn.render._files import write_atomic
 from geo_pcn.render._map_data import (
+    BAND_COLOURS,
+    BAND_TEXT,
     COMMUNITY_STYLES,
     NO_PCN_COLOUR,
     PALETTE,
@@ -52,6 +55,7 @@ from geo_pcn.render._map_data import (
     colour_graph,
     example_list_sizes,
     footprint_adjacency,
+    label_points,
     practice_radius,
     pretty_layer,
     to_display,
@@ -68,6 +72,8 @@ __all__ = [
 
 #: Layer names as they appear in the layer control (and in tests).
 LAYER_FOOTPRINTS = "PCN footprints"
+LAYER_BEFORE = "PCN footprints before the scenario"
+LAYER_LABELS = "PCN names"
 LAYER_ERRORS = "PCNs with errors (outlined)"
 LAYER_PRACTICES = "Practices (circle area = list size)"
 LAYER_FINDINGS = "Findings"
@@ -210,13 +216,25 @@ def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
     fmap.default_css = []
     root = fmap.get_root()
     root.title = f"{data.title} - PCN map"  # escaped: branca writes <title> as given
-    root.header.add_child(Element(inline_assets() + _PAGE_CSS), name="geo_pcn_assets")
+    root.header.add_child(
+        Element(inline_assets() + map_tools_script() + _PAGE_CSS), name="geo_pcn_assets"
+    )
     if tiles:
         _basemap(tiles).add_to(fmap)
 
     tolerance = data.tolerance
     footprints = to_display(data.footprints, tolerance=tolerance)
-    _footprint_layers(footprints).add_to(fmap)
+    before_layer = None
+    if changes is not None and changes.get("before_footprints") is not None:
+        before = to_display(changes["before_footprints"], tolerance=tolerance)
+        before_layer = _footprint_layers(
+            before, name=LAYER_BEFORE, css="gp-footprint-before", show=False
+        )
+        before_layer.add_to(fmap)
+    footprint_layer = _footprint_layers(footprints)
+    footprint_layer.add_to(fmap)
+    labels = folium.FeatureGroup(name=LAYER_LABELS, show=True)
+    labels.add_to(fmap)
     styles = boundary_styles(data.boundaries)
     for layer, frame in data.boundaries.items():
         colour, weight, dash = styles[layer]
@@ -250,11 +268,16 @@ def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
         _changes_layer(changes, tolerance=tolerance).add_to(fmap)
 
     folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
+    _Tools(
+        _tools_config(report, data, changes),
+        labels=labels,
+        footprints=[footprint_layer, *([before_layer] if before_layer is not None else [])],
+    ).add_to(fmap)
     legend = _legend_html(data, report, changes=changes)
     _HtmlControl(legend, position="topright", css_class="gp-legend").add_to(fmap)
     root.html.add_child(Element(_title_html(data)), name="geo_pcn_title")
     # the legend and layer control sit in a column on the right; keep the study clear of them
-    _FitBounds([[south, west], [north, east]], top_left=(16, 96), bottom_right=(330, 16)).add_to(
+    _FitBounds([[south, west], [north, east]], top_left=(340, 96), bottom_right=(330, 16)).add_to(
         fmap
     )
     return fmap
@@ -301,18 +324,29 @@ def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
     return out.to_geo_dict(drop_id=False)
 
 
-def _footprint_layers(footprints: gpd.GeoDataFrame) -> folium.GeoJson:
+def _footprint_layers(
+    footprints: gpd.GeoDataFrame,
+    *,
+    name: str = LAYER_FOOTPRINTS,
+    css: str = "gp-footprint",
+    show: bool = True,
+) -> folium.GeoJson:
+    """PCN footprints in their neighbour-distinct colours; each path also carries its band
+    status as a class (``gp-band-below``...), which the "colour by band status" view fills
+    by a stylesheet rule (so hover and reset keep working)."""
     colours = footprints["colour"].to_dict()
+    bands = {code: _band_class(band) for code, band in footprints["band"].items()}
     return folium.GeoJson(
         _features(footprints, ["tip", "details"]),
-        name=LAYER_FOOTPRINTS,
+        name=name,
+        show=show,
         style_function=lambda f: {
             "fillColor": colours.get(f["id"], NO_PCN_COLOUR),
             "color": "#FFFFFF",
             "weight": 1.5,
             "opacity": 1.0,
             "fillOpacity": 0.7,
-            "className": "gp-footprint",
+            "className": f"{css} gp-band-{bands.get(f['id'], 'none')}",
         },
         highlight_function=lambda f: {"weight": 3, "color": "#222222", "fillOpacity": 0.85},
         tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
@@ -506,6 +540,221 @@ def _basemap(tiles: str) -> folium.TileLayer:
             f"unknown basemap {tiles!r}: use a name such as OpenStreetMap or "
             '"CartoDB positron", or a URL template with {z}/{x}/{y}'
         ) from None
+
+
+def _band_class(band: str) -> str:
+    return band if band in BAND_COLOURS else "none"
+
+
+# -- the map tools: labels, panel, search, band view ----------------------------------------
+def _js_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside an inline ``<script>`` (no ``<``, ``>``,
+    ``&``, line separators), deterministic (sorted keys, rounded numbers upstream)."""
+    text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _boxes_wgs84(bounds: np.ndarray) -> np.ndarray:
+    """BNG boxes ``(n, 4)`` -> WGS84 ``[south, west, north, east]`` rows, rounded."""
+    if not len(bounds):
+        return np.empty((0, 4))
+    boxes = gpd.GeoSeries(shapely.box(*np.asarray(bounds, dtype=float).T), crs=BNG).to_crs(4326)
+    b = np.round(boxes.bounds.to_numpy(), 5)
+    return b[:, [1, 0, 3, 2]]
+
+
+def _points_wgs84(points: np.ndarray) -> np.ndarray:
+    """BNG points -> ``[lat, lng]`` rows, rounded (missing -> NaN)."""
+    points = np.asarray(points, dtype=object)
+    if not len(points):
+        return np.empty((0, 2))
+    ok = ~shapely.is_missing(points)
+    out = np.full((len(points), 2), np.nan)
+    if ok.any():
+        wgs = gpd.GeoSeries(points[ok], crs=BNG).to_crs(4326)
+        out[ok] = np.round(np.column_stack([wgs.y, wgs.x]), 5)
+    return out
+
+
+def _where(bbox, point, *, max_zoom: int = 15) -> dict[str, Any] | None:
+    if point is None or not np.isfinite(point).all():
+        return None
+    out: dict[str, Any] = {"pt": [float(point[0]), float(point[1])], "maxZoom": max_zoom}
+    if bbox is not None and np.isfinite(bbox).all():
+        out["bbox"] = [float(v) for v in bbox]
+    return out
+
+
+#: the label font: about this many pixels per character, plus a margin
+_LABEL_PX_PER_CHAR, _LABEL_PX_PAD = 6.6, 10.0
+
+
+def _label_zooms(geoms: np.ndarray, texts: list[str], lats: np.ndarray) -> np.ndarray:
+    """The zoom from which each footprint's name fits inside it: the label's width in
+    pixels against the footprint's width (the narrower of its box and a square of its
+    area), in steps of a quarter zoom level."""
+    geoms = np.asarray(geoms, dtype=object)
+    bounds = shapely.bounds(geoms)
+    width = np.minimum(bounds[:, 2] - bounds[:, 0], 1.3 * np.sqrt(shapely.area(geoms)))
+    label_px = _LABEL_PX_PAD + _LABEL_PX_PER_CHAR * np.array([len(t) for t in texts], dtype=float)
+    metres_per_px_z0 = 156_543.03392 * np.cos(np.radians(np.nan_to_num(lats, nan=52.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zoom = np.log2(label_px * metres_per_px_z0 / np.maximum(width, 1.0))
+    return np.clip(np.ceil(np.nan_to_num(zoom, nan=18.0) * 4) / 4, 0, 19)
+
+
+def _label_items(footprints: gpd.GeoDataFrame) -> list[list]:
+    fp = footprints[footprints.geometry.notna() & ~footprints.geometry.is_empty]
+    if not len(fp):
+        return []
+    geoms = fp.geometry.to_numpy()
+    points = _points_wgs84(label_points(geoms))
+    texts = [str(t) for t in fp["name_text"]]
+    zooms = _label_zooms(geoms, texts, points[:, 0])
+    order = np.lexsort((fp.index.to_numpy().astype(str), -shapely.area(geoms)))
+    return [  # biggest first: they keep their label when two would overlap
+        [float(points[i, 0]), float(points[i, 1]), float(zooms[i]), html_text(texts[i])]
+        for i in order
+        if np.isfinite(points[i]).all()
+    ]
+
+
+def _finding_title(f) -> str:
+    return html_text(f"{f.severity.value.upper()}: {f.check} / {f.kind.replace('_', ' ')}")
+
+
+def _findings_list(findings, places: dict[str, Any], title: str, cls: str, note: str = "") -> dict:
+    """A panel list of findings grouped by check and kind (in the order they come), each
+    with where it is on the map: its own geometry, else its PCN, else its practices."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    geoms = [f.geometry for f in findings]
+    has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    boxes = np.full((len(findings), 4), np.nan)
+    points = np.full((len(findings), 2), np.nan)
+    if has.any():
+        own = np.asarray([g for g, h in zip(geoms, has, strict=True) if h], dtype=object)
+        boxes[has] = _boxes_wgs84(shapely.bounds(own))
+        points[has] = _points_wgs84(label_points(own))
+    for i, f in enumerate(findings):
+        where = _where(boxes[i], points[i]) if has[i] else None
+        if where is None and f.pcn_code in places["pcn"]:
+            where = places["pcn"][f.pcn_code]
+        if where is None:
+            where = next(
+                (places["practice"][c] for c in f.practice_codes if c in places["practice"]),
+                None,
+            )
+        key = (f.check, f.kind)
+        group = groups.setdefault(
+            key, {"title": html_text(f"{f.check} / {f.kind.replace('_', ' ')}"), "items": []}
+        )
+        group["items"].append(
+            {
+                "severity": f.severity.value,
+                "text": html_text(f.message),
+                "title": _finding_title(f),
+                "where": where,
+            }
+        )
+    for group in groups.values():
+        severities = {it["severity"] for it in group["items"]}
+        group["severity"] = next((s for s in ("error", "warning", "info") if s in severities), "")
+    order = {"error": 0, "warning": 1, "info": 2, "": 3}
+    ordered = sorted(groups.values(), key=lambda g: order[g["severity"]])
+    return {
+        "title": f"{title} ({len(findings):,})",
+        "cls": cls,
+        "note": note,
+        "groups": ordered,
+    }
+
+
+def _places(report, data: MapData) -> dict[str, dict[str, Any]]:
+    """Where each PCN (its footprint's box and label point) and each located practice is,
+    for the panel and the search."""
+    fp = data.footprints[data.footprints.geometry.notna() & ~data.footprints.geometry.is_empty]
+    boxes = _boxes_wgs84(shapely.bounds(fp.geometry.to_numpy()))
+    points = _points_wgs84(label_points(fp.geometry.to_numpy()))
+    pcn = {
+        code: w
+        for code, b, p in zip(fp.index, boxes, points, strict=True)
+        if (w := _where(b, p, max_zoom=14)) is not None
+    }
+    pr = data.practices
+    pts = _points_wgs84(pr.geometry.to_numpy())
+    practice = {
+        code: w for code, p in zip(pr.index, pts, strict=True) if (w := _where(None, p)) is not None
+    }
+    return {"pcn": pcn, "practice": practice}
+
+
+def _tools_config(report, data: MapData, changes) -> dict[str, Any]:
+    places = _places(report, data)
+    config = report.configuration
+    search: list[dict[str, Any]] = []
+    names = report.pcns.set_index("pcn_code")["pcn_name"]
+    for code, where in places["pcn"].items():
+        name = names.get(code, "")
+        search.append(
+            {
+                "type": "pcn",
+                "code": html_text(code),
+                "name": html_text(name) if isinstance(name, str) else "",
+                **where,
+            }
+        )
+    practices = report.study.practices
+    assign = config.assignments
+    for code, where in places["practice"].items():
+        pcn = assign.get(code, "")
+        sub = f"practice in {config.name_of(pcn)} ({pcn})" if pcn else "practice in no PCN"
+        name = practices["practice_name"].get(code, "")
+        search.append(
+            {
+                "type": "practice",
+                "code": html_text(code),
+                "name": html_text(name) if isinstance(name, str) else "",
+                "sub": html_text(sub),
+                **where,
+            }
+        )
+    labels = [{"items": _label_items(data.footprints)}]
+    if changes is not None and changes.get("before_footprints") is not None:
+        labels.append({"items": _label_items(changes["before_footprints"])})
+    lists = []
+    if changes is not None and changes.get("panel"):
+        lists.extend(changes["panel"](places))
+    lists.append(_findings_list(report.findings, places, "Findings", "gp-findings"))
+    present = [b for b in BAND_COLOURS if b in set(data.footprints["band"])]
+    return {
+        "labels": labels,
+        "search": search,
+        "lists": lists,
+        "bands": [[b, BAND_COLOURS[b], BAND_TEXT[b]] for b in present],
+    }
+
+
+class _Tools(MacroElement):
+    """Runs ``geoPcnTools`` (:func:`geo_pcn.render._assets.map_tools_script`) on the map
+    with its data (JSON safe in a script) and the layers it works on."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        geoPcnTools({{ this._parent.get_name() }}, {{ this.config }}, {
+            labels: {{ this.labels }},
+            footprints: [{{ this.footprints|join(", ") }}]
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict[str, Any], *, labels, footprints) -> None:
+        super().__init__()
+        self._name = "Tools"
+        self.config = _js_json(config)
+        self.labels = labels.get_name()
+        self.footprints = [layer.get_name() for layer in footprints]
 
 
 # -- legend, title, page style ------------------------------------------------------------
@@ -757,6 +1006,42 @@ _PAGE_CSS = """
   padding: 4px 8px; overflow-y: auto;
   box-sizing: border-box; }
 .leaflet-control-layers label { margin: 0; }
+.gp-label { background: none; border: none; pointer-events: none; }
+.gp-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  font: 600 11px/1.1 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+  color: #1b1b1b; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
+.gp-panel { background: rgba(255,255,255,0.96); padding: 6px 8px; border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.35); width: 300px; max-height: calc(100vh - 150px);
+  overflow-y: auto; box-sizing: border-box; font-size: 12px; }
+.gp-panel .gp-h { font-weight: bold; }
+.gp-search input { width: 100%; box-sizing: border-box; padding: 4px 6px; font-size: 12px;
+  border: 1px solid #999; border-radius: 4px; }
+.gp-results, .gp-list ul { list-style: none; margin: 2px 0; padding: 0; }
+.gp-results li { padding: 2px 4px; cursor: pointer; border-bottom: 1px solid #eee; }
+.gp-results li:hover, .gp-item:hover { background: #eef3fb; }
+.gp-sub { display: block; color: #555; font-size: 11px; }
+.gp-view { margin: 6px 0 2px; }
+.gp-view label { display: block; margin-left: 8px; }
+.gp-list { margin-top: 6px; border-top: 1px solid #ddd; padding-top: 4px; }
+.gp-list > summary { cursor: pointer; }
+.gp-group { margin: 3px 0 0 4px; }
+.gp-group-title { cursor: pointer; font-weight: 600; }
+.gp-count { color: #555; font-weight: normal; }
+.gp-item { padding: 2px 4px; cursor: pointer; border-bottom: 1px solid #f0f0f0;
+  line-height: 1.3; }
+.gp-item.gp-nowhere { cursor: default; color: #444; }
+.gp-item .gp-text { display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical;
+  overflow: hidden; }
+.gp-sev { display: inline-block; font-size: 9px; font-weight: bold; color: #fff;
+  padding: 0 3px; border-radius: 2px; text-transform: uppercase; }
+.gp-sev-error { background: #B2182B; } .gp-sev-warning { background: #E66100; }
+.gp-sev-info { background: #0072B2; }
+.gp-note { color: #444; font-size: 11px; }
+.gp-by-band path.gp-band-within { fill: #44BB99; }
+.gp-by-band path.gp-band-below { fill: #EE8866; }
+.gp-by-band path.gp-band-above { fill: #AA4499; }
+.gp-by-band path.gp-band-exempt { fill: #BBBBBB; }
+.gp-by-band path.gp-band-none { fill: #DDDDDD; }
 </style>
 """
 
