@@ -84,6 +84,13 @@ CHANGE_STYLES = {
     "before": {"color": "#AA3377", "weight": 2.5, "dashArray": "7 5", "fill": False},
     "after": {"color": "#AA3377", "weight": 4.5, "fill": False},
     "moved": {"color": "#AA3377", "weight": 3.5, "fill": False, "radius": 13},
+    "line": {
+        "color": "#AA3377",
+        "weight": 3,
+        "opacity": 0.95,
+        "dashArray": "1 6",
+        "lineCap": "round",
+    },
 }
 # on very large maps these layers start hidden (tick them in the layer control)
 _SITE_LAYER_HIDDEN_ABOVE = 3_000
@@ -503,6 +510,16 @@ def _changes_layer(
             name=f"Changed PCNs {label}",
             control=False,
             style_function=lambda f, style=style: style,
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
+        ).add_to(group)
+    lines = changes.get("lines")
+    if lines is not None and len(lines):
+        line = CHANGE_STYLES["line"]
+        folium.GeoJson(
+            _features(to_display(lines, coverage=False), ["tip"]),
+            name="Moves",
+            control=False,
+            style_function=lambda f: {**line, "className": "gp-move-line"},
             tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
         ).add_to(group)
     moved = changes.get("moved")
@@ -932,6 +949,10 @@ def _legend_html(data: MapData, report, *, changes=None) -> str:
             _row(
                 _swatch_circle("none", 6, stroke=ring["color"], width=3),
                 f"Practice that moved ({len(changes.get('moved', ())):,}); hover for where",
+            ),
+            _row(
+                _swatch_line(CHANGE_STYLES["line"]["color"], 3, "1 5"),
+                "Its move: old PCN, the practice, new PCN",
             ),
         ]
     notes = []
