@@ -47,6 +47,8 @@ LAYERS = {
     "geo_pcn.scenario": 7,
     "geo_pcn.render": 8,
     "geo_pcn.cli": 9,
+    "geo_pcn.editor": 9,  # the Jupyter editor's controller (scenario + pipeline + compare)
+    "geo_pcn.editor_widget": 9,  # its map widget (ipyleaflet, imported lazily)
     "geo_pcn": 9,  # the package's __init__: the public names (the CLI may use them)
 }
 

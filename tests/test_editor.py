@@ -1,0 +1,164 @@
+"""The Jupyter editor (issue 13, item 5): the controller moves, undoes and exports a
+scenario that `geo-pcn scenario` turns back into the same report; the map widget is built
+and driven; notebook 04 runs."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import geo_pcn
+from geo_pcn import Scenario
+from geo_pcn.cli import cli
+from geo_pcn.datasets import demo, demo_study_file
+from geo_pcn.editor import Editor
+from geo_pcn.errors import InputError, UnknownCodeError
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXES = [
+    ("Z00024", "UZ002"),
+    ("Z00035", "UZ008"),
+    ("Z00003", "UZ005"),
+    ("Z00006", "UZ003"),
+    ("Z00048", "UZ011"),
+    ("Z00051", "UZ010"),
+]
+
+
+@pytest.fixture(scope="module")
+def study():
+    return demo()
+
+
+def _keys(report):
+    return [(f.key, f.severity, f.value, f.message) for f in report.findings]
+
+
+def test_move_revalidates_like_a_full_run(study):
+    editor = Editor(study)
+    assert not editor.report.ok and editor.history == []
+    report = editor.move("z00024", to="uz002")  # any case
+    assert report is editor.report
+    assert editor.history == ["move Z00024 from no PCN to UZ002"]
+    full = geo_pcn.validate(
+        study, geo_pcn.Configuration(editor.configuration.assignments, editor.configuration.names)
+    )
+    assert _keys(report) == _keys(full)
+    assert ("coverage", "practice_in_no_pcn") not in set(
+        zip(editor.findings.check, editor.findings.kind, strict=True)
+    )
+    sizes = editor.pcn_sizes
+    assert sizes.loc["UZ002", "n_practices"] == 6
+    assert list(editor.findings.columns)[:3] == ["severity", "check", "kind"]
+
+
+def test_a_move_is_fast(study):
+    editor = Editor(study)
+    times = []
+    for practice, pcn in FIXES:
+        t0 = time.perf_counter()
+        editor.move(practice, to=pcn)
+        times.append(time.perf_counter() - t0)
+    assert editor.report.ok
+    assert sorted(times)[len(times) // 2] < 0.5  # median well under a second
+
+
+def test_undo_goes_back_and_unassign(study):
+    editor = Editor(study)
+    start = _keys(editor.report)
+    editor.move("Z00040", to="UZ007")
+    editor.move("Z00041", to=None)  # into no PCN
+    assert editor.configuration.pcn_of("Z00041") == ""
+    editor.undo()
+    assert editor.configuration.pcn_of("Z00041") == "UZ009"
+    editor.undo()
+    assert _keys(editor.report) == start and editor.history == [] and not editor.can_undo
+    with pytest.raises(InputError, match="nothing to undo"):
+        editor.undo()
+    with pytest.raises(UnknownCodeError):
+        editor.move("Z99999", to="UZ001")
+    editor.move("Z00040", to="UZ008")  # already there: no step
+    assert not editor.can_undo
+
+
+def test_export_round_trips_through_geo_pcn_scenario(study, tmp_path):
+    editor = Editor(study)
+    for practice, pcn in FIXES[:3]:
+        editor.move(practice, to=pcn)
+    editor.move("Z00003", to="UZ004")  # moved twice: the scenario holds the net change
+    editor.move("Z00056", to="")  # into no PCN
+    path = editor.to_scenario(tmp_path / "edits.toml")
+    assert Scenario.from_file(path).apply(study.configuration) == editor.configuration
+    out = tmp_path / "after"
+    result = CliRunner().invoke(
+        cli, ["scenario", str(demo_study_file()), str(path), "--out", str(out), "-q"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    written = json.loads((out / "report.json").read_text())
+    expected = json.loads(editor.report.to_json())
+    assert written["findings"] == expected["findings"]
+    assert written["summary"] == expected["summary"]
+
+
+def test_export_from_another_starting_configuration(study, tmp_path):
+    start = study.configuration.move("Z00040", to="UZ007")
+    editor = Editor(study, start)
+    editor.move("Z00024", to="UZ002")
+    path = editor.to_scenario(tmp_path / "edits.toml")
+    # relative to the study's own configuration, so geo-pcn scenario gives the same
+    assert Scenario.from_file(path).apply(study.configuration) == editor.configuration
+
+
+def test_widget_builds_and_drives_the_editor(study, tmp_path):
+    pytest.importorskip("ipyleaflet")
+    from geo_pcn.editor_widget import editor_widget
+
+    editor = Editor(study)
+    w = editor_widget(editor)
+    layers = [type(layer).__name__ for layer in w.map.layers]
+    assert layers == ["GeoJSON", "GeoJSON"]  # footprints and practices, no tiles
+    assert "FAIL" in w.status.value
+    # a click on a practice selects it
+    w._clicked(event="click", feature={}, properties={"practice_code": "Z00024"})
+    assert w.practice.value == "Z00024" and w.pcn.value == ""
+    w.move_to("UZ002")
+    assert editor.history == ["move Z00024 from no PCN to UZ002"]
+    assert "1 move since the start" in w.status.value
+    assert "practice_in_no_pcn" not in w.findings.value
+    assert "UZ002" in w.sizes.value
+    chosen = [
+        f for f in w.practices.data["features"] if f["properties"]["practice_code"] == "Z00024"
+    ]
+    assert chosen[0]["properties"]["pcn_code"] == "UZ002"
+    w.undo()
+    assert editor.history == [] and "practice_in_no_pcn" in w.findings.value
+    assert w.export(tmp_path / "s.toml").exists()
+    assert "application/vnd.jupyter.widget-view+json" in w._repr_mimebundle_()
+    assert editor.widget().editor is editor
+
+
+def test_notebook_04_runs(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "matplotlib"))
+    path = ROOT / "notebooks" / "04_editor.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None  # stripped
+    nbclient.NotebookClient(
+        nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    text = "\n".join(
+        out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+    )
+    assert "PASS after 6 moves" in text
+    assert "[[move]]" in text and 'to = "UZ002"' in text
