@@ -79,11 +79,27 @@ class Report:
             "n_practices_in_no_pcn": n_unassigned,
             "n_patients_in_no_pcn": int(sizes.reindex(list(self.configuration.unassigned)).sum()),
             "footprint_method": self.context.territories.method,
+            **self._below_band_not_rural(),
             **self._study_area(),
             "band": list(study.rules.band),
             "exempt": list(study.rules.exempt),
             "findings": self.by_severity(),
             "ok": self.ok,
+        }
+
+    def _below_band_not_rural(self) -> dict[str, Any]:
+        """PCNs below the band whose patients are not mostly rural (when rural data given)."""
+        setting = self.context.pcn_setting
+        if "pct_rural" not in setting:
+            return {}
+        low = self.study.rules.band[0]
+        sizes = self.context.pcn_list_sizes
+        below = [c for c in self.configuration.pcn_codes if int(sizes[c]) < low]
+        rural = setting["pct_rural"]
+        return {
+            "below_band_not_rural": [
+                c for c in below if not (pd.notna(rural.get(c)) and rural.get(c) >= 50.0)
+            ]
         }
 
     def _study_area(self) -> dict[str, Any]:
@@ -122,7 +138,11 @@ class Report:
                 row[f"{layer}_codes"] = ";".join(codes)
                 row[f"n_{layer}"] = len(codes)
             rows.append(row)
-        return pd.DataFrame(rows)
+        table = pd.DataFrame(rows)
+        setting = ctx.pcn_setting
+        for column in setting.columns:  # pct_rural, imd_score, imd_decile when given
+            table[column] = setting[column].reindex(table[PCN_CODE]).to_numpy()
+        return table
 
     @cached_property
     def practices(self) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import pandas as pd
 from geo_pcn import io as gio
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
+from geo_pcn.io.context import read_deprivation, read_rural
 from geo_pcn.io.tables import Source, to_number
 from geo_pcn.io.vintage import convert_registrations, read_area_lookup
 from geo_pcn.settings import (
@@ -810,7 +811,25 @@ def _areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:
         missing = int(areas[POPULATION].isna().sum())
         if missing:
             notes.append(f"{missing:,} areas have no population in {spec.population.label}")
+    if spec.rural is not None:
+        rural = read_rural(spec.rural)
+        areas["rural"] = pd.array(rural.reindex(areas.index).to_numpy(), dtype="boolean")
+        _note_unmatched(areas["rural"], spec.rural, "a rural-urban class", notes)
+    if spec.deprivation is not None:
+        imd = read_deprivation(spec.deprivation).reindex(areas.index)
+        areas["imd_score"] = imd["imd_score"].to_numpy()
+        areas["imd_decile"] = imd["imd_decile"].astype("Int64").to_numpy()
+        _note_unmatched(areas["imd_score"], spec.deprivation, "an IMD score", notes)
     return areas
+
+
+def _note_unmatched(values: pd.Series, source: Source, what: str, notes: list[str]) -> None:
+    missing = int(values.isna().sum())
+    if missing:
+        notes.append(
+            f"{source.label}: {missing:,} of {len(values):,} small areas have no {what} (codes "
+            "of another vintage?); their patients are left out of that figure"
+        )
 
 
 def _community(spec: StudySpec, notes: list[str]) -> dict[str, CommunityLayer]:

@@ -35,7 +35,7 @@ _SECTIONS: dict[str, set[str]] = {
     "registrations": set(_FILE_KEYS),
     "list_sizes": set(_FILE_KEYS),
     "configuration": set(_FILE_KEYS),
-    "areas": _FILE_KEYS | {"population", "lookup"},
+    "areas": _FILE_KEYS | {"population", "lookup", "rural", "deprivation"},
     "rules": {
         "band",
         "exempt",
@@ -149,6 +149,9 @@ class StudySpec:
     synthetic: bool = False
     #: ``[areas] lookup``: small areas of another vintage -> the areas layer's (ONS lookup)
     area_lookup: Source | None = None
+    #: ``[areas] rural`` / ``deprivation``: ONS rural-urban classes, IMD scores by small area
+    rural: Source | None = None
+    deprivation: Source | None = None
 
 
 class _Collector:
@@ -416,9 +419,15 @@ def parse_study_file(path: Path | str) -> StudySpec:
     population = None
     if isinstance(doc.get("areas"), Mapping) and "population" in doc["areas"]:
         population = _source(doc["areas"]["population"], "[areas] population", base, out)
-    area_lookup = None
-    if isinstance(doc.get("areas"), Mapping) and "lookup" in doc["areas"]:
-        area_lookup = _source(doc["areas"]["lookup"], "[areas] lookup", base, out)
+    area_lookup = rural = deprivation = None
+    if isinstance(doc.get("areas"), Mapping):
+        section = doc["areas"]
+        if "lookup" in section:
+            area_lookup = _source(section["lookup"], "[areas] lookup", base, out)
+        if "rural" in section:
+            rural = _source(section["rural"], "[areas] rural", base, out)
+        if "deprivation" in section:
+            deprivation = _source(section["deprivation"], "[areas] deprivation", base, out)
 
     boundaries: dict[str, Source] = {}
     raw_boundaries = doc.get("boundaries", {})
@@ -487,6 +496,8 @@ def parse_study_file(path: Path | str) -> StudySpec:
         areas=areas,
         population=population,
         area_lookup=area_lookup,
+        rural=rural,
+        deprivation=deprivation,
         boundaries=boundaries,
         community=community,
         rules=rules,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -144,3 +145,49 @@ def test_national_ods_practices_against_ons_ccgs_give_only_true_mismatches(natio
     # recorded in 05D East Staffordshire but sits in Derby and Derbyshire
     assert mismatches == ["C81018", "M83125", "M83632"]
     assert not [f for f in national_report.findings if f.kind == "codes_not_reconciled"]
+
+
+@pytest.mark.slow
+def test_national_pcns_carry_their_rural_share_and_deprivation(national_report, shared_data):
+    """Per PCN, the share of its registered patients living in rural LSOAs (ONS RUC 2011)
+    and the patient-weighted IMD 2019 score, worked out here with pandas."""
+    data = shared_data / "national_2022"
+    reg = pd.read_parquet(data / "gp-registrations.parquet")
+    qnc = pd.read_excel(data / "gp-reg-pat-prac-map-jul22.xlsx")
+    qnc = qnc[(qnc["ICB22"] == "QNC") & (qnc["PCN_CODE"] != "U")]
+    rows = reg.merge(
+        qnc[["PRACTICE_CODE", "PCN_CODE"]], left_on="OrganisationCode", right_on="PRACTICE_CODE"
+    )
+    ruc = pd.read_csv(shared_data / "geographr" / "ruc11_lsoa11.csv").set_index("lsoa11_code")[
+        "ruc"
+    ]
+    rows["ruc"] = rows["LSOA11CD"].map(ruc)
+    known = rows[rows["ruc"].notna()]
+    rural = known[known["ruc"] == "Rural"].groupby("PCN_CODE")["Patient"].sum()
+    pct = (100 * rural / known.groupby("PCN_CODE")["Patient"].sum()).fillna(0).round(1)
+    imd = pd.read_parquet(data / "imd-statistics.parquet")["IMD"]
+    rows["imd"] = rows["LSOA11CD"].map(imd)
+    k = rows[rows["imd"].notna()]
+    score = (
+        (k["imd"] * k["Patient"]).groupby(k["PCN_CODE"]).sum()
+        / k.groupby("PCN_CODE")["Patient"].sum()
+    ).round(2)
+    pcns = national_report.pcns.set_index("pcn_code")
+    assert pcns["pct_rural"].fillna(0).to_dict() == pytest.approx(
+        pct.reindex(pcns.index).fillna(0).to_dict()
+    )
+    assert pcns["imd_score"].to_dict() == pytest.approx(score.reindex(pcns.index).to_dict())
+    assert pcns.loc["U83494", "pct_rural"] == 70.3  # Stafford South: mostly rural
+    (east,) = [
+        f for f in national_report.findings if f.kind == "above_band" and f.pcn_code == "U57641"
+    ]
+    assert "30% of its patients live in rural areas" in east.message
+    # deciles of England's LSOAs by IMD score (1 = most deprived); the PCN's is the decile
+    # of the LSOA its middle patient lives in
+    decile = np.ceil(10 * imd.rank(ascending=False, method="first") / len(imd))
+    mine = k[k["PCN_CODE"] == "U57641"].assign(d=lambda f: f["LSOA11CD"].map(decile))
+    mine = mine.sort_values("d")
+    middle = mine["d"].to_numpy()[
+        np.searchsorted(mine["Patient"].cumsum(), mine["Patient"].sum() / 2)
+    ]
+    assert east.details["imd_decile"] == int(middle)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from geo_pcn.configuration import Configuration
@@ -75,6 +76,44 @@ class Context:
         sizes = self.list_sizes.reindex(assign.index).fillna(0)
         out = sizes[assign != ""].groupby(assign[assign != ""]).sum().astype("int64")
         return out.reindex(list(self.configuration.pcn_codes), fill_value=0)
+
+    @cached_property
+    def pcn_setting(self) -> pd.DataFrame:
+        """Per PCN, where its registered patients live: ``pct_rural`` (of those in a small
+        area with a rural-urban class), ``imd_score`` (patient-weighted mean) and
+        ``imd_decile`` (patient-weighted median decile; 1 = most deprived); empty when the
+        study has neither ``[areas] rural`` nor ``deprivation``."""
+        areas = self.study.areas
+        reg = self.study.registrations
+        codes = list(self.configuration.pcn_codes)
+        if areas is None or reg is None or not {"rural", "imd_score"} & set(areas.columns):
+            return pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
+        pcn = reg["practice_code"].map(self.configuration.assignments).fillna("")
+        rows = reg[(pcn != "").to_numpy() & (reg["area_kind"] == "small_area").to_numpy()]
+        rows = rows.assign(pcn_code=pcn[rows.index].to_numpy())
+        out = pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
+        n = rows["n_patients"].astype(float)
+        if "rural" in areas:
+            rural = areas["rural"].reindex(rows["area_code"]).to_numpy()
+            known = ~pd.isna(rural)
+            k = rows[known]
+            flag = rural[known].astype(bool)
+            num = (n[known] * flag).groupby(k["pcn_code"]).sum()
+            den = n[known].groupby(k["pcn_code"]).sum()
+            out["pct_rural"] = (100 * num / den).round(1).reindex(codes)
+        if "imd_score" in areas:
+            score = areas["imd_score"].reindex(rows["area_code"]).to_numpy(dtype=float)
+            known = ~np.isnan(score)
+            k = rows[known].assign(s=score[known], w=n[known].to_numpy())
+            k = k.assign(sw=k["s"] * k["w"])
+            sums = k.groupby("pcn_code")[["sw", "w"]].sum()
+            out["imd_score"] = (sums["sw"] / sums["w"]).round(2).reindex(codes)
+            dec = areas["imd_decile"].reindex(k["area_code"]).to_numpy()
+            k = k.assign(d=dec).sort_values(["pcn_code", "d"])
+            cum = k.groupby("pcn_code")["w"].cumsum() / k["pcn_code"].map(sums["w"])
+            med = k[cum.to_numpy() >= 0.5].groupby("pcn_code")["d"].first()
+            out["imd_decile"] = med.reindex(codes).astype("Int64")
+        return out
 
     def pcn_label(self, code: str) -> str:
         """``NAME (CODE)`` for messages."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
 
@@ -14,6 +16,36 @@ def band_status(list_size: int, band: tuple[int, int], *, exempt: bool = False) 
     low, high = band
     status = "below" if list_size < low else "above" if list_size > high else "within"
     return "exempt" if exempt and status != "within" else status
+
+
+#: a PCN with at least this share of its patients in rural areas is called mostly rural
+RURAL_SHARE = 50.0
+
+
+def _setting(context, code: str) -> tuple[str, dict]:
+    """The rural share and deprivation of a PCN's patients, as words and as details (the
+    context planners cite for an exception); empty without rural or deprivation data."""
+    table = context.pcn_setting
+    if code not in table.index or table.empty or not len(table.columns):
+        return "", {}
+    row = table.loc[code]
+    parts, extra = [], {}
+    if "pct_rural" in row and pd.notna(row["pct_rural"]):
+        pct = float(row["pct_rural"])
+        extra["pct_rural"] = pct
+        parts.append(
+            f"{pct:.0f}% of its patients live in rural areas"
+            + (" (mostly rural: the usual agreed exception)" if pct >= RURAL_SHARE else "")
+        )
+    if "imd_score" in row and pd.notna(row["imd_score"]):
+        extra["imd_score"] = float(row["imd_score"])
+        extra["imd_decile"] = None if pd.isna(row["imd_decile"]) else int(row["imd_decile"])
+        if extra["imd_decile"] is not None:
+            parts.append(
+                f"deprivation decile {extra['imd_decile']} (1 = most deprived; IMD score "
+                f"{extra['imd_score']:.1f})"
+            )
+    return ("; " + "; ".join(parts)) if parts else "", extra
 
 
 def check_size(study, configuration, *, context) -> list[Finding]:
@@ -46,6 +78,8 @@ def check_size(study, configuration, *, context) -> list[Finding]:
                 f"{label} has {size:,} registered patients, {gap:,} {side} limit of "
                 f"{limit:,} ({len(members)} practice{'s' * (len(members) != 1)})"
             )
+            setting, extra = _setting(context, code)
+            message += setting
             if status == "exempt":
                 message += "; it has an agreed exception, so this is noted, not failed"
             findings.append(
@@ -58,7 +92,7 @@ def check_size(study, configuration, *, context) -> list[Finding]:
                     practice_codes=members,
                     value=size,
                     threshold=limit,
-                    details={"band": [low, high], "band_status": raw},
+                    details={"band": [low, high], "band_status": raw, **extra},
                 )
             )
         if len(members) == 1:

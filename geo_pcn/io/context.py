@@ -1,0 +1,104 @@
+"""Context planners cite for exceptions, by small area: rural-urban classification (ONS
+RUC 2011 or 2021) and deprivation (English Indices of Deprivation, the IMD score)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo_pcn.errors import InputError, list_some
+from geo_pcn.io.tables import Source, normalise_name, read_table
+
+__all__ = ["read_rural", "read_deprivation"]
+
+_SMALL_AREA = r"^[EW]0[012]\d{6}$"
+
+
+def _code_column(raw: pd.DataFrame, label: str) -> str:
+    for column in raw.columns:
+        values = raw[column].astype(str).str.strip().str.upper()
+        if len(values) and values.str.match(_SMALL_AREA).mean() > 0.9:
+            return column
+    raise InputError(
+        f"{label}: no column of ONS small-area codes (e.g. lsoa11_code, LSOA11CD); the file "
+        f"has {list_some(list(raw.columns), 10)}"
+    )
+
+
+def read_rural(source: Source | str) -> pd.Series:
+    """``area_code -> True`` where the small area is rural.
+
+    Accepts the ONS rural-urban classification of LSOAs: a ``ruc`` column of
+    ``Rural``/``Urban`` words, or the codes (2011: ``A1``-``C2`` urban, ``D1``-``E2`` rural;
+    2021: ``U...`` urban, ``R...`` rural).
+
+    Examples
+    --------
+    >>> import io, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ruc.csv"
+    >>> _ = path.write_text("lsoa11_code,ruc11_code\\nE01000001,A1\\nE01000002,E2\\n")
+    >>> read_rural(path).to_dict()
+    {'E01000001': False, 'E01000002': True}
+    """
+    src = Source.coerce(source)
+    raw = read_table(src.path, role="rural-urban classification")
+    code = _code_column(raw, src.label)
+    names = {normalise_name(c): c for c in raw.columns}
+    words = next((names[n] for n in ("RUC", "RURALURBAN", "RUCWORD") if n in names), None)
+    if words is not None and raw[words].str.strip().str.upper().isin(["RURAL", "URBAN"]).all():
+        rural = raw[words].str.strip().str.upper().eq("RURAL")
+    else:
+        column = next(
+            (c for c in raw.columns if normalise_name(c).startswith("RUC") and c != code), None
+        )
+        if column is None:
+            raise InputError(
+                f"{src.label}: no rural-urban column (ruc, ruc11_code, ruc21_code); the file "
+                f"has {list_some(list(raw.columns), 10)}"
+            )
+        value = raw[column].astype(str).str.strip().str.upper()
+        rural = value.str.match(r"^[DE]\d") | value.str.match(r"^R[A-Z]")
+    out = pd.Series(
+        rural.to_numpy(dtype=bool),
+        index=raw[code].astype(str).str.strip().str.upper().to_numpy(),
+        name="rural",
+    )
+    return out[~out.index.duplicated()]
+
+
+def read_deprivation(source: Source | str) -> pd.DataFrame:
+    """``area_code -> imd_score, imd_decile`` (decile 1 = the most deprived tenth of the
+    file's areas: for the national file, of England's LSOAs).
+
+    Accepts a table with a small-area code column and an IMD score column (``IMD``,
+    ``IMD score``, ``Index of Multiple Deprivation (IMD) Score``...), CSV or Parquet.
+    """
+    src = Source.coerce(source)
+    raw = read_table(src.path, role="deprivation")
+    code = _code_column(raw, src.label)
+    score = next(
+        (
+            c
+            for c in raw.columns
+            if normalise_name(c) in ("IMD", "IMDSCORE", "IMD2019", "IMDSCORE2019")
+            or ("IMD" in normalise_name(c) and "SCORE" in normalise_name(c))
+        ),
+        None,
+    )
+    if score is None:
+        raise InputError(
+            f"{src.label}: no IMD score column (IMD, IMD score); the file has "
+            f"{list_some(list(raw.columns), 10)}"
+        )
+    values = pd.to_numeric(raw[score], errors="coerce")
+    out = pd.DataFrame(
+        {"imd_score": values.to_numpy()},
+        index=raw[code].astype(str).str.strip().str.upper().to_numpy(),
+    )
+    out = out[~out.index.duplicated()]
+    rank = out["imd_score"].rank(ascending=False, method="first")
+    out["imd_decile"] = np.ceil(10 * rank / out["imd_score"].notna().sum()).astype("Int64")
+    out.attrs["decile_bounds"] = sorted(
+        out["imd_score"].quantile([i / 10 for i in range(1, 10)]).tolist(), reverse=True
+    )
+    return out
