@@ -4,6 +4,7 @@ machine. Skipped when chromium or playwright is missing (scripts/test.sh install
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,127 @@ def test_change_map_with_a_hostile_practice_name(browser, tmp_path):
     html = write_change_map(compare(before, after), tmp_path / "compare_map.html")
     visit = _check_change_map(browser, html, 1, tmp_path / "evil.png")
     assert evil in visit.moved_tooltip  # shown as text, run nowhere (no dialog, no error)
+
+
+# -- the map explains itself: labels, findings panel, search, band view ------------------
+def _view(visit: Visit) -> dict:
+    return visit.page.evaluate(
+        """() => { const m = Object.values(window).find(
+                v => v && v instanceof L.Map);
+            const c = m.getCenter(); return {lat: c.lat, lng: c.lng, zoom: m.getZoom()}; }"""
+    )
+
+
+def _visible_labels(visit: Visit) -> list[str]:
+    return visit.page.evaluate(
+        """() => [...document.querySelectorAll('.gp-label span')]
+            .filter(s => s.style.visibility !== 'hidden').map(s => s.textContent)"""
+    )
+
+
+def test_demo_map_explains_itself(browser, tmp_path):
+    report = validate(demo())
+    html = write_map(report, tmp_path / "map.html")
+    visit = Visit(browser, html)
+    try:
+        # labels: some PCN names at the fitted view, every one once zoomed in far enough
+        shown = _visible_labels(visit)
+        assert 3 <= len(shown) < 13, shown
+        assert all("(SYNTHETIC)" in t for t in shown)
+        layers = visit.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert any("PCN names" in t for t in layers)
+        visit.page.evaluate(
+            "() => Object.values(window).find(v => v && v instanceof L.Map).setZoom(3)"
+        )
+        assert visit.count(".gp-label") == 0  # the whole region is a few pixels wide
+        visit.page.evaluate(
+            "() => Object.values(window).find(v => v && v instanceof L.Map).setZoom(16)"
+        )
+        assert visit.count(".gp-label") == 13  # every PCN's name fits somewhere
+        visit.page.reload()
+        visit.page.wait_for_selector("path.gp-footprint")
+
+        # the findings panel lists every finding, grouped, with counts
+        items = visit.page.locator(".gp-findings .gp-item")
+        assert items.count() == len(report.findings)
+        groups = visit.page.locator(".gp-findings .gp-group-title").all_inner_texts()
+        assert len(groups) == len({(f.check, f.kind) for f in report.findings})
+        assert all(re.search(r"\(\d+\)$", g.strip()) for g in groups), groups
+        assert (
+            f"Findings ({len(report.findings)})"
+            in visit.page.locator(".gp-findings > summary").inner_text()
+        )
+        # a click on one moves the map and opens its popup
+        before = _view(visit)
+        first = visit.page.locator(".gp-findings .gp-item:not(.gp-nowhere)").first
+        first.click()
+        popup = visit.page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=5_000)
+        after = _view(visit)
+        assert after != before
+        assert after["zoom"] > before["zoom"]
+
+        # search: a practice by code, a PCN by name
+        box = visit.page.locator(".gp-search input")
+        box.fill("Z00024")
+        hit = visit.page.locator(".gp-results .gp-hit").first
+        assert "Z00024" in hit.inner_text()
+        start = _view(visit)
+        hit.click()
+        visit.page.wait_for_timeout(400)  # the previous popup fades out
+        assert "Z00024" in popup.last.inner_text()
+        assert _view(visit) != start
+        name = report.configuration.name_of("UZ002")
+        box.fill(name.lower()[:20])
+        hits = visit.page.locator(".gp-results .gp-hit-pcn").all_inner_texts()
+        assert any("UZ002" in h for h in hits), hits
+
+        # the band-status view: every footprint filled by its band's colour
+        visit.page.locator("input[name=gp-colour-by][value=band]").check()
+        fills = visit.page.evaluate(
+            """() => [...document.querySelectorAll('path.gp-footprint')]
+                .map(p => getComputedStyle(p).fill)"""
+        )
+        from geo_pcn.render._map_data import BAND_COLOURS
+
+        def rgb(hex_colour: str) -> str:
+            r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+            return f"rgb({r}, {g}, {b})"
+
+        assert set(fills) <= {rgb(c) for c in BAND_COLOURS.values()}, set(fills)
+        assert rgb(BAND_COLOURS["above"]) in fills and rgb(BAND_COLOURS["within"]) in fills
+        assert visit.errors == [] and visit.left == []
+    finally:
+        visit.close(tmp_path / "explains.png")
+
+
+def test_demo_change_map_panel_and_both_configurations(browser, tmp_path):
+    from geo_pcn import compare, revalidate
+
+    study = demo()
+    before = validate(study)
+    after = revalidate(before, study.configuration.move(["Z00024", "Z00035"], to="UZ008"))
+    comparison = compare(before, after)
+    html = write_change_map(comparison, tmp_path / "compare_map.html")
+    visit = Visit(browser, html)
+    try:
+        # the lines of the moves
+        assert visit.count("path.gp-move-line") == 2
+        # the panel lists the moves and the findings resolved and introduced
+        changes = visit.page.locator(".gp-changes").inner_text()
+        assert "Z00024" in changes and "Z00035" in changes
+        assert "UZ008" in changes
+        assert visit.count(".gp-resolved .gp-item") == len(comparison.resolved)
+        assert visit.count(".gp-introduced .gp-item") == len(comparison.introduced)
+        assert visit.count(".gp-findings .gp-item") == len(after.findings)
+        # both configurations: the switch shows the one before, then the one after
+        n_after = visit.count("path.gp-footprint")
+        assert n_after > 0 and visit.count("path.gp-footprint-before") == 0
+        visit.page.locator("input[name=gp-config][value=before]").check()
+        assert visit.count("path.gp-footprint-before") > 0
+        assert visit.count("path.gp-footprint") == 0
+        visit.page.locator("input[name=gp-config][value=after]").check()
+        assert visit.count("path.gp-footprint") == n_after
+        assert visit.errors == [] and visit.left == []
+    finally:
+        visit.close(tmp_path / "compare_panel.png")
