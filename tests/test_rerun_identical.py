@@ -59,6 +59,8 @@ def test_validate_outputs_are_byte_identical_on_a_rerun(tmp_path):
         {
             "report.md",
             "report.json",
+            "report.html",
+            "report.xlsx",
             "pcns.csv",
             "practices.csv",
             "findings.csv",

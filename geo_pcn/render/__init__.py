@@ -4,6 +4,10 @@ One module per output:
 
 * :mod:`~geo_pcn.render.markdown` - ``report.md`` and ``compare.md``;
 * :mod:`~geo_pcn.render.html` - the HTML fragment a notebook shows;
+* :mod:`~geo_pcn.render.report_html` - ``report.html``, the whole report on one offline page
+  (map embedded, sortable tables, size chart, prints to A4);
+* :mod:`~geo_pcn.render.xlsx` - ``report.xlsx``, the workbook (formula-safe, filters, frozen
+  headers, band status coloured);
 * :mod:`~geo_pcn.render.tables` - CSV, formula-safe for Excel;
 * :mod:`~geo_pcn.render.gpkg` - ``footprints.gpkg``, the same bytes on every run;
 * :mod:`~geo_pcn.render.map` - ``map.html``, one self-contained offline page;
@@ -33,10 +37,16 @@ from geo_pcn.render.map import build_map, write_map
 from geo_pcn.render.markdown import to_markdown
 from geo_pcn.render.outputs import write_comparison, write_report
 from geo_pcn.render.png import write_png
+from geo_pcn.render.report_html import report_html, write_report_html
+from geo_pcn.render.xlsx import to_xlsx, write_xlsx
 
 __all__ = [
     "to_markdown",
     "to_html",
+    "report_html",
+    "write_report_html",
+    "to_xlsx",
+    "write_xlsx",
     "write_report",
     "write_comparison",
     "build_map",

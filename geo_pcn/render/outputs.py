@@ -1,7 +1,8 @@
 """Every file of a run: ``geo-pcn validate`` and ``geo-pcn scenario``, and the folder they own.
 
-:func:`write_report` writes a report's files (``report.json``, ``report.md``, the CSVs,
-``footprints.gpkg``, ``map.html`` and, when asked, ``map.png``); :func:`write_comparison`
+:func:`write_report` writes a report's files (``report.json``, ``report.md``,
+``report.html``, ``report.xlsx``, the CSVs, ``footprints.gpkg``, ``map.html`` and, when
+asked, ``map.png``); :func:`write_comparison`
 writes the ``after`` report's files with ``compare.md``, ``compare.json`` and
 ``compare_map.html``.
 
@@ -30,7 +31,9 @@ from geo_pcn.render.gpkg import write_gpkg
 from geo_pcn.render.map import write_map
 from geo_pcn.render.markdown import to_markdown
 from geo_pcn.render.png import write_png
+from geo_pcn.render.report_html import write_report_html
 from geo_pcn.render.tables import write_csv
+from geo_pcn.render.xlsx import write_xlsx
 from geo_pcn.report import Report
 
 __all__ = [
@@ -250,6 +253,10 @@ def write_report_files(
     write_gpkg(report.geodata(), folder / "footprints.gpkg")
     if map_html:
         write_map(report, folder / "map.html", tiles=tiles)
+    # report.html embeds map.html as written (built once); without the map, none
+    map_page = (folder / "map.html").read_text(encoding="utf-8") if map_html else None
+    write_report_html(report, folder / "report.html", map_page=map_page, include_map=map_html)
+    write_xlsx(report, folder / "report.xlsx")
     if png:
         write_png(report, folder / "map.png")
 

@@ -1,0 +1,727 @@
+"""``report.html``: the whole report as one self-contained page to e-mail or print.
+
+One file, no outside request (inline CSS and a few lines of plain JavaScript): the verdict,
+the summary (how the study area was decided, where the patients live), the interactive map,
+a size chart (inline SVG), the per-PCN table (sortable by a click on a header, band status
+coloured), every finding grouped by check with its figures, community alignment and the
+notes on the inputs. A print stylesheet lays it out on A4: every section on a new page,
+no row cut in two, no controls.
+
+The map is ``map.html`` itself inside an ``<iframe srcdoc>``: the same interactive map
+(layers, popups, legend), offline, with nothing to keep in step; its scripts run in the
+frame, apart from the report's. A static picture (``map.png``) would print the same but
+would need matplotlib on every run and lose the popups a planner opens the report for.
+
+Every string from the inputs goes through :func:`geo_pcn._escape.html_text`; the page is
+the same bytes on every run (no timestamp, no random id).
+
+Examples
+--------
+>>> import geo_pcn
+>>> from geo_pcn.datasets import demo
+>>> page = report_html(geo_pcn.validate(demo()), include_map=False)
+>>> page.startswith("<!DOCTYPE html>"), page.count("<script"), "<link" in page
+(True, 1, False)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geo_pcn._escape import html_text as esc
+from geo_pcn.alignment import AreaAlignment
+from geo_pcn.checks.boundaries import layer_label
+from geo_pcn.findings import Finding, Severity
+from geo_pcn.render._files import write_atomic
+from geo_pcn.report import Report
+
+__all__ = ["report_html", "write_report_html", "BAND_COLOURS"]
+
+#: Band status -> (background, text) colours, in the table, the chart and the workbook.
+BAND_COLOURS: dict[str, tuple[str, str]] = {
+    "within": ("#d3f0dc", "#14532d"),
+    "below": ("#fde2c8", "#7c2d12"),
+    "above": ("#fbd0d0", "#7f1d1d"),
+    "exempt": ("#dbe4f5", "#1e3a8a"),
+}
+#: Bar colours of the size chart.
+_BAR = {"within": "#3a9d5d", "below": "#e08a2c", "above": "#c53030", "exempt": "#5b7bc4"}
+_CHECK_ORDER = ("size", "contiguity", "coverage", "boundaries", "alignment")
+_RESIDENCE = {
+    "in_the_study_area": "in the study area",
+    "in_small_areas_the_study_does_not_serve": "in small areas served from outside or beyond "
+    "the study area",
+    "outside_layer": "in English small areas the areas layer does not hold",
+    "unknown": "residence unknown (NO2011, CLOSED, EMPTY...)",
+    "wales": "in Wales",
+    "scotland": "in Scotland",
+    "northern_ireland": "in Northern Ireland",
+    "crown_dependencies": "in the Crown dependencies",
+}
+
+_CSS = """
+*{box-sizing:border-box}
+body{font:14px/1.45 "Segoe UI",Arial,Helvetica,sans-serif;color:#1b1f24;margin:0;background:#f4f5f7}
+main{max-width:1180px;margin:0 auto;padding:16px 24px 48px;background:#fff}
+h1{font-size:22px;margin:8px 0 4px}
+h2{font-size:18px;margin:28px 0 8px;
+ border-bottom:2px solid #005eb8;padding-bottom:4px}
+h3{font-size:15px;margin:18px 0 6px}
+.verdict{display:inline-block;padding:6px 14px;border-radius:4px;
+ font-weight:700;font-size:18px;color:#fff}
+.pass{background:#1a7f37}.fail{background:#b42318}
+.synthetic{background:#fff4ce;border:1px solid #e0b400;padding:6px 10px;margin:8px 0}
+nav a{margin-right:12px;color:#005eb8}
+table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
+th,td{border:1px solid #d0d4da;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#eef1f5}
+th.num,table.sortable th{white-space:nowrap}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+table.sortable th{cursor:pointer;user-select:none}
+table.sortable th:after{content:" \\2195";color:#8a94a3;font-size:11px}
+table.sortable th[aria-sort=ascending]:after{content:" \\25B2";color:#005eb8}
+table.sortable th[aria-sort=descending]:after{content:" \\25BC";color:#005eb8}
+.band-within{background:#d3f0dc;color:#14532d}.band-below{background:#fde2c8;color:#7c2d12}
+.band-above{background:#fbd0d0;color:#7f1d1d}.band-exempt{background:#dbe4f5;color:#1e3a8a}
+.sev-error{color:#b42318;font-weight:700}.sev-warning{color:#9a5b00;font-weight:700}.sev-info{color:#475467}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:6px 0}
+dl.facts dt{font-weight:600}dl.facts dd{margin:0}
+.map-frame{width:100%;height:640px;border:1px solid #d0d4da}
+.chart{max-width:100%;height:auto}
+.muted{color:#5b6472}
+.hint{font-size:12px;color:#5b6472}
+@media print{
+ @page{size:A4;margin:12mm}
+ body{background:#fff;font-size:10pt}
+ main{max-width:none;padding:0}
+ nav,.hint,.no-print{display:none}
+ section{break-before:page}
+ section.first{break-before:auto}
+ h2,h3{break-after:avoid}
+ tr,dl.facts,svg,figure{break-inside:avoid}
+ thead{display:table-header-group}
+ table{font-size:8.5pt;width:100%}
+ table.sortable th:after{content:""}
+ .map-frame{height:175mm;break-inside:avoid}
+ *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
+"""
+
+# The map's frame is filled once the page is laid out (the map fits its view to the
+# frame: a frame filled before the first layout has no size). Sorting: a click (or Enter)
+# on a header of a table.sortable sorts its body by that column; numbers by their data-v
+# value, text in the page's language.
+_JS = """
+(function(){
+  // the map starts once this page is laid out: Leaflet fits its view to the frame's size
+  function startMaps(){
+    document.querySelectorAll('iframe[data-srcdoc]').forEach(function(f){
+      f.srcdoc=f.getAttribute('data-srcdoc');f.removeAttribute('data-srcdoc');
+    });
+  }
+  if(document.readyState==='complete'){startMaps();}
+  else{window.addEventListener('load',function(){requestAnimationFrame(startMaps);});}
+  function key(td){var v=td.getAttribute('data-v');return v===null?td.textContent:v;}
+  function sortBy(th){
+    var table=th.closest('table'),body=table.tBodies[0];
+    var idx=Array.prototype.indexOf.call(th.parentNode.children,th);
+    var asc=th.getAttribute('aria-sort')!=='ascending';
+    var rows=Array.prototype.slice.call(body.rows);
+    var numeric=th.classList.contains('num');
+    rows.sort(function(a,b){
+      var x=key(a.cells[idx]),y=key(b.cells[idx]),c;
+      if(numeric){x=x===''?-Infinity:parseFloat(x);y=y===''?-Infinity:parseFloat(y);c=x-y;}
+      else{c=String(x).localeCompare(String(y));}
+      return asc?c:-c;
+    });
+    rows.forEach(function(r){body.appendChild(r);});
+    Array.prototype.forEach.call(th.parentNode.children,function(h){h.removeAttribute('aria-sort');});
+    th.setAttribute('aria-sort',asc?'ascending':'descending');
+  }
+  document.querySelectorAll('table.sortable th').forEach(function(th){
+    th.tabIndex=0;
+    th.addEventListener('click',function(){sortBy(th);});
+    th.addEventListener('keydown',function(e){if(e.key==='Enter'){sortBy(th);}});
+  });
+})();
+"""
+
+
+def report_html(
+    report: Report,
+    *,
+    map_page: str | None = None,
+    include_map: bool = True,
+    tiles: str | None = None,
+) -> str:
+    """The whole report as one self-contained HTML page (``report.html``).
+
+    Parameters
+    ----------
+    report
+        A :class:`~geo_pcn.report.Report`.
+    map_page
+        The text of ``map.html`` to embed (built here when ``None`` and ``include_map``).
+    include_map
+        Embed the interactive map (in an ``<iframe srcdoc>``).
+    tiles
+        Basemap of the embedded map when it is built here (off by default: no network).
+
+    Returns
+    -------
+    str
+        The page; every string from the inputs escaped, no outside request.
+    """
+    if include_map and map_page is None:
+        from geo_pcn.render.map import build_map, deterministic_ids
+
+        with deterministic_ids():
+            map_page = build_map(report.study, report, tiles=tiles).get_root().render()
+    s = report.summary
+    title = f"PCN configuration check: {report.study.name}"
+    sections = [
+        _summary_section(report),
+        _map_section(map_page if include_map else None),
+        _pcn_section(report),
+        _findings_section(report),
+        _alignment_section(report),
+        _notes_section(report),
+    ]
+    links = [
+        ("summary", "Summary"),
+        *((("map", "Map"),) if include_map else ()),
+        ("pcns", "PCNs"),
+        ("findings", "Findings"),
+        *((("alignment", "Community alignment"),) if report.alignment.layers else ()),
+        ("notes", "Data notes"),
+    ]
+    nav = "<nav>" + "".join(f'<a href="#{k}">{v}</a>' for k, v in links) + "</nav>"
+    synthetic = (
+        '<p class="synthetic"><b>SYNTHETIC demo region</b>: not real practices or patients.</p>'
+        if s.get("synthetic")
+        else ""
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<h1>{esc(title)}</h1>\n{_verdict(report)}\n{synthetic}\n{nav}\n"
+        + "\n".join(x for x in sections if x)
+        + f"\n</main>\n<script>{_JS}</script>\n</body>\n</html>\n"
+    )
+
+
+def write_report_html(
+    report: Report,
+    path: str | Path,
+    *,
+    map_page: str | None = None,
+    include_map: bool = True,
+    tiles: str | None = None,
+) -> Path:
+    """Write :func:`report_html` to ``path`` (whole or not at all)."""
+    page = report_html(report, map_page=map_page, include_map=include_map, tiles=tiles)
+    return write_atomic(path, page.encode("utf-8"))
+
+
+# -- pieces ------------------------------------------------------------------------------------
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _verdict(report: Report) -> str:
+    sev = report.summary["findings"]
+    word, cls = ("PASS", "pass") if report.ok else ("FAIL", "fail")
+    return (
+        f'<p><span class="verdict {cls}" id="verdict">{word}</span> '
+        f"{_plural(sev['error'], 'error')}, {_plural(sev['warning'], 'warning')}, "
+        f"{_plural(sev['info'], 'note')}.</p>"
+    )
+
+
+def _facts(rows: Iterable[tuple[str, str]]) -> str:
+    """A definition list; labels and values are already escaped."""
+    return '<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _summary_section(report: Report) -> str:
+    s = report.summary
+    low, high = s["band"]
+    pcns = report.pcns
+    status = pcns["band_status"].value_counts() if len(pcns) else pd.Series(dtype=int)
+    rows = [
+        ("Practices", f"{_plural(s['n_practices'], 'practice')} in {_plural(s['n_pcns'], 'PCN')}"),
+        ("Registered patients", f"{s['n_patients']:,} patients"),
+        (
+            "In no PCN",
+            f"{_plural(s['n_practices_in_no_pcn'], 'practice')} "
+            f"({s['n_patients_in_no_pcn']:,} patients)",
+        ),
+        (
+            "Size band",
+            f"{low:,}&ndash;{high:,} patients; "
+            + ", ".join(f"{_plural(int(status.get(k, 0)), 'PCN')} {k}" for k in _BAR)
+            + f"; exempt PCNs: {esc(', '.join(s['exempt'])) or 'none'}",
+        ),
+        ("Territories from", esc(s["footprint_method"])),
+    ]
+    parts = ['<section id="summary" class="first">', "<h2>Summary</h2>", _facts(rows)]
+    if "study_area" in s:
+        area, where = s["study_area"], s["patients_by_residence"]
+        parts.append("<h3>How the study area was decided</h3>")
+        area_rows = [
+            ("Small areas", _plural(int(area["n_small_areas"]), "small area")),
+            ("Decided from", esc(area["decided_by"])),
+        ]
+        if area.get("n_small_areas_served_from_outside_in_region"):
+            area_rows.append(
+                (
+                    "Served from outside",
+                    _plural(int(area["n_small_areas_served_from_outside_in_region"]), "small area")
+                    + " of the region won by practices outside the study",
+                )
+            )
+        if area.get("n_residents_registered_outside"):
+            how = (
+                "registered at practices outside the study"
+                if area.get("outside_competition_from") == "registrations"
+                else "not registered at its practices (population less its patients)"
+            )
+            area_rows.append(
+                (
+                    "Residents elsewhere",
+                    f"{area['n_residents_registered_outside']:,} residents {how}",
+                )
+            )
+        parts.append(_facts(area_rows))
+        parts.append("<h3>Where the patients live</h3>")
+        total = sum(int(n) for n in where.values()) or 1
+        body = "".join(
+            f"<tr><td>{esc(_RESIDENCE.get(k, k))}</td><td class=num>{int(n):,}</td>"
+            f"<td class=num>{100 * int(n) / total:.1f}%</td></tr>"
+            for k, n in where.items()
+        )
+        parts.append(
+            "<table><thead><tr><th>where</th><th class=num>patients</th>"
+            f"<th class=num>share</th></tr></thead><tbody>{body}</tbody></table>"
+        )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _map_section(map_page: str | None) -> str:
+    if map_page is None:
+        return ""
+    return (
+        '<section id="map"><h2>Map</h2>'
+        '<p class="hint">The interactive map (the same as map.html): zoom, switch layers, click '
+        "a PCN or a practice.</p>"
+        f'<iframe class="map-frame" title="Map of the PCN footprints and findings" '
+        f'sandbox="allow-scripts" data-srcdoc="{esc(map_page)}"></iframe>'
+        "<noscript><p>The map needs JavaScript: open map.html.</p></noscript></section>"
+    )
+
+
+def _num_cell(value: Any, *, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return '<td class=num data-v=""></td>'
+    if isinstance(value, bool):
+        return f"<td>{'yes' if value else 'no'}</td>"
+    if isinstance(value, numbers.Integral):
+        return f'<td class=num data-v="{int(value)}">{int(value):,}</td>'
+    number = float(value)
+    if number.is_integer():
+        text = f"{number:,.0f}"
+    else:
+        text = f"{number:,.{2 if abs(number) < 10 else digits}f}"
+    return f'<td class=num data-v="{number!r}">{text}</td>'
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def _table(
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str]],
+    *,
+    sortable: bool = True,
+    row_class: str | None = None,
+    cell_class: dict[str, str] | None = None,
+    table_id: str | None = None,
+) -> str:
+    """``frame``'s ``columns`` (name, header) as a table; numeric columns right-aligned with a
+    ``data-v`` sort key, text escaped, missing values blank."""
+    columns = [(c, h) for c, h in columns if c in frame.columns]
+    numeric = {
+        c
+        for c, _ in columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    }
+    head = "".join(
+        f"<th{' class=num' if c in numeric else ''} scope=col>{esc(h)}</th>" for c, h in columns
+    )
+    rows = []
+    for record in frame[[c for c, _ in columns]].itertuples(index=False):
+        cells = []
+        for (c, _), v in zip(columns, record, strict=True):
+            if c in numeric:
+                cells.append(_num_cell(None if pd.isna(v) else v))
+            elif cell_class and c in cell_class:
+                text = "" if pd.isna(v) else str(v)
+                cells.append(f'<td class="{cell_class[c]}{esc(text)}">{esc(text)}</td>')
+            else:
+                cells.append(f"<td>{'' if v is None or v is pd.NA else esc(_text(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    attrs = (' class="sortable"' if sortable else "") + (f' id="{table_id}"' if table_id else "")
+    return (
+        f"<table{attrs}><thead><tr>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _pcn_section(report: Report) -> str:
+    layers = list(report.context.cache.site_areas)
+    columns = [
+        ("pcn_code", "PCN"),
+        ("pcn_name", "name"),
+        ("list_size", "patients"),
+        ("n_practices", "practices"),
+        ("band_status", "band"),
+        ("n_components", "parts"),
+        ("area_km2", "area (km²)"),
+        ("n_errors", "errors"),
+        ("n_warnings", "warnings"),
+        *((f"n_{layer}", f"{layer_label(layer)} areas") for layer in layers),
+    ]
+    table = _table(report.pcns, columns, cell_class={"band_status": "band-"}, table_id="pcn-table")
+    return (
+        '<section id="pcns"><h2>PCNs</h2>'
+        f"<figure>{size_chart(report)}<figcaption class=muted>PCN list sizes (patients) "
+        "against the band; bars coloured by band status.</figcaption></figure>"
+        '<p class="hint">Click a column header to sort.</p>'
+        f"{table}</section>"
+    )
+
+
+def size_chart(report: Report, *, width: int = 900) -> str:
+    """An inline SVG bar chart: one horizontal bar per PCN (largest first) against the band
+    (two dashed lines), bars coloured by band status."""
+    pcns = report.pcns.sort_values(["list_size", "pcn_code"], ascending=[False, True])
+    low, high = report.summary["band"]
+    bar_h, gap, left, right, top = 16, 4, 300, 70, 28
+    n = len(pcns)
+    height = top + n * (bar_h + gap) + 28
+    largest = max([high * 1.1, *(float(v) for v in pcns["list_size"])]) or 1.0
+    plot_w = width - left - right
+
+    def x(value: float) -> float:
+        return round(left + plot_w * value / largest, 1)
+
+    out = [
+        f'<svg class="chart" id="size-chart" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        'aria-label="PCN list sizes against the size band" font-family="Arial, sans-serif" '
+        'font-size="11">',
+        f'<rect x="{x(low)}" y="{top - 6}" width="{round(x(high) - x(low), 1)}" '
+        f'height="{n * (bar_h + gap) + 6}" fill="#eaf6ee"/>',
+    ]
+    for i, row in enumerate(pcns.itertuples(index=False)):
+        y = top + i * (bar_h + gap)
+        colour = _BAR.get(row.band_status, "#888888")
+        label = f"{row.pcn_code} {row.pcn_name}"
+        if len(label) > 46:
+            label = label[:45] + "…"
+        out.append(
+            f'<text x="{left - 6}" y="{y + bar_h - 4}" text-anchor="end">{esc(label)}</text>'
+            f'<rect class="bar" data-pcn="{esc(row.pcn_code)}" x="{left}" y="{y}" '
+            f'width="{round(x(row.list_size) - left, 1)}" height="{bar_h}" fill="{colour}">'
+            f"<title>{esc(row.pcn_code)}: {int(row.list_size):,} patients ({esc(row.band_status)})"
+            f"</title></rect>"
+            f'<text x="{x(row.list_size) + 4}" y="{y + bar_h - 4}">{int(row.list_size):,}</text>'
+        )
+    bottom = top + n * (bar_h + gap)
+    for value, name in ((low, "low"), (high, "high")):
+        out.append(
+            f'<line class="band-line" data-band="{name}" x1="{x(value)}" y1="{top - 10}" '
+            f'x2="{x(value)}" y2="{bottom}" stroke="#1b1f24" stroke-dasharray="4 3"/>'
+            f'<text x="{x(value)}" y="{top - 14}" text-anchor="middle">{value:,}</text>'
+        )
+    out.append(
+        f'<text x="{left}" y="{bottom + 20}" fill="#5b6472">patients registered; shaded: the '
+        f"band {low:,}–{high:,}</text></svg>"
+    )
+    return "".join(out)
+
+
+def _check_rank(check: str) -> tuple[int, str]:
+    order = _CHECK_ORDER.index(check) if check in _CHECK_ORDER else len(_CHECK_ORDER)
+    return (order, check)
+
+
+def _patients(f: Finding) -> Any:
+    details = f.details if isinstance(f.details, dict) else {}
+    for key in ("patients", "n_patients", "population"):
+        value = details.get(key)
+        if _is_number(value):
+            return value
+    return None
+
+
+def _findings_section(report: Report) -> str:
+    parts = ['<section id="findings"><h2>Findings</h2>']
+    if not report.findings:
+        parts.append("<p>No findings.</p>")
+    groups: dict[str, list[Finding]] = {}
+    for f in sorted(report.findings, key=lambda f: (_check_rank(f.check), f.severity.rank)):
+        groups.setdefault(f.check, []).append(f)
+    for check, items in groups.items():
+        counts = {sev: sum(f.severity is sev for f in items) for sev in Severity}
+        said = ", ".join(
+            _plural(n, {"error": "error", "warning": "warning", "info": "note"}[sev.value])
+            for sev, n in counts.items()
+            if n
+        )
+        parts.append(f'<h3 id="check-{esc(check)}">{esc(check)} ({said})</h3>')
+        frame = pd.DataFrame(
+            {
+                "severity": [f.severity.value for f in items],
+                "kind": [f.kind for f in items],
+                "pcn_code": [f.pcn_code for f in items],
+                "practice_codes": [", ".join(f.practice_codes) for f in items],
+                "message": [f.message for f in items],
+                "value": pd.array(
+                    [f.value if _is_number(f.value) else None for f in items], dtype="Float64"
+                ),
+                "threshold": ["" if f.threshold is None else _fmt(f.threshold) for f in items],
+                "patients": pd.array([_patients(f) for f in items], dtype="Float64"),
+            }
+        )
+        parts.append(
+            _table(
+                frame,
+                [
+                    ("severity", "severity"),
+                    ("kind", "kind"),
+                    ("pcn_code", "PCN"),
+                    ("practice_codes", "practices"),
+                    ("message", "finding"),
+                    ("value", "value"),
+                    ("threshold", "threshold"),
+                    ("patients", "patients"),
+                ],
+                cell_class={"severity": "sev-"},
+            )
+        )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _fmt(value: Any) -> str:
+    if _is_number(value):
+        number = float(value)
+        return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+    return str(value)
+
+
+def _alignment_section(report: Report) -> str:
+    alignment = report.alignment
+    if not alignment.layers:
+        return ""
+    parts = ['<section id="alignment"><h2>Community alignment</h2>']
+    for name, result in alignment.layers.items():
+        s = result.summary
+        if isinstance(result, AreaAlignment):
+            unit = "patients" if result.weight == "patients" else "km² of footprint"
+            parts.append(f"<h3>{esc(name)} (service areas, weighted by {unit})</h3>")
+            parts.append(
+                _facts(
+                    [
+                        (
+                            "Coterminosity",
+                            f"{s['coterminosity']:.3f} (share of {unit} in their PCN's "
+                            f"dominant area); {s['pct_pcns_in_one_area']:.1f}% of PCNs have "
+                            "&ge; 95% in one area",
+                        ),
+                        (
+                            "Agreement",
+                            f"NMI {s['nmi']:.3f}, ARI {s['ari']:.3f}, VI {s['vi']:.3f} nats",
+                        ),
+                        (
+                            "Cut",
+                            f"{_plural(int(s['n_pcns_split']), 'PCN')} cut by the area lines; "
+                            f"{_plural(int(s['n_areas_cutting_pcns']), 'area')} cutting PCNs; "
+                            f"outside every area: {_fmt(s['n_outside_layer'])} {unit}",
+                        ),
+                    ]
+                )
+            )
+            parts.append(
+                _table(
+                    result.pcns,
+                    [
+                        ("pcn_code", "PCN"),
+                        ("pcn_name", "name"),
+                        ("n", unit),
+                        ("dominant_area_code", "dominant area"),
+                        ("pct_dominant", "% in it"),
+                        ("second_area_code", "second area"),
+                        ("pct_second", "% in second"),
+                        ("n_areas_5pct", "areas ≥ 5%"),
+                        ("split", "cut"),
+                    ],
+                )
+            )
+            parts.append(
+                _table(
+                    result.areas,
+                    [
+                        ("area_code", "area"),
+                        ("area_name", "name"),
+                        ("n", unit),
+                        ("n_pcns_5pct", "PCNs ≥ 5%"),
+                        ("dominant_pcn_code", "dominant PCN"),
+                        ("pct_dominant_pcn", "% of area"),
+                        ("docked_pcn_codes", "docked PCNs"),
+                        ("cut_pcn_codes", "PCNs it cuts"),
+                    ],
+                )
+            )
+            if len(result.actions):
+                parts.append("<p>Suggested docking: pairs that do not fit it</p>")
+                parts.append(
+                    "<ul>"
+                    + "".join(f"<li>{esc(a)}</li>" for a in result.actions["action"])
+                    + "</ul>"
+                )
+        else:
+            parts.append(f"<h3>{esc(name)} (sites)</h3>")
+            rows = [
+                (
+                    "Sites",
+                    f"{_plural(int(s['n_sites']), 'site')}, {int(s['n_located']):,} located, "
+                    f"{int(s['n_in_footprints']):,} inside a PCN footprint; "
+                    f"{esc(s['sites_per_10k'])} per 10,000 patients",
+                ),
+                ("PCNs with no site", esc(", ".join(s["pcns_without_sites"])) or "none"),
+                (
+                    "Practice to nearest site",
+                    f"median {_fmt(s['median_practice_to_site_m'])} m, "
+                    f"max {_fmt(s['max_practice_to_site_m'])} m",
+                ),
+            ]
+            if s.get("has_declared_pcn"):
+                rows.append(
+                    ("Outside their declared PCN", _plural(int(s["n_outside_declared"]), "site"))
+                )
+            parts.append(_facts(rows))
+            parts.append(
+                _table(
+                    result.pcns,
+                    [
+                        ("pcn_code", "PCN"),
+                        ("pcn_name", "name"),
+                        ("list_size", "patients"),
+                        ("n_sites", "sites"),
+                        ("sites_per_10k", "per 10,000 patients"),
+                        ("n_declared_sites", "declared sites"),
+                        ("n_declared_outside", "declared, outside"),
+                        ("median_practice_to_site_m", "median practice to site (m)"),
+                        ("max_practice_to_site_m", "max practice to site (m)"),
+                    ],
+                )
+            )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _notes_section(report: Report) -> str:
+    study = report.study
+    info = study.summary()
+    rows = [("Study file", esc(Path(info["source"]).name) if info.get("source") else "(in memory)")]
+    rows.append(
+        (
+            "Practices located",
+            f"{int(info['n_located']):,} of {_plural(int(info['n_practices']), 'practice')}"
+            + (
+                " (" + ", ".join(f"{esc(k)}: {v:,}" for k, v in info["located_by"].items()) + ")"
+                if info.get("located_by")
+                else ""
+            ),
+        )
+    )
+    rows.append(
+        ("Not located", esc(", ".join(info["not_located"])) or "none (every practice placed)")
+    )
+    if info.get("list_size_sources"):
+        rows.append(
+            (
+                "List sizes from",
+                ", ".join(
+                    f"{esc(k)}: {_plural(v, 'practice')}"
+                    for k, v in info["list_size_sources"].items()
+                ),
+            )
+        )
+    if info.get("no_list_size"):
+        rows.append(("No list size", esc(", ".join(info["no_list_size"]))))
+    if info.get("status"):
+        rows.append(
+            (
+                "Practice status",
+                ", ".join(f"{esc(k)}: {v:,}" for k, v in info["status"].items()),
+            )
+        )
+    if info.get("registrations"):
+        reg = info["registrations"]
+        text = f"{reg['n_patients']:,} patients by small area"
+        if reg.get("by_area_kind"):
+            text += (
+                " (" + ", ".join(f"{esc(k)}: {v:,}" for k, v in reg["by_area_kind"].items()) + ")"
+            )
+        if reg.get("outside_study"):
+            o = reg["outside_study"]
+            text += (
+                f"; outside the study: {_plural(o['n_practices'], 'practice')}, "
+                f"{o['n_patients']:,} patients"
+            )
+        rows.append(("Registrations", text))
+    if info.get("areas") is not None:
+        rows.append(("Small areas", _plural(int(info["areas"]), "small area")))
+    for layer, n in info.get("boundaries", {}).items():
+        rows.append((f"Boundary: {esc(layer_label(layer))}", _plural(int(n), "area")))
+    for layer, c in info.get("community", {}).items():
+        unit = "site" if c["kind"] == "sites" else "area"
+        located = (
+            f", {int(c['n_located']):,} located"
+            if c["kind"] == "sites" and c.get("n_located") is not None
+            else ""
+        )
+        rows.append((f"Community: {esc(layer)}", f"{_plural(int(c['n']), unit)}{located}"))
+    for name, result in report.alignment.layers.items():
+        if not isinstance(result, AreaAlignment) and len(result.not_located):
+            missing = result.not_located
+            listed = ", ".join(
+                f"{c} ({p})" if p else str(c)
+                for c, p in zip(missing["code"], missing["postcode"], strict=True)
+            )
+            rows.append((f"Not located: {esc(name)}", esc(listed)))
+    parts = ['<section id="notes"><h2>Data notes</h2>', "<h3>Inputs</h3>", _facts(rows)]
+    if study.notes:
+        parts.append("<h3>Notes on the inputs</h3>")
+        parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in study.notes) + "</ul>")
+    parts.append("</section>")
+    return "\n".join(parts)

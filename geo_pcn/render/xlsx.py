@@ -1,0 +1,252 @@
+"""``report.xlsx``: the report as one Excel workbook a planner opens and filters.
+
+Sheets *Summary*, *PCNs*, *Practices*, *Findings*, *Areas* (with registrations) and
+*Alignment* / *Alignment areas* (with community layers). Numbers are numbers, every header
+row is frozen and carries an auto-filter, columns are as wide as their contents (within
+limits), and the band status of a PCN is coloured by a conditional format (so it stays
+right when a planner edits a figure). Every text cell is formula-safe
+(:func:`geo_pcn._escape.excel_cell`).
+
+The workbook is the same bytes on every run: its document properties carry a fixed date
+and every entry of the zip archive a fixed timestamp.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import geo_pcn
+>>> from geo_pcn.datasets import demo
+>>> from openpyxl import load_workbook
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     path = write_xlsx(geo_pcn.validate(demo()), pathlib.Path(tmp) / "report.xlsx")
+...     load_workbook(path).sheetnames
+['Summary', 'PCNs', 'Practices', 'Findings', 'Areas', 'Alignment', 'Alignment areas']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import numbers
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment as CellAlignment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from geo_pcn._escape import excel_cell
+from geo_pcn.render._files import write_atomic
+from geo_pcn.report import Report
+
+__all__ = ["to_xlsx", "write_xlsx", "FIXED_TIME"]
+
+#: The date written into the workbook's properties and zip entries (byte-identical runs).
+FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
+#: Band status -> (fill, font) colours of the conditional format (as report.html).
+_BAND = {
+    "within": ("D3F0DC", "14532D"),
+    "below": ("FDE2C8", "7C2D12"),
+    "above": ("FBD0D0", "7F1D1D"),
+    "exempt": ("DBE4F5", "1E3A8A"),
+}
+_SEVERITY = {"error": ("FBD0D0", "7F1D1D"), "warning": ("FDE2C8", "7C2D12")}
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+
+def to_xlsx(report: Report) -> bytes:
+    """The workbook of a report, as bytes (the same on every run).
+
+    Parameters
+    ----------
+    report
+        A :class:`~geo_pcn.report.Report`.
+
+    Returns
+    -------
+    bytes
+        An ``.xlsx`` file.
+    """
+    wb = Workbook()
+    wb.remove(wb.active)
+    _summary_sheet(wb.create_sheet("Summary"), report)
+    pcns = _frame_sheet(wb.create_sheet("PCNs"), report.pcns)
+    _band_format(pcns, report.pcns, "band_status", _BAND)
+    practices = report.practices
+    _frame_sheet(wb.create_sheet("Practices"), practices)
+    findings = report.findings_frame()
+    sheet = _frame_sheet(wb.create_sheet("Findings"), findings)
+    _band_format(sheet, findings, "severity", _SEVERITY)
+    if report.areas is not None:
+        _frame_sheet(wb.create_sheet("Areas"), report.areas)
+    if report.alignment.layers:
+        _frame_sheet(wb.create_sheet("Alignment"), report.alignment.pcn_table())
+        areas = report.alignment.area_table()
+        if len(areas):
+            _frame_sheet(wb.create_sheet("Alignment areas"), areas)
+    props = wb.properties
+    props.creator = "geo_pcn"
+    props.title = excel_cell(f"PCN configuration check: {report.study.name}")
+    props.created = props.modified = FIXED_TIME
+    props.lastModifiedBy = None
+    # ExcelWriter, not Workbook.save: save stamps "modified" with the time of the run
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    return _fixed_zip(buffer.getvalue())
+
+
+def write_xlsx(report: Report, path: str | Path) -> Path:
+    """Write :func:`to_xlsx` to ``path`` (whole or not at all) and return ``path``."""
+    return write_atomic(path, to_xlsx(report))
+
+
+# -- sheets ------------------------------------------------------------------------------------
+def _cell(value: Any) -> Any:
+    """A value as openpyxl should store it: numbers as numbers, missing as empty, text
+    formula-safe."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    if isinstance(value, list | tuple):
+        value = ";".join(str(v) for v in value)
+    return excel_cell(str(value))
+
+
+def _frame_sheet(ws: Worksheet, frame: pd.DataFrame) -> Worksheet:
+    """``frame`` as a table: header row bold, frozen and filtered; widths from contents."""
+    columns = [str(c) for c in frame.columns]
+    ws.append([excel_cell(c) for c in columns])
+    for record in frame.itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in record])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = CellAlignment(vertical="top", wrap_text=False)
+    ws.freeze_panes = "A2"
+    if columns:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(frame), 1) + 1}"
+    _widths(ws, frame, columns)
+    for j, column in enumerate(columns, start=1):
+        kind = frame[frame.columns[j - 1]].dtype
+        if pd.api.types.is_float_dtype(kind):
+            for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                row[0].number_format = "#,##0.0##"
+        elif pd.api.types.is_integer_dtype(kind) and not column.endswith(("easting", "northing")):
+            for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                row[0].number_format = "#,##0"
+    return ws
+
+
+def _widths(ws: Worksheet, frame: pd.DataFrame, columns: list[str]) -> None:
+    for j, column in enumerate(columns, start=1):
+        values = frame[frame.columns[j - 1]].head(500)
+        longest = max([len(column), *(len(_shown(v)) for v in values)], default=len(column))
+        width = min(max(longest + 2, _MIN_WIDTH), _MAX_WIDTH)
+        ws.column_dimensions[get_column_letter(j)].width = width
+
+
+def _shown(value: Any) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return "" if math.isnan(float(value)) else f"{float(value):,.3f}"
+    return str(value)
+
+
+def _band_format(ws: Worksheet, frame: pd.DataFrame, column: str, colours) -> None:
+    """Colour the cells of ``column`` by their value (a conditional format per value)."""
+    if column not in frame.columns or not len(frame):
+        return
+    letter = get_column_letter(list(frame.columns).index(column) + 1)
+    ref = f"{letter}2:{letter}{len(frame) + 1}"
+    for value, (fill, font) in colours.items():
+        ws.conditional_formatting.add(
+            ref,
+            CellIsRule(
+                operator="equal",
+                formula=[f'"{value}"'],
+                fill=PatternFill("solid", start_color=fill, end_color=fill),
+                font=Font(color=font),
+            ),
+        )
+
+
+def _summary_sheet(ws: Worksheet, report: Report) -> None:
+    """Two columns, *item* and *value*: the verdict, the counts, the band, the study area,
+    where the patients live, and the notes on the inputs."""
+    s = report.summary
+    rows: list[tuple[str, Any]] = [
+        ("study", s["study"]),
+        ("verdict", "PASS" if report.ok else "FAIL"),
+        ("synthetic demo data", "yes" if s.get("synthetic") else "no"),
+        ("errors", s["findings"]["error"]),
+        ("warnings", s["findings"]["warning"]),
+        ("notes", s["findings"]["info"]),
+        ("practices", s["n_practices"]),
+        ("PCNs", s["n_pcns"]),
+        ("registered patients", s["n_patients"]),
+        ("practices in no PCN", s["n_practices_in_no_pcn"]),
+        ("patients at practices in no PCN", s["n_patients_in_no_pcn"]),
+        ("band: lower limit (patients)", s["band"][0]),
+        ("band: upper limit (patients)", s["band"][1]),
+        ("exempt PCNs", ", ".join(s["exempt"])),
+        ("territories from", s["footprint_method"]),
+    ]
+    for status in _BAND:
+        n = int((report.pcns["band_status"] == status).sum()) if len(report.pcns) else 0
+        rows.append((f"PCNs {status} the band" if status != "exempt" else "PCNs exempt", n))
+    if "study_area" in s:
+        for key, value in s["study_area"].items():
+            rows.append((f"study area: {key.replace('_', ' ')}", value))
+        for key, value in s["patients_by_residence"].items():
+            rows.append((f"patients living {key.replace('_', ' ')}", value))
+    for i, note in enumerate(report.study.notes, start=1):
+        rows.append((f"note on the inputs {i}", note))
+    ws.append(["item", "value"])
+    for key, value in rows:
+        ws.append([excel_cell(key), _cell(value)])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:B{len(rows) + 1}"
+    ws.column_dimensions["A"].width = 44
+    ws.column_dimensions["B"].width = 100
+    for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+        cell = row[0]
+        if isinstance(cell.value, int) and not isinstance(cell.value, bool):
+            cell.number_format = "#,##0"
+        cell.alignment = CellAlignment(wrap_text=True, vertical="top", horizontal="left")
+    ws["B2"].font = Font(bold=True, color="1A7F37" if report.ok else "B42318")
+
+
+def _fixed_zip(payload: bytes) -> bytes:
+    """The archive rewritten with every entry dated :data:`FIXED_TIME` (openpyxl stamps
+    the current time), in the same order, deflated."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(payload)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
