@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo_pcn import io as gio
 from geo_pcn.configuration import Configuration
@@ -512,6 +513,7 @@ def _load(spec: StudySpec) -> Study:
     unknown_exempt = sorted(set(rules.exempt) - set(configuration.pcn_codes))
     if unknown_exempt:
         notes.append(f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}")
+    practices = _place_by_residents(practices, registrations, areas, notes)
     practices = _mark_sites(practices, rules.site_tolerance_m)
     return Study(
         name=spec.name,
@@ -821,6 +823,52 @@ def _areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:
         areas["imd_decile"] = imd["imd_decile"].astype("Int64").to_numpy()
         _note_unmatched(areas["imd_score"], spec.deprivation, "an IMD score", notes)
     return areas
+
+
+def _place_by_residents(
+    practices: gpd.GeoDataFrame,
+    registrations: pd.DataFrame | None,
+    areas: gpd.GeoDataFrame | None,
+    notes: list[str],
+) -> gpd.GeoDataFrame:
+    """A practice no coordinates or postcode could place (a postcode no longer live) is put
+    at the patient-weighted centre of its registered residents' small areas, and the notes
+    name it; a practice with no residents in the layer stays unplaced."""
+    missing = practices.index[practices.geometry.isna().to_numpy()]
+    if registrations is None or areas is None or not len(missing):
+        return practices
+    rows = registrations[
+        registrations[PRACTICE_CODE].isin(missing) & (registrations["area_kind"] == "small_area")
+    ]
+    if rows.empty:
+        return practices
+    points = shapely.point_on_surface(areas.geometry.reindex(rows[AREA_CODE]).to_numpy())
+    w = rows[N_PATIENTS].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            PRACTICE_CODE: rows[PRACTICE_CODE].to_numpy(),
+            "x": shapely.get_x(points) * w,
+            "y": shapely.get_y(points) * w,
+            "w": w,
+        }
+    ).groupby(PRACTICE_CODE)[["x", "y", "w"]].sum()
+    frame = frame[frame["w"] > 0]
+    if frame.empty:
+        return practices
+    out = practices.copy()
+    placed = gpd.points_from_xy(
+        (frame["x"] / frame["w"]).round(0), (frame["y"] / frame["w"]).round(0), crs=BNG
+    )
+    geometry = out.geometry.copy()
+    geometry.loc[frame.index] = placed
+    out = out.set_geometry(geometry)
+    out.loc[frame.index, "locate_method"] = "residents' centre"
+    notes.append(
+        f"{len(frame):,} practice(s) not located by coordinates or postcode were placed at "
+        f"the patient-weighted centre of their registered residents: {list_some(list(frame.index))}"
+        " (check their sites)"
+    )
+    return out
 
 
 def _note_unmatched(values: pd.Series, source: Source, what: str, notes: list[str]) -> None:

@@ -257,3 +257,19 @@ def test_a_practices_file_wider_than_the_registrations_is_said(tmp_path):
     assert study.practices["list_size"].isna().sum() == 6
     report = validate(study)
     assert sum(f.kind == "no_list_size" for f in report.findings) == 6
+
+
+def test_a_practice_no_postcode_places_sits_at_its_residents_centre(tmp_path):
+    """A00003 has no coordinates: it is placed at the patient-weighted centre of its
+    residents' areas, T03 (1,200 at 402,500 / 300,500) and T07 (700 at 402,500 / 301,500):
+    northing (300,500 x 1,200 + 301,500 x 700) / 1,900 = 300,868.4 -> 300,868."""
+    from tiny import TINY_LOCATIONS
+
+    locations = "\n".join(
+        line for line in TINY_LOCATIONS.splitlines() if not line.startswith("A00003")
+    )
+    study = Study.from_toml(write_tiny_study(tmp_path, locations_csv=locations + "\n"))
+    site = study.practices.geometry["A00003"]
+    assert (site.x, site.y) == (402_500.0, 300_868.0)
+    assert study.practices.loc["A00003", "locate_method"] == "residents' centre"
+    assert any("A00003" in n and "patient-weighted centre" in n for n in study.notes)
