@@ -17,9 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_exist():
+def test_the_notebooks_exist():
     names = [p.name for p in NOTEBOOKS]
-    assert names == ["01_validate_demo.ipynb", "02_scenarios.ipynb", "03_your_area.ipynb"]
+    assert names == [
+        "01_validate_demo.ipynb",
+        "02_scenarios.ipynb",
+        "03_your_area.ipynb",
+        "04_editor.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
