@@ -7,6 +7,7 @@ shows as ``0.75 c + 0.25 white``; practices are drawn opaque in their PCN's colo
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -44,7 +45,7 @@ def pixels(png) -> np.ndarray:
 def footprint_colours(demo_results: Path) -> set[str]:
     """The fill colours of the PCN footprints in map.html (the map's palette as used)."""
     page = (demo_results / "map.html").read_text(encoding="utf-8")
-    styles = re.findall(r'\{"className": "gp-footprint"[^}]*\}', page)
+    styles = re.findall(r'\{"className": "gp-footprint(?: [\w-]+)*"[^}]*\}', page)
     colours = {json.loads(s)["fillColor"] for s in styles}
     assert len(colours) >= 4, colours
     return colours
@@ -103,3 +104,51 @@ def test_title_block_centred_at_the_top_and_legend_on_the_right(pixels):
 def test_metadata(png):
     """matplotlib records itself as the software; the title is drawn, not embedded."""
     assert png.info.get("Software", "").startswith("Matplotlib")
+
+
+def _dark_in_map(image: bytes) -> int:
+    pixels = np.asarray(Image.open(io.BytesIO(image)).convert("RGB"), dtype=int)
+    height, width = pixels.shape[:2]
+    area = pixels[height // 6 :, : int(width * 0.68)]  # below the title, left of the legend
+    return int((area.sum(axis=2) < 150).sum())
+
+
+def test_pcn_names_are_drawn_inside_the_map(monkeypatch):
+    """Dark text pixels in the map area: the picture with the PCN labels against the same
+    picture drawn without them."""
+    from geo_pcn import validate
+    from geo_pcn.datasets import demo
+    from geo_pcn.render import png as png_module
+    from geo_pcn.render._map_data import build_map_data
+
+    report = validate(demo())
+    data = build_map_data(report)
+    with_labels = _dark_in_map(png_module.draw_png(data, report, dpi=100))
+    monkeypatch.setattr(png_module, "_labels", lambda *a, **k: None)
+    without = _dark_in_map(png_module.draw_png(data, report, dpi=100))
+    assert with_labels - without > 1_000, (with_labels, without)  # 9 names at 100 dpi
+
+
+def test_300_dpi_option(tmp_path):
+    """`geo-pcn map --png --dpi 300`: A4 landscape at 300 dpi (and `validate --dpi`)."""
+    from click.testing import CliRunner
+
+    from geo_pcn.cli import cli
+    from geo_pcn.datasets import demo_study_file
+
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(
+        cli, ["map", str(demo_study_file()), "--out", str(out), "--png", "--dpi", "300", "-q"]
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    image = Image.open(out.with_suffix(".png"))
+    assert image.size == (3507, 2481)
+    assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    folder = tmp_path / "results"
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(demo_study_file()), "--out", str(folder), "--png", "--dpi", "300", "-q"],
+    )
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert Image.open(folder / "map.png").size == (3507, 2481)
+    assert (folder / "map.html").is_file() and (folder / "report.json").is_file()

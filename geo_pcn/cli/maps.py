@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from geo_pcn.cli.options import png_option, progress, quiet_option, study_argument, tiles_option
+from geo_pcn.cli.options import (
+    dpi_option,
+    png_option,
+    progress,
+    quiet_option,
+    study_argument,
+    tiles_option,
+)
 from geo_pcn.pipeline import validate
 from geo_pcn.study import Study
 
@@ -25,9 +32,10 @@ __all__ = ["map_command"]
 )
 @tiles_option
 @png_option
+@dpi_option
 @quiet_option
 def map_command(
-    study_file: Path, out_file: Path, tiles: str | None, png: bool, quiet: bool
+    study_file: Path, out_file: Path, tiles: str | None, png: bool, dpi: int, quiet: bool
 ) -> None:
     """Validate STUDY.toml and draw its map: one self-contained HTML file (--out).
 
@@ -44,7 +52,7 @@ def map_command(
     progress(f"Drawing {out_file}...", quiet)
     written = [write_map(report, out_file, tiles=tiles)]
     if png:
-        written.append(write_png(report, out_file.with_suffix(".png")))
+        written.append(write_png(report, out_file.with_suffix(".png"), dpi=dpi))
     sev = report.summary["findings"]
     click.echo(
         f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "

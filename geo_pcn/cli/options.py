@@ -13,6 +13,7 @@ __all__ = [
     "json_option",
     "tiles_option",
     "png_option",
+    "dpi_option",
     "out_dir_option",
     "progress",
 ]
@@ -31,6 +32,13 @@ tiles_option = click.option(
 )
 png_option = click.option(
     "--png", is_flag=True, help="Also write map.png, a static picture for board papers."
+)
+dpi_option = click.option(
+    "--dpi",
+    type=click.IntRange(50, 600),
+    default=200,
+    show_default=True,
+    help="Resolution of map.png (A4 landscape); 300 for print.",
 )
 #: ``--out`` of ``geo-pcn validate``: the folder the run owns.
 out_dir_option = click.option(

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from geo_pcn.cli.options import (
+    dpi_option,
     out_dir_option,
     png_option,
     progress,
@@ -26,8 +27,11 @@ __all__ = ["validate", "demo"]
 @out_dir_option
 @tiles_option
 @png_option
+@dpi_option
 @quiet_option
-def validate(study_file: Path, out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
+def validate(
+    study_file: Path, out_dir: Path, tiles: str | None, png: bool, dpi: int, quiet: bool
+) -> None:
     """Check the configuration of STUDY.toml and write the report to --out.
 
     Exit code 0 when the configuration passes, 1 when it has ERROR findings.
@@ -37,7 +41,7 @@ def validate(study_file: Path, out_dir: Path, tiles: str | None, png: bool, quie
     check_out_dir(out_dir)  # a folder holding someone else's files fails before the slow part
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
-    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png)
+    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi)
 
 
 @click.command()
@@ -51,8 +55,9 @@ def validate(study_file: Path, out_dir: Path, tiles: str | None, png: bool, quie
 )
 @tiles_option
 @png_option
+@dpi_option
 @quiet_option
-def demo(out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
+def demo(out_dir: Path, tiles: str | None, png: bool, dpi: int, quiet: bool) -> None:
     """Validate the embedded SYNTHETIC demo region and write the results to --out.
 
     The demo has one of every problem planted, so the report fails on purpose; the command
@@ -63,7 +68,7 @@ def demo(out_dir: Path, tiles: str | None, png: bool, quiet: bool) -> None:
     check_out_dir(out_dir)
     progress("Loading the synthetic demo region (geo_pcn.datasets.demo)...", quiet)
     study = load_demo()
-    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, exit_on_errors=False)
+    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi, exit_on_errors=False)
 
 
 def _run_and_write(
@@ -73,6 +78,7 @@ def _run_and_write(
     *,
     tiles: str | None = None,
     png: bool = False,
+    dpi: int = 200,
     exit_on_errors: bool = True,
 ) -> None:
     progress(
@@ -80,11 +86,21 @@ def _run_and_write(
         f"(territories from {study.footprint_method})...",
         quiet,
     )
-    from geo_pcn.render import write_report
+    from geo_pcn.render import write_png, write_report
+    from geo_pcn.render.png import DEFAULT_DPI
 
     report = run_checks(study)
     progress(f"Writing outputs to {out_dir}...", quiet)
-    written = write_report(report, out_dir, tiles=tiles, png=png)
+    if png and dpi != DEFAULT_DPI:  # every output as write_report writes it, map.png at dpi
+        from geo_pcn.render.outputs import write_outputs, write_report_files
+
+        def write(folder: Path) -> None:
+            write_report_files(report, folder, tiles=tiles)
+            write_png(report, folder / "map.png", dpi=dpi)
+
+        written = write_outputs(out_dir, write)
+    else:
+        written = write_report(report, out_dir, tiles=tiles, png=png)
     sev = report.summary["findings"]
     click.echo(
         f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
