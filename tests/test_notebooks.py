@@ -228,7 +228,7 @@ def test_03_the_template_runs_on_the_demo(executed):
     assert match, line
     practice, target = match.groups()
     compared = _cell(nb, "changed = config.move(practice, to=target)")
-    assert "1 practices moved" in compared["text"]
+    assert "1 practice moved" in compared["text"]
     assert f"move {practice} from " in compared["html"]
     probe = _probe(nb)
     assert probe["moved_to"] == probe["target"] == target
