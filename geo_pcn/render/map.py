@@ -996,7 +996,8 @@ def _title_html(data: MapData) -> str:
     )
 
 
-_PAGE_CSS = """
+_PAGE_CSS = (
+    """
 <style>
 .leaflet-container { background: #F4F3EF; font: 12px/1.35 system-ui, -apple-system,
   "Segoe UI", Roboto, Arial, sans-serif; }
@@ -1058,13 +1059,13 @@ _PAGE_CSS = """
 .gp-sev-error { background: #B2182B; } .gp-sev-warning { background: #E66100; }
 .gp-sev-info { background: #0072B2; }
 .gp-note { color: #444; font-size: 11px; }
-.gp-by-band path.gp-band-within { fill: #44BB99; }
-.gp-by-band path.gp-band-below { fill: #EE8866; }
-.gp-by-band path.gp-band-above { fill: #AA4499; }
-.gp-by-band path.gp-band-exempt { fill: #BBBBBB; }
-.gp-by-band path.gp-band-none { fill: #DDDDDD; }
-</style>
 """
+    + "".join(  # the "colour by band status" view: a stylesheet rule per band status
+        f".gp-by-band path.gp-band-{band} {{ fill: {colour}; }}\n"
+        for band, colour in {**BAND_COLOURS, "none": NO_PCN_COLOUR}.items()
+    )
+    + "</style>\n"
+)
 
 
 def _to_wgs84(bounds: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
