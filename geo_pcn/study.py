@@ -844,14 +844,18 @@ def _place_by_residents(
         return practices
     points = shapely.point_on_surface(areas.geometry.reindex(rows[AREA_CODE]).to_numpy())
     w = rows[N_PATIENTS].to_numpy(dtype=float)
-    frame = pd.DataFrame(
-        {
-            PRACTICE_CODE: rows[PRACTICE_CODE].to_numpy(),
-            "x": shapely.get_x(points) * w,
-            "y": shapely.get_y(points) * w,
-            "w": w,
-        }
-    ).groupby(PRACTICE_CODE)[["x", "y", "w"]].sum()
+    frame = (
+        pd.DataFrame(
+            {
+                PRACTICE_CODE: rows[PRACTICE_CODE].to_numpy(),
+                "x": shapely.get_x(points) * w,
+                "y": shapely.get_y(points) * w,
+                "w": w,
+            }
+        )
+        .groupby(PRACTICE_CODE)[["x", "y", "w"]]
+        .sum()
+    )
     frame = frame[frame["w"] > 0]
     if frame.empty:
         return practices
