@@ -1,0 +1,69 @@
+"""Real data: all of England, July 2022 (tests/real/national_2022.toml).
+
+Known answers worked out here with pandas on the raw files (not by geo_pcn): the PCNs of
+the NHS map, their list sizes from the national registrations, how many are below, within
+and above the 30,000-50,000 band, the unallocated practices and their patients, and the
+patients of the 6 registered practices the map does not hold (served from outside).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo_pcn import Study, validate
+
+pytestmark = [pytest.mark.real_data, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def national(shared_data, tmp_path_factory):
+    text = (Path(__file__).parent / "real" / "national_2022.toml").read_text(encoding="utf-8")
+    path = tmp_path_factory.mktemp("national") / "national_2022.toml"
+    path.write_text(text.replace("../../../shared/data", shared_data.resolve().as_posix()))
+    with pytest.warns(Warning):  # two LSOA 2011 polygons are repaired with make_valid
+        study = Study.from_toml(path)
+    return validate(study)
+
+
+@pytest.fixture(scope="module")
+def raw(shared_data):
+    data = shared_data / "national_2022"
+    reg = pd.read_parquet(data / "gp-registrations.parquet")
+    practices = pd.read_excel(data / "gp-reg-pat-prac-map-jul22.xlsx")
+    return reg, practices
+
+
+def test_every_pcn_and_its_band(national, raw):
+    reg, practices = raw
+    sizes = reg.groupby("OrganisationCode")["Patient"].sum()
+    allocated = practices[practices["PCN_CODE"] != "U"]
+    pcn = (
+        allocated.assign(n=allocated["PRACTICE_CODE"].map(sizes).fillna(0))
+        .groupby("PCN_CODE")["n"]
+        .sum()
+    )
+    band = pd.cut(pcn, [-1, 29_999, 50_000, float("inf")], labels=["below", "within", "above"])
+    assert national.summary["n_pcns"] == len(pcn) == 1_250
+    got = national.pcns.set_index("pcn_code")
+    assert got["list_size"].to_dict() == pcn.astype("int64").to_dict()
+    assert got["band_status"].value_counts().to_dict() == band.value_counts().to_dict()
+    assert sum(f.kind == "above_band" for f in national.findings) == int((band == "above").sum())
+    assert sum(f.kind == "below_band" for f in national.findings) == int((band == "below").sum())
+
+
+def test_every_practice_and_patient_is_accounted_for(national, raw):
+    reg, practices = raw
+    unallocated = practices.loc[practices["PCN_CODE"] == "U", "PRACTICE_CODE"]
+    assert national.summary["n_practices"] == len(practices) == 6_845
+    assert national.summary["n_practices_in_no_pcn"] == len(unallocated) == 144
+    assert national.summary["n_patients_in_no_pcn"] == int(
+        reg.loc[reg["OrganisationCode"].isin(unallocated), "Patient"].sum()
+    )
+    outside = reg[~reg["OrganisationCode"].isin(practices["PRACTICE_CODE"])]
+    assert outside["OrganisationCode"].nunique() == 6 and int(outside["Patient"].sum()) == 70_444
+    assert national.summary["n_patients"] + 70_444 == int(reg["Patient"].sum()) == 61_768_942
+    registered = national.study.outside_registrations
+    assert int(registered["n_patients"].sum()) == 70_444
