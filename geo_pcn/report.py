@@ -214,6 +214,60 @@ class Report:
         return frame
 
     # -- plain forms and display ------------------------------------------------------
+    @cached_property
+    def by_icb(self) -> pd.DataFrame | None:
+        """One row per ICB (a national or multi-ICB study): PCNs below / within / above the
+        band, PCNs across sub-ICB and ICB lines, contiguity errors, practices and patients
+        in no PCN. A PCN counts in the ICB holding most of its patients; a practice is in
+        the ICB its site lies in (the ``icb`` boundary layer), else its recorded ICB.
+        ``None`` for a study of one ICB."""
+        practices = self.study.practices
+        recorded = practices.get("icb_code", pd.Series("", index=practices.index)).fillna("")
+        icb = recorded.astype(str)
+        where = self.context.geography.site_areas.get("icb")
+        if where is not None:
+            code = where["nhs_code"].where(where["nhs_code"] != "", where["code"])
+            placed = code[code != ""]
+            ons = placed.str.match(r"^[EWSN]\d{8}$").mean() > 0.5 if len(placed) else False
+            if ons and "ons_icb_code" in practices:  # fall back in the layer's code system
+                icb = practices["ons_icb_code"].fillna("").astype(str)
+            icb = code.where(code != "", icb)
+        if icb.replace("", pd.NA).dropna().nunique() < 2:
+            return None
+        assign = self.configuration.assignments.reindex(practices.index).fillna("")
+        sizes = self.context.list_sizes.reindex(practices.index).fillna(0)
+        frame = pd.DataFrame({"icb": icb.to_numpy(), PCN_CODE: assign.to_numpy(), "n": sizes})
+        held = frame[frame[PCN_CODE] != ""].groupby([PCN_CODE, "icb"])["n"].sum().reset_index()
+        held = held.sort_values([PCN_CODE, "n", "icb"], ascending=[True, False, True])
+        pcn_icb = held.drop_duplicates(PCN_CODE).set_index(PCN_CODE)["icb"]
+        pcns = self.pcns.set_index(PCN_CODE)
+        pcns = pcns.assign(icb=pcn_icb.reindex(pcns.index).fillna("").to_numpy())
+        kinds = Counter((f.pcn_code, f.kind) for f in self.findings)
+        pcns["detached"] = [kinds.get((c, "detached_group"), 0) for c in pcns.index]
+        cross = {
+            layer: [int(n > 1) for n in pcns.get(f"n_{layer}", pd.Series(0, index=pcns.index))]
+            for layer in ("sub_icb", "icb")
+        }
+        pcns["across_sub_icb"], pcns["across_icb"] = cross["sub_icb"], cross["icb"]
+        status = pd.crosstab(pcns["icb"], pcns["band_status"])
+        no_pcn = frame[frame[PCN_CODE] == ""].groupby("icb")["n"].agg(["size", "sum"])
+        out = pd.DataFrame(
+            {
+                "n_pcns": pcns.groupby("icb").size(),
+                "n_practices": frame.groupby("icb").size(),
+                "n_patients": frame.groupby("icb")["n"].sum(),
+            }
+        ).fillna(0)
+        for column in ("below", "within", "above", "exempt"):
+            out[f"n_{column}_band"] = status.get(column, pd.Series(dtype=int)).reindex(out.index)
+        out["n_across_sub_icb"] = pcns.groupby("icb")["across_sub_icb"].sum()
+        out["n_across_icb"] = pcns.groupby("icb")["across_icb"].sum()
+        out["n_contiguity_errors"] = pcns.groupby("icb")["detached"].sum()
+        out["n_practices_in_no_pcn"] = no_pcn["size"]
+        out["n_patients_in_no_pcn"] = no_pcn["sum"]
+        out = out.fillna(0).astype("int64").reset_index(names="icb_code")
+        return out[out["icb_code"] != ""].sort_values("icb_code", ignore_index=True)
+
     def to_dict(self) -> dict[str, Any]:
         pcns = self.pcns.to_dict(orient="records")
         for row in pcns:
@@ -227,6 +281,7 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "alignment": self.alignment.to_dict(),
             "notes": list(self.study.notes),
+            "by_icb": None if self.by_icb is None else self.by_icb.to_dict(orient="records"),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:

@@ -67,3 +67,22 @@ def test_every_practice_and_patient_is_accounted_for(national, raw):
     assert national.summary["n_patients"] + 70_444 == int(reg["Patient"].sum()) == 61_768_942
     registered = national.study.outside_registrations
     assert int(registered["n_patients"].sum()) == 70_444
+
+
+def test_a_summary_per_icb(national, raw):
+    _, practices = raw
+    by_icb = national.by_icb
+    # ICBs by where the practice sites lie (the ICB 2022 polygons carry ONS codes)
+    assert set(by_icb["icb_code"]) == set(practices["ICB22ons"])
+    assert len(by_icb) == 42
+    assert by_icb["n_pcns"].sum() == 1_250
+    # every practice counts: one its site cannot place counts in its recorded ICB
+    assert by_icb["n_practices"].sum() == len(practices) == 6_845
+    band = national.pcns["band_status"].value_counts()
+    for status in ("below", "within", "above"):
+        assert by_icb[f"n_{status}_band"].sum() == band.get(status, 0)
+    assert by_icb["n_practices_in_no_pcn"].sum() == 144
+    from geo_pcn.render import to_markdown
+
+    md = to_markdown(national)
+    assert "## Per ICB (42 ICBs)" in md

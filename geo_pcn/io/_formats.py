@@ -100,8 +100,9 @@ PRACTICE_ALIASES: dict[str, list[str]] = {
         "Practice Parent CCG Name",
         "CCG_NAME",
     ],
-    s.ICB_CODE: ["icb_code", "ICB", "STP_ODS_CODE", "STP_CODE"],
-    s.ONS_ICB_CODE: ["ons_icb_code", "STP_ONS_CODE", "ONS_STP_CODE", "ICB22ons"],
+    # the ICB columns of the July 2022 map (ICB22, ICB22ons) before its older STP ones
+    s.ICB_CODE: ["icb_code", "ICB", "ICB22", "STP_ODS_CODE", "STP_CODE"],
+    s.ONS_ICB_CODE: ["ons_icb_code", "ICB22ons", "STP_ONS_CODE", "ONS_STP_CODE"],
     s.ICB_NAME: ["icb_name", "STP_NAME"],
     s.LIST_SIZE: [
         "list_size",

@@ -123,6 +123,21 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
         items = [f for f in report.findings if f.severity is severity]
         if items:
             lines += _findings_markdown(severity, items, max_per_severity)
+    by_icb = report.by_icb
+    if by_icb is not None:
+        lines += ["", f"## Per ICB ({len(by_icb)} ICBs)", ""]
+        head = (
+            "| ICB | PCNs | below band | within | above | across sub-ICB lines | across ICB "
+            "lines | contiguity errors | practices in no PCN | patients in no PCN |"
+        )
+        lines += [head, "|" + "---|" * head.count(" | ") + "---|"]
+        for r in by_icb.itertuples():
+            lines.append(
+                f"| {markdown(r.icb_code)} | {r.n_pcns:,} | {r.n_below_band:,} | "
+                f"{r.n_within_band:,} | {r.n_above_band:,} | {r.n_across_sub_icb:,} | "
+                f"{r.n_across_icb:,} | {r.n_contiguity_errors:,} | {r.n_practices_in_no_pcn:,} "
+                f"| {r.n_patients_in_no_pcn:,} |"
+            )
     lines += ["", "## PCNs", ""]
     layers = list(report.context.cache.site_areas)
     columns = [
