@@ -214,6 +214,17 @@ class Report:
         return frame
 
     # -- plain forms and display ------------------------------------------------------
+    def icb_practices(self) -> dict[str, list[str]]:
+        """ICB code -> the practices of the PCNs counted in it (see :attr:`by_icb`) and the
+        practices in no PCN whose site (or record) is in it; ``{}`` for a one-ICB study."""
+        if self.by_icb is None:
+            return {}
+        icb, pcn_icb = self.__dict__["_icb_of"]
+        assign = self.configuration.assignments.reindex(icb.index).fillna("")
+        home = assign.map(pcn_icb).where(assign != "", icb).fillna("")
+        groups = home[home != ""].groupby(home[home != ""]).groups
+        return {str(k): sorted(v) for k, v in sorted(groups.items())}
+
     @cached_property
     def by_icb(self) -> pd.DataFrame | None:
         """One row per ICB (a national or multi-ICB study): PCNs below / within / above the
@@ -240,6 +251,7 @@ class Report:
         held = frame[frame[PCN_CODE] != ""].groupby([PCN_CODE, "icb"])["n"].sum().reset_index()
         held = held.sort_values([PCN_CODE, "n", "icb"], ascending=[True, False, True])
         pcn_icb = held.drop_duplicates(PCN_CODE).set_index(PCN_CODE)["icb"]
+        self.__dict__["_icb_of"] = (icb, pcn_icb)
         pcns = self.pcns.set_index(PCN_CODE)
         pcns = pcns.assign(icb=pcn_icb.reindex(pcns.index).fillna("").to_numpy())
         kinds = Counter((f.pcn_code, f.kind) for f in self.findings)

@@ -219,6 +219,41 @@ class Study:
                 "add them to the practices file or remove them from the configuration"
             )
 
+    def subset(self, practice_codes, *, name: str | None = None) -> Study:
+        """The study of some of its practices (an ICB of a national study): the others'
+        registrations become registrations of practices outside the study, so they still
+        compete for the small areas; every other input is shared.
+
+        Examples
+        --------
+        >>> from geo_pcn.datasets import demo
+        >>> study = demo()
+        >>> part = study.subset(study.configuration.members["UZ001"])
+        >>> part.configuration.n_pcns, len(part.outside_registrations) > 0
+        (1, True)
+        """
+        codes = [c for c in dict.fromkeys(practice_codes) if c in self.practices.index]
+        practices = self.practices.loc[codes].copy()
+        assign = self.configuration.assignments.reindex(codes).fillna("")
+        frame = pd.DataFrame({PRACTICE_CODE: codes, PCN_CODE: assign.to_numpy(), PCN_NAME: ""})
+        frame[PCN_NAME] = [self.configuration.name_of(c) if c else "" for c in frame[PCN_CODE]]
+        registrations = outside = None
+        if self.registrations is not None:
+            mine = self.registrations[PRACTICE_CODE].isin(codes).to_numpy()
+            registrations = self.registrations[mine].reset_index(drop=True)
+            others = [self.registrations[~mine]]
+            if self.outside_registrations is not None:
+                others.append(self.outside_registrations)
+            outside = pd.concat(others, ignore_index=True)
+        return replace(
+            self,
+            name=name or self.name,
+            practices=practices,
+            configuration=Configuration.from_frame(frame),
+            registrations=registrations,
+            outside_registrations=outside,
+        )
+
     @cached_property
     def _practice_codes(self) -> tuple[str, ...]:
         return tuple(self.practices.index.tolist())

@@ -53,10 +53,25 @@ def _report(tmp_path, recorded, *, with_names, layer_names=True):
 
 
 def test_ods_codes_against_an_ons_only_layer_are_never_a_mismatch(tmp_path):
+    """No input links the systems. 01B's three practices all sit in E38000002, so 01B is
+    matched to it (a note says so); 01A has two practices only, too few to infer from:
+    its practices are not compared (a note says so). No mismatch either way."""
     report = _report(tmp_path, RIGHT, with_names=False)
     assert not [f for f in report.findings if f.kind == "recorded_code_mismatch"]
     (info,) = [f for f in report.findings if f.kind == "codes_not_reconciled"]
-    assert info.value == 5 and "not compared" in info.message
+    assert info.value == 2 and "not compared" in info.message
+    assert info.practice_codes == ("A00001", "A00002")
+    (inferred,) = [f for f in report.findings if f.kind == "codes_inferred"]
+    assert inferred.details["links"] == {"01B": "E38000002"}
+
+
+def test_a_code_of_another_vintage_is_matched_to_where_most_of_its_practices_are(tmp_path):
+    """01B is recorded for four practices; three sit in E38000002 (EAST), A00002 in WEST:
+    01B is matched to EAST, and A00002 alone is a mismatch (no names, no crosswalk)."""
+    planted = {**RIGHT, "A00002": ("01B", "")}
+    report = _report(tmp_path, planted, with_names=False)
+    (mismatch,) = [f for f in report.findings if f.kind == "recorded_code_mismatch"]
+    assert mismatch.practice_codes == ("A00002",)
 
 
 def test_names_link_the_code_systems_and_find_the_true_mismatch(tmp_path):

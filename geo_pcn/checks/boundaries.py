@@ -140,6 +140,37 @@ class CodeCrosswalk:
         return out
 
 
+#: a recorded code the layer does not hold is matched to the area holding at least this
+#: share of its practices (and at least _MIN_PRACTICES of them)
+_INFER_SHARE = 0.5
+_MIN_PRACTICES = 3
+
+
+def _infer_links(walk, recorded, placed, actual) -> dict[str, str]:
+    """Link recorded codes the layer does not hold (nor any input links to it) to the area
+    where most of their practices sit: the map of July 2022 records 2020 CCG codes (06F)
+    against 2021 CCG polygons (E38000249, which absorbed it). Returns code -> area."""
+    here = pd.Series(
+        [a for a in actual.get("code", pd.Series("", index=placed.index))], index=placed.index
+    )
+    layer_codes = set(here) - {""}
+    for column in actual.values():
+        layer_codes |= set(column) - {""}
+    first = recorded.apply(lambda row: next((v for v in row if v), ""), axis=1)
+    out: dict[str, str] = {}
+    frame = pd.DataFrame({"rec": first, "here": here})
+    frame = frame[(frame["rec"] != "") & (frame["here"] != "")]
+    for code, group in frame.groupby("rec", sort=True):
+        if code in layer_codes or any(walk.same(code, c) for c in layer_codes if c in walk._parent):
+            continue
+        counts = group["here"].value_counts()
+        if len(group) >= _MIN_PRACTICES and counts.iloc[0] >= _INFER_SHARE * len(group):
+            top = sorted(counts.index[counts == counts.iloc[0]])[0]
+            walk.link(code, top)
+            out[str(code)] = str(top)
+    return out
+
+
 def check_boundaries(study, configuration, *, context) -> list[Finding]:
     """For every boundary layer of the study: PCNs crossing its lines (WARNING, with
     patients on each side), practices outside it (WARNING), and recorded codes that
@@ -215,6 +246,25 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
         recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
         actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}
         walk = CodeCrosswalk.from_study(study, layer)
+        inferred = _infer_links(walk, recorded.reindex(placed.index), placed, actual)
+        if inferred:
+            findings.append(
+                Finding(
+                    check="boundaries",
+                    kind="codes_inferred",
+                    severity=Severity.INFO,
+                    message=(
+                        f"{len(inferred)} recorded {layer_label(layer)} code(s) the {layer} layer "
+                        "does not hold (codes of another vintage?) were matched to the area "
+                        "holding most of their practices: "
+                        + ", ".join(f"{k} -> {v}" for k, v in list(inferred.items())[:6])
+                        + (" ..." if len(inferred) > 6 else "")
+                        + "; only practices outside that area are reported as mismatches."
+                    ),
+                    value=len(inferred),
+                    details={"layer": layer, "links": inferred},
+                )
+            )
         not_comparable: dict[str, str] = {}
         for practice in placed.index:
             values = [v for v in recorded.loc[practice] if v]

@@ -28,9 +28,23 @@ __all__ = ["validate", "demo"]
 @tiles_option
 @png_option
 @dpi_option
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["icb"]),
+    default=None,
+    help="Also write one folder per ICB (its own report, map and workbook, every other "
+    "practice still competing for its areas) and an index.html linking them.",
+)
 @quiet_option
 def validate(
-    study_file: Path, out_dir: Path, tiles: str | None, png: bool, dpi: int, quiet: bool
+    study_file: Path,
+    out_dir: Path,
+    tiles: str | None,
+    png: bool,
+    dpi: int,
+    by: str | None,
+    quiet: bool,
 ) -> None:
     """Check the configuration of STUDY.toml and write the report to --out.
 
@@ -41,7 +55,40 @@ def validate(
     check_out_dir(out_dir)  # a folder holding someone else's files fails before the slow part
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
+    if by == "icb":
+        _run_by_icb(study, out_dir, quiet, tiles=tiles, png=png)
+        return
     _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi)
+
+
+def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png) -> None:
+    """The whole study, then each ICB as its own study (the other practices' registrations
+    kept as outside competition), written together with an index."""
+    from geo_pcn.render.outputs import write_split
+
+    progress(
+        f"Checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs...",
+        quiet,
+    )
+    report = run_checks(study)
+    groups = report.icb_practices()
+    if not groups:
+        raise click.UsageError("--by icb: the study holds one ICB only (or no ICB layer/codes)")
+    parts = {}
+    for i, (code, members) in enumerate(groups.items(), start=1):
+        progress(f"  ICB {i}/{len(groups)}: {code} ({len(members):,} practices)", quiet)
+        parts[code] = run_checks(study.subset(members, name=f"{study.name}: ICB {code}"))
+    progress(f"Writing outputs to {out_dir}...", quiet)
+    written = write_split(report, parts, out_dir, tiles=tiles, png=png)
+    sev = report.summary["findings"]
+    failing = sum(not r.ok for r in parts.values())
+    click.echo(
+        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
+        f"{sev['warning']} warnings; {len(parts)} ICBs ({failing} failing). "
+        f"Wrote {len(written)} entries to {out_dir} (index.html)"
+    )
+    if not report.ok:
+        click.get_current_context().exit(1)
 
 
 @click.command()

@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from geo_pcn._escape import html_text
 from geo_pcn.compare import Comparison
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.render.change_map import write_change_map
@@ -44,6 +45,7 @@ __all__ = [
     "write_comparison",
     "write_report_files",
     "write_comparison_files",
+    "write_split",
 ]
 
 #: The manifest of the files a run wrote, kept in the output folder.
@@ -127,7 +129,7 @@ def write_outputs(out_dir: str | Path, write: Callable[[Path], None]) -> list[Pa
     out_dir
         The output folder (created).
     write
-        Writes every output file (flat, no sub-folders) into the folder it is given.
+        Writes every output into the folder it is given (files, or whole sub-folders).
 
     Returns
     -------
@@ -160,14 +162,20 @@ def _write_and_move(
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=_TMP_PREFIX) as tmp:
         tmp_path = Path(tmp)
         write(tmp_path)
-        new = {p.name: _sha256(p) for p in sorted(tmp_path.iterdir()) if p.is_file()}
-        # the manifest names every file that may be there until the move is over
+        # files, and whole folders (a split run's one folder per ICB)
+        new = {p.name: _sha256(p) if p.is_file() else "folder" for p in sorted(tmp_path.iterdir())}
+        # the manifest names every entry that may be there until the move is over
         _write_manifest(out_dir, {**dict.fromkeys(previous, ""), **new})
         for name in new:
-            os.replace(tmp_path / name, out_dir / name)
+            target = out_dir / name
+            if (tmp_path / name).is_dir() and target.is_dir():
+                shutil.rmtree(target)
+            os.replace(tmp_path / name, target)
         for name in set(previous) - set(new):
             target = out_dir / name
-            if target.is_file() or target.is_symlink():
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.is_file() or target.is_symlink():
                 target.unlink()
         _write_manifest(out_dir, new)
     return [out_dir / name for name in new]
@@ -310,3 +318,70 @@ def write_comparison_files(comparison: Comparison, folder: str | Path) -> list[P
     md.write_text(to_markdown(comparison), encoding="utf-8")
     comparison.to_json(js)
     return [md, js]
+
+
+def write_split(
+    report: Report,
+    parts: dict[str, Report],
+    out_dir: str | Path,
+    *,
+    tiles: str | None = None,
+    png: bool = False,
+    label: str = "ICB",
+) -> list[Path]:
+    """Write a whole-study report and one folder per part (``parts``: code -> the report
+    of that part, e.g. each ICB of a national study) with ``index.html`` linking them, all
+    owned by one run of ``out_dir`` (nothing half-written; re-runs replace it)."""
+
+    def write(folder: Path) -> None:
+        write_report_files(report, folder, tiles=tiles, png=png)
+        for code, part in parts.items():
+            sub = folder / _folder_name(code)
+            sub.mkdir()
+            write_report_files(part, sub, tiles=tiles, png=png)
+        (folder / "index.html").write_text(_index_html(report, parts, label), encoding="utf-8")
+
+    return write_outputs(out_dir, write)
+
+
+def _folder_name(code: str) -> str:
+    """A code as a safe folder name."""
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(code))
+    return name or "_"
+
+
+def _index_html(report: Report, parts: dict[str, Report], label: str) -> str:
+    """One page linking the whole study's report and each part's report and map."""
+    h = html_text
+
+    rows = []
+    for code, part in parts.items():
+        s = part.summary
+        sev = s["findings"]
+        folder = _folder_name(code)
+        rows.append(
+            f"<tr><td>{h(code)}</td><td>{h(part.study.name)}</td>"
+            f"<td class='{'pass' if part.ok else 'fail'}'>{'PASS' if part.ok else 'FAIL'}</td>"
+            f"<td>{s['n_pcns']:,}</td><td>{s['n_practices']:,}</td><td>{s['n_patients']:,}</td>"
+            f"<td>{sev['error']:,}</td><td>{sev['warning']:,}</td>"
+            f"<td><a href='{h(folder)}/report.html'>report</a> · "
+            f"<a href='{h(folder)}/map.html'>map</a> · "
+            f"<a href='{h(folder)}/report.xlsx'>workbook</a></td></tr>"
+        )
+    s = report.summary
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{h(report.study.name)}: by {h(label)}</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
+        "text-align:left}td.pass{color:#1a7f37;font-weight:bold}"
+        "td.fail{color:#b42318;font-weight:bold}</style></head><body>"
+        f"<h1>{h(report.study.name)}</h1><p>{s['n_pcns']:,} PCNs, {s['n_practices']:,} "
+        f"practices, {s['n_patients']:,} registered patients: "
+        f"{'PASS' if report.ok else 'FAIL'}. The whole study: "
+        "<a href='report.html'>report</a> · <a href='map.html'>map</a> · "
+        "<a href='report.xlsx'>workbook</a>.</p>"
+        f"<h2>By {h(label)} ({len(parts)})</h2><table><tr><th>{h(label)}</th><th>name</th>"
+        "<th>verdict</th><th>PCNs</th><th>practices</th><th>patients</th><th>errors</th>"
+        f"<th>warnings</th><th>files</th></tr>{''.join(rows)}</table></body></html>\n"
+    )
