@@ -191,3 +191,29 @@ def test_national_pcns_carry_their_rural_share_and_deprivation(national_report, 
         np.searchsorted(mine["Patient"].cumsum(), mine["Patient"].sum() / 2)
     ]
     assert east.details["imd_decile"] == int(middle)
+
+
+@pytest.mark.slow
+def test_incremental_equals_full_whatever_the_hash_seed(shared_data, tmp_path):
+    """Found in review: the area an incremental re-check looked at depended on set order
+    (PYTHONHASHSEED); with seed 0 a detached group's 'across ...' lost PCNs."""
+    import os
+    import subprocess
+    import sys
+
+    path = _study_file("qnc_national_2022.toml", shared_data, tmp_path)
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from geo_pcn import Configuration, Study, validate\n"
+        f"s = Study.from_toml({str(path)!r}); validate(s)\n"
+        "c = s.configuration.move('M83030', to='U93998')\n"
+        "inc = validate(s, c)\n"
+        "full = validate(s, Configuration(c.assignments, c.names))\n"
+        "print(inc.findings == full.findings)\n"
+    )
+    for seed in ("0", "1"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        assert out.stdout.strip().endswith("True"), (seed, out.stdout, out.stderr[-500:])

@@ -88,3 +88,18 @@ def test_scenario_outputs_are_byte_identical_on_a_rerun(tmp_path):
             "compare_map.html",
         },
     )
+
+
+def test_a_doctored_manifest_never_deletes_outside_the_folder(tmp_path):
+    """A manifest naming '..' (or '.', or a path) is ignored: the run removes nothing
+    outside its folder (found in review: it removed the parent folder's contents)."""
+    from geo_pcn.render.outputs import MANIFEST, write_outputs
+
+    parent = tmp_path / "parent"
+    out = parent / "out"
+    out.mkdir(parents=True)
+    (parent / "sibling.txt").write_text("keep me")
+    (out / MANIFEST).write_text('{"files": {"..": "", ".": "", "a/b": "", "ok.csv": ""}}')
+    write_outputs(out, lambda folder: (folder / "report.md").write_text("x"))
+    assert (parent / "sibling.txt").read_text() == "keep me"
+    assert (out / "report.md").is_file()

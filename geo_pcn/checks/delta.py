@@ -94,11 +94,12 @@ class Delta:
         # footprints the redone PCNs' contiguity may look at: those near their territories
         near = set(redo)
         territory = context.territories.practices.geometry
-        members = [p for c in redo for p in new_cfg.members[c]]
+        order = sorted(redo)  # one order for the members and their group labels
+        members = [p for c in order for p in new_cfg.members[c]]
         if members:
             bounds = shapely.bounds(territory.reindex(members).to_numpy())
             groups = np.repeat(
-                np.arange(len(redo)), [len(new_cfg.members[c]) for c in sorted(redo)]
+                np.arange(len(order)), [len(new_cfg.members[c]) for c in order]
             )
             frame = pd.DataFrame(bounds, columns=["x0", "y0", "x1", "y1"]).assign(g=groups)
             box = frame.groupby("g").agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"})

@@ -74,17 +74,25 @@ def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png) -> None
     groups = report.icb_practices()
     if not groups:
         raise click.UsageError("--by icb: the study holds one ICB only (or no ICB layer/codes)")
-    parts = {}
-    for i, (code, members) in enumerate(groups.items(), start=1):
-        progress(f"  ICB {i}/{len(groups)}: {code} ({len(members):,} practices)", quiet)
-        parts[code] = run_checks(study.subset(members, name=f"{study.name}: ICB {code}"))
-    progress(f"Writing outputs to {out_dir}...", quiet)
+    failing: list[str] = []
+
+    def part(i: int, code: str, members: list[str]):
+        def make():
+            progress(f"  ICB {i}/{len(groups)}: {code} ({len(members):,} practices)", quiet)
+            made = run_checks(study.subset(members, name=f"{study.name}: ICB {code}"))
+            if not made.ok:
+                failing.append(code)
+            return made
+
+        return make
+
+    parts = {code: part(i, code, members) for i, (code, members) in enumerate(groups.items(), 1)}
+    progress(f"Writing outputs to {out_dir}, one ICB at a time...", quiet)
     written = write_split(report, parts, out_dir, tiles=tiles, png=png)
     sev = report.summary["findings"]
-    failing = sum(not r.ok for r in parts.values())
     click.echo(
         f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
-        f"{sev['warning']} warnings; {len(parts)} ICBs ({failing} failing). "
+        f"{sev['warning']} warnings; {len(parts)} ICBs ({len(failing)} failing). "
         f"Wrote {len(written)} entries to {out_dir} (index.html)"
     )
     if not report.ok:

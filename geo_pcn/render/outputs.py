@@ -16,9 +16,11 @@ untouched.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -51,6 +53,8 @@ __all__ = [
 #: The manifest of the files a run wrote, kept in the output folder.
 MANIFEST = ".geo_pcn-manifest.json"
 _TMP_PREFIX = ".geo-pcn-"
+#: names a run writes: a letter, digit or underscore first, then those, "." and "-"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def _previous_files(out_dir: Path) -> list[str]:
@@ -66,7 +70,9 @@ def _previous_files(out_dir: Path) -> list[str]:
             "which files there are its own; delete the folder's outputs (or the folder) "
             "or choose another --out"
         ) from None
-    return [name for name in files if isinstance(name, str) and "/" not in name]
+    # only names a run can write: no path separators, no "." or "..", nothing hidden
+    # (a doctored manifest must never make a run delete outside its folder)
+    return [name for name in files if isinstance(name, str) and _SAFE_NAME.fullmatch(name)]
 
 
 def check_out_dir(out_dir: str | Path) -> list[str]:
@@ -322,26 +328,44 @@ def write_comparison_files(comparison: Comparison, folder: str | Path) -> list[P
 
 def write_split(
     report: Report,
-    parts: dict[str, Report],
+    parts,
     out_dir: str | Path,
     *,
     tiles: str | None = None,
     png: bool = False,
     label: str = "ICB",
 ) -> list[Path]:
-    """Write a whole-study report and one folder per part (``parts``: code -> the report
-    of that part, e.g. each ICB of a national study) with ``index.html`` linking them, all
-    owned by one run of ``out_dir`` (nothing half-written; re-runs replace it)."""
+    """Write a whole-study report and one folder per part with ``index.html`` linking
+    them, all owned by one run of ``out_dir`` (nothing half-written; re-runs replace it).
+
+    ``parts`` maps each part's code (an ICB) to its report, or to a function making it:
+    parts are then made one at a time, written and let go (a national split holds one ICB
+    in memory at a time, not 42).
+    """
 
     def write(folder: Path) -> None:
         write_report_files(report, folder, tiles=tiles, png=png)
+        done: dict[str, Report] = {}
         for code, part in parts.items():
+            made = part() if callable(part) else part
             sub = folder / _folder_name(code)
             sub.mkdir()
-            write_report_files(part, sub, tiles=tiles, png=png)
-        (folder / "index.html").write_text(_index_html(report, parts, label), encoding="utf-8")
+            write_report_files(made, sub, tiles=tiles, png=png)
+            done[code] = _Brief(made)
+            del made
+            gc.collect()  # a part's study and report hold each other: free them now
+        (folder / "index.html").write_text(_index_html(report, done, label), encoding="utf-8")
 
     return write_outputs(out_dir, write)
+
+
+class _Brief:
+    """What the index needs of a part's report (the report itself is let go)."""
+
+    def __init__(self, report: Report) -> None:
+        self.summary = report.summary
+        self.ok = report.ok
+        self.name = report.study.name
 
 
 def _folder_name(code: str) -> str:
@@ -350,7 +374,7 @@ def _folder_name(code: str) -> str:
     return name or "_"
 
 
-def _index_html(report: Report, parts: dict[str, Report], label: str) -> str:
+def _index_html(report: Report, parts: dict, label: str) -> str:
     """One page linking the whole study's report and each part's report and map."""
     h = html_text
 
@@ -360,7 +384,7 @@ def _index_html(report: Report, parts: dict[str, Report], label: str) -> str:
         sev = s["findings"]
         folder = _folder_name(code)
         rows.append(
-            f"<tr><td>{h(code)}</td><td>{h(part.study.name)}</td>"
+            f"<tr><td>{h(code)}</td><td>{h(part.name)}</td>"
             f"<td class='{'pass' if part.ok else 'fail'}'>{'PASS' if part.ok else 'FAIL'}</td>"
             f"<td>{s['n_pcns']:,}</td><td>{s['n_practices']:,}</td><td>{s['n_patients']:,}</td>"
             f"<td>{sev['error']:,}</td><td>{sev['warning']:,}</td>"
