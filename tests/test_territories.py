@@ -273,3 +273,18 @@ def test_a_practice_no_postcode_places_sits_at_its_residents_centre(tmp_path):
     assert (site.x, site.y) == (402_500.0, 300_868.0)
     assert study.practices.loc["A00003", "locate_method"] == "residents' centre"
     assert any("A00003" in n and "patient-weighted centre" in n for n in study.notes)
+
+
+def test_a_practice_in_no_pcn_with_no_list_size_is_not_said_to_have_0_patients(tmp_path):
+    """Found in review: a practice in no PCN with no registrations was 'its 0 registered
+    patients are uncovered'."""
+    practices = TINY_PRACTICES + "A00006,NEW SURGERY,AB1 4AA,,,01A,QXX\n"
+    from tiny import TINY_LOCATIONS
+
+    locations = TINY_LOCATIONS + f"A00006,{X0 + 3500},{Y0 + 500}\n"
+    study = Study.from_toml(
+        write_tiny_study(tmp_path, practices_csv=practices, locations_csv=locations)
+    )
+    (finding,) = [f for f in validate(study).findings if f.kind == "practice_in_no_pcn"]
+    assert finding.value is None
+    assert "no list size known" in finding.message and " 0 registered" not in finding.message

@@ -43,18 +43,21 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
             if practice in graph
             else []
         )
-        n = int(sizes.get(practice, 0))
+        known = pd.notna(study.practices.at[practice, "list_size"])
+        n = int(sizes.get(practice, 0)) if known else None
         name = study.practices.at[practice, "practice_name"]
         near = ", ".join(context.pcn_label(c) for c in neighbours) or "none found"
+        whose = (
+            f"its {n:,} registered patients are uncovered"
+            if known
+            else "its patients are uncovered (no list size known: no registrations)"
+        )
         findings.append(
             Finding(
                 check="coverage",
                 kind="practice_in_no_pcn",
                 severity=Severity.ERROR,
-                message=(
-                    f"{practice} ({name}) is in no PCN: its {n:,} registered patients are "
-                    f"uncovered. Adjacent PCNs: {near}."
-                ),
+                message=f"{practice} ({name}) is in no PCN: {whose}. Adjacent PCNs: {near}.",
                 pcn_code="",
                 practice_codes=(practice,),
                 value=n,
