@@ -24,6 +24,7 @@ from geo_pcn._escape import html_table, html_text
 from geo_pcn._json import dump_json
 from geo_pcn.alignment import Alignment
 from geo_pcn.checks.alignment import alignment_of
+from geo_pcn.checks.boundaries import code_system
 from geo_pcn.checks.coverage import area_coverage
 from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
@@ -214,32 +215,20 @@ class Report:
         return frame
 
     # -- plain forms and display ------------------------------------------------------
-    def icb_practices(self) -> dict[str, list[str]]:
-        """ICB code -> the practices of the PCNs counted in it (see :attr:`by_icb`) and the
-        practices in no PCN whose site (or record) is in it; ``{}`` for a one-ICB study."""
-        if self.by_icb is None:
-            return {}
-        icb, pcn_icb = self.__dict__["_icb_of"]
-        assign = self.configuration.assignments.reindex(icb.index).fillna("")
-        home = assign.map(pcn_icb).where(assign != "", icb).fillna("")
-        groups = home[home != ""].groupby(home[home != ""]).groups
-        return {str(k): sorted(v) for k, v in sorted(groups.items())}
-
     @cached_property
-    def by_icb(self) -> pd.DataFrame | None:
-        """One row per ICB (a national or multi-ICB study): PCNs below / within / above the
-        band, PCNs across sub-ICB and ICB lines, contiguity errors, practices and patients
-        in no PCN. A PCN counts in the ICB holding most of its patients; a practice is in
-        the ICB its site lies in (the ``icb`` boundary layer), else its recorded ICB.
+    def _home_icb(self) -> pd.Series | None:
+        """practice_code -> the ICB it counts in: a PCN's practices all count in the ICB
+        holding most of the PCN's patients; a practice in no PCN in the ICB its site lies
+        in (the ``icb`` layer), else the one recorded (in the layer's code system).
         ``None`` for a study of one ICB."""
         practices = self.study.practices
-        recorded = practices.get("icb_code", pd.Series("", index=practices.index)).fillna("")
-        icb = recorded.astype(str)
+        icb = practices.get("icb_code", pd.Series("", index=practices.index)).fillna("")
+        icb = icb.astype(str)
         where = self.context.geography.site_areas.get("icb")
         if where is not None:
             code = where["nhs_code"].where(where["nhs_code"] != "", where["code"])
             placed = code[code != ""]
-            ons = placed.str.match(r"^[EWSN]\d{8}$").mean() > 0.5 if len(placed) else False
+            ons = placed.map(code_system).eq("ons").mean() > 0.5 if len(placed) else False
             if ons and "ons_icb_code" in practices:  # fall back in the layer's code system
                 icb = practices["ons_icb_code"].fillna("").astype(str)
             icb = code.where(code != "", icb)
@@ -251,16 +240,40 @@ class Report:
         held = frame[frame[PCN_CODE] != ""].groupby([PCN_CODE, "icb"])["n"].sum().reset_index()
         held = held.sort_values([PCN_CODE, "n", "icb"], ascending=[True, False, True])
         pcn_icb = held.drop_duplicates(PCN_CODE).set_index(PCN_CODE)["icb"]
-        self.__dict__["_icb_of"] = (icb, pcn_icb)
+        home = assign.map(pcn_icb).where(assign != "", icb).fillna("")
+        return home.rename("icb")
+
+    def icb_practices(self) -> dict[str, list[str]]:
+        """ICB code -> its practices (as :attr:`by_icb` counts them); ``{}`` for a study of
+        one ICB."""
+        home = self._home_icb
+        if home is None:
+            return {}
+        home = home[home != ""]
+        groups = home.groupby(home).groups
+        return {str(k): sorted(v) for k, v in sorted(groups.items())}
+
+    @cached_property
+    def by_icb(self) -> pd.DataFrame | None:
+        """One row per ICB (a national or multi-ICB study): its PCNs below / within / above
+        the band, across sub-ICB and ICB lines, contiguity errors, practices, patients, and
+        practices and patients in no PCN — all counted the same way as the per-ICB folders
+        of ``geo-pcn validate --by icb`` (see :meth:`_home_icb`). ``None`` for one ICB."""
+        home = self._home_icb
+        if home is None:
+            return None
+        practices = self.study.practices
+        assign = self.configuration.assignments.reindex(practices.index).fillna("")
+        sizes = self.context.list_sizes.reindex(practices.index).fillna(0)
+        frame = pd.DataFrame({"icb": home.to_numpy(), PCN_CODE: assign.to_numpy(), "n": sizes})
         pcns = self.pcns.set_index(PCN_CODE)
-        pcns = pcns.assign(icb=pcn_icb.reindex(pcns.index).fillna("").to_numpy())
+        pcn_icb = frame[frame[PCN_CODE] != ""].drop_duplicates(PCN_CODE).set_index(PCN_CODE)
+        pcns = pcns.assign(icb=pcn_icb["icb"].reindex(pcns.index).fillna("").to_numpy())
         kinds = Counter((f.pcn_code, f.kind) for f in self.findings)
         pcns["detached"] = [kinds.get((c, "detached_group"), 0) for c in pcns.index]
-        cross = {
-            layer: [int(n > 1) for n in pcns.get(f"n_{layer}", pd.Series(0, index=pcns.index))]
-            for layer in ("sub_icb", "icb")
-        }
-        pcns["across_sub_icb"], pcns["across_icb"] = cross["sub_icb"], cross["icb"]
+        for layer in ("sub_icb", "icb"):
+            n = pcns.get(f"n_{layer}", pd.Series(0, index=pcns.index))
+            pcns[f"across_{layer}"] = (n > 1).astype(int)
         status = pd.crosstab(pcns["icb"], pcns["band_status"])
         no_pcn = frame[frame[PCN_CODE] == ""].groupby("icb")["n"].agg(["size", "sum"])
         out = pd.DataFrame(

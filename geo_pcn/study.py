@@ -229,8 +229,8 @@ class Study:
         >>> from geo_pcn.datasets import demo
         >>> study = demo()
         >>> part = study.subset(study.configuration.members["UZ001"])
-        >>> part.configuration.n_pcns, len(part.outside_registrations) > 0
-        (1, True)
+        >>> part.configuration.n_pcns, len(part.outside_registrations) > 0, part.rules.exempt
+        (1, True, ())
         """
         codes = [c for c in dict.fromkeys(practice_codes) if c in self.practices.index]
         practices = self.practices.loc[codes].copy()
@@ -245,13 +245,22 @@ class Study:
             if self.outside_registrations is not None:
                 others.append(self.outside_registrations)
             outside = pd.concat(others, ignore_index=True)
+        configuration = Configuration.from_frame(frame)
+        # the subset's own agreed exceptions only (the others' would all look stale)
+        pcns = set(configuration.pcn_codes)
+        rules = replace(
+            self.rules,
+            exempt=tuple(c for c in self.rules.exempt if c in pcns),
+            exceptions=tuple(e for e in self.rules.exceptions if e.pcn_code in pcns),
+        )
         return replace(
             self,
             name=name or self.name,
             practices=practices,
-            configuration=Configuration.from_frame(frame),
+            configuration=configuration,
             registrations=registrations,
             outside_registrations=outside,
+            rules=rules,
         )
 
     @cached_property

@@ -45,6 +45,10 @@ def test_validate_by_icb_writes_a_folder_per_icb_and_an_index(tmp_path):
         doc = json.loads((out / icb / "report.json").read_text())
         assert doc["summary"]["n_patients"] == n
         assert (out / icb / "map.html").is_file() and (out / icb / "report.html").is_file()
+    whole = json.loads((out / "report.json").read_text())
+    for row in whole["by_icb"]:  # the table and the folders count alike
+        part = json.loads((out / row["icb_code"] / "report.json").read_text())["summary"]
+        assert (row["n_practices"], row["n_patients"]) == (part["n_practices"], part["n_patients"])
     index = (out / "index.html").read_text()
     assert "QXA/report.html" in index and "QXB/map.html" in index
     # EAST alone: WEST's residents compete from outside, nothing is lost

@@ -82,6 +82,11 @@ def test_a_summary_per_icb(national, raw):
     for status in ("below", "within", "above"):
         assert by_icb[f"n_{status}_band"].sum() == band.get(status, 0)
     assert by_icb["n_practices_in_no_pcn"].sum() == 144
+    # the table counts an ICB's practices as its --by icb folder holds them
+    groups = national.icb_practices()
+    assert by_icb.set_index("icb_code")["n_practices"].to_dict() == {
+        k: len(v) for k, v in groups.items()
+    }
     from geo_pcn.render import to_markdown
 
     md = to_markdown(national)
