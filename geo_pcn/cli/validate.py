@@ -56,12 +56,12 @@ def validate(
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     if by == "icb":
-        _run_by_icb(study, out_dir, quiet, tiles=tiles, png=png)
+        _run_by_icb(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi)
         return
     _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi)
 
 
-def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png) -> None:
+def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png, dpi) -> None:
     """The whole study, then each ICB as its own study (the other practices' registrations
     kept as outside competition), written together with an index."""
     from geo_pcn.render.outputs import write_split
@@ -88,7 +88,7 @@ def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png) -> None
 
     parts = {code: part(i, code, members) for i, (code, members) in enumerate(groups.items(), 1)}
     progress(f"Writing outputs to {out_dir}, one ICB at a time...", quiet)
-    written = write_split(report, parts, out_dir, tiles=tiles, png=png)
+    written = write_split(report, parts, out_dir, tiles=tiles, png=png, dpi=dpi)
     sev = report.summary["findings"]
     click.echo(
         f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
@@ -141,21 +141,11 @@ def _run_and_write(
         f"(territories from {study.footprint_method})...",
         quiet,
     )
-    from geo_pcn.render import write_png, write_report
-    from geo_pcn.render.png import DEFAULT_DPI
+    from geo_pcn.render import write_report
 
     report = run_checks(study)
     progress(f"Writing outputs to {out_dir}...", quiet)
-    if png and dpi != DEFAULT_DPI:  # every output as write_report writes it, map.png at dpi
-        from geo_pcn.render.outputs import write_outputs, write_report_files
-
-        def write(folder: Path) -> None:
-            write_report_files(report, folder, tiles=tiles)
-            write_png(report, folder / "map.png", dpi=dpi)
-
-        written = write_outputs(out_dir, write)
-    else:
-        written = write_report(report, out_dir, tiles=tiles, png=png)
+    written = write_report(report, out_dir, tiles=tiles, png=png, dpi=dpi)
     sev = report.summary["findings"]
     click.echo(
         f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "

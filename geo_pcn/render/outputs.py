@@ -195,6 +195,7 @@ def write_report(
     map_html: bool = True,
     tiles: str | None = None,
     png: bool = False,
+    dpi: int | None = None,
 ) -> list[Path]:
     """Write every output of a report into ``out_dir``, as ``geo-pcn validate`` does.
 
@@ -237,7 +238,9 @@ def write_report(
     """
     return write_outputs(
         out_dir,
-        lambda folder: write_report_files(report, folder, map_html=map_html, tiles=tiles, png=png),
+        lambda folder: write_report_files(
+            report, folder, map_html=map_html, tiles=tiles, png=png, dpi=dpi
+        ),
     )
 
 
@@ -248,6 +251,7 @@ def write_report_files(
     map_html: bool = True,
     tiles: str | None = None,
     png: bool = False,
+    dpi: int | None = None,
 ) -> None:
     """Write every output of a report into ``folder`` as it is (no manifest, no temporary
     folder: :func:`write_report` and :func:`write_comparison` wrap it)."""
@@ -272,7 +276,7 @@ def write_report_files(
     write_report_html(report, folder / "report.html", map_page=map_page, include_map=map_html)
     write_xlsx(report, folder / "report.xlsx")
     if png:
-        write_png(report, folder / "map.png")
+        write_png(report, folder / "map.png", **({} if dpi is None else {"dpi": dpi}))
 
 
 def write_comparison(
@@ -333,6 +337,7 @@ def write_split(
     *,
     tiles: str | None = None,
     png: bool = False,
+    dpi: int | None = None,
     label: str = "ICB",
 ) -> list[Path]:
     """Write a whole-study report and one folder per part with ``index.html`` linking
@@ -344,13 +349,13 @@ def write_split(
     """
 
     def write(folder: Path) -> None:
-        write_report_files(report, folder, tiles=tiles, png=png)
+        write_report_files(report, folder, tiles=tiles, png=png, dpi=dpi)
         done: dict[str, Report] = {}
         for code, part in parts.items():
             made = part() if callable(part) else part
             sub = folder / _folder_name(code)
             sub.mkdir()
-            write_report_files(made, sub, tiles=tiles, png=png)
+            write_report_files(made, sub, tiles=tiles, png=png, dpi=dpi)
             done[code] = _Brief(made)
             del made
             gc.collect()  # a part's study and report hold each other: free them now
