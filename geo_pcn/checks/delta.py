@@ -98,9 +98,7 @@ class Delta:
         members = [p for c in order for p in new_cfg.members[c]]
         if members:
             bounds = shapely.bounds(territory.reindex(members).to_numpy())
-            groups = np.repeat(
-                np.arange(len(order)), [len(new_cfg.members[c]) for c in order]
-            )
+            groups = np.repeat(np.arange(len(order)), [len(new_cfg.members[c]) for c in order])
             frame = pd.DataFrame(bounds, columns=["x0", "y0", "x1", "y1"]).assign(g=groups)
             box = frame.groupby("g").agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"})
             box = box.dropna()
