@@ -246,9 +246,7 @@ def _registration_territories(study) -> Territories:
     points = shapely.point_on_surface(areas.geometry.to_numpy())
     how: str
     if study.rules.study_boundary:
-        boundary = shapely.union_all(
-            study.boundaries[study.rules.study_boundary].geometry.to_numpy()
-        )
+        boundary = study_boundary(study)  # the named layer's union
         candidate = _points_in(points, boundary)
         how = f"the {study.rules.study_boundary} layer (study_boundary)"
     elif basis != "none":
@@ -268,7 +266,7 @@ def _registration_territories(study) -> Territories:
                 "practices' registrations and no boundary layer to decide more)"
             )
         else:
-            candidate = _points_in(points, units) & (table["n_study"].to_numpy() >= 0)
+            candidate = _points_in(points, units)
             how = (
                 f"the {layer} areas that hold the study's practices (no population and no other "
                 "practices' registrations to decide from the data)"
