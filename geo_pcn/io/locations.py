@@ -99,7 +99,7 @@ def locate(
     has_pc = s.POSTCODE in frame.columns and postcodes is not None
     if not (has_en or has_ll or has_pc):
         hint = (
-            'give a postcode lookup (postcodes = "<Code-Point Open folder>")'
+            'give a postcode lookup (postcodes = "<Code-Point Open folder or codepo_gb.zip>")'
             if s.POSTCODE in frame.columns
             else "add latitude/longitude or easting/northing columns, or postcodes and a "
             "postcode lookup"
@@ -195,8 +195,8 @@ def read_locations(
     source
         The file, or a :class:`~geo_pcn.io.tables.Source` with ``columns``/``where``.
     postcodes
-        A postcode lookup (Code-Point Open folder, ONSPD or postcode CSV) for rows without
-        coordinates.
+        A postcode lookup (Code-Point Open folder or codepo_gb.zip, ONSPD or postcode
+        CSV) for rows without coordinates.
 
     Returns
     -------

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -119,6 +121,77 @@ def _read_codepoint_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+#: A Code-Point Open area file inside the OS download (``Data/CSV/st.csv``), under any top folder.
+_ZIP_MEMBER = re.compile(r"(?:^|/)Data/CSV/([A-Za-z]{1,2})\.csv$", re.IGNORECASE)
+_ZIP_FIX = (
+    "download codepo_gb.zip again from the OS Data Hub "
+    "(https://osdatahub.os.uk/downloads/open/CodePointOpen), or give the unzipped folder"
+)
+
+
+def _read_codepoint_zip(path: Path, wanted: set[str] | None) -> pd.DataFrame:
+    """The Code-Point Open area files of the OS download ``codepo_gb.zip``, read straight
+    from the archive (only the areas of ``wanted``; nothing is extracted to disk)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"{path}: the zip file is truncated or corrupt ({reason}); {_ZIP_FIX}"
+        ) from None
+    with archive:
+        names = [i.filename for i in archive.infolist() if not i.is_dir()]
+        members: dict[str, str] = {}
+        for name in names:
+            match = _ZIP_MEMBER.search(name)
+            if match:
+                members.setdefault(match.group(1).lower(), name)
+        if not members:
+            raise SchemaError(
+                f"{path}: not an OS Code-Point Open zip (no Data/CSV/<area>.csv files in it; it "
+                f"holds {list_some(names, 4) or 'nothing'}); give codepo_gb.zip as downloaded "
+                "from the OS Data Hub, or unzip your file and give the postcode CSV inside"
+            )
+        areas = sorted(members)
+        if wanted is not None:
+            needed = {a.lower() for a in _postcode_areas(wanted)}
+            areas = [a for a in areas if a in needed]
+        frames = []
+        for area in areas:
+            member = members[area]
+            try:
+                raw = archive.read(member)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise InputError(
+                    f"{path}: {member} inside the zip is damaged ({reason}); {_ZIP_FIX}"
+                ) from None
+            frames.append(_parse_codepoint(io.BytesIO(raw), f"{path}: {member}"))
+    if not frames:
+        return pd.DataFrame({"postcode": [], s.EASTING: [], s.NORTHING: []}, dtype=object)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _parse_codepoint(handle, label: str) -> pd.DataFrame:
+    """Parse one header-less Code-Point Open area file (postcode, easting, northing)."""
+    try:
+        return pd.read_csv(
+            handle,
+            header=None,
+            usecols=[0, 2, 3],
+            names=["postcode", "easting", "northing"],
+            dtype={"postcode": str},
+            keep_default_na=False,
+            na_values=[""],
+            encoding="cp1252",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise InputError(
+            f"{label}: not a Code-Point Open area file ({reason}); {_ZIP_FIX}"
+        ) from None
+
+
 def _codepoint_folder(path: Path) -> Path:
     """The folder holding the per-area Code-Point CSVs (``Data/CSV`` or ``path`` itself)."""
     for candidate in (path / "Data" / "CSV", path / "CSV", path):
@@ -126,7 +199,8 @@ def _codepoint_folder(path: Path) -> Path:
             return candidate
     raise InputError(
         f"{path}: no postcode CSV files in this folder (looked in Data/CSV); give the "
-        "Code-Point Open folder (the one holding Data/CSV) or one postcode CSV file"
+        "Code-Point Open folder (the one holding Data/CSV), the downloaded codepo_gb.zip "
+        "or one postcode CSV file"
     )
 
 
@@ -156,7 +230,9 @@ def read_postcode_lookup(
     ----------
     path
         One of: an OS Code-Point Open folder (the top folder holding ``Data/CSV``, or
-        ``Data/CSV`` itself) of header-less per-area CSVs (``st.csv``...); one such CSV; an
+        ``Data/CSV`` itself) of header-less per-area CSVs (``st.csv``...); the OS download
+        ``codepo_gb.zip`` itself (read without unzipping: only the area files needed);
+        one such CSV; an
         ONS Postcode Directory CSV (``pcds``/``pcd``/``pcd2`` with ``oseast1m``/``osnrth1m``,
         or only ``lat``/``long``); or a plain ``postcode,easting,northing`` or
         ``postcode,latitude,longitude`` CSV (optionally ``.gz``).
@@ -173,9 +249,21 @@ def read_postcode_lookup(
     Raises
     ------
     InputError
-        The path does not exist or holds no postcode CSVs.
+        The path does not exist or holds no postcode CSVs; a zip is truncated or damaged.
     SchemaError
-        A CSV has no postcode column or no coordinate columns.
+        A CSV has no postcode column or no coordinate columns; a zip holds no Code-Point
+        ``Data/CSV`` area files.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with zipfile.ZipFile(folder / "codepo_gb.zip", "w") as z:
+    ...     z.writestr("Data/CSV/st.csv", '"ST16 2HE",10,392000,323000,"E92000001"\\n')
+    >>> read_postcode_lookup(folder / "codepo_gb.zip", postcodes=["st16 2he"])
+              easting  northing
+    postcode
+    ST162HE  392000.0  323000.0
     """
     path = Path(path)
     if not path.exists():
@@ -202,6 +290,13 @@ def read_postcode_lookup(
         return _finish(frame, wanted, path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: postcode lookup file is empty; export it again with its rows")
+    if sniff(path) == "zip":
+        return _finish(_read_codepoint_zip(path, wanted), wanted, path)
+    if path.suffix.lower() == ".zip":
+        raise InputError(
+            f"{path}: the file is named .zip but is not a zip file (a failed or partial "
+            f"download?); {_ZIP_FIX}"
+        )
     head = _head(path)
     if not head or not head[0]:
         raise InputError(f"{path}: postcode lookup file is empty; export it again with its rows")
