@@ -1,0 +1,542 @@
+"""Propose the least disruptive repair of a configuration, proven optimal.
+
+:func:`propose` finds a configuration in which every practice is in a PCN, every PCN not
+exempt is inside the band, every PCN is connected in the practice adjacency graph (the
+graph the contiguity check uses) and, with ``within``, no PCN crosses the lines of that
+boundary layer, moving as few registered patients as possible (or practices, or PCNs). It
+is an integer programme (:mod:`geo_pcn.propose.model`) solved exactly with HiGHS, one
+independent part at a time: each ICB (or each area of ``within``) is its own problem,
+solved in local processes or on a Dask cluster.
+
+The answer is a :class:`Proposal`: the new configuration, the scenario that makes it
+(``proposal.toml``, which ``geo-pcn scenario`` reproduces exactly), the table of changes
+with the patients each moves, and per part the solver's status, objective, proven bound
+and gap.
+
+Examples
+--------
+>>> from geo_pcn.datasets import demo
+>>> proposal = propose(demo())
+>>> proposal.summary["status"], proposal.summary["gap"]
+('optimal', 0.0)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from geo_pcn.configuration import Configuration
+from geo_pcn.errors import InputError, list_some
+from geo_pcn.geography import geography_of
+from geo_pcn.pipeline import validate
+from geo_pcn.propose.model import Part, PartResult, Slot, solve
+from geo_pcn.scenario import Scenario
+
+__all__ = ["propose", "Proposal", "OBJECTIVES"]
+
+#: what :func:`propose` can minimise, each with the order ties are broken in
+OBJECTIVES = {
+    "patients": "registered patients moved, then practices moved, then PCNs opened or closed",
+    "practices": "practices moved, then registered patients moved, then PCNs opened or closed",
+    "pcns": "PCNs whose practices change, then registered patients moved",
+}
+
+#: a part in which no boundary layer places a practice
+NO_AREA = "(no area)"
+
+
+@dataclass(frozen=True, eq=False)
+class Proposal:
+    """A repair proposed by :func:`propose`.
+
+    Attributes
+    ----------
+    configuration
+        The proposed configuration (derived from the original by :attr:`scenario`).
+    scenario
+        The operations that make it: new PCNs (``add_pcn``) first, then moves.
+    toml
+        :attr:`scenario` as a scenario file (``proposal.toml``).
+    changes
+        One row per practice that changes PCN: ``practice_code, practice_name, from_pcn,
+        from_name, to_pcn, to_name, patients, part``.
+    parts
+        One row per independent part: practices, PCNs, slots, solver ``status``,
+        ``objective`` value, proven ``bound``, ``gap``, patients and practices moved,
+        seconds, model size.
+    outside_band
+        PCNs the band cannot be met for under the constraints given, with why and what
+        would make it feasible (empty when every part was feasible).
+    summary
+        The headline figures (plain numbers, for JSON).
+    """
+
+    configuration: Configuration
+    scenario: Scenario
+    toml: str
+    changes: pd.DataFrame
+    parts: pd.DataFrame
+    outside_band: list[dict[str, Any]]
+    summary: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (
+            f"<Proposal: {s['status']}, {s['practices_moved']} practices "
+            f"({s['patients_moved']:,} patients) moved, {s['new_pcns']} new PCNs, "
+            f"{s['closed_pcns']} PCNs closed; {s['n_parts']} part(s)>"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Summary, settings, parts, changes and PCNs outside the band, as plain data."""
+        return {
+            "summary": self.summary,
+            "settings": self.settings,
+            "parts": json.loads(self.parts.to_json(orient="records")),
+            "changes": json.loads(self.changes.to_json(orient="records")),
+            "outside_band": self.outside_band,
+        }
+
+
+def propose(
+    study,
+    configuration: Configuration | None = None,
+    *,
+    objective: str = "patients",
+    within: str | None = None,
+    exempt: Iterable[str] = (),
+    reach: int = 1,
+    time_limit: float = 60.0,
+    gap: float = 0.0,
+    workers: int | None = None,
+    scheduler: Any = None,
+) -> Proposal:
+    """The least disruptive configuration that passes the size, contiguity and coverage
+    rules.
+
+    Parameters
+    ----------
+    study
+        A :class:`~geo_pcn.study.Study`.
+    configuration
+        The configuration to repair (default: the study's).
+    objective
+        What to minimise: ``"patients"`` moved (default), ``"practices"`` moved or
+        ``"pcns"`` changed; ties are broken as :data:`OBJECTIVES` says.
+    within
+        A boundary layer of the study (``"sub_icb"``, ``"icb"``, ``"place"``): no PCN may
+        cross its lines, and each of its areas is solved on its own. Without it, each ICB
+        (the ``icb`` layer, when the study has one) is solved on its own and PCNs keep
+        the ICB holding most of their patients.
+    exempt
+        PCN codes the band does not apply to, besides the study's agreed exceptions.
+    reach
+        How far a practice may move: into PCNs whose practices are at most this many
+        steps away in the adjacency graph (1: PCNs its territory touches).
+    time_limit
+        Seconds per part; the best configuration found by then is returned with its gap.
+    gap
+        Relative gap at which a part counts as solved (0: proven optimal).
+    workers
+        Local processes (default: one per core, at most one per part; 1 solves in this
+        process).
+    scheduler
+        A Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``:
+        the parts are solved on that cluster instead of local processes.
+
+    Returns
+    -------
+    Proposal
+
+    Raises
+    ------
+    geo_pcn.errors.InputError
+        An unknown objective, layer or exempt PCN code, or ``reach`` below 1.
+    """
+    if objective not in OBJECTIVES:
+        raise InputError(
+            f"objective {objective!r} is not known; use one of {', '.join(OBJECTIVES)}"
+        )
+    if int(reach) < 1:
+        raise InputError(f"reach must be 1 or more (steps in the adjacency graph), not {reach}")
+    if within is not None and within not in study.boundaries:
+        raise InputError(
+            f"within={within!r}: the study has no boundary layer of that name; its layers "
+            f"are {', '.join(study.boundaries) or 'none'} (see [boundaries] in the study file)"
+        )
+    config = study.configuration if configuration is None else configuration
+    exempt = tuple(dict.fromkeys(str(c) for c in exempt))
+    unknown = sorted(set(exempt) - set(config.pcn_codes))
+    if unknown:
+        raise InputError(f"exempt PCN code(s) not in the configuration: {list_some(unknown)}")
+    settings = {
+        "objective": objective,
+        "tie_breaks": OBJECTIVES[objective],
+        "within": within,
+        "parts_by": within or ("icb" if "icb" in study.boundaries else None),
+        "reach": int(reach),
+        "band": list(study.rules.band),
+        "exempt": sorted({*study.rules.exempt, *exempt}),
+        "time_limit_s": float(time_limit),
+        "gap": float(gap),
+    }
+    parts, labels = _parts(study, config, settings)
+    results = _solve_all(parts, workers=workers, scheduler=scheduler)
+    return _assemble(study, config, parts, results, labels, settings)
+
+
+# -- the parts ----------------------------------------------------------------------------
+
+
+def _parts(study, config: Configuration, settings: dict) -> tuple[list[Part], dict[str, str]]:
+    geo = geography_of(study)
+    graph = geo.graph
+    sizes = geo.list_sizes.reindex(list(config.practice_codes)).fillna(0).astype("int64")
+    assign = config.assignments
+    members = config.members
+    low, high = study.rules.band
+    exempt = set(settings["exempt"])
+    no_contiguity = {
+        e.pcn_code for e in study.rules.exceptions if "contiguity" in tuple(e.checks)
+    }
+    layer = settings["parts_by"]
+    area = pd.Series(NO_AREA, index=assign.index)
+    if layer is not None:
+        table = geo.site_areas[layer].reindex(assign.index)
+        codes = table["code"].fillna("").astype(str)
+        area = codes.where(codes != "", NO_AREA)
+
+    # each PCN lives in the area holding most of its patients (then practices, then code)
+    frame = pd.DataFrame({"pcn": assign, "area": area, "n": sizes})
+    held = frame[frame["pcn"] != ""].groupby(["pcn", "area"]).agg(n=("n", "sum"), k=("n", "size"))
+    held = held.reset_index().sort_values(["pcn", "n", "k", "area"], ascending=[1, 0, 0, 1])
+    held = held[(held["area"] != NO_AREA) | ~held["pcn"].duplicated(keep=False)]
+    home = held.drop_duplicates("pcn").set_index("pcn")["area"]
+
+    # each practice's part: its own area with `within`, else its PCN's
+    part_of = area.copy() if settings["within"] else assign.map(home).fillna(area)
+    lost = part_of[part_of == NO_AREA].index
+    for p in lost:  # not placed by the layer: with its PCN, else with its neighbours
+        if assign[p] and home.get(assign[p], NO_AREA) != NO_AREA:
+            part_of[p] = home[assign[p]]
+            continue
+        near = [part_of[q] for q in graph.neighbors(p) if part_of[q] != NO_AREA]
+        if near:
+            part_of[p] = pd.Series(near).value_counts().sort_index().idxmax()
+
+    parts = []
+    names = config.names
+    for name in sorted(part_of.unique()):
+        codes = sorted(part_of.index[part_of == name])
+        parts.append(
+            _part(
+                name, codes, graph, sizes, assign, members, home, names,
+                band=(low, high), exempt=exempt, no_contiguity=no_contiguity,
+                settings=settings,
+            )
+        )  # fmt: skip
+    return parts, names
+
+
+def _part(
+    name, codes, graph, sizes, assign, members, home, names, *, band, exempt, no_contiguity,
+    settings,
+) -> Part:  # fmt: skip
+    low, high = band
+    index = {p: i for i, p in enumerate(codes)}
+    inside = set(codes)
+    sub = graph.subgraph(codes)
+    placed = tuple(bool(graph.nodes[p]["has_territory"]) for p in codes)
+    edges = tuple(sorted((min(index[a], index[b]), max(index[a], index[b])) for a, b in sub.edges))
+    reach = settings["reach"]
+
+    def near(group: Iterable[str]) -> tuple[int, ...]:
+        seen = set(group)
+        frontier = set(group)
+        for _ in range(reach):
+            frontier = {q for p in frontier for q in sub.neighbors(p)} - seen
+            seen |= frontier
+        return tuple(sorted(index[p] for p in seen))
+
+    slots: list[Slot] = []
+    spare: list[Slot] = []
+    for pcn in sorted({assign[p] for p in codes if assign[p]}):
+        here = [p for p in members[pcn] if p in inside]
+        total = int(sizes.reindex(list(members[pcn])).sum())
+        piece = int(sizes.reindex(here).sum())
+        pieces = nx.number_connected_components(
+            sub.subgraph([p for p in here if graph.nodes[p]["has_territory"]])
+        )
+        candidates = near(here)
+        banded = pcn not in exempt
+        contiguous = pcn not in no_contiguity
+        if home.get(pcn) == name or not settings["within"]:
+            slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates))
+            n_new = max(pieces - 1, 0)
+            if banded and total > high:
+                n_new += math.ceil(total / high)  # the pieces it must make, and one spare
+        else:  # its practices over another area's line: they leave, or make a PCN here
+            n_new = max(pieces, 1) + (math.ceil(piece / high) if piece > high else 0)
+        spare += [Slot(f"NEW-{pcn}-{i}", pcn, True, True, True, candidates) for i in range(n_new)]
+    loose = [p for p in codes if not assign[p]]
+    for i, group in enumerate(sorted(nx.connected_components(graph.subgraph(loose)), key=min)):
+        group = sorted(group)
+        n_new = max(1, math.ceil(int(sizes.reindex(group).sum()) / high))
+        candidates = near(group)
+        spare += [
+            Slot(f"NEW-{name}-{i + 1}-{j}", "", True, True, True, candidates) for j in range(n_new)
+        ]
+    slots += spare
+    slot_index = {s.code: k for k, s in enumerate(slots) if not s.new}
+    current = tuple(slot_index.get(assign[p], -2) if assign[p] else -1 for p in codes)
+    return Part(
+        name=name,
+        practices=tuple(codes),
+        weights=tuple(int(sizes[p]) for p in codes),
+        current=current,
+        placed=placed,
+        edges=edges,
+        slots=tuple(slots),
+        band=(int(low), int(high)),
+        objective=settings["objective"],
+        time_limit=settings["time_limit_s"],
+        gap=settings["gap"],
+    )
+
+
+# -- solving ------------------------------------------------------------------------------
+
+
+def _solve_all(parts: list[Part], *, workers: int | None, scheduler: Any) -> list[PartResult]:
+    if scheduler is not None:
+        return _on_dask(parts, scheduler)
+    n = min(len(parts), workers or os.cpu_count() or 1)
+    if n <= 1:
+        return [solve(p) for p in parts]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # the largest parts first, so that one big part does not finish last alone
+    order = sorted(range(len(parts)), key=lambda i: -len(parts[i].practices))
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = dict(zip(order, pool.map(solve, [parts[i] for i in order]), strict=True))
+    return [done[i] for i in range(len(parts))]
+
+
+def _on_dask(parts: list[Part], scheduler: Any) -> list[PartResult]:
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - dask is a dependency
+        raise InputError(
+            "--scheduler needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
+    client = scheduler if isinstance(scheduler, Client) else Client(str(scheduler))
+    try:
+        futures = client.map(solve, parts, pure=False)
+        return client.gather(futures)
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+# -- the answer ---------------------------------------------------------------------------
+
+
+def _assemble(study, config, parts, results, names, settings) -> Proposal:
+    sizes = geography_of(study).list_sizes
+    assign = config.assignments
+    target: dict[str, str] = {}
+    new_names: dict[str, str] = {}
+    rows = []
+    outside = []
+    taken = set(config.pcn_codes) | set(config.empty_pcns)
+    for part, result in zip(parts, results, strict=True):
+        got = dict(zip(part.practices, result.assignment, strict=False))
+        # provisional codes for the new PCNs used, numbered by their first practice
+        renamed = _provisional(part, got, names, taken)
+        for p, code in got.items():
+            target[p] = renamed.get(code, (code, None))[0]
+        for code, (new_code, new_name) in renamed.items():
+            new_names[new_code] = new_name
+        for code, (size, limit) in result.outside_band.items():
+            final = renamed.get(code, (code, None))[0]
+            outside.append(_why(part, final, size, limit, settings))
+        rows.append(
+            {
+                "part": part.name,
+                "practices": len(part.practices),
+                "pcns": sum(not s.new for s in part.slots),
+                "slots": len(part.slots),
+                "status": result.status,
+                "objective": result.value,
+                "bound": result.bound,
+                "gap": result.gap,
+                "patients_moved": result.patients_moved,
+                "practices_moved": result.practices_moved,
+                "seconds": result.seconds,
+                "variables": result.n_variables,
+                "constraints": result.n_constraints,
+            }
+        )
+    for p in assign.index:  # a part with no solution leaves its practices as they were
+        if not target.get(p):
+            target[p] = assign[p]
+    toml = _scenario_toml(config, target, new_names, settings)
+    scenario = Scenario.from_toml_text(toml)
+    proposed = scenario.apply(config)
+    check = proposed.assignments.reindex(assign.index)
+    wanted = pd.Series(target).reindex(assign.index)
+    if not check.equals(wanted):  # pragma: no cover - the scenario is built to reproduce it
+        raise AssertionError("propose: the scenario does not reproduce the proposal")
+    changes = _changes(study, config, proposed, sizes, parts)
+    parts_table = pd.DataFrame(rows)
+    statuses = set(parts_table["status"])
+    status = (
+        "optimal"
+        if statuses == {"optimal"}
+        else next(s for s in ("no solution", "infeasible", "time limit") if s in statuses)
+    )
+    moved = changes[changes["from_pcn"] != ""]
+    known = parts_table["bound"].notna()
+    bound = int(parts_table.loc[known, "bound"].sum()) if known.any() else None
+    value = int(parts_table["objective"].fillna(0).sum())
+    summary = {
+        "status": status,
+        "objective": settings["objective"],
+        "value": value,
+        "bound": bound,
+        "gap": None if bound is None else (0.0 if value == 0 else round((value - bound) / value, 6)),
+        "patients_moved": int(moved["patients"].sum()),
+        "practices_moved": len(moved),
+        "practices_placed": int((changes["from_pcn"] == "").sum()),
+        "patients_placed": int(changes.loc[changes["from_pcn"] == "", "patients"].sum()),
+        "new_pcns": len(set(proposed.pcn_codes) - set(config.pcn_codes)),
+        "closed_pcns": len(set(config.pcn_codes) - set(proposed.pcn_codes)),
+        "n_parts": len(parts),
+        "n_outside_band": len(outside),
+        "seconds": round(float(parts_table["seconds"].sum()), 3),
+    }
+    return Proposal(
+        configuration=proposed,
+        scenario=scenario,
+        toml=toml,
+        changes=changes,
+        parts=parts_table,
+        outside_band=outside,
+        summary=summary,
+        settings=settings,
+    )
+
+
+def _provisional(part: Part, got: dict, names: dict, taken: set) -> dict[str, tuple[str, str]]:
+    """slot code -> (provisional code, name) for the new PCNs a part's answer uses."""
+    used: dict[str, list[str]] = {}
+    for p, code in got.items():
+        used.setdefault(code, []).append(p)
+    by_parent: dict[str, list[tuple[str, str]]] = {}
+    for slot in part.slots:
+        if slot.new and slot.code in used:
+            by_parent.setdefault(slot.parent, []).append((min(used[slot.code]), slot.code))
+    out = {}
+    for parent, found in sorted(by_parent.items()):
+        for i, (_, code) in enumerate(sorted(found), 1):
+            base = f"NEW-{parent}-{i}" if parent else f"NEW-{part.name}-{i}"
+            new_code, n = base, 1
+            while new_code in taken:
+                n += 1
+                new_code = f"{base}-{n}"
+            taken.add(new_code)
+            name = (
+                f"{names.get(parent, parent)} (new PCN {i})"
+                if parent
+                else f"New PCN {i} in {part.name} (practices in no PCN)"
+            )
+            out[code] = (new_code, name)
+    return out
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def _scenario_toml(config, target: dict, new_names: dict, settings: dict) -> str:
+    assign = config.assignments
+    lines = [
+        f"# Proposed by geo-pcn propose: fewest {settings['objective']} moved "
+        f"(ties: {settings['tie_breaks']}).",
+        "# Apply with: geo-pcn scenario STUDY.toml proposal.toml --out DIR",
+        'name = "Proposal (geo-pcn propose)"',
+        "",
+    ]
+    joins: dict[str, list[str]] = {}
+    for p in assign.index:
+        if target[p] != assign[p] and target[p]:
+            joins.setdefault(target[p], []).append(p)
+    for code in sorted(c for c in joins if c in new_names):
+        lines += [
+            "[[add_pcn]]",
+            f"code = {_toml_str(code)}",
+            f"name = {_toml_str(new_names[code])}",
+            f"practices = [{', '.join(_toml_str(p) for p in joins[code])}]",
+            "",
+        ]
+    for code in sorted(c for c in joins if c not in new_names):
+        lines += [
+            "[[move]]",
+            f"practices = [{', '.join(_toml_str(p) for p in joins[code])}]",
+            f"to = {_toml_str(code)}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _changes(study, config, proposed, sizes, parts) -> pd.DataFrame:
+    before, after = config.assignments, proposed.assignments.reindex(config.assignments.index)
+    moved = before.index[before != after]
+    part_of = {p: part.name for part in parts for p in part.practices}
+    old, new = config.names, proposed.names
+    names = study.practices.get("practice_name", pd.Series("", index=study.practices.index))
+    frame = pd.DataFrame(
+        {
+            "practice_code": moved,
+            "practice_name": names.reindex(moved).fillna("").astype(str).to_numpy(),
+            "from_pcn": before[moved].to_numpy(),
+            "from_name": [old.get(c, "") for c in before[moved]],
+            "to_pcn": after[moved].to_numpy(),
+            "to_name": [new.get(c, "") for c in after[moved]],
+            "patients": sizes.reindex(moved).fillna(0).astype("int64").to_numpy(),
+            "part": [part_of.get(p, "") for p in moved],
+        }
+    )
+    return frame.sort_values(["to_pcn", "practice_code"], ignore_index=True)
+
+
+def _why(part: Part, code: str, size: int, limit: int, settings: dict) -> dict[str, Any]:
+    low, high = part.band
+    side = "below the lower" if size < limit else "above the upper"
+    relax = ["agree an exception to the band for it (exempt)"]
+    relax.append(f"let practices move further (reach {settings['reach'] + 1})")
+    if settings["within"]:
+        relax.append(f"allow PCNs across {settings['within']} lines (no within)")
+    where = f"{settings['within']} area" if settings["within"] else "part"
+    return {
+        "pcn_code": code,
+        "part": part.name,
+        "size": int(size),
+        "limit": int(limit),
+        "message": (
+            f"{code} cannot be brought inside the band {low:,}-{high:,}: at best "
+            f"{size:,} patients, {abs(size - limit):,} {side} limit. Its practices and those "
+            f"within reach in {where} {part.name} cannot make contiguous PCNs in the band. "
+            f"To make it feasible: {'; or '.join(relax)}."
+        ),
+    }

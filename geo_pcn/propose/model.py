@@ -1,0 +1,429 @@
+"""The repair as an integer programme, one independent part (an ICB, a sub-ICB) at a time.
+
+A :class:`Part` holds plain numbers and strings only (it is pickled to worker processes and
+Dask workers); :func:`solve` builds the model and solves it with HiGHS (``highspy``).
+
+The model
+---------
+Practices ``p`` (list size ``w[p]``) are assigned to *slots* ``k``: the PCNs of the part,
+plus spare new PCNs (pieces a PCN above the band or in detached groups may be split into,
+and groups of practices in no PCN). A practice may only join a slot among its candidates
+(its own PCN, and PCNs whose practices its territory touches, ``reach`` steps away).
+
+* ``x[p,k]`` (binary): ``p`` is in ``k``; each practice is in exactly one slot.
+* ``y[k]`` (binary): slot ``k`` is used; ``x[p,k] <= y[k]``.
+* band: ``low * y[k] <= sum_p w[p] x[p,k] <= high * y[k]`` for every slot not exempt.
+* contiguity, exactly, by a single-commodity flow per slot: a root ``r[p,k] <= x[p,k]``
+  (at most one per slot) may send up to ``M`` units along the practice graph's edges
+  between members (``f[p->q,k] <= M x[p,k]``, ``<= M x[q,k]``); every other member
+  consumes one unit. A slot's members can all be fed only when they form one connected
+  group in the graph, so a solution is contiguous by construction, not repaired after.
+  Practices without a territory are outside the flow (the contiguity check skips them
+  too).
+* objective (lexicographic, as one integer weighted sum): ``patients`` moved (list sizes of
+  practices whose PCN changes), then practices moved, then PCNs opened or closed;
+  ``practices`` swaps the first two; ``pcns`` puts PCNs changed first.
+
+New slots of one parent are interchangeable, so they are ordered (used first, larger
+first) to keep the search from exploring mirror images.
+
+When the band cannot be met, :func:`solve` solves again with the band made elastic
+(patients short of the lower limit or over the upper limit, minimised first): the slots
+left outside the band are the PCNs that cannot reach it under the constraints given.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Slot", "Part", "PartResult", "solve"]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A PCN a practice may end up in.
+
+    Attributes
+    ----------
+    code
+        The PCN code (an existing one, or a provisional code for a new PCN).
+    parent
+        For a new PCN, the PCN it is made from (``""`` for one made of practices in no PCN);
+        for an existing PCN its own code.
+    new
+        True for a new PCN (used only when that helps).
+    band
+        Whether the list-size band applies (False for an agreed exception).
+    contiguous
+        Whether it must be contiguous (False for an agreed exception to contiguity).
+    candidates
+        Indices (into :attr:`Part.practices`) of the practices that may be in it.
+    """
+
+    code: str
+    parent: str
+    new: bool
+    band: bool
+    contiguous: bool
+    candidates: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One independent problem: practices, their graph, the slots and the rules."""
+
+    name: str
+    practices: tuple[str, ...]
+    weights: tuple[int, ...]
+    #: index of each practice's current slot in :attr:`slots`; -1 in no PCN, -2 when its
+    #: PCN lives in another part (it must leave it: a move whatever happens)
+    current: tuple[int, ...]
+    #: whether each practice has a territory (takes part in the contiguity flow)
+    placed: tuple[bool, ...]
+    #: edges of the practice graph, as index pairs (i < j)
+    edges: tuple[tuple[int, int], ...]
+    slots: tuple[Slot, ...]
+    band: tuple[int, int]
+    objective: str = "patients"
+    time_limit: float = 60.0
+    gap: float = 0.0
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """What the solver found for one part.
+
+    ``status`` is ``optimal``, ``time limit`` (best found, with its gap), ``infeasible``
+    (the band cannot be met: the elastic solution and the PCNs left outside it are given)
+    or ``no solution`` (nothing found in time). ``bound`` is the proven lower bound on the
+    first objective (patients, practices or PCNs changed, per ``objective``)."""
+
+    name: str
+    status: str
+    assignment: tuple[str, ...]  # slot code per practice ("" when no solution)
+    objective: str
+    value: int | None
+    bound: int | None
+    gap: float | None
+    patients_moved: int | None
+    practices_moved: int | None
+    seconds: float
+    n_variables: int
+    n_constraints: int
+    outside_band: dict[str, tuple[int, int]] = field(default_factory=dict)  # slot -> (size, limit)
+
+
+class _Builder:
+    """Columns and sparse rows of a MIP, for HiGHS."""
+
+    def __init__(self) -> None:
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[bool] = []
+        self.rows_lower: list[float] = []
+        self.rows_upper: list[float] = []
+        self.r: list[int] = []
+        self.c: list[int] = []
+        self.v: list[float] = []
+
+    def var(self, upper: float = 1.0, *, integer: bool = True) -> int:
+        self.lower.append(0.0)
+        self.upper.append(upper)
+        self.integer.append(integer)
+        return len(self.lower) - 1
+
+    def row(self, terms, lower: float = -np.inf, upper: float = np.inf) -> None:
+        i = len(self.rows_lower)
+        for col, val in terms:
+            if val:
+                self.r.append(i)
+                self.c.append(col)
+                self.v.append(float(val))
+        self.rows_lower.append(lower)
+        self.rows_upper.append(upper)
+
+    def solve(self, cost: np.ndarray, time_limit: float, gap: float):
+        import highspy
+
+        n, m = len(self.lower), len(self.rows_lower)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, m
+        lp.col_cost_ = cost.astype(float)
+        lp.col_lower_ = np.array(self.lower)
+        lp.col_upper_ = np.array(self.upper)
+        lp.row_lower_ = np.array(self.rows_lower, dtype=float)
+        lp.row_upper_ = np.array(self.rows_upper, dtype=float)
+        cols = np.array(self.c, dtype=np.int64)
+        order = np.argsort(cols, kind="stable")
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.searchsorted(cols[order], np.arange(n + 1)).astype(np.int32)
+        lp.a_matrix_.index_ = np.array(self.r, dtype=np.int32)[order]
+        lp.a_matrix_.value_ = np.array(self.v, dtype=float)[order]
+        kinds = highspy.HighsVarType
+        lp.integrality_ = [kinds.kInteger if i else kinds.kContinuous for i in self.integer]
+        h = _highs()
+        for key, value in (
+            ("output_flag", False),
+            ("threads", 1),  # one thread, one seed: the same answer every run
+            ("random_seed", 0),
+            ("time_limit", float(time_limit)),
+            ("mip_rel_gap", float(gap)),
+            ("mip_abs_gap", 0.999),  # the objective is a whole number
+        ):
+            h.setOptionValue(key, value)
+        h.passModel(lp)
+        h.run()
+        status = h.modelStatusToString(h.getModelStatus())
+        info = h.getInfo()
+        values = np.asarray(h.getSolution().col_value) if info.primal_solution_status else None
+        return status, values, info.objective_function_value, info.mip_dual_bound
+
+
+_BANNER_SHOWN = False
+
+
+def _highs():
+    """A HiGHS instance; the first one of a process prints a banner on the C-level
+    standard output (before any option can silence it), so that one is made with file
+    descriptor 1 pointed at /dev/null: nothing of the solver reaches a CLI's output."""
+    global _BANNER_SHOWN
+    import highspy
+
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    _BANNER_SHOWN = True
+    return h
+
+
+def solve(part: Part) -> PartResult:
+    """Solve one part to optimality (or to its time limit); see the module's docstring."""
+    start = time.perf_counter()
+    strict = _solve(part, elastic=False)
+    if strict["status"] == "infeasible":
+        elastic = _solve(part, elastic=True)
+        elastic["status"] = "infeasible" if elastic["values"] is not None else "no solution"
+        elastic["bound"] = elastic["gap"] = None
+        strict = elastic
+    return PartResult(
+        name=part.name,
+        objective=part.objective,
+        seconds=round(time.perf_counter() - start, 3),
+        **{k: v for k, v in strict.items() if k != "values"},
+    )
+
+
+def _solve(part: Part, *, elastic: bool) -> dict:
+    n_p, slots = len(part.practices), part.slots
+    w = np.asarray(part.weights, dtype=np.int64)
+    low, high = part.band
+    b = _Builder()
+    x: dict[tuple[int, int], int] = {}
+    for k, slot in enumerate(slots):
+        for p in slot.candidates:
+            x[p, k] = b.var()
+    y = [b.var() for _ in slots]
+    by_practice: dict[int, list[int]] = {p: [] for p in range(n_p)}
+    for p, k in x:
+        by_practice[p].append(k)
+    for p, ks in by_practice.items():
+        b.row([(x[p, k], 1) for k in ks], 1, 1)  # every practice in exactly one PCN
+    for (p, k), col in x.items():
+        b.row([(col, 1), (y[k], -1)], upper=0)
+    short: dict[int, int] = {}
+    over: dict[int, int] = {}
+    for k, slot in enumerate(slots):
+        members = [(x[p, k], int(w[p])) for p in slot.candidates]
+        b.row([*((x[p, k], 1) for p in slot.candidates), (y[k], -1)], lower=0)  # used: has members
+        if slot.band:
+            lo_terms, hi_terms = [*members, (y[k], -low)], [*members, (y[k], -high)]
+            if elastic:
+                short[k] = b.var(float(low), integer=False)
+                over[k] = b.var(float(w.sum()), integer=False)
+                lo_terms.append((short[k], 1))
+                hi_terms.append((over[k], -1))
+            b.row(lo_terms, lower=0)
+            b.row(hi_terms, upper=0)
+        if slot.contiguous:
+            _flow(b, part, k, x)
+    _order_new_slots(b, part, x, y, w)
+
+    # -- objective: primary * A + secondary (both whole numbers) ---------------------
+    n_cols = len(b.lower)
+    moved = np.zeros(n_cols)  # practices moved (as coefficients; constant added below)
+    patients = np.zeros(n_cols)
+    const_moved = const_patients = 0
+    for p in range(n_p):
+        k0 = part.current[p]
+        if k0 == -1:  # in no PCN: placing it is not a move
+            continue
+        if k0 < 0 or (p, k0) not in x:  # its PCN cannot keep it here: moved whatever happens
+            const_moved += 1
+            const_patients += int(w[p])
+            continue
+        const_moved += 1
+        const_patients += int(w[p])
+        moved[x[p, k0]] -= 1
+        patients[x[p, k0]] -= int(w[p])
+    pcn_changes = np.zeros(n_cols)
+    const_pcns = 0
+    for k, slot in enumerate(slots):
+        if slot.new:
+            pcn_changes[y[k]] += 1
+        else:
+            pcn_changes[y[k]] -= 1
+            const_pcns += 1
+    if part.objective == "pcns":
+        changed, const_changed = _changed_pcns(b, part, x, y)
+        n_cols = len(b.lower)
+        moved, patients = _pad(moved, n_cols), _pad(patients, n_cols)
+        primary, const1 = changed, const_changed
+        secondary, const2 = patients, const_patients
+    elif part.objective == "practices":
+        primary, const1 = moved, const_moved
+        secondary = patients * (len(slots) + 1) + _pad(pcn_changes, len(patients))
+        const2 = const_patients * (len(slots) + 1) + const_pcns
+    else:
+        primary, const1 = patients, const_patients
+        secondary = moved * (len(slots) + 1) + _pad(pcn_changes, len(moved))
+        const2 = const_moved * (len(slots) + 1) + const_pcns
+    n_cols = len(b.lower)
+    primary, secondary = _pad(primary, n_cols), _pad(secondary, n_cols)
+    # the largest the secondary can be, plus one: it never outweighs one unit of primary
+    big = int(np.abs(secondary).sum()) + abs(const2) + 1
+    cost = primary * big + secondary
+    offset = const1 * big + const2
+    if elastic:
+        # patients outside the band first, then everything else
+        penalty = (int(np.abs(cost).sum()) + abs(offset) + 1) if len(cost) else 1
+        for col in (*short.values(), *over.values()):
+            cost[col] = penalty
+
+    status, values, obj, dual = b.solve(cost, part.time_limit, part.gap)
+    out = {
+        "status": {
+            "Optimal": "optimal",
+            "Time limit reached": "time limit",
+            "Infeasible": "infeasible",
+        }.get(status, status.lower()),
+        "values": values,
+        "n_variables": len(b.lower),
+        "n_constraints": len(b.rows_lower),
+        "assignment": (),
+        "value": None,
+        "bound": None,
+        "gap": None,
+        "patients_moved": None,
+        "practices_moved": None,
+        "outside_band": {},
+    }
+    if values is None:
+        if out["status"] == "time limit":
+            out["status"] = "no solution"
+        return out
+    chosen = np.full(n_p, -1)
+    for (p, k), col in x.items():
+        if values[col] > 0.5:
+            chosen[p] = k
+    out["assignment"] = tuple(slots[k].code for k in chosen)
+    stays = np.array([chosen[p] == part.current[p] for p in range(n_p)], dtype=bool)
+    was = np.array([c != -1 for c in part.current])
+    out["practices_moved"] = int((was & ~stays).sum())
+    out["patients_moved"] = int(w[was & ~stays].sum())
+    first = {
+        "patients": out["patients_moved"],
+        "practices": out["practices_moved"],
+        "pcns": int(round(float(primary @ values) + const1)),
+    }[part.objective]
+    out["value"] = first
+    if not elastic:
+        # the proven bound on the weighted objective, as a bound on the first objective
+        # (the secondary adds at most big - 1 to primary * big)
+        total = (dual if np.isfinite(dual) else obj) + offset
+        bound = int(np.ceil((total - (big - 1)) / big - 1e-9))
+        out["bound"] = max(0, min(bound, first))
+        out["gap"] = 0.0 if first == 0 else round((first - out["bound"]) / first, 6)
+    sizes = np.zeros(len(slots), dtype=np.int64)
+    np.add.at(sizes, chosen, w)
+    for k, slot in enumerate(slots):
+        used = (chosen == k).any()
+        if slot.band and used and not low <= sizes[k] <= high:
+            out["outside_band"][slot.code] = (int(sizes[k]), low if sizes[k] < low else high)
+    return out
+
+
+def _pad(vec: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([vec, np.zeros(n - len(vec))]) if len(vec) < n else vec
+
+
+def _flow(b: _Builder, part: Part, k: int, x: dict) -> None:
+    """Single-commodity flow from one root: the slot's members are connected."""
+    members = [p for p in part.slots[k].candidates if part.placed[p]]
+    if len(members) < 2:
+        return
+    inside = set(members)
+    arcs = [(i, j) for i, j in part.edges if i in inside and j in inside]
+    big = len(members) - 1
+    roots = {p: b.var() for p in members}
+    b.row([(roots[p], 1) for p in members], upper=1)
+    inflow: dict[int, list] = {p: [] for p in members}
+    for i, j in arcs:
+        for a, c in ((i, j), (j, i)):
+            f = b.var(float(big), integer=False)
+            b.row([(f, 1), (x[a, k], -big)], upper=0)
+            b.row([(f, 1), (x[c, k], -big)], upper=0)
+            inflow[c].append((f, 1))
+            inflow[a].append((f, -1))
+    for p in members:
+        b.row([(roots[p], -1), (x[p, k], 1)], lower=0)  # a root is a member
+        # inflow - outflow >= x - M * root: every member but the root consumes one unit
+        b.row([*inflow[p], (x[p, k], -1), (roots[p], big)], lower=0)
+
+
+def _order_new_slots(b: _Builder, part: Part, x: dict, y: list, w: np.ndarray) -> None:
+    """New slots of one parent are alike: use them in order, the larger first."""
+    by_parent: dict[str, list[int]] = {}
+    for k, slot in enumerate(part.slots):
+        if slot.new:
+            by_parent.setdefault(slot.parent, []).append(k)
+    for ks in by_parent.values():
+        for a, c in zip(ks, ks[1:], strict=False):
+            if part.slots[a].candidates != part.slots[c].candidates:
+                continue
+            b.row([(y[a], 1), (y[c], -1)], lower=0)
+            terms = [(x[p, a], int(w[p])) for p in part.slots[a].candidates]
+            terms += [(x[p, c], -int(w[p])) for p in part.slots[c].candidates]
+            b.row(terms, lower=0)
+
+
+def _changed_pcns(b: _Builder, part: Part, x: dict, y: list) -> tuple[np.ndarray, int]:
+    """Indicators of PCNs whose practices change (for ``objective="pcns"``)."""
+    changed = []
+    for k, slot in enumerate(part.slots):
+        if slot.new:
+            changed.append(y[k])
+            continue
+        c = b.var()
+        changed.append(c)
+        for p in slot.candidates:
+            if part.current[p] == k:
+                b.row([(c, 1), (x[p, k], 1)], lower=1)  # c >= 1 - x: a member left
+            else:
+                b.row([(c, 1), (x[p, k], -1)], lower=0)  # c >= x: a practice joined
+    vec = np.zeros(len(b.lower))
+    vec[changed] = 1
+    return vec, 0
