@@ -12,6 +12,7 @@ from geo_pcn.checks.context import remember_report, report_of
 from geo_pcn.checks.delta import Delta
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding
+from geo_pcn.progress import stage
 from geo_pcn.report import Report
 
 __all__ = ["validate", "revalidate"]
@@ -70,7 +71,8 @@ def validate(
         return report
     findings: list[Finding] = []
     for name in names:
-        findings.extend(CHECKS[name](study, context.configuration, context=context))
+        with stage(f"check {name}"):
+            findings.extend(CHECKS[name](study, context.configuration, context=context))
     findings = apply_exceptions(findings, study.rules)
     findings += stale_exceptions(
         findings, study.rules, checks=names, pcn_codes=context.configuration.pcn_codes

@@ -26,6 +26,7 @@ from geo_pcn.geography import (
     geography_of,
     update_footprints,
 )
+from geo_pcn.progress import stage
 
 __all__ = ["Context", "get_context", "remember_report", "report_of"]
 
@@ -63,7 +64,8 @@ class Context:
         base, self.base = self.base, None  # keep no chain of contexts alive
         if base is not None and "footprints" in base.__dict__:
             return update_footprints(base.footprints, self.configuration)
-        return build_footprints(self.study, self.configuration, territories=self.territories)
+        with stage("footprints"):
+            return build_footprints(self.study, self.configuration, territories=self.territories)
 
     @property
     def list_sizes(self) -> pd.Series:

@@ -9,12 +9,12 @@ import click
 from geo_pcn.cli.options import (
     dpi_option,
     png_option,
-    progress,
     quiet_option,
     study_argument,
     tiles_option,
 )
 from geo_pcn.pipeline import validate
+from geo_pcn.progress import note, reporting, stage
 from geo_pcn.study import Study
 
 __all__ = ["map_command"]
@@ -45,14 +45,16 @@ def map_command(
     """
     from geo_pcn.render import write_map, write_png
 
-    progress(f"Loading {study_file}...", quiet)
-    study = Study.from_toml(study_file)
-    progress(f"Checking {len(study.practices):,} practices...", quiet)
-    report = validate(study)
-    progress(f"Drawing {out_file}...", quiet)
-    written = [write_map(report, out_file, tiles=tiles)]
-    if png:
-        written.append(write_png(report, out_file.with_suffix(".png"), dpi=dpi))
+    with reporting(not quiet):
+        with stage(f"read {study_file.name}"):
+            study = Study.from_toml(study_file)
+        note(f"checking {len(study.practices):,} practices")
+        report = validate(study)
+        with stage(out_file.name):
+            written = [write_map(report, out_file, tiles=tiles)]
+        if png:
+            with stage(out_file.with_suffix(".png").name):
+                written.append(write_png(report, out_file.with_suffix(".png"), dpi=dpi))
     sev = report.summary["findings"]
     click.echo(
         f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "

@@ -9,12 +9,13 @@ from typing import Any
 import click
 
 from geo_pcn._escape import markdown
-from geo_pcn.cli.options import json_option, progress, quiet_option, study_argument, tiles_option
+from geo_pcn.cli.options import json_option, quiet_option, study_argument, tiles_option
 from geo_pcn.compare import compare, count
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io import read_configuration
 from geo_pcn.pipeline import revalidate, validate
+from geo_pcn.progress import note, reporting, stage
 from geo_pcn.scenario import Scenario
 from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE
 from geo_pcn.study import Study
@@ -51,17 +52,18 @@ def scenario(
 
     check_out_dir(out_dir)  # a bad folder or scenario file fails before the slow part
     plan = Scenario.from_file(scenario_file)
-    progress(f"Loading {study_file}...", quiet)
-    study = Study.from_toml(study_file)
-    configuration = plan.apply(study.configuration)
-    progress(
-        f"Checking the configuration before and after {count(len(plan), 'operation')}...", quiet
-    )
-    before = validate(study)
-    after = revalidate(before, configuration)
-    comparison = compare(before, after)
-    progress(f"Writing outputs to {out_dir}...", quiet)
-    written = write_comparison(comparison, out_dir, tiles=tiles)
+    with reporting(not quiet):
+        with stage(f"read {study_file.name}"):
+            study = Study.from_toml(study_file)
+        configuration = plan.apply(study.configuration)
+        note("checking the configuration before the scenario")
+        before = validate(study)
+        with stage(f"after {count(len(plan), 'operation')} (re-checked)"):
+            after = revalidate(before, configuration)
+        with stage("comparison"):
+            comparison = compare(before, after)
+        note(f"writing to {out_dir}")
+        written = write_comparison(comparison, out_dir, tiles=tiles)
     s = comparison.summary
     fb, fa = s["findings"]["before"], s["findings"]["after"]
     click.echo(
@@ -97,13 +99,14 @@ def rank(study_file: Path, proposals: tuple[Path, ...], as_json: bool, quiet: bo
     crossings, community alignment (higher is better), the baseline first. Exit code 0
     once the table is printed.
     """
-    progress(f"Loading {study_file}...", quiet)
-    study = Study.from_toml(study_file)
-    progress("Checking the current configuration (the baseline)...", quiet)
-    rows = [rank_row(study, None)]
-    for path in proposals:
-        progress(f"Checking {path}...", quiet)
-        rows.append(rank_row(study, path))
+    with reporting(not quiet):
+        with stage(f"read {study_file.name}"):
+            study = Study.from_toml(study_file)
+        with stage("the current configuration (the baseline)"):
+            rows = [rank_row(study, None)]
+        for path in proposals:
+            with stage(f"{path}"), reporting(False):
+                rows.append(rank_row(study, path))
     rows = rank_rows(rows)
     if as_json:
         click.echo(json.dumps(rows, indent=2))

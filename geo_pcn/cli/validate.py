@@ -10,13 +10,13 @@ from geo_pcn.cli.options import (
     dpi_option,
     out_dir_option,
     png_option,
-    progress,
     quiet_option,
     study_argument,
     tiles_option,
 )
 from geo_pcn.datasets import demo as load_demo
 from geo_pcn.pipeline import validate as run_checks
+from geo_pcn.progress import note, reporting, stage
 from geo_pcn.study import Study
 
 __all__ = ["validate", "demo"]
@@ -53,23 +53,21 @@ def validate(
     from geo_pcn.render.outputs import check_out_dir
 
     check_out_dir(out_dir)  # a folder holding someone else's files fails before the slow part
-    progress(f"Loading {study_file}...", quiet)
-    study = Study.from_toml(study_file)
-    if by == "icb":
-        _run_by_icb(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi)
-        return
-    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi)
+    with reporting(not quiet):
+        with stage(f"read {study_file.name}"):
+            study = Study.from_toml(study_file)
+        if by == "icb":
+            _run_by_icb(study, out_dir, tiles=tiles, png=png, dpi=dpi)
+            return
+        _run_and_write(study, out_dir, tiles=tiles, png=png, dpi=dpi)
 
 
-def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png, dpi) -> None:
+def _run_by_icb(study: Study, out_dir: Path, *, tiles, png, dpi) -> None:
     """The whole study, then each ICB as its own study (the other practices' registrations
     kept as outside competition), written together with an index."""
     from geo_pcn.render.outputs import write_split
 
-    progress(
-        f"Checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs...",
-        quiet,
-    )
+    note(f"checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs")
     report = run_checks(study)
     groups = report.icb_practices()
     if not groups:
@@ -78,7 +76,6 @@ def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png, dpi) ->
 
     def part(i: int, code: str, members: list[str]):
         def make():
-            progress(f"  ICB {i}/{len(groups)}: {code} ({len(members):,} practices)", quiet)
             made = run_checks(study.subset(members, name=f"{study.name}: ICB {code}"))
             if not made.ok:
                 failing.append(code)
@@ -87,7 +84,7 @@ def _run_by_icb(study: Study, out_dir: Path, quiet: bool, *, tiles, png, dpi) ->
         return make
 
     parts = {code: part(i, code, members) for i, (code, members) in enumerate(groups.items(), 1)}
-    progress(f"Writing outputs to {out_dir}, one ICB at a time...", quiet)
+    note(f"writing to {out_dir}: the whole study, then one ICB at a time")
     written = write_split(report, parts, out_dir, tiles=tiles, png=png, dpi=dpi)
     sev = report.summary["findings"]
     click.echo(
@@ -121,30 +118,29 @@ def demo(out_dir: Path, tiles: str | None, png: bool, dpi: int, quiet: bool) -> 
     from geo_pcn.render.outputs import check_out_dir
 
     check_out_dir(out_dir)
-    progress("Loading the synthetic demo region (geo_pcn.datasets.demo)...", quiet)
-    study = load_demo()
-    _run_and_write(study, out_dir, quiet, tiles=tiles, png=png, dpi=dpi, exit_on_errors=False)
+    with reporting(not quiet):
+        with stage("read the synthetic demo region"):
+            study = load_demo()
+        _run_and_write(study, out_dir, tiles=tiles, png=png, dpi=dpi, exit_on_errors=False)
 
 
 def _run_and_write(
     study: Study,
     out_dir: Path,
-    quiet: bool,
     *,
     tiles: str | None = None,
     png: bool = False,
     dpi: int = 200,
     exit_on_errors: bool = True,
 ) -> None:
-    progress(
-        f"Checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs "
-        f"(territories from {study.footprint_method})...",
-        quiet,
+    note(
+        f"checking {len(study.practices):,} practices in {study.configuration.n_pcns:,} PCNs "
+        f"(territories from {study.footprint_method})"
     )
     from geo_pcn.render import write_report
 
     report = run_checks(study)
-    progress(f"Writing outputs to {out_dir}...", quiet)
+    note(f"writing to {out_dir}")
     written = write_report(report, out_dir, tiles=tiles, png=png, dpi=dpi)
     sev = report.summary["findings"]
     click.echo(

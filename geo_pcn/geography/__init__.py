@@ -39,6 +39,7 @@ from geo_pcn.geography.footprints import (
 )
 from geo_pcn.geography.graph import build_graph, components
 from geo_pcn.geography.territories import Territories, build_territories, study_boundary
+from geo_pcn.progress import stage
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PRACTICE_CODE
 
 __all__ = [
@@ -107,8 +108,10 @@ class Geography:
     @classmethod
     def build(cls, study, *, fingerprint: tuple = ()) -> Geography:
         """Build the geography of ``study`` (territories first, then the graph on them)."""
-        territories = build_territories(study)
-        graph = nx.freeze(build_graph(study, territories))
+        with stage("territories"):
+            territories = build_territories(study)
+        with stage("graph"):
+            graph = nx.freeze(build_graph(study, territories))
         practices = study.practices
         sources = practices.get("list_size_source", pd.Series("", index=practices.index))
         return cls(

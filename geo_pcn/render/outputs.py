@@ -29,6 +29,7 @@ from pathlib import Path
 from geo_pcn._escape import html_text
 from geo_pcn.compare import Comparison
 from geo_pcn.errors import InputError, list_some
+from geo_pcn.progress import reporting, stage
 from geo_pcn.render.change_map import write_change_map
 from geo_pcn.render.gpkg import write_gpkg
 from geo_pcn.render.map import write_map
@@ -256,27 +257,35 @@ def write_report_files(
     """Write every output of a report into ``folder`` as it is (no manifest, no temporary
     folder: :func:`write_report` and :func:`write_comparison` wrap it)."""
     folder = Path(folder)
-    report.to_json(folder / "report.json")
-    (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
-    write_csv(report.pcns, folder / "pcns.csv")
-    write_csv(report.practices, folder / "practices.csv")
-    write_csv(report.findings_frame(), folder / "findings.csv")
-    if report.areas is not None:
-        write_csv(report.areas, folder / "areas.csv")
-    if report.alignment.layers:
-        write_csv(report.alignment.pcn_table(), folder / "alignment_pcns.csv")
-        area_rows = report.alignment.area_table()
-        if len(area_rows):
-            write_csv(area_rows, folder / "alignment_areas.csv")
-    write_gpkg(report.geodata(), folder / "footprints.gpkg")
+    with stage("report.json"):
+        report.to_json(folder / "report.json")
+    with stage("report.md"):
+        (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
+    with stage("tables (csv)"):
+        write_csv(report.pcns, folder / "pcns.csv")
+        write_csv(report.practices, folder / "practices.csv")
+        write_csv(report.findings_frame(), folder / "findings.csv")
+        if report.areas is not None:
+            write_csv(report.areas, folder / "areas.csv")
+        if report.alignment.layers:
+            write_csv(report.alignment.pcn_table(), folder / "alignment_pcns.csv")
+            area_rows = report.alignment.area_table()
+            if len(area_rows):
+                write_csv(area_rows, folder / "alignment_areas.csv")
+    with stage("footprints.gpkg"):
+        write_gpkg(report.geodata(), folder / "footprints.gpkg")
     if map_html:
-        write_map(report, folder / "map.html", tiles=tiles)
+        with stage("map.html"):
+            write_map(report, folder / "map.html", tiles=tiles)
     # report.html embeds map.html as written (built once); without the map, none
-    map_page = (folder / "map.html").read_text(encoding="utf-8") if map_html else None
-    write_report_html(report, folder / "report.html", map_page=map_page, include_map=map_html)
-    write_xlsx(report, folder / "report.xlsx")
+    with stage("report.html"):
+        map_page = (folder / "map.html").read_text(encoding="utf-8") if map_html else None
+        write_report_html(report, folder / "report.html", map_page=map_page, include_map=map_html)
+    with stage("report.xlsx"):
+        write_xlsx(report, folder / "report.xlsx")
     if png:
-        write_png(report, folder / "map.png", **({} if dpi is None else {"dpi": dpi}))
+        with stage("map.png"):
+            write_png(report, folder / "map.png", **({} if dpi is None else {"dpi": dpi}))
 
 
 def write_comparison(
@@ -314,9 +323,11 @@ def write_comparison(
 
     def write_all(folder: Path) -> None:
         write_report_files(comparison.after, folder, map_html=map_html, tiles=tiles, png=png)
-        write_comparison_files(comparison, folder)
+        with stage("compare.md, compare.json"):
+            write_comparison_files(comparison, folder)
         if map_html:
-            write_change_map(comparison, folder / "compare_map.html", tiles=tiles)
+            with stage("compare_map.html"):
+                write_change_map(comparison, folder / "compare_map.html", tiles=tiles)
 
     return write_outputs(out_dir, write_all)
 
@@ -351,11 +362,13 @@ def write_split(
     def write(folder: Path) -> None:
         write_report_files(report, folder, tiles=tiles, png=png, dpi=dpi)
         done: dict[str, Report] = {}
-        for code, part in parts.items():
-            made = part() if callable(part) else part
-            sub = folder / _folder_name(code)
-            sub.mkdir()
-            write_report_files(made, sub, tiles=tiles, png=png, dpi=dpi)
+        for i, (code, part) in enumerate(parts.items(), start=1):
+            # one progress line per part, not one per stage and file of it
+            with stage(f"{label} {i}/{len(parts)} {code}"), reporting(False):
+                made = part() if callable(part) else part
+                sub = folder / _folder_name(code)
+                sub.mkdir()
+                write_report_files(made, sub, tiles=tiles, png=png, dpi=dpi)
             done[code] = _Brief(made)
             del made
             gc.collect()  # a part's study and report hold each other: free them now
