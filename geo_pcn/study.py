@@ -23,6 +23,7 @@ from geo_pcn import io as gio
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io.context import read_deprivation, read_rural
+from geo_pcn.io.lookups import is_table, read_lookup_layer
 from geo_pcn.io.tables import Source, to_number
 from geo_pcn.io.vintage import convert_registrations, read_area_lookup
 from geo_pcn.settings import (
@@ -543,10 +544,20 @@ def _load(spec: StudySpec) -> Study:
     practices[LIST_SIZE] = practices[LIST_SIZE].astype("Int64")
     practices["list_size_source"] = source.to_numpy()
 
+    areas_label = spec.areas.label if spec.areas is not None else ""
     boundaries = {
-        name: gio.read_boundaries(src, level=name) for name, src in spec.boundaries.items()
+        name: _polygon_layer(
+            src,
+            areas,
+            level=name,
+            what=f"[boundaries] {name}",
+            notes=notes,
+            areas_label=areas_label,
+            area_lookup=spec.area_lookup,
+        )
+        for name, src in spec.boundaries.items()
     }
-    community = _community(spec, notes)
+    community = _community(spec, notes, areas)
     rule_values = dict(spec.rules)
     rules = Rules(**rule_values)
     if rules.study_boundary is not None and rules.study_boundary not in boundaries:
@@ -928,12 +939,83 @@ def _note_unmatched(values: pd.Series, source: Source, what: str, notes: list[st
         )
 
 
-def _community(spec: StudySpec, notes: list[str]) -> dict[str, CommunityLayer]:
+def _polygon_layer(
+    source: Source,
+    areas: gpd.GeoDataFrame | None,
+    *,
+    level: str,
+    what: str,
+    notes: list[str],
+    areas_label: str = "",
+    area_lookup: Source | None = None,
+) -> gpd.GeoDataFrame:
+    """A boundary or community areas layer: a polygon file, or a small area -> area lookup
+    (CSV/Excel) dissolving the study's small areas (or ``polygons = "..."`` of the entry).
+    The lookup's small areas are all accounted for in one note."""
+    if not is_table(source.path) or not source.path.is_file():
+        return gio.read_boundaries(source, level=level)
+    polygons_path = source.options.get("polygons")
+    if polygons_path is not None:
+        polygons = gio.read_areas(Source(Path(polygons_path)))
+        polygons["area_code"] = polygons["area_code"].astype(str).str.strip().str.upper()
+        polygons = polygons.drop_duplicates("area_code").set_index("area_code")
+        polygons_label = str(polygons_path)
+    elif areas is not None:
+        polygons, polygons_label = areas, f"the [areas] layer {areas_label}"
+    else:
+        raise InputError(
+            f"{source.label}: {what} is a table (a lookup of small area -> area needs the "
+            'small-area polygons to dissolve): give [areas] file = "<LSOA polygons>" or '
+            'polygons = "<LSOA polygons>" in this entry, or give a polygon layer (GeoJSON, '
+            "GeoPackage, Shapefile or GeoParquet)"
+        )
+    vintage = None
+    if polygons_path is None and area_lookup is not None:
+        vintage = read_area_lookup(area_lookup)
+    data = read_lookup_layer(
+        source, polygons, level=level, polygons_label=polygons_label, vintage=vintage
+    )
+    info = data.attrs
+    columns = info["columns"]
+    parts = [
+        f"{source.label}: {what} is a lookup of {info['n_small_areas']:,} small areas (column "
+        f"{columns['small_area']}) -> {len(data):,} areas (column {columns['code']}), dissolved "
+        f"from {polygons_label}: {info['n_direct']:,} small areas found as they are"
+    ]
+    if info["n_converted"]:
+        parts.append(
+            f"{info['n_converted']:,} of another census vintage re-coded through "
+            f"{area_lookup.label} to {info['n_dissolved'] - info['n_direct']:,} small areas "
+            f"({info['n_conflicts']:,} merged from small areas in different areas, each given "
+            "to the area holding most of them)"
+        )
+    if info["missing"]:
+        parts.append(
+            f"{len(info['missing']):,} not in the polygons and in no footprint "
+            f"({list_some(info['missing'], 5)})"
+        )
+    if info["no_area"]:
+        parts.append(f"{len(info['no_area']):,} given no area ({list_some(info['no_area'], 5)})")
+    notes.append("; ".join(parts))
+    return data
+
+
+def _community(
+    spec: StudySpec, notes: list[str], areas: gpd.GeoDataFrame | None = None
+) -> dict[str, CommunityLayer]:
     layers: dict[str, CommunityLayer] = {}
     for name, source in spec.community.items():
         kind = source.options.get("kind")
         if kind == "areas":
-            data = gio.read_boundaries(source, level="community")
+            data = _polygon_layer(
+                source,
+                areas,
+                level="community",
+                what=f"[community.{name}]",
+                notes=notes,
+                areas_label=spec.areas.label if spec.areas is not None else "",
+                area_lookup=spec.area_lookup,
+            )
         else:
             postcodes = source.options.get("postcodes") or spec.postcodes
             data = gio.read_sites(source, postcodes=Path(postcodes) if postcodes else None)

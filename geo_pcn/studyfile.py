@@ -124,7 +124,10 @@ def merge_exempt(
     return exempt + more, exceptions + added
 
 
-_COMMUNITY_KEYS = _FILE_KEYS | {"kind", "code", "name", "pcn", "postcodes"}
+_COMMUNITY_KEYS = _FILE_KEYS | {"kind", "code", "name", "pcn", "postcodes", "polygons"}
+#: Keys of a boundary layer entry: a polygon layer, or a small area -> area lookup whose
+#: small-area polygons are the [areas] layer or ``polygons = "..."``.
+_BOUNDARY_KEYS = _FILE_KEYS | {"polygons"}
 _FOOTPRINT_METHODS = ("auto", "registrations", "voronoi")
 
 
@@ -211,6 +214,22 @@ def _source(
         where_filter = {}
     options = {k: v for k, v in value.items() if k not in {"file", "columns", "where"}}
     return Source(_join(base, value["file"]), dict(columns), dict(where_filter), options)
+
+
+def _with_polygons(src: Source, value: Any, where: str, base: Path, out: _Collector) -> Source:
+    """``polygons = "..."``: the small-area polygons a lookup entry dissolves (instead of
+    the [areas] layer), resolved against the study file's folder into ``options``."""
+    if not isinstance(value, Mapping) or "polygons" not in value:
+        return src
+    polygons = value["polygons"]
+    if not isinstance(polygons, str) or not polygons.strip():
+        out.add(
+            f"{where} polygons must be a path to small-area polygons in quotes, e.g. polygons = "
+            f'"lsoa11.geojson"; got {polygons!r}'
+        )
+        return src
+    options = {**src.options, "polygons": str(_join(base, polygons))}
+    return Source(src.path, dict(src.columns), dict(src.where), options)
 
 
 def _section_source(doc: Mapping[str, Any], key: str, base: Path, out: _Collector) -> Source | None:
@@ -435,9 +454,9 @@ def parse_study_file(path: Path | str) -> StudySpec:
         out.add('[boundaries] must be a table of name = "file"')
         raw_boundaries = {}
     for name, value in raw_boundaries.items():
-        src = _source(value, f"[boundaries] {name}", base, out)
+        src = _source(value, f"[boundaries] {name}", base, out, allowed=_BOUNDARY_KEYS)
         if src is not None:
-            boundaries[name] = src
+            boundaries[name] = _with_polygons(src, value, f"[boundaries] {name}", base, out)
 
     community: dict[str, Source] = {}
     raw_community = doc.get("community", {})
@@ -464,7 +483,14 @@ def parse_study_file(path: Path | str) -> StudySpec:
                     columns[canonical] = value[key]
             if "postcodes" in value:
                 options["postcodes"] = str(_join(base, value["postcodes"]))
-            community[name] = Source(src.path, columns, src.where, options)
+            src = _with_polygons(
+                Source(src.path, columns, src.where, options),
+                value,
+                f"[community.{name}]",
+                base,
+                out,
+            )
+            community[name] = src
 
     rules = _rules(doc.get("rules", {}), out)
     name = doc.get("name", path.stem)

@@ -317,6 +317,10 @@ def test_csv_given_as_areas(demo, tmp_path):
 
 
 def test_csv_given_as_community_areas(demo, tmp_path):
-    (demo / "teams.csv").write_text("lsoa21_code,team\nDM0100001,NORTH\nDM0100002,SOUTH\n")
+    # a small area -> team lookup is read as the layer (tests/test_lookup_areas.py); a table
+    # with no column of small-area codes is not a lookup, and is refused
+    (demo / "teams.csv").write_text("team,manager\nNORTH,Ann\nSOUTH,Bob\n")
     set_entry(demo, 'file = "community_teams.geojson"', 'file = "teams.csv"')
-    assert_refused_and_nothing_written(demo, tmp_path, r"teams\.csv", "(?i)polygon", "GeoJSON")
+    assert_refused_and_nothing_written(
+        demo, tmp_path, r"teams\.csv", "(?i)polygon", "GeoJSON", "small-area codes"
+    )

@@ -159,8 +159,9 @@ def _no_geometry(src: Source, columns: list, level: str) -> None:
         )
     else:
         fix = (
-            "a lookup of small area -> area cannot be used here yet: join it to the "
-            "small-area polygons and dissolve (e.g. QGIS Dissolve) to make that layer"
+            "a lookup of small area -> area is read as a layer when it is a .csv or .xlsx "
+            "file (the study's [areas] polygons are dissolved by area; in Python: "
+            "geo_pcn.io.lookups.read_lookup_layer)"
         )
     raise SchemaError(
         f"{src.label}: is a table with no geometry (columns {list_some(columns, 6)}), but "
