@@ -32,12 +32,15 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
     sizes = context.list_sizes
     footprints = context.footprints.pcns
     findings: list[Finding] = []
+    registered: list[frozenset] = []  # practices with residents in a small area: found once
     for code, members in configuration.members.items():
         label = context.pcn_label(code)
         placed = tuple(p for p in members if graph.nodes[p]["has_territory"])
         unplaced = tuple(p for p in members if p not in placed)
         if unplaced:
-            why = _why_unplaced(study, context, unplaced)
+            if not registered:
+                registered.append(_registered(study))
+            why = _why_unplaced(study, context, unplaced, registered[0])
             findings.append(
                 Finding(
                     check="contiguity",
@@ -127,14 +130,19 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
     return findings
 
 
-def _why_unplaced(study, context, practices) -> dict[str, str]:
+def _registered(study) -> frozenset:
+    """Codes of the practices with registered residents in any small area."""
+    reg = study.registrations
+    if reg is None:
+        return frozenset()
+    codes = reg[PRACTICE_CODE].to_numpy(dtype=object)[(reg["area_kind"] == "small_area").to_numpy()]
+    return frozenset(pd.unique(codes))
+
+
+def _why_unplaced(study, context, practices, registered: frozenset) -> dict[str, str]:
     """Why each practice has no territory, exactly."""
     geometry = study.practices.geometry
     terr = context.territories
-    reg = study.registrations
-    registered = (
-        set(reg.loc[reg["area_kind"] == "small_area", PRACTICE_CODE]) if reg is not None else set()
-    )
     out = {}
     for p in practices:
         located = geometry.get(p) is not None and not shapely.is_missing(geometry.get(p))
