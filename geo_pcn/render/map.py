@@ -721,11 +721,13 @@ def _tools_config(report, data: MapData, changes) -> dict[str, Any]:
             }
         )
     practices = report.study.practices
-    assign = config.assignments
+    # plain dicts: a Series lookup per practice costs ~100 us nationally
+    assign = dict(zip(config.assignments.index, config.assignments, strict=True))
+    practice_names = dict(zip(practices.index, practices["practice_name"], strict=True))
     for code, where in places["practice"].items():
         pcn = assign.get(code, "")
         sub = f"practice in {config.name_of(pcn)} ({pcn})" if pcn else "practice in no PCN"
-        name = practices["practice_name"].get(code, "")
+        name = practice_names.get(code, "")
         search.append(
             {
                 "type": "practice",
