@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from geo_pcn.checks.delta import View, rerun, updates
@@ -156,7 +157,12 @@ def _infer_links(walk, recorded, placed, actual) -> dict[str, str]:
     layer_codes = set(here) - {""}
     for column in actual.values():
         layer_codes |= set(column) - {""}
-    first = recorded.apply(lambda row: next((v for v in row if v), ""), axis=1)
+    # the first recorded code that is not blank (vectorised: row-wise apply is slow)
+    first = np.full(len(recorded), "", dtype=object)
+    for column in reversed(list(recorded.columns)):
+        values = recorded[column].to_numpy(dtype=object)
+        first = np.where(values != "", values, first)
+    first = pd.Series(first, index=recorded.index, dtype=object)
     out: dict[str, str] = {}
     frame = pd.DataFrame({"rec": first, "here": here})
     frame = frame[(frame["rec"] != "") & (frame["here"] != "")]
@@ -181,11 +187,13 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
     names = study.practices["practice_name"]
     for layer, where in context.geography.site_areas.items():
         placed = where[where["code"] != ""]
+        placed_code = dict(zip(placed.index, placed["code"], strict=True))
         # -- PCNs crossing the layer's lines
         for code, members in configuration.members.items():
-            sides = placed.reindex([p for p in members if p in placed.index])
-            if sides["code"].nunique() < 2:
-                continue
+            here = [p for p in members if p in placed_code]
+            if len({placed_code[p] for p in here if not pd.isna(placed_code[p])}) < 2:
+                continue  # (a dict lookup per practice: pandas per PCN is ~1 ms nationally)
+            sides = placed.reindex(here)
             parts = []
             detail = {}
             for area_code, group in sides.groupby("code", sort=True):
@@ -266,11 +274,13 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                 )
             )
         not_comparable: dict[str, str] = {}
+        rows = dict(zip(recorded.index, recorded.itertuples(index=False, name=None), strict=True))
+        actual_of = [dict(zip(a.index, a, strict=True)) for a in actual.values()]
         for practice in placed.index:
-            values = [v for v in recorded.loc[practice] if v]
+            values = [v for v in rows[practice] if v]
             if not values:
                 continue
-            here = {a[practice] for a in actual.values()} - {""}
+            here = {a[practice] for a in actual_of} - {""}
             if any(walk.same(v, h) for v in values for h in here):
                 continue
             here_systems = {code_system(h) for h in here}

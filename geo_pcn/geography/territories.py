@@ -298,6 +298,11 @@ def _registration_territories(study) -> Territories:
     study_areas = areas[in_study]
     if outline is not None and not (region & nobody).any():
         boundary = outline  # the same areas: union them once
+    elif outline is not None:
+        # the outline and the few areas nobody is registered in: the same union, without
+        # uniting every area again (nationally ~1.5 s)
+        extra = areas.geometry.to_numpy()[region & nobody & ~(candidate & ~served_outside)]
+        boundary = shapely.union_all(np.concatenate([[outline], extra]))
     elif len(study_areas):
         boundary = _union(study_areas.geometry.to_numpy())
     else:
