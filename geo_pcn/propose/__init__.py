@@ -36,7 +36,6 @@ import pandas as pd
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
-from geo_pcn.pipeline import validate
 from geo_pcn.propose.model import Part, PartResult, Slot, solve
 from geo_pcn.scenario import Scenario
 
@@ -205,9 +204,7 @@ def _parts(study, config: Configuration, settings: dict) -> tuple[list[Part], di
     members = config.members
     low, high = study.rules.band
     exempt = set(settings["exempt"])
-    no_contiguity = {
-        e.pcn_code for e in study.rules.exceptions if "contiguity" in tuple(e.checks)
-    }
+    no_contiguity = {e.pcn_code for e in study.rules.exceptions if "contiguity" in tuple(e.checks)}
     layer = settings["parts_by"]
     area = pd.Series(NO_AREA, index=assign.index)
     if layer is not None:
@@ -281,12 +278,14 @@ def _part(
         contiguous = pcn not in no_contiguity
         if home.get(pcn) == name or not settings["within"]:
             slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates))
-            n_new = max(pieces - 1, 0)
-            if banded and total > high:
-                n_new += math.ceil(total / high)  # the pieces it must make, and one spare
+            # a new PCN per detached group, or as many as the band needs: whichever is more
+            n_new = max(pieces - 1, math.ceil(total / high) - 1 if banded else 0, 0)
         else:  # its practices over another area's line: they leave, or make a PCN here
             n_new = max(pieces, 1) + (math.ceil(piece / high) if piece > high else 0)
-        spare += [Slot(f"NEW-{pcn}-{i}", pcn, True, True, True, candidates) for i in range(n_new)]
+        # a new PCN is made of the parent's practices here (joining neighbours costs moves
+        # that staying in the parent or moving to the neighbour's PCN never cost more)
+        own = tuple(sorted(index[p] for p in here))
+        spare += [Slot(f"NEW-{pcn}-{i}", pcn, True, True, True, own) for i in range(n_new)]
     loose = [p for p in codes if not assign[p]]
     for i, group in enumerate(sorted(nx.connected_components(graph.subgraph(loose)), key=min)):
         group = sorted(group)
@@ -365,7 +364,7 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         renamed = _provisional(part, got, names, taken)
         for p, code in got.items():
             target[p] = renamed.get(code, (code, None))[0]
-        for code, (new_code, new_name) in renamed.items():
+        for new_code, new_name in renamed.values():
             new_names[new_code] = new_name
         for code, (size, limit) in result.outside_band.items():
             final = renamed.get(code, (code, None))[0]
@@ -400,11 +399,8 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
     changes = _changes(study, config, proposed, sizes, parts)
     parts_table = pd.DataFrame(rows)
     statuses = set(parts_table["status"])
-    status = (
-        "optimal"
-        if statuses == {"optimal"}
-        else next(s for s in ("no solution", "infeasible", "time limit") if s in statuses)
-    )
+    worst = ("no solution", "infeasible", "time limit", "within gap", "optimal")
+    status = next(s for s in worst if s in statuses)
     moved = changes[changes["from_pcn"] != ""]
     known = parts_table["bound"].notna()
     bound = int(parts_table.loc[known, "bound"].sum()) if known.any() else None
@@ -414,7 +410,9 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         "objective": settings["objective"],
         "value": value,
         "bound": bound,
-        "gap": None if bound is None else (0.0 if value == 0 else round((value - bound) / value, 6)),
+        "gap": None
+        if bound is None
+        else (0.0 if value == 0 else round((value - bound) / value, 6)),
         "patients_moved": int(moved["patients"].sum()),
         "practices_moved": len(moved),
         "practices_placed": int((changes["from_pcn"] == "").sum()),

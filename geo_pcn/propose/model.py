@@ -147,7 +147,7 @@ class _Builder:
         self.rows_lower.append(lower)
         self.rows_upper.append(upper)
 
-    def solve(self, cost: np.ndarray, time_limit: float, gap: float):
+    def solve(self, cost: np.ndarray, time_limit: float, gap: float, start=None):
         import highspy
 
         n, m = len(self.lower), len(self.rows_lower)
@@ -177,6 +177,11 @@ class _Builder:
         ):
             h.setOptionValue(key, value)
         h.passModel(lp)
+        if start is not None:
+            given = highspy.HighsSolution()
+            given.col_value = list(start)
+            given.value_valid = True
+            h.setSolution(given)
         h.run()
         status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
@@ -211,23 +216,161 @@ def _highs():
 
 
 def solve(part: Part) -> PartResult:
-    """Solve one part to optimality (or to its time limit); see the module's docstring."""
+    """Solve one part: proven optimal, or the best found by its time limit and its gap.
+
+    Contiguity is enforced two ways that work together. Connectivity cuts are found lazily:
+    the model without contiguity is solved, and each PCN found in pieces gets separator
+    cuts (two of its practices in different pieces cannot both stay unless a practice
+    around one piece joins too); the bound of every such solve is a proven lower bound.
+    Feasible configurations come from the exact flow model: on the practices around the
+    pieces (the rest fixed where the relaxation put them) for a quick one, and whole, with
+    every cut found, to close the gap in the time left."""
     start = time.perf_counter()
-    strict = _solve(part, elastic=False)
-    if strict["status"] == "infeasible":
-        elastic = _solve(part, elastic=True)
-        elastic["status"] = "infeasible" if elastic["values"] is not None else "no solution"
-        elastic["bound"] = elastic["gap"] = None
-        strict = elastic
+    deadline = start + part.time_limit
+    graph = _Graph(part)
+    cuts: set = set()
+    target = max(part.gap, 0.0)
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
+    bound, best, status = _cut_loop(part, graph, cuts, target, left, stop_at=0.3)
+    if status != "infeasible" and best is None and left() > 0.5:
+        # no contiguous configuration from the cuts in time: the flow model, with every cut
+        whole = _run(part, cuts=cuts, flow=True, time_limit=left(), gap=target)
+        status = whole["status"]
+        if whole["values"] is not None:
+            best = whole
+            bound = max(bound, whole["bound"])
+    if status == "infeasible":
+        out = _run(part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0)
+        out["status"] = "infeasible" if out["values"] is not None else "no solution"
+        out["bound"] = out["gap"] = None
+    elif best is None:
+        out = {"status": "no solution", "assignment": (), "value": None, "bound": bound}
+        out |= {"gap": None, "patients_moved": None, "practices_moved": None}
+        out |= {"outside_band": {}, "n_variables": 0, "n_constraints": 0}
+    else:
+        out = best
+        if best["second"].any() and left() > 0.5:
+            # ties broken by the second objective, the first held where it is (a fifth of
+            # the time at most: a tie-break is not worth the wait)
+            ends = time.perf_counter() + min(left(), 0.2 * part.time_limit)
+            _, tied, _ = _cut_loop(
+                part, graph, cuts, 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
+                hold=best["first_value"],
+            )  # fmt: skip
+            if tied is not None and tied["value"] <= best["value"]:
+                out = tied
+        out["bound"] = min(bound, out["value"])
+        out["gap"] = _gap(out["value"], out["bound"])
+        out["status"] = (
+            "optimal" if out["gap"] == 0 else "within gap" if out["gap"] <= target else "time limit"
+        )
     return PartResult(
         name=part.name,
         objective=part.objective,
         seconds=round(time.perf_counter() - start, 3),
-        **{k: v for k, v in strict.items() if k != "values"},
+        **{k: v for k, v in out.items() if k in _RESULT_KEYS},
     )
 
 
-def _solve(part: Part, *, elastic: bool) -> dict:
+_RESULT_KEYS = (
+    "status", "assignment", "value", "bound", "gap", "patients_moved", "practices_moved",
+    "n_variables", "n_constraints", "outside_band",
+)  # fmt: skip
+
+
+def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | None = None):
+    """Solve without the flow, adding separator cuts for every PCN found in pieces,
+    until the answer is contiguous: then it is optimal for the whole model (within
+    ``target``), since each relaxation's bound is a bound for the whole model too.
+    Returns ``(bound, best or None, status)``; gives up when less than ``stop_at`` of the
+    time is left."""
+    bound, status = 0, "time limit"
+    while left() > max(stop_at * part.time_limit, 0.5):
+        relax = _run(
+            part, cuts=cuts, flow=False, time_limit=left(), gap=target, hold=hold,
+            objective="first" if hold is None else "second",
+        )  # fmt: skip
+        if relax["values"] is None:
+            status = relax["status"] if relax["status"] == "infeasible" else status
+            break
+        if hold is None:
+            bound = max(bound, relax["bound"])
+        pieces = graph.pieces(relax["assignment"])
+        if not pieces:
+            return bound, relax, relax["status"]
+        new = graph.cuts(pieces) - cuts
+        if not new:  # pragma: no cover - a PCN in pieces always gives a new cut
+            break
+        cuts |= new
+    return bound, None, status
+
+
+def _gap(value: int, bound: int) -> float:
+    return 0.0 if value <= bound else round((value - bound) / max(value, 1), 6)
+
+
+class _Graph:
+    """The part's practice graph, for finding PCNs in pieces and the cuts that part them."""
+
+    def __init__(self, part: Part) -> None:
+        import networkx as nx
+
+        self.part = part
+        self.graph = nx.Graph()
+        self.graph.add_nodes_from(range(len(part.practices)))
+        self.graph.add_edges_from(part.edges)
+        self.slot = {s.code: k for k, s in enumerate(part.slots)}
+
+    def pieces(self, assignment) -> dict[int, list[set[int]]]:
+        """slot -> its pieces, for every contiguous slot in more than one piece."""
+        import networkx as nx
+
+        by_slot: dict[int, list[int]] = {}
+        for p, code in enumerate(assignment):
+            if self.part.placed[p]:
+                by_slot.setdefault(self.slot[code], []).append(p)
+        out = {}
+        for k, members in by_slot.items():
+            if not self.part.slots[k].contiguous or len(members) < 2:
+                continue
+            comps = [set(c) for c in nx.connected_components(self.graph.subgraph(members))]
+            if len(comps) > 1:
+                out[k] = sorted(comps, key=min)
+        return out
+
+    def cuts(self, pieces: dict[int, list[set[int]]]) -> set:
+        """Separator cuts: ``x[a,k] + x[b,k] - sum(x[s,k] for s around a's piece) <= 1``
+        for ``a`` and ``b`` in different pieces of slot ``k``."""
+        out = set()
+        for k, comps in pieces.items():
+            allowed = {p for p in self.part.slots[k].candidates if self.part.placed[p]}
+            for c in comps:
+                around = {q for p in c for q in self.graph.neighbors(p) if q in allowed} - c
+                sep = tuple(sorted(around))
+                for d in comps:
+                    if d is not c:
+                        out |= {(k, a, b, sep) for a in c for b in d}
+        return out
+
+
+def _run(
+    part: Part,
+    *,
+    cuts: set,
+    flow: bool,
+    time_limit: float,
+    gap: float,
+    elastic: bool = False,
+    fixed: dict[int, int] | None = None,
+    start=None,
+    hold: float | None = None,
+    objective: str = "first",
+) -> dict:
+    """Build the model (with or without the contiguity flow, with the cuts found) and
+    solve it once."""
     n_p, slots = len(part.practices), part.slots
     w = np.asarray(part.weights, dtype=np.int64)
     low, high = part.band
@@ -237,12 +380,14 @@ def _solve(part: Part, *, elastic: bool) -> dict:
         for p in slot.candidates:
             x[p, k] = b.var()
     y = [b.var() for _ in slots]
+    for p, k in (fixed or {}).items():
+        b.lower[x[p, k]] = 1.0  # kept where the relaxation put it
     by_practice: dict[int, list[int]] = {p: [] for p in range(n_p)}
     for p, k in x:
         by_practice[p].append(k)
     for p, ks in by_practice.items():
         b.row([(x[p, k], 1) for k in ks], 1, 1)  # every practice in exactly one PCN
-    for (p, k), col in x.items():
+    for (_, k), col in x.items():
         b.row([(col, 1), (y[k], -1)], upper=0)
     short: dict[int, int] = {}
     over: dict[int, int] = {}
@@ -258,69 +403,50 @@ def _solve(part: Part, *, elastic: bool) -> dict:
                 hi_terms.append((over[k], -1))
             b.row(lo_terms, lower=0)
             b.row(hi_terms, upper=0)
-        if slot.contiguous:
+        if slot.contiguous and flow:
             _flow(b, part, k, x)
     _order_new_slots(b, part, x, y, w)
+    for k, a, c, sep in sorted(cuts):
+        b.row([(x[a, k], 1), (x[c, k], 1), *((x[s, k], -1) for s in sep)], upper=1)
 
-    # -- objective: primary * A + secondary (both whole numbers) ---------------------
+    # -- objectives ----------------------------------------------------------------------
     n_cols = len(b.lower)
-    moved = np.zeros(n_cols)  # practices moved (as coefficients; constant added below)
+    moved = np.zeros(n_cols)  # practices moved: cost on every slot but its own
     patients = np.zeros(n_cols)
-    const_moved = const_patients = 0
-    for p in range(n_p):
+    for (p, k), col in x.items():
         k0 = part.current[p]
-        if k0 == -1:  # in no PCN: placing it is not a move
-            continue
-        if k0 < 0 or (p, k0) not in x:  # its PCN cannot keep it here: moved whatever happens
-            const_moved += 1
-            const_patients += int(w[p])
-            continue
-        const_moved += 1
-        const_patients += int(w[p])
-        moved[x[p, k0]] -= 1
-        patients[x[p, k0]] -= int(w[p])
-    pcn_changes = np.zeros(n_cols)
-    const_pcns = 0
+        if k0 != -1 and k != k0:  # placing a practice in no PCN is not a move
+            moved[col] = 1
+            patients[col] = int(w[p])
+    forced = [p for p in range(n_p) if part.current[p] == -2]  # its PCN cannot keep it
+    opened = np.zeros(n_cols)  # new PCNs used
     for k, slot in enumerate(slots):
-        if slot.new:
-            pcn_changes[y[k]] += 1
-        else:
-            pcn_changes[y[k]] -= 1
-            const_pcns += 1
+        opened[y[k]] = 1 if slot.new else 0
     if part.objective == "pcns":
-        changed, const_changed = _changed_pcns(b, part, x, y)
-        n_cols = len(b.lower)
-        moved, patients = _pad(moved, n_cols), _pad(patients, n_cols)
-        primary, const1 = changed, const_changed
-        secondary, const2 = patients, const_patients
+        first = _changed_pcns(b, part, x, y)
+        second = patients
     elif part.objective == "practices":
-        primary, const1 = moved, const_moved
-        secondary = patients * (len(slots) + 1) + _pad(pcn_changes, len(patients))
-        const2 = const_patients * (len(slots) + 1) + const_pcns
+        first, second = moved, patients * (len(slots) + 1) + opened
     else:
-        primary, const1 = patients, const_patients
-        secondary = moved * (len(slots) + 1) + _pad(pcn_changes, len(moved))
-        const2 = const_moved * (len(slots) + 1) + const_pcns
+        first, second = patients, moved * (len(slots) + 1) + opened
     n_cols = len(b.lower)
-    primary, secondary = _pad(primary, n_cols), _pad(secondary, n_cols)
-    # the largest the secondary can be, plus one: it never outweighs one unit of primary
-    big = int(np.abs(secondary).sum()) + abs(const2) + 1
-    cost = primary * big + secondary
-    offset = const1 * big + const2
-    if elastic:
-        # patients outside the band first, then everything else
-        penalty = (int(np.abs(cost).sum()) + abs(offset) + 1) if len(cost) else 1
-        for col in (*short.values(), *over.values()):
-            cost[col] = penalty
-
-    status, values, obj, dual = b.solve(cost, part.time_limit, part.gap)
+    first, second = _pad(first, n_cols), _pad(second, n_cols)
+    if elastic:  # patients outside the band first; nothing else matters until they are 0
+        first = np.zeros(n_cols)
+        first[[*short.values(), *over.values()]] = 1
+        second = np.zeros(n_cols)
+    if hold is not None:
+        b.row([(c, v) for c, v in enumerate(first) if v], upper=hold + 0.5)
+    if start is not None:
+        start = _pad(np.asarray(start, dtype=float), n_cols)[:n_cols]
+    cost = second if objective == "second" else first
+    status, values, obj, dual = b.solve(cost, max(time_limit, 0.1), gap, start=start)
+    status = {"Optimal": "optimal", "Time limit reached": "time limit"}.get(status, status)
     out = {
-        "status": {
-            "Optimal": "optimal",
-            "Time limit reached": "time limit",
-            "Infeasible": "infeasible",
-        }.get(status, status.lower()),
+        "status": status.lower(),
         "values": values,
+        "first": first,
+        "second": second,
         "n_variables": len(b.lower),
         "n_constraints": len(b.rows_lower),
         "assignment": (),
@@ -332,8 +458,6 @@ def _solve(part: Part, *, elastic: bool) -> dict:
         "outside_band": {},
     }
     if values is None:
-        if out["status"] == "time limit":
-            out["status"] = "no solution"
         return out
     chosen = np.full(n_p, -1)
     for (p, k), col in x.items():
@@ -344,19 +468,14 @@ def _solve(part: Part, *, elastic: bool) -> dict:
     was = np.array([c != -1 for c in part.current])
     out["practices_moved"] = int((was & ~stays).sum())
     out["patients_moved"] = int(w[was & ~stays].sum())
-    first = {
-        "patients": out["patients_moved"],
-        "practices": out["practices_moved"],
-        "pcns": int(round(float(primary @ values) + const1)),
-    }[part.objective]
-    out["value"] = first
-    if not elastic:
-        # the proven bound on the weighted objective, as a bound on the first objective
-        # (the secondary adds at most big - 1 to primary * big)
-        total = (dual if np.isfinite(dual) else obj) + offset
-        bound = int(np.ceil((total - (big - 1)) / big - 1e-9))
-        out["bound"] = max(0, min(bound, first))
-        out["gap"] = 0.0 if first == 0 else round((first - out["bound"]) / first, 6)
+    extra = {"patients": int(w[forced].sum()), "practices": len(forced), "pcns": 0}
+    out["first_value"] = float(first @ values)
+    out["value"] = int(round(out["first_value"])) + extra[part.objective]
+    if objective == "first":
+        # the solver's proven bound on the first objective (a whole number)
+        got = dual if np.isfinite(dual) else obj
+        out["bound"] = min(int(np.ceil(got - 1e-6)) + extra[part.objective], out["value"])
+        out["gap"] = _gap(out["value"], out["bound"])
     sizes = np.zeros(len(slots), dtype=np.int64)
     np.add.at(sizes, chosen, w)
     for k, slot in enumerate(slots):
@@ -378,6 +497,9 @@ def _flow(b: _Builder, part: Part, k: int, x: dict) -> None:
     inside = set(members)
     arcs = [(i, j) for i, j in part.edges if i in inside and j in inside]
     big = len(members) - 1
+    if part.slots[k].band:  # no more members than the smallest practices that fit the band
+        light = np.sort(np.asarray([part.weights[p] for p in part.slots[k].candidates]))
+        big = min(big, max(int(np.searchsorted(np.cumsum(light), part.band[1], "right")) - 1, 1))
     roots = {p: b.var() for p in members}
     b.row([(roots[p], 1) for p in members], upper=1)
     inflow: dict[int, list] = {p: [] for p in members}
@@ -388,8 +510,15 @@ def _flow(b: _Builder, part: Part, k: int, x: dict) -> None:
             b.row([(f, 1), (x[c, k], -big)], upper=0)
             inflow[c].append((f, 1))
             inflow[a].append((f, -1))
+    neighbours: dict[int, list[int]] = {p: [] for p in members}
+    for i, j in arcs:
+        neighbours[i].append(j)
+        neighbours[j].append(i)
     for p in members:
         b.row([(roots[p], -1), (x[p, k], 1)], lower=0)  # a root is a member
+        # a member other than the root has a neighbour in the slot (a valid cut that
+        # tightens the relaxation)
+        b.row([*((x[q, k], 1) for q in neighbours[p]), (roots[p], 1), (x[p, k], -1)], lower=0)
         # inflow - outflow >= x - M * root: every member but the root consumes one unit
         b.row([*inflow[p], (x[p, k], -1), (roots[p], big)], lower=0)
 
@@ -410,7 +539,7 @@ def _order_new_slots(b: _Builder, part: Part, x: dict, y: list, w: np.ndarray) -
             b.row(terms, lower=0)
 
 
-def _changed_pcns(b: _Builder, part: Part, x: dict, y: list) -> tuple[np.ndarray, int]:
+def _changed_pcns(b: _Builder, part: Part, x: dict, y: list) -> np.ndarray:
     """Indicators of PCNs whose practices change (for ``objective="pcns"``)."""
     changed = []
     for k, slot in enumerate(part.slots):
@@ -426,4 +555,4 @@ def _changed_pcns(b: _Builder, part: Part, x: dict, y: list) -> tuple[np.ndarray
                 b.row([(c, 1), (x[p, k], -1)], lower=0)  # c >= x: a practice joined
     vec = np.zeros(len(b.lower))
     vec[changed] = 1
-    return vec, 0
+    return vec
