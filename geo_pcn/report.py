@@ -95,8 +95,10 @@ class Report:
             return {}
         low = self.study.rules.band[0]
         sizes = self.context.pcn_list_sizes
+        sizes = dict(zip(sizes.index, sizes, strict=True))  # a dict: pandas per PCN is slow
         below = [c for c in self.configuration.pcn_codes if int(sizes[c]) < low]
         rural = setting["pct_rural"]
+        rural = dict(zip(rural.index, rural, strict=True))
         return {
             "below_band_not_rural": [
                 c for c in below if not (pd.notna(rural.get(c)) and rural.get(c) >= 50.0)

@@ -141,6 +141,21 @@ class CodeCrosswalk:
         return out
 
 
+def _crosswalk(study, layer: str, context) -> CodeCrosswalk:
+    """A fresh copy of the study's crosswalk for ``layer`` (built once per geography: it
+    depends on the study alone; a copy, as inferred links are added to it)."""
+    geography = context.geography
+    geography = getattr(geography, "_inner", geography)  # an update's view of it
+    held = geography.__dict__.setdefault("_crosswalks", {})
+    if layer not in held:
+        held[layer] = CodeCrosswalk.from_study(study, layer)
+    walk = CodeCrosswalk()
+    walk._parent = dict(held[layer]._parent)
+    if hasattr(held[layer], "_version"):
+        walk._version = held[layer]._version
+    return walk
+
+
 #: a recorded code the layer does not hold is matched to the area holding at least this
 #: share of its practices (and at least _MIN_PRACTICES of them)
 _INFER_SHARE = 0.5
@@ -252,9 +267,10 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
         if not columns:
             continue
         recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
+        recorded = recorded.reindex(placed.index)  # (an update looks at a few practices)
         actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}
-        walk = CodeCrosswalk.from_study(study, layer)
-        inferred = _infer_links(walk, recorded.reindex(placed.index), placed, actual)
+        walk = _crosswalk(study, layer, context)
+        inferred = _infer_links(walk, recorded, placed, actual)
         if inferred:
             findings.append(
                 Finding(

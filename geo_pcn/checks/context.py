@@ -62,6 +62,16 @@ class Context:
     def footprints(self) -> Footprints:
         """PCN footprints, updated from the base context's when there is one."""
         base, self.base = self.base, None  # keep no chain of contexts alive
+        if (
+            base is not None
+            and "pcn_setting" in base.__dict__
+            and "pcn_setting" not in self.__dict__
+        ):
+            # what pcn_setting updates from (the table and the assignment it is of)
+            self.__dict__["_parent_setting"] = (
+                base.configuration.assignments,
+                base.__dict__["pcn_setting"],
+            )
         if base is not None and "footprints" in base.__dict__:
             return update_footprints(base.footprints, self.configuration)
         with stage("footprints"):
@@ -84,38 +94,34 @@ class Context:
         """Per PCN, where its registered patients live: ``pct_rural`` (of those in a small
         area with a rural-urban class), ``imd_score`` (patient-weighted mean) and
         ``imd_decile`` (patient-weighted median decile; 1 = most deprived); empty when the
-        study has neither ``[areas] rural`` nor ``deprivation``."""
-        areas = self.study.areas
-        reg = self.study.registrations
+        study has neither ``[areas] rural`` nor ``deprivation``.
+
+        A scenario step takes its parent's rows for the PCNs whose practices are the same
+        and computes the others from their practices' registrations only (the same rows in
+        the same order: the same figures as a full computation)."""
         codes = list(self.configuration.pcn_codes)
-        if areas is None or reg is None or not {"rural", "imd_score"} & set(areas.columns):
+        rows = self.geography.__dict__.get("_setting_rows")
+        if rows is None:
+            rows = _setting_rows(self.study)
+            self.geography.__dict__["_setting_rows"] = rows  # once per geography
+        if rows is None:
             return pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
-        pcn = reg["practice_code"].map(self.configuration.assignments).fillna("")
-        rows = reg[(pcn != "").to_numpy() & (reg["area_kind"] == "small_area").to_numpy()]
-        rows = rows.assign(pcn_code=pcn[rows.index].to_numpy())
-        out = pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
-        n = rows["n_patients"].astype(float)
-        if "rural" in areas:
-            rural = areas["rural"].reindex(rows["area_code"]).to_numpy()
-            known = ~pd.isna(rural)
-            k = rows[known]
-            flag = rural[known].astype(bool)
-            num = (n[known] * flag).groupby(k["pcn_code"]).sum()
-            den = n[known].groupby(k["pcn_code"]).sum()
-            out["pct_rural"] = (100 * num / den).round(1).reindex(codes)
-        if "imd_score" in areas:
-            score = areas["imd_score"].reindex(rows["area_code"]).to_numpy(dtype=float)
-            known = ~np.isnan(score)
-            k = rows[known].assign(s=score[known], w=n[known].to_numpy())
-            k = k.assign(sw=k["s"] * k["w"])
-            sums = k.groupby("pcn_code")[["sw", "w"]].sum()
-            out["imd_score"] = (sums["sw"] / sums["w"]).round(2).reindex(codes)
-            dec = areas["imd_decile"].reindex(k["area_code"]).to_numpy()
-            k = k.assign(d=dec).sort_values(["pcn_code", "d"])
-            cum = k.groupby("pcn_code")["w"].cumsum() / k["pcn_code"].map(sums["w"])
-            med = k[cum.to_numpy() >= 0.5].groupby("pcn_code")["d"].first()
-            out["imd_decile"] = med.reindex(codes).astype("Int64")
-        return out
+        parent = self.__dict__.pop("_parent_setting", None)
+        assign = self.configuration.assignments
+        if parent is not None and parent[0].index.equals(assign.index):
+            old, table = parent
+            changed = old.to_numpy() != assign.to_numpy()
+            redo = (set(old[changed]) | set(assign[changed])) - {""}
+            redo |= set(codes) - set(table.index)
+            keep = [c for c in codes if c not in redo]
+            fresh = _setting_of(rows, assign, sorted(redo & set(codes)))
+            out = pd.concat([table.reindex(keep), fresh]) if len(fresh) else table.reindex(keep)
+            out = out.reindex(codes)
+            for column in table.columns:
+                out[column] = out[column].astype(table[column].dtype)
+            out.index.name = "pcn_code"
+            return out
+        return _setting_of(rows, assign, codes)
 
     def pcn_label(self, code: str) -> str:
         """``NAME (CODE)`` for messages."""
@@ -178,3 +184,58 @@ def report_of(configuration: Configuration | None, geography: Geography):
     if held is None or held.get("geography") is not geography:
         return None
     return held.get("report")
+
+
+def _setting_rows(study) -> dict | None:
+    """The small-area registrations of a study with what :attr:`Context.pcn_setting` needs
+    of each (patients, rural class, IMD score and decile), the row positions of each
+    practice's rows, in the registrations' order; ``None`` without rural or deprivation."""
+    areas = study.areas
+    reg = study.registrations
+    if areas is None or reg is None or not {"rural", "imd_score"} & set(areas.columns):
+        return None
+    rows = reg[(reg["area_kind"] == "small_area").to_numpy()]
+    practice = rows["practice_code"].to_numpy(dtype=object)
+    area = rows["area_code"]
+    out: dict = {
+        "practice": practice,
+        "n": rows["n_patients"].astype(float).to_numpy(),
+        "by_practice": pd.Series(np.arange(len(rows))).groupby(practice, sort=False).indices,
+    }
+    if "rural" in areas:
+        out["rural"] = areas["rural"].reindex(area).to_numpy()
+    if "imd_score" in areas:
+        out["imd_score"] = areas["imd_score"].reindex(area).to_numpy(dtype=float)
+        out["imd_decile"] = areas["imd_decile"].reindex(area).to_numpy()
+    return out
+
+
+def _setting_of(rows: dict, assign: pd.Series, codes: list[str]) -> pd.DataFrame:
+    """:attr:`Context.pcn_setting` of the PCNs ``codes`` from their practices' rows."""
+    out = pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
+    members = assign[assign.isin(codes).to_numpy()] if codes else assign.iloc[:0]
+    by_practice = rows["by_practice"]
+    picked = [by_practice[p] for p in members.index if p in by_practice]
+    pos = np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.intp)
+    pcn = pd.Series(rows["practice"][pos]).map(members).to_numpy(dtype=object)
+    n = pd.Series(rows["n"][pos])
+    k_pcn = pd.Series(pcn)
+    if "rural" in rows:
+        rural = rows["rural"][pos]
+        known = ~pd.isna(rural)
+        flag = rural[known].astype(bool)
+        num = (n[known] * flag).groupby(k_pcn[known].to_numpy()).sum()
+        den = n[known].groupby(k_pcn[known].to_numpy()).sum()
+        out["pct_rural"] = (100 * num / den).round(1).reindex(codes)
+    if "imd_score" in rows:
+        score = rows["imd_score"][pos]
+        known = ~np.isnan(score)
+        k = pd.DataFrame({"pcn_code": pcn[known], "s": score[known], "w": n[known].to_numpy()})
+        k = k.assign(sw=k["s"] * k["w"])
+        sums = k.groupby("pcn_code")[["sw", "w"]].sum()
+        out["imd_score"] = (sums["sw"] / sums["w"]).round(2).reindex(codes)
+        k = k.assign(d=rows["imd_decile"][pos][known]).sort_values(["pcn_code", "d"])
+        cum = k.groupby("pcn_code")["w"].cumsum() / k["pcn_code"].map(sums["w"])
+        med = k[cum.to_numpy() >= 0.5].groupby("pcn_code")["d"].first()
+        out["imd_decile"] = med.reindex(codes).astype("Int64")
+    return out

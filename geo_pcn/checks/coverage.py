@@ -37,15 +37,22 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
     sizes = context.list_sizes
     assign = configuration.assignments
     graph = context.graph
-    for practice in configuration.unassigned:
+    unassigned = list(configuration.unassigned)
+    if unassigned:  # plain dicts: pandas lookups per practice cost ~100 us each nationally
+        assign = dict(zip(assign.index, assign, strict=True))
+        picked = study.practices.loc[unassigned]
+        list_size = dict(zip(unassigned, picked["list_size"], strict=True))
+        practice_name = dict(zip(unassigned, picked["practice_name"], strict=True))
+        site = dict(zip(unassigned, picked.geometry, strict=True))
+    for practice in unassigned:
         neighbours = (
             sorted({assign.get(n, "") for n in graph.neighbors(practice)} - {""})
             if practice in graph
             else []
         )
-        known = pd.notna(study.practices.at[practice, "list_size"])
+        known = pd.notna(list_size[practice])
         n = int(sizes.get(practice, 0)) if known else None
-        name = study.practices.at[practice, "practice_name"]
+        name = practice_name[practice]
         near = ", ".join(context.pcn_label(c) for c in neighbours) or "none found"
         whose = (
             f"its {n:,} registered patients are uncovered"
@@ -62,7 +69,7 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
                 practice_codes=(practice,),
                 value=n,
                 details={"patients": n, "adjacent_pcns": neighbours},
-                geometry=study.practices.geometry.get(practice),
+                geometry=site[practice],
             )
         )
     findings.extend(_not_active(study, configuration, context))
@@ -208,11 +215,22 @@ def _served_from_outside(study, context) -> list[Finding]:
 
 
 def _top_outside(terr, codes) -> list[tuple[str, int]]:
-    res = terr.outside_residents
-    if res is None:
+    """Practices outside the configuration by their residents in the areas ``codes``, most
+    first (then by code)."""
+    rows = terr.outside_rows
+    if rows is None:
         return []
-    sub = res[res[AREA_CODE].isin(codes)]
-    by = sub.groupby(PRACTICE_CODE, as_index=False)[N_PATIENTS].sum()
+    area, practice, practices, n = rows
+    wanted = np.zeros(len(terr.area_position) + 1, dtype=bool)  # the last: no area
+    at = terr.area_position.get_indexer(pd.Index(codes))
+    wanted[at[at >= 0]] = True
+    hit = wanted[area]
+    count = np.bincount(practice[hit], minlength=len(practices))
+    total = np.bincount(practice[hit], weights=n[hit], minlength=len(practices))
+    present = count > 0
+    by = pd.DataFrame(
+        {PRACTICE_CODE: practices[present], N_PATIENTS: total[present].astype("int64")}
+    )
     by = by.sort_values([N_PATIENTS, PRACTICE_CODE], ascending=[False, True])
     return [(str(p), int(n)) for p, n in zip(by[PRACTICE_CODE], by[N_PATIENTS], strict=True)]
 

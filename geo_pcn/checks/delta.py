@@ -25,7 +25,7 @@ import shapely
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding
 from geo_pcn.geography import Footprints
-from geo_pcn.settings import AREA_CODE, PRACTICE_CODE
+from geo_pcn.settings import PRACTICE_CODE
 
 __all__ = ["Delta", "rerun", "near_footprints", "updates"]
 
@@ -176,7 +176,11 @@ def near_footprints(footprints: Footprints, near: set[str]) -> Footprints:
     _, hit = terr.area_point_tree.query(pcns.geometry.to_numpy(), predicate="intersects")
     idx = np.unique(hit)
     areas = terr.study_areas.iloc[idx]
-    rows = areas.index.get_indexer(terr.residents[AREA_CODE]) >= 0
-    sub = dataclasses.replace(terr, study_areas=areas, residents=terr.residents[rows])
+    # the residents of those areas, in their order (through the rows by area: a lookup of
+    # every resident row is ~70 ms nationally)
+    by_area = terr.resident_rows[1]
+    picked = [by_area[a] for a in areas.index if a in by_area]
+    rows = np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.intp)
+    sub = dataclasses.replace(terr, study_areas=areas, residents=terr.residents.iloc[rows])
     sub.__dict__["area_points"] = terr.area_points[idx]
     return dataclasses.replace(footprints, pcns=pcns, territories=sub)

@@ -150,7 +150,12 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         by_practice, by_area = terr.resident_rows
         rows = [by_practice[p] for p in moved if p in by_practice]
         residents = terr.residents
-        areas = pd.unique(residents[AREA_CODE].to_numpy()[np.concatenate(rows)]) if rows else []
+        # (take the rows first: the whole column as an array is ~30 ms nationally)
+        areas = (
+            pd.unique(residents[AREA_CODE].iloc[np.concatenate(rows)].to_numpy(dtype=object))
+            if rows
+            else []
+        )
         sub = residents.iloc[np.concatenate([by_area[a] for a in areas])] if len(areas) else None
         if sub is not None:
             pcn = sub[PRACTICE_CODE].map(new).fillna("")

@@ -129,6 +129,19 @@ class Territories:
         return pd.Index(self.areas.index.to_numpy(dtype=object))
 
     @cached_property
+    def outside_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """:attr:`outside_residents` as arrays for fast sums: each row's position in
+        :attr:`areas` (-1 when not there), its practice as a number, the practices' codes
+        (object) and the patients (int64); ``None`` without outside residents."""
+        res = self.outside_residents
+        if res is None or self.areas is None:
+            return None
+        practice, practices = pd.factorize(res[PRACTICE_CODE].to_numpy(dtype=object))
+        area = self.area_position.get_indexer(pd.Index(res[AREA_CODE].to_numpy(dtype=object)))
+        n = res[N_PATIENTS].to_numpy(dtype="int64")
+        return area, practice, np.asarray(practices, dtype=object), n
+
+    @cached_property
     def area_points(self) -> np.ndarray | None:
         """A point inside each study area (same order as ``study_areas``), computed once."""
         if self.study_areas is None:
