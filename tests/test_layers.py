@@ -11,7 +11,7 @@ only modules of its own layer or a lower one:
     4  checks/, alignment       the checks and what they measure
     5  report, compare          the result objects
     6  pipeline                 validate, revalidate
-    7  scenario                 scenario files and operations
+    7  scenario, propose        scenario files and operations; the proposed repair
     8  render/                  every output
     9  cli/                     the command line (and the package's public names)
 """
@@ -46,6 +46,7 @@ LAYERS = {
     "geo_pcn.compare": 5,
     "geo_pcn.pipeline": 6,
     "geo_pcn.scenario": 7,
+    "geo_pcn.propose": 7,  # the repair (an integer programme) and its scenario
     "geo_pcn.render": 8,
     "geo_pcn.cli": 9,
     "geo_pcn.editor": 9,  # the Jupyter editor's controller (scenario + pipeline + compare)

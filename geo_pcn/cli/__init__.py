@@ -2,8 +2,9 @@
 
 The group :data:`cli` attaches every command explicitly (one module per command or pair
 of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
-:mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`; shared options in
-:mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the public API and
+:mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`, :mod:`~geo_pcn.cli.propose`;
+shared options in :mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the
+public API and
 writes through :mod:`geo_pcn.render` (imported inside the commands that write, so that
 ``--help`` and ``geo-pcn info`` do not load folium and matplotlib).
 
@@ -22,6 +23,7 @@ import click
 from geo_pcn import __version__
 from geo_pcn.cli.info import info
 from geo_pcn.cli.maps import map_command
+from geo_pcn.cli.propose import propose_command
 from geo_pcn.cli.scenario import rank, scenario
 from geo_pcn.cli.validate import demo, validate
 from geo_pcn.errors import GeoPCNError, GeoPCNWarning
@@ -73,6 +75,7 @@ cli.add_command(demo)
 cli.add_command(map_command, name="map")
 cli.add_command(scenario)
 cli.add_command(rank)
+cli.add_command(propose_command, name="propose")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,11 +41,11 @@ from geo_pcn.scenario import Scenario
 
 __all__ = ["propose", "Proposal", "OBJECTIVES"]
 
-#: what :func:`propose` can minimise, each with the order ties are broken in
+#: what :func:`propose` can minimise, each with how its ties are broken
 OBJECTIVES = {
-    "patients": "registered patients moved, then practices moved, then PCNs opened or closed",
-    "practices": "practices moved, then registered patients moved, then PCNs opened or closed",
-    "pcns": "PCNs whose practices change, then registered patients moved",
+    "patients": "fewest practices moved, then fewest new PCNs",
+    "practices": "fewest registered patients moved, then fewest new PCNs",
+    "pcns": "fewest registered patients moved",
 }
 
 #: a part in which no boundary layer places a practice
@@ -98,8 +98,8 @@ class Proposal:
     def to_json(self) -> dict[str, Any]:
         """Summary, settings, parts, changes and PCNs outside the band, as plain data."""
         return {
-            "summary": self.summary,
-            "settings": self.settings,
+            "summary": dict(self.summary),
+            "settings": dict(self.settings),
             "parts": json.loads(self.parts.to_json(orient="records")),
             "changes": json.loads(self.changes.to_json(orient="records")),
             "outside_band": self.outside_band,
@@ -471,6 +471,7 @@ def _scenario_toml(config, target: dict, new_names: dict, settings: dict) -> str
     lines = [
         f"# Proposed by geo-pcn propose: fewest {settings['objective']} moved "
         f"(ties: {settings['tie_breaks']}).",
+        "# New PCNs have provisional codes (NEW-...): give them real ones before use.",
         "# Apply with: geo-pcn scenario STUDY.toml proposal.toml --out DIR",
         'name = "Proposal (geo-pcn propose)"',
         "",

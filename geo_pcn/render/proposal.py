@@ -1,0 +1,101 @@
+"""``proposal.md``, ``proposal.json``, ``changes.csv`` and ``proposal.toml``: what
+:func:`geo_pcn.propose.propose` proposes, and how sure the solver is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geo_pcn._escape import markdown
+from geo_pcn._json import dump_json
+from geo_pcn.render.tables import write_csv
+
+__all__ = ["proposal_markdown", "write_proposal_files"]
+
+_STATUS = {
+    "optimal": "proven optimal",
+    "within gap": "within the gap asked for",
+    "time limit": "best found by the time limit",
+    "infeasible": "the band cannot be met everywhere (see below)",
+    "no solution": "no configuration found in time",
+}
+
+
+def proposal_markdown(proposal) -> str:
+    """The proposal as Markdown: the headline, the changes with the patients each moves,
+    PCNs the band cannot be met for, and the solver's figures per part (every input
+    string escaped)."""
+    s, settings = proposal.summary, proposal.settings
+    lines = [
+        "# Proposed repair (geo-pcn propose)",
+        "",
+        f"**{_STATUS.get(s['status'], s['status'])}**: {s['practices_moved']:,} practice(s) "
+        f"moved ({s['patients_moved']:,} registered patients), {s['practices_placed']:,} "
+        f"practice(s) in no PCN placed ({s['patients_placed']:,} patients), "
+        f"{s['new_pcns']:,} new PCN(s), {s['closed_pcns']:,} PCN(s) closed.",
+        "",
+        f"- Minimised: {settings['objective']} moved; ties: {settings['tie_breaks']}.",
+        f"- Objective {s['value']:,}; proven lower bound "
+        + ("none" if s["bound"] is None else f"{s['bound']:,}")
+        + ("" if s["gap"] is None else f"; gap {s['gap']:.2%}")
+        + ".",
+        f"- Band {settings['band'][0]:,}-{settings['band'][1]:,}; exempt: "
+        + (", ".join(markdown(c) for c in settings["exempt"]) or "none")
+        + f"; practices move only to PCNs within {settings['reach']} step(s) in the "
+        "adjacency graph"
+        + (f"; no PCN across {markdown(settings['within'])} lines" if settings["within"] else "")
+        + ".",
+        "- New PCNs have provisional codes (NEW-...): give them real ones before use.",
+        "- Apply it: `geo-pcn scenario STUDY.toml proposal.toml --out DIR`.",
+        "",
+    ]
+    if proposal.outside_band:
+        lines += ["## PCNs the band cannot be met for", ""]
+        lines += [f"- {markdown(o['message'])}" for o in proposal.outside_band]
+        lines.append("")
+    lines += ["## Changes", ""]
+    if proposal.changes.empty:
+        lines += ["None: the configuration already passes.", ""]
+    else:
+        lines += [
+            "| practice | name | from PCN | to PCN | patients |",
+            "|---|---|---|---|---:|",
+        ]
+        for r in proposal.changes.itertuples():
+            frm = f"{markdown(r.from_pcn)} {markdown(r.from_name)}" if r.from_pcn else "no PCN"
+            lines.append(
+                f"| {markdown(r.practice_code)} | {markdown(r.practice_name)} | {frm} "
+                f"| {markdown(r.to_pcn)} {markdown(r.to_name)} | {r.patients:,} |"
+            )
+        lines.append("")
+    lines += [
+        "## Solver, per part",
+        "",
+        "| part | practices | PCNs | status | objective | bound | gap |",
+        "|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in proposal.parts.itertuples():
+        num = lambda v: "-" if v is None or v != v else f"{int(v):,}"  # noqa: E731
+        gap = "-" if r.gap is None or r.gap != r.gap else f"{r.gap:.2%}"
+        lines.append(
+            f"| {markdown(r.part)} | {r.practices:,} | {r.pcns:,} | {r.status} "
+            f"| {num(r.objective)} | {num(r.bound)} | {gap} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_proposal_files(proposal, folder: str | Path) -> list[Path]:
+    """Write ``proposal.toml``, ``proposal.md``, ``proposal.json`` and ``changes.csv``
+    into ``folder``. The solver's seconds are left out so that re-runs give the same bytes
+    (``geo-pcn propose`` prints them)."""
+    folder = Path(folder)
+    toml, md = folder / "proposal.toml", folder / "proposal.md"
+    js, csv = folder / "proposal.json", folder / "changes.csv"
+    toml.write_text(proposal.toml, encoding="utf-8")
+    md.write_text(proposal_markdown(proposal), encoding="utf-8")
+    data = proposal.to_json()
+    data["summary"].pop("seconds", None)
+    for row in data["parts"]:
+        row.pop("seconds", None)
+    dump_json(data, js)
+    write_csv(proposal.changes, csv)
+    return [toml, md, js, csv]
