@@ -30,6 +30,8 @@ __all__ = ["stage", "reporting", "is_reporting", "note"]
 
 #: The stream progress goes to while on (``None``: off).
 _STREAM: list[TextIO | None] = [None]
+#: Where stage times are added up while on (``scripts/bench.py``), else ``None``.
+_TIMINGS: list[dict[str, float] | None] = [None]
 
 
 def is_reporting() -> bool:
@@ -38,7 +40,9 @@ def is_reporting() -> bool:
 
 
 @contextmanager
-def reporting(on: bool = True, *, stream: TextIO | None = None) -> Iterator[None]:
+def reporting(
+    on: bool = True, *, stream: TextIO | None = None, timings: dict[str, float] | None = None
+) -> Iterator[None]:
     """Write progress lines (to ``stream``, default stderr) while inside; restores the
     previous state on the way out.
 
@@ -48,13 +52,16 @@ def reporting(on: bool = True, *, stream: TextIO | None = None) -> Iterator[None
         ``False`` keeps (or turns) progress off inside, e.g. for ``-q``.
     stream
         Where the lines go; default ``sys.stderr`` as it is when a line is written.
+    timings
+        A dict each stage's seconds are added to, by name (a benchmark's record).
     """
-    before = _STREAM[0]
+    before = _STREAM[0], _TIMINGS[0]
     _STREAM[0] = (stream or _Stderr()) if on else None
+    _TIMINGS[0] = timings if on else None
     try:
         yield
     finally:
-        _STREAM[0] = before
+        _STREAM[0], _TIMINGS[0] = before
 
 
 class _Stderr:
@@ -84,4 +91,8 @@ def stage(name: str) -> Iterator[None]:
         return
     start = time.perf_counter()
     yield
-    note(f"{name} ... {time.perf_counter() - start:.1f} s")
+    seconds = time.perf_counter() - start
+    timings = _TIMINGS[0]
+    if timings is not None:
+        timings[name] = timings.get(name, 0.0) + seconds
+    note(f"{name} ... {seconds:.1f} s")

@@ -1,39 +1,57 @@
-"""Benchmark geo_pcn stage by stage, on the real QNC study and at national scale.
+"""Benchmark geo_pcn stage by stage on the real national study and the real QNC study.
 
-    .venv/bin/python scripts/bench.py               # QNC + national (needs ../shared/data)
-    .venv/bin/python scripts/bench.py --only qnc
-    .venv/bin/python scripts/bench.py --only national --keep /tmp/national
+    .venv/bin/python scripts/bench.py                 # national + QNC (needs ../shared/data)
+    .venv/bin/python scripts/bench.py --only national
+    .venv/bin/python scripts/bench.py --only qnc --moves 200
 
-The national-scale study uses the real national LSOA 2021 polygons (England), the real
-derived sub-ICB 2024 polygons and local authority 2024 polygons from ../shared/data, with
-SYNTHETIC practices (about 6,500, placed in LSOAs weighted by population), PCNs (about
-1,250, grouped by k-means on practice sites) and registrations (each LSOA's residents
-spread over its three nearest practices). It is written to files and loaded through a
-study file, so the load stage is measured as users meet it.
+The studies are the test ones: ``tests/real/national_2022.toml`` (every practice of the NHS
+practice -> PCN map of July 2022, the national registrations, LSOA 2011 polygons, CCG/ICB
+layers, rural-urban classes and IMD) and ``tests/real/qnc_oct2025.toml`` (one ICB, October
+2025). Each study runs in its own process, so each peak memory (resident set size) is its
+own; files are read warm (the floor reads them first).
 
-Prints two tables: seconds per stage (load, territories, graph, footprints, checks, report,
-map, total)
-and peak memory (resident set size, MB) per study; then the scenario loop: 100 single-practice
-moves (each practice to the PCN of a neighbouring practice, one after the other), each
-re-validated incrementally (`geo_pcn.pipeline.revalidate`), against a full `validate` of a
-few of the same configurations.
+For each study it prints:
+
+* seconds per stage of ``geo-pcn validate`` (as its progress lines time them): load (the
+  study file and every input), territories, graph, footprints, checks (the rest of
+  ``validate``), report (every output file but the map), map (``map.html``), total; peak MB;
+* **the read floor**: the seconds to merely read the same input files with plain pandas /
+  pyogrio (each file named in the study file, by its extension; a Code-Point folder as the
+  area CSVs the practices' postcodes need), and the ratio total / floor;
+* seconds per output file;
+* the scenario loop: single-practice moves (each practice on a PCN edge moved to the PCN of
+  a neighbouring practice, one after the other), each re-validated incrementally
+  (``geo_pcn.pipeline.revalidate``): median, p90 and max milliseconds, against one full
+  ``validate`` of the last configuration.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import random
+import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
+import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-QNC = ROOT / "tests" / "real" / "qnc_oct2025.toml"
+STUDIES = {
+    "national": ROOT / "tests" / "real" / "national_2022.toml",
+    "qnc": ROOT / "tests" / "real" / "qnc_oct2025.toml",
+}
+NAMES = {"national": "England, July 2022 (real)", "qnc": "QNC, October 2025 (real)"}
+_POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}$")
+STAGES = ["load", "territories", "graph", "footprints", "checks", "report", "map", "total"]
 
 
 def peak_mb() -> float:
@@ -41,70 +59,55 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_stages(study_file: Path, out_dir: Path) -> dict[str, float]:
-    """Time each stage of `geo-pcn validate` on one study file."""
-    from geo_pcn import Study
-    from geo_pcn.checks import CHECKS, get_context
-    from geo_pcn.geography import build_graph, build_territories
-    from geo_pcn.render import write_map, write_report
-    from geo_pcn.report import Report
+# -- the workers (each in its own process) ----------------------------------------------------
+def run_stages(study_file: Path, out_dir: Path) -> dict:
+    """Time each stage of ``geo-pcn validate`` on one study file (every output written)."""
+    from geo_pcn import Study, validate
+    from geo_pcn.progress import reporting
+    from geo_pcn.render import write_report
 
-    times: dict[str, float] = {}
-    t = time.perf_counter()
-    study = Study.from_toml(study_file)
-    times["load"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    territories = build_territories(study)
-    times["territories"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    build_graph(study, territories)
-    times["graph"] = time.perf_counter() - t
-
-    context = get_context(study)  # the study's Geography: built again here, not timed
-    t = time.perf_counter()
-    _ = context.footprints
-    times["footprints"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    findings = []
-    for check in CHECKS.values():
-        findings.extend(check(study, context.configuration, context=context))
-    findings.sort(key=lambda f: (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind))
-    times["checks"] = time.perf_counter() - t
-
-    report = Report(
-        study=study, configuration=context.configuration, findings=findings, context=context
-    )
-    t = time.perf_counter()
-    write_report(report, out_dir, map_html=False)
-    times["report"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    write_map(report, out_dir / "map.html")
-    times["map"] = time.perf_counter() - t
-    times["map_mb"] = (out_dir / "map.html").stat().st_size / 1e6
-    times["total"] = sum(v for k, v in times.items() if k != "map_mb" and v == v)
-    times["n_practices"] = len(study.practices)
-    times["n_pcns"] = study.configuration.n_pcns
-    times["n_areas"] = 0 if study.areas is None else len(study.areas)
-    times["n_findings"] = len(findings)
-    return times
+    timings: dict[str, float] = {}
+    with reporting(True, stream=io.StringIO(), timings=timings):
+        start = time.perf_counter()
+        study = Study.from_toml(study_file)
+        loaded = time.perf_counter()
+        report = validate(study)
+        _ = report.summary
+        checked = time.perf_counter()
+        write_report(report, out_dir)
+        written = time.perf_counter()
+    steps = ("territories", "graph", "footprints")
+    files = {k: v for k, v in timings.items() if k not in steps and not k.startswith("check ")}
+    out = {
+        "load": loaded - start,
+        "territories": timings.get("territories", 0.0),
+        "graph": timings.get("graph", 0.0),
+        "footprints": timings.get("footprints", 0.0),
+        "map": timings.get("map.html", 0.0),
+        "total": written - start,
+    }
+    out["checks"] = checked - loaded - out["territories"] - out["graph"] - out["footprints"]
+    out["report"] = written - checked - out["map"]
+    out["files"] = files
+    out["map_mb"] = (out_dir / "map.html").stat().st_size / 1e6
+    out["n_practices"] = len(study.practices)
+    out["n_pcns"] = study.configuration.n_pcns
+    out["n_areas"] = 0 if study.areas is None else len(study.areas)
+    out["n_findings"] = len(report.findings)
+    out["peak_mb"] = peak_mb()
+    return out
 
 
-def run_moves(study_file: Path, *, n_moves: int = 100, n_full: int = 5, seed: int = 1) -> dict:
+def run_moves(study_file: Path, *, n_moves: int, seed: int = 1) -> dict:
     """Time ``n_moves`` single-practice moves, each re-validated from the previous report."""
-    import random
-
     from geo_pcn import Configuration, Study, validate
     from geo_pcn.pipeline import revalidate
 
     study = Study.from_toml(study_file)
     report = validate(study)
+    _ = report.summary
     rng = random.Random(seed)
     graph = report.context.graph
-    configs = []
     times = []
     config = study.configuration
     for _ in range(n_moves):
@@ -120,159 +123,190 @@ def run_moves(study_file: Path, *, n_moves: int = 100, n_full: int = 5, seed: in
         report = revalidate(report, config)
         _ = report.ok, report.summary
         times.append(time.perf_counter() - t)
-        configs.append(config)
-    full = []
-    for config in rng.sample(configs, min(n_full, len(configs))):
-        # the same assignment with no parent: nothing to update from, a full validate
-        fresh = Configuration(config.assignments, config.names)
-        t = time.perf_counter()
-        _ = validate(study, fresh).summary
-        full.append(time.perf_counter() - t)
+    # the same assignment with no parent: nothing to update from, a full validate
+    fresh = Configuration(config.assignments, config.names)
+    t = time.perf_counter()
+    _ = validate(study, fresh).summary
+    full = time.perf_counter() - t
     return {
         "n_moves": n_moves,
-        "total": sum(times),
         "median_ms": 1000 * float(np.median(times)),
+        "p90_ms": 1000 * float(np.percentile(times, 90)),
         "max_ms": 1000 * max(times),
-        "full_ms": 1000 * float(np.median(full)),
+        "full_ms": 1000 * full,
     }
 
 
-def make_national(
-    folder: Path, *, n_practices: int = 6_500, n_pcns: int = 1_250, seed: int = 7
-) -> Path:
-    """Write a national-scale synthetic study (see module docstring); returns its file."""
-    import geopandas as gpd
-    import shapely
+def _inputs(study_file: Path) -> list[tuple[str, Path]]:
+    """Every input file the study file names: (what, path)."""
+    spec = tomllib.loads(study_file.read_text(encoding="utf-8"))
+    base = study_file.parent
+    found: list[tuple[str, Path]] = []
 
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    lsoa = gpd.read_file(SHARED / "geographr" / "boundaries_lsoa21.geojson")
-    lsoa = lsoa[lsoa["lsoa21_code"].str.startswith("E")].to_crs(27700).reset_index(drop=True)
-    pop = pd.read_csv(
-        SHARED / "demographr" / "census21_usual_residents_lsoa21_from_ethnicity21_lsoa21.csv"
-    ).set_index("lsoa21_code")["total_residents"]
-    population = pop.reindex(lsoa["lsoa21_code"]).fillna(1500).to_numpy()
+    def visit(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key != "where":
+                    visit(f"{prefix}.{key}" if prefix else key, inner)
+        elif isinstance(value, str) and ("/" in value or "." in Path(value).name):
+            path = (base / value).resolve()
+            if path.exists():
+                found.append((prefix, path))
 
-    # practices: LSOAs drawn by population, site at a point inside the LSOA
-    chosen = rng.choice(len(lsoa), size=n_practices, replace=False, p=population / population.sum())
-    sites = shapely.point_on_surface(lsoa.geometry.to_numpy()[chosen])
-    xy = np.column_stack([shapely.get_x(sites), shapely.get_y(sites)])
-    codes = np.array([f"Z{i:05d}" for i in range(n_practices)])
+    visit("", spec)
+    return found
 
-    # PCNs: k-means on sites (a few Lloyd iterations are enough for grouping)
-    centres = xy[rng.choice(n_practices, n_pcns, replace=False)]
-    for _ in range(8):
-        d = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
-        label = d.argmin(1)
-        for k in range(n_pcns):
-            if (label == k).any():
-                centres[k] = xy[label == k].mean(0)
-    pcn_codes = np.array([f"UZ{k:04d}" for k in label])
-    pd.DataFrame(
-        {
-            "practice_code": codes,
-            "practice_name": [f"SYNTHETIC PRACTICE {i}" for i in range(n_practices)],
-            "pcn_code": pcn_codes,
-            "pcn_name": [f"SYNTHETIC PCN {c}" for c in pcn_codes],
-            "easting": xy[:, 0].round(1),
-            "northing": xy[:, 1].round(1),
-        }
-    ).to_csv(folder / "practices.csv", index=False)
 
-    # registrations: each LSOA's residents to its 3 nearest practices (60/25/15 %)
-    centroids = shapely.point_on_surface(lsoa.geometry.to_numpy())
-    cxy = np.column_stack([shapely.get_x(centroids), shapely.get_y(centroids)])
-    nearest = np.empty((len(lsoa), 3), dtype=int)
-    # nearest 3 by brute force in chunks (vectorised numpy)
-    for start in range(0, len(cxy), 2_000):
-        block = cxy[start : start + 2_000]
-        d = ((block[:, None, :] - xy[None, :, :]) ** 2).sum(-1)
-        nearest[start : start + 2_000] = np.argpartition(d, 3, axis=1)[:, :3]
-        order = np.take_along_axis(d, nearest[start : start + 2_000], 1).argsort(1)
-        nearest[start : start + 2_000] = np.take_along_axis(
-            nearest[start : start + 2_000], order, 1
-        )
-    shares = np.array([0.60, 0.25, 0.15])
-    counts = np.floor(population[:, None] * shares[None, :]).astype(int)
-    reg = pd.DataFrame(
-        {
-            "PRACTICE_CODE": codes[nearest.ravel()],
-            "LSOA_CODE": np.repeat(lsoa["lsoa21_code"].to_numpy(), 3),
-            "NUMBER_OF_PATIENTS": counts.ravel(),
-        }
+def _read_plain(what: str, path: Path, postcodes: list[str]) -> int:
+    """Read one input with plain pandas / pyogrio; returns its rows."""
+    import pandas as pd
+    import pyogrio
+
+    name = path.name.lower()
+    if path.is_dir():  # Code-Point Open: the area CSVs the practices' postcodes need
+        folder = path / "Data" / "CSV" if (path / "Data" / "CSV").is_dir() else path
+        areas = set(pd.Series(postcodes).str.extract(r"^([A-Z]{1,2})\d", expand=False).dropna())
+        rows = 0
+        for area in sorted(areas):
+            csv = folder / f"{area.lower()}.csv"
+            if csv.is_file():
+                rows += len(pd.read_csv(csv, header=None))
+        return rows
+    if name.endswith(".parquet"):
+        return len(pd.read_parquet(path))
+    if name.endswith((".xlsx", ".xls")):
+        return len(pd.read_excel(path))
+    if name.endswith((".geojson", ".gpkg", ".shp", ".json")):
+        return len(pyogrio.read_dataframe(path))
+    return len(pd.read_csv(path, low_memory=False))
+
+
+def _postcodes_needed(study_file: Path) -> list[str]:
+    """The postcodes a Code-Point folder is read for: those of each section's file (its
+    ``where`` applied) that names ``postcodes``, read with plain pandas."""
+    import pandas as pd
+
+    spec = tomllib.loads(study_file.read_text(encoding="utf-8"))
+    sections = [spec.get("practices", {}), *spec.get("community", {}).values()]
+    out: list[str] = []
+    for section in sections:
+        if not isinstance(section, dict) or "postcodes" not in section or "file" not in section:
+            continue
+        path = (study_file.parent / section["file"]).resolve()
+        frame = pd.read_excel(path) if path.suffix == ".xlsx" else pd.read_csv(path, dtype=str)
+        if not any(_POSTCODE.match(str(c)) is None and "POSTCODE" in str(c).upper() for c in frame):
+            frame = pd.read_csv(path, header=None, dtype=str)  # a header-less ODS file
+        upper = {str(c).upper(): c for c in frame.columns}
+        for column, value in section.get("where", {}).items():
+            if str(column).upper() in upper:
+                frame = frame[frame[upper[str(column).upper()]].astype(str) == str(value)]
+            else:  # no such column (a header-less file): rows holding the value anywhere
+                frame = frame[(frame.astype(str) == str(value)).any(axis=1)]
+        # the postcode column: the one whose values look most like postcodes
+        looks = {c: frame[c].astype(str).str.match(_POSTCODE.pattern).mean() for c in frame}
+        column = max(looks, key=looks.get) if looks else None
+        if column is not None and looks[column] > 0.5:
+            out += frame[column].dropna().astype(str).str.upper().tolist()
+    return out
+
+
+def run_floor(study_file: Path) -> dict:
+    """Seconds to merely read the study's input files with plain pandas / pyogrio (warm:
+    each is read once first)."""
+
+    inputs = _inputs(study_file)
+    postcodes = _postcodes_needed(study_file)
+    per_file = {}
+    for what, path in inputs:
+        _read_plain(what, path, postcodes)  # warm
+        t = time.perf_counter()
+        rows = _read_plain(what, path, postcodes)
+        per_file[f"{what}: {path.name}"] = (time.perf_counter() - t, rows)
+    return {"floor": sum(s for s, _ in per_file.values()), "files": per_file}
+
+
+def _worker(args) -> int:
+    warnings.simplefilter("ignore")
+    study_file = STUDIES[args.worker]
+    if args.task == "floor":
+        result = run_floor(study_file)
+    elif args.task == "stages":
+        with tempfile.TemporaryDirectory() as tmp:
+            result = run_stages(study_file, Path(tmp) / "out")
+    else:
+        result = run_moves(study_file, n_moves=args.moves)
+    json.dump(result, sys.stdout)
+    return 0
+
+
+def _spawn(name: str, task: str, moves: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", name, "--task", task, "--moves", str(moves)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    reg.to_csv(folder / "registrations.csv", index=False)
-    lsoa[["lsoa21_code", "lsoa21_name", "geometry"]].to_parquet(folder / "lsoa21.parquet")
-    study = folder / "national.toml"
-    study.write_text(
-        f"""name = "National scale (SYNTHETIC practices on real LSOA 2021 polygons)"
-[practices]
-file = "practices.csv"
-[registrations]
-file = "registrations.csv"
-[areas]
-file = "lsoa21.parquet"
-population = "{(SHARED / "demographr" / "census21_usual_residents_lsoa21_from_ethnicity21_lsoa21.csv").as_posix()}"
-[boundaries]
-sub_icb = "{(SHARED / "geographr" / "derived_sicbl24_england_from_lsoa21_bsc.geojson").as_posix()}"
-place = "{(SHARED / "geographr" / "boundaries_ltla24.geojson").as_posix()}"
-""",
-        encoding="utf-8",
-    )
-    return study
+    return json.loads(done.stdout)
 
 
+# -- the tables --------------------------------------------------------------------------------
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["qnc", "national"], help="run one study only")
-    parser.add_argument("--keep", type=Path, help="folder for the national study (reused)")
+    parser.add_argument("--only", choices=sorted(STUDIES), help="run one study only")
+    parser.add_argument("--moves", type=int, default=100, help="moves in the scenario loop")
+    parser.add_argument("--worker", choices=sorted(STUDIES), help=argparse.SUPPRESS)
+    parser.add_argument("--task", choices=["floor", "stages", "moves"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return _worker(args)
     if not SHARED.is_dir():
         print(f"real data not found at {SHARED}; nothing to benchmark", file=sys.stderr)
         return 2
-    results: dict[str, dict[str, float]] = {}
-    moves: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        if args.only in (None, "qnc"):
-            results["QNC (real)"] = run_stages(QNC, tmp_path / "qnc")
-            results["QNC (real)"]["peak_mb"] = peak_mb()
-            moves["QNC (real)"] = run_moves(QNC)
-        if args.only in (None, "national"):
-            folder = args.keep or tmp_path / "national"
-            study = folder / "national.toml"
-            if not study.exists():
-                t = time.perf_counter()
-                make_national(folder)
-                print(
-                    f"(generated the national study in {time.perf_counter() - t:.1f} s)",
-                    file=sys.stderr,
-                )
-            results["national (synthetic)"] = run_stages(study, tmp_path / "nat")
-            results["national (synthetic)"]["peak_mb"] = peak_mb()
-            moves["national (synthetic)"] = run_moves(study)
-    stages = ["load", "territories", "graph", "footprints", "checks", "report", "map", "total"]
-    header = f"| study | practices | PCNs | areas | {' | '.join(stages)} | peak MB | map MB |"
+    names = [args.only] if args.only else ["national", "qnc"]
+    results = {}
+    for name in names:
+        print(f"({NAMES[name]}: floor, stages, moves...)", file=sys.stderr)
+        floor = _spawn(name, "floor", args.moves)
+        stages = _spawn(name, "stages", args.moves)
+        moves = _spawn(name, "moves", args.moves)
+        results[name] = (floor, stages, moves)
+
+    header = (
+        f"| study | practices | PCNs | areas | {' | '.join(STAGES)} | peak MB | "
+        "read floor | total / floor | map.html MB |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    for name, r in results.items():
-        cells = [f"{r[s]:.2f}" if r[s] == r[s] else "n/a" for s in stages]
-        map_mb = f"{r['map_mb']:.1f}" if "map_mb" in r else "n/a"
+    for name, (floor, r, _) in results.items():
+        cells = [f"{r[s]:.2f}" for s in STAGES]
         print(
-            f"| {name} | {int(r['n_practices']):,} | {int(r['n_pcns']):,} | "
-            f"{int(r['n_areas']):,} | {' | '.join(cells)} | {r['peak_mb']:.0f} | {map_mb} |"
+            f"| {NAMES[name]} | {r['n_practices']:,} | {r['n_pcns']:,} | {r['n_areas']:,} | "
+            f"{' | '.join(cells)} | {r['peak_mb']:.0f} | {floor['floor']:.2f} | "
+            f"{r['total'] / floor['floor']:.1f} | {r['map_mb']:.1f} |"
         )
     print()
-    print(
-        "| study | moves | re-validated in (s) | median per move (ms) | max (ms) | "
-        "full validate per configuration (ms) |"
-    )
+    print("| study | moves | median per move (ms) | p90 (ms) | max (ms) | full validate (ms) |")
     print("|---|---|---|---|---|---|")
-    for name, m in moves.items():
+    for name, (_, _, m) in results.items():
         print(
-            f"| {name} | {m['n_moves']} | {m['total']:.2f} | {m['median_ms']:.0f} | "
+            f"| {NAMES[name]} | {m['n_moves']} | {m['median_ms']:.0f} | {m['p90_ms']:.0f} | "
             f"{m['max_ms']:.0f} | {m['full_ms']:.0f} |"
         )
+    for name, (floor, r, _) in results.items():
+        print()
+        print(f"{NAMES[name]}: the read floor, file by file (plain pandas / pyogrio, warm)")
+        print()
+        print("| input | rows | seconds |")
+        print("|---|---|---|")
+        for what, (seconds, rows) in floor["files"].items():
+            print(f"| {what} | {rows:,} | {seconds:.2f} |")
+        print()
+        print(f"{NAMES[name]}: seconds per output file")
+        print()
+        print("| file | seconds |")
+        print("|---|---|")
+        for what, seconds in r["files"].items():
+            print(f"| {what} | {seconds:.2f} |")
     return 0
 
 
