@@ -365,3 +365,18 @@ def test_demo_change_map_panel_and_both_configurations(browser, tmp_path):
         assert visit.errors == [] and visit.left == []
     finally:
         visit.close(tmp_path / "compare_panel.png")
+
+
+def test_proposal_change_map_in_a_browser(browser, tmp_path):
+    """The change map `geo-pcn propose` writes draws in a browser, one ring per moved or
+    placed practice."""
+    from geo_pcn import compare, propose, revalidate
+
+    study = demo()
+    before = validate(study)
+    proposal = propose(study)
+    after = revalidate(before, proposal.configuration)
+    html = write_change_map(compare(before, after), tmp_path / "compare_map.html")
+    n = len(proposal.changes)
+    _check_change_map(browser, html, n, tmp_path / "proposal_map.png")
+    assert (tmp_path / "proposal_map.png").stat().st_size > 10_000
