@@ -1,6 +1,7 @@
 """The notebooks run clean in a fresh kernel (nbmake), use no absolute paths, are committed
 with their outputs stripped, and show what their text promises: 01 the demo failing with its
-planted errors, 02 the six moves making it pass, 03 the template running on the demo."""
+planted errors, 02 the six moves making it pass, 03 the template running on the demo, 05 the
+proposed repair proven optimal and moving fewer patients than 02's."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def test_the_notebooks_exist():
         "02_scenarios.ipynb",
         "03_your_area.ipynb",
         "04_editor.ipynb",
+        "05_propose.ipynb",
     ]
 
 
@@ -87,6 +89,15 @@ PROBES = {
         f"{PROBE}\nimport json\n"
         "print('PROBE ' + json.dumps({'moved_to': changed.pcn_of(practice), "
         "'target': target, 'was': config.pcn_of(practice), 'n_changes': len(changed.history)}))"
+    ),
+    "05_propose": (
+        f"{PROBE}\nimport json\n"
+        "print('PROBE ' + json.dumps({'status': proposal.summary['status'], "
+        "'gap': proposal.summary['gap'], 'ok': after.ok, "
+        "'same': geo_pcn.Scenario.from_toml_text(proposal.toml).apply(study.configuration)"
+        " == proposal.configuration, "
+        "'table': {k: {r: int(v) for r, v in col.items()} "
+        "for k, col in side_by_side.to_dict().items()}}))"
     ),
 }
 
@@ -233,3 +244,22 @@ def test_03_the_template_runs_on_the_demo(executed):
     probe = _probe(nb)
     assert probe["moved_to"] == probe["target"] == target
     assert probe["was"] != target and probe["n_changes"] == 1
+
+
+@pytest.mark.slow
+def test_05_the_proposal_is_optimal_and_beats_the_hand_fix(executed):
+    nb = executed("05_propose")
+    printed = _cell(nb, "import pandas as pd")["stream"].splitlines()
+    assert sorted(line.split()[1].rstrip(":") for line in printed) == DEMO_ERRORS
+    shown = _cell(nb, "proposal = geo_pcn.propose(study)")["text"]
+    assert shown.startswith("<Proposal: optimal, ")
+    assert "proven optimal" in _cell(nb, "saved = ")["stream"]
+    fmap = _cell(nb, "from geo_pcn import render")["html"]
+    assert "<iframe" in fmap and "SYNTHETIC DEMO DATA" in fmap and "What changed" in fmap
+    probe = _probe(nb)
+    assert probe["status"] == "optimal" and probe["gap"] == 0.0
+    assert probe["ok"] and probe["same"]
+    hand, proposed = probe["table"]["by hand (notebook 02)"], probe["table"]["proposed"]
+    assert hand["errors after"] == proposed["errors after"] == 0
+    assert hand["practices moved"] == 5 and hand["practices placed"] == 1
+    assert proposed["patients moved"] < hand["patients moved"]
