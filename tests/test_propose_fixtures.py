@@ -222,14 +222,6 @@ ISOLATED_ABOVE = [
 # the upper limit; split as {A00001} 3000 | {A00002} 2200 it would be 800 short (and move a
 # practice for nothing). So U00001 is named with size 5200 and limit 5000 and keeps both
 # practices. QE is the chain of test 1: A00005 -> U00003 (1500).
-@pytest.mark.xfail(
-    strict=True,
-    reason="propose bug: the elastic re-solve of an infeasible part splits U00001 (A00001 "
-    "-> a new PCN, U00001 = 2200, 800 short) instead of keeping it whole (200 over): in "
-    "model._flow a root may send out at most big - 1 units (row inflow - outflow >= x - big "
-    "* root) while a slot of m practices needs m - 1, and big is capped by the band (here 1), "
-    "a cap the elastic model, which may exceed the band, must not use",
-)
 def test_an_isolated_pcn_above_the_band_that_cannot_split_is_named(tmp_path):
     study = row_study(tmp_path, ISOLATED_ABOVE, icbs={"QW": range(0, 3), "QE": range(3, 20)})
     proposal = propose(study, workers=1)
@@ -278,13 +270,6 @@ def test_within_place_relaxations(tmp_path):
 # With within="place": EAST is U00002 whole at 2500 (500 short); WEST is U00001 whole at
 # 5500 (500 over: splitting it as 2000 | 3500 leaves 1000 short, 4000 | 1500 leaves 1500
 # short); FAR is A00007 -> U00004. The message names dropping `within` as a relaxation.
-@pytest.mark.xfail(
-    strict=True,
-    reason="propose bug: WEST (a 3-practice PCN that cannot split) comes back 'no solution', "
-    "not 'infeasible', and U00001 is not in outside_band: the elastic flow model cannot hold "
-    "a slot of as many practices as its flow capacity big allows (the root supplies at most "
-    "big - 1 units; big is capped by the band, which the elastic model may exceed)",
-)
 def test_within_place_forbidding_the_only_fix_is_infeasible(tmp_path):
     study = row_study(tmp_path, WITHIN, places=WITHIN_PLACES)
     proposal = propose(study, within="place", workers=1)
@@ -301,12 +286,6 @@ def test_within_place_forbidding_the_only_fix_is_infeasible(tmp_path):
 
 # The tiny study itself passes (WEST 3808 and EAST 4652 patients, both in the band, both in
 # one piece, every practice in a PCN): the least disruptive repair is none, proven (0 = 0).
-@pytest.mark.xfail(
-    strict=True,
-    reason="propose bug: with nothing to change the proposal's scenario TOML has no "
-    "operations and Scenario.from_toml_text raises ScenarioError('no operations') inside "
-    "_assemble, so propose() crashes on any configuration (or part set) that needs no move",
-)
 def test_a_configuration_that_passes_needs_no_change(tmp_path):
     study = Study.from_toml(write_tiny_study(tmp_path))
     assert validate(study).ok

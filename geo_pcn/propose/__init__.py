@@ -326,7 +326,11 @@ def _solve_all(parts: list[Part], *, workers: int | None, scheduler: Any) -> lis
 
     # the largest parts first, so that one big part does not finish last alone
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i].practices))
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # fork where there is one: the workers need nothing of the parent but the parts, and a
+    # planner's script without an `if __name__ == "__main__":` guard still works
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(n, mp_context=context) as pool:
         done = dict(zip(order, pool.map(solve, [parts[i] for i in order]), strict=True))
     return [done[i] for i in range(len(parts))]
 
@@ -390,7 +394,11 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         if not target.get(p):
             target[p] = assign[p]
     toml = _scenario_toml(config, target, new_names, settings)
-    scenario = Scenario.from_toml_text(toml)
+    if any(target[p] != assign[p] for p in assign.index):
+        scenario = Scenario.from_toml_text(toml)
+    else:  # nothing to change (a scenario file needs one operation at least)
+        toml += "# Nothing to change: the configuration already meets every rule.\n"
+        scenario = Scenario(operations=(), name="Proposal (geo-pcn propose)")
     proposed = scenario.apply(config)
     check = proposed.assignments.reindex(assign.index)
     wanted = pd.Series(target).reindex(assign.index)

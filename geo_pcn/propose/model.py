@@ -243,7 +243,15 @@ def solve(part: Part) -> PartResult:
             best = whole
             bound = max(bound, whole["bound"])
     if status == "infeasible":
+        # the band made elastic: fewest patients outside it, then fewest moves
         out = _run(part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0)
+        if out["values"] is not None and left() > 0.5:
+            tied = _run(
+                part, cuts=cuts, flow=True, elastic=True, time_limit=left(), gap=0,
+                start=out["values"], hold=out["first_value"], objective="second",
+            )  # fmt: skip
+            if tied["values"] is not None:
+                out = tied
         out["status"] = "infeasible" if out["values"] is not None else "no solution"
         out["bound"] = out["gap"] = None
     elif best is None:
@@ -288,7 +296,9 @@ def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | 
     Returns ``(bound, best or None, status)``; gives up when less than ``stop_at`` of the
     time is left."""
     bound, status = 0, "time limit"
-    while left() > max(stop_at * part.time_limit, 0.5):
+    first = True
+    while first or left() > max(stop_at * part.time_limit, 0.5):
+        first = False
         relax = _run(
             part, cuts=cuts, flow=False, time_limit=left(), gap=target, hold=hold,
             objective="first" if hold is None else "second",
@@ -404,7 +414,7 @@ def _run(
             b.row(lo_terms, lower=0)
             b.row(hi_terms, upper=0)
         if slot.contiguous and flow:
-            _flow(b, part, k, x)
+            _flow(b, part, k, x, elastic=elastic)
     _order_new_slots(b, part, x, y, w)
     for k, a, c, sep in sorted(cuts):
         b.row([(x[a, k], 1), (x[c, k], 1), *((x[s, k], -1) for s in sep)], upper=1)
@@ -431,10 +441,10 @@ def _run(
         first, second = patients, moved * (len(slots) + 1) + opened
     n_cols = len(b.lower)
     first, second = _pad(first, n_cols), _pad(second, n_cols)
-    if elastic:  # patients outside the band first; nothing else matters until they are 0
+    if elastic:  # patients outside the band first, then the objective asked for
+        second = first
         first = np.zeros(n_cols)
         first[[*short.values(), *over.values()]] = 1
-        second = np.zeros(n_cols)
     if hold is not None:
         b.row([(c, v) for c, v in enumerate(first) if v], upper=hold + 0.5)
     if start is not None:
@@ -470,7 +480,8 @@ def _run(
     out["patients_moved"] = int(w[was & ~stays].sum())
     extra = {"patients": int(w[forced].sum()), "practices": len(forced), "pcns": 0}
     out["first_value"] = float(first @ values)
-    out["value"] = int(round(out["first_value"])) + extra[part.objective]
+    main = second if elastic else first  # elastic: the slack is first, the moves second
+    out["value"] = int(round(float(main @ values))) + extra[part.objective]
     if objective == "first":
         # the solver's proven bound on the first objective (a whole number)
         got = dual if np.isfinite(dual) else obj
@@ -489,15 +500,18 @@ def _pad(vec: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([vec, np.zeros(n - len(vec))]) if len(vec) < n else vec
 
 
-def _flow(b: _Builder, part: Part, k: int, x: dict) -> None:
-    """Single-commodity flow from one root: the slot's members are connected."""
+def _flow(b: _Builder, part: Part, k: int, x: dict, *, elastic: bool = False) -> None:
+    """Single-commodity flow from one root: the slot's members are connected. The root
+    sends at most ``big`` units (one per other member): ``big`` is the most members the
+    slot can have, less one (fewer when the band caps how many practices fit, unless the
+    band is elastic)."""
     members = [p for p in part.slots[k].candidates if part.placed[p]]
     if len(members) < 2:
         return
     inside = set(members)
     arcs = [(i, j) for i, j in part.edges if i in inside and j in inside]
     big = len(members) - 1
-    if part.slots[k].band:  # no more members than the smallest practices that fit the band
+    if part.slots[k].band and not elastic:  # no more members than the band holds
         light = np.sort(np.asarray([part.weights[p] for p in part.slots[k].candidates]))
         big = min(big, max(int(np.searchsorted(np.cumsum(light), part.band[1], "right")) - 1, 1))
     roots = {p: b.var() for p in members}
@@ -519,8 +533,9 @@ def _flow(b: _Builder, part: Part, k: int, x: dict) -> None:
         # a member other than the root has a neighbour in the slot (a valid cut that
         # tightens the relaxation)
         b.row([*((x[q, k], 1) for q in neighbours[p]), (roots[p], 1), (x[p, k], -1)], lower=0)
-        # inflow - outflow >= x - M * root: every member but the root consumes one unit
-        b.row([*inflow[p], (x[p, k], -1), (roots[p], big)], lower=0)
+        # inflow - outflow >= x - (big + 1) * root: every member but the root consumes
+        # one unit; the root (a member too) sends up to big
+        b.row([*inflow[p], (x[p, k], -1), (roots[p], big + 1)], lower=0)
 
 
 def _order_new_slots(b: _Builder, part: Part, x: dict, y: list, w: np.ndarray) -> None:
