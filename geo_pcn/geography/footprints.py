@@ -51,8 +51,23 @@ class Footprints:
         areas = self.territories.study_areas
         if areas is None:
             return None
-        covered = self.area_pcn.index.get_indexer(areas.index) >= 0  # hash lookup, fast
+        position = self.area_pcn_position
+        if position is not None and self.territories.areas is not None:
+            won = np.zeros(len(self.territories.area_position) + 1, dtype=bool)
+            won[position[position >= 0]] = True
+            at = self.territories.study_area_position
+            covered = won[at] & (at >= 0)
+        else:
+            covered = self.area_pcn.index.get_indexer(areas.index) >= 0  # hash lookup, fast
         return areas[~covered]
+
+    @cached_property
+    def area_pcn_position(self) -> np.ndarray | None:
+        """Where each area of :attr:`area_pcn` is in the territories' ``areas`` table (-1
+        when not there); carried over by :func:`update_footprints` when the winners stay."""
+        if self.area_pcn is None or self.territories.areas is None:
+            return None
+        return self.territories.area_position.get_indexer(self.area_pcn.index)
 
 
 def build_footprints(
@@ -202,13 +217,18 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         index=pd.Index(pcn_codes, name=PCN_CODE),
         crs=BNG,
     )
-    return Footprints(
+    out = Footprints(
         territories=terr,
         configuration=configuration,
         pcns=pcns,
         area_pcn=area_pcn,
         recomputed=tuple(redo),
     )
+    if area_pcn is base.area_pcn:  # the same winners: what was derived from them holds
+        for name in ("area_pcn_position", "uncovered_areas"):
+            if name in base.__dict__:
+                out.__dict__[name] = base.__dict__[name]
+    return out
 
 
 def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:

@@ -129,6 +129,13 @@ class Territories:
         return pd.Index(self.areas.index.to_numpy(dtype=object))
 
     @cached_property
+    def study_area_position(self) -> np.ndarray | None:
+        """Where each of :attr:`study_areas` is in :attr:`areas` (-1 when not there)."""
+        if self.study_areas is None or self.areas is None:
+            return None
+        return self.area_position.get_indexer(self.study_areas.index)
+
+    @cached_property
     def outside_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """:attr:`outside_residents` as arrays for fast sums: each row's position in
         :attr:`areas` (-1 when not there), its practice as a number, the practices' codes
