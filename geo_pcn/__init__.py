@@ -24,7 +24,7 @@ from geo_pcn.errors import (
 )
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.pipeline import revalidate, validate
-from geo_pcn.propose import Proposal, propose
+from geo_pcn.proposal import Proposal, propose
 from geo_pcn.report import Report
 from geo_pcn.scenario import Scenario, ScenarioError
 from geo_pcn.study import Rules, Study

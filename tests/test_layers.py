@@ -46,7 +46,7 @@ LAYERS = {
     "geo_pcn.compare": 5,
     "geo_pcn.pipeline": 6,
     "geo_pcn.scenario": 7,
-    "geo_pcn.propose": 7,  # the repair (an integer programme) and its scenario
+    "geo_pcn.proposal": 7,  # the repair (an integer programme) and its scenario
     "geo_pcn.render": 8,
     "geo_pcn.cli": 9,
     "geo_pcn.editor": 9,  # the Jupyter editor's controller (scenario + pipeline + compare)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import geo_pcn
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo
-from geo_pcn.propose import propose
+from geo_pcn.proposal import propose
 
 DEMO = Path(__file__).resolve().parents[1] / "boundaries" / "demo" / "demo.toml"
 QNC = Path(__file__).resolve().parent / "real" / "qnc_oct2025.toml"
@@ -167,6 +167,10 @@ def test_within_keeps_every_pcn_inside_one_area():
     for pcn, members in config.members.items():
         areas = set(place.reindex(list(members))) - {""}
         assert len(areas) <= 1, (pcn, areas)
+    # practices forced out of their PCN by a place line count once in the objective
+    moved = _patients_moved(study, study.configuration.assignments, config.assignments)
+    assert proposal.summary["value"] == proposal.summary["patients_moved"] == moved
+    assert proposal.summary["bound"] <= moved
 
 
 @pytest.mark.real_data

@@ -39,7 +39,7 @@ from geo_pcn import Scenario, Severity, Study, validate
 from geo_pcn.cli import cli
 from geo_pcn.errors import InputError
 from geo_pcn.geography import geography_of
-from geo_pcn.propose import propose
+from geo_pcn.proposal import propose
 
 # -- drawing a row of boxes ----------------------------------------------------------------
 

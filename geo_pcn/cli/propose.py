@@ -9,7 +9,7 @@ import click
 from geo_pcn.cli.options import progress, quiet_option, study_argument, tiles_option
 from geo_pcn.compare import compare, count
 from geo_pcn.pipeline import revalidate, validate
-from geo_pcn.propose import OBJECTIVES, propose
+from geo_pcn.proposal import OBJECTIVES, propose
 from geo_pcn.study import Study
 
 __all__ = ["propose_command"]

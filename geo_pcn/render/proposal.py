@@ -1,5 +1,5 @@
 """``proposal.md``, ``proposal.json``, ``changes.csv`` and ``proposal.toml``: what
-:func:`geo_pcn.propose.propose` proposes, and how sure the solver is."""
+:func:`geo_pcn.proposal.propose` proposes, and how sure the solver is."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 exempt is inside the band, every PCN is connected in the practice adjacency graph (the
 graph the contiguity check uses) and, with ``within``, no PCN crosses the lines of that
 boundary layer, moving as few registered patients as possible (or practices, or PCNs). It
-is an integer programme (:mod:`geo_pcn.propose.model`) solved exactly with HiGHS, one
+is an integer programme (:mod:`geo_pcn.proposal.model`) solved exactly with HiGHS, one
 independent part at a time: each ICB (or each area of ``within``) is its own problem,
 solved in local processes or on a Dask cluster.
 
@@ -36,7 +36,7 @@ import pandas as pd
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
-from geo_pcn.propose.model import Part, PartResult, Slot, solve
+from geo_pcn.proposal.model import Part, PartResult, Slot, solve
 from geo_pcn.scenario import Scenario
 
 __all__ = ["propose", "Proposal", "OBJECTIVES"]

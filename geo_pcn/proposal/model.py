@@ -333,6 +333,12 @@ class _Graph:
         self.graph.add_nodes_from(range(len(part.practices)))
         self.graph.add_edges_from(part.edges)
         self.slot = {s.code: k for k, s in enumerate(part.slots)}
+        self.candidates = [frozenset(s.candidates) for s in part.slots]
+        self.holding: dict[int, list[int]] = {p: [] for p in range(len(part.practices))}
+        for k, s in enumerate(part.slots):
+            if s.contiguous:
+                for p in s.candidates:
+                    self.holding[p].append(k)
 
     def pieces(self, assignment) -> dict[int, list[set[int]]]:
         """slot -> its pieces, for every contiguous slot in more than one piece."""
@@ -352,17 +358,25 @@ class _Graph:
         return out
 
     def cuts(self, pieces: dict[int, list[set[int]]]) -> set:
-        """Separator cuts: ``x[a,k] + x[b,k] - sum(x[s,k] for s around a's piece) <= 1``
-        for ``a`` and ``b`` in different pieces of slot ``k``."""
+        """Separator cuts: ``x[a,k] + x[b,k] - sum(x[s,k] for s around C) <= 1`` for ``a``
+        in a piece ``C`` and ``b`` in another piece of a slot: a path from ``a`` to ``b``
+        leaves ``C`` through a practice around it. The same holds in every slot that may
+        hold both ``a`` and ``b`` (its candidates around ``C`` are the separator), so each
+        cut is added to all of them: a sibling slot would otherwise find the same pieces
+        again in the next round."""
         out = set()
-        for k, comps in pieces.items():
-            allowed = {p for p in self.part.slots[k].candidates if self.part.placed[p]}
+        placed = self.part.placed
+        for comps in pieces.values():
             for c in comps:
-                around = {q for p in c for q in self.graph.neighbors(p) if q in allowed} - c
-                sep = tuple(sorted(around))
+                around = {q for p in c for q in self.graph.neighbors(p) if placed[q]} - c
                 for d in comps:
-                    if d is not c:
-                        out |= {(k, a, b, sep) for a in c for b in d}
+                    if d is c:
+                        continue
+                    for a in c:
+                        for k in self.holding[a]:
+                            cand = self.candidates[k]
+                            sep = tuple(sorted(around & cand))
+                            out |= {(k, a, b, sep) for b in d if b in cand}
         return out
 
 
@@ -425,7 +439,9 @@ def _run(
     patients = np.zeros(n_cols)
     for (p, k), col in x.items():
         k0 = part.current[p]
-        if k0 != -1 and k != k0:  # placing a practice in no PCN is not a move
+        # placing a practice in no PCN is not a move; one whose PCN lives in another part
+        # moves whatever it joins (counted once, as a constant, below)
+        if k0 >= 0 and k != k0:
             moved[col] = 1
             patients[col] = int(w[p])
     forced = [p for p in range(n_p) if part.current[p] == -2]  # its PCN cannot keep it
