@@ -39,7 +39,7 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
     graph = context.graph
     unassigned = list(configuration.unassigned)
     if unassigned:  # plain dicts: pandas lookups per practice cost ~100 us each nationally
-        assign = dict(zip(assign.index, assign, strict=True))
+        assign = configuration.pcn_by_practice
         picked = study.practices.loc[unassigned]
         list_size = dict(zip(unassigned, picked["list_size"], strict=True))
         practice_name = dict(zip(unassigned, picked["practice_name"], strict=True))

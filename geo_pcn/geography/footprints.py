@@ -228,6 +228,13 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         for name in ("area_pcn_position", "uncovered_areas"):
             if name in base.__dict__:
                 out.__dict__[name] = base.__dict__[name]
+    elif (
+        "area_pcn_position" in base.__dict__
+        and area_pcn is not None
+        and len(area_pcn) == len(base.area_pcn)
+        and area_pcn.index.equals(base.area_pcn.index)
+    ):  # other winners of the same areas: the same positions
+        out.__dict__["area_pcn_position"] = base.__dict__["area_pcn_position"]
     return out
 
 
