@@ -291,16 +291,19 @@ _RESULT_KEYS = (
 
 def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | None = None):
     """Solve without the flow, adding separator cuts for every PCN found in pieces,
-    until the answer is contiguous: then it is optimal for the whole model (within
-    ``target``), since each relaxation's bound is a bound for the whole model too.
+    until the answer is contiguous: then it is a feasible configuration, and optimal for
+    the whole model within ``target``, since each relaxation's bound is a bound for the
+    whole model too. The first rounds only look for cuts, so they stop at a 5% gap; once
+    contiguous, the rounds go on at ``target`` until the answer is proven within it.
     Returns ``(bound, best or None, status)``; gives up when less than ``stop_at`` of the
     time is left."""
-    bound, status = 0, "time limit"
+    bound, status, best = 0, "time limit", None
+    loose = max(target, 0.05)
     first = True
     while first or left() > max(stop_at * part.time_limit, 0.5):
         first = False
         relax = _run(
-            part, cuts=cuts, flow=False, time_limit=left(), gap=target, hold=hold,
+            part, cuts=cuts, flow=False, time_limit=left(), gap=loose, hold=hold,
             objective="first" if hold is None else "second",
         )  # fmt: skip
         if relax["values"] is None:
@@ -310,12 +313,17 @@ def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | 
             bound = max(bound, relax["bound"])
         pieces = graph.pieces(relax["assignment"])
         if not pieces:
-            return bound, relax, relax["status"]
+            if best is None or relax["value"] < best["value"]:
+                best = relax
+            if hold is not None or _gap(best["value"], bound) <= target:
+                return bound, best, "optimal"
+            loose = target  # contiguous but not proven: solve the rest exactly
+            continue
         new = graph.cuts(pieces) - cuts
         if not new:  # pragma: no cover - a PCN in pieces always gives a new cut
             break
         cuts |= new
-    return bound, None, status
+    return bound, best, status if best is None else "time limit"
 
 
 def _gap(value: int, bound: int) -> float:
