@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,7 @@ import pandas as pd
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
-from geo_pcn.proposal.model import Part, PartResult, Slot, solve
+from geo_pcn.proposal.model import Part, PartResult, Slot, _gap, solve
 from geo_pcn.scenario import Scenario
 
 __all__ = ["propose", "Proposal", "OBJECTIVES"]
@@ -410,17 +411,18 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
     worst = ("no solution", "infeasible", "time limit", "within gap", "optimal")
     status = next(s for s in worst if s in statuses)
     moved = changes[changes["from_pcn"] != ""]
-    known = parts_table["bound"].notna()
-    bound = int(parts_table.loc[known, "bound"].sum()) if known.any() else None
-    value = int(parts_table["objective"].fillna(0).sum())
+    # objective, bound and gap over the parts with both (an infeasible part has no bound,
+    # a part with no solution neither)
+    both = parts_table["bound"].notna() & parts_table["objective"].notna()
+    value = int(parts_table.loc[both, "objective"].sum())
+    bound = int(parts_table.loc[both, "bound"].sum()) if both.any() else None
     summary = {
         "status": status,
         "objective": settings["objective"],
         "value": value,
         "bound": bound,
-        "gap": None
-        if bound is None
-        else (0.0 if value == 0 else round((value - bound) / value, 6)),
+        "gap": None if bound is None else _gap(value, bound),
+        "parts_without_solution": int((parts_table["status"] == "no solution").sum()),
         "patients_moved": int(moved["patients"].sum()),
         "practices_moved": len(moved),
         "practices_placed": int((changes["from_pcn"] == "").sum()),
@@ -455,7 +457,10 @@ def _provisional(part: Part, got: dict, names: dict, taken: set) -> dict[str, tu
     out = {}
     for parent, found in sorted(by_parent.items()):
         for i, (_, code) in enumerate(sorted(found), 1):
-            base = f"NEW-{parent}-{i}" if parent else f"NEW-{part.name}-{i}"
+            where = part.name if part.name != NO_AREA else "UNPLACED"
+            base = f"NEW-{parent}-{i}" if parent else f"NEW-{where}-{i}"
+            # codes are matched whatever their case: write them as a code is written
+            base = re.sub(r"[^A-Z0-9]+", "-", base.upper()).strip("-")
             new_code, n = base, 1
             while new_code in taken:
                 n += 1

@@ -44,6 +44,14 @@ def proposal_markdown(proposal) -> str:
         "adjacency graph"
         + (f"; no PCN across {markdown(settings['within'])} lines" if settings["within"] else "")
         + ".",
+        *(
+            [
+                f"- {s['parts_without_solution']:,} part(s) found no configuration in the time "
+                "given: their practices are left as they are (give more --time-limit).",
+            ]
+            if s.get("parts_without_solution")
+            else []
+        ),
         "- New PCNs have provisional codes (NEW-...): give them real ones before use.",
         "- Apply it: `geo-pcn scenario STUDY.toml proposal.toml --out DIR`.",
         "",
