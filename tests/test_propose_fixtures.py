@@ -573,3 +573,26 @@ def test_bad_input_names_the_value(tmp_path, kwargs, match):
     study = row_study(tmp_path, CHAIN)
     with pytest.raises(InputError, match=match):
         propose(study, workers=1, **kwargs)
+
+
+# -- a practice in no PCN that no boundary layer places and nothing touches ----------------
+
+
+#   A00001 - A00002    (gap)    A00003           icb QXX covers columns 0-2 only
+#   U00001   U00001             no PCN, 3500
+#    2000     2000
+# A00003 is in no ICB polygon and touches no practice: its part is "no area", and the only
+# way to place it is a new PCN of its own (3500: in the band). Placing is not a move: 0
+# patients moved, one new PCN, with a provisional code in code characters (the national
+# run once made "NEW-(no area)-1", which a scenario reads as "NEW-(NO AREA)-1").
+def test_a_lone_practice_outside_every_icb_gets_a_new_pcn(tmp_path):
+    row = [("A00001", "U00001", 2000, 0), ("A00002", "U00001", 2000, 1)]
+    row.append(("A00003", "", 3500, 5))
+    study = row_study(tmp_path, row, icbs={"QXX": range(0, 3)})
+    proposal = propose(study, workers=1)
+    assert moves(proposal) == [("A00003", "", "NEW-UNPLACED-1", 3500)]
+    assert_proven_optimal(proposal, 0)
+    s = proposal.summary
+    assert (s["practices_placed"], s["new_pcns"], s["practices_moved"]) == (1, 1, 0)
+    again = Scenario.from_toml_text(proposal.toml).apply(study.configuration)
+    assert again.assignments.equals(proposal.configuration.assignments)
