@@ -107,6 +107,9 @@ class Context:
         if rows is None:
             return pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
         parent = self.__dict__.pop("_parent_setting", None)
+        base = self.base  # (footprints not built yet: the base is still held)
+        if parent is None and base is not None and "pcn_setting" in base.__dict__:
+            parent = (base.configuration.assignments, base.__dict__["pcn_setting"])
         assign = self.configuration.assignments
         if parent is not None and parent[0].index.equals(assign.index):
             old, table = parent
