@@ -103,3 +103,18 @@ def test_map_and_scenario_are_quiet_with_q(tmp_path):
         cli, ["scenario", study, str(plan), "--out", str(tmp_path / "s2"), "-q"]
     )
     assert quiet.exit_code == loud.exit_code and quiet.stderr == ""
+
+
+def test_by_icb_says_one_line_per_icb(tmp_path):
+    from tiny import TINY_PRACTICES, write_tiny_study
+
+    practices = TINY_PRACTICES.replace("U00001,WEST PCN,01A,QXX", "U00001,WEST PCN,01A,QXA")
+    practices = practices.replace("U00002,EAST PCN,01A,QXX", "U00002,EAST PCN,01A,QXB")
+    path = write_tiny_study(tmp_path / "study", practices_csv=practices)
+    out = str(tmp_path / "out")
+    result = CliRunner().invoke(cli, ["validate", str(path), "--out", out, "--by", "icb"])
+    assert result.exit_code == 0, result.output
+    stages = _stages(result.stderr)
+    assert [s for s in stages if s.startswith("ICB ")] == ["ICB 1/2 QXA", "ICB 2/2 QXB"]
+    assert stages.count("territories") == 1  # the whole study's; not one per ICB
+    assert "report.xlsx" in stages
