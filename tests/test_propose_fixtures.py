@@ -596,3 +596,28 @@ def test_a_lone_practice_outside_every_icb_gets_a_new_pcn(tmp_path):
     assert (s["practices_placed"], s["new_pcns"], s["practices_moved"]) == (1, 1, 0)
     again = Scenario.from_toml_text(proposal.toml).apply(study.configuration)
     assert again.assignments.equals(proposal.configuration.assignments)
+
+
+# -- a practice above the band on its own ---------------------------------------------------
+
+
+#   A00001 - A00002 - A00003
+#   U00001   U00001   U00002
+#    6000     1000     4000
+# A00001 alone is above the upper limit (5000): any PCN holding it is above the band, so no
+# configuration meets the band everywhere. It is not an infeasible search: A00001 stays,
+# U00001 is left out of the band and named (with A00001 and its size), and nothing else
+# needs to move (U00002 is in the band): 0 patients moved, proven.
+def test_a_practice_above_the_band_alone_is_named_not_searched(tmp_path):
+    row = [("A00001", "U00001", 6000, 0), ("A00002", "U00001", 1000, 1)]
+    row.append(("A00003", "U00002", 4000, 2))
+    study = row_study(tmp_path, row)
+    proposal = propose(study, workers=1)
+    assert moves(proposal) == []
+    s = proposal.summary
+    assert (s["status"], s["value"], s["bound"]) == ("optimal", 0, 0)
+    [named] = proposal.outside_band
+    assert (named["pcn_code"], named["size"], named["limit"]) == ("U00001", 7000, 5000)
+    assert "A00001 alone has 6,000" in named["message"] and "exempt" in named["message"]
+    # agreed as an exception, it is no longer named
+    assert propose(study, workers=1, exempt=["U00001"]).outside_band == []

@@ -265,6 +265,13 @@ def _part(
             seen |= frontier
         return tuple(sorted(index[p] for p in seen))
 
+    # a practice above the band on its own cannot be in a PCN inside it: it stays where it
+    # is (or with the practices in no PCN around it), and its PCN is free of the band
+    giant = {p for p in codes if sizes[p] > high}
+
+    def keep(candidates: tuple[int, ...], pcn: str) -> tuple[int, ...]:
+        return tuple(c for c in candidates if codes[c] not in giant or assign[codes[c]] == pcn)
+
     slots: list[Slot] = []
     spare: list[Slot] = []
     for pcn in sorted({assign[p] for p in codes if assign[p]}):
@@ -274,26 +281,35 @@ def _part(
         pieces = nx.number_connected_components(
             sub.subgraph([p for p in here if graph.nodes[p]["has_territory"]])
         )
-        candidates = near(here)
-        banded = pcn not in exempt
+        candidates = keep(near(here), pcn)
+        big = bool(giant.intersection(here))
+        banded = pcn not in exempt and not big
         contiguous = pcn not in no_contiguity
+        # a new PCN is made of the parent's practices here (joining neighbours costs moves
+        # that staying in the parent or moving to the neighbour's PCN never cost more)
+        own = tuple(sorted(index[p] for p in here if p not in giant))
         if home.get(pcn) == name or not settings["within"]:
             slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates))
             # a new PCN per detached group, or as many as the band needs: whichever is more
             n_new = max(pieces - 1, math.ceil(total / high) - 1 if banded else 0, 0)
         else:  # its practices over another area's line: they leave, or make a PCN here
             n_new = max(pieces, 1) + (math.ceil(piece / high) if piece > high else 0)
-        # a new PCN is made of the parent's practices here (joining neighbours costs moves
-        # that staying in the parent or moving to the neighbour's PCN never cost more)
-        own = tuple(sorted(index[p] for p in here))
-        spare += [Slot(f"NEW-{pcn}-{i}", pcn, True, True, True, own) for i in range(n_new)]
+            if big:  # the first new PCN holds its practice above the band (no band)
+                whole = tuple(sorted(index[p] for p in here))
+                spare.append(Slot(f"NEW-{pcn}-0", pcn, True, False, True, whole))
+                n_new -= 1
+        spare += [
+            Slot(f"NEW-{pcn}-{i + len(spare)}", pcn, True, True, True, own) for i in range(n_new)
+        ]
     loose = [p for p in codes if not assign[p]]
     for i, group in enumerate(sorted(nx.connected_components(graph.subgraph(loose)), key=min)):
         group = sorted(group)
         n_new = max(1, math.ceil(int(sizes.reindex(group).sum()) / high))
-        candidates = near(group)
+        candidates = keep(near(group), "")
+        banded = not giant.intersection(group)
         spare += [
-            Slot(f"NEW-{name}-{i + 1}-{j}", "", True, True, True, candidates) for j in range(n_new)
+            Slot(f"NEW-{name}-{i + 1}-{j}", "", True, banded, True, candidates)
+            for j in range(n_new)
         ]
     slots += spare
     slot_index = {s.code: k for k, s in enumerate(slots) if not s.new}
@@ -406,16 +422,18 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
     if not check.equals(wanted):  # pragma: no cover - the scenario is built to reproduce it
         raise AssertionError("propose: the scenario does not reproduce the proposal")
     changes = _changes(study, config, proposed, sizes, parts)
+    outside += _too_big(proposed, sizes, settings)
     parts_table = pd.DataFrame(rows)
     statuses = set(parts_table["status"])
     worst = ("no solution", "infeasible", "time limit", "within gap", "optimal")
     status = next(s for s in worst if s in statuses)
     moved = changes[changes["from_pcn"] != ""]
-    # objective, bound and gap over the parts with both (an infeasible part has no bound,
-    # a part with no solution neither)
-    both = parts_table["bound"].notna() & parts_table["objective"].notna()
-    value = int(parts_table.loc[both, "objective"].sum())
-    bound = int(parts_table.loc[both, "bound"].sum()) if both.any() else None
+    # the objective over the parts with a configuration; a bound and gap when every one of
+    # them has a bound (an infeasible part has none)
+    valued = parts_table["objective"].notna()
+    value = int(parts_table.loc[valued, "objective"].sum())
+    proven = valued.any() and parts_table.loc[valued, "bound"].notna().all()
+    bound = int(parts_table.loc[valued, "bound"].sum()) if proven else None
     summary = {
         "status": status,
         "objective": settings["objective"],
@@ -530,6 +548,35 @@ def _changes(study, config, proposed, sizes, parts) -> pd.DataFrame:
         }
     )
     return frame.sort_values(["to_pcn", "practice_code"], ignore_index=True)
+
+
+def _too_big(config: Configuration, sizes: pd.Series, settings: dict) -> list[dict[str, Any]]:
+    """PCNs holding a practice above the band on its own: no configuration puts them in
+    it (they are left out of the band, and said)."""
+    low, high = settings["band"]
+    out = []
+    for pcn, members in config.members.items():
+        big = [p for p in members if sizes.get(p, 0) > high]
+        if not big or pcn in settings["exempt"]:
+            continue
+        size = int(sizes.reindex(list(members)).fillna(0).sum())
+        alone = ", ".join(f"{p} alone has {int(sizes[p]):,}" for p in big)
+        out.append(
+            {
+                "pcn_code": pcn,
+                "part": "",
+                "size": size,
+                "limit": int(high),
+                "message": (
+                    f"{pcn} cannot be brought inside the band {low:,}-{high:,}: {alone} "
+                    f"registered patients, above the upper limit, so any PCN holding "
+                    f"{'it' if len(big) == 1 else 'them'} is above it ({size:,} patients "
+                    "now). To make it feasible: agree an exception to the band for it "
+                    "(exempt)."
+                ),
+            }
+        )
+    return out
 
 
 def _why(part: Part, code: str, size: int, limit: int, settings: dict) -> dict[str, Any]:
