@@ -233,6 +233,7 @@ def _parts(study, config: Configuration, settings: dict) -> tuple[list[Part], di
 
     parts = []
     names = config.names
+    settings = {**settings, "_registrations": geo.territories.method == "registrations"}
     for name in sorted(part_of.unique()):
         codes = sorted(part_of.index[part_of == name])
         parts.append(
@@ -253,7 +254,13 @@ def _part(
     index = {p: i for i, p in enumerate(codes)}
     inside = set(codes)
     sub = graph.subgraph(codes)
-    placed = tuple(bool(graph.nodes[p]["has_territory"]) for p in codes)
+    # in the contiguity flow: practices with a territory, as the contiguity check counts
+    # them; with registrations, one with no registered patients is left out too (the check
+    # reports such a practice apart as a WARNING, closed or not yet reporting, not an ERROR)
+    empty = settings["_registrations"]
+    placed = tuple(
+        bool(graph.nodes[p]["has_territory"]) and not (empty and sizes[p] == 0) for p in codes
+    )
     edges = tuple(sorted((min(index[a], index[b]), max(index[a], index[b])) for a, b in sub.edges))
     reach = settings["reach"]
 
@@ -279,7 +286,7 @@ def _part(
         total = int(sizes.reindex(list(members[pcn])).sum())
         piece = int(sizes.reindex(here).sum())
         pieces = nx.number_connected_components(
-            sub.subgraph([p for p in here if graph.nodes[p]["has_territory"]])
+            sub.subgraph([p for p in here if placed[index[p]]])
         )
         candidates = keep(near(here), pcn)
         big = bool(giant.intersection(here))
