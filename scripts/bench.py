@@ -19,6 +19,9 @@ For each study it prints:
   pyogrio (each file named in the study file, by its extension; a Code-Point folder as the
   area CSVs the practices' postcodes need), and the ratio total / floor;
 * seconds per output file;
+* with ``--propose qnc|national|both``: ``geo_pcn.propose`` (the least disruptive repair) per
+  study, wall seconds and per part its status, gap and seconds (``--speedup``: national
+  with 1 and with 2 local workers; ``--moves 0 --propose ...`` runs the proposals only);
 * the scenario loop: single-practice moves (each practice on a PCN edge moved to the PCN of
   a neighbouring practice, one after the other), each re-validated incrementally
   (``geo_pcn.pipeline.revalidate``): median, p90 and max milliseconds, against one full
@@ -137,6 +140,28 @@ def run_moves(study_file: Path, *, n_moves: int, seed: int = 1) -> dict:
     }
 
 
+def run_propose(study_file: Path, *, workers: int, limit: float, gap: float) -> dict:
+    """Time ``geo_pcn.propose`` (the geography built first, as ``validate`` leaves it):
+    wall seconds, and per part its practices, status, gap and solver seconds."""
+    from geo_pcn import Study
+    from geo_pcn.geography import geography_of
+    from geo_pcn.proposal import propose
+
+    study = Study.from_toml(study_file)
+    geography_of(study)
+    t = time.perf_counter()
+    proposal = propose(study, gap=gap, time_limit=limit, workers=workers)
+    wall = time.perf_counter() - t
+    parts = proposal.parts
+    return {
+        "workers": workers,
+        "wall": wall,
+        "summary": proposal.summary,
+        "parts": json.loads(parts.to_json(orient="records")),
+        "peak_mb": peak_mb(),
+    }
+
+
 def _inputs(study_file: Path) -> list[tuple[str, Path]]:
     """Every input file the study file names: (what, path)."""
     spec = tomllib.loads(study_file.read_text(encoding="utf-8"))
@@ -233,15 +258,20 @@ def _worker(args) -> int:
     elif args.task == "stages":
         with tempfile.TemporaryDirectory() as tmp:
             result = run_stages(study_file, Path(tmp) / "out")
+    elif args.task == "propose":
+        result = run_propose(
+            study_file, workers=args.workers, limit=args.propose_limit, gap=args.propose_gap
+        )
     else:
         result = run_moves(study_file, n_moves=args.moves)
     json.dump(result, sys.stdout)
     return 0
 
 
-def _spawn(name: str, task: str, moves: int) -> dict:
+def _spawn(name: str, task: str, moves: int, *extra: str) -> dict:
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", name, "--task", task, "--moves", str(moves)],
+        [sys.executable, __file__, "--worker", name, "--task", task, "--moves", str(moves)]
+        + list(extra),
         check=True,
         capture_output=True,
         text=True,
@@ -255,7 +285,19 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(STUDIES), help="run one study only")
     parser.add_argument("--moves", type=int, default=100, help="moves in the scenario loop")
     parser.add_argument("--worker", choices=sorted(STUDIES), help=argparse.SUPPRESS)
-    parser.add_argument("--task", choices=["floor", "stages", "moves"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--task", choices=["floor", "stages", "moves", "propose"], help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--propose",
+        choices=["qnc", "national", "both"],
+        help="also time geo_pcn.propose (national: 42 ICBs, minutes; with --speedup once "
+        "with 1 worker and once with 2)",
+    )
+    parser.add_argument("--propose-limit", type=float, default=30.0, help="seconds per part")
+    parser.add_argument("--propose-gap", type=float, default=0.01, help="relative gap")
+    parser.add_argument("--speedup", action="store_true", help="propose with 1 and 2 workers")
+    parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return _worker(args)
@@ -263,7 +305,10 @@ def main() -> int:
         print(f"real data not found at {SHARED}; nothing to benchmark", file=sys.stderr)
         return 2
     names = [args.only] if args.only else ["national", "qnc"]
+    if args.propose and args.only is None and args.moves == 0:
+        names = []
     results = {}
+    proposals = _propose_rows(args)
     for name in names:
         print(f"({NAMES[name]}: floor, stages, moves...)", file=sys.stderr)
         floor = _spawn(name, "floor", args.moves)
@@ -271,27 +316,30 @@ def main() -> int:
         moves = _spawn(name, "moves", args.moves)
         results[name] = (floor, stages, moves)
 
-    header = (
-        f"| study | practices | PCNs | areas | {' | '.join(STAGES)} | peak MB | "
-        "read floor | total / floor | map.html MB |"
-    )
-    print(header)
-    print("|" + "---|" * (header.count("|") - 1))
-    for name, (floor, r, _) in results.items():
-        cells = [f"{r[s]:.2f}" for s in STAGES]
-        print(
-            f"| {NAMES[name]} | {r['n_practices']:,} | {r['n_pcns']:,} | {r['n_areas']:,} | "
-            f"{' | '.join(cells)} | {r['peak_mb']:.0f} | {floor['floor']:.2f} | "
-            f"{r['total'] / floor['floor']:.1f} | {r['map_mb']:.1f} |"
+    if results:
+        header = (
+            f"| study | practices | PCNs | areas | {' | '.join(STAGES)} | peak MB | "
+            "read floor | total / floor | map.html MB |"
         )
-    print()
-    print("| study | moves | median per move (ms) | p90 (ms) | max (ms) | full validate (ms) |")
-    print("|---|---|---|---|---|---|")
-    for name, (_, _, m) in results.items():
-        print(
-            f"| {NAMES[name]} | {m['n_moves']} | {m['median_ms']:.0f} | {m['p90_ms']:.0f} | "
-            f"{m['max_ms']:.0f} | {m['full_ms']:.0f} |"
-        )
+        print(header)
+        print("|" + "---|" * (header.count("|") - 1))
+        for name, (floor, r, _) in results.items():
+            cells = [f"{r[s]:.2f}" for s in STAGES]
+            print(
+                f"| {NAMES[name]} | {r['n_practices']:,} | {r['n_pcns']:,} | {r['n_areas']:,} | "
+                f"{' | '.join(cells)} | {r['peak_mb']:.0f} | {floor['floor']:.2f} | "
+                f"{r['total'] / floor['floor']:.1f} | {r['map_mb']:.1f} |"
+            )
+        print()
+        print("| study | moves | median per move (ms) | p90 (ms) | max (ms) | full validate (ms) |")
+        print("|---|---|---|---|---|---|")
+        for name, (_, _, m) in results.items():
+            print(
+                f"| {NAMES[name]} | {m['n_moves']} | {m['median_ms']:.0f} | {m['p90_ms']:.0f} | "
+                f"{m['max_ms']:.0f} | {m['full_ms']:.0f} |"
+            )
+    if proposals:
+        _print_proposals(proposals, args)
     for name, (floor, r, _) in results.items():
         print()
         print(f"{NAMES[name]}: the read floor, file by file (plain pandas / pyogrio, warm)")
@@ -308,6 +356,62 @@ def main() -> int:
         for what, seconds in r["files"].items():
             print(f"| {what} | {seconds:.2f} |")
     return 0
+
+
+def _propose_rows(args) -> list[tuple[str, dict]]:
+    if not args.propose:
+        return []
+    names = ["qnc", "national"] if args.propose == "both" else [args.propose]
+    rows = []
+    for name in names:
+        counts = (
+            [1, 2] if (args.speedup and name == "national") else [2 if name == "national" else 1]
+        )
+        for workers in counts:
+            print(f"({NAMES[name]}: propose, {workers} worker(s)...)", file=sys.stderr)
+            extra = ["--propose-limit", str(args.propose_limit)]
+            extra += ["--propose-gap", str(args.propose_gap), "--workers", str(workers)]
+            rows.append((name, _spawn(name, "propose", 0, *extra)))
+    return rows
+
+
+def _print_proposals(rows: list[tuple[str, dict]], args) -> None:
+    print()
+    print(
+        f"propose (gap {args.propose_gap:.0%}, at most {args.propose_limit:.0f} s per part): "
+        "wall seconds, parts by status, patients moved, proven bound"
+    )
+    print()
+    print(
+        "| study | workers | wall s | parts | optimal / within gap | time limit | infeasible "
+        "| no solution | patients moved | bound | gap | PCNs left outside the band | peak MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in rows:
+        s = r["summary"]
+        status = [p["status"] for p in r["parts"]]
+        good = sum(x in ("optimal", "within gap") for x in status)
+        gap = "-" if s["gap"] is None else f"{s['gap']:.2%}"
+        bound = "-" if s["bound"] is None else f"{s['bound']:,}"
+        print(
+            f"| {NAMES[name]} | {r['workers']} | {r['wall']:.1f} | {len(status)} | {good} "
+            f"| {status.count('time limit')} | {status.count('infeasible')} "
+            f"| {status.count('no solution')} | {s['patients_moved']:,} | {bound} | {gap} "
+            f"| {s['n_outside_band']} | {r['peak_mb']:.0f} |"
+        )
+    for name, r in rows:
+        print()
+        print(f"{NAMES[name]}, {r['workers']} worker(s): per part")
+        print()
+        print("| part | practices | PCNs | status | objective | bound | gap | seconds |")
+        print("|---|---|---|---|---|---|---|---|")
+        for p in r["parts"]:
+            num = lambda v: "-" if v is None else f"{int(v):,}"  # noqa: E731
+            gap = "-" if p["gap"] is None else f"{p['gap']:.2%}"
+            print(
+                f"| {p['part']} | {p['practices']} | {p['pcns']} | {p['status']} "
+                f"| {num(p['objective'])} | {num(p['bound'])} | {gap} | {p['seconds']:.1f} |"
+            )
 
 
 if __name__ == "__main__":
