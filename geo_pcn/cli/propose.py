@@ -9,7 +9,7 @@ import click
 from geo_pcn.cli.options import progress, quiet_option, study_argument, tiles_option
 from geo_pcn.compare import compare, count
 from geo_pcn.pipeline import revalidate, validate
-from geo_pcn.proposal import OBJECTIVES, propose
+from geo_pcn.proposal import OBJECTIVES, propose, settings_for
 from geo_pcn.study import Study
 
 __all__ = ["propose_command"]
@@ -108,20 +108,15 @@ def propose_command(
     check_out_dir(out_dir)
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
+    options = dict(
+        objective=objective, within=within, exempt=exempt, reach=reach,
+        time_limit=time_limit, gap=gap, workers=workers, scheduler=scheduler,
+    )  # fmt: skip
+    settings_for(study, **options)  # a wrong option fails here, before the slow part
     progress("Checking the current configuration...", quiet)
     before = validate(study)
     progress("Solving...", quiet)
-    proposal = propose(
-        study,
-        objective=objective,
-        within=within,
-        exempt=exempt,
-        reach=reach,
-        time_limit=time_limit,
-        gap=gap,
-        workers=workers,
-        scheduler=scheduler,
-    )
+    proposal = propose(study, report=before, **options)
     after = revalidate(before, proposal.configuration)
     comparison = compare(before, after)
 

@@ -8,6 +8,11 @@ is an integer programme (:mod:`geo_pcn.proposal.model`) solved exactly with HiGH
 independent part at a time: each ICB (or each area of ``within``) is its own problem,
 solved in local processes or on a Dask cluster.
 
+"Optimal" is optimal under the model's choices (:data:`RESTRICTIONS`): practices move only
+into PCNs within ``reach`` steps of them, a new PCN is made of one PCN's practices (or of
+practices in no PCN), no practice moves between parts, and a practice above the band on
+its own stays in its PCN. The bound is a bound for that model.
+
 The answer is a :class:`Proposal`: the new configuration, the scenario that makes it
 (``proposal.toml``, which ``geo-pcn scenario`` reproduces exactly), the table of changes
 with the patients each moves, and per part the solver's status, objective, proven bound
@@ -37,10 +42,11 @@ import pandas as pd
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
+from geo_pcn.pipeline import validate
 from geo_pcn.proposal.model import Part, PartResult, Slot, _gap, solve
 from geo_pcn.scenario import Scenario
 
-__all__ = ["propose", "Proposal", "OBJECTIVES"]
+__all__ = ["propose", "Proposal", "OBJECTIVES", "MINIMISED", "RESTRICTIONS", "settings_for"]
 
 #: what :func:`propose` can minimise, each with how its ties are broken
 OBJECTIVES = {
@@ -48,6 +54,21 @@ OBJECTIVES = {
     "practices": "fewest registered patients moved, then fewest new PCNs",
     "pcns": "fewest registered patients moved",
 }
+
+#: what each objective counts, in words
+MINIMISED = {
+    "patients": "registered patients moved",
+    "practices": "practices moved",
+    "pcns": "PCNs changed",
+}
+
+#: the modelling choices every proposal is optimal under (said with the results)
+RESTRICTIONS = (
+    "a practice moves only into a PCN within `reach` steps of it in the adjacency graph; "
+    "a new PCN is made of one PCN's practices (or of practices in no PCN); each ICB (or "
+    "area of `within`) is solved on its own, so no practice moves between them; a practice "
+    "above the band on its own stays in its PCN"
+)
 
 #: a part in which no boundary layer places a practice
 NO_AREA = "(no area)"
@@ -119,6 +140,7 @@ def propose(
     gap: float = 0.0,
     workers: int | None = None,
     scheduler: Any = None,
+    report=None,
 ) -> Proposal:
     """The least disruptive configuration that passes the size, contiguity and coverage
     rules.
@@ -152,6 +174,10 @@ def propose(
     scheduler
         A Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``:
         the parts are solved on that cluster instead of local processes.
+    report
+        The :class:`~geo_pcn.report.Report` of ``configuration`` if you have it (from
+        :func:`geo_pcn.validate`); made here otherwise. A PCN it finds contiguous only
+        through its own footprint (``joined_by_footprint``) is not held to the graph.
 
     Returns
     -------
@@ -162,23 +188,76 @@ def propose(
     geo_pcn.errors.InputError
         An unknown objective, layer or exempt PCN code, or ``reach`` below 1.
     """
+    config = study.configuration if configuration is None else configuration
+    settings = settings_for(
+        study, config, objective=objective, within=within, exempt=exempt, reach=reach,
+        time_limit=time_limit, gap=gap, workers=workers, scheduler=scheduler,
+    )  # fmt: skip
+    report = validate(study, config) if report is None else report
+    kinds: dict[str, set[str]] = {}
+    for f in report.findings:
+        if f.check == "contiguity" and f.pcn_code:
+            kinds.setdefault(f.pcn_code, set()).add(f.kind)
+    joined = {
+        c for c, k in kinds.items() if "joined_by_footprint" in k and "detached_group" not in k
+    }
+    parts, labels = _parts(study, config, {**settings, "_joined": joined})
+    results = _solve_all(parts, workers=workers, scheduler=scheduler)
+    return _assemble(study, config, parts, results, labels, settings)
+
+
+def settings_for(
+    study,
+    configuration: Configuration | None = None,
+    *,
+    objective: str = "patients",
+    within: str | None = None,
+    exempt: Iterable[str] | str = (),
+    reach: int = 1,
+    time_limit: float = 60.0,
+    gap: float = 0.0,
+    workers: int | None = None,
+    scheduler: Any = None,
+) -> dict[str, Any]:
+    """The options of :func:`propose` checked against ``study`` (one line naming the value
+    and the fix when one is wrong) and written out as the proposal's settings; the CLI
+    calls it before the slow part."""
+    config = study.configuration if configuration is None else configuration
     if objective not in OBJECTIVES:
         raise InputError(
             f"objective {objective!r} is not known; use one of {', '.join(OBJECTIVES)}"
         )
-    if int(reach) < 1:
+    if isinstance(reach, bool) or not isinstance(reach, int | float) or reach != int(reach):
+        raise InputError(f"reach must be a whole number of steps (1 or more), not {reach!r}")
+    if reach < 1:
         raise InputError(f"reach must be 1 or more (steps in the adjacency graph), not {reach}")
+    checks = (
+        ("time_limit", time_limit, "above 0 (seconds)", lambda v: 0 < v < math.inf),
+        ("gap", gap, "from 0 to 1 (0.01 is 1%)", lambda v: 0 <= v <= 1),
+    )
+    for name, value, what, good in checks:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not good(value):
+            raise InputError(f"{name} must be a number {what}, not {value!r}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise InputError(f"workers must be 1 or more local processes, not {workers!r}")
     if within is not None and within not in study.boundaries:
         raise InputError(
             f"within={within!r}: the study has no boundary layer of that name; its layers "
             f"are {', '.join(study.boundaries) or 'none'} (see [boundaries] in the study file)"
         )
-    config = study.configuration if configuration is None else configuration
-    exempt = tuple(dict.fromkeys(str(c) for c in exempt))
-    unknown = sorted(set(exempt) - set(config.pcn_codes))
+    if isinstance(scheduler, str):
+        _check_address(scheduler)
+    codes = {c.upper(): c for c in config.pcn_codes}
+    exempt = [exempt] if isinstance(exempt, str) else list(exempt)
+    unknown = sorted(str(c) for c in exempt if str(c).strip().upper() not in codes)
     if unknown:
-        raise InputError(f"exempt PCN code(s) not in the configuration: {list_some(unknown)}")
-    settings = {
+        raise InputError(
+            f"exempt PCN code(s) not in the configuration: {list_some(unknown)}; give codes "
+            "of the study's PCNs"
+        )
+    exempt = [codes[str(c).strip().upper()] for c in exempt]
+    return {
         "objective": objective,
         "tie_breaks": OBJECTIVES[objective],
         "within": within,
@@ -189,9 +268,19 @@ def propose(
         "time_limit_s": float(time_limit),
         "gap": float(gap),
     }
-    parts, labels = _parts(study, config, settings)
-    results = _solve_all(parts, workers=workers, scheduler=scheduler)
-    return _assemble(study, config, parts, results, labels, settings)
+
+
+def _check_address(address: str) -> None:
+    try:
+        from distributed.comm.addressing import parse_address
+
+        parse_address(address, strict=True)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"--scheduler {address!r} is not a Dask scheduler address ({exc}); give one "
+            "like tcp://host:8786 (start one with `dask scheduler`), or leave it out to solve "
+            "in local processes"
+        ) from None
 
 
 # -- the parts ----------------------------------------------------------------------------
@@ -255,12 +344,11 @@ def _part(
     inside = set(codes)
     sub = graph.subgraph(codes)
     # in the contiguity flow: practices with a territory, as the contiguity check counts
-    # them; with registrations, one with no registered patients is left out too (the check
-    # reports such a practice apart as a WARNING, closed or not yet reporting, not an ERROR)
+    # them; with registrations, one with no registered patients need not be connected (the
+    # check reports it apart as a WARNING, closed or not yet reporting) but still connects
+    placed = tuple(bool(graph.nodes[p]["has_territory"]) for p in codes)
     empty = settings["_registrations"]
-    placed = tuple(
-        bool(graph.nodes[p]["has_territory"]) and not (empty and sizes[p] == 0) for p in codes
-    )
+    needs = tuple(pl and not (empty and sizes[p] == 0) for pl, p in zip(placed, codes, strict=True))
     edges = tuple(sorted((min(index[a], index[b]), max(index[a], index[b])) for a, b in sub.edges))
     reach = settings["reach"]
 
@@ -279,43 +367,52 @@ def _part(
     def keep(candidates: tuple[int, ...], pcn: str) -> tuple[int, ...]:
         return tuple(c for c in candidates if codes[c] not in giant or assign[codes[c]] == pcn)
 
+    # a practice in no PCN without a territory is bound by no contiguity: any PCN here
+    anywhere = tuple(index[p] for p in codes if not assign[p] and not placed[index[p]])
+
+    def pieces_of(group: list[str]) -> int:
+        comps = nx.connected_components(sub.subgraph([p for p in group if placed[index[p]]]))
+        return sum(any(needs[index[p]] for p in c) for c in comps)
+
     slots: list[Slot] = []
     spare: list[Slot] = []
     for pcn in sorted({assign[p] for p in codes if assign[p]}):
         here = [p for p in members[pcn] if p in inside]
         total = int(sizes.reindex(list(members[pcn])).sum())
         piece = int(sizes.reindex(here).sum())
-        pieces = nx.number_connected_components(
-            sub.subgraph([p for p in here if placed[index[p]]])
-        )
-        candidates = keep(near(here), pcn)
+        pieces = pieces_of(here)
+        candidates = tuple(sorted({*keep(near(here), pcn), *anywhere}))
         big = bool(giant.intersection(here))
         banded = pcn not in exempt and not big
-        contiguous = pcn not in no_contiguity
-        # a new PCN is made of the parent's practices here (joining neighbours costs moves
-        # that staying in the parent or moving to the neighbour's PCN never cost more)
+        # a PCN the contiguity check accepts through its own footprint is not held to the
+        # graph (its footprint joins groups whose territories do not touch)
+        contiguous = pcn not in no_contiguity and pcn not in settings.get("_joined", ())
+        # a new PCN is made of the parent's practices here only: a modelling choice (it
+        # keeps the search small), stated with the results
         own = tuple(sorted(index[p] for p in here if p not in giant))
         if home.get(pcn) == name or not settings["within"]:
-            slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates))
-            # a new PCN per detached group, or as many as the band needs: whichever is more
-            n_new = max(pieces - 1, math.ceil(total / high) - 1 if banded else 0, 0)
-        else:  # its practices over another area's line: they leave, or make a PCN here
-            n_new = max(pieces, 1) + (math.ceil(piece / high) if piece > high else 0)
+            leaves = len(here) < len(members[pcn])  # some of its practices are elsewhere
+            slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates, leaves))
+            # a new PCN per detached group, or as many as the band can hold: whichever is more
+            most = total // low if banded and low > 0 else 1
+            n_new = max(pieces, most, 1) - 1
+        else:  # its practices over another area's line: they leave, or make PCNs here
+            n_new = max(pieces, piece // low if low > 0 else 1, 1)
             if big:  # the first new PCN holds its practice above the band (no band)
                 whole = tuple(sorted(index[p] for p in here))
-                spare.append(Slot(f"NEW-{pcn}-0", pcn, True, False, True, whole))
+                spare.append(Slot(f"\0new {pcn} 0", pcn, True, False, True, whole))
                 n_new -= 1
         spare += [
-            Slot(f"NEW-{pcn}-{i + len(spare)}", pcn, True, True, True, own) for i in range(n_new)
+            Slot(f"\0new {pcn} {i + len(spare)}", pcn, True, True, True, own) for i in range(n_new)
         ]
     loose = [p for p in codes if not assign[p]]
     for i, group in enumerate(sorted(nx.connected_components(graph.subgraph(loose)), key=min)):
         group = sorted(group)
-        n_new = max(1, math.ceil(int(sizes.reindex(group).sum()) / high))
+        n_new = max(1, int(sizes.reindex(group).sum()) // low if low > 0 else 1)
         candidates = keep(near(group), "")
         banded = not giant.intersection(group)
         spare += [
-            Slot(f"NEW-{name}-{i + 1}-{j}", "", True, banded, True, candidates)
+            Slot(f"\0new {name} {i + 1} {j}", "", True, banded, True, candidates)
             for j in range(n_new)
         ]
     slots += spare
@@ -327,6 +424,7 @@ def _part(
         weights=tuple(int(sizes[p]) for p in codes),
         current=current,
         placed=placed,
+        needs=needs,
         edges=edges,
         slots=tuple(slots),
         band=(int(low), int(high)),
@@ -366,7 +464,17 @@ def _on_dask(parts: list[Part], scheduler: Any) -> list[PartResult]:
         raise InputError(
             "--scheduler needs dask.distributed: pip install 'dask[distributed]'"
         ) from None
-    client = scheduler if isinstance(scheduler, Client) else Client(str(scheduler))
+    if isinstance(scheduler, Client):
+        client = scheduler
+    else:
+        try:
+            client = Client(str(scheduler), timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(
+                f"--scheduler {scheduler}: no Dask scheduler answered ({exc.__class__.__name__}"
+                f"{': ' + str(exc) if str(exc) else ''}); start one (`dask scheduler`, then "
+                "`dask worker ADDRESS`), or leave --scheduler out to solve in local processes"
+            ) from None
     try:
         futures = client.map(solve, parts, pure=False)
         return client.gather(futures)
@@ -501,13 +609,15 @@ def _provisional(part: Part, got: dict, names: dict, taken: set) -> dict[str, tu
 
 
 def _toml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    # a JSON string with every non-ASCII character escaped is a TOML basic string (TOML
+    # forbids raw control characters such as DEL, which JSON would leave as they are)
+    return json.dumps(value, ensure_ascii=True)
 
 
 def _scenario_toml(config, target: dict, new_names: dict, settings: dict) -> str:
     assign = config.assignments
     lines = [
-        f"# Proposed by geo-pcn propose: fewest {settings['objective']} moved "
+        f"# Proposed by geo-pcn propose: fewest {MINIMISED[settings['objective']]} "
         f"(ties: {settings['tie_breaks']}).",
         "# New PCNs have provisional codes (NEW-...): give them real ones before use.",
         "# Apply with: geo-pcn scenario STUDY.toml proposal.toml --out DIR",
@@ -590,7 +700,10 @@ def _why(part: Part, code: str, size: int, limit: int, settings: dict) -> dict[s
     low, high = part.band
     side = "below the lower" if size < limit else "above the upper"
     relax = ["agree an exception to the band for it (exempt)"]
-    relax.append(f"let practices move further (reach {settings['reach'] + 1})")
+    relax.append(
+        "let practices move further, if practices further away could help "
+        f"(reach {settings['reach'] + 1})"
+    )
     if settings["within"]:
         relax.append(f"allow PCNs across {settings['within']} lines (no within)")
     where = f"{settings['within']} area" if settings["within"] else "part"

@@ -21,7 +21,7 @@ and groups of practices in no PCN). A practice may only join a slot among its ca
   Practices without a territory are outside the flow (the contiguity check skips them
   too).
 * objective (lexicographic, as one integer weighted sum): ``patients`` moved (list sizes of
-  practices whose PCN changes), then practices moved, then PCNs opened or closed;
+  practices whose PCN changes), then practices moved, then new PCNs opened;
   ``practices`` swaps the first two; ``pcns`` puts PCNs changed first.
 
 New slots of one parent are interchangeable, so they are ordered (used first, larger
@@ -71,6 +71,8 @@ class Slot:
     band: bool
     contiguous: bool
     candidates: tuple[int, ...]
+    #: it changes whatever happens (some of its practices must leave it for another part)
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,11 @@ class Part:
     objective: str = "patients"
     time_limit: float = 60.0
     gap: float = 0.0
+    #: whether each practice must be connected to the rest of its PCN (False for a
+    #: practice with no registered patients when territories come from registrations:
+    #: the contiguity check reports it apart as a WARNING; it still connects others);
+    #: empty: every practice with a territory
+    needs: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,13 +225,13 @@ def _highs():
 def solve(part: Part) -> PartResult:
     """Solve one part: proven optimal, or the best found by its time limit and its gap.
 
-    Contiguity is enforced two ways that work together. Connectivity cuts are found lazily:
-    the model without contiguity is solved, and each PCN found in pieces gets separator
-    cuts (two of its practices in different pieces cannot both stay unless a practice
-    around one piece joins too); the bound of every such solve is a proven lower bound.
-    Feasible configurations come from the exact flow model: on the practices around the
-    pieces (the rest fixed where the relaxation put them) for a quick one, and whole, with
-    every cut found, to close the gap in the time left."""
+    Contiguity is enforced lazily: the model without contiguity is solved, and each PCN
+    found in pieces gets separator cuts (two of its practices in different pieces cannot
+    both be in it unless a practice around one piece is too); the bound of every such
+    solve is a proven lower bound for the whole model, and the first contiguous answer
+    within the gap is the proposal. When the rounds of cuts run out of time with no
+    contiguous answer, the exact flow model (with every cut found) searches the time left.
+    Ties are then broken by the second objective, the first held at its value."""
     start = time.perf_counter()
     deadline = start + part.time_limit
     graph = _Graph(part)
@@ -268,7 +275,11 @@ def solve(part: Part) -> PartResult:
                 part, graph, cuts, 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
                 hold=best["first_value"],
             )  # fmt: skip
-            if tied is not None and tied["value"] <= best["value"]:
+            if (
+                tied is not None
+                and tied["value"] <= best["value"]
+                and tied["second"] @ tied["values"] <= best["second"] @ best["values"]
+            ):
                 out = tied
         out["bound"] = min(bound, out["value"])
         out["gap"] = _gap(out["value"], out["bound"])
@@ -298,7 +309,7 @@ def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | 
     Returns ``(bound, best or None, status)``; gives up when less than ``stop_at`` of the
     time is left."""
     bound, status, best = 0, "time limit", None
-    loose = max(target, 0.05)
+    loose = max(target, 0.05) if hold is None else target  # ties: broken exactly
     first = True
     while first or left() > max(stop_at * part.time_limit, 0.5):
         first = False
@@ -326,6 +337,11 @@ def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | 
     return bound, best, status if best is None else "time limit"
 
 
+def _needs(part: Part) -> tuple[bool, ...]:
+    """Whether each practice must be connected to the rest of its PCN."""
+    return part.needs if part.needs else part.placed
+
+
 def _gap(value: int, bound: int) -> float:
     return 0.0 if value <= bound else round((value - bound) / max(value, 1), 6)
 
@@ -342,6 +358,7 @@ class _Graph:
         self.graph.add_edges_from(part.edges)
         self.slot = {s.code: k for k, s in enumerate(part.slots)}
         self.candidates = [frozenset(s.candidates) for s in part.slots]
+        self.needs = _needs(part)
         self.holding: dict[int, list[int]] = {p: [] for p in range(len(part.practices))}
         for k, s in enumerate(part.slots):
             if s.contiguous:
@@ -361,6 +378,9 @@ class _Graph:
             if not self.part.slots[k].contiguous or len(members) < 2:
                 continue
             comps = [set(c) for c in nx.connected_components(self.graph.subgraph(members))]
+            # a piece of practices with no patients only is apart, not in pieces (a WARNING
+            # for the contiguity check); it still connects the practices it lies between
+            comps = [c for c in comps if any(self.needs[p] for p in c)]
             if len(comps) > 1:
                 out[k] = sorted(comps, key=min)
         return out
@@ -380,11 +400,11 @@ class _Graph:
                 for d in comps:
                     if d is c:
                         continue
-                    for a in c:
+                    for a in (p for p in c if self.needs[p]):
                         for k in self.holding[a]:
                             cand = self.candidates[k]
                             sep = tuple(sorted(around & cand))
-                            out |= {(k, a, b, sep) for b in d if b in cand}
+                            out |= {(k, a, b, sep) for b in d if b in cand and self.needs[b]}
         return out
 
 
@@ -508,7 +528,7 @@ def _run(
     out["value"] = int(round(float(main @ values))) + extra[part.objective]
     if objective == "first":
         # the solver's proven bound on the first objective (a whole number)
-        got = dual if np.isfinite(dual) else obj
+        got = dual if np.isfinite(dual) else 0.0  # no bound from the solver: none proven
         out["bound"] = min(int(np.ceil(got - 1e-6)) + extra[part.objective], out["value"])
         out["gap"] = _gap(out["value"], out["bound"])
     sizes = np.zeros(len(slots), dtype=np.int64)
@@ -530,7 +550,8 @@ def _flow(b: _Builder, part: Part, k: int, x: dict, *, elastic: bool = False) ->
     slot can have, less one (fewer when the band caps how many practices fit, unless the
     band is elastic)."""
     members = [p for p in part.slots[k].candidates if part.placed[p]]
-    if len(members) < 2:
+    needs = _needs(part)
+    if sum(needs[p] for p in members) < 2:
         return
     inside = set(members)
     arcs = [(i, j) for i, j in part.edges if i in inside and j in inside]
@@ -554,12 +575,13 @@ def _flow(b: _Builder, part: Part, k: int, x: dict, *, elastic: bool = False) ->
         neighbours[j].append(i)
     for p in members:
         b.row([(roots[p], -1), (x[p, k], 1)], lower=0)  # a root is a member
-        # a member other than the root has a neighbour in the slot (a valid cut that
-        # tightens the relaxation)
-        b.row([*((x[q, k], 1) for q in neighbours[p]), (roots[p], 1), (x[p, k], -1)], lower=0)
-        # inflow - outflow >= x - (big + 1) * root: every member but the root consumes
-        # one unit; the root (a member too) sends up to big
-        b.row([*inflow[p], (x[p, k], -1), (roots[p], big + 1)], lower=0)
+        if needs[p]:  # a member other than the root has a neighbour in the slot (a cut)
+            b.row([*((x[q, k], 1) for q in neighbours[p]), (roots[p], 1), (x[p, k], -1)], lower=0)
+        # inflow - outflow >= x - (big + 1) * root: every member but the root that must
+        # be connected consumes one unit; the root (a member too) sends up to big; a
+        # practice with no patients consumes nothing (it may only relay)
+        demand = 1 if needs[p] else 0
+        b.row([*inflow[p], (x[p, k], -demand), (roots[p], big + 1)], lower=0)
 
 
 def _order_new_slots(b: _Builder, part: Part, x: dict, y: list, w: np.ndarray) -> None:
@@ -587,6 +609,8 @@ def _changed_pcns(b: _Builder, part: Part, x: dict, y: list) -> np.ndarray:
             continue
         c = b.var()
         changed.append(c)
+        if slot.changed:
+            b.lower[c] = 1.0  # some of its practices leave it for another part
         for p in slot.candidates:
             if part.current[p] == k:
                 b.row([(c, 1), (x[p, k], 1)], lower=1)  # c >= 1 - x: a member left

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from geo_pcn._escape import markdown
 from geo_pcn._json import dump_json
+from geo_pcn.proposal import MINIMISED, RESTRICTIONS
 from geo_pcn.render.tables import write_csv
 
 __all__ = ["proposal_markdown", "write_proposal_files"]
@@ -33,7 +34,8 @@ def proposal_markdown(proposal) -> str:
         f"practice(s) in no PCN placed ({s['patients_placed']:,} patients), "
         f"{s['new_pcns']:,} new PCN(s), {s['closed_pcns']:,} PCN(s) closed.",
         "",
-        f"- Minimised: {settings['objective']} moved; ties: {settings['tie_breaks']}.",
+        f"- Minimised: {MINIMISED[settings['objective']]}; ties: {settings['tie_breaks']}.",
+        f"- Optimal under these choices: {RESTRICTIONS}.",
         f"- Objective {s['value']:,}; proven lower bound "
         + ("none" if s["bound"] is None else f"{s['bound']:,}")
         + ("" if s["gap"] is None else f"; gap {s['gap']:.2%}")
