@@ -205,6 +205,14 @@ def _codepoint_folder(path: Path) -> Path:
 
 
 def _finish(frame: pd.DataFrame, wanted: set[str] | None, path: Path) -> pd.DataFrame:
+    if wanted is not None:
+        # keep the rows wanted before the costly work: a postcode written plainly (capitals
+        # and digits once its spaces go, as Code-Point writes every one) is its own key;
+        # any other row is kept for the full normalisation below (same result, ~1 s less
+        # nationally)
+        cheap = frame["postcode"].fillna("").astype(str).str.replace(" ", "", regex=False)
+        plain = cheap.str.fullmatch(r"[A-Z0-9]*").fillna(False).to_numpy(dtype=bool)
+        frame = frame[cheap.isin(wanted).to_numpy(dtype=bool) | ~plain]
     keys = normalise_postcode(frame["postcode"])
     out = pd.DataFrame(
         {
