@@ -22,7 +22,7 @@ A finding keeps its identity (check, kind, PCN, practices) across the change: on
 figures moved is *changed*, not resolved and introduced again.
 
 >>> [(c.check, c.kind, c.pcn_code, c.what) for c in comparison.changed][:1]
-[('alignment', 'split_across_areas', 'UZ005', ('value', 'message', 'details'))]
+[('coverage', 'residents_registered_outside', '', ('value', 'message', 'details'))]
 """
 
 from __future__ import annotations

@@ -41,8 +41,9 @@ def test_a_detached_group_whose_distance_changes_is_changed(study, start):
 
 
 def test_split_shares_that_change_are_changed_and_shown(study, start):
-    # Z00024 joins UZ002: UZ005's share of community team areas changes
-    c = compare(start, revalidate(start, study.configuration.move("Z00024", to="UZ002")))
+    # Z00024 (in no PCN) joins UZ005: the areas it wins join UZ005's footprint, so UZ005's
+    # share of community team areas changes
+    c = compare(start, revalidate(start, study.configuration.move("Z00024", to="UZ005")))
     split = {ch.pcn_code: ch for ch in c.changed if ch.kind == "split_across_areas"}
     assert "UZ005" in split
     b, a = split["UZ005"].before, split["UZ005"].after

@@ -73,11 +73,12 @@ def test_a_pcn_coded_like_a_provisional_code_is_left_alone(tmp_path):
     assert errors(study, proposal.configuration) == []
 
 
-# U00001 = A00001 (box T01) + A00003 (T03): their territories do not touch, but U00001's own
-# footprint wins T02 between them, so the contiguity check joins them (INFO). The
-# configuration passes; the proposal must change nothing (it once split U00001).
+# U00001 = A00001 (box T01) + A00003 (T03): their territories do not touch (A00002, sited in
+# T05, wins T02 as an outlying piece), but U00001's own footprint wins T02 between them, so
+# the contiguity check joins them (INFO). The configuration passes; the proposal must change
+# nothing (it once split U00001).
 def test_a_pcn_joined_by_its_footprint_is_left_as_it_is(tmp_path):
-    practices = [("A00001", "U00001", 0), ("A00002", "U00002", 1)]
+    practices = [("A00001", "U00001", 0), ("A00002", "U00002", 4)]
     practices += [("A00003", "U00001", 2), ("A00004", "U00002", 3)]
     regs = [("A00001", 0, 2000), ("A00001", 1, 100), ("A00003", 2, 2000), ("A00003", 1, 100)]
     regs += [("A00002", 1, 150), ("A00002", 4, 3000), ("A00004", 3, 100)]

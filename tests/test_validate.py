@@ -88,10 +88,14 @@ def test_territories_by_registrations(tiny, tiny_study):
             "T08": "A00004",
         }
     )
-    # A00005 wins no area: it gets the area its site is in
+    # A00005 wins no area: no territory (T04 is A00004's alone); the graph places it by
+    # the area its site is in
     a1, a2, a3, a4, a5 = (tiny.code(f"A0000{i}") for i in range(1, 6))
-    terr = report.context.territories.practices
-    assert terr.loc[a5].geometry.equals(study.areas.loc[tiny.code("T04")].geometry)
+    terr = report.context.territories
+    assert terr.practices.loc[a5].geometry.is_empty
+    assert terr.practices.loc[a5, "home"] == "site area"
+    assert terr.home[a5].equals(study.areas.loc[tiny.code("T04")].geometry)
+    assert terr.practices.loc[a4, "home"] == "site"
     edges = report.context.graph.edges
     assert "same site" in edges[a4, a5]["reasons"]
     assert edges[a1, a2]["reasons"] == ("touch",)
@@ -230,7 +234,8 @@ def test_recorded_sub_icb_mismatch(tmp_path):
 
 def test_practice_in_no_pcn_and_hole(tiny, tmp_path):
     """T09 (east of T04, inside the EAST place) is home only to patients of A00005, which
-    the configuration leaves in no PCN: no PCN footprint covers it (a hole).
+    the configuration leaves in no PCN: no PCN footprint covers it, and it is named with
+    A00005's finding (served by a practice in no PCN), not as a hole.
 
         T05 T06 T07 T08
         T01 T02 T03 T04 T09
@@ -252,14 +257,16 @@ def test_practice_in_no_pcn_and_hole(tiny, tmp_path):
         ((tiny.code("A00005"),), 850 + 300, Severity.ERROR)
     ]
     assert nopcn[0].details["adjacent_pcns"] == [tiny.code("U00002")]
-    (hole,) = [f for f in report.findings if f.kind == "hole"]
-    assert (hole.details["areas"], hole.value) == ([tiny.code("T09")], 320)
-    assert hole.details["registered_at_practices_in_no_pcn"] == 300
+    assert nopcn[0].details["areas"] == [tiny.code("T09")]
+    assert tiny.code("T09") in nopcn[0].message
+    assert [f for f in report.findings if f.kind == "hole"] == []
     assert report.summary["n_patients_in_no_pcn"] == 1150
     areas = report.areas.set_index("area_code")
     assert areas.loc[tiny.code("T04"), "n_registered_no_pcn"] == 400
     assert areas.loc[tiny.code("T09"), "pcn_code"] == ""
     assert areas.loc[tiny.code("T09"), "served_from"] == "study"
+    assert areas.loc[tiny.code("T09"), "practice_in_no_pcn"] == tiny.code("A00005")
+    assert areas.loc[tiny.code("T04"), "practice_in_no_pcn"] == ""
     # with A00005 back in its PCN, T09 is U00002's; its 20 residents beyond the 300
     # registered there (population 320) are the only ones not registered in the study
     after = validate(study, config.move(tiny.code("A00005"), to=tiny.code("U00002")))

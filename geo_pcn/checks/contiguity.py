@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_pcn.checks.delta import near_footprints, rerun, updates
+from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.geography.graph import components
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
@@ -21,21 +21,25 @@ def _km(metres: float) -> str:
 
 
 def check_contiguity(study, configuration, *, context) -> list[Finding]:
-    """Detached practice groups (ERROR), practices without a territory (WARNING) and
-    footprint exclaves (WARNING).
+    """Detached practice groups (ERROR), practices with no home (WARNING) and footprint
+    exclaves (WARNING), judged on the pieces the map draws.
 
-    A detached group is named with its practices, its patients, its distance to the main
-    group (the group with most patients) and the PCNs whose footprints lie between.
+    Practices are connected through their *home pieces* (the practice graph); groups whose
+    homes lie in one piece of the PCN's own footprint are joined (its areas between have
+    more of the PCN's patients than any other PCN's). A detached group is named with its
+    practices, its patients, its distance to the main group (the group with most patients;
+    measured between their homes) and the PCNs whose footprints lie between.
     """
     graph = context.graph
-    territory = context.territories.practices.geometry
+    home = context.territories.home
     sizes = context.list_sizes
     footprints = context.footprints.pcns
+    anchors = _Anchors(context)
     findings: list[Finding] = []
     registered: list[frozenset] = []  # practices with residents in a small area: found once
     for code, members in configuration.members.items():
         label = context.pcn_label(code)
-        placed = tuple(p for p in members if graph.nodes[p]["has_territory"])
+        placed = tuple(p for p in members if graph.nodes[p]["has_home"])
         unplaced = tuple(p for p in members if p not in placed)
         if unplaced:
             if not registered:
@@ -60,7 +64,7 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
         groups = components(graph, placed)
         if len(groups) < 2:
             continue
-        groups, joined = _join_through_footprint(groups, territory, footprints.geometry.get(code))
+        groups, joined = _join_through_footprint(groups, anchors, code)
         if joined:
             findings.append(
                 Finding(
@@ -68,7 +72,7 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
                     kind="joined_by_footprint",
                     severity=Severity.INFO,
                     message=(
-                        f"{label}: the territories of {' and '.join(', '.join(g) for g in joined)} "
+                        f"{label}: the home pieces of {' and '.join(', '.join(g) for g in joined)} "
                         "do not touch, but the PCN's own footprint joins them (the areas between "
                         "have more of the PCN's patients than any other PCN's), so it counts as "
                         "contiguous."
@@ -84,11 +88,12 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
         # the main group has most patients (then most practices, then the smallest code)
         main_i = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
         main = groups[main_i]
-        main_geom = shapely.union_all(territory.reindex(list(main)).to_numpy())
+        main_geom = shapely.union_all(home.reindex(list(main)).to_numpy())
+        guessed = _guessed_sites(study)
         for i, group in enumerate(groups):
             if i == main_i:
                 continue
-            geom = shapely.union_all(territory.reindex(list(group)).to_numpy())
+            geom = shapely.union_all(home.reindex(list(group)).to_numpy())
             distance = float(shapely.distance(geom, main_geom))
             line = shapely.shortest_line(geom, main_geom)
             between = _pcns_between(footprints, line, exclude=code, context=context)
@@ -96,6 +101,7 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
             # a group with no registered patients (a practice closed or not yet reporting)
             # is placed only by its site: worth a look, not a failed configuration
             empty = patients[i] == 0 and context.territories.method == "registrations"
+            sited = sorted(p for p in (*group, *main) if p in guessed)
             findings.append(
                 Finding(
                     check="contiguity",
@@ -112,6 +118,12 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
                             if empty
                             else "."
                         )
+                        + (
+                            f" (The site of {', '.join(sited)} is guessed from its residents: "
+                            "the distance is approximate.)"
+                            if sited
+                            else ""
+                        )
                     ),
                     pcn_code=code,
                     practice_codes=group,
@@ -122,12 +134,22 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
                         "distance_m": round(distance, 1),
                         "main_group": list(main),
                         "pcns_between": between,
+                        **({"guessed_sites": sited} if sited else {}),
                     },
                     geometry=shapely.GeometryCollection([geom, line]),
                 )
             )
-    findings.extend(_exclaves(study, configuration, context))
+    findings.extend(_exclaves(study, configuration, context, anchors))
     return findings
+
+
+def _guessed_sites(study) -> frozenset:
+    """Practices whose site was placed at their residents' centre (not a real address)."""
+    method = study.practices.get("locate_method")
+    if method is None:
+        return frozenset()
+    text = method.fillna("").astype(str)
+    return frozenset(text.index[text.str.contains("resident", case=False)])
 
 
 def _registered(study) -> frozenset:
@@ -140,7 +162,8 @@ def _registered(study) -> frozenset:
 
 
 def _why_unplaced(study, context, practices, registered: frozenset) -> dict[str, str]:
-    """Why each practice has no territory, exactly."""
+    """Why each practice has no home (no territory and no located site in a small area),
+    exactly."""
     geometry = study.practices.geometry
     terr = context.territories
     out = {}
@@ -157,7 +180,10 @@ def _why_unplaced(study, context, practices, registered: frozenset) -> dict[str,
         if p not in registered:
             parts.append("has no registered residents in any small area of the areas layer")
         else:
-            parts.append("has registered residents, but in no small area of the study")
+            parts.append(
+                "wins no small area of the study (other practices have more of the registered "
+                "residents wherever its patients live)"
+            )
         if not located:
             parts.append("is not located (no coordinates or postcode match)")
         else:
@@ -166,19 +192,46 @@ def _why_unplaced(study, context, practices, registered: frozenset) -> dict[str,
     return out
 
 
-def _join_through_footprint(groups, territory, footprint):
-    """Merge practice groups whose territories overlap the same connected part of their
-    PCN's footprint. Returns the merged groups (largest first) and, when any merge
-    happened, the original groups that were joined."""
-    if footprint is None or shapely.is_empty(footprint):
-        return groups, []
-    parts = shapely.get_parts(footprint)
-    geoms = [shapely.union_all(territory.reindex(list(g)).to_numpy()) for g in groups]
-    # group i -> the footprint parts its territory overlaps (by area, not just touching)
-    overlap = shapely.area(shapely.intersection(np.asarray(geoms)[:, None], parts[None, :])) > 1.0
+class _Anchors:
+    """Where each practice is in the footprints: the footprint pieces holding its home
+    (the areas of its home piece, or its site area) and its site (registrations method)."""
+
+    def __init__(self, context) -> None:
+        terr = context.territories
+        fp = context.footprints
+        self.pieces = fp.area_piece
+        self.owner = None if self.pieces is None else fp.area_owner
+        self._home = terr.home_positions if self.pieces is not None else {}
+        self._site = terr.site_positions if self.pieces is not None else {}
+
+    def home_pieces(self, practices, pcn: str) -> set[int]:
+        """Labels of ``pcn``'s footprint pieces that hold the homes of ``practices``."""
+        if self.pieces is None:
+            return set()
+        out: set[int] = set()
+        for p in practices:
+            at = self._home.get(p)
+            if at is not None and len(at):
+                out.update(self.pieces[at][self.owner[at] == pcn].tolist())
+        return out
+
+    def site_pieces(self, practices, pcn: str) -> set[int]:
+        """Labels of ``pcn``'s footprint pieces holding the sites of ``practices``."""
+        if self.pieces is None:
+            return set()
+        at = np.array([self._site.get(p, -1) for p in practices], dtype=np.int64)
+        at = at[at >= 0]
+        return set(self.pieces[at][self.owner[at] == pcn].tolist())
+
+
+def _join_through_footprint(groups, anchors: _Anchors, pcn: str):
+    """Merge practice groups whose homes lie in the same piece of their PCN's footprint.
+    Returns the merged groups (largest first) and, when any merge happened, the original
+    groups that were joined."""
+    held = [anchors.home_pieces(g, pcn) for g in groups]
     merged: list[set[int]] = []
     for i in range(len(groups)):
-        hit = [m for m in merged if any(overlap[i] & overlap[list(m)].any(axis=0))]
+        hit = [m for m in merged if any(held[i] & held[j] for j in m)]
         new = {i}.union(*hit)
         merged = [m for m in merged if m not in hit] + [new]
     if len(merged) == len(groups):
@@ -202,17 +255,119 @@ def _pcns_between(footprints: gpd.GeoDataFrame, line, *, exclude: str, context) 
     return [context.pcn_label(c) for c in sorted(hits.index)]
 
 
-def _exclaves(study, configuration, context) -> list[Finding]:
-    """Footprint parts holding none of the PCN's practice sites and farther than the
-    adjacency tolerance from every part that does."""
+def _exclaves(study, configuration, context, anchors: _Anchors) -> list[Finding]:
+    """Pieces of a PCN's footprint holding neither the home nor the site of any of its
+    practices: each is farther than the adjacency tolerance from every other piece (pieces
+    within it are one piece), and is named with its small areas and the PCN's patients
+    living there. Voronoi footprints have no small areas: their polygon parts are judged."""
+    fp = context.footprints
+    if fp.area_piece is None:
+        return _voronoi_exclaves(study, configuration, context)
+    terr = context.territories
+    tol = study.rules.adjacency_tolerance_m
+    pieces, owner = fp.area_piece, fp.area_owner
+    codes = np.asarray(list(configuration.members), dtype=object)
+    if not len(codes):
+        return []
+    wanted = np.isin(owner, codes) & (pieces >= 0)
+    if not wanted.any():
+        return []
+    frame = pd.DataFrame({"pcn": owner[wanted], "piece": pieces[wanted]})
+    n_pieces = frame.drop_duplicates("piece").groupby("pcn").size()
+    split = n_pieces.index[n_pieces.to_numpy() > 1]
+    if not len(split):
+        return []
+    areas = terr.study_areas
+    geoms = areas.geometry.to_numpy()
+    names = areas.index.to_numpy(dtype=object)
+    residents = _pcn_residents_by_area(terr, fp, configuration, split)
+    findings: list[Finding] = []
+    for code in sorted(split):
+        members = configuration.members[code]
+        at = np.flatnonzero((owner == code) & (pieces >= 0))
+        labels = pieces[at]
+        held = anchors.home_pieces(members, code) | anchors.site_pieces(members, code)
+        by_piece = pd.Series(residents.reindex(names[at]).fillna(0).to_numpy(), index=labels)
+        by_piece = by_piece.groupby(level=0).sum()
+        if not held:  # no piece holds a practice: the piece with most patients anchors
+            held = {int(by_piece.sort_values(ascending=False, kind="stable").index[0])}
+        anchor_at = at[np.isin(labels, list(held))]
+        anchor_geom = shapely.multipolygons(shapely.get_parts(geoms[anchor_at]))
+        pieces_out = []
+        for label in sorted(set(labels.tolist()) - held):
+            mine = at[labels == label]
+            geom = shapely.union_all(geoms[mine])
+            distance = float(shapely.distance(geom, anchor_geom))
+            pieces_out.append(
+                (geom, distance, int(by_piece.get(label, 0)), sorted(names[mine].tolist()))
+            )
+        if not pieces_out:
+            continue
+        findings.append(_exclave_finding(code, pieces_out, tol, context))
+    return findings
+
+
+def _exclave_finding(code, pieces, tol, context) -> Finding:
+    # many fragments of one PCN are one finding: the count, the patients, the worst
+    n = sum(x[2] for x in pieces)
+    areas = sorted(a for x in pieces for a in x[3])
+    far = max(pieces, key=lambda x: (x[1], x[2]))
+    what = (
+        f"a footprint fragment of {len(areas)} small area{'s' * (len(areas) != 1)} "
+        f"({n:,} of its patients live there) {_km(far[1])} from the rest of its footprint"
+        if len(pieces) == 1
+        else f"{len(pieces)} footprint fragments ({len(areas)} small areas, {n:,} of its "
+        f"patients) away from the rest of its footprint, the farthest {_km(far[1])}"
+    )
+    return Finding(
+        check="contiguity",
+        kind="exclave",
+        severity=Severity.WARNING,
+        message=(
+            f"{context.pcn_label(code)} has {what}, with none of its practices' sites or home "
+            f"pieces in {'it' if len(pieces) == 1 else 'them'}."
+        ),
+        pcn_code=code,
+        practice_codes=(),
+        value=n,
+        threshold=tol,
+        details={
+            "areas": areas,
+            "patients": n,
+            "n_fragments": len(pieces),
+            "distance_m": round(far[1], 1),
+            "fragments": [
+                {"areas": x[3], "patients": x[2], "distance_m": round(x[1], 1)} for x in pieces
+            ],
+        },
+        geometry=shapely.union_all([x[0] for x in pieces]),
+    )
+
+
+def _pcn_residents_by_area(terr, fp, configuration, pcns) -> pd.Series:
+    """Patients of each of ``pcns`` living in each area that PCN wins (area_code index)."""
+    by_practice = terr.resident_rows[0]
+    practices = [p for c in pcns for p in configuration.members[c] if p in by_practice]
+    if not practices:
+        return pd.Series(dtype="int64")
+    res = terr.residents.iloc[np.concatenate([by_practice[p] for p in practices])]
+    pcn = res[PRACTICE_CODE].map(configuration.assignments).to_numpy(dtype=object)
+    won = fp.area_pcn.reindex(res[AREA_CODE]).to_numpy(dtype=object)
+    res = res[pcn == won]
+    return res.groupby(AREA_CODE)[N_PATIENTS].sum()
+
+
+def _voronoi_exclaves(study, configuration, context) -> list[Finding]:
+    """Voronoi footprints: polygon parts holding none of the PCN's practice sites and
+    farther than the adjacency tolerance from every part that does."""
     tol = study.rules.adjacency_tolerance_m
     fp = context.footprints
-    parts = fp.pcns.geometry.explode(index_parts=False)
+    pcns = fp.pcns.loc[[c for c in fp.pcns.index if c in configuration.members]]
+    parts = pcns.geometry.explode(index_parts=False)
     parts = parts[~parts.is_empty]
-    if parts.index.nunique() == len(parts):  # every PCN in one piece
+    if parts.index.nunique() == len(parts):
         return []
     parts = gpd.GeoDataFrame({PCN_CODE: parts.index.to_numpy()}, geometry=parts.to_numpy(), crs=BNG)
-    # which parts hold a site of one of their PCN's practices
     assign = configuration.assignments
     sites = study.practices.geometry
     sites = sites[sites.notna() & assign.reindex(sites.index).fillna("").ne("").to_numpy()]
@@ -220,16 +375,12 @@ def _exclaves(study, configuration, context) -> list[Finding]:
     own = parts[PCN_CODE].to_numpy()[s_idx] == assign.reindex(sites.index).to_numpy()[p_idx]
     anchored = np.zeros(len(parts), dtype=bool)
     anchored[s_idx[own]] = True
-    # patients of the PCN living in each part (registrations method)
-    part_patients = _patients_by_part(parts, fp, context)
-    findings: list[Finding] = []
+    findings = []
     for code, group in parts.groupby(PCN_CODE, sort=True):
         if len(group) < 2:
             continue
         pos = group.index.to_numpy()
-        anchors = pos[anchored[pos]]
-        if len(anchors) == 0:  # no part holds a site: the part with most patients anchors
-            anchors = pos[[int(np.argmax(part_patients[pos]))]]
+        anchors = pos[anchored[pos]] if anchored[pos].any() else pos[:1]
         anchor_geom = shapely.union_all(parts.geometry.to_numpy()[anchors])
         pieces = []
         for p in pos:
@@ -237,88 +388,20 @@ def _exclaves(study, configuration, context) -> list[Finding]:
                 continue
             geom = parts.geometry.iloc[p]
             distance = float(shapely.distance(geom, anchor_geom))
-            if distance <= tol:
-                continue
-            pieces.append((geom, distance, int(part_patients[p]), _areas_in(geom, fp)))
-        if not pieces:
-            continue
-        # many fragments of one PCN are one finding: the count, the patients, the worst
-        n = sum(x[2] for x in pieces)
-        areas = sorted(a for x in pieces for a in x[3])
-        far = max(pieces, key=lambda x: (x[1], x[2]))
-        what = (
-            f"a footprint fragment of {len(areas)} small area{'s' * (len(areas) != 1)} "
-            f"({n:,} of its patients live there) {_km(far[1])} from the rest of its footprint"
-            if len(pieces) == 1
-            else f"{len(pieces)} footprint fragments ({len(areas)} small areas, {n:,} of its "
-            f"patients) away from the rest of its footprint, the farthest {_km(far[1])}"
-        )
-        findings.append(
-            Finding(
-                check="contiguity",
-                kind="exclave",
-                severity=Severity.WARNING,
-                message=(
-                    f"{context.pcn_label(code)} has {what}, with none of its practices in "
-                    f"{'it' if len(pieces) == 1 else 'them'}."
-                ),
-                pcn_code=code,
-                practice_codes=(),
-                value=n,
-                threshold=tol,
-                details={
-                    "areas": areas,
-                    "patients": n,
-                    "n_fragments": len(pieces),
-                    "distance_m": round(far[1], 1),
-                    "fragments": [
-                        {"areas": x[3], "patients": x[2], "distance_m": round(x[1], 1)}
-                        for x in pieces
-                    ],
-                },
-                geometry=shapely.union_all([x[0] for x in pieces]),
-            )
-        )
+            if distance > tol:
+                pieces.append((geom, distance, 0, []))
+        if pieces:
+            findings.append(_exclave_finding(code, pieces, tol, context))
     return findings
-
-
-def _patients_by_part(parts: gpd.GeoDataFrame, fp, context) -> np.ndarray:
-    out = np.zeros(len(parts), dtype="int64")
-    terr = fp.territories
-    if terr.residents is None or fp.area_pcn is None:
-        return out
-    areas = terr.study_areas
-    points = terr.area_points
-    a_idx, p_idx = parts.sindex.query(points, predicate="intersects")
-    match = parts[PCN_CODE].to_numpy()[p_idx] == fp.area_pcn.reindex(areas.index[a_idx]).to_numpy()
-    area_part = pd.Series(p_idx[match], index=areas.index[a_idx[match]])
-    area_part = area_part[~area_part.index.duplicated()]
-    res = terr.residents
-    pcn = res[PRACTICE_CODE].map(fp.configuration.assignments)
-    res = res[pcn.to_numpy() == fp.area_pcn.reindex(res[AREA_CODE]).to_numpy()]
-    by_area = res.groupby(AREA_CODE)[N_PATIENTS].sum()
-    by_part = by_area.groupby(area_part.reindex(by_area.index)).sum()
-    out[by_part.index.astype(int)] = by_part.to_numpy()
-    return out
-
-
-def _areas_in(geom, fp) -> list[str]:
-    """Codes of the small areas whose representative point lies in ``geom``."""
-    areas = fp.territories.study_areas
-    if areas is None:
-        return []
-    hits = fp.territories.area_point_tree.query(geom, predicate="intersects")
-    return sorted(areas.index[hits])
 
 
 @updates(check_contiguity)
 def update_contiguity(parent, study, configuration, *, context, delta) -> list[Finding]:
-    """Contiguity findings of a changed configuration: the touched PCNs checked again on
-    the footprints near them; the rest reused."""
-    view = {"footprints": near_footprints(context.footprints, delta.near)}
+    """Contiguity findings of a changed configuration: the touched PCNs checked again;
+    the rest reused (a PCN's pieces depend on its own areas only)."""
     new = [
         f
-        for f in rerun(check_contiguity, study, context, members=delta.redo, context_view=view)
+        for f in rerun(check_contiguity, study, context, members=delta.redo)
         if f.pcn_code in delta.redo
     ]
     return [f for f in parent if f.pcn_code not in delta.touched] + new

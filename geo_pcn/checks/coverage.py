@@ -44,6 +44,12 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
         list_size = dict(zip(unassigned, picked["list_size"], strict=True))
         practice_name = dict(zip(unassigned, picked["practice_name"], strict=True))
         site = dict(zip(unassigned, picked.geometry, strict=True))
+    won = context.footprints.area_unassigned
+    won_by = (
+        {p: sorted(g.index) for p, g in won.groupby(won, sort=True)}
+        if won is not None and len(won)
+        else {}
+    )
     for practice in unassigned:
         neighbours = (
             sorted({assign.get(n, "") for n in graph.neighbors(practice)} - {""})
@@ -59,16 +65,25 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
             if known
             else "its patients are uncovered (no list size known: no registrations)"
         )
+        areas = won_by.get(practice, [])
+        served = (
+            f" It has most of the registered residents of {_s(len(areas), 'small area')} "
+            f"({', '.join(areas[:5])}{' ...' if len(areas) > 5 else ''}), which no PCN "
+            "footprint holds."
+            if areas
+            else ""
+        )
         findings.append(
             Finding(
                 check="coverage",
                 kind="practice_in_no_pcn",
                 severity=Severity.ERROR,
-                message=f"{practice} ({name}) is in no PCN: {whose}. Adjacent PCNs: {near}.",
+                message=f"{practice} ({name}) is in no PCN: {whose}. Adjacent PCNs: {near}."
+                + served,
                 pcn_code="",
                 practice_codes=(practice,),
                 value=n,
-                details={"patients": n, "adjacent_pcns": neighbours},
+                details={"patients": n, "adjacent_pcns": neighbours, "areas": areas},
                 geometry=site[practice],
             )
         )
@@ -143,6 +158,11 @@ def area_coverage(study, context) -> pd.DataFrame | None:
     out["served_from"] = table.loc[keep, "served_from"]
     out["practice_code"] = terr.area_winner.reindex(out.index).fillna("")
     out["pcn_code"] = fp.area_pcn.reindex(out.index).fillna("")
+    out["practice_in_no_pcn"] = (
+        fp.area_unassigned.reindex(out.index).fillna("")
+        if fp.area_unassigned is not None
+        else ""
+    )
     return out
 
 
@@ -240,7 +260,12 @@ def _top_outside(terr, codes) -> list[tuple[str, int]]:
 
 
 def _holes(study, context) -> list[Finding]:
+    """Areas of the study no PCN footprint holds, other than those a practice in no PCN
+    wins (its own finding names them)."""
     holes = context.footprints.uncovered_areas
+    won = context.footprints.area_unassigned
+    if holes is not None and won is not None and len(won):
+        holes = holes[~holes.index.isin(won.index)]
     if holes is None or holes.empty:
         return []
     table = area_coverage(study, context)

@@ -1,7 +1,11 @@
 """PCN footprints of a configuration, built on a study's practice territories.
 
 Each small area of the study goes to the PCN with most registered residents there (ties to
-the smaller code); a PCN whose practices won no area keeps their site areas. A scenario's
+the smaller code), a practice in no PCN competing on its own: an area it wins is in no
+footprint (it is served by a practice in no PCN, :attr:`Footprints.area_unassigned`). A PCN
+whose practices win no area has an empty footprint (one area is in one footprint only). A
+footprint is in *pieces* (its areas joined within the adjacency tolerance,
+:attr:`Footprints.area_piece`), as territories are. A scenario's
 footprints are updated from its parent's, re-dissolving only the PCNs a change touches
 (:func:`update_footprints`). :func:`pcn_shares` gives the soft shares and
 :func:`build_catchments` the minimum-share footprints (5% by default).
@@ -18,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn.configuration import Configuration
+from geo_pcn.geography._pieces import area_pieces
 from geo_pcn.geography.territories import Territories, _dissolve, _winner, build_territories
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
@@ -44,6 +49,30 @@ class Footprints:
     pcns: gpd.GeoDataFrame
     area_pcn: pd.Series | None
     recomputed: tuple[str, ...] | None = None
+    #: area_code -> practice in no PCN that wins the area (registrations method)
+    area_unassigned: pd.Series | None = None
+
+    @cached_property
+    def area_piece(self) -> np.ndarray | None:
+        """The footprint piece of each study area (label; -1 where no PCN wins it): a PCN's
+        areas joined where they touch or lie within the adjacency tolerance, as territory
+        pieces are (registrations method; ``None`` for voronoi)."""
+        terr = self.territories
+        if self.area_pcn is None or terr.area_links is None:
+            return None
+        return area_pieces(terr.area_links, self.area_owner)
+
+    @cached_property
+    def area_owner(self) -> np.ndarray | None:
+        """The PCN whose footprint holds each study area (object array in the order of the
+        study areas; ``""`` where none)."""
+        terr = self.territories
+        if self.area_pcn is None or terr.study_areas is None:
+            return None
+        owner = np.full(len(terr.study_areas), "", dtype=object)
+        at = pd.Index(terr.study_areas.index).get_indexer(self.area_pcn.index)
+        owner[at[at >= 0]] = self.area_pcn.to_numpy(dtype=object)[at >= 0]
+        return owner
 
     @cached_property
     def uncovered_areas(self) -> gpd.GeoDataFrame | None:
@@ -85,29 +114,12 @@ def build_footprints(
     territories = build_territories(study) if territories is None else territories
     assignment = configuration.assignments
     pcn_codes = list(configuration.pcn_codes)
+    area_unassigned = None
     if territories.method == "registrations":
-        residents = territories.residents
-        pcn = residents[PRACTICE_CODE].map(assignment).fillna("")
-        by_pcn = (
-            residents.assign(**{PCN_CODE: pcn.to_numpy()})
-            .loc[lambda f: f[PCN_CODE] != ""]
-            .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
-            .sum()
-        )
-        area_pcn = _winner(by_pcn, PCN_CODE)
-        # a PCN whose practices won no area still has their site areas
-        held = set(area_pcn.unique())
-        missing = [c for c in pcn_codes if c not in held]
+        area_pcn, area_unassigned = _area_winners(territories.residents, assignment)
         pairs = pd.Series(area_pcn.to_numpy(), index=area_pcn.index)
         geoms = territories.study_areas.geometry.reindex(pairs.index)
         footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
-        if missing:
-            members = territories.practices.geometry
-            fill = {
-                code: shapely.union_all(members.reindex(configuration.members[code]).to_numpy())
-                for code in missing
-            }
-            footprint = pd.concat([footprint, gpd.GeoSeries(fill, crs=BNG)])
     else:
         area_pcn = None
         member = assignment[assignment != ""]
@@ -115,13 +127,52 @@ def build_footprints(
         footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
     pcns = gpd.GeoDataFrame(
         {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
-        geometry=gpd.GeoSeries(footprint, crs=BNG).reindex(pcn_codes).to_numpy(),
+        geometry=gpd.GeoSeries(footprint, crs=BNG)
+        .reindex(pcn_codes)
+        .fillna(shapely.Polygon())
+        .to_numpy(),
         index=pd.Index(pcn_codes, name=PCN_CODE),
         crs=BNG,
     )
     return Footprints(
-        territories=territories, configuration=configuration, pcns=pcns, area_pcn=area_pcn
+        territories=territories,
+        configuration=configuration,
+        pcns=pcns,
+        area_pcn=area_pcn,
+        area_unassigned=area_unassigned,
     )
+
+
+#: prefix of the competitor key of a practice in no PCN (sorts before every PCN code)
+_NO_PCN = "\x1f"
+
+
+def _competitors(residents: pd.DataFrame, assignment: pd.Series) -> pd.DataFrame:
+    """``area_code, pcn_code, n_patients`` summed by area and competitor: a PCN, or a
+    practice in no PCN on its own (keyed ``"\\x1f" + practice_code``)."""
+    practice = residents[PRACTICE_CODE]
+    pcn = np.array(practice.map(assignment).astype(object).fillna(""), dtype=object)
+    loose = pcn == ""
+    pcn[loose] = _NO_PCN + practice.to_numpy(dtype=object)[loose]
+    return (
+        residents.assign(**{PCN_CODE: pcn})
+        .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
+        .sum()
+    )
+
+
+def _split_winners(won: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Winners split into the areas PCNs win and those practices in no PCN win."""
+    values = won.to_numpy(dtype=object)
+    loose = np.array([v.startswith(_NO_PCN) for v in values], dtype=bool)
+    unassigned = pd.Series([v[1:] for v in values[loose]], index=won.index[loose], dtype=object)
+    return won[~loose].rename(PCN_CODE), unassigned.rename(PRACTICE_CODE)
+
+
+def _area_winners(residents: pd.DataFrame, assignment: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``area_code -> pcn_code`` for the areas PCNs win and ``area_code -> practice_code``
+    for those practices in no PCN win (ties to the smaller key)."""
+    return _split_winners(_winner(_competitors(residents, assignment), PCN_CODE))
 
 
 def update_footprints(base: Footprints, configuration: Configuration) -> Footprints:
@@ -161,6 +212,7 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     touched = (set(old[changed]) | set(new[changed])) - {""}
     pcn_codes = list(configuration.pcn_codes)
     area_pcn = base.area_pcn
+    area_unassigned = base.area_unassigned
     if terr.method == "registrations":
         by_practice, by_area = terr.resident_rows
         rows = [by_practice[p] for p in moved if p in by_practice]
@@ -173,14 +225,10 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         )
         sub = residents.iloc[np.concatenate([by_area[a] for a in areas])] if len(areas) else None
         if sub is not None:
-            pcn = sub[PRACTICE_CODE].map(new).fillna("")
-            by_pcn = (
-                sub.assign(**{PCN_CODE: pcn.to_numpy()})
-                .loc[lambda f: f[PCN_CODE] != ""]
-                .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
-                .sum()
-            )
-            won = _winner(by_pcn, PCN_CODE)
+            won, loose = _area_winners(sub, new)
+            if area_unassigned is not None:
+                kept = area_unassigned[~area_unassigned.index.isin(areas)]
+                area_unassigned = pd.concat([kept, loose]).sort_index()
             before = area_pcn.reindex(areas).fillna("")
             after = won.reindex(areas).fillna("")
             differs = before.to_numpy() != after.to_numpy()
@@ -195,12 +243,9 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
             geoms = terr.study_areas.geometry.reindex(pairs.index)
             dissolved = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
             fresh.update(dissolved.items())
-            members = terr.practices.geometry
             for code in redo:
-                if code not in fresh:  # a PCN whose practices won no area: their site areas
-                    fresh[code] = shapely.union_all(
-                        members.reindex(configuration.members[code]).to_numpy()
-                    )
+                if code not in fresh:  # a PCN whose practices win no area: no footprint
+                    fresh[code] = shapely.Polygon()
         else:
             member = new[pd.Index(redo).get_indexer(new.to_numpy()) >= 0]
             geoms = terr.practices.geometry.reindex(member.index)
@@ -223,6 +268,7 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         pcns=pcns,
         area_pcn=area_pcn,
         recomputed=tuple(redo),
+        area_unassigned=area_unassigned,
     )
     if area_pcn is base.area_pcn:  # the same winners: what was derived from them holds
         for name in ("area_pcn_position", "uncovered_areas"):

@@ -1,9 +1,13 @@
 """The practice adjacency graph (networkx).
 
-Practices are nodes. An edge joins two practices whose territories touch (``reason =
+Practices are nodes. An edge joins two practices whose *home pieces* touch (``reason =
 "touch"``), or lie within the adjacency tolerance of each other (``"within tolerance"``,
 for estuaries and slivers), and always joins practices at the same site (``"same site"``).
-Each edge keeps ``reasons`` (all that apply) and ``distance_m`` between the territories.
+A practice's home piece is the piece of its territory holding its site (see
+:mod:`geo_pcn.geography.territories`); its outlying pieces (a far, thinly populated area it
+also wins) join it to no one, so the graph is the map's contiguity. A practice that wins no
+area is placed by the small area holding its site. Each edge keeps ``reasons`` (all that
+apply) and ``distance_m`` between the homes.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     Returns
     -------
     networkx.Graph
-        Node per practice (attribute ``has_territory``); edges with ``reasons`` (tuple)
-        and ``distance_m``.
+        Node per practice (attributes ``has_home``: it has a home piece or a site area,
+        and ``has_territory``: it wins small areas); edges with ``reasons`` (tuple) and
+        ``distance_m``.
 
     Examples
     --------
@@ -47,14 +52,17 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     True
     """
     tol = study.rules.adjacency_tolerance_m if tolerance_m is None else float(tolerance_m)
-    terr = territories.practices.geometry
-    codes = terr.index.to_numpy(dtype=object)
-    geoms = terr.to_numpy()
+    home = territories.home
+    codes = home.index.to_numpy(dtype=object)
+    geoms = home.to_numpy()
     has = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+    terr = territories.practices.geometry.to_numpy()
+    won = ~shapely.is_empty(terr) & ~shapely.is_missing(terr)
 
     graph = nx.Graph()
     graph.add_nodes_from(
-        (code, {"has_territory": bool(h)}) for code, h in zip(codes, has, strict=True)
+        (code, {"has_home": bool(h), "has_territory": bool(w)})
+        for code, h, w in zip(codes, has, won, strict=True)
     )
 
     idx = np.flatnonzero(has)

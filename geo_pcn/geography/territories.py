@@ -9,7 +9,12 @@ Two methods (DESIGN.md, "Territories and footprints"):
   file's other practices, or the population less the study's residents) is *served from
   outside* and in no territory. The study area, and the wider region whose uncovered areas
   are reported, are decided from the data (:func:`build_territories`); ``study_boundary``
-  is an override. A practice that wins no area gets the area its site is in.
+  is an override. Each area goes whole to its winner (an area in several polygon parts is
+  one area). A territory is in *pieces*: its areas joined where they touch or lie within the
+  adjacency tolerance (one tolerance everywhere). A practice's *home piece* holds its site
+  (or, when its site is in an area another practice wins, holds most of its residents); its
+  other pieces are outlying. A practice that wins no area has no territory (one area is in
+  one territory only); the graph places it by the small area holding its site.
 * **voronoi** (only practice locations): practice-site cells clipped to the study boundary;
   practices at the same site share one cell.
 
@@ -29,6 +34,7 @@ import shapely
 
 from geo_pcn._spatial import polygon_of
 from geo_pcn.errors import InputError
+from geo_pcn.geography._pieces import area_links, area_pieces, largest_part_points
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
 
 __all__ = ["Territories", "build_territories", "study_boundary"]
@@ -91,6 +97,17 @@ class Territories:
         registered residents) or ``none``.
     how
         How the study area was decided, in words (for the report).
+    home
+        Each practice's home geometry, indexed like ``practices``: its home piece (the
+        piece of its territory holding its site, else the one holding most of its
+        residents), or for a practice that wins no area the small area holding its site;
+        empty when it has neither. ``practices["home"]`` says which (``site``,
+        ``residents``, ``site area``, ``cell`` for voronoi, ``""``).
+    area_links
+        registrations method: pairs of positions in ``study_areas`` of the areas within the
+        adjacency tolerance of each other (:func:`geo_pcn.geography._pieces.area_links`).
+    area_piece
+        registrations method: the territory piece of each study area (-1 where none).
     """
 
     method: str
@@ -103,6 +120,9 @@ class Territories:
     outside_residents: pd.DataFrame | None = None
     basis: str = "none"
     how: str = ""
+    home: gpd.GeoSeries | None = None
+    area_links: tuple[np.ndarray, np.ndarray] | None = None
+    area_piece: np.ndarray | None = None
     _all_areas: gpd.GeoDataFrame | None = None
     _soft: pd.DataFrame | None = None
 
@@ -122,6 +142,35 @@ class Territories:
     def _region_of(self, codes) -> shapely.Geometry:
         geoms = self._all_areas.geometry.reindex(codes).to_numpy()
         return _union(geoms) if len(geoms) else shapely.Polygon()
+
+    @cached_property
+    def home_positions(self) -> dict[str, np.ndarray]:
+        """practice_code -> positions in ``study_areas`` of the areas of its home: its home
+        piece's areas, or its site area (when that is a study area); registrations method."""
+        if self.area_piece is None:
+            return {}
+        table = self.practices
+        piece = table["home_piece"].to_numpy()
+        by_label = pd.Series(np.arange(len(self.area_piece))).groupby(self.area_piece).indices
+        out = {}
+        for code, label in zip(table.index[piece >= 0], piece[piece >= 0], strict=True):
+            out[code] = np.asarray(by_label[label])
+        sites = self.site_positions
+        for code in table.index[table["home"].to_numpy() == "site area"]:
+            at = sites.get(code, -1)
+            out[code] = np.array([at] if at >= 0 else [], dtype=np.int64)
+        return out
+
+    @cached_property
+    def site_positions(self) -> dict[str, int]:
+        """practice_code -> position in ``study_areas`` of the area holding its site (only
+        practices whose site is in a study area)."""
+        if self.study_areas is None:
+            return {}
+        codes = self.practices["site_area"].to_numpy(dtype=object)
+        at = pd.Index(self.study_areas.index).get_indexer(codes)
+        keep = at >= 0
+        return dict(zip(self.practices.index[keep], at[keep].tolist(), strict=True))
 
     @cached_property
     def area_position(self) -> pd.Index:
@@ -150,10 +199,11 @@ class Territories:
 
     @cached_property
     def area_points(self) -> np.ndarray | None:
-        """A point inside each study area (same order as ``study_areas``), computed once."""
+        """Where each study area's residents are placed (same order as ``study_areas``): a
+        point inside its largest polygon part, computed once."""
         if self.study_areas is None:
             return None
-        return shapely.point_on_surface(self.study_areas.geometry.to_numpy())
+        return largest_part_points(self.study_areas.geometry.to_numpy())
 
     @cached_property
     def resident_rows(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
@@ -331,30 +381,36 @@ def _registration_territories(study) -> Territories:
     residents = mine[mine[AREA_CODE].isin(study_areas.index)].reset_index(drop=True)
     winner = _winner(residents, PRACTICE_CODE)
     practices = study.practices
-    assigned = pd.Series(winner.index, index=winner.to_numpy())  # practice -> area (many)
-    # practices that win no area get the area their site is in
-    losers = practices.index.difference(winner.unique())
-    extra = pd.Series(dtype=object)
-    if len(losers):
-        sites = practices.loc[losers].geometry
-        sites = sites[sites.notna()]
-        if len(sites):
-            at = polygon_of(areas, sites.to_numpy())
-            extra = pd.Series(areas.index[at[at >= 0]], index=sites.index[at >= 0])
-    pairs = pd.concat([assigned, extra])
-    geoms = areas.geometry.reindex(pairs.to_numpy())
-    territory = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.index))
-    counts = assigned.index.value_counts()
+    geoms = study_areas.geometry.to_numpy()
+    links = area_links(geoms, study.rules.adjacency_tolerance_m)
+    owner = winner.reindex(study_areas.index).fillna("").to_numpy(dtype=object)
+    piece = area_pieces(links, owner)
+    homes = _homes(study, study_areas, areas, residents, owner, piece)
+    # each territory is its pieces (disjoint: pieces are farther apart than the tolerance),
+    # each piece the union of its areas: one dissolve, by piece
+    won = piece >= 0
+    by_piece = _dissolve(gpd.GeoSeries(geoms[won], crs=BNG), pd.Series(piece[won]))
+    piece_owner = pd.Series(owner[won], index=piece[won]).groupby(level=0).first()
+    territory = _collect(by_piece, piece_owner.reindex(by_piece.index))
+    counts = pd.Series(owner[won]).value_counts()
+    n_pieces = piece_owner.value_counts()
+    home_geom = pd.Series(homes["piece"].map(by_piece), index=homes.index, dtype=object)
+    site_home = homes["kind"].eq("site area").to_numpy()
+    home_geom[site_home] = areas.geometry.to_numpy()[homes["site_area_at"].to_numpy()[site_home]]
     out = gpd.GeoDataFrame(
         {
-            "n_areas": counts.reindex(practices.index).fillna(0).astype(int),
-            "site_area": extra.reindex(practices.index).fillna("").astype(str),
+            "n_areas": counts.reindex(practices.index).fillna(0).astype(int).to_numpy(),
+            "n_pieces": n_pieces.reindex(practices.index).fillna(0).astype(int).to_numpy(),
+            "home": homes["kind"].to_numpy(),
+            "home_piece": homes["piece"].to_numpy(),
+            "site_area": homes["site_area"].to_numpy(),
         },
         geometry=territory.reindex(practices.index).to_numpy(),
         crs=BNG,
         index=practices.index,
     )
     out.geometry = out.geometry.fillna(shapely.Polygon())
+    home = gpd.GeoSeries(home_geom.to_numpy(), index=practices.index, crs=BNG)
     return Territories(
         method="registrations",
         practices=out,
@@ -366,9 +422,73 @@ def _registration_territories(study) -> Territories:
         outside_residents=outside_res,
         basis=basis,
         how=how,
+        home=home.fillna(shapely.Polygon()),
+        area_links=links,
+        area_piece=piece,
         _all_areas=areas,
         _soft=mine.reset_index(drop=True),
     )
+
+
+def _homes(study, study_areas, areas, residents, owner, piece) -> pd.DataFrame:
+    """Each practice's home: the piece of its territory holding its site (``site``); when
+    its site is in an area another practice wins, the piece holding most of its residents
+    (``residents``); when it wins no area, the small area holding its site (``site area``:
+    it has no territory, the graph places it by that area); else none (``""``).
+
+    Returns ``kind``, ``piece`` (label, -1 when none), ``site_area`` (code of the area of the
+    layer holding the site, ``""`` when none) and ``site_area_at`` (its position in ``areas``,
+    -1), indexed by practice code."""
+    practices = study.practices
+    codes = practices.index.to_numpy(dtype=object)
+    sites = practices.geometry.to_numpy()
+    at_all = polygon_of(areas, sites)
+    pos = pd.Index(study_areas.index).get_indexer(
+        pd.Index(np.where(at_all >= 0, areas.index.to_numpy(dtype=object)[at_all], None))
+    )
+    pos = np.where(at_all >= 0, pos, -1)
+    kind = np.full(len(codes), "", dtype=object)
+    home_piece = np.full(len(codes), -1, dtype=np.int64)
+    in_own = (pos >= 0) & (owner[np.maximum(pos, 0)] == codes)
+    home_piece[in_own] = piece[pos[in_own]]
+    kind[in_own] = "site"
+    # the piece with most of the practice's residents (ties: the first piece)
+    area_at = pd.Index(study_areas.index).get_indexer(residents[AREA_CODE])
+    mine = owner[area_at] == residents[PRACTICE_CODE].to_numpy(dtype=object)
+    frame = pd.DataFrame(
+        {
+            "p": residents[PRACTICE_CODE].to_numpy(dtype=object)[mine],
+            "piece": piece[area_at[mine]],
+            "n": residents[N_PATIENTS].to_numpy()[mine],
+        }
+    )
+    best = frame.groupby(["p", "piece"], sort=True)["n"].sum().reset_index()
+    best = best.sort_values(["p", "n", "piece"], ascending=[True, False, True], kind="stable")
+    best = best.drop_duplicates("p").set_index("p")["piece"]
+    by_residents = best.reindex(codes).to_numpy()
+    rest = ~in_own & pd.notna(by_residents)
+    home_piece[rest] = by_residents[rest].astype(np.int64)
+    kind[rest] = "residents"
+    site_only = (kind == "") & (at_all >= 0)
+    kind[site_only] = "site area"
+    site_code = np.where(at_all >= 0, areas.index.to_numpy(dtype=object)[np.maximum(at_all, 0)], "")
+    return pd.DataFrame(
+        {"kind": kind, "piece": home_piece, "site_area": site_code, "site_area_at": at_all},
+        index=practices.index,
+    )
+
+
+def _collect(pieces: gpd.GeoSeries, owner: pd.Series) -> pd.Series:
+    """One (Multi)Polygon per owner from its pieces (which neither touch nor overlap, so
+    collecting their polygons is their union)."""
+    parts, index = shapely.get_parts(pieces.to_numpy(), return_index=True)
+    keys = owner.to_numpy(dtype=object)[index]
+    codes, inverse = np.unique(keys, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    multi = shapely.multipolygons(parts[order], indices=inverse[order])
+    single = np.bincount(inverse, minlength=len(codes)) == 1
+    out = np.where(single, shapely.get_geometry(multi, 0), multi)
+    return pd.Series(out, index=codes, dtype=object)
 
 
 def _units_served(study, points: np.ndarray, n_in: np.ndarray, n_out: np.ndarray) -> np.ndarray:
@@ -441,9 +561,17 @@ def _voronoi_territories(study, boundary: shapely.Geometry) -> Territories:
     by_site = pd.Series(cells, index=sites.index)
     geometry = by_site.reindex(site_ids.to_numpy()).to_numpy()
     territory = gpd.GeoSeries(geometry, index=located.index, crs=BNG).reindex(practices.index)
+    geometry = territory.fillna(shapely.Polygon()).to_numpy()
+    has = ~shapely.is_empty(geometry)
     out = gpd.GeoDataFrame(
-        {"n_areas": 0},
-        geometry=territory.fillna(shapely.Polygon()).to_numpy(),
+        {
+            "n_areas": 0,
+            "n_pieces": has.astype(int),
+            "home": np.where(has, "cell", ""),
+            "home_piece": -1,
+            "site_area": "",
+        },
+        geometry=geometry,
         crs=BNG,
         index=practices.index,
     )
@@ -454,4 +582,5 @@ def _voronoi_territories(study, boundary: shapely.Geometry) -> Territories:
         study_areas=None,
         residents=None,
         boundary=boundary,
+        home=gpd.GeoSeries(geometry, index=practices.index, crs=BNG),
     )

@@ -346,7 +346,7 @@ def _part(
     # in the contiguity flow: practices with a territory, as the contiguity check counts
     # them; with registrations, one with no registered patients need not be connected (the
     # check reports it apart as a WARNING, closed or not yet reporting) but still connects
-    placed = tuple(bool(graph.nodes[p]["has_territory"]) for p in codes)
+    placed = tuple(bool(graph.nodes[p]["has_home"]) for p in codes)
     empty = settings["_registrations"]
     needs = tuple(pl and not (empty and sizes[p] == 0) for pl, p in zip(placed, codes, strict=True))
     edges = tuple(sorted((min(index[a], index[b]), max(index[a], index[b])) for a, b in sub.edges))

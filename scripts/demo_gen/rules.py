@@ -31,10 +31,10 @@ R4 **practice territory**: every other small area goes to the practice with most
    instead gives it the small area its site is in; on the demo both join the same pairs,
    because the only such practice shares its site with the practice that won that area).
 R5 **PCN footprint**: each area of R4 goes to the PCN with most registered residents there,
-   summed over its practices; practices in no PCN do not compete (shared policy: the
-   footprint is the PCNs' plurality; their residents are counted by coverage instead). A tie
-   is refused. A PCN that wins no area has an empty footprint (geo_pcn: the union of its
-   practices' territories); on the demo every PCN wins areas.
+   summed over its practices; each practice in no PCN competes on its own, and an area one
+   of them wins is in no footprint (it is served by a practice in no PCN, not drawn as a
+   neighbouring PCN's). A tie is refused. A PCN that wins no area has an empty footprint;
+   on the demo every PCN wins areas.
 R6 **shared sites**: practices whose sites lie within ``site_tolerance_m`` (1 m) of each
    other share a site (transitively); every pair of practices at one site is adjacent (a
    clique, not a chain). Computed from a full pairwise distance matrix of the site points.
@@ -64,7 +64,8 @@ R11 **code mismatches**: a practice whose recorded sub-ICB (ODS ``SUB_ICB_LOCATI
    against the layer's ``nhs_code``, and ONS ``ONS_SUB_ICB_LOCATION_CODE`` against its
    ``code``) or ICB (``ICB_CODE`` / ``ONS_ICB_CODE``) differs from the unit its site lies in.
    Codes are compared only within one code system, never ODS against ONS.
-R12 **coverage**: practices in no PCN (``PCN_CODE`` ``U``) and their list size; small areas
+R12 **coverage**: practices in no PCN (``PCN_CODE`` ``U``), their list size and the areas they
+   win (R5: in no footprint, named with the practice, not as a hole); other small areas
    of the region (the whole areas layer: the demo's layer is its ICB) in no footprint,
    grouped by touching (shared edges or corners): a group served from outside (R3) is the
    planted ``hole`` (geo_pcn: ``area_served_from_outside``); areas the study serves that no
@@ -309,8 +310,12 @@ def evaluate(folder: Path | str) -> Evaluation:
     # ---- R5: PCN footprints
     pcn_of = practices.set_index("practice_code")["pcn_code"]
     cfg = residents.assign(pcn_code=residents["practice_code"].map(pcn_of))
-    cfg = cfg[cfg["pcn_code"] != UNALLOCATED]
+    loose = cfg["pcn_code"] == UNALLOCATED
+    cfg.loc[loose, "pcn_code"] = "practice in no PCN " + cfg.loc[loose, "practice_code"]
     footprint = _plurality(cfg, "pcn_code", "PCN").set_index("area_code")["pcn_code"]
+    loose_won = footprint.str.startswith("practice in no PCN ")
+    loose_winner = footprint[loose_won].str.removeprefix("practice in no PCN ")
+    footprint = footprint[~loose_won]
     areas["pcn_code"] = areas["code"].map(footprint)
     covered = areas["pcn_code"].notna()
     cov = areas[covered].reset_index(drop=True)
@@ -550,6 +555,7 @@ def evaluate(folder: Path | str) -> Evaluation:
             )
 
     # ---- R12: coverage
+    won_loose = areas["code"].map(loose_winner)
     for _, row in practices[practices["pcn_code"] == UNALLOCATED].iterrows():
         add(
             "coverage",
@@ -557,9 +563,13 @@ def evaluate(folder: Path | str) -> Evaluation:
             "ERROR",
             None,
             [row["practice_code"]],
-            {"list_size": int(row["list_size"])},
+            {
+                "list_size": int(row["list_size"]),
+                "area_codes": sorted(areas.loc[won_loose == row["practice_code"], "code"]),
+            },
         )
-    holes = areas[~covered].reset_index(drop=True)
+    # areas a practice in no PCN wins are named with it (above), not as holes
+    holes = areas[~covered & won_loose.isna()].reset_index(drop=True)
     for group in _touching_groups(np.asarray(holes.geometry.values)):
         inside = holes.iloc[group]
         served = set(inside["served_from"])
