@@ -676,11 +676,14 @@ def _take_from_locations(
         if not take.any():
             continue
         frame.loc[take, column] = given[take]
-        text = f"{label}: {what} of {int(take.sum()):,} practice(s) taken from it"
+        text = (
+            f"{label}: {what} of {int(take.sum()):,} practice(s) taken from it (the practices "
+            "file gives none for them)"
+        )
         if column == "status":
             counts = given[take].value_counts()
-            text += " (" + ", ".join(f"{int(n):,} {k}" for k, n in counts.items()) + ")"
-        notes.append(text + " (the practices file gives none for them)")
+            text += ": " + ", ".join(f"{int(n):,} {k}" for k, n in counts.items())
+        notes.append(text)
 
 
 def _check_postcodes_used(frame: pd.DataFrame, raw: pd.DataFrame, spec: StudySpec) -> None:
@@ -700,7 +703,7 @@ def _check_postcodes_used(frame: pd.DataFrame, raw: pd.DataFrame, spec: StudySpe
     inputs = [
         f"{spec.practices.label} "
         + ("has a blank postcode column" if has_column else "has no postcode column")
-        + (" (the ODS ePCN workbook lists no practice postcodes)" if fmt == "epcn" else "")
+        + (": the ODS ePCN workbook lists no practice postcodes" if fmt == "epcn" else "")
     ]
     if spec.locations is not None:
         inputs.append(f"[practices] locations {spec.locations.label} has none either")

@@ -141,7 +141,7 @@ def _site_guessed(study, configuration, context) -> list[Finding]:
         said = [
             f"{r.practice_code} ({r.practice_name}: no coordinates, "
             + (
-                f"postcode {r.postcode} not found: no postcode lookup given, or not live"
+                f"postcode {r.postcode} not found: no longer live, or no postcode lookup given"
                 if r.postcode
                 else "no postcode"
             )
@@ -156,8 +156,8 @@ def _site_guessed(study, configuration, context) -> list[Finding]:
             f"{'It is' if one else 'They are'} placed at the patient-weighted centre of "
             f"{'its' if one else 'their'} registered residents, so the sub-ICB, ICB and place "
             f"{'it is' if one else 'they are'} put in and every distance from "
-            f"{'its site' if one else 'their sites'} are guesses: give coordinates "
-            "([practices] locations) or a live postcode and a postcode lookup."
+            f"{'its site' if one else 'their sites'} are guesses: give coordinates in a "
+            "locations file, or a live postcode and a postcode lookup."
         )
         n = int(group["patients"].sum())
         points = shapely.points(group[["easting", "northing"]].to_numpy())
