@@ -131,6 +131,23 @@ def test_top_level_postcodes_with_nothing_to_look_up_names_that_key(tmp_path):
     assert "locations.csv has none either" in str(info.value)
 
 
+def test_top_level_postcodes_used_by_community_sites_is_not_refused(tmp_path):
+    """The top-level ``postcodes`` also geocodes ``[community.NAME]`` sites: with a sites
+    layer that uses it, the practices need not carry postcodes (they have coordinates)."""
+    sites = "code,name,postcode\nS1,T01 PHARMACY,AB1 1AA\n"
+    toml = (
+        'postcodes = "codepoint"\n'
+        + _study_toml('file = "practices.csv"\nlocations = "locations.csv"')
+        + '[community.pharmacies]\nfile = "sites.csv"\nkind = "sites"\n'
+    )
+    path = _write(tmp_path, "", sites_csv=sites)
+    path.write_text(toml)
+    study = Study.from_toml(path)
+    assert study.practices["locate_method"].eq("easting/northing").all()
+    site = study.community["pharmacies"].data.geometry.iloc[0]
+    assert (site.x, site.y) == (X0 + 500, Y0 + 500)
+
+
 def test_postcodes_and_status_are_taken_from_epraccur_given_as_locations(tmp_path):
     """The practices file has neither postcodes nor status; epraccur (as ``locations``)
     has both. A00001, A00002, A00004 and A00005 are geocoded at their box centres from
