@@ -48,7 +48,14 @@ import shapely
 from geo_pcn._spatial import polygon_of
 from geo_pcn.configuration import Configuration
 from geo_pcn.geography import Footprints, build_footprints
-from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+from geo_pcn.settings import (
+    AREA_CODE,
+    GUESSED_SITE,
+    LIST_SIZE,
+    N_PATIENTS,
+    PCN_CODE,
+    PRACTICE_CODE,
+)
 
 __all__ = [
     "MIN_SHARE",
@@ -256,7 +263,9 @@ class SiteAlignment:
         (``max_/median_practice_to_site_m``).
     practices
         One row per located practice: ``practice_code, pcn_code, nearest_site_code,
-        distance_m``.
+        distance_m, site_guessed`` (the distance is from a guessed site: the practice was
+        placed at its registered residents' centre; the summary's
+        ``practices_site_guessed`` names them).
     summary
         Counts (see :meth:`to_dict`).
     """
@@ -810,12 +819,15 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
     has = p_pts.notna().to_numpy()
     site_pts = points[located]
     site_codes = sites["code"].to_numpy()[located]
+    method = practices.get("locate_method", pd.Series("", index=practices.index))
     nearest = pd.DataFrame(
         {
             PRACTICE_CODE: practices.index[has],
             PCN_CODE: assign.to_numpy()[has],
             "nearest_site_code": "",
             "distance_m": np.nan,
+            # measured from a guessed site (the practice's residents' centre): said so
+            "site_guessed": (method == GUESSED_SITE).to_numpy()[has],
         }
     )
     if len(site_pts) and has.any():
@@ -867,6 +879,7 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
         "max_practice_to_site_m": float(nearest["distance_m"].max())
         if nearest["distance_m"].notna().any()
         else float("nan"),
+        "practices_site_guessed": nearest.loc[nearest["site_guessed"], PRACTICE_CODE].tolist(),
     }
     return SiteAlignment(
         layer=layer.name, sites=sites, pcns=pcn_table, practices=nearest, summary=summary

@@ -45,5 +45,9 @@ LONGITUDE = "longitude"
 CODE = "code"
 NAME = "name"
 
+#: ``locate_method`` of a practice with no known site (no coordinates, no postcode found),
+#: placed at the patient-weighted centre of its registered residents: a guess, said so
+GUESSED_SITE = "residents' centre"
+
 #: PCN codes/names that mean "in no PCN".
 UNALLOCATED_PCN_CODES = frozenset({"", "U", "UNALLOCATED", "NONE", "N/A", "NA", "-"})

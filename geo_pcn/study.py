@@ -24,13 +24,14 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io.context import read_deprivation, read_rural
 from geo_pcn.io.lookups import is_table, read_lookup_layer
-from geo_pcn.io.tables import Source, to_number
+from geo_pcn.io.tables import Source, to_number, warn
 from geo_pcn.io.vintage import convert_registrations, read_area_lookup
 from geo_pcn.settings import (
     AREA_CODE,
     BNG,
     DEFAULT_ADJACENCY_TOLERANCE_M,
     DEFAULT_BAND,
+    GUESSED_SITE,
     LIST_SIZE,
     N_PATIENTS,
     PCN_CODE,
@@ -498,6 +499,7 @@ def _load(spec: StudySpec) -> Study:
     practices = _practice_table(raw, spec, notes)
     areas = _areas(spec, notes)
     assignment = _assignment(spec, practices)
+    assignment = _one_name_per_pcn(assignment, spec, notes)
     practices, assignment = _by_status(practices, assignment, spec, notes)
     configuration = Configuration.from_frame(assignment)
 
@@ -621,6 +623,8 @@ def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd
         located = gio.locate(frame.reset_index(), source=label, postcodes=None).set_index(
             frame.index
         )
+    # postcodes the practices file gives (those taken from `locations` were looked up there)
+    own_postcode = frame[POSTCODE].fillna("").ne("")
     if spec.locations is not None:
         table = gio.read_locations(spec.locations, postcodes=spec.postcodes)
         table = table.drop_duplicates(PRACTICE_CODE).set_index(PRACTICE_CODE)
@@ -635,7 +639,9 @@ def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd
         located.loc[use, ["easting", "northing", "locate_method"]] = table.loc[
             use, ["easting", "northing", "locate_method"]
         ]
-    missing = located["locate_method"].eq("")
+        _take_from_locations(frame, table, spec.locations.label, notes)
+    _check_postcodes_used(frame, raw, spec)
+    missing = located["locate_method"].eq("") & own_postcode
     if missing.any() and spec.postcodes is not None:
         lookup = gio.read_postcode_lookup(
             spec.postcodes, postcodes=frame.loc[missing, POSTCODE].tolist()
@@ -657,6 +663,59 @@ def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd
     return out
 
 
+def _take_from_locations(
+    frame: pd.DataFrame, table: pd.DataFrame, label: str, notes: list[str]
+) -> None:
+    """Fill the practices' blank postcodes and statuses from the ``locations`` file (an
+    epraccur file or the NHS map there carries both), in place, with a note saying how many."""
+    for column, what in ((POSTCODE, "postcodes"), ("status", "status")):
+        if column not in table:
+            continue
+        given = table[column].fillna("").astype(str)
+        take = frame[column].fillna("").astype(str).eq("") & given.ne("")
+        if not take.any():
+            continue
+        frame.loc[take, column] = given[take]
+        text = (
+            f"{label}: {what} of {int(take.sum()):,} practice(s) taken from it (the practices "
+            "file gives none for them)"
+        )
+        if column == "status":
+            counts = given[take].value_counts()
+            text += ": " + ", ".join(f"{int(n):,} {k}" for k, n in counts.items())
+        notes.append(text)
+
+
+def _check_postcodes_used(frame: pd.DataFrame, raw: pd.DataFrame, spec: StudySpec) -> None:
+    """Refuse a postcode lookup that no practice input gives postcodes for: it would be
+    silently ignored and every practice without coordinates placed at its residents'
+    centre. The top-level ``postcodes`` is fine when community sites use it."""
+    if spec.postcodes is None or frame[POSTCODE].fillna("").ne("").any():
+        return
+    key = spec.postcodes_key or "postcodes"
+    if key == "postcodes" and any(
+        src.options.get("kind") == "sites" and not src.options.get("postcodes")
+        for src in spec.community.values()
+    ):
+        return
+    fmt = raw.attrs.get("format", "")
+    has_column = POSTCODE in raw.columns
+    inputs = [
+        f"{spec.practices.label} "
+        + ("has a blank postcode column" if has_column else "has no postcode column")
+        + (": the ODS ePCN workbook lists no practice postcodes" if fmt == "epcn" else "")
+    ]
+    if spec.locations is not None:
+        inputs.append(f"[practices] locations {spec.locations.label} has none either")
+    raise InputError(
+        f"{spec.path}: {key} = \"{spec.postcodes}\" is given but no practice input carries "
+        f"postcodes to look up ({'; '.join(inputs)}), so it would be ignored: give "
+        'locations = "<epraccur.csv or a table of practice_code, postcode>" under '
+        "[practices], name the postcode column with columns = { postcode = \"<column>\" }, "
+        f"or remove {key}"
+    )
+
+
 #: Residence codes of English small areas (LSOA 2011/2021 ``E01``, OA ``E00``, MSOA ``E02``).
 _ENGLISH_SMALL_AREA = r"^E0[012]\d{6}$"
 
@@ -676,6 +735,14 @@ def _registrations(
     reg = gio.read_registrations(source)
     for reason, count in reg.attrs.get("skipped", {}).items():
         notes.append(f"{source.label}: {count:,} rows not used ({reason})")
+    repeated = reg.attrs.get("repeated")
+    if repeated:
+        notes.append(
+            f"Warning: {source.label}: {repeated['rows']:,} row(s) repeat a practice and area "
+            f"already listed ({repeated['practices']:,} practice(s), {repeated['patients']:,} "
+            f"patients in the repeated rows, e.g. {repeated['example']}); they were summed "
+            "with the first: if they are copies, remove them"
+        )
     if lookup is not None and areas is not None:
         reg = _convert_vintage(reg, lookup, areas, notes)
     reg = _class_residence(reg, areas)
@@ -816,6 +883,47 @@ def _assignment(spec: StudySpec, practices: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
+def _one_name_per_pcn(
+    assignment: pd.DataFrame, spec: StudySpec, notes: list[str]
+) -> pd.DataFrame:
+    """Each PCN code gets one name: where the configuration input gives a code two or more
+    names, the name most of its practices carry (ties: the first in the file) is used, and
+    a warning (and a note) counts and names the codes."""
+    named = assignment[(assignment[PCN_CODE] != "") & (assignment[PCN_NAME] != "")]
+    counts = named.groupby([PCN_CODE, PCN_NAME], sort=False).size()
+    n_names = counts.groupby(level=0, sort=False).size()
+    clash = n_names.index[n_names > 1]
+    if not len(clash):
+        return assignment
+    # most practices first, then file order (groupby kept it): a stable sort
+    ranked = counts.reset_index(name="n").sort_values(
+        [PCN_CODE, "n"], ascending=[True, False], kind="stable"
+    )
+    chosen = ranked.drop_duplicates(PCN_CODE).set_index(PCN_CODE)[PCN_NAME]
+    label = (spec.configuration or spec.practices).label
+    shown = []
+    for code in sorted(clash)[:3]:
+        names = ranked[ranked[PCN_CODE] == code]
+        said = ", ".join(
+            f"{n!r} ({k:,} practice{'s' * (k != 1)})"
+            for n, k in zip(names[PCN_NAME], names["n"], strict=True)
+        )
+        shown.append(f"{code}: {said}")
+    n_practices = int(named[PCN_CODE].isin(clash).sum())
+    more = f" and {len(clash) - 3:,} more" if len(clash) > 3 else ""
+    text = (
+        f"{label}: {len(clash):,} PCN code(s) have two or more names ({n_practices:,} "
+        f"practices): {'; '.join(shown)}{more}; each is called by the name most of its "
+        "practices carry: give one name per PCN code"
+    )
+    warn(text)
+    notes.append("Warning: " + text)
+    out = assignment.copy()
+    fix = out[PCN_CODE].isin(clash) & (out[PCN_NAME] != "")
+    out.loc[fix, PCN_NAME] = out.loc[fix, PCN_CODE].map(chosen)
+    return out
+
+
 def _by_status(
     practices: gpd.GeoDataFrame, assignment: pd.DataFrame, spec: StudySpec, notes: list[str]
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -921,7 +1029,7 @@ def _place_by_residents(
     geometry = out.geometry.copy()
     geometry.loc[frame.index] = placed
     out = out.set_geometry(geometry)
-    out.loc[frame.index, "locate_method"] = "residents' centre"
+    out.loc[frame.index, "locate_method"] = GUESSED_SITE
     notes.append(
         f"{len(frame):,} practice(s) not located by coordinates or postcode were placed at "
         f"the patient-weighted centre of their registered residents: {list_some(list(frame.index))}"

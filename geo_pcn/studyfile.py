@@ -155,6 +155,9 @@ class StudySpec:
     #: ``[areas] rural`` / ``deprivation``: ONS rural-urban classes, IMD scores by small area
     rural: Source | None = None
     deprivation: Source | None = None
+    #: the key ``postcodes`` came from, for messages: ``"[practices] postcodes"`` or the
+    #: top-level ``"postcodes"`` (which community sites use too); ``""`` when not given
+    postcodes_key: str = ""
 
 
 class _Collector:
@@ -414,10 +417,12 @@ def parse_study_file(path: Path | str) -> StudySpec:
     practices = None
     locations = None
     postcodes: Path | None = None
+    postcodes_key = ""
     top_postcodes = doc.get("postcodes")
     if top_postcodes is not None:
         if isinstance(top_postcodes, str):
             postcodes = _join(base, top_postcodes)
+            postcodes_key = "postcodes"
         else:
             out.add("postcodes must be a path to Code-Point Open or a postcode directory")
     if "practices" not in doc:
@@ -431,6 +436,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
             if "postcodes" in section:
                 if isinstance(section["postcodes"], str):
                     postcodes = _join(base, section["postcodes"])
+                    postcodes_key = "[practices] postcodes"
                 else:
                     out.add("[practices] postcodes must be a path")
 
@@ -516,6 +522,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
         practices=practices,
         locations=locations,
         postcodes=postcodes,
+        postcodes_key=postcodes_key,
         registrations=registrations,
         list_sizes=list_sizes,
         configuration=configuration,

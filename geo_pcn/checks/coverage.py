@@ -2,6 +2,8 @@
 
 * practices in no PCN, with their patients (ERROR);
 * practices in a PCN that are not active (dormant, closed...), with their patients (WARNING);
+* practices whose site is a guess: no coordinates and no postcode found, so loading placed
+  them at their registered residents' centre (WARNING, one per PCN naming them);
 * small areas of the study's region that no PCN footprint covers: *served from outside*
   when most of their registered residents use practices outside the configuration
   (WARNING), *holes* otherwise (WARNING); each kind is one finding with the count;
@@ -20,7 +22,7 @@ import shapely
 
 from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.settings import AREA_CODE, N_PATIENTS, POPULATION, PRACTICE_CODE
+from geo_pcn.settings import AREA_CODE, GUESSED_SITE, N_PATIENTS, POPULATION, PRACTICE_CODE
 
 __all__ = ["check_coverage", "area_coverage"]
 
@@ -88,6 +90,7 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
             )
         )
     findings.extend(_not_active(study, configuration, context))
+    findings.extend(_site_guessed(study, configuration, context))
     findings.extend(_served_from_outside(study, context))
     findings.extend(_holes(study, context))
     findings.extend(_registered_outside(study, context))
@@ -120,6 +123,75 @@ def _not_active(study, configuration, context) -> list[Finding]:
                 value=n,
                 details={"status": word, "patients": n},
                 geometry=study.practices.geometry.get(practice),
+            )
+        )
+    return out
+
+
+def _site_guessed(study, configuration, context) -> list[Finding]:
+    """Practices placed at the patient-weighted centre of their registered residents
+    (loading found no coordinates and no live postcode): one WARNING per PCN naming them,
+    as where a practice sits decides its sub-ICB, ICB and place, its co-location and the
+    distances measured from it."""
+    practices = study.practices
+    method = practices.get("locate_method")
+    if method is None:
+        return []
+    guessed = practices[(method == GUESSED_SITE).to_numpy()]
+    if guessed.empty:
+        return []
+    table = pd.DataFrame(
+        {
+            "practice_code": guessed.index,
+            "practice_name": guessed["practice_name"].fillna("").astype(str).to_numpy(),
+            "postcode": guessed["postcode"].fillna("").astype(str).to_numpy(),
+            "easting": shapely.get_x(guessed.geometry.to_numpy()),
+            "northing": shapely.get_y(guessed.geometry.to_numpy()),
+            "patients": [int(context.list_sizes.get(c, 0)) for c in guessed.index],
+            "pcn_code": configuration.assignments.reindex(guessed.index).fillna("").to_numpy(),
+        }
+    ).sort_values(["pcn_code", "practice_code"], kind="stable")
+    out = []
+    for pcn, group in table.groupby("pcn_code", sort=True):
+        said = [
+            f"{r.practice_code} ({r.practice_name}: no coordinates, "
+            + (
+                f"postcode {r.postcode} not found: no longer live, or no postcode lookup given"
+                if r.postcode
+                else "no postcode"
+            )
+            + ")"
+            for r in group.itertuples()
+        ]
+        one = len(group) == 1
+        where = f"of {context.pcn_label(pcn)}" if pcn else "in no PCN"
+        message = (
+            f"{'The site of 1 practice' if one else f'The sites of {len(group)} practices'} "
+            f"{where} {'is' if one else 'are'} not known: {', '.join(said)}. "
+            f"{'It is' if one else 'They are'} placed at the patient-weighted centre of "
+            f"{'its' if one else 'their'} registered residents, so the sub-ICB, ICB and place "
+            f"{'it is' if one else 'they are'} put in and every distance from "
+            f"{'its site' if one else 'their sites'} are guesses: give coordinates in a "
+            "locations file, or a live postcode and a postcode lookup."
+        )
+        n = int(group["patients"].sum())
+        points = shapely.points(group[["easting", "northing"]].to_numpy())
+        out.append(
+            Finding(
+                check="coverage",
+                kind="site_guessed",
+                severity=Severity.WARNING,
+                message=message,
+                pcn_code=pcn,
+                practice_codes=tuple(group["practice_code"]),
+                value=n,
+                details={
+                    "patients": n,
+                    "practices": group.drop(columns=["pcn_code", "practice_name"]).to_dict(
+                        "records"
+                    ),
+                },
+                geometry=points[0] if one else shapely.multipoints(points),
             )
         )
     return out

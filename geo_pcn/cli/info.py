@@ -73,6 +73,6 @@ def format_summary(s: dict[str, Any]) -> str:
         f"Rules: band {rules['band'][0]:,}-{rules['band'][1]:,}; exempt: "
         f"{', '.join(rules['exempt']) or 'none'}; footprints: {rules['footprints']}"
     )
-    for note in s["notes"]:
-        lines.append(f"Note: {note}")
+    for note in s["notes"]:  # a note that is a warning already says so
+        lines.append(note if note.startswith("Warning: ") else f"Note: {note}")
     return "\n".join(lines)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo_pcn import settings as s
 from geo_pcn.errors import GeometryError, InputError, SchemaError, list_some
-from geo_pcn.io._formats import load_practice_table
+from geo_pcn.io._formats import STATUS, load_practice_table
 from geo_pcn.io.postcodes import _to_bng, geocode, read_postcode_lookup
 from geo_pcn.io.tables import Source, to_number
 
@@ -202,7 +202,10 @@ def read_locations(
     -------
     pandas.DataFrame
         ``practice_code, easting, northing, locate_method`` (one row per practice; NaN and
-        ``""`` where not located). ``attrs``: ``path``, ``format``, ``skipped``.
+        ``""`` where not located), and ``postcode`` (upper case, single spaces) and
+        ``status`` (as :func:`~geo_pcn.io.nhs.read_practices` gives it) when the file has
+        them (an epraccur file or the NHS map used for locations does), so that a study can
+        take them from here. ``attrs``: ``path``, ``format``, ``skipped``.
 
     Raises
     ------
@@ -219,14 +222,21 @@ def read_locations(
         for c in (s.PRACTICE_CODE, s.EASTING, s.NORTHING, s.LATITUDE, s.LONGITUDE, s.POSTCODE)
         if c in frame.columns
     ]
-    frame = frame[keep]
-    located = locate(frame, source=src.label, postcodes=postcodes, first_line=first_line)
+    # a status column of blanks is the reader's "no status" (e.g. a plain coordinates CSV)
+    extra = [
+        c for c in (s.POSTCODE, STATUS) if c in frame.columns and frame[c].ne("").any()
+    ]
+    located = locate(frame[keep], source=src.label, postcodes=postcodes, first_line=first_line)
     out = pd.concat([frame[[s.PRACTICE_CODE]], located], axis=1)
     skipped = dict(attrs["skipped"])
     dup = out.duplicated(keep="first")
     if dup.any():
         skipped["duplicate row"] = skipped.get("duplicate row", 0) + int(dup.sum())
-        out = out[~dup]
+    if s.POSTCODE in extra:
+        out[s.POSTCODE] = frame[s.POSTCODE].str.upper().str.split().str.join(" ").fillna("")
+    if STATUS in extra:
+        out[STATUS] = frame[STATUS]
+    out = out[~dup.to_numpy()]
     twice = out[s.PRACTICE_CODE].duplicated(keep=False)
     if twice.any():
         codes = sorted(out.loc[twice, s.PRACTICE_CODE].unique())

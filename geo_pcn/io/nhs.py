@@ -48,6 +48,7 @@ from geo_pcn.io.tables import (
     normalise_name,
     read_table,
     to_number,
+    warn,
 )
 
 __all__ = [
@@ -120,7 +121,7 @@ def _finish(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:
         "format": attrs["format"],
         "skipped": dict(attrs["skipped"]),
     }
-    for key in ("summed", "status_counts"):
+    for key in ("summed", "status_counts", "repeated"):
         if key in attrs:
             out.attrs[key] = dict(attrs[key])
     return out
@@ -359,6 +360,16 @@ def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     tidy = pd.DataFrame(
         {s.PRACTICE_CODE: practice, s.AREA_CODE: area, s.N_PATIENTS: n.astype("int64")}
     )
+    repeated = _repeated_rows(tidy, frame.get("_sex"), first)
+    if repeated is not None:
+        attrs["repeated"] = repeated
+        warn(
+            f"{label}: {repeated['rows']:,} row(s) repeat a practice and area"
+            f"{' (and sex)' if '_sex' in frame.columns else ''} already listed "
+            f"({repeated['practices']:,} practice(s), {repeated['patients']:,} patients in the "
+            f"repeated rows, e.g. {repeated['example']}); they are summed with the first: if "
+            "they are copies, remove them"
+        )
     out = tidy.groupby([s.PRACTICE_CODE, s.AREA_CODE], sort=False, as_index=False)[
         s.N_PATIENTS
     ].sum()
@@ -369,6 +380,29 @@ def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 _SEX_ALL = {"ALL", "PERSONS", "P", ""}
+
+
+def _repeated_rows(tidy: pd.DataFrame, sex: pd.Series | None, first_line: int) -> dict | None:
+    """Rows repeating a practice, area (and sex) of an earlier row, counted: ``rows``
+    (the repeats), ``practices``, ``patients`` (in the repeats: what summing adds) and an
+    ``example`` (``A81001 in E01012345, lines 3 and 9``); ``None`` when there are none."""
+    keys = [tidy[s.PRACTICE_CODE], tidy[s.AREA_CODE]]
+    if sex is not None:
+        keys.append(sex.str.strip().str.upper())
+    key = pd.DataFrame({i: k.to_numpy() for i, k in enumerate(keys)})
+    again = key.duplicated(keep="first").to_numpy()
+    if not again.any():
+        return None
+    first = int(np.flatnonzero(again)[0])
+    twin = int(np.flatnonzero((key == key.iloc[first]).all(axis=1).to_numpy())[0])
+    lines = [int(tidy.index[i]) + first_line for i in (twin, first)]
+    return {
+        "rows": int(again.sum()),
+        "practices": int(tidy.loc[again, s.PRACTICE_CODE].nunique()),
+        "patients": int(tidy.loc[again, s.N_PATIENTS].sum()),
+        "example": f"{tidy[s.PRACTICE_CODE].iat[first]} in {tidy[s.AREA_CODE].iat[first]}, "
+        f"lines {lines[0]} and {lines[1]}",
+    }
 
 
 def _check_sex(

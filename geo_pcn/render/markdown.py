@@ -258,6 +258,16 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def _guessed(summary: dict) -> str:
+    """`` (from a guessed site: A81001)``: the practices whose distance to the nearest site
+    is measured from their residents' centre, as their site is not known."""
+    codes = summary.get("practices_site_guessed") or []
+    if not codes:
+        return ""
+    shown = ", ".join(codes[:10]) + (f" and {len(codes) - 10:,} more" if len(codes) > 10 else "")
+    return f" (from a guessed site, their residents' centre: {markdown(shown)})"
+
+
 def _check_rank(check: str) -> tuple[int, str]:
     order = _CHECK_ORDER.index(check) if check in _CHECK_ORDER else len(_CHECK_ORDER)
     return (order, check)
@@ -360,7 +370,7 @@ def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str
                 f"{s['sites_per_10k']} per 10,000 patients",
                 f"- PCNs with no site: {markdown(', '.join(s['pcns_without_sites'])) or 'none'}",
                 f"- practice to nearest site: median {s['median_practice_to_site_m']:,.0f} m, "
-                f"max {s['max_practice_to_site_m']:,.0f} m",
+                f"max {s['max_practice_to_site_m']:,.0f} m" + _guessed(s),
             ]
             if s["has_declared_pcn"]:
                 lines.append(

@@ -620,7 +620,13 @@ def _alignment_section(report: Report) -> str:
                 (
                     "Practice to nearest site",
                     f"median {_fmt(s['median_practice_to_site_m'])} m, "
-                    f"max {_fmt(s['max_practice_to_site_m'])} m",
+                    f"max {_fmt(s['max_practice_to_site_m'])} m"
+                    + (
+                        " (from a guessed site, their residents' centre: "
+                        f"{esc(', '.join(s['practices_site_guessed']))})"
+                        if s.get("practices_site_guessed")
+                        else ""
+                    ),
                 ),
             ]
             if s.get("has_declared_pcn"):
