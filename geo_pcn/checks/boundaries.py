@@ -409,8 +409,8 @@ def _near_line(context, study, code, layer, sides, near_code, tolerance) -> Find
     shaky = sorted(p for p in sides.index if p in near_code and sides.at[p, "code"] != main)
     shaky = shaky or sorted(p for p in sides.index if p in near_code)
     said = "; ".join(
-        f"{p} ({names[p]}) in {sides.at[p, 'code']}, {sides.at[p, 'near_m']:,.0f} m from "
-        f"{near_code[p]}"
+        f"{p} ({names[p]}), placed in {sides.at[p, 'code']} {sides.at[p, 'near_m']:,.0f} m "
+        f"from {near_code[p]},"
         for p in shaky[:4]
     ) + (f" and {len(shaky) - 4} more" if len(shaky) > 4 else "")
     return Finding(
@@ -420,8 +420,9 @@ def _near_line(context, study, code, layer, sides, near_code, tolerance) -> Find
         message=(
             f"{context.pcn_label(code)}: the {layer} layer's polygons put its practices in "
             f"{sides['code'].nunique()} {layer_label(layer)} areas, but only because "
-            f"{said} lies within the layer's generalisation (~{tolerance:,.0f} m) of the "
-            "line: placement uncertain, not reported as a crossing. Give the layer as a "
+            f"{said} {'lies' if len(shaky) == 1 else 'lie'} within the layer's generalisation "
+            f"(~{tolerance:,.0f} m) of the line: placement uncertain, not reported as a "
+            "crossing. Give the layer as a "
             "small-area lookup to place the practices exactly."
         ),
         pcn_code=code,

@@ -8,8 +8,9 @@ study gives, in this order (``placed_by``):
    postcode carries its own ``Admin_district_code``: used when the layer holds that code.
 2. ``lookup``: a layer given as a small-area lookup (``[boundaries] sub_icb =
    "lookup.csv"``): the small area holding the site goes, whole, to its area in the
-   lookup. Exact wherever the small-area polygons are: the lines are those of the small
-   areas, as the territories are.
+   lookup (a site just outside every small area, by less than the small-area polygons'
+   own generalisation, is in the nearest). Exact wherever the small-area polygons are:
+   the lines are those of the small areas, as the territories are.
 3. ``polygon``: the polygon holding the site. Boundary files are often generalised (ONS
    BGC 20 m, BSC 200 m, BUC 500 m; some further simplified), so a site within the layer's
    generalisation of another area's polygon is *near the line*: ``near_code`` names that
@@ -92,6 +93,7 @@ def place_sites(study) -> dict[str, pd.DataFrame]:
     pts = sites[located]
     district = practices.get(DISTRICT_COLUMN)
     out: dict[str, pd.DataFrame] = {}
+    areas_error = None  # the small-area polygons' own generalisation, measured when needed
     for layer, frame in study.boundaries.items():
         table = pd.DataFrame("", index=practices.index, columns=_COLUMNS)
         table["near_m"] = np.nan
@@ -123,6 +125,10 @@ def place_sites(study) -> dict[str, pd.DataFrame]:
             todo = at < 0
             if is_lookup and study.areas is not None and todo.any():
                 small = polygon_of(study.areas, pts.to_numpy()[todo])
+                if (small < 0).any():  # just outside a (generalised) coast: the nearest
+                    if areas_error is None:
+                        areas_error = generalisation_m(study.areas)
+                    small = _nearest(study.areas, pts.to_numpy()[todo], small, areas_error)
                 inside = small >= 0
                 table.loc[pts.index[todo][inside], "small_area"] = study.areas.index[
                     small[inside]
@@ -148,6 +154,21 @@ def place_sites(study) -> dict[str, pd.DataFrame]:
             table.loc[pts.index[placed], cols] = frame.iloc[at[placed]][cols].to_numpy()
             table.loc[pts.index, "placed_by"] = how
         out[layer] = table
+    return out
+
+
+def _nearest(polygons, points, at: np.ndarray, distance: float) -> np.ndarray:
+    """``at`` with each point in no polygon given the nearest within ``distance`` (ties:
+    the first polygon)."""
+    out = at.copy()
+    missing = np.flatnonzero(at < 0)
+    if distance <= 0 or not len(missing):
+        return out
+    left, right = polygons.sindex.nearest(
+        points[missing], max_distance=distance, return_all=True
+    )
+    hits = pd.DataFrame({"p": left, "a": right}).sort_values(["p", "a"]).drop_duplicates("p")
+    out[missing[hits["p"].to_numpy()]] = hits["a"].to_numpy()
     return out
 
 
