@@ -1,6 +1,8 @@
 """Boundary checks: PCNs whose practices lie on both sides of a sub-ICB, ICB or place line,
 practices lying outside a layer, and practices whose recorded sub-ICB / ICB code differs
-from the polygon their site actually lies in (code reconciliation)."""
+from the area their site actually lies in (code reconciliation). Where each site lies comes
+from :mod:`geo_pcn.geography._placement` (a district code, a small-area lookup, else
+polygons with their generalisation: a site within it of the line is near the line)."""
 
 from __future__ import annotations
 
