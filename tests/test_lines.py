@@ -41,7 +41,8 @@ def _box(code: str, x1: float, x2: float, y1: float = 0, y2: float = 2000) -> di
 def _moved(x: float, y: float = 500, practice: str = "A00003") -> str:
     """The tiny locations with ``practice`` moved to (x, y) m above (X0, Y0)."""
     old = {"A00001": 500, "A00002": 1500, "A00003": 2500, "A00004": 3500}[practice]
-    out = TINY_LOCATIONS.replace(f"{practice},{X0 + old},{Y0 + 500}", f"{practice},{X0 + x},{Y0 + y}")
+    before, after = f"{practice},{X0 + old},{Y0 + 500}", f"{practice},{X0 + x},{Y0 + y}"
+    out = TINY_LOCATIONS.replace(before, after)
     assert out != TINY_LOCATIONS
     return out
 
@@ -53,6 +54,11 @@ LOOKUP = "lsoa21_code,lad24_code,lad24_name\n" + "".join(
     f"T0{i},{'WEST' if i in (1, 2, 5, 6) else 'EAST'},{'West' if i in (1, 2, 5, 6) else 'East'}\n"
     for i in range(1, 9)
 )
+
+
+def _far_south(locations: str) -> str:
+    """A00002 moved to y = -0.5 km (500 m south of the grid)."""
+    return locations.replace(f"A00002,{X0 + 1500},{Y0 + 500}", f"A00002,{X0 + 1500},{Y0 - 500}")
 
 
 def _boundary_findings(study) -> list:
@@ -119,7 +125,9 @@ def test_site_within_the_generalisation_is_near_the_line_not_a_crossing(tmp_path
     ]
     (note,) = found
     assert note.practice_codes == ("A00003", "A00004", "A00005")
-    assert note.details["near"] == {"A00003": {"code": "WEST", "near_code": "EAST", "near_m": 150.0}}
+    assert note.details["near"] == {
+        "A00003": {"code": "WEST", "near_code": "EAST", "near_m": 150.0}
+    }
     assert "A00003 (EAST THREE SURGERY), placed in WEST 150 m from EAST," in note.message
     assert "(~400 m)" in note.message
 
@@ -224,7 +232,7 @@ def test_site_just_outside_a_generalised_coast(tmp_path):
     reported outside the layer."""
     layer = feature_collection([_box("WEST", 0, 2000, 200), _box("EAST", 2000, 4000, 200)])
     locations = _moved(500, 100, practice="A00001")
-    locations = locations.replace(f"A00002,{X0 + 1500},{Y0 + 500}", f"A00002,{X0 + 1500},{Y0 - 500}")
+    locations = _far_south(locations)
     study = Study.from_toml(
         write_tiny_study(tmp_path, place_geojson=layer, locations_csv=locations)
     )
@@ -242,7 +250,7 @@ def test_lookup_site_just_outside_the_small_areas(tmp_path):
     to y = -0.5 km (500 m out) is in none: outside the layer."""
     toml = TINY_TOML.replace('place = "place.geojson"', 'place = "place.csv"')
     locations = _moved(500, -100, practice="A00001")
-    locations = locations.replace(f"A00002,{X0 + 1500},{Y0 + 500}", f"A00002,{X0 + 1500},{Y0 - 500}")
+    locations = _far_south(locations)
     study = Study.from_toml(
         write_tiny_study(tmp_path, study_toml=toml, place_csv=LOOKUP, locations_csv=locations)
     )

@@ -112,16 +112,25 @@ def _csv_encoding(path: Path) -> str:
 
 def _read_codepoint_csv(path: Path) -> pd.DataFrame:
     """One header-less Code-Point Open area file: postcode key, easting, northing."""
-    frame = _read_csv(
-        path,
-        header=None,
-        usecols=[0, 2, 3, 8],
-        names=["postcode", "easting", "northing", DISTRICT],
-        dtype={"postcode": str, DISTRICT: str},
-        keep_default_na=False,
-        na_values=[""],
+    return _codepoint_columns(
+        lambda **kw: _read_csv(path, header=None, keep_default_na=False, na_values=[""], **kw)
     )
-    return frame
+
+
+def _codepoint_columns(read) -> pd.DataFrame:
+    """Postcode, easting, northing and (when the file has it) the district code of a
+    Code-Point Open area file, by position; ``read`` reads it given ``usecols``/``names``."""
+    try:
+        return read(
+            usecols=[0, 2, 3, 8],
+            names=["postcode", "easting", "northing", DISTRICT],
+            dtype={"postcode": str, DISTRICT: str},
+        )
+    except ValueError as exc:  # a file without the district column (cut-down copies)
+        if "out of bounds" not in str(exc) and "out-of-bounds" not in str(exc):
+            raise
+    names = ["postcode", "easting", "northing"]
+    return read(usecols=[0, 2, 3], names=names, dtype={"postcode": str})
 
 
 #: A Code-Point Open area file inside the OS download (``Data/CSV/st.csv``), under any top folder.
@@ -178,15 +187,16 @@ def _read_codepoint_zip(path: Path, wanted: set[str] | None) -> pd.DataFrame:
 def _parse_codepoint(handle, label: str) -> pd.DataFrame:
     """Parse one header-less Code-Point Open area file (postcode, easting, northing)."""
     try:
-        return pd.read_csv(
-            handle,
-            header=None,
-            usecols=[0, 2, 3, 8],
-            names=["postcode", "easting", "northing", DISTRICT],
-            dtype={"postcode": str, DISTRICT: str},
-            keep_default_na=False,
-            na_values=[""],
-            encoding="cp1252",
+        raw = handle.read()
+        return _codepoint_columns(
+            lambda **kw: pd.read_csv(
+                io.BytesIO(raw),
+                header=None,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="cp1252",
+                **kw,
+            )
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         reason = " ".join(str(exc).split())
