@@ -652,6 +652,9 @@ def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd
         located.loc[idx, "easting"] = coded.loc[idx, "easting"]
         located.loc[idx, "northing"] = coded.loc[idx, "northing"]
         located.loc[idx, "locate_method"] = "postcode"
+        if "admin_district_code" in coded:  # the postcode's own district (Code-Point)
+            located["admin_district_code"] = ""
+            located.loc[idx, "admin_district_code"] = coded.loc[idx, "admin_district_code"]
 
     geometry = gpd.points_from_xy(
         located["easting"].astype(float), located["northing"].astype(float), crs=BNG
@@ -660,6 +663,8 @@ def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd
     keep = [c for c in frame.columns if c not in {"easting", "northing", "latitude", "longitude"}]
     out = gpd.GeoDataFrame(frame[keep], geometry=geometry, crs=BNG)
     out["locate_method"] = located["locate_method"].to_numpy()
+    if "admin_district_code" in located:
+        out["admin_district_code"] = located["admin_district_code"].fillna("").to_numpy()
     return out
 
 
@@ -1061,7 +1066,10 @@ def _polygon_layer(
     (CSV/Excel) dissolving the study's small areas (or ``polygons = "..."`` of the entry).
     The lookup's small areas are all accounted for in one note."""
     if not is_table(source.path) or not source.path.is_file():
-        return gio.read_boundaries(source, level=level)
+        layer = gio.read_boundaries(source, level=level)
+        if "generalisation_m" in source.options:  # how far its lines may be from the truth
+            layer.attrs["generalisation_m"] = float(source.options["generalisation_m"])
+        return layer
     polygons_path = source.options.get("polygons")
     if polygons_path is not None:
         polygons = gio.read_areas(Source(Path(polygons_path)))

@@ -127,7 +127,7 @@ def merge_exempt(
 _COMMUNITY_KEYS = _FILE_KEYS | {"kind", "code", "name", "pcn", "postcodes", "polygons"}
 #: Keys of a boundary layer entry: a polygon layer, or a small area -> area lookup whose
 #: small-area polygons are the [areas] layer or ``polygons = "..."``.
-_BOUNDARY_KEYS = _FILE_KEYS | {"polygons"}
+_BOUNDARY_KEYS = _FILE_KEYS | {"polygons", "generalisation_m"}
 _FOOTPRINT_METHODS = ("auto", "registrations", "voronoi")
 
 
@@ -233,6 +233,18 @@ def _with_polygons(src: Source, value: Any, where: str, base: Path, out: _Collec
         return src
     options = {**src.options, "polygons": str(_join(base, polygons))}
     return Source(src.path, dict(src.columns), dict(src.where), options)
+
+
+def _check_generalisation(value: Any, where: str, out: _Collector) -> None:
+    """``generalisation_m``: how far the layer's lines may be from the true ones (metres)."""
+    if not isinstance(value, Mapping) or "generalisation_m" not in value:
+        return
+    given = value["generalisation_m"]
+    if isinstance(given, bool) or not isinstance(given, int | float) or not 0 <= given < 1e5:
+        out.add(
+            f"{where} generalisation_m must be a distance in metres from 0 to 100000 (how far "
+            f"the layer's lines may lie from the true ones, e.g. 500 for ONS BUC), got {given!r}"
+        )
 
 
 def _section_source(doc: Mapping[str, Any], key: str, base: Path, out: _Collector) -> Source | None:
@@ -463,6 +475,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
         src = _source(value, f"[boundaries] {name}", base, out, allowed=_BOUNDARY_KEYS)
         if src is not None:
             boundaries[name] = _with_polygons(src, value, f"[boundaries] {name}", base, out)
+            _check_generalisation(value, f"[boundaries] {name}", out)
 
     community: dict[str, Source] = {}
     raw_community = doc.get("community", {})

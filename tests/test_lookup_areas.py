@@ -390,3 +390,58 @@ def test_demo_team_lookup_is_read(tmp_path):
     assert result.exit_code == 0, result.output
     assert "teams (areas: 2, 2 located)" in result.output
     assert "lookup of 2 small areas (column lsoa21_code) -> 2 areas (column team)" in result.output
+
+
+#: three ways to group the tiny boxes, none named in the study file (issue 18)::
+#:
+#:     LOCALITY       NETWORK        NEIGHBOURHOOD   (NETWORK_NAME names NETWORK's areas)
+#:   | W  W  E  E |  | a  b  c  d |  | x  x  y  z |
+#:   | W  W  E  E |  | a  b  c  d |  | x  y  y  z |
+THREE_WAYS = "LSOA21CD,LOCALITY,NETWORK,NETWORK_NAME,NEIGHBOURHOOD\n" + "".join(
+    f"T0{i},{'W' if col < 2 else 'E'},{'abcd'[col]},Network {'abcd'[col]},{hood}\n"
+    for i, col, hood in (
+        (1, 0, "x"), (2, 1, "y"), (3, 2, "y"), (4, 3, "z"),
+        (5, 0, "x"), (6, 1, "x"), (7, 2, "y"), (8, 3, "z"),
+    )
+)
+
+
+def test_lookup_with_three_candidate_columns_is_an_error(tmp_path):
+    """Three columns group the small areas differently (2, 4 and 3 areas: counted by hand
+    from the picture above THREE_WAYS); NETWORK_NAME groups them as NETWORK does, so it is
+    not a fourth choice. Nothing is guessed: one line names the candidates and the fix."""
+    with pytest.raises(
+        SchemaError,
+        match=r"neighbourhoods\.csv: 3 columns could each be the area of the lookup \("
+        r"LOCALITY \(2 areas\), NETWORK \(4 areas\), NEIGHBOURHOOD \(3 areas\)\) and the "
+        r"study file names none; choose one with columns = \{ code = \"LOCALITY\" \}",
+    ) as caught:
+        _study(tmp_path, lookup=THREE_WAYS)
+    assert "\n" not in str(caught.value)
+
+
+def test_lookup_column_chosen_in_the_study_file(tmp_path):
+    """The same lookup with ``columns = { code = "NETWORK" }``: four 2 km² columns."""
+    toml = NBH_TOML + 'columns = { code = "NETWORK" }\n'
+    layer = _study(tmp_path, lookup=THREE_WAYS, toml_extra=toml).community["neighbourhoods"].data
+    assert layer.set_index("code").area.to_dict() == {k: 2 * KM2 for k in "abcd"}
+    assert layer.set_index("code").bounds.loc["c"].tolist() == [
+        X0 + 2000, Y0, X0 + 3000, Y0 + 2000
+    ]
+
+
+def test_ons_lookup_of_several_levels_needs_the_level(tmp_path):
+    """An ONS lookup with sub-ICB and ICB columns: as the ``icb`` boundary layer the level
+    picks ``icb22_code``; as a community layer nothing picks, so it is an error."""
+    lookup = "lsoa11_code,sicbl22_code,icb22_code\n" + "".join(
+        f"T0{i},{'S1' if i in (1, 5) else 'S2'},I1\n" for i in range(1, 9)
+    )
+    with pytest.raises(
+        SchemaError,
+        match=r"2 columns could each be the area of the lookup \(sicbl22_code \(2 areas\), "
+        r"icb22_code \(1 area\)\)",
+    ):
+        _study(tmp_path, lookup=lookup)
+    toml = TINY_TOML.replace('place = "place.geojson"', 'icb = "icb.csv"')
+    study = Study.from_toml(write_tiny_study(tmp_path / "icb", study_toml=toml, icb_csv=lookup))
+    assert study.boundaries["icb"]["code"].tolist() == ["I1"]

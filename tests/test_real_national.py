@@ -91,3 +91,51 @@ def test_a_summary_per_icb(national, raw):
 
     md = to_markdown(national)
     assert "## Per ICB (42 ICBs)" in md
+
+
+#: practices the ICB 2022 BUC polygons put in the wrong ICB (checked by hand against
+#: Code-Point Open: each postcode's own district lies wholly in one ICB), e.g. E81006
+#: Stopsley Village Practice, LU2 9AU, Luton: the straight BUC line through Luton put it in
+#: Hertfordshire and West Essex (E54000025)
+ADJUDICATED = ("E81006", "E81026", "L81045", "L81101", "J83629", "M81062", "Y00260")
+
+
+def test_lines_come_from_the_lookup(national, shared_data, raw):
+    """Each adjudicated practice is in the ICB (and place) that its postcode's Code-Point
+    district gives through the ONS LSOA -> ICB -> LAD lookup (plain pandas here), and its
+    PCN is not reported crossing an ICB line unless its practices' districts say so."""
+    _, practices = raw
+    postcode = practices.set_index("PRACTICE_CODE")["PRACTICE_POSTCODE"]
+    lookup = pd.read_csv(
+        shared_data / "geographr" / "lookup_lsoa11_sicbl22_icb22_ltla22.csv.gz", dtype=str
+    )
+    icbs_of_district = lookup.groupby("ltla22_code")["icb22_code"].agg(lambda s: set(s))
+    keys = {p: postcode[p].replace(" ", "") for p in ADJUDICATED}
+    areas = {k[:2].rstrip("0123456789").lower() for k in keys.values()}
+    codepoint = pd.concat(
+        pd.read_csv(
+            shared_data / "codepoint_open_2025" / "Data" / "CSV" / f"{a}.csv",
+            header=None,
+            usecols=[0, 8],
+            names=["postcode", "district"],
+            dtype=str,
+        )
+        for a in sorted(areas)
+    )
+    district = dict(zip(codepoint["postcode"].str.replace(" ", ""), codepoint["district"]))
+    from geo_pcn.geography import geography_of
+
+    where = geography_of(national.study).site_areas
+    for practice, key in keys.items():
+        (icb,) = icbs_of_district[district[key]]  # each district lies in one ICB
+        assert where["icb"].at[practice, "code"] == icb, practice
+        assert where["icb"].at[practice, "placed_by"] == "lookup"
+        assert where["place"].at[practice, "code"] == district[key], practice
+        assert where["place"].at[practice, "placed_by"] == "district code"
+    assert where["icb"].at["E81006", "code"] == "E54000024"  # Bedfordshire, Luton and MK
+    pcn = national.configuration.assignments["E81006"]
+    assert not [
+        f
+        for f in national.findings
+        if f.kind == "crosses_boundary" and f.pcn_code == pcn and f.details["layer"] == "icb"
+    ]

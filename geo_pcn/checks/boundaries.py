@@ -1,6 +1,8 @@
 """Boundary checks: PCNs whose practices lie on both sides of a sub-ICB, ICB or place line,
 practices lying outside a layer, and practices whose recorded sub-ICB / ICB code differs
-from the polygon their site actually lies in (code reconciliation)."""
+from the area their site actually lies in (code reconciliation). Where each site lies comes
+from :mod:`geo_pcn.geography._placement` (a district code, a small-area lookup, else
+polygons with their generalisation: a site within it of the line is near the line)."""
 
 from __future__ import annotations
 
@@ -195,7 +197,10 @@ def _infer_links(walk, recorded, placed, actual) -> dict[str, str]:
 def check_boundaries(study, configuration, *, context) -> list[Finding]:
     """For every boundary layer of the study: PCNs crossing its lines (WARNING, with
     patients on each side), practices outside it (WARNING), and recorded codes that
-    disagree with where the practice sits (WARNING)."""
+    disagree with where the practice sits (WARNING). Where a layer's lines come from
+    generalised polygons, a crossing or mismatch that rests only on a site within the
+    layer's generalisation of the line is a note, ``near_line`` / ``recorded_code_near_line``
+    (placement uncertain), instead (see :mod:`geo_pcn.geography._placement`)."""
     findings: list[Finding] = []
     sizes = context.list_sizes
     assign = configuration.assignments
@@ -203,12 +208,25 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
     for layer, where in context.geography.site_areas.items():
         placed = where[where["code"] != ""]
         placed_code = dict(zip(placed.index, placed["code"], strict=True))
+        # another area within the generalisation of a polygon layer (placement uncertain)
+        near = placed["near_code"] if "near_code" in placed else pd.Series(dtype=object)
+        near_code = {p: c for p, c in near.items() if c}
+        tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
         # -- PCNs crossing the layer's lines
         for code, members in configuration.members.items():
             here = [p for p in members if p in placed_code]
             if len({placed_code[p] for p in here if not pd.isna(placed_code[p])}) < 2:
                 continue  # (a dict lookup per practice: pandas per PCN is ~1 ms nationally)
             sides = placed.reindex(here)
+            shared = set.intersection(
+                *({placed_code[p], near_code[p]} if p in near_code else {placed_code[p]}
+                  for p in here)
+            )
+            if shared:  # one area could hold them all: only the generalised line splits them
+                findings.append(
+                    _near_line(context, study, code, layer, sides, near_code, tolerance)
+                )
+                continue
             parts = []
             detail = {}
             for area_code, group in sides.groupby("code", sort=True):
@@ -299,6 +317,38 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
             here = {a[practice] for a in actual_of} - {""}
             if any(walk.same(v, h) for v in values for h in here):
                 continue
+            other = near_code.get(practice, "")
+            if other and any(walk.same(v, other) for v in values):
+                row = placed.loc[practice]
+                findings.append(
+                    Finding(
+                        check="boundaries",
+                        kind="recorded_code_near_line",
+                        severity=Severity.INFO,
+                        message=(
+                            f"{practice} ({names[practice]}) is recorded in "
+                            f"{layer_label(layer)} {values[0]}; the {layer} layer's polygons put "
+                            f"its site in {_label(row)}, {row['near_m']:,.0f} m from {other}, "
+                            f"within the layer's generalisation (~{tolerance:,.0f} m): "
+                            "placement uncertain, not a mismatch. Give the layer as a "
+                            "small-area lookup to place it exactly."
+                        ),
+                        pcn_code=assign.get(practice, ""),
+                        practice_codes=(practice,),
+                        value=float(row["near_m"]),
+                        threshold=tolerance,
+                        details={
+                            "layer": layer,
+                            "recorded": values[0],
+                            "polygon": row["code"],
+                            "near_code": other,
+                            "near_m": float(row["near_m"]),
+                            "generalisation_m": tolerance,
+                        },
+                        geometry=study.practices.geometry[practice],
+                    )
+                )
+                continue
             here_systems = {code_system(h) for h in here}
             if not any(walk.systems(v) & here_systems for v in values):
                 not_comparable[practice] = values[0]  # e.g. ODS recorded, ONS-only layer
@@ -351,8 +401,50 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
     return findings
 
 
+def _near_line(context, study, code, layer, sides, near_code, tolerance) -> Finding:
+    """A PCN whose practices the layer's polygons put in several areas, though one area
+    could hold them all: each practice on another side lies within the layer's
+    generalisation of that area (INFO: placement uncertain, not a crossing)."""
+    names = study.practices["practice_name"]
+    counts = sides["code"].value_counts()
+    main = sorted(counts.index[counts == counts.max()])[0]
+    shaky = sorted(p for p in sides.index if p in near_code and sides.at[p, "code"] != main)
+    shaky = shaky or sorted(p for p in sides.index if p in near_code)
+    said = "; ".join(
+        f"{p} ({names[p]}), placed in {sides.at[p, 'code']} {sides.at[p, 'near_m']:,.0f} m "
+        f"from {near_code[p]},"
+        for p in shaky[:4]
+    ) + (f" and {len(shaky) - 4} more" if len(shaky) > 4 else "")
+    return Finding(
+        check="boundaries",
+        kind="near_line",
+        severity=Severity.INFO,
+        message=(
+            f"{context.pcn_label(code)}: the {layer} layer's polygons put its practices in "
+            f"{sides['code'].nunique()} {layer_label(layer)} areas, but only because "
+            f"{said} {'lies' if len(shaky) == 1 else 'lie'} within the layer's generalisation "
+            f"(~{tolerance:,.0f} m) of the line: placement uncertain, not reported as a "
+            "crossing. Give the layer as a "
+            "small-area lookup to place the practices exactly."
+        ),
+        pcn_code=code,
+        practice_codes=tuple(sorted(sides.index)),
+        value=len(shaky),
+        threshold=tolerance,
+        details={
+            "layer": layer,
+            "generalisation_m": tolerance,
+            "near": {
+                p: {"code": sides.at[p, "code"], "near_code": near_code[p],
+                    "near_m": float(sides.at[p, "near_m"])}
+                for p in shaky
+            },
+        },
+    )
+
+
 #: findings of these kinds belong to one practice: they change only when it moves
-_PRACTICE_KINDS = {"outside_layer", "recorded_code_mismatch"}
+_PRACTICE_KINDS = {"outside_layer", "recorded_code_mismatch", "recorded_code_near_line"}
 
 
 @updates(check_boundaries)

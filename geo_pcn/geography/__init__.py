@@ -28,8 +28,8 @@ import networkx as nx
 import pandas as pd
 import shapely
 
-from geo_pcn._spatial import polygon_of
 from geo_pcn.errors import GeoPCNError
+from geo_pcn.geography._placement import place_sites
 from geo_pcn.geography.footprints import (
     Footprints,
     build_catchments,
@@ -71,8 +71,11 @@ class Geography:
         territories touch or lie within the adjacency tolerance, and per pair at one site;
         edges carry ``reasons`` and ``distance_m``.
     site_areas
-        layer -> ``code, name, nhs_code`` of the polygon each practice site lies in (blank
-        where none, or not located), indexed by practice code.
+        layer -> ``code, name, nhs_code`` of the area each practice site lies in (blank
+        where none, or not located), ``placed_by`` (``district code``, ``lookup``,
+        ``polygon``, ``nearest polygon``) and, for a polygon placement, ``near_code`` /
+        ``near_m``: another area within the layer's generalisation (placement uncertain);
+        indexed by practice code (:func:`~geo_pcn.geography._placement.place_sites`).
     list_sizes
         practice_code -> list size (int64; a practice with none counts 0 here).
     list_size_sources
@@ -164,21 +167,10 @@ def _study_area(study, terr: Territories) -> dict:
 
 
 def _site_areas(study) -> dict[str, pd.DataFrame]:
-    practices = study.practices
-    sites = practices.geometry
-    located = sites.notna().to_numpy()
-    out: dict[str, pd.DataFrame] = {}
-    for layer, frame in study.boundaries.items():
-        table = pd.DataFrame("", index=practices.index, columns=["code", "name", "nhs_code"])
-        pts = sites[located]
-        if len(pts):
-            # intersects, not within: a site exactly on a shared edge still gets an area
-            at = polygon_of(frame, pts.to_numpy())
-            codes = pts.index[at >= 0]
-            cols = [c for c in ("code", "name", "nhs_code") if c in frame]
-            table.loc[codes, cols] = frame.iloc[at[at >= 0]][cols].to_numpy()
-        out[layer] = table
-    return out
+    """Where each practice site lies in every boundary layer, by the most exact source the
+    study gives (a district code, a small-area lookup, else polygons with their error):
+    see :mod:`geo_pcn.geography._placement`."""
+    return place_sites(study)
 
 
 #: attribute of a Study that holds its geography (it lives and dies with the study)

@@ -23,7 +23,7 @@ import shapely
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
-from geo_pcn.io.ons import _ONS_COLUMN, LEVEL_STEMS, _pick_columns, _polygonal_parts
+from geo_pcn.io.ons import _KIND, _ONS_COLUMN, LEVEL_STEMS, _pick_columns, _polygonal_parts
 from geo_pcn.io.tables import Source, apply_where, find_column, read_table
 
 __all__ = ["is_table", "read_lookup_layer"]
@@ -117,22 +117,80 @@ def _area_columns(
         if values[values != ""].str.match(_SMALL_AREA_CODE).mean() > 0.9:
             continue
         others.append(col)
+    _one_ons_group(raw, others, level, label)
     ons = _pick_columns(others, level)
     if "code" in ons:
         return {**ons, **picked}
-    # no ONS-style code column: the first column of text that groups the small areas
-    # (``team``), or the only column of text; never numbers (a population column)
+    # no ONS-style code column: the column of text that groups the small areas (``team``),
+    # or the only column of text; never numbers (a population column). Two columns that
+    # group the small areas alike (a code and its name) are one choice; several different
+    # groupings (LOCALITY, NETWORK, NEIGHBOURHOOD) are an error naming them.
     n = len(raw)
-    texts = []
+    texts, groupers = [], []
     for col in others:
         values = _codes(raw[col])
         values = values[values != ""]
         if not len(values) or pd.to_numeric(values, errors="coerce").notna().all():
             continue
         if values.nunique() <= max(1, n // 2):
-            return {"code": col, **picked}
+            groupers.append(col)
         texts.append(col)
+    if groupers:
+        choices = _distinct_groupings(raw, groupers)
+        if len(choices) > 1:
+            _several(label, raw, choices)
+        return {"code": choices[0], **picked}
     return {"code": texts[0], **picked} if len(texts) == 1 else picked
+
+
+def _distinct_groupings(raw: pd.DataFrame, columns: list) -> list:
+    """``columns`` less those that group the rows exactly as an earlier one does (a name
+    column beside its code column)."""
+    kept: list = []
+    for col in columns:
+        a = _codes(raw[col])
+        same = False
+        for other in kept:
+            b = _codes(raw[other])
+            pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
+            if len(pairs) == a.nunique() == b.nunique():
+                same = True
+                break
+        if not same:
+            kept.append(col)
+    return kept
+
+
+def _several(label: str, raw: pd.DataFrame, columns: list) -> None:
+    """Raise: several columns could each be the area, and the study file names none."""
+    counts = {c: _codes(raw[c]).replace("", pd.NA).nunique() for c in columns}
+    shown = ", ".join(f"{c} ({n:,} area{'s' * (n != 1)})" for c, n in counts.items())
+    raise SchemaError(
+        f"{label}: {len(columns)} columns could each be the area of the lookup ({shown}) and "
+        f'the study file names none; choose one with columns = {{ code = "{columns[0]}" }} '
+        "in this entry"
+    )
+
+
+def _one_ons_group(raw: pd.DataFrame, columns: list, level: str, label: str) -> None:
+    """Raise when ONS-named code columns of several areas (``sicbl22_code``,
+    ``icb22_code``, ``ltla22_code``) are in the lookup and the layer's level does not pick
+    exactly one of them (a community layer, or two that fit the level)."""
+    groups: dict[str, object] = {}
+    for col in columns:
+        m = _ONS_COLUMN.match(str(col).strip().lower())
+        if m and _KIND[m["kind"]] == "code" and str(col).strip().lower() != "nhs_code":
+            groups.setdefault(m["stem"] + (m["year"] or ""), col)
+    if len(groups) < 2:
+        return
+    wanted = LEVEL_STEMS.get(level.lower(), (level.lower(),))
+    fits = [
+        col
+        for key, col in groups.items()
+        if _ONS_COLUMN.match(str(col).strip().lower())["stem"] in wanted
+    ]
+    if len(fits) != 1:
+        _several(label, raw, fits or list(groups.values()))
 
 
 def read_lookup_layer(

@@ -37,6 +37,9 @@ _EASTING_COLUMNS = ["easting", "eastings", "oseast1m", "x"]
 _NORTHING_COLUMNS = ["northing", "northings", "osnrth1m", "y"]
 _LATITUDE_COLUMNS = ["latitude", "lat"]
 _LONGITUDE_COLUMNS = ["longitude", "long", "lon", "lng"]
+#: the local authority district code of a postcode (Code-Point Open column 9, ONSPD oslaua)
+DISTRICT = "admin_district_code"
+_DISTRICT_COLUMNS = ["admin_district_code", "oslaua", "lad_code"]
 _POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$")
 _AREA = re.compile(r"^([A-Z]{1,2})\d")
 
@@ -109,16 +112,25 @@ def _csv_encoding(path: Path) -> str:
 
 def _read_codepoint_csv(path: Path) -> pd.DataFrame:
     """One header-less Code-Point Open area file: postcode key, easting, northing."""
-    frame = _read_csv(
-        path,
-        header=None,
-        usecols=[0, 2, 3],
-        names=["postcode", "easting", "northing"],
-        dtype={"postcode": str},
-        keep_default_na=False,
-        na_values=[""],
+    return _codepoint_columns(
+        lambda **kw: _read_csv(path, header=None, keep_default_na=False, na_values=[""], **kw)
     )
-    return frame
+
+
+def _codepoint_columns(read) -> pd.DataFrame:
+    """Postcode, easting, northing and (when the file has it) the district code of a
+    Code-Point Open area file, by position; ``read`` reads it given ``usecols``/``names``."""
+    try:
+        return read(
+            usecols=[0, 2, 3, 8],
+            names=["postcode", "easting", "northing", DISTRICT],
+            dtype={"postcode": str, DISTRICT: str},
+        )
+    except ValueError as exc:  # a file without the district column (cut-down copies)
+        if "out of bounds" not in str(exc) and "out-of-bounds" not in str(exc):
+            raise
+    names = ["postcode", "easting", "northing"]
+    return read(usecols=[0, 2, 3], names=names, dtype={"postcode": str})
 
 
 #: A Code-Point Open area file inside the OS download (``Data/CSV/st.csv``), under any top folder.
@@ -175,15 +187,16 @@ def _read_codepoint_zip(path: Path, wanted: set[str] | None) -> pd.DataFrame:
 def _parse_codepoint(handle, label: str) -> pd.DataFrame:
     """Parse one header-less Code-Point Open area file (postcode, easting, northing)."""
     try:
-        return pd.read_csv(
-            handle,
-            header=None,
-            usecols=[0, 2, 3],
-            names=["postcode", "easting", "northing"],
-            dtype={"postcode": str},
-            keep_default_na=False,
-            na_values=[""],
-            encoding="cp1252",
+        raw = handle.read()
+        return _codepoint_columns(
+            lambda **kw: pd.read_csv(
+                io.BytesIO(raw),
+                header=None,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="cp1252",
+                **kw,
+            )
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         reason = " ".join(str(exc).split())
@@ -221,6 +234,8 @@ def _finish(frame: pd.DataFrame, wanted: set[str] | None, path: Path) -> pd.Data
         },
         index=pd.Index(keys.to_numpy(), name="postcode"),
     )
+    if DISTRICT in frame:  # Code-Point's own district code of the postcode (ONSPD oslaua)
+        out[DISTRICT] = frame[DISTRICT].fillna("").astype(str).str.strip().to_numpy()
     out = out[(out.index != "") & out[s.EASTING].notna() & out[s.NORTHING].notna()]
     if wanted is not None:
         out = out[out.index.isin(wanted)]
@@ -252,7 +267,9 @@ def read_postcode_lookup(
     -------
     pandas.DataFrame
         Indexed by the postcode key (upper case, no spaces), columns ``easting`` and
-        ``northing`` (float, EPSG:27700). Rows without coordinates are left out.
+        ``northing`` (float, EPSG:27700) and, from Code-Point Open (or an ONSPD with
+        ``oslaua``), ``admin_district_code``: the postcode's own local authority district.
+        Rows without coordinates are left out.
 
     Raises
     ------
@@ -330,10 +347,13 @@ def _read_table_lookup(path: Path, header: list[str]) -> pd.DataFrame:
             f"northing / postcode,latitude,longitude columns; the file has "
             f"{list_some(header, 10)}); give a Code-Point Open folder or rename the columns"
         )
-    usecols = [c for c in (pc, east, north, lat, lon) if c is not None]
+    district = find_column(columns, _DISTRICT_COLUMNS)
+    usecols = [c for c in (pc, east, north, lat, lon, district) if c is not None]
     raw = _read_csv(path, usecols=usecols, dtype=str, keep_default_na=False)
     raw.columns = [str(c).strip() for c in raw.columns]
     frame = pd.DataFrame({"postcode": raw[pc]})
+    if district is not None:
+        frame[DISTRICT] = raw[district]
     if east and north:
         frame[s.EASTING] = pd.to_numeric(raw[east], errors="coerce")
         frame[s.NORTHING] = pd.to_numeric(raw[north], errors="coerce")
@@ -378,13 +398,18 @@ def geocode(postcodes: pd.Series, lookup: pd.DataFrame | Path | str) -> pd.DataF
     -------
     pandas.DataFrame
         ``easting`` and ``northing`` (float, EPSG:27700; NaN where the postcode is blank or
-        not found), with the same index as ``postcodes``.
+        not found), with the same index as ``postcodes``; ``admin_district_code`` too when
+        the lookup has it (blank where not found).
     """
     keys = normalise_postcode(postcodes)
     if not isinstance(lookup, pd.DataFrame):
         lookup = read_postcode_lookup(lookup, postcodes=keys)
-    found = lookup.reindex(keys.to_numpy())[[s.EASTING, s.NORTHING]]
+    found = lookup.reindex(keys.to_numpy())
     out = pd.DataFrame(
-        found.to_numpy(dtype=float), index=postcodes.index, columns=[s.EASTING, s.NORTHING]
+        found[[s.EASTING, s.NORTHING]].to_numpy(dtype=float),
+        index=postcodes.index,
+        columns=[s.EASTING, s.NORTHING],
     )
+    if DISTRICT in found:
+        out[DISTRICT] = found[DISTRICT].fillna("").astype(str).to_numpy()
     return out
