@@ -186,6 +186,8 @@ class Report:
             out[f"{layer}_at_site"] = where["code"].reindex(p.index).to_numpy()
         terr = self.context.territories.practices
         out["n_areas_won"] = terr["n_areas"].reindex(p.index).to_numpy()
+        out["n_territory_pieces"] = terr["n_pieces"].reindex(p.index).to_numpy()
+        out["home"] = terr["home"].reindex(p.index).to_numpy()
         flagged = Counter(c for f in self.findings for c in f.practice_codes)
         out["n_findings"] = [flagged.get(c, 0) for c in p.index]
         return out

@@ -858,7 +858,7 @@ def _row(symbol: str, text: str) -> str:
 
 
 _KIND_LABELS = {
-    "detached_group": "Detached practices: their territory and the line to the main group",
+    "detached_group": "Detached practices: their home pieces and the line to the main group",
     "exclave": "Exclave: a piece of a footprint cut off from the rest",
     "hole": "Hole: small areas in no PCN footprint",
     "area_served_from_outside": "Served from outside: areas of the region whose residents "
