@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import shapely
 from tiny import X0, Y0, write_tiny_study
 
@@ -231,3 +232,34 @@ def test_an_island_part_goes_with_its_area(tmp_path):
     fp = report.context.footprints.pcns.geometry["U00001"]
     assert shapely.get_num_geometries(fp) == 2
     assert np.isclose(fp.area, 2_000_000 + 200 * 200)
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_every_configuration_propose_returns_is_contiguous_as_drawn(qnc_study_file):
+    """Real Staffordshire (QNC, October 2025): whatever answer propose reaches on this
+    machine (optimal or not), each PCN of a part it gave a configuration for passes the
+    contiguity check, and its footprint, drawn, holds its practices' homes in one piece:
+    judged independently of the piece code, by buffering the footprint by half the
+    tolerance (pieces within 250 m merge) and seeing which part each home falls in."""
+    study = Study.from_toml(qnc_study_file)
+    proposal = propose(study, gap=0.02, time_limit=20)
+    after = validate(study, proposal.configuration)
+    ctx = after.context
+    tol = study.rules.adjacency_tolerance_m
+    changed = set(proposal.changes["to_pcn"]) | set(proposal.changes["from_pcn"])
+    errors = {f.pcn_code for f in after.findings if f.kind == "detached_group" and f.severity is Severity.ERROR}
+    assert not errors & changed, errors & changed
+    footprints = ctx.footprints.pcns.geometry
+    home = ctx.territories.home
+    for code in changed - {""}:
+        if code not in proposal.configuration.members:
+            continue
+        fp = footprints[code]
+        if fp.is_empty:
+            continue
+        parts = shapely.get_parts(shapely.buffer(fp, tol / 2))
+        points = shapely.point_on_surface(home.reindex(list(proposal.configuration.members[code])).to_numpy())
+        inside = [p for p in points if p is not None and not p.is_empty and fp.intersects(p)]
+        held = {i for p in inside for i, part in enumerate(parts) if part.intersects(p)}
+        assert len(held) <= 1, (code, len(held))
