@@ -37,7 +37,7 @@ def test_a_detached_group_whose_distance_changes_is_changed(study, start):
     assert ch.before.value == pytest.approx(1146.9) and ch.after.value > ch.before.value
     assert ("contiguity", "detached_group", "UZ010") not in _ids(c.resolved)
     assert ("contiguity", "detached_group", "UZ010") not in _ids(c.introduced)
-    assert "value 1,146.9" in ch.describe() or "value 1146.900" in ch.describe()
+    assert ch.describe().startswith("value 1,147 m -> ")  # metres, whole, with the unit
 
 
 def test_split_shares_that_change_are_changed_and_shown(study, start):
@@ -90,5 +90,7 @@ def test_counts_say_what_they_count(study, start):
     c = compare(start, revalidate(start, study.configuration.move("Z00024", to="UZ002")))
     md = to_markdown(c)
     assert "practice(s)" not in md
-    assert "- 1 practice moved, 8,616 patients registered at them" in md
-    assert "practice(s)" not in c._repr_html_() and "1 practice moved" in repr(c)
+    # Z00024 was in no PCN: placed, not moved (one definition with proposal.md and rank)
+    assert "- 0 practices moved between PCNs (0 patients); 1 practice in no PCN placed " in md
+    assert "(8,616 patients)" in md
+    assert "practice(s)" not in c._repr_html_() and "1 practice in no PCN placed" in repr(c)
