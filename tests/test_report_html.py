@@ -91,9 +91,11 @@ def test_every_finding_is_listed_escaped_with_its_numbers(report, page):
         assert html_text(f.message) in page, f.message
     for check in {f.check for f in report.findings}:
         assert f'<h3 id="check-{check}">{check} (' in page
-    # the detached group's figures: distance, threshold, patients
-    assert '<td class=num data-v="1146.9">1,146.9</td><td>250</td>' in page
-    assert '<td class=num data-v="7849.0">7,849</td>' in page
+    # the detached group's figures, each with its unit: distance, threshold, patients
+    assert (
+        '<td class=num data-v="1146.9">1,147 m</td><td class=num data-v="250.0">250 m</td>'
+        '<td class=num data-v="7849">7,849</td>'
+    ) in page
 
 
 def test_size_chart_has_one_bar_per_pcn_and_the_band_lines(report, page):

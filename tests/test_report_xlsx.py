@@ -79,8 +79,8 @@ def test_numbers_are_numbers(report, workbook):
     assert summary["verdict"] == "FAIL"
     assert summary["registered patients"] == 508_614
     assert summary["band: lower limit (patients)"] == 30_000
-    assert summary["patients living in the study area"] == 505_578
-    assert summary["study area: decided by"].startswith("where the study's practices")
+    assert summary["patients: in the study area"] == 505_578
+    assert summary["study area: decided from"].startswith("where the study's practices")
 
 
 def test_band_status_has_a_conditional_format(workbook):
