@@ -84,6 +84,7 @@ th,td{border:1px solid #d0d4da;padding:3px 7px;text-align:left;vertical-align:to
 th{background:#eef1f5}
 th.num,table.sortable th{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 table.sortable th{cursor:pointer;user-select:none}
 table.sortable th:after{content:" \\2195";color:#8a94a3;font-size:11px}
 table.sortable th[aria-sort=ascending]:after{content:" \\25B2";color:#005eb8}
