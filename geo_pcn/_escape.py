@@ -13,6 +13,10 @@ them) go through exactly one of these before they reach an output:
 * :func:`html_table` - a table (pandas) as an HTML table, every header and cell through
   :func:`html_text`.
 
+and first, under all of them, :func:`printable`: every character that some output cannot
+hold (C0 controls but tab, line feed and carriage return; DEL; lone surrogates; U+FFFE and
+U+FFFF) becomes a visible stand-in, the same in every output (ESC is shown as ``␛``).
+
 Nothing here imports from the rest of the package: every layer may use it.
 """
 
@@ -25,6 +29,8 @@ import re
 from typing import Any
 
 __all__ = [
+    "printable",
+    "printable_frame",
     "markdown",
     "html_text",
     "js_string",
@@ -38,34 +44,106 @@ __all__ = [
 #: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
-# Markdown: every character that starts inline markup (links, images, emphasis, code,
-# strikethrough, table cells, headings) is backslash-escaped (``_`` only where it could
-# open or close emphasis: not inside a word, so sub_icb stays readable); < > & become
-# entities so no
-# raw HTML (or entity) gets through; line breaks become spaces so nothing starts a block.
-_MD_SPECIAL = re.compile(r"([\\`*\[\]!|#~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_MD_BREAK = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
-_MD_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-# bare URLs that GitHub-flavoured Markdown turns into links by itself
-_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)")
+#: Characters no output can hold as they are: the C0 controls but tab, line feed and
+#: carriage return (XML 1.0 - and so an Excel sheet - refuses them), DEL, lone surrogates
+#: (not encodable in UTF-8) and the non-characters U+FFFE / U+FFFF.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
-_MD_ENTITY = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
+def _stand_in(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode "Control Pictures": ESC -> U+241B
+    if code == 0x7F:
+        return "\u2421"  # DEL -> U+2421
+    return "\ufffd"  # a lone surrogate or a non-character: the replacement character
 
 
-def markdown(text: Any) -> str:
-    """``text`` as inert Markdown inline text: it renders as itself, on one line.
+def printable(text: Any) -> str:
+    """``text`` with every character some output cannot hold replaced by a visible
+    stand-in, so that one string reads the same in every output: a C0 control (but tab,
+    line feed and carriage return, which every format holds its own way) becomes its
+    Unicode control picture (ESC ``\\x1b`` -> ``␛``, FF ``\\x0c`` -> ``␌``), DEL ``␡``, a
+    lone surrogate or U+FFFE / U+FFFF the replacement character ``�``. Every other
+    escaper here starts with it; the JSON, GeoPackage and Excel writers use it directly.
 
     Examples
     --------
-    >>> markdown("ST. MARY'S (NORTH) | [x](http://e) <b>")
-    "ST. MARY'S (NORTH) \\\\| \\\\[x\\\\](http\\\\://e) &lt;b&gt;"
+    >>> printable("A\\x1bB\\x0cC\\x7fD\\tE")
+    'A␛B␌C␡D\\tE'
     """
     out = "" if text is None else str(text)
-    out = _MD_CONTROL.sub("", _MD_BREAK.sub(" ", out))
+    return _UNPRINTABLE.sub(_stand_in, out) if _UNPRINTABLE.search(out) else out
+
+
+def printable_frame(frame):
+    """A copy of a pandas DataFrame with every text cell and text column name passed
+    through :func:`printable` (the frame itself when nothing needs it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> printable_frame(pd.DataFrame({"n\\x1b": ["a\\x07"]})).to_dict("list")
+    {'n␛': ['a␇']}
+    """
+    from pandas.api.types import is_string_dtype
+
+    out = None
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object or is_string_dtype(values):
+            cleaned = values.map(lambda v: printable(v) if isinstance(v, str) else v)
+            if not cleaned.equals(values):
+                out = frame.copy() if out is None else out
+                out[column] = cleaned
+    names = [printable(c) if isinstance(c, str) else c for c in frame.columns]
+    if names != list(frame.columns):
+        out = frame.copy() if out is None else out
+        out.columns = names
+    return frame if out is None else out
+
+
+# Markdown: text reads as itself both in the raw file and rendered. Only what would start
+# markup is backslash-escaped: code, emphasis, strikethrough and table-cell characters
+# anywhere (``_`` only where it could open or close emphasis, so sub_icb stays readable);
+# ``]`` only where a link, image, reference or definition could follow it (``](``,
+# ``][``, ``]:``, or at the end of the text, where a template might continue it), so
+# ``[list_sizes]`` stays as it is; and at the start of the text what would start a block
+# inside a list item (``#``, ``>``, ``-``, ``+``, ``1.``, ``[`` of a task box). ``<``
+# becomes ``\<`` so no raw HTML gets through, ``&`` becomes ``&amp;`` only where it would
+# start an entity; line breaks become spaces so nothing starts a block; ``>`` elsewhere,
+# ``!`` and ``#`` inside the text are left as they are (``->`` reads as itself).
+_MD_SPECIAL = re.compile(r"([\\`*|~<]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|\](?=[(\[:]|$))")
+_MD_BREAK = re.compile(r"[\r\n\x85\u2028\u2029]+")
+_MD_START = re.compile(r"^([>+\-\[]|#(?=#*(?:\s|$))|\d+(?=[.)]))")
+_MD_CLOSING_HASHES = re.compile(r"(\s)(#+)(\s*)$")
+# bare URLs that GitHub-flavoured Markdown turns into links by itself
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)")
+_MD_ENTITY = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
+
+
+def _md_start(match: re.Match[str]) -> str:
+    mark = match.group(1)
+    return mark + "\\" if mark.isdigit() else "\\" + mark
+
+
+def markdown(text: Any) -> str:
+    """``text`` as inert Markdown inline text: it renders as itself, on one line, and the
+    raw file reads as the text (nothing escaped that could not start markup).
+
+    Examples
+    --------
+    >>> markdown("ST. MARY'S (NORTH) | [x](http://e) <b> -> [list_sizes]")
+    "ST. MARY'S (NORTH) \\\\| [x\\\\](http\\\\://e) \\\\<b> -> [list_sizes\\\\]"
+    >>> markdown("value 37.2 -> 30.1; see the [list_sizes] file")
+    'value 37.2 -> 30.1; see the [list_sizes] file'
+    """
+    out = _MD_BREAK.sub(" ", printable(text)).strip()
     # "&" only where it would start an entity, so "RUGELEY & GREAT HAYWOOD" reads as itself
-    out = _MD_ENTITY.sub("&amp;", out).replace("<", "&lt;").replace(">", "&gt;")
+    out = _MD_ENTITY.sub("&amp;", out)
     out = _MD_SPECIAL.sub(r"\\\1", out)
+    out = _MD_START.sub(_md_start, out)
+    out = _MD_CLOSING_HASHES.sub(lambda m: m.group(1) + "\\" + m.group(2) + m.group(3), out)
     return _MD_AUTOLINK.sub(lambda m: "\\" + (m.group(1) or m.group(2)), out)
 
 
@@ -77,7 +155,7 @@ def html_text(text: Any) -> str:
     >>> html_text('<img src="x">')
     '&lt;img src=&quot;x&quot;&gt;'
     """
-    return _html.escape("" if text is None else str(text), quote=True)
+    return _html.escape(printable(text), quote=True)
 
 
 _JS_UNSAFE = {
@@ -103,7 +181,7 @@ def js_string(text: Any) -> str:
     >>> js_string("`${x}`</script>")
     '"\\\\u0060\\\\u0024{x}\\\\u0060\\\\u003c/script\\\\u003e"'
     """
-    literal = json.dumps("" if text is None else str(text), ensure_ascii=False)
+    literal = json.dumps(printable(text), ensure_ascii=False)
     return _JS_UNSAFE_RE.sub(lambda m: _JS_UNSAFE[m.group(0)], literal)
 
 
@@ -120,6 +198,7 @@ def excel_cell(value: Any) -> Any:
     """
     if not isinstance(value, str):
         return value
+    value = printable(value)
     if value.startswith(FORMULA_START) or _looks_escaped(value):
         return "'" + value
     return value

@@ -37,12 +37,13 @@ import pandas as pd
 
 from geo_pcn._escape import html_table, html_text
 from geo_pcn._json import dump_json
+from geo_pcn._words import alignment_score, finding_units, move_kind, with_unit
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding
 from geo_pcn.report import Report
 from geo_pcn.settings import LIST_SIZE, PRACTICE_CODE
 
-__all__ = ["Comparison", "FindingChange", "compare"]
+__all__ = ["Comparison", "FindingChange", "compare", "moved_words"]
 
 #: What can change in a finding that keeps its identity, in the order it is reported.
 _CHANGEABLE = ("severity", "pcn_code", "practices", "value", "threshold", "message", "details")
@@ -101,10 +102,17 @@ class FindingChange:
         if "practices" in self.what:
             n_b, n_a = len(b.practice_codes), len(a.practice_codes)
             parts.append(f"practices {n_b} -> {n_a}" if n_b != n_a else "other practices")
+        value_unit, threshold_unit = finding_units(a.check, a.kind)
         if "value" in self.what:
-            parts.append(f"value {fmt_value(b.value)} -> {fmt_value(a.value)}")
+            parts.append(
+                f"value {with_unit(b.value, value_unit) or 'none'} -> "
+                f"{with_unit(a.value, value_unit) or 'none'}"
+            )
         if "threshold" in self.what:
-            parts.append(f"threshold {fmt_value(b.threshold)} -> {fmt_value(a.threshold)}")
+            parts.append(
+                f"threshold {with_unit(b.threshold, threshold_unit) or 'none'} -> "
+                f"{with_unit(a.threshold, threshold_unit) or 'none'}"
+            )
         if not parts and "message" in self.what:
             parts.append("message")
         if not parts:
@@ -143,16 +151,33 @@ def _plain(value: Any) -> str:
     return dump_json(value, None, indent=None)
 
 
+def _same_figure(x: Any, y: Any) -> bool:
+    """Two values or thresholds are the same figure (numbers within rounding noise)."""
+    numeric = (int, float, np.integer, np.floating)
+    if isinstance(x, numeric) and isinstance(y, numeric) and not isinstance(x, bool):
+        x, y = float(x), float(y)
+        return (np.isnan(x) and np.isnan(y)) or bool(np.isclose(x, y, rtol=1e-9, atol=1e-9))
+    return _plain(x) == _plain(y)
+
+
+#: What a reader sees of a finding: a pair that differs only in ``details`` (the
+#: breakdown behind the figures, e.g. another PCN's share of a study-wide count) reads
+#: the same before and after, so it is not listed as changed.
+_SEEN = ("severity", "pcn_code", "practices", "value", "threshold", "message")
+
+
 def _what_changed(b: Finding, a: Finding) -> tuple[str, ...]:
     same = {
         "severity": b.severity == a.severity,
         "pcn_code": b.pcn_code == a.pcn_code,
         "practices": b.practice_codes == a.practice_codes,
-        "value": _plain(b.value) == _plain(a.value),
-        "threshold": _plain(b.threshold) == _plain(a.threshold),
+        "value": _same_figure(b.value, a.value),
+        "threshold": _same_figure(b.threshold, a.threshold),
         "message": b.message == a.message,
         "details": _plain(b.details) == _plain(a.details),
     }
+    if all(same[k] for k in _SEEN):
+        return ()
     return tuple(k for k in _CHANGEABLE if not same[k])
 
 
@@ -226,7 +251,8 @@ class Comparison:
         The reports.
     moves
         One row per practice whose PCN changed: ``practice_code, practice_name,
-        list_size, from_pcn_code, to_pcn_code``.
+        list_size, from_pcn_code, to_pcn_code, change`` (``moved`` from one PCN to
+        another, ``placed`` from no PCN, ``taken out`` into none).
     pcns
         One row per PCN of either configuration: list size, practices and band status
         before and after (``""`` status: the PCN does not exist on that side).
@@ -259,15 +285,41 @@ class Comparison:
     changes: list[str] | None = field(repr=False)
 
     # -- facts ----------------------------------------------------------------------------
+    # One definition (geo_pcn._words.move_kind), as proposal.md and `geo-pcn rank` count:
+    # a practice *moved* from one PCN to another, *placed* from no PCN into one, *taken
+    # out* of its PCN into none.
+    def _of_kind(self, kind: str) -> pd.DataFrame:
+        return self.moves[self.moves["change"] == kind]
+
     @property
     def n_practices_moved(self) -> int:
-        """Practices whose PCN changed."""
-        return len(self.moves)
+        """Practices moved from one PCN to another (not those placed or taken out)."""
+        return len(self._of_kind("moved"))
 
     @property
     def n_patients_moved(self) -> int:
-        """Registered patients of the practices that changed PCN."""
-        return int(self.moves[LIST_SIZE].sum())
+        """Registered patients of the practices moved from one PCN to another."""
+        return int(self._of_kind("moved")[LIST_SIZE].sum())
+
+    @property
+    def n_practices_placed(self) -> int:
+        """Practices in no PCN before that are in one after."""
+        return len(self._of_kind("placed"))
+
+    @property
+    def n_patients_placed(self) -> int:
+        """Registered patients of the practices placed."""
+        return int(self._of_kind("placed")[LIST_SIZE].sum())
+
+    @property
+    def n_practices_taken_out(self) -> int:
+        """Practices in a PCN before that are in none after."""
+        return len(self._of_kind("taken out"))
+
+    @property
+    def n_patients_taken_out(self) -> int:
+        """Registered patients of the practices taken out of their PCN."""
+        return int(self._of_kind("taken out")[LIST_SIZE].sum())
 
     @property
     def band_changes(self) -> pd.DataFrame:
@@ -299,6 +351,10 @@ class Comparison:
             "n_pcns": {"before": b.configuration.n_pcns, "after": a.configuration.n_pcns},
             "n_practices_moved": self.n_practices_moved,
             "n_patients_moved": self.n_patients_moved,
+            "n_practices_placed": self.n_practices_placed,
+            "n_patients_placed": self.n_patients_placed,
+            "n_practices_taken_out": self.n_practices_taken_out,
+            "n_patients_taken_out": self.n_patients_taken_out,
             "n_pcns_outside_band": {
                 "before": _n_outside(self.pcns["band_status_before"]),
                 "after": _n_outside(self.pcns["band_status_after"]),
@@ -347,8 +403,7 @@ class Comparison:
             f"<h3>Comparison: {esc(s['study'])}: {verdict(s['ok']['before'])} &rarr; "
             f"{verdict(s['ok']['after'])}</h3><p>Errors {fb['error']} &rarr; {fa['error']}, "
             f"warnings {fb['warning']} &rarr; {fa['warning']}, notes {fb['info']} &rarr; "
-            f"{fa['info']}. {count(s['n_practices_moved'], 'practice')} moved "
-            f"({count(s['n_patients_moved'], 'patient')}); "
+            f"{fa['info']}. {moved_words(s)}; "
             f"{count(s['n_resolved'], 'finding')} resolved, {s['n_introduced']:,} introduced, "
             f"{s['n_changed']:,} changed.</p>"
         )
@@ -417,8 +472,9 @@ class Comparison:
             )
         if self.alignment:
             rows = "".join(
-                f"<tr><td>{esc(layer)}</td><td>{esc(k)}</td><td>{esc(fmt_value(v['before'].get(k)))}"
-                f"</td><td>{esc(fmt_value(v['after'].get(k)))}</td></tr>"
+                f"<tr><td>{esc(layer)}</td><td>{esc(alignment_score(k, None)[0])}</td>"
+                f"<td>{esc(alignment_score(k, v['before'].get(k))[1])}</td>"
+                f"<td>{esc(alignment_score(k, v['after'].get(k))[1])}</td></tr>"
                 for layer, v in self.alignment.items()
                 for k in v["after"]
             )
@@ -432,7 +488,7 @@ class Comparison:
         s = self.summary
         fb, fa = s["findings"]["before"], s["findings"]["after"]
         return (
-            f"<Comparison {s['study']!r}: {count(s['n_practices_moved'], 'practice')} moved; "
+            f"<Comparison {s['study']!r}: {moved_words(s)}; "
             f"errors {fb['error']} -> {fa['error']}; {s['n_resolved']} resolved, "
             f"{s['n_introduced']} introduced, {s['n_changed']} changed>"
         )
@@ -441,6 +497,28 @@ class Comparison:
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """A count with its unit, singular or plural: ``1 practice``, ``2,300 patients``."""
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def moved_words(summary: dict[str, Any]) -> str:
+    """The moves of a comparison's summary in words, as compare.md, the CLI and the
+    notebook say them: ``5 practices moved (35,889 patients); 1 placed (8,616 patients)``
+    (placed and taken out only when there are any)."""
+    s = summary
+    out = (
+        f"{count(s['n_practices_moved'], 'practice')} moved between PCNs "
+        f"({count(s['n_patients_moved'], 'patient')})"
+    )
+    if s.get("n_practices_placed"):
+        out += (
+            f"; {count(s['n_practices_placed'], 'practice')} in no PCN placed "
+            f"({count(s['n_patients_placed'], 'patient')})"
+        )
+    if s.get("n_practices_taken_out"):
+        out += (
+            f"; {count(s['n_practices_taken_out'], 'practice')} taken out of their PCN "
+            f"({count(s['n_patients_taken_out'], 'patient')})"
+        )
+    return out
 
 
 def _n_outside(status: pd.Series) -> int:
@@ -516,6 +594,10 @@ def compare(before: Report, after: Report) -> Comparison:
             LIST_SIZE: sizes.reindex(diff[PRACTICE_CODE]).fillna(0).astype("int64").to_numpy(),
             "from_pcn_code": diff["from_pcn_code"].to_numpy(dtype=object),
             "to_pcn_code": diff["to_pcn_code"].to_numpy(dtype=object),
+            "change": [
+                move_kind(f, t)
+                for f, t in zip(diff["from_pcn_code"], diff["to_pcn_code"], strict=True)
+            ],
         }
     )
     cols = ["pcn_code", "pcn_name", "list_size", "n_practices", "band_status"]

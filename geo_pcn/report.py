@@ -9,7 +9,6 @@ itself in Jupyter; :mod:`geo_pcn.render` writes it out (Markdown, CSV, GeoPackag
 from __future__ import annotations
 
 import copy
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -222,7 +221,7 @@ class Report:
             ],
         )
         frame["practice_codes"] = frame["practice_codes"].map(";".join)
-        frame["details"] = frame["details"].map(lambda d: json.dumps(d, default=str))
+        frame["details"] = frame["details"].map(lambda d: dump_json(d, indent=None))
         return frame
 
     # -- plain forms and display ------------------------------------------------------

@@ -228,3 +228,35 @@ def test_pcns_with_errors_are_outlined(map_layers, demo_results):
     }
     outlined = {f["id"] for f in map_layers["PCNs with errors (outlined)"]["features"]}
     assert outlined == with_errors == {"UZ001", "UZ008", "UZ010"}
+
+
+def test_no_two_legend_rows_share_a_symbol(page):
+    """Issue 18: the legend used one style for two meanings (a community site outside its
+    PCN and a practice outside its recorded sub-ICB were the same orange ring). Every row of
+    the legend has a symbol of its own, and so has every kind of finding on the map: its
+    colour is its severity, its dash pattern its kind."""
+    from geo_pcn.render.map import FINDING_DASHES, _finding_style
+
+    for m in re.finditer(r"\.innerHTML = ", page):
+        text = _json_at(page, m.end())
+        if isinstance(text, str) and ">Legend</summary>" in text:
+            break
+    else:
+        raise AssertionError("no legend in the page")
+    symbols = re.findall(r'<span class="gp-sym">(.*?)</span><span>(.*?)</span>', text)
+    findings = text.split('<div class="gp-h">Findings</div>', 1)[1]
+    rows = re.findall(r'<span class="gp-sym">(.*?)</span><span>(.*?)</span>', findings)
+    assert len(rows) >= 6  # the demo draws six kinds
+    drawn = [s for s, _ in symbols]
+    assert len(drawn) == len(set(drawn)), [label for s, label in symbols if drawn.count(s) > 1]
+    # on the map: two kinds of one geometry and severity never look alike
+    for gtype in ("point", "line", "polygon"):
+        for severity in ("error", "warning", "info"):
+            looks = [
+                tuple(sorted(_finding_style(severity, gtype, kind).items()))
+                for kind in FINDING_DASHES
+            ]
+            clashes = {
+                k for k, look in zip(FINDING_DASHES, looks, strict=True) if looks.count(look) > 1
+            }
+            assert not clashes, (gtype, severity, clashes)

@@ -380,3 +380,45 @@ def test_proposal_change_map_in_a_browser(browser, tmp_path):
     n = len(proposal.changes)
     _check_change_map(browser, html, n, tmp_path / "proposal_map.png")
     assert (tmp_path / "proposal_map.png").stat().st_size > 10_000
+
+
+def test_popups_open_clear_of_the_panel(browser, tmp_path):
+    """Issue 18: a popup opened near the left edge went under the panel. The leftmost
+    practice's popup, and the popup of a finding clicked in the panel, open wholly inside
+    the map, right of the panel and below the title."""
+    html = write_map(validate(demo()), tmp_path / "map.html")
+    visit = Visit(browser, html)
+    try:
+        page = visit.page
+        point = page.evaluate(
+            """() => {
+                const pts = [...document.querySelectorAll('path.gp-practice')].map(el => {
+                    const r = el.getBoundingClientRect();
+                    return [r.left + r.width / 2, r.top + r.height / 2, el];
+                }).filter(p => document.elementFromPoint(p[0], p[1]) === p[2]);
+                pts.sort((a, b) => a[0] - b[0]);
+                return pts.length ? [pts[0][0], pts[0][1]] : null;
+            }"""
+        )
+        assert point, "no practice circle is clickable"
+        boxes = """() => {
+            const r = s => document.querySelector(s).getBoundingClientRect().toJSON();
+            return {pop: r('.leaflet-popup'), panel: r('.gp-panel'), map: r('.leaflet-container'),
+                    title: r('.gp-titlebar')};
+        }"""
+        for opener in ("practice", "finding"):
+            if opener == "practice":
+                page.mouse.click(*point)
+            else:
+                page.locator(".gp-item:not(.gp-nowhere)").first.click()
+            page.wait_for_selector(".leaflet-popup", timeout=5_000)
+            page.wait_for_timeout(400)  # the pan that brings it into view
+            b = page.evaluate(boxes)
+            assert b["pop"]["left"] >= b["panel"]["right"], (opener, b)
+            assert b["pop"]["top"] >= b["map"]["top"] and b["pop"]["right"] <= b["map"]["right"]
+            if b["pop"]["left"] < b["title"]["right"] and b["pop"]["right"] > b["title"]["left"]:
+                assert b["pop"]["top"] >= b["title"]["bottom"], (opener, b)
+            page.locator(".leaflet-popup-close-button").click()
+    finally:
+        visit.close(tmp_path / "popups.png")
+    assert not visit.left and not visit.errors

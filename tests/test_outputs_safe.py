@@ -20,6 +20,7 @@ from geo_pcn._escape import (
     html_text,
     js_string,
     markdown,
+    printable,
 )
 from geo_pcn.cli import cli
 from geo_pcn.datasets import demo_study_file
@@ -230,3 +231,125 @@ def test_markdown_keeps_ampersands_readable_and_entities_inert():
     assert markdown("RUGELEY & GREAT HAYWOOD PCN") == "RUGELEY & GREAT HAYWOOD PCN"
     html = MarkdownIt().render(markdown("A &amp; B &#60;script&#62;"))
     assert "&amp;amp;" in html and "<script" not in html
+
+
+# -- control characters (issue 19 item 1) -------------------------------------------------------
+#: Every C0 control and DEL. NUL is refused by the CSV reader ("not a text file") and ends
+#: a GeoJSON string read by GDAL, so those names carry the rest; the study name (a TOML
+#: "\u0000" escape) carries NUL too.
+C0 = "".join(chr(i) for i in range(32)) + "\x7f"
+C0_CSV = C0.replace("\x00", "")
+
+
+def _holdable(text: str) -> str:
+    """What every output shows of ``text``, worked out by hand from the rule in the README:
+    each C0 control but tab, line feed and carriage return becomes its Unicode control
+    picture (U+2400 + its code), DEL becomes U+2421."""
+    return "".join(
+        chr(0x2400 + ord(c)) if ord(c) < 32 and c not in "\t\n\r" else "\u2421" if c == "\x7f" else c
+        for c in text
+    )
+
+
+def test_printable_stand_ins():
+    assert printable("A\x1bB\x1aC\x0cD\x7fE") == "A\u241bB\u241aC\u240cD\u2421E"
+    assert printable("tab\tline\nreturn\r") == "tab\tline\nreturn\r"  # held by every format
+    assert printable("lone \ud800 and \ufffe") == "lone \ufffd and \ufffd"
+    assert printable("ST. MARY'S \u00e9 \U0001f600") == "ST. MARY'S \u00e9 \U0001f600"
+    # every escaper starts with it: no output gets a raw control character
+    for escaped in (markdown(C0), html_text(C0), js_string(C0), excel_cell(C0)):
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", escaped), escaped
+
+
+@pytest.fixture
+def control_study_file(tmp_path: Path) -> Path:
+    """The tiny study with every C0 character (and DEL) in the study, a PCN, a practice
+    and a place name."""
+    from tiny import feature_collection, union_box
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
+    practices = TINY_PRACTICES.replace("WEST PCN", quoted(f"WEST{C0_CSV}PCN")).replace(
+        "EAST FIVE SURGERY", quoted(f"FIVE{C0_CSV}SURGERY")
+    )
+    west, east = union_box("WEST", range(0, 2)), union_box("EAST", range(2, 4))
+    west["properties"]["name"] = f"West{C0_CSV}Place"
+    toml = TINY_TOML.replace('"Tiny test study"', _toml_string(f"Tiny{C0}study"))
+    return write_tiny_study(
+        tmp_path / "study",
+        study_toml=toml,
+        practices_csv=practices,
+        place_geojson=feature_collection([west, east]),
+    )
+
+
+def test_control_characters_in_names_reach_every_output(control_study_file, tmp_path):
+    """ESC, SUB, FF... in the study, PCN, practice and place names: validate writes every
+    output (report.xlsx crashed with an openpyxl traceback), no output holds a raw control
+    character, and the names are there with the stand-ins, the same in each."""
+    out = tmp_path / "out"
+    result = _run("validate", str(control_study_file), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {"report.md", "report.html", "report.json", "report.xlsx", "map.html"} <= names
+    assert {"pcns.csv", "practices.csv", "findings.csv", "footprints.gpkg"} <= names
+    raw = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    for name in ("report.md", "report.html", "map.html", "report.json", "pcns.csv"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert not raw.search(text), name
+    study, pcn, practice = (
+        _holdable(f"Tiny{C0}study"),
+        _holdable(f"WEST{C0_CSV}PCN"),
+        _holdable(f"FIVE{C0_CSV}SURGERY"),
+    )
+    # JSON: the same strings, exactly
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["study"] == study
+    assert pcn in {row["pcn_name"] for row in report["pcns"]}
+    # CSV: exactly (a CSV holds tab, line feed and carriage return in quotes)
+    with (out / "practices.csv").open(newline="", encoding="utf-8") as handle:
+        rows = {r["practice_code"]: r for r in csv.DictReader(handle)}
+    assert rows["A00005"]["practice_name"] == practice
+    assert rows["A00001"]["pcn_name"] == pcn
+    # Excel: openpyxl opens it; XML keeps every character but turns a carriage return
+    # into a line feed
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "report.xlsx")
+    assert book["Summary"]["B2"].value == study.replace("\r", "\n")
+    sheet = {r[0]: r for r in book["Practices"].iter_rows(values_only=True)}
+    assert sheet["A00005"][1] == practice.replace("\r", "\n")
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        pass
+    else:
+        rows = CalamineWorkbook.from_path(str(out / "report.xlsx")).get_sheet_by_name(
+            "Practices"
+        ).to_python()
+        assert any(r[1] == practice.replace("\r", "\n") for r in rows)
+    # GeoPackage
+    import geopandas as gpd
+
+    footprints = gpd.read_file(out / "footprints.gpkg", layer="pcn_footprints")
+    assert pcn in set(footprints["pcn_name"])
+    # Markdown and HTML: the names on one line (line breaks are spaces in Markdown)
+    md_text = (out / "report.md").read_text(encoding="utf-8")
+    one_line = re.sub("[\r\n]+", " ", study)
+    assert md_text.splitlines()[0] == f"# PCN configuration check: {one_line}"
+    page = (out / "report.html").read_bytes().decode("utf-8")  # \r kept
+    assert html_text(pcn) in page  # the PCN table
+    # the map: the names reach its scripts with the same stand-ins (ESC -> U+241B)
+    map_page = (out / "map.html").read_text(encoding="utf-8")
+    assert "Tiny\u2400\u2401\u2402" in map_page  # the title
+    assert "West\\u2401\\u2402" in map_page  # the place, in the map's (ASCII) GeoJSON
+    # a scenario writes compare.md / compare.json / the change map from the same names
+    scenario = tmp_path / "move.csv"
+    scenario.write_text("practice_code,to_pcn_code\nA00002,U00002\n")
+    after = tmp_path / "after"
+    result = _run("scenario", str(control_study_file), str(scenario), "--out", str(after))
+    assert result.exit_code in (0, 1), result.output
+    for name in ("compare.md", "compare.json", "compare_map.html"):
+        text = (after / name).read_text(encoding="utf-8")
+        assert not raw.search(text), name

@@ -91,9 +91,11 @@ def test_every_finding_is_listed_escaped_with_its_numbers(report, page):
         assert html_text(f.message) in page, f.message
     for check in {f.check for f in report.findings}:
         assert f'<h3 id="check-{check}">{check} (' in page
-    # the detached group's figures: distance, threshold, patients
-    assert '<td class=num data-v="1146.9">1,146.9</td><td>250</td>' in page
-    assert '<td class=num data-v="7849.0">7,849</td>' in page
+    # the detached group's figures, each with its unit: distance, threshold, patients
+    assert (
+        '<td class=num data-v="1146.9">1,147 m</td><td class=num data-v="250.0">250 m</td>'
+        '<td class=num data-v="7849">7,849</td>'
+    ) in page
 
 
 def test_size_chart_has_one_bar_per_pcn_and_the_band_lines(report, page):
@@ -319,3 +321,38 @@ def test_qnc_report_html(qnc_study_file, browser, tmp_path, shots):
     print(f"pdf: {shots / 'report_qnc.pdf'} ({pages} pages)")
     assert pages >= 6
     assert visit.errors == [] and visit.left == []
+
+
+def test_one_number_format_per_column(page):
+    """Issue 18: decimals differed from row to row (``100``, ``95.3``, ``7.25`` in one
+    column). In every table, the numbers of a column (of one unit) have one number of
+    decimals; a finding's value and threshold carry their unit, so a count of patients is
+    never paired with a bare ``250``."""
+    tables = re.findall(r"<table[^>]*>(.*?)</table>", page, re.S)
+    assert len(tables) >= 5
+    for table in tables:
+        decimals: dict[tuple[int, str], set[int]] = {}
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+            for j, cell in enumerate(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)):
+                m = re.fullmatch(r"-?[\d,]+(\.\d+)?(%| .+)?", cell)
+                if m and ("class=num" in row.split("<td")[j + 1][:20]):
+                    unit = m.group(2) or ""
+                    decimals.setdefault((j, unit), set()).add(len(m.group(1) or ".") - 1)
+        for (j, unit), found in decimals.items():
+            assert len(found) == 1, (j, unit, found, table[:200])
+    findings = page.split('<section id="findings">', 1)[1].split("</section>", 1)[0]
+    thresholds = re.findall(r'<td class=num data-v="250.0">([^<]*)</td>', findings)
+    assert thresholds and set(thresholds) == {"250 m"}
+
+
+def test_patients_and_residents_are_two_columns(page):
+    """A 'patients' column held population. The served-from-outside finding counts the
+    residents of two small areas (3,488, the demo's population file: DM0100229 and
+    DM0100269): it is under 'residents', and its 'registered patients' cell is empty."""
+    coverage = page.split('<h3 id="check-coverage">', 1)[1].split("</table>", 1)[0]
+    head = re.findall(r"<th[^>]*>(.*?)</th>", coverage)
+    assert "registered patients" in head and "residents" in head and "patients" not in head
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", coverage, re.S) if "DM0100229" in r)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert cells[head.index("residents")] == "3,488"
+    assert cells[head.index("registered patients")] == ""

@@ -79,8 +79,8 @@ def test_numbers_are_numbers(report, workbook):
     assert summary["verdict"] == "FAIL"
     assert summary["registered patients"] == 508_614
     assert summary["band: lower limit (patients)"] == 30_000
-    assert summary["patients living in the study area"] == 505_578
-    assert summary["study area: decided by"].startswith("where the study's practices")
+    assert summary["patients: in the study area"] == 505_578
+    assert summary["study area: decided from"].startswith("where the study's practices")
 
 
 def test_band_status_has_a_conditional_format(workbook):
@@ -153,3 +153,22 @@ def test_qnc_workbook(qnc_study_file):
     assert wb.sheetnames[:5] == SHEETS[:5]
     assert wb["PCNs"].max_row == 26 and wb["Practices"].max_row == 142
     assert sum(_column(wb["PCNs"], "list_size")) == 1_210_283
+
+
+def test_summary_holds_no_python_dict():
+    """Issue 18: a study with the national registrations has a nested summary entry
+    (``registrations_of_other_practices``) that reached the Summary sheet as a Python dict.
+    Each entry is now a row of its own, in words."""
+    report = validate(demo())
+    summary = dict(report.summary)
+    summary["study_area"] = {
+        **summary["study_area"],
+        "registrations_of_other_practices": {"n_practices": 6340, "n_patients": 60596001},
+    }
+    report.__dict__["summary"] = summary  # as geography builds it for the national file
+    sheet = load_workbook(io.BytesIO(to_xlsx(report)))["Summary"]
+    rows = {r[0]: r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert not any(isinstance(v, str) and v.lstrip("'").startswith("{") for v in rows.values())
+    assert rows["study area: registrations of practices outside the study: practices"] == 6340
+    assert rows["study area: registrations of practices outside the study: patients"] == 60596001
+    assert not any("_" in k for k in rows)  # keys in words

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
 from geo_pcn._escape import markdown
 from geo_pcn.cli.options import json_option, quiet_option, study_argument, tiles_option
-from geo_pcn.compare import compare, count
+from geo_pcn._words import move_kind
+from geo_pcn.compare import compare, count, moved_words
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io import read_configuration
@@ -70,8 +72,7 @@ def scenario(
         f"{study.name}: {'PASS' if after.ok else 'FAIL'} after the scenario - errors "
         f"{fb['error']} -> {fa['error']}, warnings {fb['warning']} -> {fa['warning']}; "
         f"findings {s['n_resolved']} resolved, {s['n_introduced']} introduced, "
-        f"{s['n_changed']} changed; {count(s['n_practices_moved'], 'practice')} "
-        f"({count(s['n_patients_moved'], 'patient')}) moved. Wrote "
+        f"{s['n_changed']} changed; {moved_words(s)}. Wrote "
         f"{', '.join(sorted(p.name for p in written))} to {out_dir}"
     )
     if not after.ok:
@@ -116,8 +117,8 @@ def rank(study_file: Path, proposals: tuple[Path, ...], as_json: bool, quiet: bo
 
 #: The order of the ranking, as the output explains it.
 RANK_ORDER = (
-    "Ranked by errors, then warnings, then patients moved (registered at practices whose "
-    "PCN changes from the current configuration); ties by PCNs outside the band, split "
+    "Ranked by errors, then warnings, then patients moved (registered at practices moved "
+    "from one PCN to another; a practice in no PCN given one is placed, not moved); ties by PCNs outside the band, split "
     "PCNs, boundary crossings, then community alignment (higher is better). The baseline "
     "is the current configuration, unchanged."
 )
@@ -162,7 +163,14 @@ def rank_row(study: Study, path: Path | None) -> dict[str, Any]:
         merged[[PCN_CODE, PCN_NAME]] = merged[[PCN_CODE, PCN_NAME]].fillna("")
         configuration = Configuration.from_frame(merged)
     report = validate(study, configuration)
-    moved = study.configuration.diff(report.configuration)[PRACTICE_CODE]
+    diff = study.configuration.diff(report.configuration)
+    kinds_of_move = pd.Series(
+        [move_kind(f, t) for f, t in zip(diff["from_pcn_code"], diff["to_pcn_code"], strict=True)],
+        index=diff[PRACTICE_CODE].to_numpy(),
+        dtype=object,
+    )
+    moved = kinds_of_move.index[kinds_of_move == "moved"]  # one definition: geo_pcn._words
+    placed = kinds_of_move.index[kinds_of_move == "placed"]
     sizes = report.context.list_sizes
     kinds = [(f.check, f.kind) for f in report.findings]
     scores = [
@@ -180,6 +188,8 @@ def rank_row(study: Study, path: Path | None) -> dict[str, Any]:
         "warnings": sev["warning"],
         "practices_moved": len(moved),
         "patients_moved": int(sizes.reindex(moved).fillna(0).sum()),
+        "practices_placed": len(placed),
+        "patients_placed": int(sizes.reindex(placed).fillna(0).sum()),
         "n_pcns": report.configuration.n_pcns,
         "pcns_outside_band": sum(
             k in (("size", "above_band"), ("size", "below_band")) for k in kinds
@@ -204,6 +214,8 @@ RANK_FIGURES = (
     "warnings",
     "practices_moved",
     "patients_moved",
+    "practices_placed",
+    "patients_placed",
     "n_pcns",
     "pcns_outside_band",
     "split_pcns",
@@ -217,17 +229,17 @@ def format_ranking(rows: list[dict[str, Any]]) -> str:
     """The ranking as a Markdown table (file names escaped), then how it is ordered."""
     head = (
         "| rank | proposal | verdict | errors | warnings | practices moved | patients moved "
-        "| PCNs outside band | split PCNs | PCNs across boundaries | practices in no PCN "
+        "| practices placed | PCNs outside band | split PCNs | PCNs across boundaries | practices in no PCN "
         "| alignment |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         align = "n/a" if r["alignment"] is None else f"{r['alignment']:.3f}"
         name = f"**{BASELINE}** (baseline)" if r["baseline"] else markdown(r["proposal"])
         lines.append(
             f"| {r['rank']} | {name} | {'PASS' if r['ok'] else 'FAIL'} "
             f"| {r['errors']:,} | {r['warnings']:,} | {r['practices_moved']:,} "
-            f"| {r['patients_moved']:,} | {r['pcns_outside_band']:,} | {r['split_pcns']:,} "
+            f"| {r['patients_moved']:,} | {r['practices_placed']:,} | {r['pcns_outside_band']:,} | {r['split_pcns']:,} "
             f"| {r['crossings']:,} | {r['practices_in_no_pcn']:,} | {align} |"
         )
     return "\n".join([*lines, "", RANK_ORDER])

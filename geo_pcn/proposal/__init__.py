@@ -39,6 +39,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from geo_pcn._words import move_kind
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
@@ -542,7 +543,13 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
     statuses = set(parts_table["status"])
     worst = ("no solution", "infeasible", "time limit", "within gap", "optimal")
     status = next(s for s in worst if s in statuses)
-    moved = changes[changes["from_pcn"] != ""]
+    # one definition of moved and placed, as compare.md and `geo-pcn rank` count them
+    kinds = pd.Series(
+        [move_kind(f, t) for f, t in zip(changes["from_pcn"], changes["to_pcn"], strict=True)],
+        index=changes.index,
+        dtype=object,
+    )
+    moved, placed = changes[kinds == "moved"], changes[kinds == "placed"]
     # the objective over the parts with a configuration; a bound and gap when every one of
     # them has a bound (an infeasible part has none)
     valued = parts_table["objective"].notna()
@@ -558,8 +565,8 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         "parts_without_solution": int((parts_table["status"] == "no solution").sum()),
         "patients_moved": int(moved["patients"].sum()),
         "practices_moved": len(moved),
-        "practices_placed": int((changes["from_pcn"] == "").sum()),
-        "patients_placed": int(changes.loc[changes["from_pcn"] == "", "patients"].sum()),
+        "practices_placed": len(placed),
+        "patients_placed": int(placed["patients"].sum()),
         "new_pcns": len(set(proposed.pcn_codes) - set(config.pcn_codes)),
         "closed_pcns": len(set(config.pcn_codes) - set(proposed.pcn_codes)),
         "n_parts": len(parts),

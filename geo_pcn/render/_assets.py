@@ -100,7 +100,8 @@ function geoPcnTools(map, cfg, refs) {
     (lines || []).forEach(function (line) {
       if (line) { box.appendChild(el("br")); box.appendChild(html("span", null, line)); }
     });
-    L.popup({className: "gp-pop", maxWidth: 420, autoPan: false, offset: [0, -6]})
+    popupPadding();
+    L.popup({className: "gp-pop", maxWidth: 420, offset: [0, -6]})
       .setLatLng(latlng).setContent(box).openOn(map);
   }
   function goTo(where, title, lines) {
@@ -323,5 +324,31 @@ function geoPcnTools(map, cfg, refs) {
   };
   panel.addTo(map);
   syncLabels();
+
+  /* -- popups open in full view: clear of the panel on the left, the title above and the
+     layer control and legend on the right (Leaflet pans the map to keep a popup inside
+     this padding; every popup inherits it from L.Popup's options) ---------------------- */
+  function popupPadding() {
+    var container = map.getContainer(), box = container.getBoundingClientRect();
+    var left = 8, top = 8, right = 8;
+    var side = container.querySelector(".gp-panel");
+    if (side && side.offsetWidth) left = side.getBoundingClientRect().right - box.left + 10;
+    var title = document.querySelector(".gp-titlebar");
+    if (title && title.offsetHeight) {
+      top = Math.max(top, title.getBoundingClientRect().bottom - box.top + 10);
+    }
+    var edge = box.right;
+    container.querySelectorAll(".leaflet-top.leaflet-right .leaflet-control").forEach(
+      function (c) { if (c.offsetWidth) edge = Math.min(edge, c.getBoundingClientRect().left); });
+    right = Math.max(right, box.right - edge + 10);
+    // too narrow for both: a popup keeps clear of the panel, the controls may cover it
+    if (left + right + 320 > box.width) right = 8;
+    L.Popup.prototype.options.autoPanPaddingTopLeft = L.point(left, top);
+    L.Popup.prototype.options.autoPanPaddingBottomRight = L.point(right, 8);
+  }
+  popupPadding();
+  map.on("resize", popupPadding);
+  // a click opens a popup: measure first (the legend may have been folded or opened)
+  map.getContainer().addEventListener("click", popupPadding, true);
 }
 """

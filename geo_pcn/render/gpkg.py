@@ -1,7 +1,8 @@
 """GeoPackage: the layers of a report in one file, the same bytes on every run.
 
 The attribute values are written as they are (a GeoPackage is data, not a sheet: no
-formula guard). GDAL stamps every table with the time of writing; :func:`write_gpkg` sets
+formula guard), but for the characters no output holds, replaced as in every output
+(:func:`geo_pcn._escape.printable`). GDAL stamps every table with the time of writing; :func:`write_gpkg` sets
 it to :data:`GPKG_TIMESTAMP` so that a re-run on the same inputs gives the same file.
 """
 
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+
+from geo_pcn._escape import printable_frame
 
 __all__ = ["write_gpkg", "fix_gpkg_timestamps", "GPKG_TIMESTAMP"]
 
@@ -39,7 +42,8 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path
     path = Path(path)
     for layer, frame in layers.items():
         if len(frame):
-            frame.to_file(path, layer=layer, driver="GPKG")  # data as it is (not a sheet)
+            # data as it is (not a sheet), control characters as every output shows them
+            printable_frame(frame).to_file(path, layer=layer, driver="GPKG")
     if not path.exists():
         return None
     fix_gpkg_timestamps(path)

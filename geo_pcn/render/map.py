@@ -415,21 +415,52 @@ def _sites_layer(frame: gpd.GeoDataFrame, *, name: str, colour: str) -> folium.G
 AREA_FILLS = {"hole": "#666666", "area_served_from_outside": "#A8A8A8"}
 
 
+#: The dash pattern of each kind of finding (its colour is its severity), so that no two
+#: kinds of one geometry look alike on the map or in the legend; a kind not named here gets
+#: one of :data:`_SPARE_DASHES` (by name, so the same map every run).
+FINDING_DASHES: dict[str, str | None] = {
+    # lines and outlines
+    "detached_group": "6 5",
+    "exclave": "2 4",
+    "split_across_areas": "12 4 2 4",
+    "hole": "9 3",  # filled dark grey
+    "area_served_from_outside": "3 5",  # filled pale grey
+    # rings round a practice or a site
+    "practice_in_no_pcn": None,
+    "recorded_code_mismatch": "5 3",
+    "outside_layer": "1 3",
+    "practice_not_active": "8 3 2 3",
+    "site_outside_pcn": "2 2",
+}
+_SPARE_DASHES = ("10 3", "3 3 9 3", "1 6", "14 6", "4 2 1 2")
+
+
+def _finding_dash(kind: str) -> str | None:
+    if kind in FINDING_DASHES:
+        return FINDING_DASHES[kind]
+    digest = sum(ord(c) for c in kind)  # stable across runs (hash() is salted)
+    return _SPARE_DASHES[digest % len(_SPARE_DASHES)]
+
+
 def _finding_style(severity: str, gtype: str, kind: str) -> dict[str, Any]:
     colour = SEVERITY_COLOURS.get(severity, "#000000")
+    dash = _finding_dash(kind)
     if gtype == "point":
-        return {"color": colour, "weight": 3, "fill": False, "radius": 14, "opacity": 1}
-    if gtype == "line":
-        return {"color": colour, "weight": 3, "dashArray": "6 5", "opacity": 1}
-    if kind in AREA_FILLS:
-        return {
+        style = {"color": colour, "weight": 3, "fill": False, "radius": 14, "opacity": 1}
+    elif gtype == "line":
+        style = {"color": colour, "weight": 3, "opacity": 1}
+    elif kind in AREA_FILLS:
+        style = {
             "color": colour,
             "weight": 2,
-            "dashArray": "6 5",
             "fillColor": AREA_FILLS[kind],
             "fillOpacity": 0.45,
         }
-    return {"color": colour, "weight": 3, "dashArray": "6 5", "fill": False, "opacity": 1}
+    else:
+        style = {"color": colour, "weight": 3, "fill": False, "opacity": 1}
+    if dash:
+        style["dashArray"] = dash
+    return style
 
 
 def _findings_layer(findings: gpd.GeoDataFrame) -> folium.GeoJson:
@@ -829,10 +860,13 @@ class _FitBounds(MacroElement):
         self.bottom_right = list(bottom_right)
 
 
-def _swatch_fill(colour: str, *, outline: str = "#FFFFFF", width: float = 1) -> str:
+def _swatch_fill(
+    colour: str, *, outline: str = "#FFFFFF", width: float = 1, dash: str | None = None
+) -> str:
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     return (
         f'<svg width="22" height="14"><rect x="1" y="1" width="20" height="12" fill="{colour}" '
-        f'fill-opacity="0.8" stroke="{outline}" stroke-width="{width}"/></svg>'
+        f'fill-opacity="0.8" stroke="{outline}" stroke-width="{width}"{dash_attr}/></svg>'
     )
 
 
@@ -844,12 +878,19 @@ def _swatch_line(colour: str, weight: float, dash: str | None) -> str:
     )
 
 
-def _swatch_circle(fill: str, radius: float, stroke: str = "#222222", width: float = 1.2) -> str:
+def _swatch_circle(
+    fill: str,
+    radius: float,
+    stroke: str = "#222222",
+    width: float = 1.2,
+    dash: str | None = None,
+) -> str:
     size = int(2 * radius + 4)
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     return (
         f'<svg width="{max(size, 22)}" height="{size}"><circle cx="{max(size, 22) / 2}" '
         f'cy="{size / 2}" r="{radius}" fill="{fill}" stroke="{stroke}" '
-        f'stroke-width="{width}"/></svg>'
+        f'stroke-width="{width}"{dash_attr}/></svg>'
     )
 
 
@@ -922,21 +963,33 @@ def _legend_html(data: MapData, report, *, changes=None) -> str:
             rows.append(_row(symbol, f"{pretty_layer(layer)} ({kind})"))
     if len(data.findings):
         rows.append('<div class="gp-h">Findings</div>')
-        first = data.findings.drop_duplicates("kind")
-        for kind, severity, gtype in zip(
-            first["kind"], first["severity"], first["gtype"], strict=True
-        ):
-            style = _finding_style(severity, gtype, kind)
-            if gtype == "point":
-                symbol = _swatch_circle("none", 6, stroke=style["color"], width=3)
-            elif kind in AREA_FILLS:
-                symbol = _swatch_fill(style["fillColor"], outline=style["color"], width=2)
-            else:
-                symbol = _swatch_line(style["color"], 3, style.get("dashArray"))
-            rows.append(_row(symbol, _KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())))
+        # one row per kind (its dash pattern), a symbol per severity it has (its colour)
+        for kind, group in data.findings.groupby("kind", sort=False):
+            symbols = []
+            for severity, gtype in dict.fromkeys(zip(group["severity"], group["gtype"])):
+                style = _finding_style(severity, gtype, kind)
+                if gtype == "point":
+                    symbols.append(
+                        _swatch_circle(
+                            "none", 6, stroke=style["color"], width=3, dash=style.get("dashArray")
+                        )
+                    )
+                elif kind in AREA_FILLS:
+                    symbols.append(
+                        _swatch_fill(
+                            style["fillColor"],
+                            outline=style["color"],
+                            width=2,
+                            dash=style.get("dashArray"),
+                        )
+                    )
+                else:
+                    symbols.append(_swatch_line(style["color"], 3, style.get("dashArray")))
+            text = _KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+            rows.append(_row("".join(symbols), text))
         rows.append(
-            '<div class="gp-note">Dark red = error, orange = warning, blue = note. Hover a '
-            "symbol for the finding.</div>"
+            '<div class="gp-note">Colour = severity (dark red error, orange warning, blue '
+            "note); the dash pattern = the kind. Hover a symbol for the finding.</div>"
         )
     if changes is not None:
         before, after, ring = (

@@ -24,7 +24,8 @@ import numpy as np
 from geo_pcn._escape import markdown
 from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
-from geo_pcn.compare import Comparison, count, fmt_value
+from geo_pcn._words import alignment_score
+from geo_pcn.compare import Comparison, moved_words
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.report import Report
 
@@ -178,8 +179,7 @@ def comparison_markdown(comparison: Comparison) -> str:
         f"{fb['error']} -> {fa['error']}, warnings {fb['warning']} -> {fa['warning']}, "
         f"notes {fb['info']} -> {fa['info']}.",
         "",
-        f"- {count(s['n_practices_moved'], 'practice')} moved, "
-        f"{count(s['n_patients_moved'], 'patient')} registered at them",
+        f"- {moved_words(s)}",
         f"- PCNs: {s['n_pcns']['before']} -> {s['n_pcns']['after']}; outside the band: "
         f"{s['n_pcns_outside_band']['before']} -> {s['n_pcns_outside_band']['after']} PCNs",
         f"- findings resolved: {s['n_resolved']}; introduced: {s['n_introduced']}; "
@@ -193,12 +193,15 @@ def comparison_markdown(comparison: Comparison) -> str:
         lines += [f"{i}. {markdown(c)}" for i, c in enumerate(comparison.changes, 1)]
     if len(comparison.moves):
         lines += ["", "## Practices moved", ""]
-        lines += ["| practice | name | patients registered | from | to |", "|---|---|---|---|---|"]
+        lines += [
+            "| practice | name | patients registered | from | to | change |",
+            "|---|---|---:|---|---|---|",
+        ]
         for r in comparison.moves.itertuples(index=False):
             lines.append(
                 f"| {markdown(r.practice_code)} | {markdown(str(r.practice_name))} | "
                 f"{int(r.list_size):,} | {markdown(r.from_pcn_code) or '(none)'} | "
-                f"{markdown(r.to_pcn_code) or '(none)'} |"
+                f"{markdown(r.to_pcn_code) or '(none)'} | {r.change} |"
             )
     changed = comparison.changed_pcns
     if len(changed):
@@ -244,12 +247,13 @@ def comparison_markdown(comparison: Comparison) -> str:
         lines += ["", "## Community alignment", ""]
         for layer, v in comparison.alignment.items():
             keys = [k for k in v["after"] if k in v["before"]]
-            shown = [
-                f"{k} {fmt_value(v['before'][k])} -> {fmt_value(v['after'][k])}"
-                for k in keys
-                if v["before"][k] != v["after"][k]
-            ]
-            lines.append(f"- {markdown(layer)}: {'; '.join(shown) or 'unchanged'}")
+            shown = []
+            for k in keys:
+                name, before = alignment_score(k, v["before"][k])
+                after = alignment_score(k, v["after"][k])[1]
+                if before != after:  # as written: no change that rounds away
+                    shown.append(f"{name} {before} -> {after}")
+            lines.append(f"- {markdown(layer)}: {markdown('; '.join(shown)) or 'unchanged'}")
     return "\n".join(lines) + "\n"
 
 

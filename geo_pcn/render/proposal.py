@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo_pcn._escape import markdown
+from geo_pcn.compare import count
 from geo_pcn._json import dump_json
 from geo_pcn.proposal import MINIMISED, RESTRICTIONS
 from geo_pcn.render.tables import write_csv
@@ -29,10 +30,12 @@ def proposal_markdown(proposal) -> str:
     lines = [
         "# Proposed repair (geo-pcn propose)",
         "",
-        f"**{_STATUS.get(s['status'], s['status'])}**: {s['practices_moved']:,} practice(s) "
-        f"moved ({s['patients_moved']:,} registered patients), {s['practices_placed']:,} "
-        f"practice(s) in no PCN placed ({s['patients_placed']:,} patients), "
-        f"{s['new_pcns']:,} new PCN(s), {s['closed_pcns']:,} PCN(s) closed.",
+        f"**{_STATUS.get(s['status'], s['status'])}**: "
+        f"{count(s['practices_moved'], 'practice')} moved between PCNs "
+        f"({count(s['patients_moved'], 'registered patient')}); "
+        f"{count(s['practices_placed'], 'practice')} in no PCN placed "
+        f"({count(s['patients_placed'], 'patient')}); {count(s['new_pcns'], 'new PCN')}, "
+        f"{count(s['closed_pcns'], 'PCN')} closed.",
         "",
         f"- Minimised: {MINIMISED[settings['objective']]}; ties: {settings['tie_breaks']}.",
         f"- Optimal under these choices: {RESTRICTIONS}.",

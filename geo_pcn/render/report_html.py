@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from geo_pcn._escape import html_text as esc
+from geo_pcn._words import finding_units, with_unit
 from geo_pcn.alignment import AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.findings import Finding, Severity
@@ -83,6 +84,7 @@ th,td{border:1px solid #d0d4da;padding:3px 7px;text-align:left;vertical-align:to
 th{background:#eef1f5}
 th.num,table.sortable th{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 table.sortable th{cursor:pointer;user-select:none}
 table.sortable th:after{content:" \\2195";color:#8a94a3;font-size:11px}
 table.sortable th[aria-sort=ascending]:after{content:" \\25B2";color:#005eb8}
@@ -328,19 +330,35 @@ def _map_section(map_page: str | None) -> str:
     )
 
 
-def _num_cell(value: Any, *, digits: int = 1) -> str:
+def _num_cell(value: Any, *, digits: int = 0, unit: str | None = None) -> str:
+    """A number right-aligned with its sort key; ``digits`` decimals (one format for the
+    whole column); with ``unit``, written with it (:func:`geo_pcn._words.with_unit`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return '<td class=num data-v=""></td>'
     if isinstance(value, bool):
         return f"<td>{'yes' if value else 'no'}</td>"
+    if not _is_number(value):  # a code where a number is usual (a recorded sub-ICB)
+        return f'<td class=num data-v="">{esc(value)}</td>'
+    if unit is not None:
+        return f'<td class=num data-v="{float(value)!r}">{esc(with_unit(value, unit))}</td>'
     if isinstance(value, numbers.Integral):
         return f'<td class=num data-v="{int(value)}">{int(value):,}</td>'
     number = float(value)
-    if number.is_integer():
-        text = f"{number:,.0f}"
-    else:
-        text = f"{number:,.{2 if abs(number) < 10 else digits}f}"
-    return f'<td class=num data-v="{number!r}">{text}</td>'
+    return f'<td class=num data-v="{number!r}">{number:,.{digits}f}</td>'
+
+
+def _column_digits(name: str, values: pd.Series) -> int:
+    """Decimals of a numeric column, the same on every row: none when every value is
+    whole or the column is in metres; one for percentages and scores; two for km² and
+    rates per 10,000; otherwise two when every value is below 10, else one."""
+    known = pd.to_numeric(values, errors="coerce").dropna().astype(float)
+    if not len(known) or (known == known.round()).all() or name.endswith("_m"):
+        return 0
+    if name.startswith("pct") or "imd" in name:
+        return 1
+    if "km2" in name or "per_10k" in name:
+        return 2
+    return 2 if (known.abs() < 10).all() else 1
 
 
 def _is_number(value: Any) -> bool:
@@ -355,24 +373,35 @@ def _table(
     row_class: str | None = None,
     cell_class: dict[str, str] | None = None,
     table_id: str | None = None,
+    units: dict[str, Sequence[str | None]] | None = None,
 ) -> str:
     """``frame``'s ``columns`` (name, header) as a table; numeric columns right-aligned with a
-    ``data-v`` sort key, text escaped, missing values blank."""
+    ``data-v`` sort key and one number format per column (:func:`_column_digits`), or
+    written with each row's unit (``units``: column -> a unit per row); text escaped,
+    missing values blank."""
     columns = [(c, h) for c, h in columns if c in frame.columns]
+    units = units or {}
     numeric = {
         c
         for c, _ in columns
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        if c in units
+        or (
+            pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        )
     }
+    digits = {c: _column_digits(c, frame[c]) for c in numeric if c not in units}
     head = "".join(
         f"<th{' class=num' if c in numeric else ''} scope=col>{esc(h)}</th>" for c, h in columns
     )
     rows = []
-    for record in frame[[c for c, _ in columns]].itertuples(index=False):
+    for i, record in enumerate(frame[[c for c, _ in columns]].itertuples(index=False)):
         cells = []
         for (c, _), v in zip(columns, record, strict=True):
-            if c in numeric:
-                cells.append(_num_cell(None if pd.isna(v) else v))
+            if c in units:
+                missing = v is None or (not isinstance(v, str) and pd.isna(v))
+                cells.append(_num_cell(None if missing else v, unit=units[c][i]))
+            elif c in numeric:
+                cells.append(_num_cell(None if pd.isna(v) else v, digits=digits[c]))
             elif cell_class and c in cell_class:
                 text = "" if pd.isna(v) else str(v)
                 cells.append(f'<td class="{cell_class[c]}{esc(text)}">{esc(text)}</td>')
@@ -472,12 +501,25 @@ def _check_rank(check: str) -> tuple[int, str]:
     return (order, check)
 
 
-def _patients(f: Finding) -> Any:
+def _people(f: Finding) -> tuple[int | None, int | None]:
+    """(registered patients, residents) a finding concerns, from its details: a finding
+    whose value counts residents (the population of areas) has them as residents, never
+    as patients."""
+    residents_kind = finding_units(f.check, f.kind)[0] == "residents"
+    patients = _detail(f, "patients", "n_patients")
+    residents = _detail(f, "population")
+    if residents_kind:
+        return None, residents if residents is not None else patients
+    return patients, residents
+
+
+def _detail(f: Finding, *keys: str) -> int | None:
+    """The first of ``keys`` the finding's details hold as a number (whole), else ``None``."""
     details = f.details if isinstance(f.details, dict) else {}
-    for key in ("patients", "n_patients", "population"):
+    for key in keys:
         value = details.get(key)
-        if _is_number(value):
-            return value
+        if _is_number(value) and not (isinstance(value, float) and math.isnan(value)):
+            return int(round(float(value)))
     return None
 
 
@@ -496,6 +538,7 @@ def _findings_section(report: Report) -> str:
             if n
         )
         parts.append(f'<h3 id="check-{esc(check)}">{esc(check)} ({said})</h3>')
+        kinds = [finding_units(f.check, f.kind) for f in items]
         frame = pd.DataFrame(
             {
                 "severity": [f.severity.value for f in items],
@@ -503,27 +546,36 @@ def _findings_section(report: Report) -> str:
                 "pcn_code": [f.pcn_code for f in items],
                 "practice_codes": [", ".join(f.practice_codes) for f in items],
                 "message": [f.message for f in items],
-                "value": pd.array(
-                    [f.value if _is_number(f.value) else None for f in items], dtype="Float64"
-                ),
-                "threshold": ["" if f.threshold is None else _fmt(f.threshold) for f in items],
-                "patients": pd.array([_patients(f) for f in items], dtype="Float64"),
+                "value": pd.Series([f.value for f in items], dtype=object),
+                "threshold": pd.Series([f.threshold for f in items], dtype=object),
+                # registered patients the finding concerns, and residents (population) of
+                # the areas it names: two columns, each holding what it says
+                "patients": pd.array([_people(f)[0] for f in items], dtype="Int64"),
+                "residents": pd.array([_people(f)[1] for f in items], dtype="Int64"),
             }
         )
+        columns = [
+            ("severity", "severity"),
+            ("kind", "kind"),
+            ("pcn_code", "PCN"),
+            ("practice_codes", "practices"),
+            ("message", "finding"),
+            ("value", "value"),
+            ("threshold", "threshold"),
+            ("patients", "registered patients"),
+            ("residents", "residents"),
+        ]
+        columns = [
+            (c, h)
+            for c, h in columns
+            if c not in ("patients", "residents") or frame[c].notna().any()
+        ]
         parts.append(
             _table(
                 frame,
-                [
-                    ("severity", "severity"),
-                    ("kind", "kind"),
-                    ("pcn_code", "PCN"),
-                    ("practice_codes", "practices"),
-                    ("message", "finding"),
-                    ("value", "value"),
-                    ("threshold", "threshold"),
-                    ("patients", "patients"),
-                ],
+                columns,
                 cell_class={"severity": "sev-"},
+                units={"value": [u[0] for u in kinds], "threshold": [u[1] for u in kinds]},
             )
         )
     parts.append("</section>")

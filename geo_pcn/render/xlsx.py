@@ -44,6 +44,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from geo_pcn._escape import excel_cell
+from geo_pcn._json import dump_json
+from geo_pcn._words import label
 from geo_pcn.render._files import write_atomic
 from geo_pcn.report import Report
 
@@ -139,6 +141,8 @@ def _cell(value: Any) -> Any:
         return None if math.isnan(number) or math.isinf(number) else number
     if isinstance(value, list | tuple):
         value = ";".join(str(v) for v in value)
+    elif isinstance(value, dict):  # JSON, never a Python repr
+        value = dump_json(value, indent=None)
     return excel_cell(str(value))
 
 
@@ -281,17 +285,15 @@ def _summary_sheet(ws: Worksheet, report: Report) -> None:
         ("patients at practices in no PCN", s["n_patients_in_no_pcn"]),
         ("band: lower limit (patients)", s["band"][0]),
         ("band: upper limit (patients)", s["band"][1]),
-        ("exempt PCNs", ", ".join(s["exempt"])),
+        ("exempt PCNs", ", ".join(s["exempt"]) or "none"),
         ("territories from", s["footprint_method"]),
     ]
     for status in _BAND:
         n = int((report.pcns["band_status"] == status).sum()) if len(report.pcns) else 0
         rows.append((f"PCNs {status} the band" if status != "exempt" else "PCNs exempt", n))
     if "study_area" in s:
-        for key, value in s["study_area"].items():
-            rows.append((f"study area: {key.replace('_', ' ')}", value))
-        for key, value in s["patients_by_residence"].items():
-            rows.append((f"patients living {key.replace('_', ' ')}", value))
+        rows += _labelled("study area", s["study_area"])
+        rows += _labelled("patients", s["patients_by_residence"])
     for i, note in enumerate(report.study.notes, start=1):
         rows.append((f"note on the inputs {i}", note))
     ws.append(["item", "value"])
@@ -310,6 +312,22 @@ def _summary_sheet(ws: Worksheet, report: Report) -> None:
             cell.number_format = "#,##0"
         cell.alignment = CellAlignment(wrap_text=True, vertical="top", horizontal="left")
     ws["B2"].font = Font(bold=True, color="1A7F37" if report.ok else "B42318")
+
+
+def _labelled(prefix: str, values: dict, *, sep: str = ": ") -> list[tuple[str, Any]]:
+    """Summary rows of a (possibly nested) dict: each key in words
+    (:func:`geo_pcn._words.label`), a nested dict as one row per entry and a list as its
+    items joined, so that no cell holds a Python dict."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in values.items():
+        name = f"{prefix}{sep}{label(str(key))}"
+        if isinstance(value, dict):
+            rows += _labelled(name, value, sep=": ")
+        elif isinstance(value, list | tuple):
+            rows.append((name, ", ".join(str(v) for v in value)))
+        else:
+            rows.append((name, value))
+    return rows
 
 
 def _fixed_zip(payload: bytes, bulk: dict[str, tuple[str, int]] | None = None) -> bytes:
