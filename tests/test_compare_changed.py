@@ -112,8 +112,8 @@ def test_compare_md_reads_as_written(study, start):
     """Issue 18: compare.md showed ``-&gt;``, raw keys (``pct_pcns_in_one_area 23.077``,
     ``n_off_docking``), 3-decimal values without units, and counted a placed practice as
     moved. Z00034 (8,169 patients in the registrations file) moves from UZ007 to UZ008 and
-    Z00024 (8,616, in no PCN) is placed in UZ009."""
-    moved = study.configuration.move("Z00034", to="UZ008").move("Z00024", to="UZ009")
+    Z00024 (8,616, in no PCN) is placed in UZ005 (the areas it wins join UZ005's footprint)."""
+    moved = study.configuration.move("Z00034", to="UZ008").move("Z00024", to="UZ005")
     c = compare(start, revalidate(start, moved))
     raw = to_markdown(c)
     assert "&gt;" not in raw and "&lt;" not in raw  # the raw file reads as the text
@@ -135,7 +135,7 @@ def test_compare_md_reads_as_written(study, start):
     teams = next(line for line in seen.splitlines() if line.startswith("teams:"))
     for key in ("pct_pcns_in_one_area", "n_off_docking", "n_pcns_split", "nmi "):
         assert key not in teams
-    assert "PCNs with >= 95% in one area 69.2% -> " in teams
+    assert "coterminosity (share in the PCN's dominant area) " in teams
     assert "patients off the suggested docking" in teams
 
 

@@ -213,7 +213,7 @@ def test_02_the_six_moves_make_the_demo_pass(executed):
     step4 = _cell(nb, "step4 = step3.move(")
     assert "errors 1 -> 0" in step4["text"]
     overall = _cell(nb, "scenario = geo_pcn.Scenario.from_toml_text(")
-    assert "6 practices moved; errors 4 -> 0" in overall["text"]
+    assert "5 practices moved between PCNs (45,026 patients); 1 practice in no PCN placed (8,616 patients); errors 4 -> 0" in overall["text"]
     assert "&rarr; <span style='color:#1a7f37'>PASS</span>" in overall["html"]
     final = _cell(nb, "full = geo_pcn.validate(study, final)")
     assert re.search(r": PASS, 0 errors, \d+ warnings", final["text"])

@@ -83,6 +83,10 @@ def test_readme_study_gives_the_bounded_answers(readme_report, bounded_report):
     assert [(f[2], f[3]) for f in detached] == [
         ("U56729", ("M83715",)),  # Seisdon
         ("U93998", ("M83066",)),  # ABC
+        # M83143's home piece (3 areas round its site, north of Newcastle) touches none of
+        # ABC's other footprint pieces; it was joined only through an outlying piece of
+        # M83723's territory (issue 18: outlying pieces join no one)
+        ("U93998", ("M83143",)),
         ("U93998", ("M83627", "Y02867")),
     ]
     kinds = [f.kind for f in readme_report.findings]
@@ -140,10 +144,18 @@ def test_national_ods_practices_against_ons_ccgs_give_only_true_mismatches(natio
     mismatches = sorted(
         f.practice_codes[0] for f in national_report.findings if f.kind == "recorded_code_mismatch"
     )
-    # M83632 (recorded 05W, sits in 05G North Staffordshire) and M83125 (recorded 05Q,
-    # sits in Shropshire) as in 2025; C81018 Dove River (DE6 5HY, Derbyshire Dales) is
-    # recorded in 05D East Staffordshire but sits in Derby and Derbyshire
-    assert mismatches == ["C81018", "M83125", "M83632"]
+    near = sorted(
+        f.practice_codes[0]
+        for f in national_report.findings
+        if f.kind == "recorded_code_near_line"
+    )
+    # M83125 (recorded 05Q, sits in Shropshire) as in 2025; C81018 Dove River (DE6 5HY,
+    # Derbyshire Dales) is recorded in 05D East Staffordshire but sits in Derby and
+    # Derbyshire. M83632 (recorded 05W, sits in 05G North Staffordshire as in 2025) is
+    # 236 m inside the generalised CCG 2021 polygon's line (the layer's error ~356 m): a
+    # note naming 05G's polygon, not a mismatch, since these polygons cannot place it surely
+    assert mismatches == ["C81018", "M83125"]
+    assert near == ["M83632"]
     assert not [f for f in national_report.findings if f.kind == "codes_not_reconciled"]
 
 

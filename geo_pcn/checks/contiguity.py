@@ -73,7 +73,8 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
                     severity=Severity.INFO,
                     message=(
                         f"{label}: the home pieces of {' and '.join(', '.join(g) for g in joined)} "
-                        "do not touch, but the PCN's own footprint joins them (the areas between "
+                        "do not touch, but the PCN's own footprint joins them or their sites "
+                        "(the areas between "
                         "have more of the PCN's patients than any other PCN's), so it counts as "
                         "contiguous."
                     ),
@@ -225,10 +226,12 @@ class _Anchors:
 
 
 def _join_through_footprint(groups, anchors: _Anchors, pcn: str):
-    """Merge practice groups whose homes lie in the same piece of their PCN's footprint.
-    Returns the merged groups (largest first) and, when any merge happened, the original
-    groups that were joined."""
-    held = [anchors.home_pieces(g, pcn) for g in groups]
+    """Merge practice groups whose homes or sites lie in the same piece of their PCN's
+    footprint (a practice whose site is in a piece of its PCN's footprint is drawn there,
+    even when its home piece, holding most of its residents, is elsewhere). Returns the
+    merged groups (largest first) and, when any merge happened, the original groups that
+    were joined."""
+    held = [anchors.home_pieces(g, pcn) | anchors.site_pieces(g, pcn) for g in groups]
     merged: list[set[int]] = []
     for i in range(len(groups)):
         hit = [m for m in merged if any(held[i] & held[j] for j in m)]
