@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from geo_pcn.errors import StudyFileError
+from geo_pcn.io._limits import not_a_regular_file, read_toml
 from geo_pcn.io.tables import Source
 from geo_pcn.settings import CHECK_NAMES
 
@@ -170,6 +170,24 @@ class _Collector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise StudyFileError(f"{self.path}: " + "; ".join(self.problems))
+
+
+def _check_files(out: _Collector, entries: list[tuple[str, Any, bool]]) -> None:
+    """Every input named in the study file is a regular file, or a folder where a folder
+    is read (Code-Point Open, a shapefile folder): a FIFO would hang the run, a device
+    such as ``/dev/zero`` never ends. Missing files are left to the readers."""
+    for where, entry, folder_ok in entries:
+        if entry is None:
+            continue
+        paths = [(where, entry if isinstance(entry, Path) else entry.path, folder_ok)]
+        if isinstance(entry, Source):
+            for key in ("polygons", "postcodes"):
+                if key in entry.options:
+                    paths.append((f"{where} {key}", Path(str(entry.options[key])), True))
+        for label, path, ok in paths:
+            why = not_a_regular_file(path, folder_ok=ok)
+            if why is not None:
+                out.add(f"{label} {path} {why}; give a file saved on disk")
 
 
 def _join(base: Path, relative: str) -> Path:
@@ -390,22 +408,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
         problem is listed in the one message).
     """
     path = Path(path)
-    if not path.exists():
-        raise StudyFileError(f"{path}: study file not found; check the path")
-    if path.is_dir():
-        raise StudyFileError(f"{path}: is a folder; give the study file (.toml) inside it")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise StudyFileError(f"{path}: study file must be UTF-8 text") from None
-    if not text.strip():
-        raise StudyFileError(f"{path}: study file is empty; see the README for an example")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyFileError(
-            f"{path}: not valid TOML ({exc}); check quotes, brackets and '=' on that line"
-        ) from None
+    doc = read_toml(path, StudyFileError, "study file")
 
     base = path.resolve().parent
     out = _Collector(path)
@@ -506,6 +509,24 @@ def parse_study_file(path: Path | str) -> StudySpec:
     registrations = _section_source(doc, "registrations", base, out)
     list_sizes = _section_source(doc, "list_sizes", base, out)
     configuration = _section_source(doc, "configuration", base, out)
+    _check_files(
+        out,
+        [
+            ("[practices]", practices, False),
+            ("[practices] locations", locations, False),
+            ("postcodes", postcodes, True),
+            ("[registrations]", registrations, False),
+            ("[list_sizes]", list_sizes, False),
+            ("[configuration]", configuration, False),
+            ("[areas]", areas, True),
+            ("[areas] population", population, False),
+            ("[areas] lookup", area_lookup, False),
+            ("[areas] rural", rural, False),
+            ("[areas] deprivation", deprivation, False),
+            *((f"[boundaries] {k}", v, True) for k, v in boundaries.items()),
+            *((f"[community.{k}]", v, True) for k, v in community.items()),
+        ],
+    )
     out.raise_if_any()
     assert practices is not None
     return StudySpec(

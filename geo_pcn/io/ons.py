@@ -16,6 +16,7 @@ import shapely
 
 from geo_pcn import settings as s
 from geo_pcn.errors import CRSError, GeometryError, InputError, SchemaError, list_some
+from geo_pcn.io._limits import check_regular_file
 from geo_pcn.io._formats import canonical_table, canonical_where_error, count, lines_of
 from geo_pcn.io.tables import (
     MAX_POPULATION,
@@ -82,6 +83,7 @@ def _read_layer(src: Source, level: str = "boundary") -> gpd.GeoDataFrame:
             f"{path}: boundary file not found; check the path (relative paths are resolved "
             "against the study file's folder)"
         )
+    check_regular_file(path, "boundary file", folder_ok=True)
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{path}: boundary file is empty; export the layer again")
     if path.is_file():
