@@ -156,6 +156,39 @@ class StudySpec:
     rural: Source | None = None
     deprivation: Source | None = None
 
+    def inputs(self) -> list[tuple[str, Path, bool]]:
+        """Every file the study reads: ``(key in the study file, path, folder allowed)``,
+        the study file first (a folder is allowed where a folder is read: Code-Point
+        Open, a shapefile folder)."""
+        entries: list[tuple[str, Any, bool]] = [
+            ("the study file", self.path, False),
+            ("[practices]", self.practices, False),
+            ("[practices] locations", self.locations, False),
+            ("postcodes", self.postcodes, True),
+            ("[registrations]", self.registrations, False),
+            ("[list_sizes]", self.list_sizes, False),
+            ("[configuration]", self.configuration, False),
+            ("[areas]", self.areas, True),
+            ("[areas] population", self.population, False),
+            ("[areas] lookup", self.area_lookup, False),
+            ("[areas] rural", self.rural, False),
+            ("[areas] deprivation", self.deprivation, False),
+            *((f"[boundaries] {k}", v, True) for k, v in self.boundaries.items()),
+            *((f"[community.{k}]", v, True) for k, v in self.community.items()),
+        ]
+        out: list[tuple[str, Path, bool]] = []
+        for where, entry, folder_ok in entries:
+            if entry is None:
+                continue
+            if isinstance(entry, Path):
+                out.append((where, entry, folder_ok))
+                continue
+            out.append((where, entry.path, folder_ok))
+            for key in ("polygons", "postcodes"):
+                if key in entry.options:
+                    out.append((f"{where} {key}", Path(str(entry.options[key])), True))
+        return out
+
 
 class _Collector:
     """Collects problems in the study file, then raises them as one error."""
@@ -170,24 +203,6 @@ class _Collector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise StudyFileError(f"{self.path}: " + "; ".join(self.problems))
-
-
-def _check_files(out: _Collector, entries: list[tuple[str, Any, bool]]) -> None:
-    """Every input named in the study file is a regular file, or a folder where a folder
-    is read (Code-Point Open, a shapefile folder): a FIFO would hang the run, a device
-    such as ``/dev/zero`` never ends. Missing files are left to the readers."""
-    for where, entry, folder_ok in entries:
-        if entry is None:
-            continue
-        paths = [(where, entry if isinstance(entry, Path) else entry.path, folder_ok)]
-        if isinstance(entry, Source):
-            for key in ("polygons", "postcodes"):
-                if key in entry.options:
-                    paths.append((f"{where} {key}", Path(str(entry.options[key])), True))
-        for label, path, ok in paths:
-            why = not_a_regular_file(path, folder_ok=ok)
-            if why is not None:
-                out.add(f"{label} {path} {why}; give a file saved on disk")
 
 
 def _join(base: Path, relative: str) -> Path:
@@ -509,27 +524,8 @@ def parse_study_file(path: Path | str) -> StudySpec:
     registrations = _section_source(doc, "registrations", base, out)
     list_sizes = _section_source(doc, "list_sizes", base, out)
     configuration = _section_source(doc, "configuration", base, out)
-    _check_files(
-        out,
-        [
-            ("[practices]", practices, False),
-            ("[practices] locations", locations, False),
-            ("postcodes", postcodes, True),
-            ("[registrations]", registrations, False),
-            ("[list_sizes]", list_sizes, False),
-            ("[configuration]", configuration, False),
-            ("[areas]", areas, True),
-            ("[areas] population", population, False),
-            ("[areas] lookup", area_lookup, False),
-            ("[areas] rural", rural, False),
-            ("[areas] deprivation", deprivation, False),
-            *((f"[boundaries] {k}", v, True) for k, v in boundaries.items()),
-            *((f"[community.{k}]", v, True) for k, v in community.items()),
-        ],
-    )
     out.raise_if_any()
-    assert practices is not None
-    return StudySpec(
+    spec = StudySpec(
         path=path,
         name=name,
         description=str(description),
@@ -549,3 +545,9 @@ def parse_study_file(path: Path | str) -> StudySpec:
         community=community,
         rules=rules,
     )
+    for label, file, folder_ok in spec.inputs():
+        why = not_a_regular_file(file, folder_ok=folder_ok)
+        if why is not None:
+            out.add(f"{label} {file} {why}; give a file saved on disk")
+    out.raise_if_any()
+    return spec

@@ -30,6 +30,7 @@ from geo_pcn._escape import html_text
 from geo_pcn.compare import Comparison
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.progress import reporting, stage
+from geo_pcn.render._lock import LOCK, out_lock
 from geo_pcn.render.change_map import write_change_map
 from geo_pcn.render.gpkg import write_gpkg
 from geo_pcn.render.map import write_map
@@ -96,7 +97,15 @@ def check_out_dir(out_dir: str | Path) -> list[str]:
     if not out_dir.is_dir():
         raise InputError(f"{out_dir}: is a file, not a folder; give --out a folder")
     previous = _previous_files(out_dir)
-    ours = {*previous, MANIFEST}
+    links = sorted(p.name for p in out_dir.iterdir() if p.is_symlink())
+    if links:
+        what = "is a symbolic link" if len(links) == 1 else "are symbolic links"
+        raise InputError(
+            f"{out_dir}: {list_some(links)} {what}"
+            " (a run replaces what is in its folder and never follows a link out of it); "
+            "remove the link(s), or choose another --out"
+        )
+    ours = {*previous, MANIFEST, LOCK}
     foreign = sorted(
         p.name
         for p in out_dir.iterdir()
@@ -150,17 +159,20 @@ def write_outputs(out_dir: str | Path, write: Callable[[Path], None]) -> list[Pa
         written then.
     """
     out_dir = Path(out_dir)
-    previous = check_out_dir(out_dir)
+    check_out_dir(out_dir)  # before the lock makes the folder
     created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(f"{_TMP_PREFIX}*"):  # left by a run that was killed
-        shutil.rmtree(stale, ignore_errors=True)
-    try:
-        return _write_and_move(out_dir, write, previous)
-    except BaseException:
-        if created:  # leave no trace: not even the empty folder
-            shutil.rmtree(out_dir, ignore_errors=True)
-        raise
+    # the lock: no other run writes here until this one is done (another run's temporary
+    # folder is never taken for a killed run's, nor its files for foreign ones)
+    with out_lock(out_dir):
+        previous = check_out_dir(out_dir)
+        for stale in out_dir.glob(f"{_TMP_PREFIX}*"):  # left by a run that was killed
+            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            return _write_and_move(out_dir, write, previous)
+        except BaseException:
+            if created:  # leave no trace: not even the empty folder
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise
 
 
 def _write_and_move(
@@ -359,6 +371,8 @@ def write_split(
     in memory at a time, not 42).
     """
 
+    _check_folder_names(parts, label)
+
     def write(folder: Path) -> None:
         write_report_files(report, folder, tiles=tiles, png=png, dpi=dpi)
         done: dict[str, Report] = {}
@@ -384,6 +398,24 @@ class _Brief:
         self.summary = report.summary
         self.ok = report.ok
         self.name = report.study.name
+
+
+def _check_folder_names(parts, label: str) -> None:
+    """Two codes that make one folder name (``Q/X`` and ``Q_X``, or ``QNC`` and ``qnc`` on
+    a disk that ignores case) would write one part over the other: refuse, naming them."""
+    by_name: dict[str, list[str]] = {}
+    for code in parts:
+        by_name.setdefault(_folder_name(code).casefold(), []).append(str(code))
+    clashes = [codes for codes in by_name.values() if len(codes) > 1]
+    if clashes:
+        shown = "; ".join(
+            f"{' and '.join(repr(c) for c in codes)} -> {_folder_name(codes[0])}/"
+            for codes in clashes
+        )
+        raise InputError(
+            f"{label} codes that make one folder name: {shown}; each {label} needs its own "
+            f"folder: correct the {label} codes in the inputs"
+        )
 
 
 def _folder_name(code: str) -> str:
