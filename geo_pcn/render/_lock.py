@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from geo_pcn.errors import InputError
+from geo_pcn.errors import InputError, OutputError
 
 __all__ = ["LOCK", "WAIT_SECONDS", "out_lock"]
 
@@ -107,11 +107,17 @@ def out_lock(out_dir: str | Path, *, wait: float | None = None) -> Iterator[Path
             _HELD[key] = (fd, depth - 1)
         return
     created = _first_missing(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / LOCK
     deadline = time.monotonic() + _wait_seconds(wait)
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(
+                f"{out_dir}: cannot write into this folder ({exc.strerror or exc}); the "
+                "previous outputs are as they were: fix its permissions or choose another --out"
+            ) from None
         if _try_lock(fd):
             # the file may have been removed (and the folder too) by the holder that just
             # finished: lock the file that is there now, not an orphan
@@ -128,7 +134,6 @@ def out_lock(out_dir: str | Path, *, wait: float | None = None) -> Iterator[Path
                 "folder; wait for it to finish, or choose another --out"
             )
         time.sleep(0.2)
-        out_dir.mkdir(parents=True, exist_ok=True)
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
     _HELD[key] = (fd, 1)

@@ -28,8 +28,9 @@ from pathlib import Path
 
 from geo_pcn._escape import html_text
 from geo_pcn.compare import Comparison
-from geo_pcn.errors import InputError, list_some
+from geo_pcn.errors import InputError, OutputError, list_some
 from geo_pcn.progress import reporting, stage
+from geo_pcn.render._files import _cannot, writing
 from geo_pcn.render._lock import LOCK, out_lock
 from geo_pcn.render.change_map import write_change_map
 from geo_pcn.render.gpkg import write_gpkg
@@ -169,10 +170,22 @@ def write_outputs(out_dir: str | Path, write: Callable[[Path], None]) -> list[Pa
             shutil.rmtree(stale, ignore_errors=True)
         try:
             return _write_and_move(out_dir, write, previous)
+        except (OutputError, OSError) as exc:
+            if created:
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise _named(exc, out_dir) from None
         except BaseException:
             if created:  # leave no trace: not even the empty folder
                 shutil.rmtree(out_dir, ignore_errors=True)
             raise
+
+
+def _named(exc: OutputError | OSError, out_dir: Path) -> OutputError:
+    """The error as the user reads it: the file named where it would have been (in
+    ``out_dir``, not the temporary folder), the folder named when no file is known."""
+    text = str(exc) if isinstance(exc, OutputError) else _cannot(exc.filename or out_dir, exc)
+    temporary = re.escape(str(out_dir / _TMP_PREFIX)) + r"[^/\\]*"
+    return OutputError(re.sub(temporary, lambda _: str(out_dir), text))
 
 
 def _write_and_move(
@@ -269,34 +282,36 @@ def write_report_files(
     """Write every output of a report into ``folder`` as it is (no manifest, no temporary
     folder: :func:`write_report` and :func:`write_comparison` wrap it)."""
     folder = Path(folder)
-    with stage("report.json"):
+    with stage("report.json"), writing(folder / "report.json"):
         report.to_json(folder / "report.json")
-    with stage("report.md"):
+    with stage("report.md"), writing(folder / "report.md"):
         (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
     with stage("tables (csv)"):
-        write_csv(report.pcns, folder / "pcns.csv")
-        write_csv(report.practices, folder / "practices.csv")
-        write_csv(report.findings_frame(), folder / "findings.csv")
+        tables = [("pcns.csv", report.pcns), ("practices.csv", report.practices)]
+        tables.append(("findings.csv", report.findings_frame()))
         if report.areas is not None:
-            write_csv(report.areas, folder / "areas.csv")
+            tables.append(("areas.csv", report.areas))
         if report.alignment.layers:
-            write_csv(report.alignment.pcn_table(), folder / "alignment_pcns.csv")
+            tables.append(("alignment_pcns.csv", report.alignment.pcn_table()))
             area_rows = report.alignment.area_table()
             if len(area_rows):
-                write_csv(area_rows, folder / "alignment_areas.csv")
-    with stage("footprints.gpkg"):
+                tables.append(("alignment_areas.csv", area_rows))
+        for name, frame in tables:
+            with writing(folder / name):
+                write_csv(frame, folder / name)
+    with stage("footprints.gpkg"), writing(folder / "footprints.gpkg"):
         write_gpkg(report.geodata(), folder / "footprints.gpkg")
     if map_html:
-        with stage("map.html"):
+        with stage("map.html"), writing(folder / "map.html"):
             write_map(report, folder / "map.html", tiles=tiles)
     # report.html embeds map.html as written (built once); without the map, none
-    with stage("report.html"):
+    with stage("report.html"), writing(folder / "report.html"):
         map_page = (folder / "map.html").read_text(encoding="utf-8") if map_html else None
         write_report_html(report, folder / "report.html", map_page=map_page, include_map=map_html)
-    with stage("report.xlsx"):
+    with stage("report.xlsx"), writing(folder / "report.xlsx"):
         write_xlsx(report, folder / "report.xlsx")
     if png:
-        with stage("map.png"):
+        with stage("map.png"), writing(folder / "map.png"):
             write_png(report, folder / "map.png", **({} if dpi is None else {"dpi": dpi}))
 
 
@@ -338,7 +353,7 @@ def write_comparison(
         with stage("compare.md, compare.json"):
             write_comparison_files(comparison, folder)
         if map_html:
-            with stage("compare_map.html"):
+            with stage("compare_map.html"), writing(folder / "compare_map.html"):
                 write_change_map(comparison, folder / "compare_map.html", tiles=tiles)
 
     return write_outputs(out_dir, write_all)
@@ -348,8 +363,10 @@ def write_comparison_files(comparison: Comparison, folder: str | Path) -> list[P
     """Write ``compare.md`` and ``compare.json`` into ``folder`` as it is."""
     folder = Path(folder)
     md, js = folder / "compare.md", folder / "compare.json"
-    md.write_text(to_markdown(comparison), encoding="utf-8")
-    comparison.to_json(js)
+    with writing(md):
+        md.write_text(to_markdown(comparison), encoding="utf-8")
+    with writing(js):
+        comparison.to_json(js)
     return [md, js]
 
 
@@ -386,7 +403,8 @@ def write_split(
             done[code] = _Brief(made)
             del made
             gc.collect()  # a part's study and report hold each other: free them now
-        (folder / "index.html").write_text(_index_html(report, done, label), encoding="utf-8")
+        with writing(folder / "index.html"):
+            (folder / "index.html").write_text(_index_html(report, done, label), encoding="utf-8")
 
     return write_outputs(out_dir, write)
 
