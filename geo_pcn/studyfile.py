@@ -205,6 +205,20 @@ class _Collector:
             raise StudyFileError(f"{self.path}: " + "; ".join(self.problems))
 
 
+def _crs_entries(spec: StudySpec) -> list[tuple[str, Source]]:
+    """The file entries of ``spec`` that set ``crs = "..."``."""
+    return [
+        (where, entry)
+        for where, entry in (
+            ("[practices] locations", spec.locations),
+            ("[areas]", spec.areas),
+            *((f"[boundaries] {k}", v) for k, v in spec.boundaries.items()),
+            *((f"[community.{k}]", v) for k, v in spec.community.items()),
+        )
+        if entry is not None and "crs" in entry.options
+    ]
+
+
 def _join(base: Path, relative: str) -> Path:
     """``relative`` resolved against the study file's folder, ``..`` collapsed."""
     return Path(os.path.normpath(base / relative))
@@ -313,10 +327,15 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
     for key in ("adjacency_tolerance_m", "site_tolerance_m"):
         if key in value:
             number = value[key]
-            if isinstance(number, int | float) and not isinstance(number, bool) and number >= 0:
+            if (
+                isinstance(number, int | float)
+                and not isinstance(number, bool)
+                and math.isfinite(number)
+                and number >= 0
+            ):
                 rules[key] = float(number)
             else:
-                out.add(f"[rules] {key} must be a number of metres >= 0, got {number!r}")
+                out.add(f"[rules] {key} must be a finite number of metres >= 0, got {number!r}")
     if "min_share" in value:
         share = value["min_share"]
         if isinstance(share, int | float) and not isinstance(share, bool) and 0 < share <= 1:
@@ -545,6 +564,17 @@ def parse_study_file(path: Path | str) -> StudySpec:
         community=community,
         rules=rules,
     )
+    for where, entry in _crs_entries(spec):
+        crs = entry.options["crs"]
+        try:
+            from pyproj import CRS
+
+            CRS.from_user_input(crs)
+        except Exception:  # pyproj.exceptions.CRSError, TypeError for a number...
+            out.add(
+                f'{where} crs = {crs!r} is not a coordinate reference system; use e.g. '
+                'crs = "EPSG:27700" (British National Grid) or "EPSG:4326" (latitude/longitude)'
+            )
     for label, file, folder_ok in spec.inputs():
         why = not_a_regular_file(file, folder_ok=folder_ok)
         if why is not None:
