@@ -120,7 +120,7 @@ def _warn_low_population(population: pd.Series, registrations: pd.DataFrame, lab
         return
     reg, pop = registered[known], pop[known].astype("int64")
     low = pop < reg / 2
-    if low.sum() > 0.1 * len(reg):
+    if low.sum() > 0.5 * len(reg):  # most areas: the file, not a few student halls
         warnings.warn(
             f"{label}: the population of {int(low.sum()):,} of {len(reg):,} small areas is "
             f"less than half the residents registered there at the study's practices "
