@@ -20,6 +20,7 @@ __all__ = [
     "UnknownCodeError",
     "ScenarioError",
     "UnknownCheckError",
+    "OutputError",
     "GeoPCNWarning",
 ]
 
@@ -58,6 +59,11 @@ class ScenarioError(InputError):
 
 class UnknownCheckError(GeoPCNError):
     """A check is asked for by a name no check is registered under."""
+
+
+class OutputError(GeoPCNError):
+    """An output could not be written (disk full, no permission, file too large): the
+    message names the file; the previous outputs are left as they were."""
 
 
 class GeoPCNWarning(UserWarning):

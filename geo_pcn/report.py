@@ -147,7 +147,14 @@ class Report:
                 row[f"{layer}_codes"] = ";".join(codes)
                 row[f"n_{layer}"] = len(codes)
             rows.append(row)
-        table = pd.DataFrame(rows)
+        columns = [
+            "pcn_code", "pcn_name", "list_size", "n_practices", "band_status", "n_components",
+            "area_km2", "n_errors", "n_warnings",
+            *(f"{prefix}{layer}{suffix}" for layer in site_codes
+              for prefix, suffix in (("", "_codes"), ("n_", ""))),
+        ]  # fmt: skip
+        # the columns are there with no PCN too (every practice unassigned): never a KeyError
+        table = pd.DataFrame(rows, columns=columns)
         setting = ctx.pcn_setting
         for column in setting.columns:  # pct_rural, imd_score, imd_decile when given
             table[column] = setting[column].reindex(table[PCN_CODE]).to_numpy()

@@ -9,6 +9,8 @@ codes. Nothing about the *planning rules* is checked here: that is the job of th
 from __future__ import annotations
 
 import html
+import math
+import warnings
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +23,7 @@ import shapely
 
 from geo_pcn import io as gio
 from geo_pcn.configuration import Configuration
-from geo_pcn.errors import InputError, list_some
+from geo_pcn.errors import GeoPCNWarning, InputError, list_some
 from geo_pcn.io.context import read_deprivation, read_rural
 from geo_pcn.io.lookups import is_table, read_lookup_layer
 from geo_pcn.io.tables import Source, to_number, warn
@@ -88,9 +90,81 @@ class Rules:
     min_share: float = 0.05
 
     def __post_init__(self) -> None:
+        _check_rule_numbers(self)
         exempt, exceptions = merge_exempt(self.exempt, self.exceptions)
         object.__setattr__(self, "exempt", exempt)
         object.__setattr__(self, "exceptions", exceptions)
+
+
+def _by_code(frame: Any, *columns: str) -> Any:
+    """``frame`` sorted by ``columns`` (those it has; stable, index kept so that line
+    numbers in messages still point into the file), attrs kept; ``None`` stays ``None``."""
+    if frame is None:
+        return None
+    keys = [c for c in columns if c in getattr(frame, "columns", ())]
+    if not keys:
+        return frame
+    attrs = dict(frame.attrs)
+    out = frame.sort_values(keys, kind="stable")
+    out.attrs = attrs
+    return out
+
+
+def _warn_low_population(population: pd.Series, registrations: pd.DataFrame, label: str) -> None:
+    """Warn when the population file is far below the residents registered at the study's
+    practices (1 or 0 per area: another column, or a sample): the residents it leaves out
+    would otherwise silently be taken as registered nowhere else."""
+    registered = registrations.groupby(AREA_CODE)[N_PATIENTS].sum()
+    pop = population.reindex(registered.index)
+    known = pop.notna().to_numpy() & (registered.to_numpy() >= 10)
+    if not known.any():
+        return
+    reg, pop = registered[known], pop[known].astype("int64")
+    low = pop < reg / 2
+    if low.sum() > 0.5 * len(reg):  # most areas: the file, not a few student halls
+        warnings.warn(
+            f"{label}: the population of {int(low.sum()):,} of {len(reg):,} small areas is "
+            f"less than half the residents registered there at the study's practices "
+            f"(population {int(pop.sum()):,} against {int(reg.sum()):,} registered in those "
+            "areas); check that the column is the usual residents (Census 2021 TS001 total)",
+            GeoPCNWarning,
+            stacklevel=3,
+        )
+
+
+def _finite(value: Any) -> bool:
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def _check_rule_numbers(rules: Rules) -> None:
+    """Every rule number in range and finite, wherever ``Rules`` is made (not only in the
+    study-file parser): ``adjacency_tolerance_m = inf`` would join every practice and
+    hide a real detached group; a band ``(50000, 30000)`` would fail every PCN."""
+    problems = []
+    for key in ("adjacency_tolerance_m", "site_tolerance_m"):
+        value = getattr(rules, key)
+        if not (_finite(value) and value >= 0):
+            problems.append(f"{key} must be a finite number of metres >= 0, got {value!r}")
+    if not (_finite(rules.min_share) and 0 < rules.min_share <= 1):
+        problems.append(f"min_share must be a share > 0 and <= 1, got {rules.min_share!r}")
+    band = rules.band
+    ok = (
+        isinstance(band, tuple | list)
+        and len(band) == 2
+        and all(_finite(b) and float(b).is_integer() for b in band)
+        and 0 <= band[0] <= band[1]
+    )
+    if not ok:
+        problems.append(
+            f"band must be two whole numbers of patients (low, high) with 0 <= low <= high, "
+            f"got {band!r}"
+        )
+    if problems:
+        raise InputError("rules: " + "; ".join(problems) + "; correct the [rules] values")
 
 
 @dataclass(frozen=True, eq=False)
@@ -495,7 +569,9 @@ def _check_study(study: Study) -> None:
 
 def _load(spec: StudySpec) -> Study:
     notes: list[str] = []
-    raw = gio.read_practices(spec.practices)
+    # every table and layer in the order of its codes (sort at the source): the same data
+    # in any file order gives the same study, and so byte-identical outputs
+    raw = _by_code(gio.read_practices(spec.practices), PRACTICE_CODE)
     practices = _practice_table(raw, spec, notes)
     areas = _areas(spec, notes)
     assignment = _assignment(spec, practices)
@@ -512,12 +588,16 @@ def _load(spec: StudySpec) -> Study:
         registrations, outside = _registrations(
             spec.registrations, practices, areas, notes, spec.area_lookup
         )
+        registrations = _by_code(registrations, PRACTICE_CODE, AREA_CODE)
+        outside = _by_code(outside, PRACTICE_CODE, AREA_CODE)
         totals = registrations.groupby(PRACTICE_CODE)[N_PATIENTS].sum()
         practices["n_registered"] = totals.reindex(practices.index).fillna(0).astype("int64")
         practices[LIST_SIZE] = totals.reindex(practices.index).astype("Int64")
         source[:] = ""
         source[practices.index.isin(totals.index)] = "registrations"
         _note_unregistered(practices.index.difference(totals.index), len(practices), spec, notes)
+        if spec.population is not None and areas is not None:
+            _warn_low_population(areas[POPULATION], registrations, spec.population.label)
     if spec.list_sizes is not None:
         sizes = gio.read_list_sizes(spec.list_sizes).set_index(PRACTICE_CODE)[LIST_SIZE]
         outside_sizes = sizes.index.difference(practices.index)
@@ -548,7 +628,7 @@ def _load(spec: StudySpec) -> Study:
 
     areas_label = spec.areas.label if spec.areas is not None else ""
     boundaries = {
-        name: _polygon_layer(
+        name: _by_code(_polygon_layer(
             src,
             areas,
             level=name,
@@ -556,9 +636,9 @@ def _load(spec: StudySpec) -> Study:
             notes=notes,
             areas_label=areas_label,
             area_lookup=spec.area_lookup,
-        )
+        ), "code")
         for name, src in spec.boundaries.items()
-    }
+    }  # fmt: skip
     community = _community(spec, notes, areas)
     rule_values = dict(spec.rules)
     rules = Rules(**rule_values)
@@ -964,7 +1044,7 @@ def _areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:
     areas = gio.read_areas(spec.areas)
     # codes compare as the registrations' do: upper case, no surrounding spaces
     areas["area_code"] = areas["area_code"].astype(str).str.strip().str.upper()
-    areas = areas.set_index("area_code")
+    areas = areas.set_index("area_code").sort_index(kind="stable")
     areas.index.name = "area_code"
     areas[POPULATION] = pd.array([pd.NA] * len(areas), dtype="Int64")
     if spec.population is not None:
@@ -1140,6 +1220,7 @@ def _community(
                 notes.append(f"[community.{name}]: {n_missing:,} sites could not be located")
         for reason, count in data.attrs.get("skipped", {}).items():
             notes.append(f"{source.label}: {count:,} rows not used ({reason})")
+        data = _by_code(data, "code")
         layers[name] = CommunityLayer(name=name, kind=str(kind), data=data, source=source.path)
     return layers
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from geo_pcn.errors import StudyFileError
+from geo_pcn.io._limits import not_a_regular_file, read_toml
 from geo_pcn.io.tables import Source
 from geo_pcn.settings import CHECK_NAMES
 
@@ -159,6 +159,39 @@ class StudySpec:
     #: top-level ``"postcodes"`` (which community sites use too); ``""`` when not given
     postcodes_key: str = ""
 
+    def inputs(self) -> list[tuple[str, Path, bool]]:
+        """Every file the study reads: ``(key in the study file, path, folder allowed)``,
+        the study file first (a folder is allowed where a folder is read: Code-Point
+        Open, a shapefile folder)."""
+        entries: list[tuple[str, Any, bool]] = [
+            ("the study file", self.path, False),
+            ("[practices]", self.practices, False),
+            ("[practices] locations", self.locations, False),
+            ("postcodes", self.postcodes, True),
+            ("[registrations]", self.registrations, False),
+            ("[list_sizes]", self.list_sizes, False),
+            ("[configuration]", self.configuration, False),
+            ("[areas]", self.areas, True),
+            ("[areas] population", self.population, False),
+            ("[areas] lookup", self.area_lookup, False),
+            ("[areas] rural", self.rural, False),
+            ("[areas] deprivation", self.deprivation, False),
+            *((f"[boundaries] {k}", v, True) for k, v in self.boundaries.items()),
+            *((f"[community.{k}]", v, True) for k, v in self.community.items()),
+        ]
+        out: list[tuple[str, Path, bool]] = []
+        for where, entry, folder_ok in entries:
+            if entry is None:
+                continue
+            if isinstance(entry, Path):
+                out.append((where, entry, folder_ok))
+                continue
+            out.append((where, entry.path, folder_ok))
+            for key in ("polygons", "postcodes"):
+                if key in entry.options:
+                    out.append((f"{where} {key}", Path(str(entry.options[key])), True))
+        return out
+
 
 class _Collector:
     """Collects problems in the study file, then raises them as one error."""
@@ -173,6 +206,20 @@ class _Collector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise StudyFileError(f"{self.path}: " + "; ".join(self.problems))
+
+
+def _crs_entries(spec: StudySpec) -> list[tuple[str, Source]]:
+    """The file entries of ``spec`` that set ``crs = "..."``."""
+    return [
+        (where, entry)
+        for where, entry in (
+            ("[practices] locations", spec.locations),
+            ("[areas]", spec.areas),
+            *((f"[boundaries] {k}", v) for k, v in spec.boundaries.items()),
+            *((f"[community.{k}]", v) for k, v in spec.community.items()),
+        )
+        if entry is not None and "crs" in entry.options
+    ]
 
 
 def _join(base: Path, relative: str) -> Path:
@@ -295,10 +342,15 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
     for key in ("adjacency_tolerance_m", "site_tolerance_m"):
         if key in value:
             number = value[key]
-            if isinstance(number, int | float) and not isinstance(number, bool) and number >= 0:
+            if (
+                isinstance(number, int | float)
+                and not isinstance(number, bool)
+                and math.isfinite(number)
+                and number >= 0
+            ):
                 rules[key] = float(number)
             else:
-                out.add(f"[rules] {key} must be a number of metres >= 0, got {number!r}")
+                out.add(f"[rules] {key} must be a finite number of metres >= 0, got {number!r}")
     if "min_share" in value:
         share = value["min_share"]
         if isinstance(share, int | float) and not isinstance(share, bool) and 0 < share <= 1:
@@ -405,22 +457,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
         problem is listed in the one message).
     """
     path = Path(path)
-    if not path.exists():
-        raise StudyFileError(f"{path}: study file not found; check the path")
-    if path.is_dir():
-        raise StudyFileError(f"{path}: is a folder; give the study file (.toml) inside it")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise StudyFileError(f"{path}: study file must be UTF-8 text") from None
-    if not text.strip():
-        raise StudyFileError(f"{path}: study file is empty; see the README for an example")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyFileError(
-            f"{path}: not valid TOML ({exc}); check quotes, brackets and '=' on that line"
-        ) from None
+    doc = read_toml(path, StudyFileError, "study file")
 
     base = path.resolve().parent
     out = _Collector(path)
@@ -526,8 +563,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
     list_sizes = _section_source(doc, "list_sizes", base, out)
     configuration = _section_source(doc, "configuration", base, out)
     out.raise_if_any()
-    assert practices is not None
-    return StudySpec(
+    spec = StudySpec(
         path=path,
         name=name,
         description=str(description),
@@ -548,3 +584,20 @@ def parse_study_file(path: Path | str) -> StudySpec:
         community=community,
         rules=rules,
     )
+    for where, entry in _crs_entries(spec):
+        crs = entry.options["crs"]
+        try:
+            from pyproj import CRS
+
+            CRS.from_user_input(crs)
+        except Exception:  # pyproj.exceptions.CRSError, TypeError for a number...
+            out.add(
+                f'{where} crs = {crs!r} is not a coordinate reference system; use e.g. '
+                'crs = "EPSG:27700" (British National Grid) or "EPSG:4326" (latitude/longitude)'
+            )
+    for label, file, folder_ok in spec.inputs():
+        why = not_a_regular_file(file, folder_ok=folder_ok)
+        if why is not None:
+            out.add(f"{label} {file} {why}; give a file saved on disk")
+    out.raise_if_any()
+    return spec

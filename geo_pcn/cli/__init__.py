@@ -9,7 +9,8 @@ writes through :mod:`geo_pcn.render` (imported inside the commands that write, s
 ``--help`` and ``geo-pcn info`` do not load folium and matplotlib).
 
 Exit codes: 0 success (the configuration passes), 1 the configuration has ERROR findings,
-2 bad input or usage (one line on stderr, never a traceback).
+2 bad input or usage, or an output that cannot be written (one line on stderr naming the
+file, never a traceback), 130 interrupted (Ctrl-C; nothing written).
 """
 
 from __future__ import annotations
@@ -51,8 +52,14 @@ class _Group(click.Group):
                 return super().invoke(ctx)
         except GeoPCNError as exc:
             raise UserError(" ".join(str(exc).split("\n"))) from None
-        except OSError as exc:  # disk full, permission denied on --out...
-            raise UserError(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+        except OSError as exc:  # permission denied on an input, a folder that vanished...
+            where = exc.filename or "geo-pcn"
+            raise UserError(f"{where}: {exc.strerror or exc}") from None
+        except KeyboardInterrupt:
+            # Ctrl-C: not 1 (that means "the configuration has errors"); the outputs are
+            # written to a temporary folder and moved only when all are done
+            click.echo("interrupted; nothing written", err=True)
+            ctx.exit(130)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001

@@ -9,6 +9,7 @@ import click
 from geo_pcn.cli.options import (
     dpi_option,
     png_option,
+    refuse_inputs_as_outputs,
     quiet_option,
     study_argument,
     tiles_option,
@@ -45,6 +46,8 @@ def map_command(
     """
     from geo_pcn.render import write_map, write_png
 
+    targets = (out_file, out_file.with_suffix(".png")) if png else (out_file,)
+    refuse_inputs_as_outputs(study_file, files=targets)
     with reporting(not quiet):
         with stage(f"read {study_file.name}"):
             study = Study.from_toml(study_file)

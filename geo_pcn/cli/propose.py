@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from geo_pcn.cli.options import progress, quiet_option, study_argument, tiles_option
+from geo_pcn.cli.options import (
+    own_out_dir,
+    progress,
+    quiet_option,
+    study_argument,
+    tiles_option,
+)
 from geo_pcn.compare import compare, count
 from geo_pcn.pipeline import revalidate, validate
 from geo_pcn.proposal import OBJECTIVES, propose, settings_for
@@ -98,14 +104,13 @@ def propose_command(
     """
     from geo_pcn.render import write_change_map
     from geo_pcn.render.outputs import (
-        check_out_dir,
         write_comparison_files,
         write_outputs,
         write_report_files,
     )
     from geo_pcn.render.proposal import write_proposal_files
 
-    check_out_dir(out_dir)
+    own_out_dir(out_dir, study_file)
     progress(f"Loading {study_file}...", quiet)
     study = Study.from_toml(study_file)
     options = dict(

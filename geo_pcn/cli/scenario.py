@@ -10,8 +10,14 @@ import click
 import pandas as pd
 
 from geo_pcn._escape import markdown
-from geo_pcn.cli.options import json_option, quiet_option, study_argument, tiles_option
 from geo_pcn._words import move_kind
+from geo_pcn.cli.options import (
+    json_option,
+    own_out_dir,
+    quiet_option,
+    study_argument,
+    tiles_option,
+)
 from geo_pcn.compare import compare, count, moved_words
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
@@ -50,9 +56,7 @@ def scenario(
     Exit code 0 when the new configuration passes, 1 when it has ERROR findings.
     """
     from geo_pcn.render import write_comparison
-    from geo_pcn.render.outputs import check_out_dir
-
-    check_out_dir(out_dir)  # a bad folder or scenario file fails before the slow part
+    own_out_dir(out_dir, study_file, scenario_file)  # fails before the slow part
     plan = Scenario.from_file(scenario_file)
     with reporting(not quiet):
         with stage(f"read {study_file.name}"):

@@ -9,6 +9,7 @@ import click
 from geo_pcn.cli.options import (
     dpi_option,
     out_dir_option,
+    own_out_dir,
     png_option,
     quiet_option,
     study_argument,
@@ -50,9 +51,7 @@ def validate(
 
     Exit code 0 when the configuration passes, 1 when it has ERROR findings.
     """
-    from geo_pcn.render.outputs import check_out_dir
-
-    check_out_dir(out_dir)  # a folder holding someone else's files fails before the slow part
+    own_out_dir(out_dir, study_file)  # someone else's files or run fail before the slow part
     with reporting(not quiet):
         with stage(f"read {study_file.name}"):
             study = Study.from_toml(study_file)
@@ -115,9 +114,7 @@ def demo(out_dir: Path, tiles: str | None, png: bool, dpi: int, quiet: bool) -> 
     The demo has one of every problem planted, so the report fails on purpose; the command
     exits 0 when it ran.
     """
-    from geo_pcn.render.outputs import check_out_dir
-
-    check_out_dir(out_dir)
+    own_out_dir(out_dir)
     with reporting(not quiet):
         with stage("read the synthetic demo region"):
             study = load_demo()

@@ -16,6 +16,7 @@ import shapely
 
 from geo_pcn import settings as s
 from geo_pcn.errors import CRSError, GeometryError, InputError, SchemaError, list_some
+from geo_pcn.io._limits import check_regular_file
 from geo_pcn.io._formats import canonical_table, canonical_where_error, count, lines_of
 from geo_pcn.io.tables import (
     MAX_POPULATION,
@@ -82,6 +83,7 @@ def _read_layer(src: Source, level: str = "boundary") -> gpd.GeoDataFrame:
             f"{path}: boundary file not found; check the path (relative paths are resolved "
             "against the study file's folder)"
         )
+    check_regular_file(path, "boundary file", folder_ok=True)
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{path}: boundary file is empty; export the layer again")
     if path.is_file():
@@ -192,6 +194,16 @@ def _check_shapefile_parts(path: Path) -> None:
 
 def _set_crs(gdf: gpd.GeoDataFrame, src: Source) -> gpd.GeoDataFrame:
     wanted = src.options.get("crs")
+    if wanted is not None:
+        from pyproj import CRS
+
+        try:
+            CRS.from_user_input(wanted)
+        except Exception:  # pyproj's CRSError (a typo such as EPSG:277000), a number...
+            raise CRSError(
+                f'{src.label}: crs = {wanted!r} is not a coordinate reference system; use e.g. '
+                'crs = "EPSG:27700" (British National Grid) or "EPSG:4326" (latitude/longitude)'
+            ) from None
     if gdf.crs is None:
         if wanted is None and src.path.suffix.lower() == ".shp" and not _sidecar(src.path, ".prj"):
             raise CRSError(
@@ -248,9 +260,9 @@ def read_boundaries(
         wins (``sub_icb``: SICBL/CCG; ``icb``: ICB/STP; ``place``: LAD/LTLA/UTLA;
         ``areas``: LSOA/MSOA/OA/DZ; any other value is tried as a stem), else the first.
     check_coverage
-        Refuse features that overlap (a copy under a new code, the same code twice,
-        one polygon covering others); by default only for
-        ``level="areas"``, where every place must be in exactly one small area.
+        Refuse features of different codes that overlap (one polygon covering others, a
+        copy under a new code; for ``level="areas"`` also the same code twice): by default
+        for every layer (pass ``False`` to allow overlaps).
 
     Returns
     -------
@@ -399,8 +411,11 @@ def read_boundaries(
             f"{list_some(detail, 3)}; fix the file (e.g. QGIS 'Fix geometries') to silence "
             "this warning"
         )
-    if (level == "areas") if check_coverage is None else check_coverage:
-        _check_coverage(geoms, codes, label)
+    if check_coverage is not False:
+        # every polygon layer: the first of two overlapping polygons would take every
+        # practice and area of the overlap, depending on file order (a code split into
+        # several features is one polygon outside the areas layer: dissolved below)
+        _check_coverage(geoms, codes, label, level=level)
     gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=geoms, crs=s.BNG)
     if gdf["code"].duplicated().any():
         gdf = _dissolve(gdf)
@@ -414,7 +429,9 @@ def read_boundaries(
 OVERLAP_SHARE = 0.01
 
 
-def _check_coverage(geoms: np.ndarray, codes: np.ndarray, label: str) -> None:
+def _check_coverage(
+    geoms: np.ndarray, codes: np.ndarray, label: str, *, level: str = "areas"
+) -> None:
     """Raise when polygons overlap: a copy under a new code, the same code twice, one
     polygon covering others.
 
@@ -466,10 +483,13 @@ def _check_coverage(geoms: np.ndarray, codes: np.ndarray, label: str) -> None:
     bad = (share > OVERLAP_SHARE) | by_point
     if not bad.any():
         return
+    what = "small areas" if level == "areas" else f"the polygons of a {level} layer"
     same = []
     other = []
     for x, y, pct in zip(a[bad].tolist(), b[bad].tolist(), share[bad].tolist(), strict=True):
         if codes[x] == codes[y]:
+            if level != "areas":
+                continue  # features of one code: dissolved into one polygon
             same.append(f"{codes[x]} (features {x + 1} and {y + 1})")
         else:
             other.append((codes[x], codes[y], min(pct, 1.0)))
@@ -496,8 +516,10 @@ def _check_coverage(geoms: np.ndarray, codes: np.ndarray, label: str) -> None:
         )
     if other:
         parts.append(f"areas overlap: {list_some(other, 3)}")
+    if not parts:
+        return
     raise GeometryError(
-        f"{label}: small areas must not overlap (every place in exactly one area), but "
+        f"{label}: {what} must not overlap (every place in exactly one of them), but "
         f"{'; '.join(parts)}; delete the duplicate features or fix the polygons (e.g. QGIS "
         "'Topology Checker'), or give the official ONS boundary file"
     )

@@ -21,6 +21,7 @@ from pyproj import Transformer
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._limits import MAX_MEMBER_BYTES, check_regular_file, read_capped
 from geo_pcn.io.tables import (
     _decode,
     _repeated,
@@ -172,7 +173,7 @@ def _read_codepoint_zip(path: Path, wanted: set[str] | None) -> pd.DataFrame:
         for area in areas:
             member = members[area]
             try:
-                raw = archive.read(member)
+                raw = _read_member(archive, member, path)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
                 reason = " ".join(str(exc).split()) or type(exc).__name__
                 raise InputError(
@@ -182,6 +183,19 @@ def _read_codepoint_zip(path: Path, wanted: set[str] | None) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({"postcode": [], s.EASTING: [], s.NORTHING: []}, dtype=object)
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_member(archive: zipfile.ZipFile, member: str, path: Path) -> bytes:
+    """One member of a zip, read in chunks up to :data:`MAX_MEMBER_BYTES` (a member that
+    says, or turns out, to inflate beyond it is refused before memory fills)."""
+    label = f"{path}: {member} inside the zip"
+    if archive.getinfo(member).file_size > MAX_MEMBER_BYTES:
+        raise InputError(
+            f"{label} inflates to {archive.getinfo(member).file_size / 2**20:,.0f} MB, far "
+            f"more than a Code-Point Open area file; {_ZIP_FIX}"
+        )
+    with archive.open(member) as handle:
+        return read_capped(handle, MAX_MEMBER_BYTES, label, _ZIP_FIX)
 
 
 def _parse_codepoint(handle, label: str) -> pd.DataFrame:
@@ -296,6 +310,7 @@ def read_postcode_lookup(
             f"{path}: postcode lookup not found; give the Code-Point Open folder or a postcode "
             "CSV (relative paths are resolved against the study file's folder)"
         )
+    check_regular_file(path, "postcode lookup", folder_ok=True)
     wanted = None if postcodes is None else set(normalise_postcode(pd.Series(list(postcodes))))
     if wanted is not None:
         wanted.discard("")

@@ -29,6 +29,12 @@ import numpy as np
 import pandas as pd
 
 from geo_pcn.errors import GeoPCNWarning, InputError, SchemaError, list_some
+from geo_pcn.io._limits import (
+    MAX_INFLATED_BYTES,
+    MAX_MEMBER_BYTES,
+    check_regular_file,
+    read_capped,
+)
 
 __all__ = [
     "Source",
@@ -117,6 +123,7 @@ def _check_exists(path: Path, role: str) -> None:
         )
     if path.is_dir():
         raise InputError(f"{path}: {role} must be a file, but this is a folder")
+    check_regular_file(path, f"{role} file")
 
 
 def _wide_codec(raw: bytes) -> str | None:
@@ -201,7 +208,9 @@ def _read_bytes(path: Path) -> bytes:
 
         try:
             with gzip.open(path, "rb") as fh:
-                return fh.read()
+                return read_capped(
+                    fh, MAX_INFLATED_BYTES, f"{path}: the gzip file", "check the file"
+                )
         except (EOFError, OSError, zlib.error) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(
@@ -334,11 +343,17 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         try:
             with zipfile.ZipFile(path) as archive:
                 members = archive.namelist()
+                inflated = sum(i.file_size for i in archive.infolist())
         except zipfile.BadZipFile:
             raise InputError(
                 f"{path}: the file is truncated or corrupt (a damaged zip/xlsx); download or "
                 "export it again"
             ) from None
+        if inflated > MAX_MEMBER_BYTES:  # zipfile stops each member at its stated size
+            raise InputError(
+                f"{path}: the workbook inflates to {inflated / 2**20:,.0f} MB, far more than "
+                "a real one; open it in Excel and save it again, or save the sheet as CSV"
+            )
         if not any(m.startswith("xl/") for m in members):
             inside = [m for m in members if not m.endswith("/")]
             raise InputError(

@@ -432,7 +432,7 @@ def build_map_data(report) -> MapData:
         "<b>"
         + label
         + "</b><br>"
-        + sizes.map("{:,}".format)
+        + sizes.map("{:,}".format).astype(str)  # str also when there is no PCN
         + " patients, "
         + table["n_practices"].fillna(0).astype("int64").astype(str)
         + " practice(s); "

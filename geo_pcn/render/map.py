@@ -356,8 +356,13 @@ def _footprint_layers(
             "className": f"{css} gp-band-{bands.get(f['id'], 'none')}",
         },
         highlight_function=lambda f: {"weight": 3, "color": "#222222", "fillOpacity": 0.85},
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-        popup=folium.GeoJsonPopup(["details"], labels=False, class_name="gp-pop", max_width=420),
+        # no PCN at all (every practice unassigned): an empty layer, nothing to point at
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip")
+        if len(footprints)
+        else None,
+        popup=folium.GeoJsonPopup(["details"], labels=False, class_name="gp-pop", max_width=420)
+        if len(footprints)
+        else None,
     )
 
 

@@ -28,8 +28,10 @@ from pathlib import Path
 
 from geo_pcn._escape import html_text
 from geo_pcn.compare import Comparison
-from geo_pcn.errors import InputError, list_some
+from geo_pcn.errors import InputError, OutputError, list_some
 from geo_pcn.progress import reporting, stage
+from geo_pcn.render._files import _cannot, writing
+from geo_pcn.render._lock import LOCK, out_lock
 from geo_pcn.render.change_map import write_change_map
 from geo_pcn.render.gpkg import write_gpkg
 from geo_pcn.render.map import write_map
@@ -96,7 +98,15 @@ def check_out_dir(out_dir: str | Path) -> list[str]:
     if not out_dir.is_dir():
         raise InputError(f"{out_dir}: is a file, not a folder; give --out a folder")
     previous = _previous_files(out_dir)
-    ours = {*previous, MANIFEST}
+    links = sorted(p.name for p in out_dir.iterdir() if p.is_symlink())
+    if links:
+        what = "is a symbolic link" if len(links) == 1 else "are symbolic links"
+        raise InputError(
+            f"{out_dir}: {list_some(links)} {what}"
+            " (a run replaces what is in its folder and never follows a link out of it); "
+            "remove the link(s), or choose another --out"
+        )
+    ours = {*previous, MANIFEST, LOCK}
     foreign = sorted(
         p.name
         for p in out_dir.iterdir()
@@ -150,17 +160,32 @@ def write_outputs(out_dir: str | Path, write: Callable[[Path], None]) -> list[Pa
         written then.
     """
     out_dir = Path(out_dir)
-    previous = check_out_dir(out_dir)
+    check_out_dir(out_dir)  # before the lock makes the folder
     created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(f"{_TMP_PREFIX}*"):  # left by a run that was killed
-        shutil.rmtree(stale, ignore_errors=True)
-    try:
-        return _write_and_move(out_dir, write, previous)
-    except BaseException:
-        if created:  # leave no trace: not even the empty folder
-            shutil.rmtree(out_dir, ignore_errors=True)
-        raise
+    # the lock: no other run writes here until this one is done (another run's temporary
+    # folder is never taken for a killed run's, nor its files for foreign ones)
+    with out_lock(out_dir):
+        previous = check_out_dir(out_dir)
+        for stale in out_dir.glob(f"{_TMP_PREFIX}*"):  # left by a run that was killed
+            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            return _write_and_move(out_dir, write, previous)
+        except (OutputError, OSError) as exc:
+            if created:
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise _named(exc, out_dir) from None
+        except BaseException:
+            if created:  # leave no trace: not even the empty folder
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise
+
+
+def _named(exc: OutputError | OSError, out_dir: Path) -> OutputError:
+    """The error as the user reads it: the file named where it would have been (in
+    ``out_dir``, not the temporary folder), the folder named when no file is known."""
+    text = str(exc) if isinstance(exc, OutputError) else _cannot(exc.filename or out_dir, exc)
+    temporary = re.escape(str(out_dir / _TMP_PREFIX)) + r"[^/\\]*"
+    return OutputError(re.sub(temporary, lambda _: str(out_dir), text))
 
 
 def _write_and_move(
@@ -257,34 +282,36 @@ def write_report_files(
     """Write every output of a report into ``folder`` as it is (no manifest, no temporary
     folder: :func:`write_report` and :func:`write_comparison` wrap it)."""
     folder = Path(folder)
-    with stage("report.json"):
+    with stage("report.json"), writing(folder / "report.json"):
         report.to_json(folder / "report.json")
-    with stage("report.md"):
+    with stage("report.md"), writing(folder / "report.md"):
         (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
     with stage("tables (csv)"):
-        write_csv(report.pcns, folder / "pcns.csv")
-        write_csv(report.practices, folder / "practices.csv")
-        write_csv(report.findings_frame(), folder / "findings.csv")
+        tables = [("pcns.csv", report.pcns), ("practices.csv", report.practices)]
+        tables.append(("findings.csv", report.findings_frame()))
         if report.areas is not None:
-            write_csv(report.areas, folder / "areas.csv")
+            tables.append(("areas.csv", report.areas))
         if report.alignment.layers:
-            write_csv(report.alignment.pcn_table(), folder / "alignment_pcns.csv")
+            tables.append(("alignment_pcns.csv", report.alignment.pcn_table()))
             area_rows = report.alignment.area_table()
             if len(area_rows):
-                write_csv(area_rows, folder / "alignment_areas.csv")
-    with stage("footprints.gpkg"):
+                tables.append(("alignment_areas.csv", area_rows))
+        for name, frame in tables:
+            with writing(folder / name):
+                write_csv(frame, folder / name)
+    with stage("footprints.gpkg"), writing(folder / "footprints.gpkg"):
         write_gpkg(report.geodata(), folder / "footprints.gpkg")
     if map_html:
-        with stage("map.html"):
+        with stage("map.html"), writing(folder / "map.html"):
             write_map(report, folder / "map.html", tiles=tiles)
     # report.html embeds map.html as written (built once); without the map, none
-    with stage("report.html"):
+    with stage("report.html"), writing(folder / "report.html"):
         map_page = (folder / "map.html").read_text(encoding="utf-8") if map_html else None
         write_report_html(report, folder / "report.html", map_page=map_page, include_map=map_html)
-    with stage("report.xlsx"):
+    with stage("report.xlsx"), writing(folder / "report.xlsx"):
         write_xlsx(report, folder / "report.xlsx")
     if png:
-        with stage("map.png"):
+        with stage("map.png"), writing(folder / "map.png"):
             write_png(report, folder / "map.png", **({} if dpi is None else {"dpi": dpi}))
 
 
@@ -326,7 +353,7 @@ def write_comparison(
         with stage("compare.md, compare.json"):
             write_comparison_files(comparison, folder)
         if map_html:
-            with stage("compare_map.html"):
+            with stage("compare_map.html"), writing(folder / "compare_map.html"):
                 write_change_map(comparison, folder / "compare_map.html", tiles=tiles)
 
     return write_outputs(out_dir, write_all)
@@ -336,8 +363,10 @@ def write_comparison_files(comparison: Comparison, folder: str | Path) -> list[P
     """Write ``compare.md`` and ``compare.json`` into ``folder`` as it is."""
     folder = Path(folder)
     md, js = folder / "compare.md", folder / "compare.json"
-    md.write_text(to_markdown(comparison), encoding="utf-8")
-    comparison.to_json(js)
+    with writing(md):
+        md.write_text(to_markdown(comparison), encoding="utf-8")
+    with writing(js):
+        comparison.to_json(js)
     return [md, js]
 
 
@@ -359,6 +388,8 @@ def write_split(
     in memory at a time, not 42).
     """
 
+    _check_folder_names(parts, label)
+
     def write(folder: Path) -> None:
         write_report_files(report, folder, tiles=tiles, png=png, dpi=dpi)
         done: dict[str, Report] = {}
@@ -372,7 +403,8 @@ def write_split(
             done[code] = _Brief(made)
             del made
             gc.collect()  # a part's study and report hold each other: free them now
-        (folder / "index.html").write_text(_index_html(report, done, label), encoding="utf-8")
+        with writing(folder / "index.html"):
+            (folder / "index.html").write_text(_index_html(report, done, label), encoding="utf-8")
 
     return write_outputs(out_dir, write)
 
@@ -384,6 +416,24 @@ class _Brief:
         self.summary = report.summary
         self.ok = report.ok
         self.name = report.study.name
+
+
+def _check_folder_names(parts, label: str) -> None:
+    """Two codes that make one folder name (``Q/X`` and ``Q_X``, or ``QNC`` and ``qnc`` on
+    a disk that ignores case) would write one part over the other: refuse, naming them."""
+    by_name: dict[str, list[str]] = {}
+    for code in parts:
+        by_name.setdefault(_folder_name(code).casefold(), []).append(str(code))
+    clashes = [codes for codes in by_name.values() if len(codes) > 1]
+    if clashes:
+        shown = "; ".join(
+            f"{' and '.join(repr(c) for c in codes)} -> {_folder_name(codes[0])}/"
+            for codes in clashes
+        )
+        raise InputError(
+            f"{label} codes that make one folder name: {shown}; each {label} needs its own "
+            f"folder: correct the {label} codes in the inputs"
+        )
 
 
 def _folder_name(code: str) -> str:
