@@ -8,6 +8,8 @@ codes. Nothing about the *planning rules* is checked here: that is the job of th
 
 from __future__ import annotations
 
+import re
+
 import html
 import math
 import warnings
@@ -639,6 +641,7 @@ def _load(spec: StudySpec) -> Study:
         ), "code")
         for name, src in spec.boundaries.items()
     }  # fmt: skip
+    _layer_dates(boundaries, raw.attrs.get("extract_date"), notes)
     community = _community(spec, notes, areas)
     rule_values = dict(spec.rules)
     rules = Rules(**rule_values)
@@ -1130,6 +1133,36 @@ def _note_unmatched(values: pd.Series, source: Source, what: str, notes: list[st
             f"{source.label}: {missing:,} of {len(values):,} small areas have no {what} (codes "
             "of another vintage?); their patients are left out of that figure"
         )
+
+
+#: a column name carrying a two-digit year: ``CCG21CD``, ``icb22_code``, ``LAD24CD``
+_YEAR_IN_COLUMN = re.compile(r"^[A-Za-z]+?(\d{2})_?(?:CDH|CD|NM|CODE_NHS|CODE_H|CODE|NAME)$", re.I)
+
+
+def _layer_year(layer: gpd.GeoDataFrame) -> int | None:
+    """The year a boundary layer is of, from its ONS code column's name (``CCG21CD``:
+    2021), or ``None`` when the name carries none."""
+    column = str(layer.attrs.get("columns", {}).get("code", ""))
+    match = _YEAR_IN_COLUMN.match(column)
+    return 2000 + int(match.group(1)) if match else None
+
+
+def _layer_dates(boundaries: dict, extract, notes: list[str]) -> None:
+    """A note for each boundary layer older than the practice map's extract: lines move
+    (sub-ICBs and ICBs on 1 July 2022, councils in 2019-2023), so a layer of an earlier year
+    may put a practice on the wrong side of a line that has since moved."""
+    if extract is None:
+        return
+    for name, layer in boundaries.items():
+        year = _layer_year(layer)
+        if year is not None and year < extract.year:
+            column = layer.attrs["columns"]["code"]
+            notes.append(
+                f"[boundaries] {name} is of {year} (its codes are in {column}), older than "
+                f"the practices ({extract:%d %b %Y}): a line that moved since is drawn and "
+                "checked where it was; give the layer (or ONS lookup) of the practices' date "
+                "to be sure"
+            )
 
 
 def _polygon_layer(

@@ -340,7 +340,21 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
         "first_line": first_line,
         "columns": dict(frame.attrs.get("columns", {})),
     }
+    extract = _extract_date(raw)
+    if extract is not None:
+        frame.attrs["extract_date"] = extract
     return frame
+
+
+def _extract_date(raw: pd.DataFrame):
+    """The NHS England map's ``EXTRACT_DATE`` (``01Oct2025``), the most common one, as a
+    :class:`datetime.date`; ``None`` when the file has no such column."""
+    column = next((c for c in raw.columns if normalise_name(c) == "EXTRACTDATE"), None)
+    if column is None:
+        return None
+    text = raw[column].astype(str).str.strip()
+    dates = pd.to_datetime(text, format="%d%b%Y", errors="coerce").dropna()
+    return None if dates.empty else dates.mode().min().date()
 
 
 def lines_of(frame: pd.DataFrame, mask, first_line: int | None = None) -> list[int]:

@@ -124,6 +124,8 @@ def _finish(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:
     for key in ("summed", "status_counts", "repeated"):
         if key in attrs:
             out.attrs[key] = dict(attrs[key])
+    if "extract_date" in attrs:
+        out.attrs["extract_date"] = attrs["extract_date"]
     return out
 
 
@@ -200,7 +202,8 @@ def read_practices(source: Source | str | Path) -> pd.DataFrame:
         case; an unallocated practice (PCN ``U``, blank or "Unallocated") has ``pcn_code``
         and ``pcn_name`` ``""``; a file with PCN names but no codes uses the name as the
         code. ``attrs``: ``path``, ``format`` (``nhs_map``, ``epraccur``,
-        ``epraccur_classic``, ``epcn`` or ``table``), ``skipped`` and ``status_counts``
+        ``epraccur_classic``, ``epcn`` or ``table``), ``skipped``, ``extract_date`` (the
+        NHS England map's ``EXTRACT_DATE``, when it has one) and ``status_counts``
         (status -> number of practices, e.g. ``{"active": 6599, "inactive": 1534,
         "dormant": 50}``; empty when the file has no status).
 
@@ -214,7 +217,10 @@ def read_practices(source: Source | str | Path) -> pd.DataFrame:
     """
     src = Source.coerce(source)
     frame = load_practice_table(src, what="practices")
+    extract = frame.attrs.get("extract_date")
     frame = _tidy_practices(frame, src.label)
+    if extract is not None:
+        frame.attrs["extract_date"] = extract
     counts = frame[STATUS].value_counts()
     frame.attrs["status_counts"] = {k: int(counts[k]) for k in STATUSES if k in counts.index}
     return _finish(frame, frame.attrs)

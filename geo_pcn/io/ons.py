@@ -420,7 +420,12 @@ def read_boundaries(
     if gdf["code"].duplicated().any():
         gdf = _dissolve(gdf)
     out = gdf.reset_index(drop=True)
-    out.attrs = {"path": str(src.path), "format": fmt, "skipped": skipped}
+    out.attrs = {
+        "path": str(src.path),
+        "format": fmt,
+        "skipped": skipped,
+        "columns": {k: str(v) for k, v in picked.items()},
+    }
     return out
 
 
