@@ -90,7 +90,9 @@ def test_scenario_that_unassigns_every_practice(tmp_path):
     assert result.exit_code == 1, (result.output, result.exception)
     _check_empty_report(out, 5, 8460)
     compare = json.loads((out / "compare.json").read_text())
-    assert compare["summary"]["n_practices_moved"] == 5
-    assert compare["summary"]["n_patients_moved"] == 8460
+    # out of their PCN into none: "taken out", not moved between PCNs (one definition)
+    assert compare["summary"]["n_practices_taken_out"] == 5
+    assert compare["summary"]["n_patients_taken_out"] == 8460
+    assert compare["summary"]["n_practices_moved"] == 0
     assert (out / "compare_map.html").stat().st_size > 0
     assert "compare.md" in {p.name for p in out.iterdir()}

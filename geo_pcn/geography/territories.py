@@ -449,7 +449,10 @@ def _homes(study, study_areas, areas, residents, owner, piece) -> pd.DataFrame:
     pos = np.where(at_all >= 0, pos, -1)
     kind = np.full(len(codes), "", dtype=object)
     home_piece = np.full(len(codes), -1, dtype=np.int64)
-    in_own = (pos >= 0) & (owner[np.maximum(pos, 0)] == codes)
+    if len(owner):
+        in_own = (pos >= 0) & (owner[np.maximum(pos, 0)] == codes)
+    else:  # no study area (a part of one practice in no PCN, say): no piece to be in
+        in_own = np.zeros(len(codes), dtype=bool)
     home_piece[in_own] = piece[pos[in_own]]
     kind[in_own] = "site"
     # the piece with most of the practice's residents (ties: the first piece)

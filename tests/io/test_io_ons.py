@@ -88,7 +88,11 @@ def test_wgs84_geoparquet_projected(tmp_path):
 
 
 def test_invalid_polygon_repaired_with_warning(tmp_path):
-    bowtie = shapely.Polygon([(X0, Y0), (X0 + SIZE, Y0 + SIZE), (X0 + SIZE, Y0), (X0, Y0 + SIZE)])
+    # the bow tie in the cell east of OK1 (it must not overlap OK1: layers are checked)
+    bowtie = shapely.affinity.translate(
+        shapely.Polygon([(X0, Y0), (X0 + SIZE, Y0 + SIZE), (X0 + SIZE, Y0), (X0, Y0 + SIZE)]),
+        2 * SIZE,
+    )
     path = tmp_path / "bad.geojson"
     layer(code=["OK1", "BOW", "OK2"], geometry=[box(0, 0), bowtie, box(1, 1)]).to_file(path)
     with pytest.warns(
@@ -210,8 +214,13 @@ def test_overlapping_areas_are_refused(tmp_path, geometry, codes, pattern):
         GeometryError, match=r"lsoa\.geojson: small areas must not overlap.*" + pattern
     ):
         read_areas(path)
-    # boundary layers other than the small areas are not checked
-    assert len(read_boundaries(path, level="place")) == len(set(codes))
+    # boundary layers are checked too (issue 19): an overlap between two codes is refused;
+    # one code in two features is one polygon (merged)
+    if len(set(codes)) < len(codes):
+        assert len(read_boundaries(path, level="place")) == len(set(codes))
+    else:
+        with pytest.raises(GeometryError, match=r"place layer must not overlap.*" + pattern):
+            read_boundaries(path, level="place")
 
 
 def test_slivers_and_parts_are_not_overlaps(tmp_path):
