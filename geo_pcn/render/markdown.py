@@ -26,6 +26,7 @@ from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.compare import Comparison, count, fmt_value
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.report import Report
 
 __all__ = ["to_markdown", "report_markdown", "comparison_markdown", "MAX_LISTED"]
@@ -155,6 +156,7 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
     for row in report.pcns[[c for c, _ in columns]].itertuples(index=False):
         cells = [f"{v:,}" if isinstance(v, int | np.integer) else md(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += _residents_markdown(s.get("residents"))
     lines += _alignment_markdown(report.alignment)
     if report.study.notes:
         lines += ["", "## Notes on the inputs", ""]
@@ -331,6 +333,24 @@ def _findings_markdown(severity: Severity, items: list[Finding], limit: int) -> 
             lines.append(f"- ... and {rest:,} more {noun}{plural} ({kinds}) in findings.csv")
         lines.append("")
     return lines[:-1]
+
+
+def _residents_markdown(table: dict | None) -> list[str]:
+    """The residents table (every resident of the areas given accounted for)."""
+    if not table:
+        return []
+    header = residents_header(table)
+    lines = ["", f"## {TITLE}", ""]
+    lines.append("| " + " | ".join(markdown(h) for h in header) + " |")
+    lines.append("|---|" + "---:|" * (len(header) - 1))
+    for row in residents_grid(table):
+        cells = [markdown(row[0])] + ["" if v is None else f"{v:,}" for v in row[1:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = residents_notes(table, markdown)
+    if notes:
+        lines.append("")
+        lines += [f"- {n}" for n in notes]
+    return lines
 
 
 def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str]:
