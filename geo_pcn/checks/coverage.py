@@ -450,7 +450,7 @@ def _population_vs_registrations(table: pd.DataFrame) -> list[Finding]:
     higher = diff > 0
     above = int(round(diff[higher].sum()))
     net = int(round(diff.sum()))
-    if not above and not net:
+    if not above:  # registrations everywhere at or above the estimate: the table says so
         return []
     if net >= 0:
         overall = f"the estimate exceeds the registrations by {net:,} net"

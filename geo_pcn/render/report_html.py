@@ -324,7 +324,7 @@ def _residents_html(table: dict | None) -> str:
         return ""
     header = residents_header(table)
     head = f"<th>{esc(header[0])}</th>" + "".join(
-        f"<th class=num>{esc(h)}</th>" for h in header[1:]
+        f'<th class=num style="white-space:normal">{esc(h)}</th>' for h in header[1:]
     )
     body = []
     for row in residents_grid(table):

@@ -317,17 +317,15 @@ def _summary_sheet(ws: Worksheet, report: Report) -> None:
 
 def _residents_sheet(ws: Worksheet, table: dict) -> None:
     """The residents table (every resident of the areas given accounted for): the grid,
-    numbers as numbers, then its notes in the first column."""
+    numbers as numbers, then its notes as rows of the first column."""
     header = residents_header(table)
     grid = residents_grid(table)
-    frame = pd.DataFrame(grid, columns=header).astype(object)
+    notes = [[note] + [None] * (len(header) - 1) for note in residents_notes(table)]
+    frame = pd.DataFrame(grid + notes, columns=header).astype(object)
     _frame_sheet(ws, frame)
     for row in ws.iter_rows(min_row=2, max_row=len(grid) + 1, min_col=2, max_col=len(header)):
         for cell in row:
             cell.number_format = "#,##0"
-    ws.append([])
-    for note in residents_notes(table):
-        ws.append([excel_cell(note)])
     ws.column_dimensions["A"].width = 60
 
 
