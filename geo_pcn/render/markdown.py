@@ -353,6 +353,26 @@ def _residents_markdown(table: dict | None) -> list[str]:
     return lines
 
 
+def _docking_markdown(result: AreaAlignment, max_rows: int) -> list[str]:
+    """The docking by service area: the PCNs each hosts, or why it hosts none."""
+    areas = result.areas
+    if not len(areas):
+        return []
+    lines = ["", "Docking: the PCNs each service area hosts (a PCN docks to its dominant area)"]
+    lines.append("")
+    for r in areas.head(max_rows).itertuples():
+        name = f" {markdown(r.area_name)}" if r.area_name else ""
+        hosts = (
+            f"hosts {markdown(r.docked_pcn_codes.replace(';', ', '))}"
+            if r.docked_pcn_codes
+            else f"hosts no PCN: {markdown(r.why_no_pcn)}"
+        )
+        lines.append(f"- {markdown(r.area_code)}{name}: {hosts}")
+    if len(areas) > max_rows:
+        lines.append(f"- ... {len(areas) - max_rows:,} more areas in report.json")
+    return lines
+
+
 def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str]:
     """The ``Community alignment`` section of the Markdown report (empty without layers)."""
     if not alignment.layers:
@@ -374,6 +394,7 @@ def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str
                 f"{_count(s['n_areas_cutting_pcns'], 'area')}; outside every area: "
                 f"{s['n_outside_layer']:,} {unit}",
             ]
+            lines += _docking_markdown(result, max_rows)
             if len(result.actions):
                 lines += ["", "Suggested docking: pairs that do not fit it", ""]
                 lines += [f"- {markdown(a)}" for a in result.actions["action"].head(max_rows)]

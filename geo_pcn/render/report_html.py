@@ -622,6 +622,7 @@ def _alignment_section(report: Report) -> str:
                         ("pct_dominant_pcn", "% of area"),
                         ("docked_pcn_codes", "docked PCNs"),
                         ("cut_pcn_codes", "PCNs it cuts"),
+                        ("why_no_pcn", "why it hosts no PCN"),
                     ],
                 )
             )
