@@ -102,7 +102,11 @@ def residents_notes(table: dict[str, Any], esc: Callable[[str], str] = str) -> l
             notes.append(
                 f"{esc(a['area_code'])}{name}: {a['residents']:,} residents, "
                 f"{a['at_study_practices']:,} at the study's practices"
-                + (f"; lies in {esc(a['lies_in'])}" if a["lies_in"] else "")
+                + (
+                    f"; lies in {esc(a['lies_in'])}"
+                    if a["lies_in"] and a["lies_in"] not in a["why"]
+                    else ""
+                )
                 + (f"; served by {who}" if who else "")
                 + f"; left out: {esc(a['why'])}."
             )
@@ -119,11 +123,11 @@ def residents_notes(table: dict[str, Any], esc: Callable[[str], str] = str) -> l
         )
         notes.append(
             f"Population estimate of the areas given: {pop['population']:,}; registered "
-            f"there at any practice: {pop['registered']:,}: {overall} (higher by "
-            f"{pop['population_higher_by']:,} in the {pop['n_areas_population_higher']:,} "
-            f"areas where the estimate is the higher, lower by "
-            f"{pop['registrations_higher_by']:,} in the {pop['n_areas_registrations_higher']:,} "
-            "where the registrations are). A difference between two estimates, not people "
-            "with no GP (areas.csv: population_less_registered)."
+            f"there at any practice: {pop['registered']:,}: {overall}; area by area, the "
+            f"estimate is higher by {pop['population_higher_by']:,} in all in "
+            f"{pop['n_areas_population_higher']:,} areas and the registrations by "
+            f"{pop['registrations_higher_by']:,} in {pop['n_areas_registrations_higher']:,}. "
+            "A difference between two estimates, not people with no GP (areas.csv: "
+            "population_less_registered)."
         )
     return notes
