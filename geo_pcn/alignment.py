@@ -198,7 +198,8 @@ class AreaAlignment:
         the study boundary, or it holds patients or footprint): ``n``, ``n_pcns`` (any
         patients), ``n_pcns_5pct``,
         dominant PCN and its share, ``docked_pcn_codes`` (PCNs whose dominant area it is),
-        ``cut_pcn_codes`` (split PCNs whose footprint it cuts); ``declared_pcn_code`` and
+        ``cut_pcn_codes`` (split PCNs whose footprint it cuts), ``why_no_pcn`` (why an area
+        that hosts no PCN hosts none: see :func:`_why_no_pcn`); ``declared_pcn_code`` and
         ``pct_declared_pcn`` (its share of the area) when the layer has a ``pcn_code``.
     actions
         PCN/area pairs that do not fit the docking and hold >= 5 % of the PCN's patients:
@@ -652,6 +653,7 @@ def _area_table(
     )
     table["n_docked"] = table["docked_pcn_codes"].map(lambda s: len(s.split(";")) if s else 0)
     table["n_cut"] = table["cut_pcn_codes"].map(lambda s: len(s.split(";")) if s else 0)
+    table["why_no_pcn"] = _why_no_pcn(table, in_layer, by_area, pcn_table, weight)
     if PCN_CODE in services:
         declared = services[PCN_CODE].fillna("").astype(str).to_numpy()
         held_n = in_layer.set_index([AREA_CODE, PCN_CODE])["n"]
@@ -670,6 +672,35 @@ def _area_table(
     held = set(in_layer[AREA_CODE]) | set(foot_in[AREA_CODE])
     table = table[inside | table["area_code"].isin(held).to_numpy()]
     return table.reset_index(drop=True)
+
+
+def _why_no_pcn(table, in_layer, by_area, pcn_table, weight) -> np.ndarray:
+    """Why a service area hosts no PCN: none of the PCNs' patients (or footprint) is in
+    it, or no PCN has most of its patients there (the largest there is named, with its
+    share here and in the area it docks to); ``""`` for an area that hosts a PCN."""
+    why = np.full(len(table), "", dtype=object)
+    none = table["n_docked"].to_numpy() == 0
+    if not none.any():
+        return why
+    unit = "patients" if weight == "patients" else "km² of footprint"
+    pcns = pcn_table.set_index(PCN_CODE)
+    total = in_layer.groupby(PCN_CODE)["n"].sum()
+    for i in np.flatnonzero(none):
+        area = table["area_code"].iat[i]
+        n = table["n"].iat[i]
+        pcn = table["dominant_pcn_code"].iat[i]
+        if not pcn or not n:
+            why[i] = f"none of the PCNs' {unit} is in it"
+            continue
+        here = in_layer.loc[(in_layer[AREA_CODE] == area) & (in_layer[PCN_CODE] == pcn), "n"].sum()
+        docked = pcns.at[pcn, "dominant_area_code"]
+        why[i] = (
+            f"no PCN has most of its {unit} here: the largest here, "
+            f"{pcns.at[pcn, 'pcn_name']} ({pcn}, {table['pct_dominant_pcn'].iat[i]:.1f}% of "
+            f"the area's {_fmt(n, weight)}), has {100 * here / total[pcn]:.1f}% of its "
+            f"{unit} here and {pcns.at[pcn, 'pct_dominant']:.1f}% in {docked}, where it docks"
+        )
+    return why
 
 
 def _area_summary(layer, weight, services, in_layer, pairs, pcn_table, area_table) -> dict:

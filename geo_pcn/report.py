@@ -29,6 +29,7 @@ from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.geography import build_catchments
+from geo_pcn.geography.accounting import account_residents
 from geo_pcn.settings import BNG, PCN_CODE
 
 __all__ = ["Report"]
@@ -81,6 +82,7 @@ class Report:
             "footprint_method": self.context.territories.method,
             **self._below_band_not_rural(),
             **self._study_area(),
+            **self._residents(),
             "band": list(study.rules.band),
             "exempt": list(study.rules.exempt),
             "findings": self.by_severity(),
@@ -108,6 +110,12 @@ class Report:
         """How the study area was decided and where every registered patient lives (the
         same for every configuration of the study: computed once, with its geography)."""
         return copy.deepcopy(self.context.geography.study_area)
+
+    def _residents(self) -> dict[str, Any]:
+        """Every resident of the areas given accounted for (registrations method):
+        :func:`geo_pcn.geography.accounting.account_residents`."""
+        table = account_residents(self.study, self.context.footprints)
+        return {} if table is None else {"residents": table}
 
     @cached_property
     def pcns(self) -> pd.DataFrame:
@@ -200,8 +208,10 @@ class Report:
 
     @cached_property
     def areas(self) -> pd.DataFrame | None:
-        """Per small area: population, registered residents, those at practices in no PCN,
-        the winning practice and PCN (registrations method only)."""
+        """Every small area of the areas layer: population, registered residents (at the
+        study's practices, those in no PCN, at practices outside the study), the winning
+        practice and PCN, its status and why it is left out of the region (registrations
+        method only; see :func:`geo_pcn.checks.coverage.area_coverage`)."""
         table = area_coverage(self.study, self.context)
         return None if table is None else table.reset_index(names="area_code")
 

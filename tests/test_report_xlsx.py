@@ -18,7 +18,16 @@ from geo_pcn.datasets import demo
 from geo_pcn.render import to_xlsx, write_report
 
 DEMO = Path(__file__).resolve().parents[1] / "boundaries" / "demo"
-SHEETS = ["Summary", "PCNs", "Practices", "Findings", "Areas", "Alignment", "Alignment areas"]
+SHEETS = [
+    "Summary",
+    "Residents",
+    "PCNs",
+    "Practices",
+    "Findings",
+    "Areas",
+    "Alignment",
+    "Alignment areas",
+]
 EVIL_PRACTICE = '=HYPERLINK("http://evil.example","x")'
 EVIL_PCN = "+SUM(A1:A9)"
 
@@ -150,7 +159,7 @@ def test_validate_writes_report_xlsx(report, tmp_path):
 def test_qnc_workbook(qnc_study_file):
     report = validate(Study.from_toml(qnc_study_file))
     wb = load_workbook(io.BytesIO(to_xlsx(report)))
-    assert wb.sheetnames[:5] == SHEETS[:5]
+    assert wb.sheetnames[:6] == SHEETS[:6]
     assert wb["PCNs"].max_row == 26 and wb["Practices"].max_row == 142
     assert sum(_column(wb["PCNs"], "list_size")) == 1_210_283
 

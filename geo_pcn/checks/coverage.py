@@ -5,11 +5,16 @@
 * practices whose site is a guess: no coordinates and no postcode found, so loading placed
   them at their registered residents' centre (WARNING, one per PCN naming them);
 * small areas of the study's region that no PCN footprint covers: *served from outside*
-  when most of their registered residents use practices outside the configuration
-  (WARNING), *holes* otherwise (WARNING); each kind is one finding with the count;
-* residents of the PCN footprints registered at practices outside the configuration, with
-  the outside practices that serve most of them (INFO), and residents with no visible
-  registration (INFO, when the registrations hold every practice and the areas a population).
+  when most of their registered residents use practices outside the study (WARNING),
+  *holes* otherwise (WARNING); each kind is one finding with the count;
+* residents of the PCN footprints registered at practices outside the study, with the
+  outside practices that serve most of them (INFO), and the population estimate of the
+  footprints against everyone registered there, net and area by area (INFO, when the
+  registrations hold every practice and the areas a population).
+
+"Practices outside the study" are those that are not the study's practices (the other
+practices of a national registrations file); "the study's practices" are its practices in
+PCNs and in no PCN.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import shapely
 
 from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.geography.accounting import STATUS_WORDS, area_status
 from geo_pcn.settings import AREA_CODE, GUESSED_SITE, N_PATIENTS, POPULATION, PRACTICE_CODE
 
 __all__ = ["check_coverage", "area_coverage"]
@@ -198,10 +204,13 @@ def _site_guessed(study, configuration, context) -> list[Finding]:
 
 
 def area_coverage(study, context) -> pd.DataFrame | None:
-    """Per small area of the study's region or with the study's patients: population,
-    residents registered at the study's practices, at practices in no PCN and at practices
-    outside the study, who serves it (``study`` / ``outside``), the winning practice and
-    the PCN whose footprint covers it.
+    """Every small area of the areas layer: population, residents registered at the study's
+    practices, at its practices in no PCN and at practices outside the study, the population
+    less everyone registered (an estimate difference, with every practice's registrations
+    only), who serves it (``study`` / ``outside`` / ``""``), the winning practice, the PCN
+    whose footprint holds it, the practice in no PCN that wins it, its ``status`` (see
+    :data:`geo_pcn.geography.accounting.STATUS_WORDS`) and why it is left out of the
+    region.
 
     Returns ``None`` without registrations or areas.
     """
@@ -210,24 +219,20 @@ def area_coverage(study, context) -> pd.DataFrame | None:
     if terr.residents is None:
         return None
     table = terr.areas
-    keep = (table["served_from"] != "").to_numpy()
-    areas = study.areas.loc[keep]
-    res = terr.residents
-    unassigned = res[PRACTICE_CODE].map(context.configuration.assignments).fillna("") == ""
+    status = area_status(study, fp)
+    areas = study.areas
     out = pd.DataFrame(index=areas.index)
     out["area_name"] = areas.get("area_name", "")
     out[POPULATION] = areas[POPULATION]
-    out["n_registered"] = table.loc[keep, "n_study"].astype("int64")
-    out["n_registered_no_pcn"] = (
-        res[unassigned]
-        .groupby(AREA_CODE)[N_PATIENTS]
-        .sum()
-        .reindex(out.index)
-        .fillna(0)
-        .astype("int64")
-    )
-    out["n_registered_outside"] = table.loc[keep, "n_outside"].astype("int64")
-    out["served_from"] = table.loc[keep, "served_from"]
+    out["n_registered"] = table["n_study"].astype("int64")
+    out["n_registered_no_pcn"] = status["n_no_pcn"]
+    out["n_registered_outside"] = table["n_outside"].astype("int64")
+    if terr.basis == "registrations":
+        everyone = table["n_study"] + table["n_outside"]
+        out["population_less_registered"] = (
+            table[POPULATION].astype("Float64") - everyone.astype("Float64")
+        ).round(0).astype("Int64")
+    out["served_from"] = table["served_from"]
     out["practice_code"] = terr.area_winner.reindex(out.index).fillna("")
     out["pcn_code"] = fp.area_pcn.reindex(out.index).fillna("")
     out["practice_in_no_pcn"] = (
@@ -235,6 +240,8 @@ def area_coverage(study, context) -> pd.DataFrame | None:
         if fp.area_unassigned is not None
         else ""
     )
+    out["status"] = status["status"].map(STATUS_WORDS)
+    out["why_left_out"] = status["why"]
     return out
 
 
@@ -282,9 +289,9 @@ def _served_from_outside(study, context) -> list[Finding]:
     top = _top_outside(terr, codes)
     who = "; most at " + ", ".join(f"{p} ({n:,})" for p, n in top[:3]) if top else ""
     basis = (
-        "registered at practices outside the configuration"
+        "registered at practices outside the study"
         if terr.basis == "registrations"
-        else "not registered at the configuration's practices (population less its patients)"
+        else "not registered at the study's practices (population less its patients)"
     )
     largest = max(codes, key=lambda c: (int(hit.at[c, "n_outside"]), c))
     pop_text = f"{int(pop.sum()):,} residents" if known else "population unknown"
@@ -292,7 +299,7 @@ def _served_from_outside(study, context) -> list[Finding]:
         f"{_s(len(codes), 'small area')} of the study's region ({', '.join(codes[:5])}"
         f"{' ...' if len(codes) > 5 else ''}; {pop_text}; {_s(len(groups), 'place')}) lie in "
         f"no PCN footprint: {n_out:,} of their residents are {basis}{who}, against {n_in:,} "
-        f"at the configuration's practices. Largest: {largest}."
+        f"at the study's practices. Largest: {largest}."
     )
     finding = _areas_finding(
         "area_served_from_outside",
@@ -311,7 +318,7 @@ def _served_from_outside(study, context) -> list[Finding]:
 
 
 def _top_outside(terr, codes) -> list[tuple[str, int]]:
-    """Practices outside the configuration by their residents in the areas ``codes``, most
+    """Practices outside the study by their residents in the areas ``codes``, most
     first (then by code)."""
     rows = terr.outside_rows
     if rows is None:
@@ -351,7 +358,7 @@ def _holes(study, context) -> list[Finding]:
     why = (
         f"{n_no_pcn:,} of their registered residents are at practices in no PCN"
         if n_no_pcn
-        else "none of their residents is registered at a practice of the configuration"
+        else "none of their residents is registered at a practice of the study"
     )
     message = (
         f"{_s(len(codes), 'small area')} ({', '.join(codes[:5])}{' ...' if len(codes) > 5 else ''}"
@@ -372,7 +379,7 @@ def _holes(study, context) -> list[Finding]:
 
 
 def _registered_outside(study, context) -> list[Finding]:
-    """Residents of the PCN footprints registered at practices outside the configuration
+    """Residents of the PCN footprints registered at practices outside the study
     (or, with only the study's registrations, not registered at its practices)."""
     fp = context.footprints
     terr = fp.territories
@@ -397,10 +404,10 @@ def _registered_outside(study, context) -> list[Finding]:
     top = _top_outside(terr, fp.area_pcn.index)
     who = ("; most at " + ", ".join(f"{p} ({n:,})" for p, n in top[:3])) if top else ""
     if terr.basis == "registrations":
-        what = "are registered at practices outside the configuration"
+        what = "are registered at practices outside the study"
     else:
         what = (
-            "are not registered at the configuration's practices (the areas' population "
+            "are not registered at the study's practices (the areas' population "
             "less their registered patients: registered elsewhere or not at all)"
         )
     worst = (per_pcn / (per_pcn + per_pcn_in)).sort_values(ascending=False, kind="stable")
@@ -428,25 +435,55 @@ def _registered_outside(study, context) -> list[Finding]:
     ]
     table = terr.areas.iloc[pos]
     if terr.basis == "registrations" and table[POPULATION].notna().any():
-        pop = table[POPULATION].astype("Float64")
-        gap = (pop - table["n_study"] - table["n_outside"]).clip(lower=0).fillna(0)
-        n_gap = int(gap.sum())
-        if n_gap:
-            out.append(
-                Finding(
-                    check="coverage",
-                    kind="residents_not_registered",
-                    severity=Severity.INFO,
-                    message=(
-                        f"{n_gap:,} residents of the PCN footprints (population less everyone "
-                        "registered there, area by area) have no visible registration at any "
-                        "practice."
-                    ),
-                    value=n_gap,
-                    details={"patients": n_gap},
-                )
-            )
+        out.extend(_population_vs_registrations(table))
     return out
+
+
+def _population_vs_registrations(table: pd.DataFrame) -> list[Finding]:
+    """The population estimate of the footprints' small areas against everyone registered
+    there (every practice's registrations): net, and summed over the areas where the
+    estimate is the higher. A difference between two estimates, not people with no GP."""
+    has = table[POPULATION].notna().to_numpy()
+    pop = table[POPULATION].to_numpy(dtype=float)[has]
+    registered = (table["n_study"] + table["n_outside"]).to_numpy(dtype=float)[has]
+    diff = pop - registered
+    higher = diff > 0
+    above = int(round(diff[higher].sum()))
+    net = int(round(diff.sum()))
+    if not above:  # registrations everywhere at or above the estimate: the table says so
+        return []
+    if net >= 0:
+        overall = f"the estimate exceeds the registrations by {net:,} net"
+    else:
+        overall = f"the registrations exceed the estimate by {-net:,} net"
+    message = (
+        f"The population estimate of the {_s(int(has.sum()), 'small area')} of the PCN "
+        f"footprints is {int(round(pop.sum())):,} and {int(registered.sum()):,} people are "
+        f"registered there at any practice: {overall}; in the "
+        f"{_s(int(higher.sum()), 'area')} where the estimate is the higher, it is higher by "
+        f"{above:,} in all (area by area in areas.csv, population_less_registered). This "
+        "is a difference between two estimates (a census or mid-year population against GP "
+        "lists, which keep people who have moved away or registered twice), not a count of "
+        "people with no GP."
+    )
+    return [
+        Finding(
+            check="coverage",
+            kind="population_vs_registrations",
+            severity=Severity.INFO,
+            message=message,
+            value=above,
+            details={
+                "population": int(round(pop.sum())),
+                "registered": int(registered.sum()),
+                "net": net,
+                "n_areas": int(has.sum()),
+                "n_areas_population_higher": int(higher.sum()),
+                "population_higher_by": above,
+                "registrations_higher_by": int(round(-diff[diff < 0].sum())),
+            },
+        )
+    ]
 
 
 @updates(check_coverage)

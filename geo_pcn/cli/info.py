@@ -9,6 +9,9 @@ from typing import Any
 import click
 
 from geo_pcn.cli.options import json_option, study_argument
+from geo_pcn.checks import get_context
+from geo_pcn.geography.accounting import account_residents
+from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.study import Study
 
 __all__ = ["info", "format_summary"]
@@ -21,10 +24,39 @@ def info(study_file: Path, as_json: bool) -> None:
     """Print what a study file loads: practices, PCNs, patients, areas, layers."""
     study = Study.from_toml(study_file)
     summary = study.summary()
+    residents = _residents(study)
+    if residents is not None:
+        summary["residents"] = residents
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(format_summary(summary))
+
+
+def _residents(study: Study) -> dict[str, Any] | None:
+    """The residents table of the study's own configuration (registrations method only):
+    the same as report.md's."""
+    if study.footprint_method != "registrations":
+        return None
+    return account_residents(study, get_context(study, None).footprints)
+
+
+def _residents_text(table: dict[str, Any]) -> list[str]:
+    """The residents table as aligned plain text, with its notes."""
+    header = residents_header(table)
+    grid = [
+        [row[0], *("" if v is None else f"{v:,}" for v in row[1:])]
+        for row in residents_grid(table)
+    ]
+    lines = [f"{TITLE} (residents of the areas given, registered anywhere):"]
+    width = max(len(r[0]) for r in grid)
+    numbers = [max(len(r[j]) for r in grid) for j in range(1, len(header))]
+    lines.append("  columns: " + " | ".join(header[1:]))
+    for row in grid:
+        cells = "  ".join(v.rjust(w) for v, w in zip(row[1:], numbers, strict=True))
+        lines.append(f"  {row[0].ljust(width)}  {cells}")
+    lines += [f"  {n}" for n in residents_notes(table)]
+    return lines
 
 
 def format_summary(s: dict[str, Any]) -> str:
@@ -73,6 +105,8 @@ def format_summary(s: dict[str, Any]) -> str:
         f"Rules: band {rules['band'][0]:,}-{rules['band'][1]:,}; exempt: "
         f"{', '.join(rules['exempt']) or 'none'}; footprints: {rules['footprints']}"
     )
+    if s.get("residents"):
+        lines += _residents_text(s["residents"])
     for note in s["notes"]:  # a note that is a warning already says so
         lines.append(note if note.startswith("Warning: ") else f"Note: {note}")
     return "\n".join(lines)

@@ -301,7 +301,7 @@ def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
 
 def pcn_shares(footprints: Footprints) -> pd.DataFrame | None:
     """Soft shares: each PCN's registered residents in each small area and their share of
-    everyone registered there (residents of practices outside the configuration counted:
+    everyone registered there (residents of practices outside the study counted:
     exactly with a national file, by the population otherwise).
 
     Returns

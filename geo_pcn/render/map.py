@@ -416,7 +416,7 @@ def _sites_layer(frame: gpd.GeoDataFrame, *, name: str, colour: str) -> folium.G
 
 
 #: findings that are small areas no PCN covers: filled, grey for holes, paler for the areas
-#: of the study's region that practices outside the configuration serve
+#: of the study's region that practices outside the study serve
 AREA_FILLS = {"hole": "#666666", "area_served_from_outside": "#A8A8A8"}
 
 
@@ -908,7 +908,7 @@ _KIND_LABELS = {
     "exclave": "Exclave: a piece of a footprint cut off from the rest",
     "hole": "Hole: small areas in no PCN footprint",
     "area_served_from_outside": "Served from outside: areas of the region whose residents "
-    "mostly use practices outside the configuration",
+    "mostly use practices outside the study",
     "practice_in_no_pcn": "Practice in no PCN",
     "recorded_code_mismatch": "Practice site not in its recorded sub-ICB",
     "outside_layer": "Practice site outside the boundary layer",

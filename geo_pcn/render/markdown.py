@@ -27,6 +27,7 @@ from geo_pcn.checks.boundaries import layer_label
 from geo_pcn._words import alignment_score
 from geo_pcn.compare import Comparison, moved_words
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.report import Report
 
 __all__ = ["to_markdown", "report_markdown", "comparison_markdown", "MAX_LISTED"]
@@ -156,6 +157,7 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
     for row in report.pcns[[c for c, _ in columns]].itertuples(index=False):
         cells = [f"{v:,}" if isinstance(v, int | np.integer) else md(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += _residents_markdown(s.get("residents"))
     lines += _alignment_markdown(report.alignment)
     if report.study.notes:
         lines += ["", "## Notes on the inputs", ""]
@@ -337,6 +339,44 @@ def _findings_markdown(severity: Severity, items: list[Finding], limit: int) -> 
     return lines[:-1]
 
 
+def _residents_markdown(table: dict | None) -> list[str]:
+    """The residents table (every resident of the areas given accounted for)."""
+    if not table:
+        return []
+    header = residents_header(table)
+    lines = ["", f"## {TITLE}", ""]
+    lines.append("| " + " | ".join(markdown(h) for h in header) + " |")
+    lines.append("|---|" + "---:|" * (len(header) - 1))
+    for row in residents_grid(table):
+        cells = [markdown(row[0])] + ["" if v is None else f"{v:,}" for v in row[1:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = residents_notes(table, markdown)
+    if notes:
+        lines.append("")
+        lines += [f"- {n}" for n in notes]
+    return lines
+
+
+def _docking_markdown(result: AreaAlignment, max_rows: int) -> list[str]:
+    """The docking by service area: the PCNs each hosts, or why it hosts none."""
+    areas = result.areas
+    if not len(areas):
+        return []
+    lines = ["", "Docking: the PCNs each service area hosts (a PCN docks to its dominant area)"]
+    lines.append("")
+    for r in areas.head(max_rows).itertuples():
+        name = f" {markdown(r.area_name)}" if r.area_name else ""
+        hosts = (
+            f"hosts {markdown(r.docked_pcn_codes.replace(';', ', '))}"
+            if r.docked_pcn_codes
+            else f"hosts no PCN: {markdown(r.why_no_pcn)}"
+        )
+        lines.append(f"- {markdown(r.area_code)}{name}: {hosts}")
+    if len(areas) > max_rows:
+        lines.append(f"- ... {len(areas) - max_rows:,} more areas in report.json")
+    return lines
+
+
 def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str]:
     """The ``Community alignment`` section of the Markdown report (empty without layers)."""
     if not alignment.layers:
@@ -358,6 +398,7 @@ def _alignment_markdown(alignment: Alignment, *, max_rows: int = 20) -> list[str
                 f"{_count(s['n_areas_cutting_pcns'], 'area')}; outside every area: "
                 f"{s['n_outside_layer']:,} {unit}",
             ]
+            lines += _docking_markdown(result, max_rows)
             if len(result.actions):
                 lines += ["", "Suggested docking: pairs that do not fit it", ""]
                 lines += [f"- {markdown(a)}" for a in result.actions["action"].head(max_rows)]

@@ -40,6 +40,7 @@ from geo_pcn.alignment import AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.render._files import write_atomic
+from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.report import Report
 
 __all__ = ["report_html", "write_report_html", "BAND_COLOURS"]
@@ -313,8 +314,32 @@ def _summary_section(report: Report) -> str:
             "<table><thead><tr><th>where</th><th class=num>patients</th>"
             f"<th class=num>share</th></tr></thead><tbody>{body}</tbody></table>"
         )
+    parts.append(_residents_html(s.get("residents")))
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _residents_html(table: dict | None) -> str:
+    """The residents table (every resident of the areas given accounted for), with its
+    notes; empty without registrations."""
+    if not table:
+        return ""
+    header = residents_header(table)
+    head = f"<th>{esc(header[0])}</th>" + "".join(
+        f'<th class=num style="white-space:normal">{esc(h)}</th>' for h in header[1:]
+    )
+    body = []
+    for row in residents_grid(table):
+        total = row[0] in ("the study's region", "all the areas given") or row[0].startswith("all ")
+        cells = "".join(f"<td class=num>{'' if v is None else f'{v:,}'}</td>" for v in row[1:])
+        label = f"<b>{esc(row[0])}</b>" if total else esc(row[0])
+        body.append(f"<tr><td>{label}</td>{cells}</tr>")
+    notes = residents_notes(table, esc)
+    listed = "<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>" if notes else ""
+    return (
+        f'<h3 id="residents">{esc(TITLE)}</h3>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{listed}"
+    )
 
 
 def _map_section(map_page: str | None) -> str:
@@ -649,6 +674,7 @@ def _alignment_section(report: Report) -> str:
                         ("pct_dominant_pcn", "% of area"),
                         ("docked_pcn_codes", "docked PCNs"),
                         ("cut_pcn_codes", "PCNs it cuts"),
+                        ("why_no_pcn", "why it hosts no PCN"),
                     ],
                 )
             )

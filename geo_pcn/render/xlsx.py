@@ -1,8 +1,8 @@
 """``report.xlsx``: the report as one Excel workbook a planner opens and filters.
 
-Sheets *Summary*, *PCNs*, *Practices*, *Findings*, *Areas* (with registrations) and
-*Alignment* / *Alignment areas* (with community layers). Numbers are numbers, every header
-row is frozen and carries an auto-filter, columns are as wide as their contents (within
+Sheets *Summary*, *Residents* (with registrations), *PCNs*, *Practices*, *Findings*,
+*Areas* (with registrations) and *Alignment* / *Alignment areas* (with community layers).
+Numbers are numbers, every header row is frozen and carries an auto-filter, columns are as wide as their contents (within
 limits), and the band status of a PCN is coloured by a conditional format (so it stays
 right when a planner edits a figure). Every text cell is formula-safe
 (:func:`geo_pcn._escape.excel_cell`).
@@ -19,7 +19,7 @@ Examples
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     path = write_xlsx(geo_pcn.validate(demo()), pathlib.Path(tmp) / "report.xlsx")
 ...     load_workbook(path).sheetnames
-['Summary', 'PCNs', 'Practices', 'Findings', 'Areas', 'Alignment', 'Alignment areas']
+['Summary', 'Residents', 'PCNs', 'Practices', 'Findings', 'Areas', 'Alignment', 'Alignment areas']
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from geo_pcn._escape import excel_cell
 from geo_pcn._json import dump_json
 from geo_pcn._words import label
 from geo_pcn.render._files import write_atomic
+from geo_pcn.render._residents import residents_grid, residents_header, residents_notes
 from geo_pcn.report import Report
 
 __all__ = ["to_xlsx", "write_xlsx", "FIXED_TIME"]
@@ -81,6 +82,8 @@ def to_xlsx(report: Report) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     _summary_sheet(wb.create_sheet("Summary"), report)
+    if report.summary.get("residents"):
+        _residents_sheet(wb.create_sheet("Residents"), report.summary["residents"])
     bulk: dict = {}  # sheet -> its cells by column, its row 2 (openpyxl's), its last row
     pcns = _frame_sheet(wb.create_sheet("PCNs"), report.pcns, bulk)
     _band_format(pcns, report.pcns, "band_status", _BAND)
@@ -328,6 +331,20 @@ def _labelled(prefix: str, values: dict, *, sep: str = ": ") -> list[tuple[str, 
         else:
             rows.append((name, value))
     return rows
+
+
+def _residents_sheet(ws: Worksheet, table: dict) -> None:
+    """The residents table (every resident of the areas given accounted for): the grid,
+    numbers as numbers, then its notes as rows of the first column."""
+    header = residents_header(table)
+    grid = residents_grid(table)
+    notes = [[note] + [None] * (len(header) - 1) for note in residents_notes(table)]
+    frame = pd.DataFrame(grid + notes, columns=header).astype(object)
+    _frame_sheet(ws, frame)
+    for row in ws.iter_rows(min_row=2, max_row=len(grid) + 1, min_col=2, max_col=len(header)):
+        for cell in row:
+            cell.number_format = "#,##0"
+    ws.column_dimensions["A"].width = 60
 
 
 def _fixed_zip(payload: bytes, bulk: dict[str, tuple[str, int]] | None = None) -> bytes:
