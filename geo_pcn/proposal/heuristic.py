@@ -82,7 +82,8 @@ class _State:
         return max(0, lo - size) + max(0, size - hi)
 
     def penalty(self) -> int:
-        return sum(self.penalty_of(k, self.size[k], bool(self.members[k])) for k in range(len(self.slots)))
+        slots = range(len(self.slots))
+        return sum(self.penalty_of(k, self.size[k], bool(self.members[k])) for k in slots)
 
     def cost(self, p: int, k: int) -> int:
         """What putting ``p`` in ``k`` costs (patients or practices moved)."""
