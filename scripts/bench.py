@@ -403,14 +403,17 @@ def _print_proposals(rows: list[tuple[str, dict]], args) -> None:
         print()
         print(f"{NAMES[name]}, {r['workers']} worker(s): per part")
         print()
-        print("| part | practices | PCNs | status | objective | bound | gap | seconds |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(
+            "| part | practices | PCNs | status | heuristic | best | bound | gap | seconds |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
         for p in r["parts"]:
             num = lambda v: "-" if v is None else f"{int(v):,}"  # noqa: E731
             gap = "-" if p["gap"] is None else f"{p['gap']:.2%}"
             print(
                 f"| {p['part']} | {p['practices']} | {p['pcns']} | {p['status']} "
-                f"| {num(p['objective'])} | {num(p['bound'])} | {gap} | {p['seconds']:.1f} |"
+                f"| {num(p.get('heuristic'))} | {num(p['objective'])} | {num(p['bound'])} "
+                f"| {gap} | {p['seconds']:.1f} |"
             )
 
 

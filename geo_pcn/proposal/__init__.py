@@ -47,7 +47,15 @@ from geo_pcn.pipeline import validate
 from geo_pcn.proposal.model import Part, PartResult, Slot, _gap, solve
 from geo_pcn.scenario import Scenario
 
-__all__ = ["propose", "Proposal", "OBJECTIVES", "MINIMISED", "RESTRICTIONS", "settings_for"]
+__all__ = [
+    "propose",
+    "Proposal",
+    "OBJECTIVES",
+    "MINIMISED",
+    "RESTRICTIONS",
+    "EXEMPT_RULE",
+    "settings_for",
+]
 
 #: what :func:`propose` can minimise, each with how its ties are broken
 OBJECTIVES = {
@@ -69,6 +77,14 @@ RESTRICTIONS = (
     "a new PCN is made of one PCN's practices (or of practices in no PCN); each ICB (or "
     "area of `within`) is solved on its own, so no practice moves between them; a practice "
     "above the band on its own stays in its PCN"
+)
+
+#: what a PCN free of the band (exempt, or holding a practice above the band on its own)
+#: may hold in a proposal (said with the results)
+EXEMPT_RULE = (
+    "a PCN exempt from the band (or holding a practice above the band on its own) may "
+    "grow only up to the band's upper limit, or stay at its present size when it is "
+    "larger: it does not absorb practices without limit"
 )
 
 #: a part in which no boundary layer places a practice
@@ -391,9 +407,12 @@ def _part(
         # a new PCN is made of the parent's practices here only: a modelling choice (it
         # keeps the search small), stated with the results
         own = tuple(sorted(index[p] for p in here if p not in giant))
+        # free of the band is not free of every limit: it may hold what it holds now or
+        # the band's upper limit, whichever is more (EXEMPT_RULE)
+        cap = None if banded else max(piece, int(high))
         if home.get(pcn) == name or not settings["within"]:
             leaves = len(here) < len(members[pcn])  # some of its practices are elsewhere
-            slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates, leaves))
+            slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates, leaves, cap))
             # a new PCN per detached group, or as many as the band can hold: whichever is more
             most = total // low if banded and low > 0 else 1
             n_new = max(pieces, most, 1) - 1
@@ -401,7 +420,9 @@ def _part(
             n_new = max(pieces, piece // low if low > 0 else 1, 1)
             if big:  # the first new PCN holds its practice above the band (no band)
                 whole = tuple(sorted(index[p] for p in here))
-                spare.append(Slot(f"\0new {pcn} 0", pcn, True, False, True, whole))
+                spare.append(
+                    Slot(f"\0new {pcn} 0", pcn, True, False, True, whole, cap=max(piece, high))
+                )
                 n_new -= 1
         spare += [
             Slot(f"\0new {pcn} {i + len(spare)}", pcn, True, True, True, own) for i in range(n_new)
@@ -513,6 +534,7 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
                 "pcns": sum(not s.new for s in part.slots),
                 "slots": len(part.slots),
                 "status": result.status,
+                "heuristic": result.heuristic,
                 "objective": result.value,
                 "bound": result.bound,
                 "gap": result.gap,
@@ -530,7 +552,12 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
     if any(target[p] != assign[p] for p in assign.index):
         scenario = Scenario.from_toml_text(toml)
     else:  # nothing to change (a scenario file needs one operation at least)
-        toml += "# Nothing to change: the configuration already meets every rule.\n"
+        lost = any(r.status == "no solution" for r in results)
+        toml += (
+            "# Nothing proposed: no configuration was found in the time given.\n"
+            if lost
+            else "# Nothing to change: no change brings it closer to the rules.\n"
+        )
         scenario = Scenario(operations=(), name="Proposal (geo-pcn propose)")
     proposed = scenario.apply(config)
     check = proposed.assignments.reindex(assign.index)

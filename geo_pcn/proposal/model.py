@@ -73,6 +73,10 @@ class Slot:
     candidates: tuple[int, ...]
     #: it changes whatever happens (some of its practices must leave it for another part)
     changed: bool = False
+    #: for a slot free of the band (an agreed exception, or one holding a practice above
+    #: the band on its own), the most patients it may hold: what it holds now or the
+    #: band's upper limit, whichever is more (None: no limit)
+    cap: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,8 @@ class PartResult:
     n_variables: int
     n_constraints: int
     outside_band: dict[str, tuple[int, int]] = field(default_factory=dict)  # slot -> (size, limit)
+    #: the constructive heuristic's objective value (None: it found no configuration)
+    heuristic: int | None = None
 
 
 class _Builder:
@@ -184,7 +190,10 @@ class _Builder:
         ):
             h.setOptionValue(key, value)
         h.passModel(lp)
-        if start is not None:
+        if isinstance(start, dict):  # some columns only: HiGHS completes the rest
+            cols = np.array(sorted(start), dtype=np.int32)
+            h.setSolution(len(cols), cols, np.array([start[c] for c in cols], dtype=float))
+        elif start is not None:
             given = highspy.HighsSolution()
             given.col_value = list(start)
             given.value_valid = True
@@ -225,13 +234,18 @@ def _highs():
 def solve(part: Part) -> PartResult:
     """Solve one part: proven optimal, or the best found by its time limit and its gap.
 
-    Contiguity is enforced lazily: the model without contiguity is solved, and each PCN
-    found in pieces gets separator cuts (two of its practices in different pieces cannot
-    both be in it unless a practice around one piece is too); the bound of every such
-    solve is a proven lower bound for the whole model, and the first contiguous answer
-    within the gap is the proposal. When the rounds of cuts run out of time with no
-    contiguous answer, the exact flow model (with every cut found) searches the time left.
-    Ties are then broken by the second objective, the first held at its value."""
+    The constructive heuristic (:func:`geo_pcn.proposal.heuristic.construct`) gives a
+    configuration first, when it finds one: it is the answer if nothing better is found,
+    and the incumbent of every search. Contiguity is then enforced lazily: the model
+    without contiguity is solved, and each PCN found in pieces gets separator cuts (two of
+    its practices in different pieces cannot both be in it unless a practice around one
+    piece is too); the bound of every such solve is a proven lower bound for the whole
+    model, and the best contiguous answer within the gap is the proposal. When the rounds
+    of cuts run out of time with no contiguous answer, the exact flow model (with every
+    cut found) searches the time left. Ties are then broken by the second objective, the
+    first held at its value."""
+    from geo_pcn.proposal.heuristic import construct
+
     start = time.perf_counter()
     deadline = start + part.time_limit
     graph = _Graph(part)
@@ -241,15 +255,28 @@ def solve(part: Part) -> PartResult:
     def left() -> float:
         return deadline - time.perf_counter()
 
-    bound, best, status = _cut_loop(part, graph, cuts, target, left, stop_at=0.3)
-    if status != "infeasible" and best is None and left() > 0.5:
-        # no contiguous configuration from the cuts in time: the flow model, with every cut
-        whole = _run(part, cuts=cuts, flow=True, time_limit=left(), gap=target)
-        status = whole["status"]
+    found = construct(part)  # deterministic: no clock, the same answer under any load
+    first = None if found is None else _score(part, found)
+    if first is not None and first["first_value"] == 0:
+        bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
+    else:
+        bound, best, status = _cut_loop(
+            part, graph, cuts, target, left, stop_at=0.3, incumbent=first
+        )
+    unproven = best is None or _gap(best["value"], bound) > target
+    if status != "infeasible" and unproven and left() > 0.5:
+        # not proven from the cuts in time: the flow model, with every cut, from the best
+        whole = _run(
+            part, cuts=cuts, flow=True, time_limit=left(), gap=target,
+            begin=None if best is None else best["slots"],
+        )  # fmt: skip
+        if best is None:
+            status = whole["status"]
         if whole["values"] is not None:
-            best = whole
             bound = max(bound, whole["bound"])
-    if status == "infeasible":
+            if best is None or whole["value"] <= best["value"]:
+                best = whole
+    if status == "infeasible" and best is None:
         # the band made elastic: fewest patients outside it, then fewest moves
         out = _run(part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0)
         if out["values"] is not None and left() > 0.5:
@@ -267,18 +294,18 @@ def solve(part: Part) -> PartResult:
         out |= {"outside_band": {}, "n_variables": 0, "n_constraints": 0}
     else:
         out = best
-        if best["second"].any() and left() > 0.5:
+        if best["second_value"] > 0 and left() > 0.5:
             # ties broken by the second objective, the first held where it is (a fifth of
             # the time at most: a tie-break is not worth the wait)
             ends = time.perf_counter() + min(left(), 0.2 * part.time_limit)
             _, tied, _ = _cut_loop(
                 part, graph, cuts, 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
-                hold=best["first_value"],
+                hold=best["first_value"], incumbent=best,
             )  # fmt: skip
             if (
                 tied is not None
                 and tied["value"] <= best["value"]
-                and tied["second"] @ tied["values"] <= best["second"] @ best["values"]
+                and tied["second_value"] <= best["second_value"]
             ):
                 out = tied
         out["bound"] = min(bound, out["value"])
@@ -290,6 +317,7 @@ def solve(part: Part) -> PartResult:
         name=part.name,
         objective=part.objective,
         seconds=round(time.perf_counter() - start, 3),
+        heuristic=None if first is None else first["value"],
         **{k: v for k, v in out.items() if k in _RESULT_KEYS},
     )
 
@@ -300,15 +328,19 @@ _RESULT_KEYS = (
 )  # fmt: skip
 
 
-def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | None = None):
+def _cut_loop(
+    part, graph, cuts, target, left, *, stop_at: float, hold: float | None = None,
+    incumbent: dict | None = None,
+):  # fmt: skip
     """Solve without the flow, adding separator cuts for every PCN found in pieces,
     until the answer is contiguous: then it is a feasible configuration, and optimal for
     the whole model within ``target``, since each relaxation's bound is a bound for the
     whole model too. The first rounds only look for cuts, so they stop at a 5% gap; once
     contiguous, the rounds go on at ``target`` until the answer is proven within it.
-    Returns ``(bound, best or None, status)``; gives up when less than ``stop_at`` of the
-    time is left."""
-    bound, status, best = 0, "time limit", None
+    ``incumbent`` (a contiguous answer, from the heuristic) is the best until a better
+    one is found, and the solver's starting point. Returns ``(bound, best or None,
+    status)``; gives up when less than ``stop_at`` of the time is left."""
+    bound, status, best = 0, "time limit", incumbent
     loose = max(target, 0.05) if hold is None else target  # ties: broken exactly
     first = True
     while first or left() > max(stop_at * part.time_limit, 0.5):
@@ -316,6 +348,7 @@ def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | 
         relax = _run(
             part, cuts=cuts, flow=False, time_limit=left(), gap=loose, hold=hold,
             objective="first" if hold is None else "second",
+            begin=None if best is None else best["slots"],
         )  # fmt: skip
         if relax["values"] is None:
             status = relax["status"] if relax["status"] == "infeasible" else status
@@ -324,12 +357,18 @@ def _cut_loop(part, graph, cuts, target, left, *, stop_at: float, hold: float | 
             bound = max(bound, relax["bound"])
         pieces = graph.pieces(relax["assignment"])
         if not pieces:
+            if hold is not None:
+                if best is None or relax["second_value"] < best["second_value"]:
+                    best = relax
+                return bound, best, "optimal"
             if best is None or relax["value"] < best["value"]:
                 best = relax
-            if hold is not None or _gap(best["value"], bound) <= target:
+            if _gap(best["value"], bound) <= target:
                 return bound, best, "optimal"
             loose = target  # contiguous but not proven: solve the rest exactly
             continue
+        if best is not None and hold is None and _gap(best["value"], bound) <= target:
+            return bound, best, "optimal"  # the incumbent is proven within the gap
         new = graph.cuts(pieces) - cuts
         if not new:  # pragma: no cover - a PCN in pieces always gives a new cut
             break
@@ -420,6 +459,7 @@ def _run(
     start=None,
     hold: float | None = None,
     objective: str = "first",
+    begin: tuple[int, ...] | None = None,
 ) -> dict:
     """Build the model (with or without the contiguity flow, with the cuts found) and
     solve it once."""
@@ -446,15 +486,22 @@ def _run(
     for k, slot in enumerate(slots):
         members = [(x[p, k], int(w[p])) for p in slot.candidates]
         b.row([*((x[p, k], 1) for p in slot.candidates), (y[k], -1)], lower=0)  # used: has members
+        # the limits no larger than the slot can hold: a band of [0, 10^15] gives no big
+        # numbers to the solver (a row it cannot bind is left out)
+        most = int(sum(int(w[p]) for p in slot.candidates))
         if slot.band:
-            lo_terms, hi_terms = [*members, (y[k], -low)], [*members, (y[k], -high)]
+            lo_terms, hi_terms = [*members, (y[k], -low)], [*members, (y[k], -min(high, most))]
             if elastic:
                 short[k] = b.var(float(low), integer=False)
-                over[k] = b.var(float(w.sum()), integer=False)
+                over[k] = b.var(float(most), integer=False)
                 lo_terms.append((short[k], 1))
                 hi_terms.append((over[k], -1))
-            b.row(lo_terms, lower=0)
-            b.row(hi_terms, upper=0)
+            if low > 0:
+                b.row(lo_terms, lower=0)
+            if high < most:
+                b.row(hi_terms, upper=0)
+        elif slot.cap is not None and slot.cap < most:  # free of the band, not of its cap
+            b.row([*members, (y[k], -slot.cap)], upper=0)
         if slot.contiguous and flow:
             _flow(b, part, k, x, elastic=elastic)
     _order_new_slots(b, part, x, y, w)
@@ -476,8 +523,9 @@ def _run(
     opened = np.zeros(n_cols)  # new PCNs used
     for k, slot in enumerate(slots):
         opened[y[k]] = 1 if slot.new else 0
+    changed_cols = None
     if part.objective == "pcns":
-        first = _changed_pcns(b, part, x, y)
+        first, changed_cols = _changed_pcns(b, part, x, y)
         second = patients
     elif part.objective == "practices":
         first, second = moved, patients * (len(slots) + 1) + opened
@@ -493,6 +541,14 @@ def _run(
         b.row([(c, v) for c, v in enumerate(first) if v], upper=hold + 0.5)
     if start is not None:
         start = _pad(np.asarray(start, dtype=float), n_cols)[:n_cols]
+    elif begin is not None and not elastic:
+        # a configuration to start from: its assignment and slots used (the solver works
+        # out the rest of the columns, the flow among them)
+        start = {col: float(begin[p] == k) for (p, k), col in x.items()}
+        start |= {y[k]: float(k in set(begin)) for k in range(len(slots))}
+        if changed_cols is not None:
+            changed = _score(part, begin)["changed"]
+            start |= {c: float(changed[k]) for k, c in enumerate(changed_cols)}
     cost = second if objective == "second" else first
     status, values, obj, dual = b.solve(cost, max(time_limit, 0.1), gap, start=start)
     status = {"Optimal": "optimal", "Time limit reached": "time limit"}.get(status, status)
@@ -518,6 +574,8 @@ def _run(
         if values[col] > 0.5:
             chosen[p] = k
     out["assignment"] = tuple(slots[k].code for k in chosen)
+    out["slots"] = tuple(int(k) for k in chosen)
+    out["second_value"] = float(second @ values)
     stays = np.array([chosen[p] == part.current[p] for p in range(n_p)], dtype=bool)
     was = np.array([c != -1 for c in part.current])
     out["practices_moved"] = int((was & ~stays).sum())
@@ -538,6 +596,60 @@ def _run(
         if slot.band and used and not low <= sizes[k] <= high:
             out["outside_band"][slot.code] = (int(sizes[k]), low if sizes[k] < low else high)
     return out
+
+
+def _score(part: Part, answer: tuple[int, ...]) -> dict:
+    """A configuration (a slot index per practice, from the heuristic) valued as
+    :func:`_run` values the solver's: the same keys, the same objectives."""
+    n_s = len(part.slots)
+    w = part.weights
+    current = part.current
+    was = [p for p, k in enumerate(answer) if current[p] >= 0 and current[p] != k]
+    forced = [p for p in range(len(answer)) if current[p] == -2]
+    patients = sum(w[p] for p in was)
+    opened = sum(1 for k in set(answer) if part.slots[k].new)
+    changed = [False] * n_s
+    for k, slot in enumerate(part.slots):
+        changed[k] = slot.changed
+    for p, k in enumerate(answer):
+        if current[p] != k:
+            changed[k] = True
+            if current[p] >= 0:
+                changed[current[p]] = True
+    for k, slot in enumerate(part.slots):
+        if slot.new:
+            changed[k] = k in set(answer)
+    if part.objective == "pcns":
+        first, second = sum(changed), patients
+        extra = 0
+    elif part.objective == "practices":
+        first, second = len(was), patients * (n_s + 1) + opened
+        extra = len(forced)
+    else:
+        first, second = patients, len(was) * (n_s + 1) + opened
+        extra = sum(w[p] for p in forced)
+    moved = was + forced
+    sizes = [0] * n_s
+    for p, k in enumerate(answer):
+        sizes[k] += w[p]
+    low, high = part.band
+    return {
+        "status": "heuristic",
+        "values": None,
+        "assignment": tuple(part.slots[k].code for k in answer),
+        "slots": tuple(answer),
+        "value": int(first + extra),
+        "first_value": float(first),
+        "second_value": float(second),
+        "changed": changed,
+        "bound": None,
+        "gap": None,
+        "patients_moved": int(sum(w[p] for p in moved)),
+        "practices_moved": len(moved),
+        "outside_band": {},
+        "n_variables": 0,
+        "n_constraints": 0,
+    }
 
 
 def _pad(vec: np.ndarray, n: int) -> np.ndarray:
@@ -618,4 +730,4 @@ def _changed_pcns(b: _Builder, part: Part, x: dict, y: list) -> np.ndarray:
                 b.row([(c, 1), (x[p, k], -1)], lower=0)  # c >= x: a practice joined
     vec = np.zeros(len(b.lower))
     vec[changed] = 1
-    return vec
+    return vec, changed

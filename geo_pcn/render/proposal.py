@@ -8,7 +8,7 @@ from pathlib import Path
 from geo_pcn._escape import markdown
 from geo_pcn.compare import count
 from geo_pcn._json import dump_json
-from geo_pcn.proposal import MINIMISED, RESTRICTIONS
+from geo_pcn.proposal import EXEMPT_RULE, MINIMISED, RESTRICTIONS
 from geo_pcn.render.tables import write_csv
 
 __all__ = ["proposal_markdown", "write_proposal_files"]
@@ -39,6 +39,7 @@ def proposal_markdown(proposal) -> str:
         "",
         f"- Minimised: {MINIMISED[settings['objective']]}; ties: {settings['tie_breaks']}.",
         f"- Optimal under these choices: {RESTRICTIONS}.",
+        f"- Exempt PCNs: {EXEMPT_RULE}.",
         f"- Objective {s['value']:,}; proven lower bound "
         + ("none" if s["bound"] is None else f"{s['bound']:,}")
         + ("" if s["gap"] is None else f"; gap {s['gap']:.2%}")
@@ -67,7 +68,7 @@ def proposal_markdown(proposal) -> str:
         lines.append("")
     lines += ["## Changes", ""]
     if proposal.changes.empty:
-        lines += ["None: the configuration already passes.", ""]
+        lines += [_no_changes(proposal), ""]
     else:
         lines += [
             "| practice | name | from PCN | to PCN | patients |",
@@ -83,17 +84,39 @@ def proposal_markdown(proposal) -> str:
     lines += [
         "## Solver, per part",
         "",
-        "| part | practices | PCNs | status | objective | bound | gap |",
-        "|---|---:|---:|---|---:|---:|---:|",
+        "The heuristic's answer comes first (a valid configuration found without the "
+        "solver, when it finds one); the best is the proposal; the bound is proven: no "
+        "configuration the model allows does better.",
+        "",
+        "| part | practices | PCNs | status | heuristic | best | bound | gap |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in proposal.parts.itertuples():
         num = lambda v: "-" if v is None or v != v else f"{int(v):,}"  # noqa: E731
         gap = "-" if r.gap is None or r.gap != r.gap else f"{r.gap:.2%}"
         lines.append(
             f"| {markdown(r.part)} | {r.practices:,} | {r.pcns:,} | {r.status} "
-            f"| {num(r.objective)} | {num(r.bound)} | {gap} |"
+            f"| {num(r.heuristic)} | {num(r.objective)} | {num(r.bound)} | {gap} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _no_changes(proposal) -> str:
+    """Why nothing changes: only a finished search may say the configuration passes."""
+    s = proposal.summary
+    if s.get("parts_without_solution"):
+        return (
+            "None: no configuration was found in the time given, so nothing is proposed and "
+            "the configuration's errors remain (see report.md; give more --time-limit)."
+        )
+    if proposal.outside_band or s["status"] == "infeasible":
+        return (
+            "None: no change brings the PCNs above closer to the band under the model's "
+            "choices, and nothing else needs to change."
+        )
+    if s["status"] != "optimal":
+        return "None found that is better than the configuration as it is."
+    return "None: the configuration already meets the size, contiguity and coverage rules."
 
 
 def write_proposal_files(proposal, folder: str | Path) -> list[Path]:

@@ -1,0 +1,464 @@
+"""A valid configuration in seconds, when the heuristic can find one: the first answer of
+every part, and the exact search's incumbent.
+
+:func:`construct` works on a :class:`~geo_pcn.proposal.model.Part` (plain numbers) and
+follows the rules the exact model holds (:func:`valid`): every practice in one slot among
+its candidates, every banded slot used inside the band, every slot free of the band no
+larger than its cap, every contiguous slot in one piece of the practice graph (as the
+contiguity check counts pieces). It is deterministic (no clock, no randomness: the same
+part gives the same answer on any machine, however loaded):
+
+1. each PCN in pieces keeps its heaviest piece; the other pieces' practices are set aside;
+2. each PCN above the band is split along the graph into as few pieces as fit in the band,
+   grown from far-apart roots (the heaviest piece keeps the code, the others are new PCNs);
+3. the practices set aside (and those in no PCN, or whose PCN is in another part) join the
+   neighbouring PCN that fits them best, or open a new PCN when none may take them;
+4. local moves (a practice to a neighbouring PCN, or a whole PCN into a neighbour) bring
+   every PCN inside the band, then moves that keep every rule and cost less.
+
+It returns ``None`` when the moves run out before every rule is met: the exact search then
+starts without an incumbent.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+
+__all__ = ["construct", "valid", "value_of"]
+
+#: most local-search rounds per phase (each round applies the best move found)
+MAX_ROUNDS = 2000
+#: most moves tried by the annealing that follows when the descent stops short
+MAX_TRIES = 300_000
+
+
+class _State:
+    def __init__(self, part) -> None:
+        self.part = part
+        n = len(part.practices)
+        self.n = n
+        self.w = list(part.weights)
+        self.placed = list(part.placed)
+        self.needs = list(part.needs) if part.needs else list(part.placed)
+        self.adj: list[list[int]] = [[] for _ in range(n)]
+        for i, j in part.edges:
+            self.adj[i].append(j)
+            self.adj[j].append(i)
+        self.slots = part.slots
+        self.allowed: list[set[int]] = [set() for _ in range(n)]
+        for k, s in enumerate(part.slots):
+            for p in s.candidates:
+                self.allowed[p].add(k)
+        self.low, self.high = part.band
+        self.a = [-1] * n
+        self.members: list[set[int]] = [set() for _ in part.slots]
+        self.size = [0] * len(part.slots)
+
+    # -- bookkeeping --------------------------------------------------------------------
+
+    def put(self, p: int, k: int) -> None:
+        old = self.a[p]
+        if old >= 0:
+            self.members[old].discard(p)
+            self.size[old] -= self.w[p]
+        self.a[p] = k
+        if k >= 0:
+            self.members[k].add(p)
+            self.size[k] += self.w[p]
+
+    def limit(self, k: int) -> tuple[int, int]:
+        """(lowest, highest) patients slot ``k`` may hold when used."""
+        s = self.slots[k]
+        if s.band:
+            return self.low, self.high
+        return 0, (s.cap if s.cap is not None else 1 << 62)
+
+    def penalty_of(self, k: int, size: int, used: bool) -> int:
+        if not used:
+            return 0
+        lo, hi = self.limit(k)
+        return max(0, lo - size) + max(0, size - hi)
+
+    def penalty(self) -> int:
+        slots = range(len(self.slots))
+        return sum(self.penalty_of(k, self.size[k], bool(self.members[k])) for k in slots)
+
+    def cost(self, p: int, k: int) -> int:
+        """What putting ``p`` in ``k`` costs (patients or practices moved)."""
+        k0 = self.part.current[p]
+        if k0 == -1 or k0 == k:
+            return 0
+        if k0 == -2:
+            return 0  # it moves whatever it joins (a constant)
+        return 1 if self.part.objective == "practices" else self.w[p]
+
+    # -- contiguity ---------------------------------------------------------------------
+
+    def connected(self, k: int, members) -> bool:
+        """Whether ``members`` in slot ``k`` form one piece, as the check counts pieces."""
+        if not self.slots[k].contiguous:
+            return True
+        nodes = {p for p in members if self.placed[p]}
+        pieces = 0
+        seen: set[int] = set()
+        for start in sorted(nodes):
+            if start in seen:
+                continue
+            seen.add(start)
+            queue, needed = deque([start]), self.needs[start]
+            while queue:
+                p = queue.popleft()
+                for q in self.adj[p]:
+                    if q in nodes and q not in seen:
+                        seen.add(q)
+                        needed = needed or self.needs[q]
+                        queue.append(q)
+            pieces += needed
+            if pieces > 1:
+                return False
+        return True
+
+    def touches(self, p: int, k: int) -> bool:
+        """Whether ``p`` joining slot ``k`` keeps it in one piece."""
+        if not self.placed[p] or not self.slots[k].contiguous or not self.members[k]:
+            return True
+        if any(self.a[q] == k and self.placed[q] for q in self.adj[p]):
+            return True
+        return self.connected(k, self.members[k] | {p})
+
+    def components(self, k: int) -> list[set[int]]:
+        nodes = {p for p in self.members[k] if self.placed[p]}
+        out, seen = [], set()
+        for start in sorted(nodes):
+            if start in seen:
+                continue
+            comp, queue = {start}, deque([start])
+            seen.add(start)
+            while queue:
+                p = queue.popleft()
+                for q in self.adj[p]:
+                    if q in nodes and q not in seen:
+                        seen.add(q)
+                        comp.add(q)
+                        queue.append(q)
+            out.append(comp)
+        return out
+
+
+def construct(part) -> tuple[int, ...] | None:
+    """A slot index per practice meeting every rule of ``part`` (see :func:`valid`), or
+    ``None`` when the heuristic finds none."""
+    st = _State(part)
+    for p, k in enumerate(part.current):
+        if k >= 0:
+            st.put(p, k)
+    _keep_heaviest_piece(st)
+    _split_above(st)
+    if not _place_loose(st):
+        return None
+    _descend(st, repair=True)
+    if st.penalty() > 0:
+        _anneal(st)
+        _descend(st, repair=True)
+    if st.penalty() > 0:
+        return None
+    _descend(st, repair=False)
+    _order_new(st)
+    answer = tuple(st.a)
+    return answer if valid(part, answer) else None
+
+
+def _keep_heaviest_piece(st: _State) -> None:
+    st.detached = [0] * len(st.slots)
+    for k, slot in enumerate(st.slots):
+        if not slot.contiguous or len(st.members[k]) < 2:
+            continue
+        comps = [c for c in st.components(k) if any(st.needs[p] for p in c)]
+        if len(comps) < 2:
+            continue
+        keep = max(comps, key=lambda c: (sum(st.w[p] for p in c), -min(c)))
+        st.detached[k] = len(comps) - 1  # each may need a new slot of its own
+        for c in comps:
+            if c is not keep:
+                for p in c:
+                    st.put(p, -1)
+
+
+def _new_slots_of(st: _State, k: int) -> list[int]:
+    code = st.slots[k].code
+    return [j for j, s in enumerate(st.slots) if s.new and s.parent == code and not st.members[j]]
+
+
+def _split_above(st: _State) -> None:
+    for k, slot in enumerate(st.slots):
+        if not slot.band or slot.new or st.size[k] <= st.high:
+            continue
+        spare = _new_slots_of(st, k)
+        spare = spare[: max(len(spare) - st.detached[k], 0)]  # kept for detached pieces
+        mem = sorted(p for p in st.members[k] if st.placed[p])
+        mem = [p for p in mem if all(p in st.slots[j].candidates for j in spare)]
+        if not spare or len(mem) < 2:
+            continue
+        total = sum(st.w[p] for p in mem)
+        most = min(len(spare) + 1, len(mem), total // max(st.low, 1) if st.low > 0 else len(mem))
+        best = None
+        for m in range(max(2, -(-total // st.high)), most + 1):
+            regions = _grow(st, mem, m)
+            if regions is None:
+                continue
+            over = sum(st.penalty_of(k, sum(st.w[p] for p in r), True) for r in regions)
+            if best is None or over < best[0]:
+                best = (over, regions)
+            if over == 0:
+                break
+        if best is None:
+            continue
+        regions = sorted(best[1], key=lambda r: (-sum(st.w[p] for p in r), min(r)))
+        # the heaviest piece keeps the code; the others fill new slots, the larger first
+        for r, j in zip(regions[1:], spare, strict=False):
+            for p in r:
+                st.put(p, j)
+
+
+def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
+    """``m`` connected regions covering ``mem``, grown from far-apart roots, the lightest
+    region growing first."""
+    inside = set(mem)
+
+    def hops(sources) -> dict[int, int]:
+        dist = {s: 0 for s in sources}
+        queue = deque(sorted(sources))
+        while queue:
+            p = queue.popleft()
+            for q in st.adj[p]:
+                if q in inside and q not in dist:
+                    dist[q] = dist[p] + 1
+                    queue.append(q)
+        return dist
+
+    heaviest = max(mem, key=lambda p: (st.w[p], -p))
+    d = hops([heaviest])
+    if len(d) < len(inside):
+        return None  # not one piece (should not happen after the first step)
+    roots = [max(mem, key=lambda p: (d[p], -p))]
+    while len(roots) < m:
+        d = hops(roots)
+        roots.append(max((p for p in mem if p not in roots), key=lambda p: (d[p], -p)))
+    owner = {r: i for i, r in enumerate(roots)}
+    regions = [{r} for r in roots]
+    weight = [st.w[r] for r in roots]
+    left = inside - set(roots)
+    while left:
+        for i in sorted(range(m), key=lambda i: (weight[i], i)):
+            frontier = sorted({q for p in regions[i] for q in st.adj[p] if q in left})
+            if frontier:
+                q = min(frontier, key=lambda q: (st.w[q] if weight[i] < st.low else -st.w[q], q))
+                regions[i].add(q)
+                owner[q] = i
+                weight[i] += st.w[q]
+                left.discard(q)
+                break
+        else:
+            return None
+    return regions
+
+
+def _place_loose(st: _State) -> bool:
+    """Every practice in no slot joins the neighbouring slot that fits it best, or opens
+    a new slot; False when one cannot be placed anywhere."""
+    while True:
+        loose = [p for p in range(st.n) if st.a[p] < 0]
+        if not loose:
+            return True
+        progress = False
+        for p in loose:
+            options = []
+            for k in sorted(st.allowed[p]):
+                if not st.members[k] or not st.touches(p, k):
+                    continue
+                before = st.penalty_of(k, st.size[k], True)
+                after = st.penalty_of(k, st.size[k] + st.w[p], True)
+                options.append((after - before, st.cost(p, k), k))
+            if options:
+                st.put(p, min(options)[2])
+                progress = True
+        if progress:
+            continue
+        # nothing touches what is left: open a new slot (its own, or its parent's)
+        for p in loose:
+            fresh = [k for k in sorted(st.allowed[p]) if not st.members[k]]
+            if fresh:
+                own = [k for k in fresh if k == st.part.current[p]]
+                st.put(p, (own or fresh)[0])
+                break
+        else:
+            return False
+
+
+def _moves(st: _State):
+    """Every single move (practice -> neighbouring slot) and merge (slot -> neighbour)
+    that keeps every slot in one piece: ``(slot, practices, to)``."""
+    out = []
+    for p in range(st.n):
+        k = st.a[p]
+        targets = {st.a[q] for q in st.adj[p]} if st.placed[p] else set(st.allowed[p])
+        targets |= {j for j in st.allowed[p] if not st.members[j]}  # open a slot
+        for j in sorted(targets & st.allowed[p]):
+            if j == k or j < 0:
+                continue
+            out.append((k, (p,), j))
+    for k in range(len(st.slots)):
+        mem = st.members[k]
+        if not mem:
+            continue
+        near = {st.a[q] for p in mem for q in st.adj[p]} - {k, -1}
+        for j in sorted(near):
+            if st.members[j] and all(j in st.allowed[p] for p in mem):
+                out.append((k, tuple(sorted(mem)), j))
+    return out
+
+
+def _descend(st: _State, *, repair: bool) -> None:
+    """Best-improvement local search: with ``repair``, moves that lower the patients
+    outside the band (then cost least); otherwise moves that keep every slot in the band
+    and lower the cost."""
+    for _ in range(MAX_ROUNDS):
+        best = None
+        for k, group, j in _moves(st):
+            moved = sum(st.w[p] for p in group)
+            stays = st.members[k] - set(group)
+            before = st.penalty_of(k, st.size[k], True) + st.penalty_of(
+                j, st.size[j], bool(st.members[j])
+            )
+            after = st.penalty_of(k, st.size[k] - moved, bool(stays))
+            after += st.penalty_of(j, st.size[j] + moved, True)
+            delta = after - before
+            change = sum(st.cost(p, j) - st.cost(p, k) for p in group)
+            if repair and delta >= 0:
+                continue
+            if not repair and (delta > 0 or after > 0 or change >= 0):
+                continue
+            key = (delta, change, k, group, j) if repair else (change, k, group, j)
+            if best is not None and key >= best[0]:
+                continue
+            if len(group) == 1 and not st.connected(k, stays):
+                continue
+            if len(group) == 1:
+                if not st.touches(group[0], j):
+                    continue
+            elif not st.connected(j, st.members[j] | set(group)):
+                continue
+            best = (key, group, j)
+        if best is None:
+            return
+        for p in best[1]:
+            st.put(p, best[2])
+
+
+def _anneal(st: _State) -> None:
+    """Simulated annealing on the patients outside the band, for when the descent stops
+    short: single moves of a practice to a neighbouring slot, a worse one accepted now and
+    then, ever more rarely. Seeded, and bounded by a count of tries, not by the clock, so
+    the same part gives the same answer on any machine. Keeps the best state found."""
+    rng = random.Random(0)
+    n_slots = len(st.slots)
+    pen = [st.penalty_of(k, st.size[k], bool(st.members[k])) for k in range(n_slots)]
+    total = sum(pen)
+    best, best_a = total, list(st.a)
+    movable = [p for p in range(st.n) if len(st.allowed[p]) > 1]
+    if not movable:
+        return
+    t0, t1 = max(st.high * 0.05, 1.0), 1.0
+    for i in range(MAX_TRIES):
+        if total == 0:
+            break
+        temp = t0 * (t1 / t0) ** (i / MAX_TRIES)
+        p = movable[rng.randrange(len(movable))]
+        k = st.a[p]
+        if st.placed[p]:
+            near = [st.a[q] for q in st.adj[p] if st.a[q] != k and st.a[q] in st.allowed[p]]
+            if not near or rng.random() < 0.02:
+                near = [j for j in st.allowed[p] if j != k and not st.members[j]] or near
+        else:
+            near = [j for j in st.allowed[p] if j != k]
+        if not near:
+            continue
+        j = near[rng.randrange(len(near))]
+        wp = st.w[p]
+        stays = len(st.members[k]) > 1
+        pk = st.penalty_of(k, st.size[k] - wp, stays)
+        pj = st.penalty_of(j, st.size[j] + wp, True)
+        delta = pk + pj - pen[k] - pen[j]
+        if delta > 0 and rng.random() >= math.exp(-delta / temp):
+            continue
+        if not st.touches(p, j) or not st.connected(k, st.members[k] - {p}):
+            continue
+        st.put(p, j)
+        pen[k], pen[j] = pk, pj
+        total += delta
+        if total < best:
+            best, best_a = total, list(st.a)
+    if total > best:
+        for p, k in enumerate(best_a):
+            if st.a[p] != k:
+                st.put(p, k)
+
+
+def _order_new(st: _State) -> None:
+    """New slots of one parent with the same candidates are alike: the used ones first,
+    the larger first (the order the exact model asks of them)."""
+    groups: dict[tuple, list[int]] = {}
+    for k, s in enumerate(st.slots):
+        if s.new:
+            groups.setdefault((s.parent, s.candidates), []).append(k)
+    for ks in groups.values():
+        held = sorted(
+            (tuple(sorted(st.members[k])) for k in ks if st.members[k]),
+            key=lambda m: (-sum(st.w[p] for p in m), m),
+        )
+        for k in ks:
+            for p in list(st.members[k]):
+                st.put(p, -1)
+        for k, group in zip(ks, held, strict=False):
+            for p in group:
+                st.put(p, k)
+
+
+def valid(part, answer) -> bool:
+    """Whether ``answer`` (a slot index per practice) meets every rule of ``part``: each
+    practice in a slot among its candidates, each banded slot used inside the band, each
+    slot free of the band within its cap, each contiguous slot in one piece."""
+    st = _State(part)
+    if len(answer) != st.n:
+        return False
+    for p, k in enumerate(answer):
+        if k < 0 or k not in st.allowed[p]:
+            return False
+        st.put(p, k)
+    if st.penalty() > 0:
+        return False
+    return all(st.connected(k, st.members[k]) for k in range(len(st.slots)) if st.members[k])
+
+
+def value_of(part, answer) -> tuple[int, int, int]:
+    """``(objective value, patients moved, practices moved)`` of ``answer``, counted as
+    the exact model counts them (a practice whose PCN is in another part moves whatever
+    it joins; placing a practice in no PCN is not a move)."""
+    w = part.weights
+    moved = [p for p, k in enumerate(answer) if part.current[p] != -1 and part.current[p] != k]
+    patients, practices = sum(w[p] for p in moved), len(moved)
+    if part.objective == "practices":
+        return practices, patients, practices
+    if part.objective == "patients":
+        return patients, patients, practices
+    changed = 0
+    for k, slot in enumerate(part.slots):
+        holds = {p for p, j in enumerate(answer) if j == k}
+        if slot.new:
+            changed += bool(holds)
+            continue
+        had = {p for p, j in enumerate(part.current) if j == k}
+        changed += bool(slot.changed or holds != had)
+    return changed, patients, practices

@@ -1,0 +1,140 @@
+"""propose() says what it found (issue 22 items 1 and 4, issue 19 item 7), on tiny
+hand-drawn studies (a row of 1 km boxes, one practice per box, band 3000-5000 unless
+said; see tests/test_propose_fixtures.py for the drawing) whose answers are worked out by
+hand in the comments."""
+
+from __future__ import annotations
+
+import pandas as pd
+from test_propose_fixtures import SPLIT, moves, row_study, write_row_study
+
+from geo_pcn import Severity, Study, validate
+from geo_pcn.proposal import Proposal, propose, settings_for
+from geo_pcn.proposal.heuristic import construct, valid
+from geo_pcn.render.proposal import proposal_markdown
+from geo_pcn.scenario import Scenario
+
+
+def errors(study, configuration) -> list[tuple[str, str]]:
+    report = validate(study, configuration)
+    return sorted((f.check, f.kind) for f in report.findings if f.severity == Severity.ERROR)
+
+
+# -- the heuristic's answer, worked out by hand ---------------------------------------------
+
+#   A00001 - A00002 - A00003 - A00004 - A00005      all U00001: 9000, no other PCN
+#    2000     2000      800     1200     3000
+# The heuristic splits U00001 (9000 > 5000) in ceil(9000 / 5000) = 2 pieces grown from
+# far-apart roots: the heaviest practice is A00005, the farthest from it A00001 (root 1),
+# the farthest from A00001 A00005 (root 2). The lighter piece grows first, taking its
+# lightest neighbour while below 3000 and its heaviest after: {A00001} 2000 takes A00002
+# (4000); {A00005} 3000 takes A00004 (4200); {A00001, A00002} 4000 takes A00003 (4800).
+# The heavier piece (4800) keeps U00001, the other ({A00004, A00005}, 4200) is a new PCN:
+# 4200 patients moved, and no single move keeps both in the band and costs less. The
+# solver then finds the optimum, 4000 (tests/test_propose_fixtures.py, test 3).
+def test_the_heuristic_answer_is_shown_beside_the_best_and_the_bound(tmp_path):
+    study = row_study(tmp_path, SPLIT)
+    proposal = propose(study, workers=1, time_limit=600)
+    [part] = proposal.parts.to_dict("records")
+    assert (part["heuristic"], part["objective"], part["bound"]) == (4200, 4000, 4000)
+    assert part["status"] == "optimal"
+    md = proposal_markdown(proposal)
+    assert "| heuristic | best | bound | gap |" in md
+    assert "| optimal | 4,200 | 4,000 | 4,000 | 0.00% |" in md
+
+
+def test_the_heuristic_alone_gives_a_valid_configuration(tmp_path):
+    """The same split, without the solver: construct() on the part gives the 4200 answer
+    worked out above, and it passes the contiguity and size checks once applied."""
+    from geo_pcn.proposal import _parts, settings_for
+
+    study = row_study(tmp_path, SPLIT)
+    settings = settings_for(study)
+    [part], _ = _parts(study, study.configuration, {**settings, "_joined": set()})
+    answer = construct(part)
+    assert answer is not None and valid(part, answer)
+    codes = [part.slots[k].code for k in answer]
+    assert codes[:3] == ["U00001"] * 3 and codes[3] == codes[4] != "U00001"
+    again = construct(part)
+    assert again == answer  # no clock, no randomness left to chance: the same answer
+
+
+# -- a band of [0, 10^15] ------------------------------------------------------------------
+
+#   A00001 - A00002 - A00003 - A00004 - A00005
+#   U00001   U00001   U00002   U00002   U00001      U00001 in two pieces
+#    2000     2000     2000     2000     1000
+# With the band [0, 10^15] every size is in it: only contiguity binds. A00005 (1000) must
+# leave U00001 (or A00001 and A00002, 4000, must): into U00002 (joined to A00004) or a new
+# PCN of its own, 1000 patients either way, one practice either way; the tie is broken by
+# fewest new PCNs, so A00005 -> U00002, proven. (Issue 19 item 7: this band once gave
+# "no solution" after 0.0 s, its 10^15 handed to the solver as a coefficient.)
+def test_a_band_of_ten_to_the_fifteen_is_solved(tmp_path):
+    row = [
+        ("A00001", "U00001", 2000, 0),
+        ("A00002", "U00001", 2000, 1),
+        ("A00003", "U00002", 2000, 2),
+        ("A00004", "U00002", 2000, 3),
+        ("A00005", "U00001", 1000, 4),
+    ]
+    path = write_row_study(tmp_path, row)
+    text = path.read_text(encoding="utf-8")
+    assert "band = [3000, 5000]" in text
+    path.write_text(text.replace("band = [3000, 5000]", "band = [0, 1000000000000000]"))
+    study = Study.from_toml(path)
+    assert study.rules.band[1] == 10**15
+    proposal = propose(study, workers=1, time_limit=600)
+    assert moves(proposal) == [("A00005", "U00001", "U00002", 1000)]
+    s = proposal.summary
+    assert (s["status"], s["value"], s["bound"]) == ("optimal", 1000, 1000)
+    assert errors(study, proposal.configuration) == []
+
+
+# -- an exempt PCN is capped ---------------------------------------------------------------
+
+#   A00001 - A00002 - A00003
+#   U00001   (none)   U00002        U00001 exempt
+#    4000     2000     3000
+# A00002 must be placed (placing is not a move: 0 either way). Into U00001: 6000, above
+# both its own 4000 and the band's 5000: the cap on an exempt PCN forbids it. Into
+# U00002: 5000, in the band. Alone: 2000, below it. So A00002 -> U00002, U00001 unchanged.
+def test_an_exempt_pcn_may_not_grow_past_the_band(tmp_path):
+    row = [("A00001", "U00001", 4000, 0), ("A00002", "", 2000, 1)]
+    row.append(("A00003", "U00002", 3000, 2))
+    study = row_study(tmp_path, row)
+    proposal = propose(study, workers=1, exempt=["U00001"], time_limit=600)
+    assert moves(proposal) == [("A00002", "", "U00002", 2000)]
+    assert proposal.configuration.members["U00001"] == ("A00001",)
+    assert "may grow only up to the band's upper limit" in proposal_markdown(proposal)
+
+
+# -- nothing found is not "already passes" -------------------------------------------------
+
+
+def test_no_configuration_found_is_not_called_a_pass(tmp_path):
+    """A part that ended with no configuration (the search ran out of time): proposal.md
+    says nothing was found and the errors remain, never that the configuration passes."""
+    study = row_study(tmp_path, SPLIT)
+    config = study.configuration
+    parts = pd.DataFrame(
+        [{"part": "QXX", "practices": 5, "pcns": 1, "slots": 3, "status": "no solution",
+          "heuristic": None, "objective": None, "bound": 0, "gap": None}]
+    )  # fmt: skip
+    changes = pd.DataFrame(
+        columns=["practice_code", "practice_name", "from_pcn", "from_name", "to_pcn",
+                 "to_name", "patients", "part"]
+    )  # fmt: skip
+    summary = {
+        "status": "no solution", "objective": "patients", "value": 0, "bound": None,
+        "gap": None, "parts_without_solution": 1, "patients_moved": 0, "practices_moved": 0,
+        "practices_placed": 0, "patients_placed": 0, "new_pcns": 0, "closed_pcns": 0,
+        "n_parts": 1, "n_outside_band": 0, "seconds": 0.0,
+    }  # fmt: skip
+    settings = settings_for(study)
+    proposal = Proposal(
+        configuration=config, scenario=Scenario(operations=()), toml="", changes=changes,
+        parts=parts, outside_band=[], summary=summary, settings=settings,
+    )  # fmt: skip
+    md = proposal_markdown(proposal)
+    assert "already" not in md and "passes" not in md
+    assert "no configuration was found" in md and "errors remain" in md
