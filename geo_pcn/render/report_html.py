@@ -298,8 +298,9 @@ def _summary_section(report: Report) -> str:
             )
             area_rows.append(
                 (
-                    "Residents elsewhere",
-                    f"{area['n_residents_registered_outside']:,} residents {how}",
+                    "Not at its practices",
+                    f"{area['n_residents_registered_outside']:,} residents of the study area "
+                    f"(PCN footprints and areas its practices in no PCN serve) {how}",
                 )
             )
         parts.append(_facts(area_rows))
