@@ -41,7 +41,8 @@ FINDING_UNITS: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("size", "single_practice"): ("practices", "practices"),
     ("size", "no_list_size"): ("practices", None),
     ("contiguity", "detached_group"): ("m", "m"),
-    ("contiguity", "exclave"): ("patients", "m"),  # its patients; the joining tolerance
+    ("contiguity", "exclave"): ("patients", "m"),
+    ("contiguity", "footprint_in_pieces"): ("m", "m"),  # its patients; the joining tolerance
     ("coverage", "practice_in_no_pcn"): ("patients", None),
     ("coverage", "practice_not_active"): ("patients", None),
     ("coverage", "hole"): ("residents", None),

@@ -234,32 +234,88 @@ def test_an_island_part_goes_with_its_area(tmp_path):
     assert np.isclose(fp.area, 2_000_000 + 200 * 200)
 
 
+def test_a_footprint_drawn_in_pieces_is_said(tmp_path):
+    """A00001 wins T01 and T02 (100 there), so its home piece touches A00002's (T03): the
+    practices join up. But U00002 has more in T02 (A00003 90 + A00004 90 = 180 against
+    100), so U00001's footprint is T01 and T03, drawn 1 km apart, each holding a home::
+
+        T01       T02        T03       T04
+        A00001    (U00002)   A00002    A00003, A00004 (one site)
+        U00001               U00001    U00002
+
+    The check says so (WARNING ``footprint_in_pieces``; A00002, 2,000 patients, is 1 km
+    from A00001's piece, 3,100); no detached group (the homes join up). U00002's T02 holds
+    none of its homes or sites: an exclave of 1 area with its 180 patients, 1 km away."""
+    areas = {f"T0{i + 1}": [(i, 0, i + 1, 1)] for i in range(4)}
+    practices = [
+        ("A00001", "U00001", (0.5, 0.5)),
+        ("A00002", "U00001", (2.5, 0.5)),
+        ("A00003", "U00002", (3.5, 0.5)),
+        ("A00004", "U00002", (3.5, 0.5)),
+    ]
+    regs = [
+        ("A00001", "T01", 3000),
+        ("A00001", "T02", 100),
+        ("A00002", "T03", 2000),
+        ("A00003", "T04", 3000),
+        ("A00003", "T02", 90),
+        ("A00004", "T04", 1000),
+        ("A00004", "T02", 90),
+    ]
+    report = validate(make_study(tmp_path, areas, practices, regs, band=(1000, 9000)))
+    assert report.context.graph.has_edge("A00001", "A00002")
+    assert contiguity(report) == [
+        ("exclave", Severity.WARNING, "U00002", ()),
+        ("footprint_in_pieces", Severity.WARNING, "U00001", ("A00002",)),
+    ]
+    (split,) = [f for f in report.findings if f.kind == "footprint_in_pieces"]
+    assert split.value == 1000.0
+    assert split.details["main_group"] == ["A00001"]
+    (exclave,) = [f for f in report.findings if f.kind == "exclave"]
+    assert (exclave.details["areas"], exclave.value) == (["T02"], 180)
+    assert exclave.details["distance_m"] == 1000.0
+
+
+def _drawn_pieces_with_homes(report, code, members, tol):
+    """How many parts of the PCN's drawn footprint (buffered by half the tolerance, so
+    pieces within it merge) hold a member's home: judged on the geometry, not by the
+    piece code."""
+    fp = report.context.footprints.pcns.geometry[code]
+    if fp.is_empty:
+        return 0
+    parts = shapely.get_parts(shapely.buffer(fp, tol / 2))
+    home = report.context.territories.home.reindex(list(members)).to_numpy()
+    points = [p for p in shapely.point_on_surface(home) if p is not None and not p.is_empty]
+    inside = [p for p in points if fp.intersects(p)]
+    return len({i for p in inside for i, part in enumerate(parts) if part.intersects(p)})
+
+
 @pytest.mark.real_data
 @pytest.mark.slow
 def test_every_configuration_propose_returns_is_contiguous_as_drawn(qnc_study_file):
     """Real Staffordshire (QNC, October 2025): whatever answer propose reaches on this
-    machine (optimal or not), each PCN of a part it gave a configuration for passes the
-    contiguity check, and its footprint, drawn, holds its practices' homes in one piece:
-    judged independently of the piece code, by buffering the footprint by half the
-    tolerance (pieces within 250 m merge) and seeing which part each home falls in."""
+    machine (optimal or not), each PCN it changes passes the contiguity check; a PCN whose
+    drawn footprint holds its practices' homes in more than one piece is said by the check
+    (``footprint_in_pieces``), and propose draws no PCN in more pieces than it was."""
     study = Study.from_toml(qnc_study_file)
+    before = validate(study)
     proposal = propose(study, gap=0.02, time_limit=20)
     after = validate(study, proposal.configuration)
-    ctx = after.context
     tol = study.rules.adjacency_tolerance_m
-    changed = set(proposal.changes["to_pcn"]) | set(proposal.changes["from_pcn"])
-    errors = {f.pcn_code for f in after.findings if f.kind == "detached_group" and f.severity is Severity.ERROR}
+    changed = (set(proposal.changes["to_pcn"]) | set(proposal.changes["from_pcn"])) - {""}
+    errors = {
+        f.pcn_code
+        for f in after.findings
+        if f.kind == "detached_group" and f.severity is Severity.ERROR
+    }
     assert not errors & changed, errors & changed
-    footprints = ctx.footprints.pcns.geometry
-    home = ctx.territories.home
-    for code in changed - {""}:
-        if code not in proposal.configuration.members:
+    said = {f.pcn_code for f in after.findings if f.kind == "footprint_in_pieces"}
+    for code in changed:
+        members = proposal.configuration.members.get(code)
+        if not members:
             continue
-        fp = footprints[code]
-        if fp.is_empty:
-            continue
-        parts = shapely.get_parts(shapely.buffer(fp, tol / 2))
-        points = shapely.point_on_surface(home.reindex(list(proposal.configuration.members[code])).to_numpy())
-        inside = [p for p in points if p is not None and not p.is_empty and fp.intersects(p)]
-        held = {i for p in inside for i, part in enumerate(parts) if part.intersects(p)}
-        assert len(held) <= 1, (code, len(held))
+        drawn = _drawn_pieces_with_homes(after, code, members, tol)
+        assert (drawn > 1) == (code in said), (code, drawn)
+        old = study.configuration.members.get(code)
+        if old:
+            assert drawn <= max(1, _drawn_pieces_with_homes(before, code, old, tol)), code

@@ -63,6 +63,7 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
             )
         groups = components(graph, placed)
         if len(groups) < 2:
+            findings.extend(_drawn_in_pieces(placed, code, anchors, context))
             continue
         groups, joined = _join_through_footprint(groups, anchors, code)
         if joined:
@@ -84,6 +85,7 @@ def check_contiguity(study, configuration, *, context) -> list[Finding]:
                 )
             )
         if len(groups) < 2:
+            findings.extend(_drawn_in_pieces(placed, code, anchors, context))
             continue
         patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
         # the main group has most patients (then most practices, then the smallest code)
@@ -223,6 +225,76 @@ class _Anchors:
         at = np.array([self._site.get(p, -1) for p in practices], dtype=np.int64)
         at = at[at >= 0]
         return set(self.pieces[at][self.owner[at] == pcn].tolist())
+
+
+def _drawn_in_pieces(members, pcn: str, anchors: _Anchors, context) -> list[Finding]:
+    """A WARNING when the PCN's practices join up (their home pieces touch, or its footprint
+    joins them) but its footprint, as drawn, is in pieces that each hold practices: the
+    areas between are won by other PCNs' patients, so the map shows the PCN in pieces."""
+    if anchors.pieces is None:
+        return []
+    held = {p: anchors.home_pieces([p], pcn) | anchors.site_pieces([p], pcn) for p in members}
+    held = {p: h for p, h in held.items() if h}
+    # pieces that hold one practice are one drawn group (a practice can hold several)
+    labels = sorted({x for h in held.values() for x in h})
+    if len(labels) < 2:
+        return []
+    parent = {x: x for x in labels}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for h in held.values():
+        first, *rest = sorted(h)
+        for x in rest:
+            parent[find(x)] = find(first)
+    roots = sorted({find(x) for x in labels})
+    if len(roots) < 2:
+        return []
+    sizes = context.list_sizes
+    groups = [tuple(sorted(p for p, h in held.items() if find(min(h)) == r)) for r in roots]
+    patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
+    main_i = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
+    areas = context.territories.study_areas.geometry.to_numpy()
+    pieces = anchors.pieces
+
+    def shape(root):
+        mine = [x for x in labels if find(x) == root]
+        return shapely.multipolygons(shapely.get_parts(areas[np.isin(pieces, mine)]))
+
+    main_geom = shape(roots[main_i])
+    others = [i for i in range(len(groups)) if i != main_i]
+    far = {i: float(shapely.distance(shape(roots[i]), main_geom)) for i in others}
+    label = context.pcn_label(pcn)
+    apart = "; ".join(
+        f"{', '.join(groups[i])} ({patients[i]:,} patients) {_km(far[i])} away" for i in others
+    )
+    return [
+        Finding(
+            check="contiguity",
+            kind="footprint_in_pieces",
+            severity=Severity.WARNING,
+            message=(
+                f"{label}: its practices' home pieces join up, but its footprint is drawn in "
+                f"{len(groups)} pieces holding practices (the areas between have more of other "
+                f"PCNs' patients): {apart} from the piece of {', '.join(groups[main_i])}."
+            ),
+            pcn_code=pcn,
+            practice_codes=tuple(sorted(p for i in others for p in groups[i])),
+            value=round(max(far.values()), 1),
+            threshold=context.study.rules.adjacency_tolerance_m,
+            details={
+                "groups": [list(g) for g in groups],
+                "patients": patients,
+                "main_group": list(groups[main_i]),
+                "distance_m": {", ".join(groups[i]): round(far[i], 1) for i in others},
+            },
+            geometry=shapely.union_all([shape(roots[i]) for i in others]),
+        )
+    ]
 
 
 def _join_through_footprint(groups, anchors: _Anchors, pcn: str):

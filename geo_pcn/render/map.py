@@ -427,6 +427,7 @@ FINDING_DASHES: dict[str, str | None] = {
     # lines and outlines
     "detached_group": "6 5",
     "exclave": "2 4",
+    "footprint_in_pieces": "8 2 2 2",
     "split_across_areas": "12 4 2 4",
     "hole": "9 3",  # filled dark grey
     "area_served_from_outside": "3 5",  # filled pale grey
@@ -906,6 +907,7 @@ def _row(symbol: str, text: str) -> str:
 _KIND_LABELS = {
     "detached_group": "Detached practices: their home pieces and the line to the main group",
     "exclave": "Exclave: a piece of a footprint cut off from the rest",
+    "footprint_in_pieces": "Footprint drawn in pieces: the pieces apart from its main one",
     "hole": "Hole: small areas in no PCN footprint",
     "area_served_from_outside": "Served from outside: areas of the region whose residents "
     "mostly use practices outside the study",
