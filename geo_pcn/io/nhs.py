@@ -40,6 +40,7 @@ from geo_pcn.io._formats import (
     ods_active,
     ods_layout,
 )
+from geo_pcn.io._isin import isin
 from geo_pcn.io.locations import locate
 from geo_pcn.io.tables import (
     MAX_PATIENTS,
@@ -416,7 +417,7 @@ def _check_sex(
     if is_all.all():
         return 0
     key = practice + "\x1f" + area
-    mixed = key.isin(set(key[is_all])) & key.isin(set(key[~is_all]))
+    mixed = isin(key, key[is_all]) & isin(key, key[~is_all])
     if mixed.any():
         first = frame.attrs.get("first_line", 2)
         rows = pd.DataFrame({"key": key[mixed], "sex": sex[mixed]})
