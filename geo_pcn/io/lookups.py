@@ -23,6 +23,7 @@ import shapely
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._cache import cached, frame_fingerprint
 from geo_pcn.io._isin import isin
 from geo_pcn.io.ons import _KIND, _ONS_COLUMN, LEVEL_STEMS, _pick_columns, _polygonal_parts
 from geo_pcn.io.tables import Source, apply_where, find_column, read_table
@@ -260,6 +261,32 @@ def read_lookup_layer(
     {'EAST': 1000000.0, 'WEST': 2000000.0}
     """
     src = Source.coerce(source)
+    options = {
+        "source": src,
+        "level": level,
+        "polygons_label": polygons_label,
+        "polygons": frame_fingerprint(polygons[[polygons.geometry.name]]),
+        "vintage": None if vintage is None else frame_fingerprint(vintage),
+    }
+    return cached(
+        "lookup layer",
+        [src.path],
+        options,
+        lambda: _read_lookup_layer(
+            src, polygons, level=level, polygons_label=polygons_label, vintage=vintage
+        ),
+    )
+
+
+def _read_lookup_layer(
+    src: Source,
+    polygons: gpd.GeoDataFrame,
+    *,
+    level: str,
+    polygons_label: str,
+    vintage: pd.DataFrame | None,
+) -> gpd.GeoDataFrame:
+    """:func:`read_lookup_layer` without the cache."""
     label = src.label
     raw = read_table(src.path, role="lookup", sheet=src.options.get("sheet"))
     explicit = dict(src.columns)

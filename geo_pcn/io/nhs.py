@@ -40,6 +40,7 @@ from geo_pcn.io._formats import (
     ods_active,
     ods_layout,
 )
+from geo_pcn.io._cache import cached
 from geo_pcn.io._isin import isin
 from geo_pcn.io.locations import locate
 from geo_pcn.io.tables import (
@@ -308,6 +309,11 @@ def read_registrations(source: Source | str | Path) -> pd.DataFrame:
         Format not recognised or a required column missing.
     """
     src = Source.coerce(source)
+    return cached("registrations", [src.path], {"source": src}, lambda: _read_registrations(src))
+
+
+def _read_registrations(src: Source) -> pd.DataFrame:
+    """:func:`read_registrations` without the cache."""
     raw = read_table(src.path, role="registrations", header=src.options.get("header"))
     nhs = {"LSOACODE", "PRACTICECODE", "NUMBEROFPATIENTS"} <= {
         normalise_name(c) for c in raw.columns
