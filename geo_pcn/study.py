@@ -26,6 +26,7 @@ import shapely
 from geo_pcn import io as gio
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import GeoPCNWarning, InputError, list_some
+from geo_pcn.io._isin import isin
 from geo_pcn.io.context import read_deprivation, read_rural
 from geo_pcn.io.lookups import is_table, read_lookup_layer
 from geo_pcn.io.tables import Source, to_number, warn
@@ -317,7 +318,7 @@ class Study:
         frame[PCN_NAME] = [self.configuration.name_of(c) if c else "" for c in frame[PCN_CODE]]
         registrations = outside = None
         if self.registrations is not None:
-            mine = self.registrations[PRACTICE_CODE].isin(codes).to_numpy()
+            mine = isin(self.registrations[PRACTICE_CODE], codes)
             registrations = self.registrations[mine].reset_index(drop=True)
             others = [self.registrations[~mine]]
             if self.outside_registrations is not None:
@@ -834,7 +835,7 @@ def _registrations(
     if lookup is not None and areas is not None:
         reg = _convert_vintage(reg, lookup, areas, notes)
     reg = _class_residence(reg, areas)
-    inside = reg[PRACTICE_CODE].isin(practices.index).to_numpy()
+    inside = isin(reg[PRACTICE_CODE], practices.index)
     outside = None
     if not inside.all():
         outside = reg.loc[~inside].reset_index(drop=True)
@@ -887,7 +888,7 @@ def _class_residence(reg: pd.DataFrame, areas: gpd.GeoDataFrame | None) -> pd.Da
     english = codes.str.match(_ENGLISH_SMALL_AREA).to_numpy(dtype=bool)
     pseudo = codes.str.match(r"^NO\d{4}$").to_numpy(dtype=bool)  # NO2011, NO2021
     if areas is not None:
-        held = codes.isin(areas.index).to_numpy()
+        held = isin(codes, areas.index)
         kind[small & ~held & english] = "outside_layer"
         kind[small & ~held & ~english] = "unknown"
         kind[held] = "small_area"

@@ -62,3 +62,17 @@ def demo_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 1, (result.output, result.exception)
     assert (out / "map.html").is_file() and (out / "map.png").is_file(), result.output
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _input_cache_in_tmp(tmp_path_factory):
+    """Every test's parsed-input cache in a temporary folder, never the user's own."""
+    import os
+
+    before = os.environ.get("GEO_PCN_CACHE")
+    os.environ["GEO_PCN_CACHE"] = str(tmp_path_factory.mktemp("geo_pcn_cache"))
+    yield
+    if before is None:
+        os.environ.pop("GEO_PCN_CACHE", None)
+    else:
+        os.environ["GEO_PCN_CACHE"] = before

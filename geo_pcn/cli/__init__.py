@@ -2,7 +2,7 @@
 
 The group :data:`cli` attaches every command explicitly (one module per command or pair
 of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
-:mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`, :mod:`~geo_pcn.cli.propose`;
+:mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`, :mod:`~geo_pcn.cli.propose`, :mod:`~geo_pcn.cli.cache`;
 shared options in :mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the
 public API and
 writes through :mod:`geo_pcn.render` (imported inside the commands that write, so that
@@ -22,12 +22,14 @@ from typing import Any
 import click
 
 from geo_pcn import __version__
+from geo_pcn.cli.cache import cache
 from geo_pcn.cli.info import info
 from geo_pcn.cli.maps import map_command
 from geo_pcn.cli.propose import propose_command
 from geo_pcn.cli.scenario import rank, scenario
 from geo_pcn.cli.validate import demo, validate
 from geo_pcn.errors import GeoPCNError, GeoPCNWarning
+from geo_pcn.io._cache import caching
 
 __all__ = ["main", "cli", "UserError"]
 
@@ -68,12 +70,21 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="geo-pcn")
-def cli() -> None:
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Parse every input file afresh; neither read nor write the input cache "
+    "(see `geo-pcn cache info`).",
+)
+@click.pass_context
+def cli(ctx: click.Context, no_cache: bool) -> None:
     """Check Primary Care Network configurations against their geography.
 
     Start with `geo-pcn demo --out demo-results`, then write a study file for your own
     area (see the README) and run `geo-pcn info STUDY.toml`.
     """
+    if no_cache:
+        ctx.with_resource(caching(False))
 
 
 cli.add_command(info)
@@ -83,6 +94,7 @@ cli.add_command(map_command, name="map")
 cli.add_command(scenario)
 cli.add_command(rank)
 cli.add_command(propose_command, name="propose")
+cli.add_command(cache)
 
 
 def main(argv: list[str] | None = None) -> None:

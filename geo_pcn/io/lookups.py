@@ -23,6 +23,8 @@ import shapely
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._cache import cached, frame_fingerprint
+from geo_pcn.io._isin import isin
 from geo_pcn.io.ons import _KIND, _ONS_COLUMN, LEVEL_STEMS, _pick_columns, _polygonal_parts
 from geo_pcn.io.tables import Source, apply_where, find_column, read_table
 
@@ -76,7 +78,7 @@ def _small_area_column(
         if not len(values):
             continue
         looks = values.str.match(_SMALL_AREA_CODE).mean() > 0.9
-        held = values.isin(polygons).mean() if len(polygons) else 0.0
+        held = isin(values, polygons).mean() if len(polygons) else 0.0
         if named or looks or held > MAX_MISSING_SHARE:
             candidates.append((held, col))
     if not candidates:
@@ -259,6 +261,32 @@ def read_lookup_layer(
     {'EAST': 1000000.0, 'WEST': 2000000.0}
     """
     src = Source.coerce(source)
+    options = {
+        "source": src,
+        "level": level,
+        "polygons_label": polygons_label,
+        "polygons": frame_fingerprint(polygons[[polygons.geometry.name]]),
+        "vintage": None if vintage is None else frame_fingerprint(vintage),
+    }
+    return cached(
+        "lookup layer",
+        [src.path],
+        options,
+        lambda: _read_lookup_layer(
+            src, polygons, level=level, polygons_label=polygons_label, vintage=vintage
+        ),
+    )
+
+
+def _read_lookup_layer(
+    src: Source,
+    polygons: gpd.GeoDataFrame,
+    *,
+    level: str,
+    polygons_label: str,
+    vintage: pd.DataFrame | None,
+) -> gpd.GeoDataFrame:
+    """:func:`read_lookup_layer` without the cache."""
     label = src.label
     raw = read_table(src.path, role="lookup", sheet=src.options.get("sheet"))
     explicit = dict(src.columns)
@@ -316,11 +344,11 @@ def read_lookup_layer(
     n_small = len(table)
     no_area = table.loc[table["code"].eq(""), s.AREA_CODE].sort_values().tolist()
     table = table[table["code"].ne("")]
-    n_direct = int(table[s.AREA_CODE].isin(index).sum())
+    n_direct = int(isin(table[s.AREA_CODE], index).sum())
     n_converted = n_conflicts = 0
     if vintage is not None and n_direct < len(table):
         table, n_converted, n_conflicts = _convert(table, vintage, index)
-    held = table[s.AREA_CODE].isin(index).to_numpy()
+    held = isin(table[s.AREA_CODE], index)
     missing = sorted(table.loc[~held, s.AREA_CODE])
     if n_small and len(missing) > MAX_MISSING_SHARE * n_small:
         raise InputError(
@@ -381,15 +409,15 @@ def _convert(
     Returns the table, the number of small areas converted and of merged ones whose pieces
     were in different areas.
     """
-    other = ~table[s.AREA_CODE].isin(index).to_numpy()
+    other = ~isin(table[s.AREA_CODE], index)
     old = table[other]
-    source = max(vintage.columns, key=lambda c: int(vintage[c].isin(old[s.AREA_CODE]).sum()))
+    source = max(vintage.columns, key=lambda c: int(isin(vintage[c], old[s.AREA_CODE]).sum()))
     targets = [c for c in vintage.columns if c != source]
     if not targets:
         return table, 0, 0
-    target = max(targets, key=lambda c: int(vintage[c].isin(index).sum()))
+    target = max(targets, key=lambda c: int(isin(vintage[c], index).sum()))
     pairs = vintage[[source, target]].drop_duplicates()
-    pairs = pairs[pairs[target].isin(index)]
+    pairs = pairs[isin(pairs[target], index)]
     pairs.columns = ["_from", "_to"]
     moved = old.merge(pairs, left_on=s.AREA_CODE, right_on="_from", how="inner")
     if moved.empty:
@@ -401,7 +429,7 @@ def _convert(
     names = table.drop_duplicates("code").set_index("code").drop(columns=s.AREA_CODE)
     new = best.rename(columns={"_to": s.AREA_CODE}).join(names, on="code")
     kept = table[~other]
-    new = new[~new[s.AREA_CODE].isin(kept[s.AREA_CODE])]
-    unknown = old[~old[s.AREA_CODE].isin(moved["_from"])]
+    new = new[~isin(new[s.AREA_CODE], kept[s.AREA_CODE])]
+    unknown = old[~isin(old[s.AREA_CODE], moved["_from"])]
     out = pd.concat([kept, new[kept.columns], unknown], ignore_index=True)
     return out, int(moved["_from"].nunique()), n_conflicts

@@ -40,6 +40,8 @@ from geo_pcn.io._formats import (
     ods_active,
     ods_layout,
 )
+from geo_pcn.io._cache import cached
+from geo_pcn.io._isin import isin
 from geo_pcn.io.locations import locate
 from geo_pcn.io.tables import (
     MAX_PATIENTS,
@@ -313,6 +315,11 @@ def read_registrations(source: Source | str | Path) -> pd.DataFrame:
         Format not recognised or a required column missing.
     """
     src = Source.coerce(source)
+    return cached("registrations", [src.path], {"source": src}, lambda: _read_registrations(src))
+
+
+def _read_registrations(src: Source) -> pd.DataFrame:
+    """:func:`read_registrations` without the cache."""
     raw = read_table(src.path, role="registrations", header=src.options.get("header"))
     nhs = {"LSOACODE", "PRACTICECODE", "NUMBEROFPATIENTS"} <= {
         normalise_name(c) for c in raw.columns
@@ -422,7 +429,7 @@ def _check_sex(
     if is_all.all():
         return 0
     key = practice + "\x1f" + area
-    mixed = key.isin(set(key[is_all])) & key.isin(set(key[~is_all]))
+    mixed = isin(key, key[is_all]) & isin(key, key[~is_all])
     if mixed.any():
         first = frame.attrs.get("first_line", 2)
         rows = pd.DataFrame({"key": key[mixed], "sex": sex[mixed]})

@@ -16,6 +16,7 @@ import shapely
 
 from geo_pcn import settings as s
 from geo_pcn.errors import CRSError, GeometryError, InputError, SchemaError, list_some
+from geo_pcn.io._cache import cached
 from geo_pcn.io._limits import check_regular_file
 from geo_pcn.io._formats import canonical_table, canonical_where_error, count, lines_of
 from geo_pcn.io.tables import (
@@ -293,6 +294,22 @@ def read_boundaries(
         a problem that does not change any answer, so we repair and say so.
     """
     src = Source.coerce(source)
+    files = [src.path]
+    if src.path.suffix.lower() == ".shp":  # its .dbf, .shx, .prj... are part of it
+        files = sorted(src.path.parent.glob(f"{src.path.stem}.*"))
+    options = {"source": src, "level": level, "check_coverage": check_coverage}
+    return cached(
+        "boundaries",
+        files,
+        options,
+        lambda: _read_boundaries(src, level=level, check_coverage=check_coverage),
+    )
+
+
+def _read_boundaries(
+    src: Source, *, level: str, check_coverage: bool | None
+) -> gpd.GeoDataFrame:
+    """:func:`read_boundaries` without the cache."""
     gdf = _read_layer(src, level)
     label = src.label
     fmt = gdf.attrs.get("format", "OGR")

@@ -21,6 +21,7 @@ from pyproj import Transformer
 
 from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._cache import cached
 from geo_pcn.io._limits import MAX_MEMBER_BYTES, check_regular_file, read_capped
 from geo_pcn.io.tables import (
     _decode,
@@ -113,8 +114,13 @@ def _csv_encoding(path: Path) -> str:
 
 def _read_codepoint_csv(path: Path) -> pd.DataFrame:
     """One header-less Code-Point Open area file: postcode key, easting, northing."""
-    return _codepoint_columns(
-        lambda **kw: _read_csv(path, header=None, keep_default_na=False, na_values=[""], **kw)
+    return cached(
+        "codepoint",
+        [path],
+        {"path": str(path)},
+        lambda: _codepoint_columns(
+            lambda **kw: _read_csv(path, header=None, keep_default_na=False, na_values=[""], **kw)
+        ),
     )
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo_pcn.errors import GeoPCNWarning, InputError, SchemaError, list_some
+from geo_pcn.io._cache import cached
 from geo_pcn.io._limits import (
     MAX_INFLATED_BYTES,
     MAX_MEMBER_BYTES,
@@ -279,6 +280,16 @@ def read_table(
         The file is missing, a folder, or empty.
     """
     path = Path(path)
+    options = {"path": str(path), "role": role, "header": header, "sheet": sheet}
+    return cached(
+        "table", [path], options, lambda: _read_table(path, role=role, header=header, sheet=sheet)
+    )
+
+
+def _read_table(
+    path: Path, *, role: str, header: bool | None, sheet: str | int | None
+) -> pd.DataFrame:
+    """:func:`read_table` without the cache."""
     _check_exists(path, role)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: {role} file is empty; export it again with its rows")

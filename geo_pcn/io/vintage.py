@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo_pcn.errors import InputError, list_some
+from geo_pcn.io._isin import isin
 from geo_pcn.io.tables import Source, read_table
 from geo_pcn.settings import AREA_CODE, N_PATIENTS, PRACTICE_CODE
 
@@ -88,7 +89,7 @@ def convert_registrations(
     ({'N1': 1, 'N2': 4}, 5)
     """
     codes = registrations[AREA_CODE].astype(str)
-    held = codes.isin(target).to_numpy()
+    held = isin(codes, target)
     foreign = pd.Index(codes[~held].unique())
     src = max(lookup.columns, key=lambda c: (np.isin(lookup[c], foreign).sum(), c))
     tgt = max(lookup.columns, key=lambda c: (np.isin(lookup[c], target).sum(), c))
@@ -98,7 +99,7 @@ def convert_registrations(
         return registrations, {**info, "n_codes": 0, "label": label}
     pairs = lookup[[src, tgt]].drop_duplicates()
     pairs.columns = ["src", "tgt"]
-    pairs = pairs[pairs["tgt"].isin(target)]
+    pairs = pairs[isin(pairs["tgt"], target)]
     weight = (
         population.reindex(pairs["tgt"]).astype("Float64").fillna(0).to_numpy(dtype=float)
         if population is not None
@@ -112,7 +113,7 @@ def convert_registrations(
     n_pieces = pairs.groupby("src")["tgt"].transform("size")
     pairs = pairs.assign(split=n_pieces.to_numpy() > 1)
 
-    moving = registrations[~held & codes.isin(pairs["src"]).to_numpy()]
+    moving = registrations[~held & isin(codes, pairs["src"])]
     staying = registrations.drop(index=moving.index)
     rows = moving.reset_index(drop=True).reset_index(names="_row")
     joined = rows.merge(pairs, left_on=AREA_CODE, right_on="src", how="inner")

@@ -1,0 +1,176 @@
+"""The parsed-input cache (issue 21 item 2): a file is parsed once, a changed or truncated
+file is never served from the cache, a cache that cannot be written is a warning, and
+every output is byte-identical with and without it, cold and warm."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo_pcn.cli import cli
+from geo_pcn.datasets import demo_study_file
+from geo_pcn.errors import GeoPCNWarning
+from geo_pcn.io import _cache, read_registrations
+from geo_pcn.io import tables as tables_module
+from geo_pcn.io.tables import read_table
+
+# practice, area, patients: M83001 has 10 + 20 = 30 patients, M83002 has 5
+REGS = (
+    "PRACTICE_CODE,LSOA_CODE,NUMBER_OF_PATIENTS\n"
+    "M83001,E01000001,10\n"
+    "M83001,E01000002,20\n"
+    "M83002,E01000001,5\n"
+)
+
+
+@pytest.fixture
+def cache_folder(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GEO_PCN_CACHE", str(folder))
+    return folder
+
+
+def _totals(path: Path) -> dict[str, int]:
+    frame = read_registrations(path)
+    return frame.groupby("practice_code")["n_patients"].sum().to_dict()
+
+
+def test_second_read_is_served_from_the_cache(tmp_path, cache_folder, monkeypatch):
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+    first = read_table(path)
+    assert _cache.cache_entries(cache_folder)["table"][0] == 1
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed again although cached")
+
+    monkeypatch.setattr(tables_module, "_read_table", refuse)
+    again = read_table(path)
+    assert again.equals(first)
+    assert again["NUMBER_OF_PATIENTS"].tolist() == ["10", "20", "5"]
+    assert again.attrs == first.attrs
+
+
+def test_a_changed_file_is_never_served_from_the_cache(tmp_path, cache_folder):
+    """Same name, same size, same modification time: only the bytes differ."""
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+    assert _totals(path) == {"M83001": 30, "M83002": 5}
+    stamp = os.stat(path)
+    path.write_text(REGS.replace("M83002,E01000001,5", "M83002,E01000001,7"))
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert os.stat(path).st_size == stamp.st_size
+    assert _totals(path) == {"M83001": 30, "M83002": 7}
+
+
+def test_a_truncated_file_is_never_served_from_the_cache(tmp_path, cache_folder):
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+    assert _totals(path) == {"M83001": 30, "M83002": 5}
+    path.write_text(REGS[: REGS.index("M83002")])  # the last line lost
+    assert _totals(path) == {"M83001": 30}
+
+
+def test_a_truncated_gzip_is_refused_after_a_good_one_was_cached(tmp_path, cache_folder):
+    import gzip
+
+    path = tmp_path / "regs.csv.gz"
+    path.write_bytes(gzip.compress(REGS.encode()))
+    assert _totals(path) == {"M83001": 30, "M83002": 5}
+    path.write_bytes(path.read_bytes()[:-12])
+    with pytest.raises(Exception, match="truncated or corrupt"):
+        read_registrations(path)
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("GEO_PCN_CACHE", str(blocker / "cache"))
+    monkeypatch.setitem(_cache._STATE, "warned", set())
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+    with pytest.warns(GeoPCNWarning, match=r"the input cache cannot be written .*running without"):
+        assert _totals(path) == {"M83001": 30, "M83002": 5}
+
+
+def test_reader_warnings_are_given_again_on_a_hit(tmp_path, cache_folder):
+    path = tmp_path / "regs.xlsx"  # a CSV named .xlsx: read as CSV, with a warning
+    path.write_text(REGS)
+    for _ in range(2):
+        with pytest.warns(GeoPCNWarning, match="is a CSV file named .xlsx"):
+            assert len(read_table(path)) == 3
+
+
+def test_cache_off_writes_nothing(tmp_path, cache_folder):
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+    with _cache.caching(False):
+        read_table(path)
+    assert not cache_folder.exists()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".geo_pcn-")
+    }
+
+
+def test_demo_outputs_identical_without_cache_cold_and_warm(tmp_path, cache_folder):
+    runner = CliRunner()
+    study = str(demo_study_file())
+    outs = {}
+    for run, extra in (("none", ["--no-cache"]), ("cold", []), ("warm", [])):
+        out = tmp_path / run
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = runner.invoke(cli, [*extra, "validate", study, "--out", str(out), "-q"])
+        assert result.exit_code in (0, 1), result.output
+        outs[run] = _files(out)
+        if run == "none":
+            assert not cache_folder.exists()  # --no-cache wrote nothing
+    assert set(outs["none"]) >= {"report.json", "report.xlsx", "footprints.gpkg", "map.html"}
+    assert outs["cold"] == outs["none"]
+    assert outs["warm"] == outs["none"]
+    assert sum(n for n, _ in _cache.cache_entries(cache_folder).values()) > 0
+
+
+def test_cache_info_and_clear(tmp_path, cache_folder):
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+    read_table(path)
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["cache", "info"])
+    assert shown.exit_code == 0
+    assert str(cache_folder) in shown.output
+    assert "1 entry" in shown.output and "table: 1" in shown.output
+    cleared = runner.invoke(cli, ["cache", "clear"])
+    assert cleared.exit_code == 0 and "removed 1 entry" in cleared.output
+    assert _cache.cache_entries(cache_folder) == {}
+    assert cache_folder.is_dir()  # the folder itself stays
+
+
+def test_cache_clear_removes_only_its_own_entries(tmp_path, monkeypatch):
+    """GEO_PCN_CACHE pointed at a folder holding other files: clear leaves them."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    monkeypatch.setenv("GEO_PCN_CACHE", str(folder))
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+    read_table(path)
+    removed, size = _cache.clear_cache()
+    assert removed == 1 and size > 0
+    assert (folder / "notes.txt").read_text() == "keep me"
+
+
+def test_cache_off_by_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEO_PCN_CACHE", "off")
+    assert _cache.cache_dir() is None
+    result = CliRunner().invoke(cli, ["cache", "info"])
+    assert result.exit_code == 0 and "off" in result.output
