@@ -24,7 +24,6 @@ import base64
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import stat
 import tempfile
@@ -51,7 +50,7 @@ __all__ = [
 
 #: Bumped whenever a cached reader's result changes shape or meaning: older entries are
 #: then never read again (``geo-pcn cache clear`` removes them).
-READER_VERSION = "1"
+READER_VERSION = "2"
 #: The environment variable naming the cache folder (``off``: no cache).
 ENV = "GEO_PCN_CACHE"
 _OFF = {"off", "0", "no", "false", "none"}
@@ -197,7 +196,7 @@ def _read_entry(entry: Path) -> tuple[pd.DataFrame, list] | None:
         import pyarrow.parquet as pq
 
         table = pq.read_table(entry)
-        meta = pickle.loads(base64.b64decode(table.schema.metadata[_META]))
+        meta = _loads(base64.b64decode(table.schema.metadata[_META]))
         frame = table.to_pandas()
         frame.columns = meta["columns"]
         if meta["geometry"] is not None:
@@ -212,6 +211,79 @@ def _read_entry(entry: Path) -> tuple[pd.DataFrame, list] | None:
         return frame, meta["warnings"]
     except Exception:  # a damaged or foreign entry: parse the file again
         return None
+
+
+#: warning classes an entry may name (anything else is replayed as a UserWarning)
+def _warning_classes() -> dict[str, type]:
+    from geo_pcn.errors import GeoPCNWarning
+
+    classes = (GeoPCNWarning, UserWarning, RuntimeWarning, FutureWarning, DeprecationWarning)
+    return {c.__name__: c for c in classes}
+
+
+def _encode(obj: Any) -> Any:
+    """Entry metadata as plain JSON (never pickle: a cache folder someone else can write
+    must not be a way to run code): dates, tuples, CRSs, warning classes and non-text keys
+    tagged."""
+    import datetime as dt
+
+    import numpy as np
+    import pyproj
+
+    if obj is None or isinstance(obj, bool | str):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return float(obj)
+    if isinstance(obj, dt.date):
+        return {"__date__": obj.isoformat()}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, Mapping):
+        if all(isinstance(k, str) for k in obj):
+            return {"__map__": {k: _encode(v) for k, v in obj.items()}}
+        return {"__pairs__": [[_encode(k), _encode(v)] for k, v in obj.items()]}
+    if isinstance(obj, pyproj.CRS):
+        return {"__crs__": obj.to_wkt()}
+    if isinstance(obj, type) and issubclass(obj, Warning):
+        return {"__warning__": obj.__name__}
+    raise TypeError(f"cannot cache a {type(obj).__name__}")
+
+
+def _decode(obj: Any) -> Any:
+    import datetime as dt
+
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    (tag, value), = obj.items()
+    if tag == "__date__":
+        return dt.date.fromisoformat(value)
+    if tag == "__tuple__":
+        return tuple(_decode(v) for v in value)
+    if tag == "__map__":
+        return {k: _decode(v) for k, v in value.items()}
+    if tag == "__pairs__":
+        return {_decode(k): _decode(v) for k, v in value}
+    if tag == "__crs__":
+        import pyproj
+
+        return pyproj.CRS.from_wkt(value)
+    if tag == "__warning__":
+        return _warning_classes().get(value, UserWarning)
+    raise ValueError(f"unknown tag {tag!r} in a cache entry")
+
+
+def _dumps(meta: dict) -> bytes:
+    return json.dumps(_encode(meta), sort_keys=False).encode("utf-8")
+
+
+def _loads(data: bytes) -> dict:
+    return _decode(json.loads(data.decode("utf-8")))
 
 
 def _write_entry(entry: Path, frame: pd.DataFrame, caught: list, folder: Path) -> None:
@@ -244,7 +316,7 @@ def _write_entry(entry: Path, frame: pd.DataFrame, caught: list, folder: Path) -
 
         entry.parent.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(store, preserve_index=True)
-        encoded = base64.b64encode(pickle.dumps(meta))
+        encoded = base64.b64encode(_dumps(meta))
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: encoded})
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".part")
         os.close(fd)
