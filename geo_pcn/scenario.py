@@ -32,7 +32,7 @@ import pandas as pd
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, ScenarioError, UnknownCodeError, list_some
-from geo_pcn.io._limits import MAX_TOML_BYTES, not_a_regular_file
+from geo_pcn.io._limits import read_small_text
 
 __all__ = ["Scenario", "Operation", "ScenarioError"]
 
@@ -221,26 +221,8 @@ class Scenario:
             The file is missing, unreadable, or holds an unknown operation or key.
         """
         path = Path(path)
-        if not path.exists():
-            raise ScenarioError(f"{path}: scenario file not found")
-        why = not_a_regular_file(path)
-        if why is not None:
-            raise ScenarioError(f"{path}: the scenario file {why}; give a .toml or .csv file")
         suffix = path.suffix.lower()
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read(MAX_TOML_BYTES + 1)
-        except OSError as exc:
-            raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
-        if len(raw) > MAX_TOML_BYTES:
-            raise ScenarioError(
-                f"{path}: the scenario file is larger than {MAX_TOML_BYTES // 2**20} MB; check "
-                "that this is the right file"
-            )
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
+        text = read_small_text(path, ScenarioError, "scenario file")
         if suffix == ".toml":
             return cls.from_toml_text(text, source=path)
         if suffix in (".csv", ".txt"):

@@ -95,12 +95,11 @@ def read_capped(handle: IO[bytes], cap: int, label: str, fix: str) -> bytes:
     return b"".join(parts)
 
 
-def read_toml(path: Path, error: type[InputError], role: str) -> dict[str, Any]:
-    """A TOML file (study or scenario) read with a size cap and a nesting limit.
+def read_small_text(path: Path, error: type[InputError], role: str) -> str:
+    """A short text file (a study or scenario file) read whole with a size cap.
 
     Raises ``error`` (one line naming ``path``) for a file that is missing, not a regular
-    file, larger than :data:`MAX_TOML_BYTES`, not UTF-8, empty, not valid TOML or nested
-    too deeply for the parser.
+    file, larger than :data:`MAX_TOML_BYTES` or not UTF-8.
     """
     path = Path(path)
     if not path.exists():
@@ -120,9 +119,20 @@ def read_toml(path: Path, error: type[InputError], role: str) -> dict[str, Any]:
             "short text file: check that this is the right file"
         )
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise error(f"{path}: the {role} must be UTF-8 text") from None
+
+
+def read_toml(path: Path, error: type[InputError], role: str) -> dict[str, Any]:
+    """A TOML file (study or scenario) read with a size cap and a nesting limit.
+
+    Raises ``error`` (one line naming ``path``) for a file that is missing, not a regular
+    file, larger than :data:`MAX_TOML_BYTES`, not UTF-8, empty, not valid TOML or nested
+    too deeply for the parser.
+    """
+    path = Path(path)
+    text = read_small_text(path, error, role)
     if not text.strip():
         raise error(f"{path}: the {role} is empty; see the README for an example")
     try:
