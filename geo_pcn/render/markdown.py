@@ -24,7 +24,7 @@ import numpy as np
 from geo_pcn._escape import markdown
 from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
-from geo_pcn._words import alignment_score
+from geo_pcn._words import alignment_score, label
 from geo_pcn.compare import Comparison, moved_words
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
@@ -95,20 +95,9 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
             f"- study area: {_count(area['n_small_areas'], 'small area')}, decided from "
             f"{md(area['decided_by'])}"
         )
-        words = {
-            "in_the_study_area": "in the study area",
-            "in_small_areas_the_study_does_not_serve": "in small areas served from outside "
-            "or beyond the study area",
-            "outside_layer": "in English small areas the areas layer does not hold",
-            "unknown": "residence unknown (NO2011, CLOSED, EMPTY...)",
-            "wales": "in Wales",
-            "scotland": "in Scotland",
-            "northern_ireland": "in Northern Ireland",
-            "crown_dependencies": "in the Crown dependencies",
-        }
         lines.append(
             "- where the patients live: "
-            + "; ".join(f"{n:,} {words.get(k, md(k))}" for k, n in where.items() if n)
+            + "; ".join(f"{n:,} {md(label(k))}" for k, n in where.items() if n)
         )
         if area["n_residents_registered_outside"]:
             lines.append(

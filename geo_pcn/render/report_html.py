@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from geo_pcn._escape import html_text as esc
-from geo_pcn._words import finding_units, with_unit
+from geo_pcn._words import finding_units, label, with_unit
 from geo_pcn.alignment import AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.findings import Finding, Severity
@@ -55,17 +55,6 @@ BAND_COLOURS: dict[str, tuple[str, str]] = {
 #: Bar colours of the size chart.
 _BAR = {"within": "#3a9d5d", "below": "#e08a2c", "above": "#c53030", "exempt": "#5b7bc4"}
 _CHECK_ORDER = ("size", "contiguity", "coverage", "boundaries", "alignment")
-_RESIDENCE = {
-    "in_the_study_area": "in the study area",
-    "in_small_areas_the_study_does_not_serve": "in small areas served from outside or beyond "
-    "the study area",
-    "outside_layer": "in English small areas the areas layer does not hold",
-    "unknown": "residence unknown (NO2011, CLOSED, EMPTY...)",
-    "wales": "in Wales",
-    "scotland": "in Scotland",
-    "northern_ireland": "in Northern Ireland",
-    "crown_dependencies": "in the Crown dependencies",
-}
 
 _CSS = """
 *{box-sizing:border-box}
@@ -307,7 +296,7 @@ def _summary_section(report: Report) -> str:
         parts.append("<h3>Where the patients live</h3>")
         total = sum(int(n) for n in where.values()) or 1
         body = "".join(
-            f"<tr><td>{esc(_RESIDENCE.get(k, k))}</td><td class=num>{int(n):,}</td>"
+            f"<tr><td>{esc(label(k))}</td><td class=num>{int(n):,}</td>"
             f"<td class=num>{100 * int(n) / total:.1f}%</td></tr>"
             for k, n in where.items()
         )
