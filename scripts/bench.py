@@ -110,7 +110,7 @@ def run_moves(study_file: Path, *, n_moves: int, seed: int = 1) -> dict:
     report = validate(study)
     _ = report.summary
     rng = random.Random(seed)
-    graph = report.context.graph
+    graph = report.partition.graph
     times = []
     config = study.configuration
     for _ in range(n_moves):
