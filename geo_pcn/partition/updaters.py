@@ -72,7 +72,9 @@ def pcn_list_sizes(partition) -> pd.Series:
                     tally.get(code, 0) + sum(size.get(p, 0) for p in joined)
                     - sum(size.get(p, 0) for p in left)
                 )
-        return pd.Series([tally.get(c, 0) for c in codes], index=pd.Index(codes), dtype="int64")
+        index = pd.Index(codes, name=old.index.name)
+        values = [tally.get(c, 0) for c in codes]
+        return pd.Series(values, index=index, dtype="int64", name=old.name)
     assign = partition.configuration.assignments
     sizes = sizes.reindex(assign.index).fillna(0)
     out = sizes[assign != ""].groupby(assign[assign != ""]).sum().astype("int64")
