@@ -35,8 +35,7 @@ def check_contiguity(partition) -> list[Finding]:
         label = partition.pcn_label(code)
         unplaced = value.unplaced
         if unplaced:
-            registered = partition.study_fact("registered", lambda: _registered(study))
-            why = _why_unplaced(study, partition, unplaced, registered)
+            why = partition.study_fact("why_unplaced", lambda: _why_all_unplaced(partition))
             findings.append(
                 Finding(
                     check="contiguity",
@@ -144,6 +143,15 @@ def _registered(study) -> frozenset:
         return frozenset()
     codes = reg[PRACTICE_CODE].to_numpy(dtype=object)[(reg["area_kind"] == "small_area").to_numpy()]
     return frozenset(pd.unique(codes))
+
+
+def _why_all_unplaced(partition) -> dict[str, str]:
+    """Why each practice of the study with no home has none (the same for every
+    configuration)."""
+    graph = partition.graph
+    unplaced = [p for p in graph.nodes if not graph.nodes[p]["has_home"]]
+    study = partition.study
+    return _why_unplaced(study, partition, unplaced, _registered(study))
 
 
 def _why_unplaced(study, partition, practices, registered: frozenset) -> dict[str, str]:

@@ -136,20 +136,17 @@ def _not_active(partition) -> list[Finding]:
     return out
 
 
-def _site_guessed(partition) -> list[Finding]:
-    """Practices placed at the patient-weighted centre of their registered residents
-    (loading found no coordinates and no live postcode): one WARNING per PCN naming them,
-    as where a practice sits decides its sub-ICB, ICB and place, its co-location and the
-    distances measured from it."""
-    study, configuration = partition.study, partition.configuration
-    practices = study.practices
+def _guessed_table(partition) -> pd.DataFrame | None:
+    """The practices whose site is guessed, with what their finding says of them (the
+    same for every configuration); ``None`` when there are none."""
+    practices = partition.study.practices
     method = practices.get("locate_method")
     if method is None:
-        return []
+        return None
     guessed = practices[(method == GUESSED_SITE).to_numpy()]
     if guessed.empty:
-        return []
-    table = pd.DataFrame(
+        return None
+    return pd.DataFrame(
         {
             "practice_code": guessed.index,
             "practice_name": guessed["practice_name"].fillna("").astype(str).to_numpy(),
@@ -157,8 +154,21 @@ def _site_guessed(partition) -> list[Finding]:
             "easting": shapely.get_x(guessed.geometry.to_numpy()),
             "northing": shapely.get_y(guessed.geometry.to_numpy()),
             "patients": [int(partition.list_sizes.get(c, 0)) for c in guessed.index],
-            "pcn_code": configuration.assignments.reindex(guessed.index).fillna("").to_numpy(),
         }
+    )
+
+
+def _site_guessed(partition) -> list[Finding]:
+    """Practices placed at the patient-weighted centre of their registered residents
+    (loading found no coordinates and no live postcode): one WARNING per PCN naming them,
+    as where a practice sits decides its sub-ICB, ICB and place, its co-location and the
+    distances measured from it."""
+    table = partition.study_fact("guessed_site_table", lambda: _guessed_table(partition))
+    if table is None:
+        return []
+    pcn_of = partition.configuration.pcn_by_practice
+    table = table.assign(
+        pcn_code=[pcn_of.get(c, "") for c in table["practice_code"]]
     ).sort_values(["pcn_code", "practice_code"], kind="stable")
     out = []
     for pcn, group in table.groupby("pcn_code", sort=True):

@@ -21,13 +21,13 @@ def band_status(list_size: int, band: tuple[int, int], *, exempt: bool = False) 
 RURAL_SHARE = 50.0
 
 
-def _setting(table: pd.DataFrame, code: str) -> tuple[str, dict]:
+def _setting(table: dict, code: str) -> tuple[str, dict]:
     """The rural share and deprivation of a PCN's patients (a row of the partition's
     ``pcn_setting``), as words and as details (the context planners cite for an
     exception); empty without rural or deprivation data."""
-    if code not in table.index or table.empty or not len(table.columns):
+    row = table.get(code)
+    if not row:
         return "", {}
-    row = table.loc[code]
     parts, extra = [], {}
     if "pct_rural" in row and pd.notna(row["pct_rural"]):
         pct = float(row["pct_rural"])
@@ -64,7 +64,7 @@ def check_size(partition) -> list[Finding]:
     exempt = set(study.rules.exempt)
     sizes = partition.pcn_list_sizes
     sizes = dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
-    setting_table = partition.pcn_setting
+    setting_table = partition.pcn_setting.to_dict("index")  # a dict: pandas per PCN is slow
     no_size = set(study.practices.index[study.practices["list_size"].isna()])
     findings: list[Finding] = []
     for code, members in configuration.members.items():

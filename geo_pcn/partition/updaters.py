@@ -336,13 +336,22 @@ def holes(partition) -> dict | None:
     PCN wins: ``codes`` (sorted), ``population`` (``None`` when not known for all),
     ``n_registered_no_pcn``, ``n_places`` (touching areas merged) and ``geometry``;
     ``None`` when there are none."""
-    if _same_areas(partition) and partition.parent.holds("holes"):
-        return partition.parent["holes"]
     fp = partition.footprints
     found = fp.uncovered_areas
     won = fp.area_unassigned
     if found is not None and won is not None and len(won):
         found = found[~found.index.isin(won.index)]
+    parent = partition.parent
+    if (
+        parent is not None
+        and parent.holds("holes")
+        and set(partition.configuration.unassigned) == set(parent.configuration.unassigned)
+    ):  # the same areas, and the same practices in no PCN registering their residents
+        old = parent["holes"]
+        if (old is None and (found is None or found.empty)) or (
+            old is not None and found is not None and old["codes"] == sorted(found.index)
+        ):
+            return old
     if found is None or found.empty:
         return None
     table = partition["area_coverage"]
