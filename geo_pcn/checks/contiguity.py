@@ -216,7 +216,11 @@ def _exclave_finding(code, pieces, tol, partition) -> Finding:
             "n_fragments": len(pieces),
             "distance_m": round(far.distance_m, 1),
             "fragments": [
-                {"areas": list(x.areas), "patients": x.patients, "distance_m": round(x.distance_m, 1)}
+                {
+                    "areas": list(x.areas),
+                    "patients": x.patients,
+                    "distance_m": round(x.distance_m, 1),
+                }
                 for x in pieces
             ],
         },

@@ -74,7 +74,9 @@ def crossings_of(partition, codes) -> dict[str, dict[str, Crossing]]:
             if shared:  # one area could hold them all: only the generalised line splits them
                 counts = sides["code"].value_counts()
                 main = sorted(counts.index[counts == counts.max()])[0]
-                shaky = sorted(p for p in sides.index if p in near_code and sides.at[p, "code"] != main)
+                shaky = sorted(
+                    p for p in sides.index if p in near_code and sides.at[p, "code"] != main
+                )
                 shaky = shaky or sorted(p for p in sides.index if p in near_code)
                 found[code] = Crossing(
                     layer,

@@ -28,6 +28,7 @@ import pandas as pd
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.geography import Geography, Territories, geography_of
+from geo_pcn.partition.updaters import UPDATERS
 
 __all__ = ["Partition", "Flows"]
 
@@ -138,8 +139,6 @@ class Partition:
         updaters: Mapping[str, Callable[[Partition], Any]] | None = None,
     ) -> None:
         if updaters is None:
-            from geo_pcn.partition.updaters import UPDATERS
-
             updaters = UPDATERS
         self._init(
             study,
