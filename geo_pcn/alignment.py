@@ -37,7 +37,6 @@ Examples
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -362,9 +361,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # building
 # ---------------------------------------------------------------------------------------
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def build_alignment(
     study,
     configuration: Configuration | None = None,
@@ -380,8 +376,9 @@ def build_alignment(
     configuration
         Default: the study's own.
     footprints
-        The configuration's footprints, when already built (results are then cached on
-        them, so the check and the report share one computation).
+        The configuration's footprints, when already built (a
+        :class:`~geo_pcn.partition.Partition` keeps the result as its ``alignment``
+        metric, so the check and the report share one computation).
 
     Returns
     -------
@@ -396,19 +393,13 @@ def build_alignment(
     configuration = study.configuration if configuration is None else configuration
     if footprints is None:
         footprints = build_footprints(study, configuration)
-    else:
-        cached = _CACHE.get(footprints)
-        if cached is not None:
-            return cached
     layers: dict[str, AreaAlignment | SiteAlignment] = {}
     for name, layer in study.community.items():
         if layer.kind == "areas":
             layers[name] = align_areas(study, layer, footprints)
         else:
             layers[name] = align_sites(study, layer, footprints)
-    result = Alignment(layers=layers)
-    _CACHE[footprints] = result
-    return result
+    return Alignment(layers=layers)
 
 
 def _pcn_sizes(study, configuration: Configuration) -> pd.Series:

@@ -547,7 +547,7 @@ def _crossing_pcns(report: Report) -> dict[str, list[str]]:
     pcns = report.pcns
     return {
         layer: sorted(pcns.loc[pcns[f"n_{layer}"] > 1, "pcn_code"])
-        for layer in report.context.cache.site_areas
+        for layer in report.partition.geography.site_areas
         if f"n_{layer}" in pcns
     }
 
@@ -583,7 +583,7 @@ def compare(before: Report, after: Report) -> Comparison:
     b_cfg, a_cfg = before.configuration, after.configuration
     diff = b_cfg.diff(a_cfg)
     practices = after.study.practices
-    sizes = after.context.list_sizes
+    sizes = after.partition.list_sizes
     moves = pd.DataFrame(
         {
             PRACTICE_CODE: diff[PRACTICE_CODE].to_numpy(dtype=object),

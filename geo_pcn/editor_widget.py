@@ -180,7 +180,7 @@ class EditorWidget:
         config = editor.configuration
         codes = sorted((*config.pcn_codes, *config.empty_pcns))
         colours = self._colours()
-        fp = editor.report.context.footprints.pcns
+        fp = editor.report.partition.footprints.pcns
         fp = fp[~fp.geometry.is_empty].to_crs(4326)
         data = json.loads(fp[["geometry"]].assign(pcn_code=fp.index.astype(str)).to_json())
         for feature in data["features"]:
@@ -202,7 +202,7 @@ class EditorWidget:
 
     def _practice_features(self, colours: dict[str, str]) -> dict[str, Any]:
         assignments = self.editor.configuration.assignments
-        sizes = self.editor.report.context.list_sizes
+        sizes = self.editor.report.partition.list_sizes
         chosen = self.practice.value
         features = []
         for code, point in zip(self._points.index, self._points, strict=True):

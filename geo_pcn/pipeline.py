@@ -1,17 +1,21 @@
-"""The pipeline: run the checks on a configuration and give a :class:`~geo_pcn.report.Report`.
+"""The pipeline: a :class:`~geo_pcn.partition.Partition`, its checks, the
+:class:`~geo_pcn.report.Report`.
 
-:func:`validate` runs every registered check (in full, or, for a scenario step whose parent
-was validated, incrementally through :func:`revalidate`: only the PCNs and practices the
-change touches are checked again; the result is the same as a full run).
+:func:`validate` builds a partition of the configuration from scratch and runs every
+registered check on it; :func:`revalidate` flips a report's partition to another
+configuration (the new partition holds the flows and updates its metrics from the
+report's) and runs every check again, whole. The two give the same report.
 """
 
 from __future__ import annotations
 
-from geo_pcn.checks import CHECKS, apply_exceptions, get_context, resolve_checks, stale_exceptions
-from geo_pcn.checks.context import remember_report, report_of
-from geo_pcn.checks.delta import Delta
+import warnings
+
+from geo_pcn.checks import CHECKS, apply_exceptions, resolve_checks, run_check, stale_exceptions
 from geo_pcn.configuration import Configuration
+from geo_pcn.errors import GeoPCNWarning
 from geo_pcn.findings import Finding
+from geo_pcn.partition import Partition
 from geo_pcn.progress import stage
 from geo_pcn.report import Report
 
@@ -19,7 +23,7 @@ __all__ = ["validate", "revalidate"]
 
 
 def validate(
-    study, configuration: Configuration | None = None, *, checks=None, incremental: bool = True
+    study, configuration: Configuration | None = None, *, checks=None, incremental=None
 ) -> Report:
     """Check a configuration against a study's geography and rules.
 
@@ -34,9 +38,9 @@ def validate(
         :data:`geo_pcn.checks.CHECKS`). Agreed exceptions (``study.rules.exceptions``)
         are applied to their findings (see :mod:`geo_pcn.checks.exceptions`).
     incremental
-        When the configuration was made from one validated recently (a scenario step),
-        re-check only what the change touches (:func:`revalidate`); the
-        result is the same as a full run. ``False`` forces a full run.
+        Ignored (kept so that earlier calls still run, with a warning): ``validate``
+        always builds the partition from scratch; :func:`revalidate` updates one from a
+        report's.
 
     Returns
     -------
@@ -54,55 +58,33 @@ def validate(
     >>> report.ok
     False
     """
+    if incremental is not None:
+        warnings.warn(
+            "validate(incremental=...) is ignored: validate always computes from scratch; "
+            "use geo_pcn.revalidate(report, configuration) to update from a report",
+            GeoPCNWarning,
+            stacklevel=2,
+        )
     names = resolve_checks(checks)  # an unknown name raises here, before any work
     if configuration is not None and configuration is not study.configuration:
         study.check_configuration(configuration)  # unknown practices raise here
-    context = get_context(study, configuration)
-    parent = getattr(context.configuration, "parent", None)
-    use_base = incremental and checks is None and parent is not None
-    base = report_of(parent, context.geography) if use_base else None
-    if (
-        base is not None
-        and base.configuration.practice_codes == context.configuration.practice_codes
-    ):
-        # a scenario step: only the PCNs and practices the change touches are checked again
-        report = revalidate(base, context.configuration)
-        remember_report(report)
-        return report
-    findings: list[Finding] = []
-    for name in names:
-        with stage(f"check {name}"):
-            findings.extend(CHECKS[name](study, context.configuration, context=context))
-    findings = apply_exceptions(findings, study.rules)
-    findings += stale_exceptions(
-        findings, study.rules, checks=names, pcn_codes=context.configuration.pcn_codes
-    )
-    findings.sort(key=lambda f: (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind))
-    report = Report(
-        study=study, configuration=context.configuration, findings=findings, context=context
-    )
-    if checks is None:
-        remember_report(report)
-    return report
-
-
-def _sort_key(f: Finding):
-    return (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind)
+    return _report(Partition(study, configuration), names)
 
 
 def revalidate(report: Report, configuration: Configuration) -> Report:
-    """Validate ``configuration`` reusing the work of ``report`` (typically the report of
-    its parent): only the PCNs and practices the change touches are checked again.
+    """Validate ``configuration`` from ``report`` (typically the report of its parent):
+    the report's partition is flipped to ``configuration`` and every metric is updated
+    from the report's where it holds one (only the PCNs and practices the change touches
+    are worked out again); every registered check then runs whole.
 
     The findings, tables and summary are the same as :func:`geo_pcn.validate` gives for
-    ``configuration``; this is just faster. Checks registered by the user (and the
-    community alignment check, whose scores are study-wide) always run in full.
+    ``configuration``; this is just faster.
 
     Parameters
     ----------
     report
-        A report from :func:`geo_pcn.validate` (every registered check run) or from
-        :func:`revalidate`, of any configuration of the same study.
+        A report from :func:`geo_pcn.validate` or from :func:`revalidate`, of any
+        configuration of the same study.
     configuration
         The configuration to check.
 
@@ -128,27 +110,27 @@ def revalidate(report: Report, configuration: Configuration) -> Report:
     study = report.study
     if configuration is report.configuration:
         return report
-    old_cfg = report.configuration
     if configuration is not study.configuration:
         study.check_configuration(configuration)  # unknown practices raise here
-    if old_cfg.practice_codes != configuration.practice_codes:
-        return validate(study, configuration)
-    context = get_context(study, configuration)
-    if context.base is None and "footprints" not in context.__dict__:
-        context.base = report.context  # update the footprints from the report's
-    delta = Delta.between(report.context, report.findings, context)
+    return _report(report.partition.with_configuration(configuration), list(CHECKS))
+
+
+def _sort_key(f: Finding):
+    return (f.severity.rank, f.check, f.pcn_code, f.practice_codes, f.kind)
+
+
+def _report(partition: Partition, names: list[str]) -> Report:
+    """Run the checks ``names`` on ``partition``, apply the agreed exceptions, sort."""
+    study = partition.study
     findings: list[Finding] = []
-    for name, func in CHECKS.items():
-        update = getattr(func, "update", None)
-        if update is None:  # a check that only computes from scratch: run it in full
-            findings += func(study, configuration, context=context)
-        else:
-            parent = [f for f in report.findings if f.check == name]
-            findings += update(parent, study, configuration, context=context, delta=delta)
-    # reused findings already carry their exception; applying again leaves them as they are
+    for name in names:
+        with stage(f"check {name}"):
+            findings.extend(run_check(CHECKS[name], partition))
     findings = apply_exceptions(findings, study.rules)
     findings += stale_exceptions(
-        findings, study.rules, checks=list(CHECKS), pcn_codes=configuration.pcn_codes
+        findings, study.rules, checks=names, pcn_codes=partition.configuration.pcn_codes
     )
     findings.sort(key=_sort_key)
-    return Report(study=study, configuration=configuration, findings=findings, context=context)
+    return Report(
+        study=study, configuration=partition.configuration, findings=findings, partition=partition
+    )

@@ -22,14 +22,11 @@ import pandas as pd
 from geo_pcn._escape import html_table, html_text
 from geo_pcn._json import dump_json
 from geo_pcn.alignment import Alignment
-from geo_pcn.checks.alignment import alignment_of
 from geo_pcn.checks.boundaries import code_system
-from geo_pcn.checks.coverage import area_coverage
 from geo_pcn.checks.size import band_status
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.geography import build_catchments
-from geo_pcn.geography.accounting import account_residents
 from geo_pcn.settings import BNG, PCN_CODE
 
 __all__ = ["Report"]
@@ -50,12 +47,20 @@ class Report:
         registrations).
     summary
         Counts: practices, PCNs, patients, findings by severity, ``ok``.
+    partition
+        The :class:`~geo_pcn.partition.Partition` checked: its metrics (footprints, list
+        sizes, contiguity, crossings...) are what the tables read.
     """
 
     study: Any
     configuration: Configuration
     findings: list[Finding]
-    context: Any = field(repr=False)
+    partition: Any = field(repr=False)
+
+    @property
+    def context(self):
+        """The partition (the name earlier code used for what the checks saw)."""
+        return self.partition
 
     # -- facts --------------------------------------------------------------------------
     @property
@@ -70,7 +75,7 @@ class Report:
     def summary(self) -> dict[str, Any]:
         study = self.study
         n_unassigned = len(self.configuration.unassigned)
-        sizes = self.context.list_sizes
+        sizes = self.partition.list_sizes
         return {
             "study": study.name,
             "synthetic": study.synthetic,
@@ -79,7 +84,7 @@ class Report:
             "n_patients": int(sizes.sum()),
             "n_practices_in_no_pcn": n_unassigned,
             "n_patients_in_no_pcn": int(sizes.reindex(list(self.configuration.unassigned)).sum()),
-            "footprint_method": self.context.territories.method,
+            "footprint_method": self.partition.territories.method,
             **self._below_band_not_rural(),
             **self._study_area(),
             **self._residents(),
@@ -91,11 +96,11 @@ class Report:
 
     def _below_band_not_rural(self) -> dict[str, Any]:
         """PCNs below the band whose patients are not mostly rural (when rural data given)."""
-        setting = self.context.pcn_setting
+        setting = self.partition.pcn_setting
         if "pct_rural" not in setting:
             return {}
         low = self.study.rules.band[0]
-        sizes = self.context.pcn_list_sizes
+        sizes = self.partition.pcn_list_sizes
         sizes = dict(zip(sizes.index, sizes, strict=True))  # a dict: pandas per PCN is slow
         below = [c for c in self.configuration.pcn_codes if int(sizes[c]) < low]
         rural = setting["pct_rural"]
@@ -109,23 +114,23 @@ class Report:
     def _study_area(self) -> dict[str, Any]:
         """How the study area was decided and where every registered patient lives (the
         same for every configuration of the study: computed once, with its geography)."""
-        return copy.deepcopy(self.context.geography.study_area)
+        return copy.deepcopy(self.partition.geography.study_area)
 
     def _residents(self) -> dict[str, Any]:
         """Every resident of the areas given accounted for (registrations method):
         :func:`geo_pcn.geography.accounting.account_residents`."""
-        table = account_residents(self.study, self.context.footprints)
-        return {} if table is None else {"residents": table}
+        table = self.partition.residents
+        return {} if table is None else {"residents": copy.deepcopy(table)}
 
     @cached_property
     def pcns(self) -> pd.DataFrame:
         """One row per PCN: size, band status, components, crossings, findings."""
         cfg = self.configuration
-        ctx = self.context
+        ctx = self.partition
         sizes = ctx.pcn_list_sizes
         exempt = set(self.study.rules.exempt)
         rows = []
-        comps = Counter(f.pcn_code for f in self.findings if f.kind == "detached_group")
+        contiguity = ctx.contiguity
         errors = Counter(f.pcn_code for f in self.findings if f.severity is Severity.ERROR)
         warnings_ = Counter(f.pcn_code for f in self.findings if f.severity is Severity.WARNING)
         fp = ctx.footprints.pcns
@@ -135,7 +140,7 @@ class Report:
         sizes = dict(zip(sizes.index, sizes, strict=True))
         site_codes = {
             layer: dict(zip(where.index, where["code"], strict=True))
-            for layer, where in ctx.cache.site_areas.items()
+            for layer, where in ctx.geography.site_areas.items()
         }
         for code, members in cfg.members.items():
             size = int(sizes[code])
@@ -145,7 +150,7 @@ class Report:
                 "list_size": size,
                 "n_practices": len(members),
                 "band_status": band_status(size, self.study.rules.band, exempt=code in exempt),
-                "n_components": 1 + comps.get(code, 0),
+                "n_components": contiguity[code].n_components,
                 "area_km2": float(area_km2.get(code, np.nan)),
                 "n_errors": errors.get(code, 0),
                 "n_warnings": warnings_.get(code, 0),
@@ -196,9 +201,9 @@ class Report:
                 "recorded_sub_icb_code": p["sub_icb_code"].to_numpy(),
             }
         )
-        for layer, where in self.context.cache.site_areas.items():
+        for layer, where in self.partition.geography.site_areas.items():
             out[f"{layer}_at_site"] = where["code"].reindex(p.index).to_numpy()
-        terr = self.context.territories.practices
+        terr = self.partition.territories.practices
         out["n_areas_won"] = terr["n_areas"].reindex(p.index).to_numpy()
         out["n_territory_pieces"] = terr["n_pieces"].reindex(p.index).to_numpy()
         out["home"] = terr["home"].reindex(p.index).to_numpy()
@@ -211,14 +216,14 @@ class Report:
         """Every small area of the areas layer: population, registered residents (at the
         study's practices, those in no PCN, at practices outside the study), the winning
         practice and PCN, its status and why it is left out of the region (registrations
-        method only; see :func:`geo_pcn.checks.coverage.area_coverage`)."""
-        table = area_coverage(self.study, self.context)
+        method only): the partition's ``area_coverage``."""
+        table = self.partition.area_coverage
         return None if table is None else table.reset_index(names="area_code")
 
     @cached_property
     def alignment(self) -> Alignment:
         """Community layers against the PCN footprints (see :mod:`geo_pcn.alignment`)."""
-        return alignment_of(self.study, self.context)
+        return self.partition.alignment
 
     def findings_frame(self) -> pd.DataFrame:
         """Findings as a table (``practice_codes`` joined with ``;``)."""
@@ -251,7 +256,7 @@ class Report:
         practices = self.study.practices
         icb = practices.get("icb_code", pd.Series("", index=practices.index)).fillna("")
         icb = icb.astype(str)
-        where = self.context.geography.site_areas.get("icb")
+        where = self.partition.geography.site_areas.get("icb")
         if where is not None:
             code = where["nhs_code"].where(where["nhs_code"] != "", where["code"])
             placed = code[code != ""]
@@ -262,7 +267,7 @@ class Report:
         if icb.replace("", pd.NA).dropna().nunique() < 2:
             return None
         assign = self.configuration.assignments.reindex(practices.index).fillna("")
-        sizes = self.context.list_sizes.reindex(practices.index).fillna(0)
+        sizes = self.partition.list_sizes.reindex(practices.index).fillna(0)
         frame = pd.DataFrame({"icb": icb.to_numpy(), PCN_CODE: assign.to_numpy(), "n": sizes})
         held = frame[frame[PCN_CODE] != ""].groupby([PCN_CODE, "icb"])["n"].sum().reset_index()
         held = held.sort_values([PCN_CODE, "n", "icb"], ascending=[True, False, True])
@@ -291,13 +296,13 @@ class Report:
             return None
         practices = self.study.practices
         assign = self.configuration.assignments.reindex(practices.index).fillna("")
-        sizes = self.context.list_sizes.reindex(practices.index).fillna(0)
+        sizes = self.partition.list_sizes.reindex(practices.index).fillna(0)
         frame = pd.DataFrame({"icb": home.to_numpy(), PCN_CODE: assign.to_numpy(), "n": sizes})
         pcns = self.pcns.set_index(PCN_CODE)
         pcn_icb = frame[frame[PCN_CODE] != ""].drop_duplicates(PCN_CODE).set_index(PCN_CODE)
         pcns = pcns.assign(icb=pcn_icb["icb"].reindex(pcns.index).fillna("").to_numpy())
-        kinds = Counter((f.pcn_code, f.kind) for f in self.findings)
-        pcns["detached"] = [kinds.get((c, "detached_group"), 0) for c in pcns.index]
+        contiguity = self.partition.contiguity
+        pcns["detached"] = [len(contiguity[c].detached) for c in pcns.index]
         for layer in ("sub_icb", "icb"):
             n = pcns.get(f"n_{layer}", pd.Series(0, index=pcns.index))
             pcns[f"across_{layer}"] = (n > 1).astype(int)
@@ -325,7 +330,7 @@ class Report:
         for row in pcns:
             row["crossings"] = {
                 layer: row[f"{layer}_codes"].split(";") if row[f"{layer}_codes"] else []
-                for layer in self.context.cache.site_areas
+                for layer in self.partition.geography.site_areas
             }
         return {
             "summary": self.summary,
@@ -398,7 +403,7 @@ class Report:
     # -- layers -------------------------------------------------------------------------
     def geodata(self) -> dict[str, gpd.GeoDataFrame]:
         """Layers for the GeoPackage: PCN footprints, practice points, finding geometries."""
-        fp = self.context.footprints.pcns.reset_index()
+        fp = self.partition.footprints.pcns.reset_index()
         pcn_table = self.pcns.set_index("pcn_code")
         footprints = gpd.GeoDataFrame(
             fp[[PCN_CODE]].join(pcn_table, on=PCN_CODE), geometry=fp.geometry, crs=BNG
@@ -411,9 +416,9 @@ class Report:
         findings = gpd.GeoDataFrame(frame, geometry=geoms.to_numpy(), crs=BNG)
         findings = findings[findings.geometry.notna()]
         layers = {"pcn_footprints": footprints, "practices": points, "findings": findings}
-        if self.context.territories.method == "registrations":
+        if self.partition.territories.method == "registrations":
             share = self.study.rules.min_share
-            catchments = build_catchments(self.context.footprints, min_share=share)
+            catchments = build_catchments(self.partition.footprints, min_share=share)
             layers["pcn_catchments"] = gpd.GeoDataFrame(
                 catchments.drop(columns="geometry").reset_index(),
                 geometry=catchments.geometry.to_numpy(),

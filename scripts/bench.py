@@ -26,10 +26,12 @@ For each study it prints:
 * with ``--propose qnc|national|both``: ``geo_pcn.propose`` (the least disruptive repair) per
   study, wall seconds and per part its status, gap and seconds (``--speedup``: national
   with 1 and with 2 local workers; ``--moves 0 --propose ...`` runs the proposals only);
-* the scenario loop: single-practice moves (each practice on a PCN edge moved to the PCN of
-  a neighbouring practice, one after the other), each re-validated incrementally
-  (``geo_pcn.pipeline.revalidate``): median, p90 and max milliseconds, against one full
-  ``validate`` of the last configuration.
+* the scenario loop, in one process: one full ``validate`` of the study (its geography
+  built), then single-practice moves (each practice on a PCN edge moved to the PCN of a
+  neighbouring practice, one after the other), each re-validated from the previous report
+  (``geo_pcn.revalidate``: the report's partition flipped), then the same moves through
+  ``Editor.move`` (with its findings and PCN sizes tables): median, p90 and max
+  milliseconds.
 """
 
 from __future__ import annotations
@@ -111,41 +113,69 @@ def run_stages(study_file: Path, out_dir: Path) -> dict:
     return out
 
 
-def run_moves(study_file: Path, *, n_moves: int, seed: int = 1) -> dict:
-    """Time ``n_moves`` single-practice moves, each re-validated from the previous report."""
-    from geo_pcn import Configuration, Study, validate
-    from geo_pcn.pipeline import revalidate
-
-    study = Study.from_toml(study_file)
-    report = validate(study)
-    _ = report.summary
+def _moves(config, graph, n_moves: int, seed: int) -> list[tuple[str, str]]:
+    """``n_moves`` single-practice moves, one after the other: each a practice on a PCN
+    edge moved to the PCN of a neighbouring practice."""
     rng = random.Random(seed)
-    graph = report.context.graph
-    times = []
-    config = study.configuration
+    out = []
     for _ in range(n_moves):
-        # a practice on a PCN edge, moved to the PCN of a neighbouring practice
         while True:
             practice = rng.choice(config.practice_codes)
             here = config.pcn_of(practice)
             options = sorted({config.pcn_of(n) for n in graph.neighbors(practice)} - {"", here})
             if options and here:
                 break
-        t = time.perf_counter()
-        config = config.move(practice, to=rng.choice(options))
-        report = revalidate(report, config)
-        _ = report.ok, report.summary
-        times.append(time.perf_counter() - t)
-    # the same assignment with no parent: nothing to update from, a full validate
-    fresh = Configuration(config.assignments, config.names)
-    t = time.perf_counter()
-    _ = validate(study, fresh).summary
-    full = time.perf_counter() - t
+        to = rng.choice(options)
+        config = config.move(practice, to=to)
+        out.append((practice, to))
+    return out
+
+
+def _stats(times: list[float]) -> dict:
     return {
-        "n_moves": n_moves,
         "median_ms": 1000 * float(np.median(times)),
         "p90_ms": 1000 * float(np.percentile(times, 90)),
         "max_ms": 1000 * max(times),
+    }
+
+
+def run_moves(study_file: Path, *, n_moves: int, seed: int = 1) -> dict:
+    """In one process: a full ``validate`` of the study (timed after a first, untimed one
+    has built the geography, as the moves are timed with it built), then ``n_moves``
+    single-practice moves re-validated from the previous report (``revalidate``), then the
+    same moves through ``Editor.move``."""
+    from geo_pcn import Configuration, Study, validate
+    from geo_pcn.editor import Editor
+    from geo_pcn.pipeline import revalidate
+
+    study = Study.from_toml(study_file)
+    report = validate(study)  # builds the geography (territories, graph) once
+    _ = report.ok, report.summary
+    t = time.perf_counter()
+    start = study.configuration
+    fresh = validate(study, Configuration(start.assignments, start.names))
+    _ = fresh.ok, fresh.summary
+    full = time.perf_counter() - t
+    moves = _moves(study.configuration, report.partition.graph, n_moves, seed)
+    times = []
+    config = study.configuration
+    for practice, to in moves:
+        t = time.perf_counter()
+        config = config.move(practice, to=to)
+        report = revalidate(report, config)
+        _ = report.ok, report.summary
+        times.append(time.perf_counter() - t)
+    editor = Editor(study)
+    editor_times = []
+    for practice, to in moves:
+        t = time.perf_counter()
+        step = editor.move(practice, to=to)
+        _ = step.ok, editor.findings, editor.pcn_sizes
+        editor_times.append(time.perf_counter() - t)
+    return {
+        "n_moves": n_moves,
+        **_stats(times),
+        "editor": _stats(editor_times),
         "full_ms": 1000 * full,
     }
 
@@ -350,14 +380,19 @@ def main() -> int:
                     f"{r['map_mb']:.1f} |"
                 )
         print()
-        print("| study | moves | median per move (ms) | p90 (ms) | max (ms) | full validate (ms) |")
-        print("|---|---|---|---|---|---|")
+        print(
+            "| study | full validate (ms) | moves | revalidate median (ms) | p90 | max "
+            "| Editor.move median (ms) | p90 | max | median / full |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for name, (_, _, m) in results.items():
             if m is None:
                 continue
+            e = m["editor"]
             print(
-                f"| {NAMES[name]} | {m['n_moves']} | {m['median_ms']:.0f} | {m['p90_ms']:.0f} | "
-                f"{m['max_ms']:.0f} | {m['full_ms']:.0f} |"
+                f"| {NAMES[name]} | {m['full_ms']:.0f} | {m['n_moves']} | {m['median_ms']:.0f} "
+                f"| {m['p90_ms']:.0f} | {m['max_ms']:.0f} | {e['median_ms']:.0f} "
+                f"| {e['p90_ms']:.0f} | {e['max_ms']:.0f} | {m['median_ms'] / m['full_ms']:.2f} |"
             )
     if proposals:
         _print_proposals(proposals, args)

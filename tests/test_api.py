@@ -125,7 +125,7 @@ def test_register_check_runs_in_validate_and_revalidate(tiny_study, checks_resto
     # a scenario step re-runs it (in full) and gives what a full run gives
     moved = tiny_study.configuration.move("A00003", to="U00001")
     step = revalidate(report, moved)
-    assert step.findings == validate(tiny_study, moved, incremental=False).findings
+    assert step.findings == validate(tiny_study, moved).findings
     assert [f.pcn_code for f in step.findings if f.check == "practice_count"] == ["U00001"]
     # only the named checks run
     assert {f.check for f in validate(tiny_study, checks=["practice_count"]).findings} == {

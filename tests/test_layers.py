@@ -8,12 +8,14 @@ only modules of its own layer or a lower one:
     1  io/                      readers of the real formats
     2  studyfile, configuration, study, datasets (the demo loader)
     3  geography/               territories, footprints, the practice graph
-    4  checks/, alignment       the checks and what they measure
-    5  report, compare          the result objects
-    6  pipeline                 validate, revalidate
-    7  scenario, propose        scenario files and operations; the proposed repair
-    8  render/                  every output
-    9  cli/                     the command line (and the package's public names)
+    4  alignment                how community layers line up with footprints
+    5  partition/               one configuration's metrics (updaters from the parent)
+    6  checks/                  metrics -> findings
+    7  report, compare          the result objects
+    8  pipeline                 validate, revalidate
+    9  scenario, propose        scenario files and operations; the proposed repair
+    10 render/                  every output
+    11 cli/                     the command line (and the package's public names)
 """
 
 from __future__ import annotations
@@ -41,18 +43,19 @@ LAYERS = {
     "geo_pcn.study": 2,
     "geo_pcn.datasets": 2,
     "geo_pcn.geography": 3,
-    "geo_pcn.checks": 4,
     "geo_pcn.alignment": 4,
-    "geo_pcn.report": 5,
-    "geo_pcn.compare": 5,
-    "geo_pcn.pipeline": 6,
-    "geo_pcn.scenario": 7,
-    "geo_pcn.proposal": 7,  # the repair (an integer programme) and its scenario
-    "geo_pcn.render": 8,
-    "geo_pcn.cli": 9,
-    "geo_pcn.editor": 9,  # the Jupyter editor's controller (scenario + pipeline + compare)
-    "geo_pcn.editor_widget": 9,  # its map widget (ipyleaflet, imported lazily)
-    "geo_pcn": 9,  # the package's __init__: the public names (the CLI may use them)
+    "geo_pcn.partition": 5,  # a configuration's metrics, updated from its parent's
+    "geo_pcn.checks": 6,
+    "geo_pcn.report": 7,
+    "geo_pcn.compare": 7,
+    "geo_pcn.pipeline": 8,
+    "geo_pcn.scenario": 9,
+    "geo_pcn.proposal": 9,  # the repair (an integer programme) and its scenario
+    "geo_pcn.render": 10,
+    "geo_pcn.cli": 11,
+    "geo_pcn.editor": 11,  # the Jupyter editor's controller (scenario + pipeline + compare)
+    "geo_pcn.editor_widget": 11,  # its map widget (ipyleaflet, imported lazily)
+    "geo_pcn": 11,  # the package's __init__: the public names (the CLI may use them)
 }
 
 

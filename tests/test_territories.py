@@ -21,7 +21,7 @@ from __future__ import annotations
 import pytest
 from tiny import TINY_PRACTICES, TINY_REGISTRATIONS, X0, Y0, write_tiny_study
 
-from geo_pcn import Configuration, Severity, Study, validate
+from geo_pcn import Configuration, Severity, Study, revalidate, validate
 from geo_pcn.geography import build_territories
 from geo_pcn.geography.graph import build_graph
 
@@ -219,7 +219,7 @@ def test_a_moved_practice_revalidates_like_a_full_run_with_outside_competition(t
     study = Study.from_toml(write_tiny_study(tmp_path, registrations_csv=reg))
     base = validate(study)
     moved = study.configuration.move("A00003", to="U00001")
-    assert validate(study, moved).findings == validate(study, moved, incremental=False).findings
+    assert revalidate(base, moved).findings == validate(study, moved).findings
     assert isinstance(base.configuration, Configuration)
 
 

@@ -392,7 +392,7 @@ def test_report_markdown_leads_with_errors_and_lists_what_matters(study):
         study=base.study,
         configuration=base.configuration,
         findings=findings,
-        context=base.context,
+        partition=base.partition,
     )
     md = to_markdown(report)
     sections = [line for line in md.splitlines() if line.startswith("## ")]

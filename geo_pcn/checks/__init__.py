@@ -1,9 +1,7 @@
-"""The checks: plain functions ``check_x(study, configuration, *, context) -> list[Finding]``.
-
-A check may also carry ``check.update(parent, study, configuration, *, context, delta)``
-that gives the same findings from its parent configuration's (the updater protocol, see
-:mod:`geo_pcn.checks.delta`; attach one with :func:`updates`); a check without one is run
-in full when a scenario step is re-validated. Every built-in check has one.
+"""The checks: plain functions ``check_x(partition) -> list[Finding]`` that turn a
+:class:`~geo_pcn.partition.Partition`'s metrics into findings. They run whole after every
+move: what a move changes is worked out by the partition's updaters (from the parent's
+metrics and the flows), so a check is cheap.
 
 They are kept in a registry (:data:`CHECKS`) that a user can extend with
 :func:`register_check`; :func:`geo_pcn.validate` runs every registered check (or those
@@ -20,14 +18,13 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 
 from geo_pcn.checks.alignment import check_alignment
 from geo_pcn.checks.boundaries import check_boundaries
-from geo_pcn.checks.context import Context, get_context
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.checks.coverage import check_coverage
-from geo_pcn.checks.delta import Delta, updates
 from geo_pcn.checks.exceptions import apply_exceptions, stale_exceptions
 from geo_pcn.checks.size import check_size
 from geo_pcn.errors import UnknownCheckError
@@ -35,11 +32,8 @@ from geo_pcn.findings import Finding
 
 __all__ = [
     "CHECKS",
-    "Context",
-    "Delta",
-    "get_context",
-    "updates",
     "register_check",
+    "run_check",
     "resolve_checks",
     "apply_exceptions",
     "stale_exceptions",
@@ -69,11 +63,14 @@ _RESERVED = "exceptions"
 def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
     """Decorator adding a check to :data:`CHECKS` (replacing one of the same name).
 
-    The function is called as ``func(study, configuration, context=context)`` and returns
-    a list of :class:`~geo_pcn.findings.Finding` (their ``check`` should be ``name``, so
-    that agreed exceptions to it apply). It runs after the built-in checks, in full
-    every time (also in a scenario's incremental re-validation). To take it out again,
-    ``del CHECKS[name]``.
+    The function is called as ``func(partition)`` with the
+    :class:`~geo_pcn.partition.Partition` (``partition.study``,
+    ``partition.configuration``, its metrics such as ``partition.pcn_list_sizes``) and
+    returns a list of :class:`~geo_pcn.findings.Finding` (their ``check`` should be
+    ``name``, so that agreed exceptions to it apply). A function written as
+    ``func(study, configuration, *, context)`` (the earlier form) is called so, with the
+    partition as ``context``. It runs after the built-in checks, whole, every time (also
+    after a move, :func:`geo_pcn.revalidate`). To take it out again, ``del CHECKS[name]``.
 
     Raises
     ------
@@ -85,11 +82,11 @@ def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
     --------
     >>> from geo_pcn.findings import Finding, Severity
     >>> @register_check("practice_count")
-    ... def check_practice_count(study, configuration, *, context):
+    ... def check_practice_count(partition):
     ...     return [
     ...         Finding("practice_count", "many", Severity.WARNING, f"{code} has {len(m)}.",
     ...                 pcn_code=code)
-    ...         for code, m in configuration.members.items() if len(m) > 6
+    ...         for code, m in partition.configuration.members.items() if len(m) > 6
     ...     ]
     >>> "practice_count" in CHECKS
     True
@@ -107,6 +104,18 @@ def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
         return func
 
     return decorate
+
+
+def run_check(func: CheckFunction, partition) -> list[Finding]:
+    """The findings of one check on a partition (a check written in the earlier form,
+    ``func(study, configuration, *, context)``, is called so)."""
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: the plain form
+        parameters = {}
+    if "context" in parameters:
+        return func(partition.study, partition.configuration, context=partition)
+    return func(partition)
 
 
 def resolve_checks(checks: str | Iterable[str] | None) -> list[str]:

@@ -17,44 +17,35 @@ from __future__ import annotations
 import pandas as pd
 import shapely
 
-from geo_pcn.alignment import MIN_SHARE, AreaAlignment, SiteAlignment, build_alignment
+from geo_pcn.alignment import MIN_SHARE, AreaAlignment, SiteAlignment
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.settings import AREA_CODE, PCN_CODE, POPULATION
 
-__all__ = ["check_alignment", "alignment_of"]
+__all__ = ["check_alignment"]
 
 
-def alignment_of(study, context):
-    """The :class:`~geo_pcn.alignment.Alignment` of a check context (cached on its
-    footprints, so the check and the report compute it once)."""
-    return build_alignment(study, context.configuration, footprints=context.footprints)
-
-
-def check_alignment(study, configuration, *, context) -> list[Finding]:
+def check_alignment(partition) -> list[Finding]:
     """PCNs cut by community service areas, and sites outside the PCN they declare.
 
     Parameters
     ----------
-    study
-        The :class:`~geo_pcn.study.Study`.
-    configuration
-        The configuration checked (``context.configuration``).
-    context
-        A :class:`~geo_pcn.checks.Context`.
+    partition
+        A :class:`~geo_pcn.partition.Partition`: its ``alignment`` metric is read.
 
     Returns
     -------
     list of Finding
         Empty when the study has no community layers.
     """
+    study = partition.study
     if not study.community:
         return []
     findings: list[Finding] = []
-    for name, result in alignment_of(study, context).layers.items():
+    for name, result in partition.alignment.layers.items():
         if isinstance(result, AreaAlignment):
-            findings.extend(_split_findings(study, context, name, result))
+            findings.extend(_split_findings(study, partition, name, result))
         elif isinstance(result, SiteAlignment):
-            findings.extend(_site_findings(study, context, name, result))
+            findings.extend(_site_findings(study, partition, name, result))
     return findings
 
 
@@ -76,18 +67,18 @@ def _by_pcn(table, pcns: set[str]) -> dict[str, list[tuple[str, float]]]:
     return out
 
 
-def _split_findings(study, context, layer: str, result: AreaAlignment) -> list[Finding]:
+def _split_findings(study, partition, layer: str, result: AreaAlignment) -> list[Finding]:
     split = result.split_pcns
     if split.empty:
         return []
-    cfg = context.configuration
+    cfg = partition.configuration
     names = study.community[layer].data.set_index("code")["name"].to_dict()
     codes = set(split[PCN_CODE])
     patients_weighted = result.weight == "patients"
     foot_by = _by_pcn(result.footprint, codes)
     pats_by = _by_pcn(result.contingency, codes)
     population: dict[str, dict[str, int]] = {}
-    held = context.footprints.area_pcn
+    held = partition.footprints.area_pcn
     if result.small_areas is not None and study.areas is not None:
         mine = held[held.isin(codes)]
         pop = study.areas[POPULATION].reindex(mine.index)
@@ -102,7 +93,7 @@ def _split_findings(study, context, layer: str, result: AreaAlignment) -> list[F
             frame = frame[frame[AREA_CODE] != ""]
             for (pcn, area), n in frame.groupby([PCN_CODE, AREA_CODE])["n"].sum().items():
                 population.setdefault(pcn, {})[area] = int(n)
-    geoms = context.footprints.pcns.geometry
+    geoms = partition.footprints.pcns.geometry
     findings = []
     for code, value in zip(split[PCN_CODE], split["pct_footprint_second"], strict=True):
         foot_rows = foot_by.get(code, [])
@@ -144,7 +135,7 @@ def _split_findings(study, context, layer: str, result: AreaAlignment) -> list[F
                 kind="split_across_areas",
                 severity=Severity.WARNING,
                 message=(
-                    f"{context.pcn_label(code)} is cut by the boundaries of community layer "
+                    f"{partition.pcn_label(code)} is cut by the boundaries of community layer "
                     f"{layer!r}: {lead}{tail}. Agree which area serves it, or redraw the line."
                 ),
                 pcn_code=code,
@@ -158,7 +149,7 @@ def _split_findings(study, context, layer: str, result: AreaAlignment) -> list[F
     return findings
 
 
-def _site_findings(study, context, layer: str, result: SiteAlignment) -> list[Finding]:
+def _site_findings(study, partition, layer: str, result: SiteAlignment) -> list[Finding]:
     """Sites outside the PCN they declare: one finding per PCN with the count and the
     farthest site; sites declaring a PCN the configuration does not have (INFO)."""
     findings = []
@@ -170,18 +161,18 @@ def _site_findings(study, context, layer: str, result: SiteAlignment) -> list[Fi
         group = group.sort_values(["distance_to_declared_m", "code"], ascending=[False, True])
         row = group.iloc[0]
         here = row["footprint_pcn_code"]
-        where = f"in {context.pcn_label(here)}" if here else "in no PCN footprint"
+        where = f"in {partition.pcn_label(here)}" if here else "in no PCN footprint"
         label = f"{row['name']} ({row['code']})" if row["name"] else row["code"]
         far = f"{row['distance_to_declared_m']:,.0f} m"
         if len(group) == 1:
             message = (
-                f"{label} (community layer {layer!r}) declares {context.pcn_label(pcn)} but "
+                f"{label} (community layer {layer!r}) declares {partition.pcn_label(pcn)} but "
                 f"lies {far} outside that PCN's footprint, {where}."
             )
         else:
             message = (
                 f"{len(group)} sites of community layer {layer!r} declare "
-                f"{context.pcn_label(pcn)} but lie outside its footprint; the farthest, "
+                f"{partition.pcn_label(pcn)} but lie outside its footprint; the farthest, "
                 f"{label}, is {far} away, {where}."
             )
         findings.append(

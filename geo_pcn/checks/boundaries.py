@@ -6,12 +6,12 @@ polygons with their generalisation: a site within it of the line is near the lin
 
 from __future__ import annotations
 
+import copy
 import re
 
 import numpy as np
 import pandas as pd
 
-from geo_pcn.checks.delta import View, rerun, updates
 from geo_pcn.findings import Finding, Severity
 
 __all__ = ["check_boundaries", "RECORDED_COLUMNS", "CodeCrosswalk", "code_system"]
@@ -143,21 +143,6 @@ class CodeCrosswalk:
         return out
 
 
-def _crosswalk(study, layer: str, context) -> CodeCrosswalk:
-    """A fresh copy of the study's crosswalk for ``layer`` (built once per geography: it
-    depends on the study alone; a copy, as inferred links are added to it)."""
-    geography = context.geography
-    geography = getattr(geography, "_inner", geography)  # an update's view of it
-    held = geography.__dict__.setdefault("_crosswalks", {})
-    if layer not in held:
-        held[layer] = CodeCrosswalk.from_study(study, layer)
-    walk = CodeCrosswalk()
-    walk._parent = dict(held[layer]._parent)
-    if hasattr(held[layer], "_version"):
-        walk._version = held[layer]._version
-    return walk
-
-
 #: a recorded code the layer does not hold is matched to the area holding at least this
 #: share of its practices (and at least _MIN_PRACTICES of them)
 _INFER_SHARE = 0.5
@@ -194,75 +179,58 @@ def _infer_links(walk, recorded, placed, actual) -> dict[str, str]:
     return out
 
 
-def check_boundaries(study, configuration, *, context) -> list[Finding]:
+#: findings of these kinds belong to one practice (in its PCN, at its site)
+_PRACTICE_KINDS = {"recorded_code_mismatch", "recorded_code_near_line"}
+
+
+def check_boundaries(partition) -> list[Finding]:
     """For every boundary layer of the study: PCNs crossing its lines (WARNING, with
     patients on each side), practices outside it (WARNING), and recorded codes that
     disagree with where the practice sits (WARNING). Where a layer's lines come from
     generalised polygons, a crossing or mismatch that rests only on a site within the
     layer's generalisation of the line is a note, ``near_line`` / ``recorded_code_near_line``
-    (placement uncertain), instead (see :mod:`geo_pcn.geography._placement`)."""
+    (placement uncertain), instead (see :mod:`geo_pcn.geography._placement`).
+
+    The crossings are the partition's ``crossings`` metric; where each practice's recorded
+    code stands against its site is a fact of the study, worked out once
+    (:meth:`~geo_pcn.partition.Partition.study_fact`)."""
+    study = partition.study
     findings: list[Finding] = []
-    sizes = context.list_sizes
-    assign = configuration.assignments
+    assign = partition.configuration.pcn_by_practice
     names = study.practices["practice_name"]
-    for layer, where in context.geography.site_areas.items():
-        placed = where[where["code"] != ""]
-        placed_code = dict(zip(placed.index, placed["code"], strict=True))
-        # another area within the generalisation of a polygon layer (placement uncertain)
-        near = placed["near_code"] if "near_code" in placed else pd.Series(dtype=object)
-        near_code = {p: c for p, c in near.items() if c}
+    crossings = partition.crossings
+    for layer, where in partition.geography.site_areas.items():
         tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
         # -- PCNs crossing the layer's lines
-        for code, members in configuration.members.items():
-            here = [p for p in members if p in placed_code]
-            if len({placed_code[p] for p in here if not pd.isna(placed_code[p])}) < 2:
-                continue  # (a dict lookup per practice: pandas per PCN is ~1 ms nationally)
-            sides = placed.reindex(here)
-            shared = set.intersection(
-                *({placed_code[p], near_code[p]} if p in near_code else {placed_code[p]}
-                  for p in here)
-            )
-            if shared:  # one area could hold them all: only the generalised line splits them
-                findings.append(
-                    _near_line(context, study, code, layer, sides, near_code, tolerance)
-                )
+        for code, crossing in crossings[layer].items():
+            if crossing.near:
+                findings.append(_near_line(partition, code, crossing, tolerance))
                 continue
-            parts = []
-            detail = {}
-            for area_code, group in sides.groupby("code", sort=True):
-                n = int(sizes.reindex(group.index).sum())
-                first = group.iloc[0]
-                detail[area_code] = {
-                    "name": first["name"],
-                    "nhs_code": first["nhs_code"],
-                    "patients": n,
-                    "practices": sorted(group.index),
-                }
-                parts.append(
-                    f"{_label(first)}: {len(group)} practice{'s' * (len(group) != 1)}, "
-                    f"{n:,} patients"
-                )
+            parts = [
+                f"{crossing.labels[a]}: {len(d['practices'])} practice"
+                f"{'s' * (len(d['practices']) != 1)}, {d['patients']:,} patients"
+                for a, d in crossing.sides.items()
+            ]
             findings.append(
                 Finding(
                     check="boundaries",
                     kind="crosses_boundary",
                     severity=Severity.WARNING,
                     message=(
-                        f"{context.pcn_label(code)} has practices in {len(detail)} "
+                        f"{partition.pcn_label(code)} has practices in {len(crossing.sides)} "
                         f"{layer_label(layer)} areas ({'; '.join(parts)})."
                     ),
                     pcn_code=code,
-                    practice_codes=tuple(sorted(sides.index)),
-                    value=len(detail),
+                    practice_codes=crossing.practices,
+                    value=len(crossing.sides),
                     threshold=1,
-                    details={"layer": layer, "sides": detail},
+                    details={"layer": layer, "sides": crossing.sides},
                 )
             )
         # -- practices outside every polygon of the layer
         located = study.practices.geometry.notna()
         outside = where.index[(where["code"] == "") & located.reindex(where.index).to_numpy()]
         for practice in outside:
-            pcn = assign.get(practice, "")
             findings.append(
                 Finding(
                     check="boundaries",
@@ -272,147 +240,163 @@ def check_boundaries(study, configuration, *, context) -> list[Finding]:
                         f"{practice} ({names[practice]}) lies outside "
                         f"every {layer_label(layer)} area of the study."
                     ),
-                    pcn_code=pcn,
+                    pcn_code=assign.get(practice, ""),
                     practice_codes=(practice,),
                     details={"layer": layer},
                     geometry=study.practices.geometry[practice],
                 )
             )
-        # -- recorded code vs the polygon the site lies in
-        columns = [
-            c for c in RECORDED_COLUMNS.get(layer, (f"{layer}_code",)) if c in study.practices
-        ]
-        if not columns:
-            continue
-        recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
-        recorded = recorded.reindex(placed.index)  # (an update looks at a few practices)
-        actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}
-        walk = _crosswalk(study, layer, context)
-        inferred = _infer_links(walk, recorded, placed, actual)
-        if inferred:
+        # -- recorded code vs the polygon the site lies in (the same for every configuration)
+        recorded = partition.study_fact(
+            ("recorded_codes", layer), lambda w=where, ly=layer: _recorded_codes(study, ly, w)
+        )
+        for kind, practices, severity, message, value, threshold, details in recorded:
+            # a practice's own finding (near the line, mismatch) is in its PCN, at its site
+            own = kind in _PRACTICE_KINDS
             findings.append(
                 Finding(
                     check="boundaries",
-                    kind="codes_inferred",
-                    severity=Severity.INFO,
-                    message=(
-                        f"{len(inferred)} recorded {layer_label(layer)} code(s) the {layer} layer "
-                        "does not hold (codes of another vintage?) were matched to the area "
-                        "holding most of their practices: "
-                        + ", ".join(f"{k} -> {v}" for k, v in list(inferred.items())[:6])
-                        + (" ..." if len(inferred) > 6 else "")
-                        + "; only practices outside that area are reported as mismatches."
-                    ),
-                    value=len(inferred),
-                    details={"layer": layer, "links": inferred},
-                )
-            )
-        not_comparable: dict[str, str] = {}
-        rows = dict(zip(recorded.index, recorded.itertuples(index=False, name=None), strict=True))
-        actual_of = [dict(zip(a.index, a, strict=True)) for a in actual.values()]
-        for practice in placed.index:
-            values = [v for v in rows[practice] if v]
-            if not values:
-                continue
-            here = {a[practice] for a in actual_of} - {""}
-            if any(walk.same(v, h) for v in values for h in here):
-                continue
-            other = near_code.get(practice, "")
-            if other and any(walk.same(v, other) for v in values):
-                row = placed.loc[practice]
-                findings.append(
-                    Finding(
-                        check="boundaries",
-                        kind="recorded_code_near_line",
-                        severity=Severity.INFO,
-                        message=(
-                            f"{practice} ({names[practice]}) is recorded in "
-                            f"{layer_label(layer)} {values[0]}; the {layer} layer's polygons put "
-                            f"its site in {_label(row)}, {row['near_m']:,.0f} m from {other}, "
-                            f"within the layer's generalisation (~{tolerance:,.0f} m): "
-                            "placement uncertain, not a mismatch. Give the layer as a "
-                            "small-area lookup to place it exactly."
-                        ),
-                        pcn_code=assign.get(practice, ""),
-                        practice_codes=(practice,),
-                        value=float(row["near_m"]),
-                        threshold=tolerance,
-                        details={
-                            "layer": layer,
-                            "recorded": values[0],
-                            "polygon": row["code"],
-                            "near_code": other,
-                            "near_m": float(row["near_m"]),
-                            "generalisation_m": tolerance,
-                        },
-                        geometry=study.practices.geometry[practice],
-                    )
-                )
-                continue
-            here_systems = {code_system(h) for h in here}
-            if not any(walk.systems(v) & here_systems for v in values):
-                not_comparable[practice] = values[0]  # e.g. ODS recorded, ONS-only layer
-                continue
-            row = placed.loc[practice]
-            findings.append(
-                Finding(
-                    check="boundaries",
-                    kind="recorded_code_mismatch",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"{practice} ({names[practice]}) is recorded in "
-                        f"{layer_label(layer)} {values[0]} but its site lies in {_label(row)}."
-                    ),
-                    pcn_code=assign.get(practice, ""),
-                    practice_codes=(practice,),
-                    value=None,
-                    threshold=values[0],
-                    details={
-                        "layer": layer,
-                        "recorded": values[0],
-                        "actual": row["code"],
-                        "actual_nhs_code": row.get("nhs_code", ""),
-                        "actual_name": row.get("name", ""),
-                    },
-                    geometry=study.practices.geometry[practice],
-                )
-            )
-        if not_comparable:
-            sample_rec = sorted(set(not_comparable.values()))[:3]
-            sample_layer = sorted(set(placed.loc[list(not_comparable), "code"]))[:3]
-            findings.append(
-                Finding(
-                    check="boundaries",
-                    kind="codes_not_reconciled",
-                    severity=Severity.INFO,
-                    message=(
-                        f"The recorded {layer_label(layer)} codes of {len(not_comparable):,} "
-                        f"practices ({', '.join(sample_rec)}...) and the {layer} layer's codes "
-                        f"({', '.join(sample_layer)}...) are in different code systems and no "
-                        "input links them, so they were not compared: give the layer an NHS "
-                        "code column (nhs_code) or the practice file the ONS code column (e.g. "
-                        "ONS_SUB_ICB_LOCATION_CODE) or the area names."
-                    ),
-                    practice_codes=tuple(sorted(not_comparable)),
-                    value=len(not_comparable),
-                    details={"layer": layer, "recorded": dict(sorted(not_comparable.items()))},
+                    kind=kind,
+                    severity=severity,
+                    message=message,
+                    pcn_code=assign.get(practices[0], "") if own else "",
+                    practice_codes=practices,
+                    value=value,
+                    threshold=threshold,
+                    details=copy.deepcopy(details),  # (the study's fact stays as it is)
+                    geometry=study.practices.geometry[practices[0]] if own else None,
                 )
             )
     return findings
 
 
-def _near_line(context, study, code, layer, sides, near_code, tolerance) -> Finding:
+def _recorded_codes(study, layer: str, where: pd.DataFrame) -> list[tuple]:
+    """Where each practice's recorded code of ``layer`` stands against the area its site
+    lies in: ``(kind, practices, severity, message, value, threshold, details)`` for the
+    links inferred (no practice), each practice near the line or mismatched (one), and the
+    practices whose codes could not be compared."""
+    columns = [c for c in RECORDED_COLUMNS.get(layer, (f"{layer}_code",)) if c in study.practices]
+    if not columns:
+        return []
+    names = study.practices["practice_name"]
+    placed = where[where["code"] != ""]
+    near = placed["near_code"] if "near_code" in placed else pd.Series(dtype=object)
+    near_code = {p: c for p, c in near.items() if c}
+    tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
+    recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
+    recorded = recorded.reindex(placed.index)
+    actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}
+    walk = CodeCrosswalk.from_study(study, layer)
+    inferred = _infer_links(walk, recorded, placed, actual)
+    out: list[tuple] = []
+    if inferred:
+        out.append(
+            (
+                "codes_inferred",
+                (),
+                Severity.INFO,
+                f"{len(inferred)} recorded {layer_label(layer)} code(s) the {layer} layer "
+                "does not hold (codes of another vintage?) were matched to the area "
+                "holding most of their practices: "
+                + ", ".join(f"{k} -> {v}" for k, v in list(inferred.items())[:6])
+                + (" ..." if len(inferred) > 6 else "")
+                + "; only practices outside that area are reported as mismatches.",
+                len(inferred),
+                None,
+                {"layer": layer, "links": inferred},
+            )
+        )
+    not_comparable: dict[str, str] = {}
+    rows = dict(zip(recorded.index, recorded.itertuples(index=False, name=None), strict=True))
+    actual_of = [dict(zip(a.index, a, strict=True)) for a in actual.values()]
+    for practice in placed.index:
+        values = [v for v in rows[practice] if v]
+        if not values:
+            continue
+        here = {a[practice] for a in actual_of} - {""}
+        if any(walk.same(v, h) for v in values for h in here):
+            continue
+        other = near_code.get(practice, "")
+        row = placed.loc[practice]
+        if other and any(walk.same(v, other) for v in values):
+            out.append(
+                (
+                    "recorded_code_near_line",
+                    (practice,),
+                    Severity.INFO,
+                    f"{practice} ({names[practice]}) is recorded in "
+                    f"{layer_label(layer)} {values[0]}; the {layer} layer's polygons put "
+                    f"its site in {_label(row)}, {row['near_m']:,.0f} m from {other}, "
+                    f"within the layer's generalisation (~{tolerance:,.0f} m): "
+                    "placement uncertain, not a mismatch. Give the layer as a "
+                    "small-area lookup to place it exactly.",
+                    float(row["near_m"]),
+                    tolerance,
+                    {
+                        "layer": layer,
+                        "recorded": values[0],
+                        "polygon": row["code"],
+                        "near_code": other,
+                        "near_m": float(row["near_m"]),
+                        "generalisation_m": tolerance,
+                    },
+                )
+            )
+            continue
+        here_systems = {code_system(h) for h in here}
+        if not any(walk.systems(v) & here_systems for v in values):
+            not_comparable[practice] = values[0]  # e.g. ODS recorded, ONS-only layer
+            continue
+        out.append(
+            (
+                "recorded_code_mismatch",
+                (practice,),
+                Severity.WARNING,
+                f"{practice} ({names[practice]}) is recorded in "
+                f"{layer_label(layer)} {values[0]} but its site lies in {_label(row)}.",
+                None,
+                values[0],
+                {
+                    "layer": layer,
+                    "recorded": values[0],
+                    "actual": row["code"],
+                    "actual_nhs_code": row.get("nhs_code", ""),
+                    "actual_name": row.get("name", ""),
+                },
+            )
+        )
+    if not_comparable:
+        sample_rec = sorted(set(not_comparable.values()))[:3]
+        sample_layer = sorted(set(placed.loc[list(not_comparable), "code"]))[:3]
+        out.append(
+            (
+                "codes_not_reconciled",
+                tuple(sorted(not_comparable)),
+                Severity.INFO,
+                f"The recorded {layer_label(layer)} codes of {len(not_comparable):,} "
+                f"practices ({', '.join(sample_rec)}...) and the {layer} layer's codes "
+                f"({', '.join(sample_layer)}...) are in different code systems and no "
+                "input links them, so they were not compared: give the layer an NHS "
+                "code column (nhs_code) or the practice file the ONS code column (e.g. "
+                "ONS_SUB_ICB_LOCATION_CODE) or the area names.",
+                len(not_comparable),
+                None,
+                {"layer": layer, "recorded": dict(sorted(not_comparable.items()))},
+            )
+        )
+    return out
+
+
+def _near_line(partition, code, crossing, tolerance) -> Finding:
     """A PCN whose practices the layer's polygons put in several areas, though one area
     could hold them all: each practice on another side lies within the layer's
     generalisation of that area (INFO: placement uncertain, not a crossing)."""
-    names = study.practices["practice_name"]
-    counts = sides["code"].value_counts()
-    main = sorted(counts.index[counts == counts.max()])[0]
-    shaky = sorted(p for p in sides.index if p in near_code and sides.at[p, "code"] != main)
-    shaky = shaky or sorted(p for p in sides.index if p in near_code)
+    names = partition.study.practices["practice_name"]
+    layer = crossing.layer
+    shaky = list(crossing.shaky)
     said = "; ".join(
-        f"{p} ({names[p]}), placed in {sides.at[p, 'code']} {sides.at[p, 'near_m']:,.0f} m "
-        f"from {near_code[p]},"
+        f"{p} ({names[p]}), placed in {crossing.shaky[p]['code']} "
+        f"{crossing.shaky[p]['near_m']:,.0f} m from {crossing.shaky[p]['near_code']},"
         for p in shaky[:4]
     ) + (f" and {len(shaky) - 4} more" if len(shaky) > 4 else "")
     return Finding(
@@ -420,59 +404,20 @@ def _near_line(context, study, code, layer, sides, near_code, tolerance) -> Find
         kind="near_line",
         severity=Severity.INFO,
         message=(
-            f"{context.pcn_label(code)}: the {layer} layer's polygons put its practices in "
-            f"{sides['code'].nunique()} {layer_label(layer)} areas, but only because "
+            f"{partition.pcn_label(code)}: the {layer} layer's polygons put its practices in "
+            f"{crossing.n_areas} {layer_label(layer)} areas, but only because "
             f"{said} {'lies' if len(shaky) == 1 else 'lie'} within the layer's generalisation "
             f"(~{tolerance:,.0f} m) of the line: placement uncertain, not reported as a "
             "crossing. Give the layer as a "
             "small-area lookup to place the practices exactly."
         ),
         pcn_code=code,
-        practice_codes=tuple(sorted(sides.index)),
+        practice_codes=crossing.practices,
         value=len(shaky),
         threshold=tolerance,
         details={
             "layer": layer,
             "generalisation_m": tolerance,
-            "near": {
-                p: {"code": sides.at[p, "code"], "near_code": near_code[p],
-                    "near_m": float(sides.at[p, "near_m"])}
-                for p in shaky
-            },
+            "near": {p: dict(crossing.shaky[p]) for p in shaky},
         },
     )
-
-
-#: findings of these kinds belong to one practice: they change only when it moves
-_PRACTICE_KINDS = {"outside_layer", "recorded_code_mismatch", "recorded_code_near_line"}
-
-
-@updates(check_boundaries)
-def update_boundaries(parent, study, configuration, *, context, delta) -> list[Finding]:
-    """Boundary findings of a changed configuration: crossings of the touched PCNs and the
-    moved practices' own findings checked again (site lookups cut to those practices)."""
-    keep = delta.practices
-    site_areas = {
-        layer: where[where.index.isin(keep)]
-        for layer, where in context.geography.site_areas.items()
-    }
-    view = {"geography": View(context.geography, site_areas=site_areas)}
-
-    def own(f: Finding) -> bool:
-        return f.kind in _PRACTICE_KINDS
-
-    # the note on codes that could not be compared depends on the practices only: reused
-    fresh = rerun(check_boundaries, study, context, members=delta.redo, context_view=view)
-    new = [
-        f
-        for f in fresh
-        if f.kind != "codes_not_reconciled"
-        and (f.practice_codes[0] in delta.moved if own(f) else f.pcn_code in delta.redo)
-    ]
-    old = [
-        f
-        for f in parent
-        if f.kind == "codes_not_reconciled"
-        or (f.practice_codes[0] not in delta.moved if own(f) else f.pcn_code not in delta.touched)
-    ]
-    return old + new

@@ -19,32 +19,31 @@ PCNs and in no PCN.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.geography.accounting import STATUS_WORDS, area_status
+from geo_pcn.partition.updaters import top_outside
 from geo_pcn.settings import AREA_CODE, GUESSED_SITE, N_PATIENTS, POPULATION, PRACTICE_CODE
 
-__all__ = ["check_coverage", "area_coverage"]
+__all__ = ["check_coverage"]
 
 
 def _s(n: int, word: str) -> str:
     return f"{n:,} {word}{'s' * (n != 1)}"
 
 
-def check_coverage(study, configuration, *, context) -> list[Finding]:
+def check_coverage(partition) -> list[Finding]:
     """Practices in no PCN (ERROR, with the adjacent PCNs expected to serve their patients),
     practices in a PCN that are not active (WARNING), areas of the study's region served from
-    outside or in no footprint (WARNING), residents registered outside (INFO)."""
+    outside or in no footprint (WARNING), residents registered outside (INFO); from the
+    partition's ``footprints``, ``holes`` and ``footprint_residents`` metrics."""
+    study, configuration = partition.study, partition.configuration
     findings: list[Finding] = []
-    sizes = context.list_sizes
+    sizes = partition.list_sizes
     assign = configuration.assignments
-    graph = context.graph
+    graph = partition.graph
     unassigned = list(configuration.unassigned)
     if unassigned:  # plain dicts: pandas lookups per practice cost ~100 us each nationally
         assign = configuration.pcn_by_practice
@@ -52,7 +51,7 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
         list_size = dict(zip(unassigned, picked["list_size"], strict=True))
         practice_name = dict(zip(unassigned, picked["practice_name"], strict=True))
         site = dict(zip(unassigned, picked.geometry, strict=True))
-    won = context.footprints.area_unassigned
+    won = partition.footprints.area_unassigned
     won_by = (
         {p: sorted(g.index) for p, g in won.groupby(won, sort=True)}
         if won is not None and len(won)
@@ -67,7 +66,7 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
         known = pd.notna(list_size[practice])
         n = int(sizes.get(practice, 0)) if known else None
         name = practice_name[practice]
-        near = ", ".join(context.pcn_label(c) for c in neighbours) or "none found"
+        near = ", ".join(partition.pcn_label(c) for c in neighbours) or "none found"
         whose = (
             f"its {n:,} registered patients are uncovered"
             if known
@@ -95,16 +94,19 @@ def check_coverage(study, configuration, *, context) -> list[Finding]:
                 geometry=site[practice],
             )
         )
-    findings.extend(_not_active(study, configuration, context))
-    findings.extend(_site_guessed(study, configuration, context))
-    findings.extend(_served_from_outside(study, context))
-    findings.extend(_holes(study, context))
-    findings.extend(_registered_outside(study, context))
+    findings.extend(_not_active(partition))
+    findings.extend(_site_guessed(partition))
+    findings.extend(
+        partition.study_fact("served_from_outside", lambda: _served_from_outside(partition))
+    )
+    findings.extend(_holes(partition))
+    findings.extend(_registered_outside(partition))
     return findings
 
 
-def _not_active(study, configuration, context) -> list[Finding]:
+def _not_active(partition) -> list[Finding]:
     """Practices the configuration places in a PCN whose recorded status is not active."""
+    study, configuration = partition.study, partition.configuration
     status = study.practices.get("status")
     if status is None:
         return []
@@ -112,7 +114,7 @@ def _not_active(study, configuration, context) -> list[Finding]:
     odd = status[(status != "") & (status != "active") & (assign != "")]
     out = []
     for practice, word in odd.items():
-        n = int(context.list_sizes.get(practice, 0))
+        n = int(partition.list_sizes.get(practice, 0))
         name = study.practices.at[practice, "practice_name"]
         out.append(
             Finding(
@@ -121,7 +123,7 @@ def _not_active(study, configuration, context) -> list[Finding]:
                 severity=Severity.WARNING,
                 message=(
                     f"{practice} ({name}) is recorded as {word} but is in "
-                    f"{context.pcn_label(assign[practice])}, with {n:,} registered patients: "
+                    f"{partition.pcn_label(assign[practice])}, with {n:,} registered patients: "
                     "confirm it still serves them, or move its patients' cover."
                 ),
                 pcn_code=assign[practice],
@@ -134,28 +136,39 @@ def _not_active(study, configuration, context) -> list[Finding]:
     return out
 
 
-def _site_guessed(study, configuration, context) -> list[Finding]:
-    """Practices placed at the patient-weighted centre of their registered residents
-    (loading found no coordinates and no live postcode): one WARNING per PCN naming them,
-    as where a practice sits decides its sub-ICB, ICB and place, its co-location and the
-    distances measured from it."""
-    practices = study.practices
+def _guessed_table(partition) -> pd.DataFrame | None:
+    """The practices whose site is guessed, with what their finding says of them (the
+    same for every configuration); ``None`` when there are none."""
+    practices = partition.study.practices
     method = practices.get("locate_method")
     if method is None:
-        return []
+        return None
     guessed = practices[(method == GUESSED_SITE).to_numpy()]
     if guessed.empty:
-        return []
-    table = pd.DataFrame(
+        return None
+    return pd.DataFrame(
         {
             "practice_code": guessed.index,
             "practice_name": guessed["practice_name"].fillna("").astype(str).to_numpy(),
             "postcode": guessed["postcode"].fillna("").astype(str).to_numpy(),
             "easting": shapely.get_x(guessed.geometry.to_numpy()),
             "northing": shapely.get_y(guessed.geometry.to_numpy()),
-            "patients": [int(context.list_sizes.get(c, 0)) for c in guessed.index],
-            "pcn_code": configuration.assignments.reindex(guessed.index).fillna("").to_numpy(),
+            "patients": [int(partition.list_sizes.get(c, 0)) for c in guessed.index],
         }
+    )
+
+
+def _site_guessed(partition) -> list[Finding]:
+    """Practices placed at the patient-weighted centre of their registered residents
+    (loading found no coordinates and no live postcode): one WARNING per PCN naming them,
+    as where a practice sits decides its sub-ICB, ICB and place, its co-location and the
+    distances measured from it."""
+    table = partition.study_fact("guessed_site_table", lambda: _guessed_table(partition))
+    if table is None:
+        return []
+    pcn_of = partition.configuration.pcn_by_practice
+    table = table.assign(
+        pcn_code=[pcn_of.get(c, "") for c in table["practice_code"]]
     ).sort_values(["pcn_code", "practice_code"], kind="stable")
     out = []
     for pcn, group in table.groupby("pcn_code", sort=True):
@@ -170,7 +183,7 @@ def _site_guessed(study, configuration, context) -> list[Finding]:
             for r in group.itertuples()
         ]
         one = len(group) == 1
-        where = f"of {context.pcn_label(pcn)}" if pcn else "in no PCN"
+        where = f"of {partition.pcn_label(pcn)}" if pcn else "in no PCN"
         message = (
             f"{'The site of 1 practice' if one else f'The sites of {len(group)} practices'} "
             f"{where} {'is' if one else 'are'} not known: {', '.join(said)}. "
@@ -203,54 +216,12 @@ def _site_guessed(study, configuration, context) -> list[Finding]:
     return out
 
 
-def area_coverage(study, context) -> pd.DataFrame | None:
-    """Every small area of the areas layer: population, residents registered at the study's
-    practices, at its practices in no PCN and at practices outside the study, the population
-    less everyone registered (an estimate difference, with every practice's registrations
-    only), who serves it (``study`` / ``outside`` / ``""``), the winning practice, the PCN
-    whose footprint holds it, the practice in no PCN that wins it, its ``status`` (see
-    :data:`geo_pcn.geography.accounting.STATUS_WORDS`) and why it is left out of the
-    region.
-
-    Returns ``None`` without registrations or areas.
-    """
-    fp = context.footprints
-    terr = fp.territories
-    if terr.residents is None:
-        return None
-    table = terr.areas
-    status = area_status(study, fp)
-    areas = study.areas
-    out = pd.DataFrame(index=areas.index)
-    out["area_name"] = areas.get("area_name", "")
-    out[POPULATION] = areas[POPULATION]
-    out["n_registered"] = table["n_study"].astype("int64")
-    out["n_registered_no_pcn"] = status["n_no_pcn"]
-    out["n_registered_outside"] = table["n_outside"].astype("int64")
-    if terr.basis == "registrations":
-        everyone = table["n_study"] + table["n_outside"]
-        out["population_less_registered"] = (
-            table[POPULATION].astype("Float64") - everyone.astype("Float64")
-        ).round(0).astype("Int64")
-    out["served_from"] = table["served_from"]
-    out["practice_code"] = terr.area_winner.reindex(out.index).fillna("")
-    out["pcn_code"] = fp.area_pcn.reindex(out.index).fillna("")
-    out["practice_in_no_pcn"] = (
-        fp.area_unassigned.reindex(out.index).fillna("")
-        if fp.area_unassigned is not None
-        else ""
-    )
-    out["status"] = status["status"].map(STATUS_WORDS)
-    out["why_left_out"] = status["why"]
-    return out
-
-
 def _merged_parts(geoms: np.ndarray) -> list[shapely.Geometry]:
     """Touching polygons merged: one geometry per connected group."""
     return list(shapely.get_parts(shapely.union_all(geoms)))
 
 
-def _areas_finding(kind: str, codes: list[str], study, context, message: str, **extra):
+def _areas_finding(kind: str, codes: list[str], study, message: str, **extra):
     areas = study.areas.loc[codes]
     pop = areas[POPULATION]
     known = bool(pop.notna().all())
@@ -267,26 +238,25 @@ def _areas_finding(kind: str, codes: list[str], study, context, message: str, **
     )
 
 
-def _served_from_outside(study, context) -> list[Finding]:
+def _served_from_outside(partition) -> tuple[Finding, ...]:
     """One finding for every area of the study's region that practices outside the
-    configuration serve (most of its registered residents are registered there)."""
-    terr = context.territories
+    configuration serve (most of its registered residents are registered there): the same
+    for every configuration of the study."""
+    study = partition.study
+    terr = partition.territories
     if terr.areas is None:
-        return []
-    held = terr.__dict__.get("_served_from_outside")  # the same for every configuration
-    if held is not None and held[0] is study:
-        return list(held[1])
+        return ()
     table = terr.areas
     hit = table[(table["served_from"] == "outside") & table["in_region"]]
     if hit.empty:
-        return []
+        return ()
     codes = sorted(hit.index)
     pop = study.areas.loc[codes, POPULATION]
     known = bool(pop.notna().all())
     n_out = int(hit["n_outside"].sum())
     n_in = int(hit["n_study"].sum())
     groups = _merged_parts(study.areas.loc[codes].geometry.to_numpy())
-    top = _top_outside(terr, codes)
+    top = top_outside(terr, codes)
     who = "; most at " + ", ".join(f"{p} ({n:,})" for p, n in top[:3]) if top else ""
     basis = (
         "registered at practices outside the study"
@@ -305,7 +275,6 @@ def _served_from_outside(study, context) -> list[Finding]:
         "area_served_from_outside",
         codes,
         study,
-        context,
         message,
         n_registered_outside=n_out,
         n_registered_study=n_in,
@@ -313,48 +282,19 @@ def _served_from_outside(study, context) -> list[Finding]:
         largest_area=largest,
         top_outside_practices=[{"practice_code": p, "patients": n} for p, n in top[:10]],
     )
-    terr.__dict__["_served_from_outside"] = (study, (finding,))
-    return [finding]
+    return (finding,)
 
 
-def _top_outside(terr, codes) -> list[tuple[str, int]]:
-    """Practices outside the study by their residents in the areas ``codes``, most
-    first (then by code)."""
-    rows = terr.outside_rows
-    if rows is None:
-        return []
-    area, practice, practices, n = rows
-    wanted = np.zeros(len(terr.area_position) + 1, dtype=bool)  # the last: no area
-    at = terr.area_position.get_indexer(pd.Index(codes))
-    wanted[at[at >= 0]] = True
-    hit = wanted[area]
-    count = np.bincount(practice[hit], minlength=len(practices))
-    total = np.bincount(practice[hit], weights=n[hit], minlength=len(practices))
-    present = count > 0
-    by = pd.DataFrame(
-        {PRACTICE_CODE: practices[present], N_PATIENTS: total[present].astype("int64")}
-    )
-    by = by.sort_values([N_PATIENTS, PRACTICE_CODE], ascending=[False, True])
-    return [(str(p), int(n)) for p, n in zip(by[PRACTICE_CODE], by[N_PATIENTS], strict=True)]
-
-
-def _holes(study, context) -> list[Finding]:
+def _holes(partition) -> list[Finding]:
     """Areas of the study no PCN footprint holds, other than those a practice in no PCN
-    wins (its own finding names them)."""
-    holes = context.footprints.uncovered_areas
-    won = context.footprints.area_unassigned
-    if holes is not None and won is not None and len(won):
-        holes = holes[~holes.index.isin(won.index)]
-    if holes is None or holes.empty:
+    wins (its own finding names them): the partition's ``holes``."""
+    holes = partition.holes
+    if holes is None:
         return []
-    table = area_coverage(study, context)
-    codes = sorted(holes.index)
-    pop = table.loc[codes, POPULATION]
-    known = bool(pop.notna().all())
-    n_pop = int(pop.fillna(0).sum())
-    n_no_pcn = int(table.loc[codes, "n_registered_no_pcn"].sum())
-    groups = _merged_parts(holes.geometry.to_numpy())
-    pop_text = f"{n_pop:,} residents" if known else "population unknown"
+    codes = holes["codes"]
+    n_no_pcn = holes["n_registered_no_pcn"]
+    known = holes["population"] is not None
+    pop_text = f"{holes['n_population']:,} residents" if known else "population unknown"
     why = (
         f"{n_no_pcn:,} of their registered residents are at practices in no PCN"
         if n_no_pcn
@@ -362,46 +302,43 @@ def _holes(study, context) -> list[Finding]:
     )
     message = (
         f"{_s(len(codes), 'small area')} ({', '.join(codes[:5])}{' ...' if len(codes) > 5 else ''}"
-        f"; {pop_text}; {_s(len(groups), 'place')}) inside the study area lie in no PCN "
+        f"; {pop_text}; {_s(holes['n_places'], 'place')}) inside the study area lie in no PCN "
         f"footprint: {why}."
     )
     return [
-        _areas_finding(
-            "hole",
-            codes,
-            study,
-            context,
-            message,
-            registered_at_practices_in_no_pcn=n_no_pcn,
-            n_places=len(groups),
+        Finding(
+            check="coverage",
+            kind="hole",
+            severity=Severity.WARNING,
+            message=message,
+            value=holes["population"],
+            details={
+                "areas": list(codes),
+                "population": holes["population"],
+                "registered_at_practices_in_no_pcn": n_no_pcn,
+                "n_places": holes["n_places"],
+            },
+            geometry=holes["geometry"],
         )
     ]
 
 
-def _registered_outside(study, context) -> list[Finding]:
+def _registered_outside(partition) -> list[Finding]:
     """Residents of the PCN footprints registered at practices outside the study
-    (or, with only the study's registrations, not registered at its practices)."""
-    fp = context.footprints
-    terr = fp.territories
-    if terr.areas is None or fp.area_pcn is None or terr.basis == "none":
+    (or, with only the study's registrations, not registered at its practices): the
+    partition's ``footprint_residents``."""
+    counts = partition.footprint_residents
+    if counts is None:
         return []
-    pos = fp.area_pcn_position
-    # sums by PCN (in code order) over numbers, not text: exact, as the counts are whole
-    pcn, codes = pd.factorize(fp.area_pcn.to_numpy(dtype=object), sort=True)
-    codes = pd.Index(np.asarray(codes, dtype=object), dtype=object)
-
-    def by_pcn(column: str) -> pd.Series:
-        counts = terr.areas[column].to_numpy(dtype="int64")[pos]
-        return pd.Series(np.bincount(pcn, weights=counts, minlength=len(codes)), index=codes)
-
-    per_pcn = by_pcn("n_outside").astype("int64")
-    per_pcn_in = by_pcn("n_study").astype("int64")
+    terr = partition.territories
+    per_pcn = counts["by_pcn"]
+    per_pcn_in = counts["by_pcn_study"]
     total = int(per_pcn.sum())
     if not total:
         return []
     everyone = total + int(per_pcn_in.sum())
     pct = 100 * total / everyone if everyone else 0.0
-    top = _top_outside(terr, fp.area_pcn.index)
+    top = counts["top"]
     who = ("; most at " + ", ".join(f"{p} ({n:,})" for p, n in top[:3])) if top else ""
     if terr.basis == "registrations":
         what = "are registered at practices outside the study"
@@ -414,7 +351,7 @@ def _registered_outside(study, context) -> list[Finding]:
     w = worst.index[0]
     message = (
         f"{total:,} residents of the PCN footprints ({pct:.1f}%) {what}{who}. Highest share: "
-        f"{context.pcn_label(w)} {100 * worst.iloc[0]:.1f}%."
+        f"{partition.pcn_label(w)} {100 * worst.iloc[0]:.1f}%."
     )
     details = {
         "patients": total,
@@ -433,7 +370,7 @@ def _registered_outside(study, context) -> list[Finding]:
             details=details,
         )
     ]
-    table = terr.areas.iloc[pos]
+    table = counts["areas"]
     if terr.basis == "registrations" and table[POPULATION].notna().any():
         out.extend(_population_vs_registrations(table))
     return out
@@ -484,18 +421,3 @@ def _population_vs_registrations(table: pd.DataFrame) -> list[Finding]:
             },
         )
     ]
-
-
-@updates(check_coverage)
-def update_coverage(parent, study, configuration, *, context, delta) -> list[Finding]:
-    """Coverage findings of a changed configuration: everything checked again (cheap) but
-    the holes, reused when the areas no PCN covers did not change."""
-    if delta.holes_changed:
-        return check_coverage(study, configuration, context=context)
-    footprints = dataclasses.replace(context.footprints)
-    uncovered = context.footprints.uncovered_areas
-    footprints.__dict__["uncovered_areas"] = None if uncovered is None else uncovered.iloc[:0]
-    fresh = rerun(
-        check_coverage, study, context, members=None, context_view={"footprints": footprints}
-    )
-    return [f for f in fresh if f.kind != "hole"] + [f for f in parent if f.kind == "hole"]

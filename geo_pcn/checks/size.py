@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo_pcn.checks.delta import rerun, updates
 from geo_pcn.findings import Finding, Severity
 
 __all__ = ["check_size", "band_status"]
@@ -22,13 +21,13 @@ def band_status(list_size: int, band: tuple[int, int], *, exempt: bool = False) 
 RURAL_SHARE = 50.0
 
 
-def _setting(context, code: str) -> tuple[str, dict]:
-    """The rural share and deprivation of a PCN's patients, as words and as details (the
-    context planners cite for an exception); empty without rural or deprivation data."""
-    table = context.pcn_setting
-    if code not in table.index or table.empty or not len(table.columns):
+def _setting(table: dict, code: str) -> tuple[str, dict]:
+    """The rural share and deprivation of a PCN's patients (a row of the partition's
+    ``pcn_setting``), as words and as details (the context planners cite for an
+    exception); empty without rural or deprivation data."""
+    row = table.get(code)
+    if not row:
         return "", {}
-    row = table.loc[code]
     parts, extra = [], {}
     if "pct_rural" in row and pd.notna(row["pct_rural"]):
         pct = float(row["pct_rural"])
@@ -48,26 +47,29 @@ def _setting(context, code: str) -> tuple[str, dict]:
     return ("; " + "; ".join(parts)) if parts else "", extra
 
 
-def check_size(study, configuration, *, context) -> list[Finding]:
-    """PCNs outside the band (ERROR, or INFO when exempt) and single-practice PCNs (INFO).
+def check_size(partition) -> list[Finding]:
+    """PCNs outside the band (ERROR, or INFO when exempt) and single-practice PCNs (INFO),
+    from the partition's ``pcn_list_sizes`` and ``pcn_setting``.
 
     Examples
     --------
     >>> from geo_pcn.datasets import demo
-    >>> from geo_pcn.checks import get_context
-    >>> study = demo()
-    >>> findings = check_size(study, study.configuration, context=get_context(study))
+    >>> from geo_pcn.partition import Partition
+    >>> findings = check_size(Partition(demo()))
     >>> sorted({f.kind for f in findings})
     ['above_band', 'below_band', 'exempt', 'single_practice']
     """
+    study, configuration = partition.study, partition.configuration
     low, high = study.rules.band
     exempt = set(study.rules.exempt)
-    sizes = context.pcn_list_sizes
+    sizes = partition.pcn_list_sizes
+    sizes = dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
+    setting_table = partition.pcn_setting.to_dict("index")  # a dict: pandas per PCN is slow
     no_size = set(study.practices.index[study.practices["list_size"].isna()])
     findings: list[Finding] = []
     for code, members in configuration.members.items():
         size = int(sizes[code])
-        label = context.pcn_label(code)
+        label = partition.pcn_label(code)
         status = band_status(size, (low, high), exempt=code in exempt)
         raw = band_status(size, (low, high))
         if status in ("below", "above") or status == "exempt":
@@ -78,7 +80,7 @@ def check_size(study, configuration, *, context) -> list[Finding]:
                 f"{label} has {size:,} registered patients, {gap:,} {side} limit of "
                 f"{limit:,} ({len(members)} practice{'s' * (len(members) != 1)})"
             )
-            setting, extra = _setting(context, code)
+            setting, extra = _setting(setting_table, code)
             message += setting
             if status == "exempt":
                 message += "; it has an agreed exception, so this is noted, not failed"
@@ -135,13 +137,3 @@ def check_size(study, configuration, *, context) -> list[Finding]:
                 )
             )
     return findings
-
-
-@updates(check_size)
-def update_size(parent, study, configuration, *, context, delta) -> list[Finding]:
-    """Size findings of a changed configuration: the parent's for the PCNs the change did
-    not touch, the touched PCNs' checked again."""
-    new = [
-        f for f in rerun(check_size, study, context, members=delta.redo) if f.pcn_code in delta.redo
-    ]
-    return [f for f in parent if f.pcn_code not in delta.touched] + new

@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from geo_pcn.cli.options import json_option, study_argument
-from geo_pcn.checks import get_context
-from geo_pcn.geography.accounting import account_residents
+from geo_pcn.partition import Partition
 from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.study import Study
 
@@ -38,7 +37,7 @@ def _residents(study: Study) -> dict[str, Any] | None:
     the same as report.md's."""
     if study.footprint_method != "registrations":
         return None
-    return account_residents(study, get_context(study, None).footprints)
+    return Partition(study).residents
 
 
 def _residents_text(table: dict[str, Any]) -> list[str]:

@@ -175,7 +175,7 @@ def rank_row(study: Study, path: Path | None) -> dict[str, Any]:
     )
     moved = kinds_of_move.index[kinds_of_move == "moved"]  # one definition: geo_pcn._words
     placed = kinds_of_move.index[kinds_of_move == "placed"]
-    sizes = report.context.list_sizes
+    sizes = report.partition.list_sizes
     kinds = [(f.check, f.kind) for f in report.findings]
     scores = [
         result.summary.get("coterminosity")

@@ -402,7 +402,7 @@ class MapData:
 def build_map_data(report) -> MapData:
     """Prepare every layer of the maps from a :class:`~geo_pcn.report.Report`."""
     study = report.study
-    ctx = report.context
+    ctx = report.partition
     config = report.configuration
     summary = report.summary
     synthetic = bool(summary["synthetic"])
@@ -492,7 +492,7 @@ def build_map_data(report) -> MapData:
         index=located.index,
     )
     boundary_fields: dict[str, str] = {}
-    for i, (layer, where) in enumerate(ctx.cache.site_areas.items()):
+    for i, (layer, where) in enumerate(ctx.geography.site_areas.items()):
         key = f"area{i}"
         boundary_fields[key] = pretty_layer(layer)
         w = where.reindex(located.index)

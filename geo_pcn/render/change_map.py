@@ -52,7 +52,7 @@ def _change_layers(comparison: Comparison) -> dict[str, Any]:
     changed = list(comparison.changed_pcns["pcn_code"])
     outlines = {}
     for report, label in ((comparison.before, "before"), (comparison.after, "after")):
-        fp = report.context.footprints.pcns
+        fp = report.partition.footprints.pcns
         fp = fp[fp.index.isin(changed) & fp.geometry.notna() & ~fp.geometry.is_empty]
         outlines[label] = gpd.GeoDataFrame(
             {
@@ -91,7 +91,7 @@ def _change_layers(comparison: Comparison) -> dict[str, Any]:
     )
     # a line from the old PCN (where its name goes) through the practice to the new one
     before_fp = build_map_data(comparison.before).footprints
-    after_fp = comparison.after.context.footprints.pcns
+    after_fp = comparison.after.partition.footprints.pcns
     anchor_before = pd.Series(label_points(before_fp.geometry.to_numpy()), index=before_fp.index)
     anchor_after = pd.Series(label_points(after_fp.geometry.to_numpy()), index=after_fp.index)
     lines, tips = [], []

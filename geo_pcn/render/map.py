@@ -119,7 +119,7 @@ def pcn_colours(report) -> dict[str, str]:
     >>> set(colours.values()) <= set(PALETTE)
     True
     """
-    ctx = report.context
+    ctx = report.partition
     adjacency = footprint_adjacency(
         ctx.footprints.pcns,
         tolerance_m=float(report.study.rules.adjacency_tolerance_m),

@@ -130,7 +130,7 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
                 f"| {r.n_patients_in_no_pcn:,} |"
             )
     lines += ["", "## PCNs", ""]
-    layers = list(report.context.cache.site_areas)
+    layers = list(report.partition.geography.site_areas)
     columns = [
         ("pcn_code", "PCN"),
         ("pcn_name", "name"),

@@ -438,7 +438,7 @@ def _text(value: Any) -> str:
 
 
 def _pcn_section(report: Report) -> str:
-    layers = list(report.context.cache.site_areas)
+    layers = list(report.partition.geography.site_areas)
     columns = [
         ("pcn_code", "PCN"),
         ("pcn_name", "name"),

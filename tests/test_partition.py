@@ -1,0 +1,208 @@
+"""The partition (issue 20): every updater from a parent equals the same updater from
+scratch, over random sequences of moves (hypothesis), on the demo and on the real QNC
+study; a partition is immutable and holds its flows; a tally adds what joined and takes
+off what left, checked by hand on the tiny study.
+
+"From a parent" means: the parent holds every metric (all were asked for), the child is
+made by :meth:`Partition.with_configuration` and each metric updates from the parent's.
+"From scratch" means a partition of the same assignment with no parent.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tiny import write_tiny_study
+
+from geo_pcn import Configuration, Study
+from geo_pcn.datasets import demo
+from geo_pcn.geography import Footprints
+from geo_pcn.partition import UPDATERS, Partition
+
+
+def _equal(a, b, where: str) -> None:
+    """Exact equality of two metric values (tables, footprints, dicts of records)."""
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=where)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(a, b, check_exact=True, obj=where)
+    elif isinstance(a, Footprints):
+        assert list(a.pcns.index) == list(b.pcns.index), where
+        assert list(a.pcns["pcn_name"]) == list(b.pcns["pcn_name"]), where
+        assert shapely.equals_exact(
+            a.pcns.geometry.to_numpy(), b.pcns.geometry.to_numpy(), 0
+        ).all(), where
+        for name in ("area_pcn", "area_unassigned"):
+            x, y = getattr(a, name), getattr(b, name)
+            assert (x is None) == (y is None), where
+            if x is not None:
+                pd.testing.assert_series_equal(x, y, check_exact=True, obj=f"{where}.{name}")
+        if a.area_piece is not None:
+            # piece labels may differ; the grouping of areas into pieces may not
+            pa, pb = pd.factorize(a.area_piece)[0], pd.factorize(b.area_piece)[0]
+            assert (pa == pb).all(), where
+            assert (a.area_owner == b.area_owner).all(), where
+        _equal(a.uncovered_areas, b.uncovered_areas, f"{where}.uncovered_areas")
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            _equal(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, (list, tuple)) and not isinstance(a, str):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _equal(x, y, f"{where}[{i}]")
+    elif isinstance(a, shapely.Geometry):
+        assert shapely.equals_exact(a, b, 0), where
+    elif hasattr(a, "__dataclass_fields__"):
+        assert type(a) is type(b), where
+        for name in a.__dataclass_fields__:
+            _equal(getattr(a, name), getattr(b, name), f"{where}.{name}")
+    elif hasattr(a, "to_dict") and hasattr(a, "layers"):  # an Alignment
+        _equal(a.to_dict(), b.to_dict(), where)
+    elif isinstance(a, float) and np.isnan(a):
+        assert isinstance(b, float) and np.isnan(b), where
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def _everything(partition: Partition) -> Partition:
+    for key in partition.keys():
+        partition[key]
+    return partition
+
+
+def _random_step(config: Configuration, graph, rng: random.Random) -> Configuration:
+    """A practice to the PCN of a neighbouring practice (mostly), into no PCN, or a merge
+    or a split: the changes a planner makes."""
+    roll = rng.random()
+    practice = rng.choice(config.practice_codes)
+    if roll < 0.6:
+        options = sorted({config.pcn_of(n) for n in graph.neighbors(practice)} - {""})
+        return config.move(practice, to=rng.choice(options or list(config.pcn_codes)))
+    if roll < 0.75:
+        return config.move(practice, to=rng.choice(config.pcn_codes))
+    if roll < 0.85:
+        return config.unassign(practice)
+    if roll < 0.93 and config.n_pcns > 2:
+        a, b = rng.sample(config.pcn_codes, 2)
+        return config.merge([a, b], into=a, name="MERGED")
+    pcn = rng.choice([c for c in config.pcn_codes if config.members.get(c)])
+    return config.split(pcn, {f"NEW{rng.randrange(1000)}": config.members[pcn][:1]})
+
+
+def _check_walk(study, start: Partition, steps: int, seed: int) -> None:
+    rng = random.Random(seed)
+    partition = _everything(start)
+    for i in range(steps):
+        config = _random_step(partition.configuration, partition.graph, rng)
+        child = _everything(partition.with_configuration(config))
+        assert child.parent is partition
+        fresh = Partition(
+            study,
+            Configuration(config.assignments, config.names),
+            geography=start.geography,
+        )
+        assert fresh.parent is None
+        for key in UPDATERS:
+            _equal(child[key], fresh[key], f"step {i} {key}")
+        partition = child
+
+
+@pytest.fixture(scope="module")
+def demo_study():
+    return demo()
+
+
+@pytest.fixture(scope="module")
+def demo_start(demo_study):
+    return _everything(Partition(demo_study))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 100_000))
+def test_every_updater_from_a_parent_equals_from_scratch_on_the_demo(
+    demo_study, demo_start, seed
+):
+    _check_walk(demo_study, demo_start, steps=4, seed=seed)
+
+
+def test_a_setting_from_a_parent_equals_from_scratch():
+    """The demo has no rural or deprivation columns: give it some, so the setting updater
+    has rows to carry over."""
+    study = demo()
+    rng = np.random.default_rng(0)
+    n = len(study.areas)
+    study.areas["rural"] = rng.random(n) < 0.4
+    study.areas["imd_score"] = np.round(rng.random(n) * 60, 3)
+    study.areas["imd_decile"] = rng.integers(1, 11, n).astype(float)
+    start = Partition(study)
+    assert {"pct_rural", "imd_score", "imd_decile"} <= set(start.pcn_setting.columns)
+    for seed in range(3):
+        _check_walk(study, start, steps=4, seed=seed)
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_every_updater_from_a_parent_equals_from_scratch_on_qnc(qnc_study_file):
+    study = Study.from_toml(qnc_study_file)
+    start = Partition(study)
+    for seed in range(3):
+        _check_walk(study, start, steps=5, seed=seed)
+
+
+# -- the partition itself, on the tiny study -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return Study.from_toml(write_tiny_study(tmp_path_factory.mktemp("tiny")))
+
+
+def test_flows_and_the_list_size_tally_by_hand(tiny):
+    """Moving A00003 from U00002 into U00001: the flows say so, and U00001's list size
+    grows by A00003's while U00002's shrinks by it. By hand from tiny.py's registrations:
+    A00001 1000 + 900 + 5 = 1,905, A00002 1,100 + 800 + 3 = 1,903, A00003 1,200 + 700 + 2
+    = 1,902, A00004 1,300 + 600 = 1,900, A00005 400 + 450 = 850."""
+    start = Partition(tiny)
+    before = start.pcn_list_sizes
+    step = start.move("A00003", to="U00001")
+    assert step.parent is start
+    assert step.flows.moved == ("A00003",)
+    assert dict(step.flows.by_pcn) == {
+        "U00001": (frozenset({"A00003"}), frozenset()),
+        "U00002": (frozenset(), frozenset({"A00003"})),
+    }
+    assert before.to_dict() == {"U00001": 1905 + 1903, "U00002": 1902 + 1900 + 850}
+    assert step.pcn_list_sizes.to_dict() == {"U00001": 1905 + 1903 + 1902, "U00002": 1900 + 850}
+
+
+def test_a_partition_is_immutable_and_flips_to_a_new_one(tiny):
+    start = Partition(tiny)
+    with pytest.raises(AttributeError, match="immutable"):
+        start.configuration = None
+    step = start.flip({"A00003": "U00001", "A00005": None})
+    assert step is not start and start.configuration is tiny.configuration
+    assert step.configuration.pcn_of("A00003") == "U00001"
+    assert step.configuration.pcn_of("A00005") == ""
+    assert set(step.flows.moved) == {"A00003", "A00005"}
+    # the same configuration: the same partition; other practices: from scratch
+    assert start.with_configuration(start.configuration) is start
+
+
+def test_metrics_are_cached_and_read_from_the_parent_only_when_it_holds_them(tiny):
+    start = Partition(tiny)
+    assert not start.holds("footprints")
+    fp = start.footprints
+    assert start["footprints"] is fp and start.holds("footprints")
+    step = start.move("A00003", to="U00001")
+    assert step.footprints.recomputed is not None  # updated from the parent's
+    lone = Partition(tiny).move("A00003", to="U00001")
+    assert lone.footprints.recomputed is None  # the parent held none: built afresh
+    with pytest.raises(AttributeError, match="no attribute or metric"):
+        start.no_such_metric
