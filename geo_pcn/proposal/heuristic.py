@@ -14,7 +14,8 @@ part gives the same answer on any machine, however loaded):
 3. the practices set aside (and those in no PCN, or whose PCN is in another part) join the
    neighbouring PCN that fits them best, or open a new PCN when none may take them;
 4. local moves (a practice to a neighbouring PCN, or a whole PCN into a neighbour) bring
-   every PCN inside the band, then moves that keep every rule and cost less.
+   every PCN inside the band, then moves that keep every rule and cost less, or cost the
+   same and add fewer crossings of the study's lines.
 
 It returns ``None`` when the moves run out before every rule is met: the exact search then
 starts without an incumbent.
@@ -55,6 +56,23 @@ class _State:
         self.a = [-1] * n
         self.members: list[set[int]] = [set() for _ in part.slots]
         self.size = [0] * len(part.slots)
+        # the lines: each layer's area per practice, and the areas each slot held
+        self.lines = []
+        for _, area in part.lines:
+            held: list[set[int]] = [set() for _ in part.slots]
+            for p, k in enumerate(part.current):
+                if k >= 0 and area[p] >= 0 and not part.slots[k].new:
+                    held[k].add(area[p])
+            self.lines.append((area, held))
+
+    def crossings(self, k: int, members) -> int:
+        """Crossings slot ``k`` adds holding ``members`` (as the model counts them)."""
+        total = 0
+        for area, held in self.lines:
+            areas = {area[p] for p in members if area[p] >= 0}
+            if areas:
+                total += max(len(areas - held[k]) - (0 if held[k] else 1), 0)
+        return total
 
     # -- bookkeeping --------------------------------------------------------------------
 
@@ -338,9 +356,19 @@ def _descend(st: _State, *, repair: bool) -> None:
             change = sum(st.cost(p, j) - st.cost(p, k) for p in group)
             if repair and delta >= 0:
                 continue
-            if not repair and (delta > 0 or after > 0 or change >= 0):
+            if not repair and (delta > 0 or after > 0 or change > 0):
                 continue
-            key = (delta, change, k, group, j) if repair else (change, k, group, j)
+            head = (delta, change) if repair else (change,)
+            if best is not None and head > best[0][: len(head)]:
+                continue
+            lines = 0
+            if st.lines:  # crossings added: after the cost, before the rest
+                joined = st.members[j] | set(group)
+                lines = st.crossings(k, stays) + st.crossings(j, joined)
+                lines -= st.crossings(k, st.members[k]) + st.crossings(j, st.members[j])
+            if not repair and (change, lines) >= (0, 0):
+                continue
+            key = (*head, lines, k, group, j)
             if best is not None and key >= best[0]:
                 continue
             if len(group) == 1 and not st.connected(k, stays):

@@ -20,9 +20,16 @@ and groups of practices in no PCN). A practice may only join a slot among its ca
   group in the graph, so a solution is contiguous by construction, not repaired after.
   Practices without a territory are outside the flow (the contiguity check skips them
   too).
-* objective (lexicographic, as one integer weighted sum): ``patients`` moved (list sizes of
-  practices whose PCN changes), then practices moved, then new PCNs opened;
-  ``practices`` swaps the first two; ``pcns`` puts PCNs changed first.
+* objective (lexicographic): ``patients`` moved (list sizes of practices whose PCN
+  changes) first; then, with the first held at its best, crossings added, then practices
+  moved, then new PCNs opened (one integer weighted sum); ``practices`` swaps patients and
+  practices; ``pcns`` puts PCNs changed first.
+* crossings added, per boundary layer of :attr:`Part.lines` (sub-ICB, ICB, place: where
+  each practice's site lies, as the boundary check places it): ``z[k,a] >= x[p,k]`` for a
+  practice ``p`` in area ``a`` that slot ``k`` did not hold, and ``c[k] >= sum z[k,a] -
+  y[k]`` for a new slot (its areas beyond the first), ``c[k] >= sum z[k,a]`` for an
+  existing one (the areas it gains): a slot that stays in the areas it held adds
+  nothing, a crossing it already had is not counted again.
 
 New slots of one parent are interchangeable, so they are ordered (used first, larger
 first) to keep the search from exploring mirror images.
@@ -41,7 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Slot", "Part", "PartResult", "solve"]
+__all__ = ["Slot", "Part", "PartResult", "solve", "crossings_added"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,9 @@ class Part:
     #: the contiguity check reports it apart as a WARNING; it still connects others);
     #: empty: every practice with a territory
     needs: tuple[bool, ...] = ()
+    #: boundary layers whose lines a proposal should keep: ``(layer, area per practice)``,
+    #: the area an index (-1: the layer places the practice nowhere)
+    lines: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,12 @@ class PartResult:
     outside_band: dict[str, tuple[int, int]] = field(default_factory=dict)  # slot -> (size, limit)
     #: the constructive heuristic's objective value (None: it found no configuration)
     heuristic: int | None = None
+    #: crossings the answer adds, as the model counts them (see :func:`crossings_added`)
+    crossings: int | None = None
+    #: when it adds some, the best repair that keeps every line: ``(status, value)``,
+    #: status ``optimal`` (proven), ``found`` (not proven), ``infeasible`` (none exists
+    #: under the model's choices) or ``unknown`` (none found in the time given)
+    lines_kept: tuple[str, int | None] | None = None
 
 
 class _Builder:
@@ -313,6 +329,20 @@ def solve(part: Part) -> PartResult:
         out["status"] = (
             "optimal" if out["gap"] == 0 else "within gap" if out["gap"] <= target else "time limit"
         )
+        if out.get("crossings"):
+            # why the crossings were needed: the best repair that keeps every line (a
+            # tenth of the time at least, a fifth at most)
+            budget = min(max(left(), 0.1 * part.time_limit), 0.2 * part.time_limit)
+            ends = time.perf_counter() + budget
+            k_bound, kept, k_status = _cut_loop(
+                part, graph, set(cuts), 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
+                keep=True,
+            )  # fmt: skip
+            if kept is not None:
+                proven = _gap(kept["value"], k_bound) == 0
+                out["lines_kept"] = ("optimal" if proven else "found", kept["value"])
+            else:
+                out["lines_kept"] = ("infeasible" if k_status == "infeasible" else "unknown", None)
     return PartResult(
         name=part.name,
         objective=part.objective,
@@ -324,13 +354,13 @@ def solve(part: Part) -> PartResult:
 
 _RESULT_KEYS = (
     "status", "assignment", "value", "bound", "gap", "patients_moved", "practices_moved",
-    "n_variables", "n_constraints", "outside_band",
+    "n_variables", "n_constraints", "outside_band", "crossings", "lines_kept",
 )  # fmt: skip
 
 
 def _cut_loop(
     part, graph, cuts, target, left, *, stop_at: float, hold: float | None = None,
-    incumbent: dict | None = None,
+    incumbent: dict | None = None, keep: bool = False,
 ):  # fmt: skip
     """Solve without the flow, adding separator cuts for every PCN found in pieces,
     until the answer is contiguous: then it is a feasible configuration, and optimal for
@@ -348,7 +378,7 @@ def _cut_loop(
         relax = _run(
             part, cuts=cuts, flow=False, time_limit=left(), gap=loose, hold=hold,
             objective="first" if hold is None else "second",
-            begin=None if best is None else best["slots"],
+            begin=None if best is None else best["slots"], keep=keep,
         )  # fmt: skip
         if relax["values"] is None:
             status = relax["status"] if relax["status"] == "infeasible" else status
@@ -460,6 +490,7 @@ def _run(
     hold: float | None = None,
     objective: str = "first",
     begin: tuple[int, ...] | None = None,
+    keep: bool = False,
 ) -> dict:
     """Build the model (with or without the contiguity flow, with the cuts found) and
     solve it once."""
@@ -505,6 +536,10 @@ def _run(
         if slot.contiguous and flow:
             _flow(b, part, k, x, elastic=elastic)
     _order_new_slots(b, part, x, y, w)
+    cross_cols = _crossing_columns(b, part, x, y)
+    if keep:  # every line kept: no crossing added (a hard constraint)
+        for c in cross_cols:
+            b.upper[c] = 0.0
     for k, a, c, sep in sorted(cuts):
         b.row([(x[a, k], 1), (x[c, k], 1), *((x[s, k], -1) for s in sep)], upper=1)
 
@@ -533,6 +568,10 @@ def _run(
         first, second = patients, moved * (len(slots) + 1) + opened
     n_cols = len(b.lower)
     first, second = _pad(first, n_cols), _pad(second, n_cols)
+    crossings = np.zeros(n_cols)
+    crossings[cross_cols] = 1
+    if cross_cols:  # crossings added before today's tie-breaks: each outweighs them all
+        second = second + crossings * (_tie_most(part) + 1)
     if elastic:  # patients outside the band first, then the objective asked for
         second = first
         first = np.zeros(n_cols)
@@ -576,6 +615,7 @@ def _run(
     out["assignment"] = tuple(slots[k].code for k in chosen)
     out["slots"] = tuple(int(k) for k in chosen)
     out["second_value"] = float(second @ values)
+    out["crossings"] = crossings_added(part, out["slots"])
     stays = np.array([chosen[p] == part.current[p] for p in range(n_p)], dtype=bool)
     was = np.array([c != -1 for c in part.current])
     out["practices_moved"] = int((was & ~stays).sum())
@@ -629,6 +669,9 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
         first, second = patients, len(was) * (n_s + 1) + opened
         extra = sum(w[p] for p in forced)
     moved = was + forced
+    crossings = crossings_added(part, answer)
+    if part.lines:
+        second += crossings * (_tie_most(part) + 1)
     sizes = [0] * n_s
     for p, k in enumerate(answer):
         sizes[k] += w[p]
@@ -642,6 +685,7 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
         "first_value": float(first),
         "second_value": float(second),
         "changed": changed,
+        "crossings": crossings,
         "bound": None,
         "gap": None,
         "patients_moved": int(sum(w[p] for p in moved)),
@@ -650,6 +694,74 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
         "n_variables": 0,
         "n_constraints": 0,
     }
+
+
+def _tie_most(part: Part) -> int:
+    """The most today's tie-breaks (the second objective without crossings) can add up
+    to: one crossing added outweighs them all."""
+    n_s = len(part.slots)
+    if part.objective == "pcns":
+        return int(sum(part.weights))
+    if part.objective == "practices":
+        return int(sum(part.weights)) * (n_s + 1) + n_s
+    return len(part.practices) * (n_s + 1) + n_s
+
+
+def _line_sets(part: Part):
+    """Per layer of :attr:`Part.lines`: ``(area per practice, areas each slot holds now)``
+    (a new slot holds none)."""
+    out = []
+    for _, area in part.lines:
+        held: list[set[int]] = [set() for _ in part.slots]
+        for p, k in enumerate(part.current):
+            if k >= 0 and area[p] >= 0 and not part.slots[k].new:
+                held[k].add(area[p])
+        out.append((area, held))
+    return out
+
+
+def _crossing_columns(b: _Builder, part: Part, x: dict, y: list) -> list[int]:
+    """Columns counting the crossings each slot adds, per layer (see the module's
+    docstring); none for a slot that cannot add one."""
+    cols = []
+    for area, held in _line_sets(part):
+        for k, slot in enumerate(part.slots):
+            by_area: dict[int, list[int]] = {}
+            for p in slot.candidates:
+                if area[p] >= 0:
+                    by_area.setdefault(area[p], []).append(p)
+            gained = sorted(a for a in by_area if a not in held[k])
+            if not gained or (not held[k] and len(by_area) < 2):
+                continue  # it can only stay in the areas it holds, or hold one area
+            z = {}
+            for a in gained:
+                z[a] = b.var(integer=False)
+                for p in by_area[a]:
+                    b.row([(x[p, k], 1), (z[a], -1)], upper=0)
+            c = b.var(float(len(gained)), integer=False)
+            terms = [(c, 1), *((z[a], -1) for a in gained)]
+            if not held[k]:
+                terms.append((y[k], 1))  # a new slot's first area is no crossing
+            b.row(terms, lower=0)
+            cols.append(c)
+    return cols
+
+
+def crossings_added(part: Part, answer) -> int:
+    """Crossings ``answer`` (a slot index per practice) adds, as the model counts them:
+    per layer and slot, the areas it holds that it did not hold (less one for a new
+    slot, whose first area is no crossing). A slot that left every area it held for
+    another counts that area too (an over-count the model accepts)."""
+    total = 0
+    for area, held in _line_sets(part):
+        now: list[set[int]] = [set() for _ in part.slots]
+        for p, k in enumerate(answer):
+            if k >= 0 and area[p] >= 0:
+                now[k].add(area[p])
+        for k, areas in enumerate(now):
+            if areas:
+                total += max(len(areas - held[k]) - (0 if held[k] else 1), 0)
+    return total
 
 
 def _pad(vec: np.ndarray, n: int) -> np.ndarray:
