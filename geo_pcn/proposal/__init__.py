@@ -560,7 +560,7 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
             new_names[new_code] = new_name
         for code, (size, limit) in result.outside_band.items():
             final = renamed.get(code, (code, None))[0]
-            outside.append(_why(part, final, size, limit, settings))
+            outside.append(_why(part, final, size, limit, settings, result.status))
         rows.append(
             {
                 "part": part.name,
@@ -603,7 +603,7 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
     crossings = added_crossings(study, config, proposed, parts=parts, results=results)
     parts_table = pd.DataFrame(rows)
     statuses = set(parts_table["status"])
-    worst = ("no solution", "infeasible", "time limit", "within gap", "optimal")
+    worst = ("no solution", "band not met", "infeasible", "time limit", "within gap", "optimal")
     status = next(s for s in worst if s in statuses)
     # one definition of moved and placed, as compare.md and `geo-pcn rank` count them
     kinds = pd.Series(
@@ -849,9 +849,7 @@ def _too_big(config: Configuration, sizes: pd.Series, settings: dict) -> list[di
     return out
 
 
-def _why(part: Part, code: str, size: int, limit: int, settings: dict) -> dict[str, Any]:
-    low, high = part.band
-    side = "below the lower" if size < limit else "above the upper"
+def _relaxations(settings: dict) -> list[str]:
     relax = ["agree an exception to the band for it (exempt)"]
     relax.append(
         "let practices move further, if practices further away could help "
@@ -859,6 +857,45 @@ def _why(part: Part, code: str, size: int, limit: int, settings: dict) -> dict[s
     )
     if settings["within"]:
         relax.append(f"allow PCNs across {settings['within']} lines (no within)")
+    return relax
+
+
+def _why(
+    part: Part, code: str, size: int, limit: int, settings: dict, status: str = "infeasible"
+) -> dict[str, Any]:
+    low, high = part.band
+    side = "below the lower" if size < limit else "above the upper"
+    if status == "band not met":  # the heuristic's answer: nothing proven
+        return {
+            "pcn_code": code,
+            "part": part.name,
+            "size": int(size),
+            "limit": int(limit),
+            "message": (
+                f"{code} is left outside the band {low:,}-{high:,}: {size:,} patients, "
+                f"{abs(size - limit):,} {side} limit, in the best configuration found for "
+                f"part {part.name} (the heuristic's; the search found none inside the band "
+                "in the time given, nor proved that none exists). To do better: give more "
+                "--time-limit, or agree an exception to the band for it (exempt)."
+            ),
+        }
+    total = sum(part.weights[p] for s in part.slots if s.code == code for p in s.candidates)
+    if total and total < low:
+        return {
+            "pcn_code": code,
+            "part": part.name,
+            "size": int(size),
+            "limit": int(limit),
+            "message": (
+                f"{code} cannot be brought inside the band {low:,}-{high:,}: {size:,} "
+                f"patients, {abs(size - limit):,} {side} limit, and its practices and every "
+                f"practice within reach hold {total:,} patients in all (it touches no other "
+                "PCN's practices enough to grow). To make it feasible: "
+                + "; or ".join(_relaxations(settings))
+                + "."
+            ),
+        }
+    relax = _relaxations(settings)
     where = f"{settings['within']} area" if settings["within"] else "part"
     return {
         "pcn_code": code,

@@ -27,7 +27,7 @@ import math
 import random
 from collections import deque
 
-__all__ = ["construct", "valid", "value_of"]
+__all__ = ["construct", "best_effort", "valid", "value_of"]
 
 #: most local-search rounds per phase (each round applies the best move found)
 MAX_ROUNDS = 2000
@@ -142,7 +142,9 @@ class _State:
         """Whether ``p`` joining slot ``k`` keeps it in one piece."""
         if not self.placed[p] or not self.slots[k].contiguous or not self.members[k]:
             return True
-        if any(self.a[q] == k and self.placed[q] for q in self.adj[p]):
+        # next to a member that must be connected: in the slot's one piece (a member with
+        # no patients may be a piece apart, one that joining through it would count)
+        if any(self.a[q] == k and self.placed[q] and self.needs[q] for q in self.adj[p]):
             return True
         return self.connected(k, self.members[k] | {p})
 
@@ -168,6 +170,16 @@ class _State:
 def construct(part) -> tuple[int, ...] | None:
     """A slot index per practice meeting every rule of ``part`` (see :func:`valid`), or
     ``None`` when the heuristic finds none."""
+    answer, complete = best_effort(part)
+    return answer if complete else None
+
+
+def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
+    """The heuristic's answer and whether it meets every rule. When the moves run out
+    before the band is met everywhere, the answer is still every practice in a slot
+    among its candidates and every slot in one piece, with as few patients outside the
+    band as the moves found (``False``): a configuration to show when nothing better is
+    found; ``None`` when not even that was found."""
     st = _State(part)
     for p, k in enumerate(part.current):
         if k >= 0:
@@ -175,17 +187,21 @@ def construct(part) -> tuple[int, ...] | None:
     _keep_heaviest_piece(st)
     _split_above(st)
     if not _place_loose(st):
-        return None
+        return None, False
     _descend(st, repair=True)
+    if st.penalty() > 0:
+        _chains(st)
     if st.penalty() > 0:
         _anneal(st)
         _descend(st, repair=True)
+        _chains(st)
     if st.penalty() > 0:
-        return None
+        answer = tuple(st.a)
+        return (answer if valid(part, answer, band=False) else None), False
     _descend(st, repair=False)
     _order_new(st)
     answer = tuple(st.a)
-    return answer if valid(part, answer) else None
+    return (answer, True) if valid(part, answer) else (None, False)
 
 
 def _keep_heaviest_piece(st: _State) -> None:
@@ -385,6 +401,94 @@ def _descend(st: _State, *, repair: bool) -> None:
             st.put(p, best[2])
 
 
+#: most moves in one ejection chain
+CHAIN_DEPTH = 3
+
+
+def _chains(st: _State) -> None:
+    """Ejection chains, for a PCN outside the band whose neighbours are all nearly full
+    (or nearly empty), where no single move helps: a practice of a PCN above the band
+    goes to a neighbouring PCN, which passes one of its own practices on to the next,
+    up to :data:`CHAIN_DEPTH` moves (*push*); or a PCN below the band takes a practice
+    from a neighbour, which takes one from the next (*pull*). The chain that lowers the
+    patients outside the band most (then costs least) and keeps every PCN in one piece
+    is applied, until none helps."""
+    for _ in range(MAX_ROUNDS):
+        found = []
+        for k in range(len(st.slots)):
+            if not st.members[k]:
+                continue
+            lo, hi = st.limit(k)
+            if st.size[k] > hi:
+                _grow_chains(st, k, push=True, chain=[], delta={}, out=found)
+            elif st.size[k] < lo:
+                _grow_chains(st, k, push=False, chain=[], delta={}, out=found)
+        for _, _, chain in sorted(found, key=lambda f: (f[0], f[1], f[2])):
+            if _apply_chain(st, chain):
+                break
+        else:
+            return
+
+
+def _grow_chains(st: _State, k: int, *, push: bool, chain, delta, out) -> None:
+    """Every chain of moves from (push) or into (pull) slot ``k``, extended while the
+    slot at its end is outside the band; complete chains that lower the patients
+    outside the band go to ``out`` as ``(penalty change, cost change, moves)``."""
+    moved = {p for p, _, _ in chain}
+    touched = {a for _, f, t in chain for a in (f, t)}
+    if push:
+        pairs = [
+            (p, st.a[q])
+            for p in sorted(st.members[k])
+            if p not in moved and st.placed[p]
+            for q in st.adj[p]
+            if st.a[q] >= 0 and st.a[q] != k and st.a[q] in st.allowed[p]
+        ]
+        steps = sorted({(p, k, j) for p, j in pairs if j not in touched or j == chain[0][1]})
+    else:
+        pairs = [
+            (q, st.a[q])
+            for p in sorted(st.members[k])
+            if st.placed[p]
+            for q in st.adj[p]
+            if q not in moved and st.a[q] >= 0 and st.a[q] != k and k in st.allowed[q]
+        ]
+        steps = sorted({(q, j, k) for q, j in pairs if j not in touched})
+    for p, f, t in steps:
+        if len(st.members[f]) <= 1 and not push:
+            continue  # do not empty a PCN by pulling its last practice
+        d = dict(delta)
+        d[f] = d.get(f, 0) - st.w[p]
+        d[t] = d.get(t, 0) + st.w[p]
+        new = [*chain, (p, f, t)]
+        change = 0
+        for slot, dw in d.items():
+            used = bool(st.members[slot])
+            change += st.penalty_of(slot, st.size[slot] + dw, True) - st.penalty_of(
+                slot, st.size[slot], used
+            )
+        cost = sum(st.cost(q, b) - st.cost(q, a) for q, a, b in new)
+        if change < 0:
+            out.append((change, cost, tuple(new)))
+        end = t if push else f
+        lo, hi = st.limit(end)
+        size = st.size[end] + d[end]
+        if len(new) < CHAIN_DEPTH and (size > hi if push else size < lo):
+            _grow_chains(st, end, push=push, chain=new, delta=d, out=out)
+
+
+def _apply_chain(st: _State, chain) -> bool:
+    """Apply the moves when every slot they touch stays in one piece (else undo)."""
+    for p, _, t in chain:
+        st.put(p, t)
+    touched = {a for _, f, t in chain for a in (f, t)}
+    if all(st.connected(k, st.members[k]) for k in touched):
+        return True
+    for p, f, _ in reversed(chain):
+        st.put(p, f)
+    return False
+
+
 def _anneal(st: _State) -> None:
     """Simulated annealing on the patients outside the band, for when the descent stops
     short: single moves of a practice to a neighbouring slot, a worse one accepted now and
@@ -454,10 +558,11 @@ def _order_new(st: _State) -> None:
                 st.put(p, k)
 
 
-def valid(part, answer) -> bool:
+def valid(part, answer, *, band: bool = True) -> bool:
     """Whether ``answer`` (a slot index per practice) meets every rule of ``part``: each
     practice in a slot among its candidates, each banded slot used inside the band, each
-    slot free of the band within its cap, each contiguous slot in one piece."""
+    slot free of the band within its cap, each contiguous slot in one piece (``band=False``:
+    every rule but the band and the caps)."""
     st = _State(part)
     if len(answer) != st.n:
         return False
@@ -465,7 +570,7 @@ def valid(part, answer) -> bool:
         if k < 0 or k not in st.allowed[p]:
             return False
         st.put(p, k)
-    if st.penalty() > 0:
+    if band and st.penalty() > 0:
         return False
     return all(st.connected(k, st.members[k]) for k in range(len(st.slots)) if st.members[k])
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -120,8 +120,10 @@ class PartResult:
     """What the solver found for one part.
 
     ``status`` is ``optimal``, ``time limit`` (best found, with its gap), ``infeasible``
-    (the band cannot be met: the elastic solution and the PCNs left outside it are given)
-    or ``no solution`` (nothing found in time). ``bound`` is the proven lower bound on the
+    (the band cannot be met: the elastic solution and the PCNs left outside it are given),
+    ``band not met`` (nothing inside the band found in time, nor proven impossible: the
+    heuristic's answer, contiguous, and the PCNs it leaves outside the band) or ``no
+    solution`` (nothing found in time). ``bound`` is the proven lower bound on the
     first objective (patients, practices or PCNs changed, per ``objective``)."""
 
     name: str
@@ -260,10 +262,11 @@ def solve(part: Part) -> PartResult:
     of cuts run out of time with no contiguous answer, the exact flow model (with every
     cut found) searches the time left. Ties are then broken by the second objective, the
     first held at its value."""
-    from geo_pcn.proposal.heuristic import construct
+    from geo_pcn.proposal.heuristic import best_effort
 
     start = time.perf_counter()
     deadline = start + part.time_limit
+    part, trapped = free_unreachable(part)  # slots that cannot reach the band: said below
     graph = _Graph(part)
     cuts: set = set()
     target = max(part.gap, 0.0)
@@ -271,7 +274,11 @@ def solve(part: Part) -> PartResult:
     def left() -> float:
         return deadline - time.perf_counter()
 
-    found = construct(part)  # deterministic: no clock, the same answer under any load
+    # deterministic: no clock, the same answer under any load; when it leaves PCNs
+    # outside the band, it is still the answer to show if the search finds nothing better
+    found, complete = best_effort(part)
+    effort = None if found is None or complete else found
+    found = found if complete else None
     first = None if found is None else _score(part, found)
     if first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
@@ -293,8 +300,12 @@ def solve(part: Part) -> PartResult:
             if best is None or whole["value"] <= best["value"]:
                 best = whole
     if status == "infeasible" and best is None:
-        # the band made elastic: fewest patients outside it, then fewest moves
-        out = _run(part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0)
+        # the band made elastic: fewest patients outside it, then fewest moves (from the
+        # heuristic's answer, when it has one outside the band)
+        out = _run(
+            part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0,
+            begin=effort,
+        )  # fmt: skip
         if out["values"] is not None and left() > 0.5:
             tied = _run(
                 part, cuts=cuts, flow=True, elastic=True, time_limit=left(), gap=0,
@@ -302,7 +313,15 @@ def solve(part: Part) -> PartResult:
             )  # fmt: skip
             if tied["values"] is not None:
                 out = tied
-        out["status"] = "infeasible" if out["values"] is not None else "no solution"
+        if out["values"] is None and effort is not None:
+            out = _score(part, effort)  # proven infeasible: the heuristic's answer shown
+        out["status"] = "infeasible" if out["assignment"] else "no solution"
+        out["bound"] = out["gap"] = None
+    elif best is None and effort is not None:
+        # nothing in the band found, nor proven impossible: the heuristic's answer, with
+        # the PCNs it leaves outside the band named
+        out = _score(part, effort)
+        out["status"] = "band not met"
         out["bound"] = out["gap"] = None
     elif best is None:
         out = {"status": "no solution", "assignment": (), "value": None, "bound": bound}
@@ -343,6 +362,18 @@ def solve(part: Part) -> PartResult:
                 out["lines_kept"] = ("optimal" if proven else "found", kept["value"])
             else:
                 out["lines_kept"] = ("infeasible" if k_status == "infeasible" else "unknown", None)
+    if trapped and out.get("slots"):
+        # the slots no configuration brings up to the band: outside it, named
+        sizes = np.zeros(len(part.slots), dtype=np.int64)
+        np.add.at(sizes, np.asarray(out["slots"]), np.asarray(part.weights, dtype=np.int64))
+        used = set(out["slots"])
+        low = part.band[0]
+        short = {part.slots[k].code: (int(sizes[k]), low) for k in trapped if k in used}
+        short = {c: v for c, v in short.items() if v[0] < low}
+        if short:
+            out["outside_band"] = {**out.get("outside_band", {}), **short}
+            if out["status"] in ("optimal", "within gap", "time limit"):
+                out["status"] = "infeasible"
     return PartResult(
         name=part.name,
         objective=part.objective,
@@ -404,6 +435,36 @@ def _cut_loop(
             break
         cuts |= new
     return bound, best, status if best is None else "time limit"
+
+
+def free_unreachable(part: Part) -> tuple[Part, tuple[int, ...]]:
+    """``part`` with the band lifted from the slots that can never reach it, and which.
+
+    A slot whose candidates hold fewer patients in all than the band's lower limit is
+    below it whenever it is used (a practice with no neighbours, or a small group touching
+    no other PCN within reach). When some practice may be in such slots only, no
+    configuration meets the band: those slots are freed of the band (so that the rest of
+    the part is still solved exactly, and the heuristic can still answer) and reported
+    outside it by :func:`solve`, each with its size."""
+    low = part.band[0]
+    doomed = {
+        k
+        for k, s in enumerate(part.slots)
+        if s.band and sum(part.weights[p] for p in s.candidates) < low
+    }
+    if not doomed:
+        return part, ()
+    allowed: dict[int, set[int]] = {p: set() for p in range(len(part.practices))}
+    for k, s in enumerate(part.slots):
+        for p in s.candidates:
+            allowed[p].add(k)
+    trapped = {k for ks in allowed.values() if ks and ks <= doomed for k in ks}
+    if not trapped:
+        return part, ()
+    slots = tuple(
+        replace(s, band=False, cap=None) if k in trapped else s for k, s in enumerate(part.slots)
+    )
+    return replace(part, slots=slots), tuple(sorted(trapped))
 
 
 def _needs(part: Part) -> tuple[bool, ...]:
@@ -580,7 +641,7 @@ def _run(
         b.row([(c, v) for c, v in enumerate(first) if v], upper=hold + 0.5)
     if start is not None:
         start = _pad(np.asarray(start, dtype=float), n_cols)[:n_cols]
-    elif begin is not None and not elastic:
+    elif begin is not None:
         # a configuration to start from: its assignment and slots used (the solver works
         # out the rest of the columns, the flow among them)
         start = {col: float(begin[p] == k) for (p, k), col in x.items()}
@@ -676,6 +737,11 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
     for p, k in enumerate(answer):
         sizes[k] += w[p]
     low, high = part.band
+    outside = {
+        part.slots[k].code: (int(sizes[k]), low if sizes[k] < low else high)
+        for k in sorted(set(answer))
+        if part.slots[k].band and not low <= sizes[k] <= high
+    }
     return {
         "status": "heuristic",
         "values": None,
@@ -690,7 +756,7 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
         "gap": None,
         "patients_moved": int(sum(w[p] for p in moved)),
         "practices_moved": len(moved),
-        "outside_band": {},
+        "outside_band": outside,
         "n_variables": 0,
         "n_constraints": 0,
     }

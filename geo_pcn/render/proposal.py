@@ -18,6 +18,7 @@ _STATUS = {
     "within gap": "within the gap asked for",
     "time limit": "best found by the time limit",
     "infeasible": "the band cannot be met everywhere (see below)",
+    "band not met": "the band is not met everywhere: the best found leaves PCNs outside it",
     "no solution": "no configuration found in time",
 }
 
