@@ -216,3 +216,35 @@ def test_a_pcn_with_no_neighbours_below_the_band_is_named_and_the_rest_solved(tm
     assert (out["pcn_code"], out["size"], out["limit"]) == ("U00001", 2000, 3000)
     assert "every practice within reach hold 2,000 patients in all" in out["message"]
     assert moves(proposal) == []
+
+
+#   A00001   .   A00002 - A00003 - A00004
+#   U00001       U00001   U00001   U00002
+#    2000         2000     2000     3500
+#
+# U00001 is in two pieces; A00001 touches no practice, so whatever PCN holds it holds
+# A00001 alone (2000, below the band). Cheapest: A00001 leaves for a new PCN of its own
+# (2000 moved; keeping it and moving A00002 and A00003 out moves 4000, and they fit
+# nowhere else: U00002 would be 7500). That new PCN is named outside the band, and the
+# part still gets a heuristic answer and a proven bound: 2000 = 2000.
+def test_a_detached_practice_with_no_neighbours_is_a_pcn_of_its_own(tmp_path):
+    row = [
+        ("A00001", "U00001", 2000, 0),
+        ("A00002", "U00001", 2000, 2),
+        ("A00003", "U00001", 2000, 3),
+        ("A00004", "U00002", 3500, 4),
+    ]
+    study = row_study(tmp_path, row)
+    proposal = propose(study, workers=1, time_limit=600)
+    [part] = proposal.parts.to_dict("records")
+    assert (part["status"], part["heuristic"], part["objective"], part["bound"]) == (
+        "infeasible", 2000, 2000, 2000,
+    )  # fmt: skip
+    [(practice, before, after, patients)] = moves(proposal)
+    assert (practice, before, patients) == ("A00001", "U00001", 2000)
+    assert after.startswith("NEW-U00001")
+    [out] = proposal.outside_band
+    assert (out["pcn_code"], out["size"], out["limit"]) == (after, 2000, 3000)
+    assert "every practice within reach hold 2,000 patients in all" in out["message"]
+    # the contiguity error is cleared; the one left is the new PCN below the band
+    assert errors(study, proposal.configuration) == [("size", "below_band")]

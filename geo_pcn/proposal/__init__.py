@@ -560,7 +560,7 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
             new_names[new_code] = new_name
         for code, (size, limit) in result.outside_band.items():
             final = renamed.get(code, (code, None))[0]
-            outside.append(_why(part, final, size, limit, settings, result.status))
+            outside.append(_why(part, final, size, limit, settings, result.status, code))
         rows.append(
             {
                 "part": part.name,
@@ -861,7 +861,8 @@ def _relaxations(settings: dict) -> list[str]:
 
 
 def _why(
-    part: Part, code: str, size: int, limit: int, settings: dict, status: str = "infeasible"
+    part: Part, code: str, size: int, limit: int, settings: dict, status: str = "infeasible",
+    slot: str | None = None,
 ) -> dict[str, Any]:
     low, high = part.band
     side = "below the lower" if size < limit else "above the upper"
@@ -879,7 +880,12 @@ def _why(
                 "--time-limit, or agree an exception to the band for it (exempt)."
             ),
         }
-    total = sum(part.weights[p] for s in part.slots if s.code == code for p in s.candidates)
+    from geo_pcn.proposal.model import free_unreachable
+
+    # the candidates of its slot once the part's groups too light for the band are alone
+    freed, _ = free_unreachable(part)
+    slot = code if slot is None else slot
+    total = sum(part.weights[p] for s in freed.slots if s.code == slot for p in s.candidates)
     if total and total < low:
         return {
             "pcn_code": code,

@@ -192,9 +192,13 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
     if st.penalty() > 0:
         _chains(st)
     if st.penalty() > 0:
+        _resplit(st)
+        _descend(st, repair=True)
+    if st.penalty() > 0:
         _anneal(st)
         _descend(st, repair=True)
         _chains(st)
+        _resplit(st)
     if st.penalty() > 0:
         answer = tuple(st.a)
         return (answer if valid(part, answer, band=False) else None), False
@@ -280,6 +284,13 @@ def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
     while len(roots) < m:
         d = hops(roots)
         roots.append(max((p for p in mem if p not in roots), key=lambda p: (d[p], -p)))
+    return _grow_from(st, inside, roots)
+
+
+def _grow_from(st: _State, inside: set[int], roots: list[int]) -> list[set[int]] | None:
+    """Connected regions covering ``inside``, one per root, the lightest growing first
+    (its lightest neighbour while below the band, its heaviest after)."""
+    m = len(roots)
     owner = {r: i for i, r in enumerate(roots)}
     regions = [{r} for r in roots]
     weight = [st.w[r] for r in roots]
@@ -475,6 +486,96 @@ def _grow_chains(st: _State, k: int, *, push: bool, chain, delta, out) -> None:
         size = st.size[end] + d[end]
         if len(new) < CHAIN_DEPTH and (size > hi if push else size < lo):
             _grow_chains(st, end, push=push, chain=new, delta=d, out=out)
+
+
+def _resplit(st: _State) -> None:
+    """Two neighbouring PCNs, one of them outside the band, drawn again: their practices
+    (placed, at most 30) are split into two connected regions grown from every pair of
+    roots, one in each, and the split that lowers the patients outside the band most
+    (then costs least) is applied, until none helps."""
+    for _ in range(MAX_ROUNDS):
+        bad = [
+            k for k in range(len(st.slots))
+            if st.members[k] and st.penalty_of(k, st.size[k], True) > 0
+        ]  # fmt: skip
+        best = None
+        for k in bad:
+            near = sorted({st.a[q] for p in st.members[k] if st.placed[p] for q in st.adj[p]})
+            for j in near:
+                if j in (k, -1) or not st.members[j]:
+                    continue
+                found = _best_split(st, k, j)
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = found
+        if best is None:
+            return
+        for p, k in best[1]:
+            st.put(p, k)
+
+
+#: two PCNs with at most this many practices between them are split every possible way
+EXACT_SPLIT = 12
+
+
+def _every_split(st: _State, k: int, j: int, union: list[int], before: int):
+    """Every split of ``union`` into two non-empty groups for ``k`` and ``j``: the one
+    that lowers the patients outside the band most (then costs least), each group in
+    one piece and allowed where it goes; ``None`` when none lowers it."""
+    n = len(union)
+    best = None
+    for mask in range(1, (1 << n) - 1):
+        a = [union[i] for i in range(n) if mask >> i & 1]
+        b = [union[i] for i in range(n) if not mask >> i & 1]
+        wa = sum(st.w[p] for p in a)
+        after = st.penalty_of(k, wa, True) + st.penalty_of(j, st.size[k] + st.size[j] - wa, True)
+        if after >= before:
+            continue
+        if not all(k in st.allowed[p] for p in a) or not all(j in st.allowed[p] for p in b):
+            continue
+        cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
+        key = (after - before, cost, mask)
+        if best is not None and key >= best[0]:
+            continue
+        if not (st.connected(k, a) and st.connected(j, b)):
+            continue
+        best = (key, tuple((p, k) for p in a) + tuple((p, j) for p in b))
+    return best
+
+
+def _best_split(st: _State, k: int, j: int):
+    union = st.members[k] | st.members[j]
+    if len(union) > 30 or not all(st.placed[p] for p in union):
+        return None
+    before = st.penalty_of(k, st.size[k], True) + st.penalty_of(j, st.size[j], True)
+    if len(union) <= EXACT_SPLIT:
+        return _every_split(st, k, j, sorted(union), before)
+    best = None
+    for r1 in sorted(st.members[k]):
+        for r2 in sorted(st.members[j]):
+            regions = _grow_from(st, set(union), [r1, r2])
+            if regions is None:
+                continue
+            a, b = regions
+            if not all(k in st.allowed[p] for p in a) or not all(j in st.allowed[p] for p in b):
+                continue
+            wa, wb = sum(st.w[p] for p in a), sum(st.w[p] for p in b)
+            after = st.penalty_of(k, wa, True) + st.penalty_of(j, wb, True)
+            if after >= before:
+                continue
+            cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
+            key = (after - before, cost, r1, r2)
+            if best is None or key < best[0]:
+                moves = tuple((p, k) for p in sorted(a)) + tuple((p, j) for p in sorted(b))
+                best = (key, moves)
+    if best is None:
+        return None
+    # one piece each, as the check counts pieces (a region grows along the graph, but a
+    # member with no patients can be the only link)
+    a = {p for p, s in best[1] if s == k}
+    b = {p for p, s in best[1] if s == j}
+    if not (st.connected(k, a) and st.connected(j, b)):
+        return None
+    return best
 
 
 def _apply_chain(st: _State, chain) -> bool:

@@ -447,24 +447,62 @@ def free_unreachable(part: Part) -> tuple[Part, tuple[int, ...]]:
     the part is still solved exactly, and the heuristic can still answer) and reported
     outside it by :func:`solve`, each with its size."""
     low = part.band[0]
+    slots = list(part.slots)
+    alone = _light_groups(part, slots)  # a detached group too light for the band, alone
     doomed = {
-        k
-        for k, s in enumerate(part.slots)
-        if s.band and sum(part.weights[p] for p in s.candidates) < low
+        k for k, s in enumerate(slots) if s.band and sum(part.weights[p] for p in s.candidates) < low
     }
-    if not doomed:
-        return part, ()
     allowed: dict[int, set[int]] = {p: set() for p in range(len(part.practices))}
-    for k, s in enumerate(part.slots):
+    for k, s in enumerate(slots):
         for p in s.candidates:
             allowed[p].add(k)
-    trapped = {k for ks in allowed.values() if ks and ks <= doomed for k in ks}
+    trapped = {k for ks in allowed.values() if ks and ks <= doomed for k in ks} | alone
     if not trapped:
         return part, ()
-    slots = tuple(
-        replace(s, band=False, cap=None) if k in trapped else s for k, s in enumerate(part.slots)
-    )
-    return replace(part, slots=slots), tuple(sorted(trapped))
+    slots = [replace(s, band=False, cap=None) if k in trapped else s for k, s in enumerate(slots)]
+    return replace(part, slots=tuple(slots)), tuple(sorted(trapped))
+
+
+def _light_groups(part: Part, slots: list[Slot]) -> set[int]:
+    """Groups of practices of one PCN that touch no practice outside the group (a
+    component of the part's graph) and hold fewer patients than the band's lower limit,
+    while their PCN has practices elsewhere: whatever PCN holds them is inside the group
+    (contiguity), so below the band. Each is given one of its PCN's new slots, for it
+    alone, and taken out of every other PCN that must be in the band and in one piece
+    (which could never hold it inside the band). Returns those slots (``slots`` is
+    changed in place)."""
+    import networkx as nx
+
+    low = part.band[0]
+    needs = _needs(part)
+    graph = nx.Graph()
+    graph.add_nodes_from(p for p in range(len(part.practices)) if part.placed[p])
+    graph.add_edges_from((i, j) for i, j in part.edges if part.placed[i] and part.placed[j])
+    out: set[int] = set()
+    for group in sorted(nx.connected_components(graph), key=min):
+        if sum(part.weights[p] for p in group) >= low or not any(needs[p] for p in group):
+            continue
+        owners = {part.current[p] for p in group}
+        if len(owners) != 1 or min(owners) < 0:
+            continue
+        k0 = min(owners)
+        own = slots[k0]
+        whole = {p for p, k in enumerate(part.current) if k == k0}
+        if whole <= group or not own.band:
+            continue  # the PCN is all here (freed whole, if it must be), or free of the band
+        spare = [
+            k for k, s in enumerate(slots)
+            if s.new and s.parent == own.code and k not in out and group <= set(s.candidates)
+        ]  # fmt: skip
+        if not spare:
+            continue
+        k = spare[-1]  # the last: the new slots are used first to last
+        slots[k] = replace(slots[k], candidates=tuple(sorted(group)))
+        for j, s in enumerate(slots):
+            if j != k and s.band and s.contiguous and group & set(s.candidates):
+                slots[j] = replace(s, candidates=tuple(p for p in s.candidates if p not in group))
+        out.add(k)
+    return out
 
 
 def _needs(part: Part) -> tuple[bool, ...]:
