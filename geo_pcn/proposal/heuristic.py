@@ -182,7 +182,7 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
     found; ``None`` when not even that was found."""
     st = _State(part)
     for p, k in enumerate(part.current):
-        if k >= 0:
+        if k >= 0 and k in st.allowed[p]:  # (a group too light for the band is taken out)
             st.put(p, k)
     _keep_heaviest_piece(st)
     _split_above(st)

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from geo_pcn.proposal import _scip
+
 __all__ = ["Slot", "Part", "PartResult", "solve", "crossings_added"]
 
 
@@ -280,14 +282,22 @@ def solve(part: Part) -> PartResult:
     effort = None if found is None or complete else found
     found = found if complete else None
     first = None if found is None else _score(part, found)
+    exact = part.objective != "pcns" and _scip.available()
     if first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
+    elif exact:
+        # one branch-and-bound, the cuts added lazily; a fifth of the time kept for the
+        # tie-breaks (crossings first) and the lines
+        ends = deadline - 0.2 * part.time_limit
+        bound, best, status = _scip.first_objective(
+            part, graph, cuts, target, lambda: ends - time.perf_counter(), incumbent=first
+        )
     else:
         bound, best, status = _cut_loop(
             part, graph, cuts, target, left, stop_at=0.3, incumbent=first
         )
     unproven = best is None or _gap(best["value"], bound) > target
-    if status != "infeasible" and unproven and left() > 0.5:
+    if status != "infeasible" and unproven and left() > 0.5 and not exact:
         # not proven from the cuts in time: the flow model, with every cut, from the best
         whole = _run(
             part, cuts=cuts, flow=True, time_limit=left(), gap=target,
@@ -450,7 +460,9 @@ def free_unreachable(part: Part) -> tuple[Part, tuple[int, ...]]:
     slots = list(part.slots)
     alone = _light_groups(part, slots)  # a detached group too light for the band, alone
     doomed = {
-        k for k, s in enumerate(slots) if s.band and sum(part.weights[p] for p in s.candidates) < low
+        k
+        for k, s in enumerate(slots)
+        if s.band and sum(part.weights[p] for p in s.candidates) < low
     }
     allowed: dict[int, set[int]] = {p: set() for p in range(len(part.practices))}
     for k, s in enumerate(slots):
