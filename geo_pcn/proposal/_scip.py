@@ -3,15 +3,16 @@ one branch-and-bound: a constraint handler checks each candidate solution and ad
 separator cuts of every PCN found in pieces (Validi, Buchanan and Lykhovyd 2022), from the
 heuristic's answer as the incumbent.
 
-Measured against the HiGHS rounds of cuts (re-solved from scratch each round) at 30 s a
-part, one thread each, on the same machine at the same time (see the README): on QNC
-(141 practices) 200,558 against a bound of 196,970 (gap 1.8%) where HiGHS did not improve
-on the heuristic (240,179, gap 18.4%); on a national ICB of 65 practices proven optimal in
-1.5 s (HiGHS 3.2 s); on ICBs of 106 and 358 practices the same answers and bounds within a
-few percent; on one of 152 practices HiGHS was closer (1.8% against 6.0%). It is used for
-the first objective (patients or practices moved) when ``pyscipopt`` is installed; the tie
-breaks, the lines kept and the elastic band stay with HiGHS, which also solves everything
-when SCIP is not there.
+Measured against the HiGHS rounds of cuts (re-solved from scratch each round) through
+:func:`geo_pcn.proposal.model.solve`, 30 s a part, one thread (README, *Propose a repair*):
+QNC (141 practices) 200,433 against a bound of 200,423 where HiGHS stayed at the
+heuristic's 240,179 (gap 18.6%); a national ICB of 65 practices proven optimal in 0.9 s
+(HiGHS 3.2 s); one of 152 within 0.07% (HiGHS 1.8%); ICBs of 106 and 358 practices no
+closer with either. It solves the first objective (patients or practices moved) when
+``pyscipopt`` is installed; the tie-breaks, the lines kept, the elastic band and the
+``pcns`` objective stay with HiGHS, which solves everything when SCIP is not there. New
+slots of one parent are left for SCIP's own symmetry handling (ordering them by hand, as
+the HiGHS model does, left QNC at a gap of 18% in the one run measured).
 """
 
 from __future__ import annotations

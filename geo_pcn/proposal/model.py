@@ -286,9 +286,9 @@ def solve(part: Part) -> PartResult:
     if first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
     elif exact:
-        # one branch-and-bound, the cuts added lazily; a fifth of the time kept for the
-        # tie-breaks (crossings first) and the lines
-        ends = deadline - 0.2 * part.time_limit
+        # one branch-and-bound, the cuts added lazily; with an incumbent, a fifth of the
+        # time kept for the tie-breaks (crossings first) and the lines
+        ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
         bound, best, status = _scip.first_objective(
             part, graph, cuts, target, lambda: ends - time.perf_counter(), incumbent=first
         )
