@@ -440,9 +440,10 @@ def _print_proposals(rows: list[tuple[str, dict]], args) -> None:
     print()
     print(
         "| study | workers | wall s | parts | optimal / within gap | time limit | infeasible "
-        "| no solution | patients moved | bound | gap | PCNs left outside the band | peak MB |"
+        "| band not met | no solution | patients moved | bound | gap | PCNs left outside the "
+        "band | crossings added | peak MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows:
         s = r["summary"]
         status = [p["status"] for p in r["parts"]]
@@ -452,8 +453,9 @@ def _print_proposals(rows: list[tuple[str, dict]], args) -> None:
         print(
             f"| {NAMES[name]} | {r['workers']} | {r['wall']:.1f} | {len(status)} | {good} "
             f"| {status.count('time limit')} | {status.count('infeasible')} "
-            f"| {status.count('no solution')} | {s['patients_moved']:,} | {bound} | {gap} "
-            f"| {s['n_outside_band']} | {r['peak_mb']:.0f} |"
+            f"| {status.count('band not met')} | {status.count('no solution')} "
+            f"| {s['patients_moved']:,} | {bound} | {gap} "
+            f"| {s['n_outside_band']} | {s.get('n_crossings_added', '-')} | {r['peak_mb']:.0f} |"
         )
     for name, r in rows:
         print()

@@ -138,3 +138,113 @@ def test_no_configuration_found_is_not_called_a_pass(tmp_path):
     md = proposal_markdown(proposal)
     assert "already" not in md and "passes" not in md
     assert "no configuration was found" in md and "errors remain" in md
+
+
+# -- an ejection chain ---------------------------------------------------------------------
+
+#   A00001 - A00002 - A00003 - A00004 - A00005      path graph
+#   U00001   U00001   U00002   U00002   U00003
+#    4900      600     4400      600     3500      U00001 5500, U00002 5000, U00003 3500
+#
+# U00001 is 500 above the band; its only practice that can leave is A00002 (A00001 touches
+# no other PCN, and alone A00002 would be a PCN of 600). A00002 -> U00002 makes U00002 5600
+# (600 over: worse than 500); A00004 -> U00003 first leaves the 500 as it is (U00002 4400,
+# U00003 4100). No single move lowers the patients outside the band, so the descent stops;
+# the chain of both (A00002 -> U00002, A00004 -> U00003) brings all three into the band.
+# It is also the only repair: U00002 at 5600 must lose 600 or more, and A00003 (4400) can
+# go nowhere (U00001 would be 9300). 1200 patients moved, the optimum.
+CHAIN2 = [
+    ("A00001", "U00001", 4900, 0),
+    ("A00002", "U00001", 600, 1),
+    ("A00003", "U00002", 4400, 2),
+    ("A00004", "U00002", 600, 3),
+    ("A00005", "U00003", 3500, 4),
+]
+
+
+def _part_of(study):
+    from geo_pcn.proposal import _parts
+
+    [part], _ = _parts(study, study.configuration, {**settings_for(study), "_joined": set()})
+    return part
+
+
+def test_an_ejection_chain_repairs_what_no_single_move_can(tmp_path):
+    from geo_pcn.proposal import heuristic as H
+
+    part = _part_of(row_study(tmp_path, CHAIN2))
+    st = H._State(part)
+    for p, k in enumerate(part.current):
+        st.put(p, k)
+    H._descend(st, repair=True)
+    assert st.penalty() == 500  # the descent is stuck: no single move helps
+    H._chains(st)
+    assert st.penalty() == 0
+    answer = construct(part)
+    codes = [part.slots[k].code for k in answer]
+    assert codes == ["U00001", "U00002", "U00002", "U00003", "U00003"]
+    proposal = propose(row_study(tmp_path / "again", CHAIN2), workers=1, time_limit=600)
+    [row] = proposal.parts.to_dict("records")
+    assert (row["heuristic"], row["objective"], row["bound"]) == (1200, 1200, 1200)
+
+
+# -- a practice with no neighbours below the band ------------------------------------------
+
+#   A00001   .   A00002 - A00003 - A00004
+#   U00001       U00002   U00002   U00003
+#    2000         4400      600     3500
+#
+# A00001 touches no practice (column 1 is empty): whatever happens U00001 holds 2000, below
+# the band; its practices and every practice within reach hold 2000 in all. That PCN is
+# named outside the band with that reason, and the rest of the part is still solved: here
+# nothing else needs to change (U00002 5000 and U00003 3500 are in the band), so 0 moved,
+# proven (bound 0), and the heuristic answers too.
+def test_a_pcn_with_no_neighbours_below_the_band_is_named_and_the_rest_solved(tmp_path):
+    row = [
+        ("A00001", "U00001", 2000, 0),
+        ("A00002", "U00002", 4400, 2),
+        ("A00003", "U00002", 600, 3),
+        ("A00004", "U00003", 3500, 4),
+    ]
+    study = row_study(tmp_path, row)
+    proposal = propose(study, workers=1, time_limit=600)
+    [part] = proposal.parts.to_dict("records")
+    assert (part["status"], part["heuristic"], part["objective"], part["bound"]) == (
+        "infeasible", 0, 0, 0,
+    )  # fmt: skip
+    [out] = proposal.outside_band
+    assert (out["pcn_code"], out["size"], out["limit"]) == ("U00001", 2000, 3000)
+    assert "every practice within reach hold 2,000 patients in all" in out["message"]
+    assert moves(proposal) == []
+
+
+#   A00001   .   A00002 - A00003 - A00004
+#   U00001       U00001   U00001   U00002
+#    2000         2000     2000     3500
+#
+# U00001 is in two pieces; A00001 touches no practice, so whatever PCN holds it holds
+# A00001 alone (2000, below the band). Cheapest: A00001 leaves for a new PCN of its own
+# (2000 moved; keeping it and moving A00002 and A00003 out moves 4000, and they fit
+# nowhere else: U00002 would be 7500). That new PCN is named outside the band, and the
+# part still gets a heuristic answer and a proven bound: 2000 = 2000.
+def test_a_detached_practice_with_no_neighbours_is_a_pcn_of_its_own(tmp_path):
+    row = [
+        ("A00001", "U00001", 2000, 0),
+        ("A00002", "U00001", 2000, 2),
+        ("A00003", "U00001", 2000, 3),
+        ("A00004", "U00002", 3500, 4),
+    ]
+    study = row_study(tmp_path, row)
+    proposal = propose(study, workers=1, time_limit=600)
+    [part] = proposal.parts.to_dict("records")
+    assert (part["status"], part["heuristic"], part["objective"], part["bound"]) == (
+        "infeasible", 2000, 2000, 2000,
+    )  # fmt: skip
+    [(practice, before, after, patients)] = moves(proposal)
+    assert (practice, before, patients) == ("A00001", "U00001", 2000)
+    assert after.startswith("NEW-U00001")
+    [out] = proposal.outside_band
+    assert (out["pcn_code"], out["size"], out["limit"]) == (after, 2000, 3000)
+    assert "every practice within reach hold 2,000 patients in all" in out["message"]
+    # the contiguity error is cleared; the one left is the new PCN below the band
+    assert errors(study, proposal.configuration) == [("size", "below_band")]

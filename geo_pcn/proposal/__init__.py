@@ -4,8 +4,9 @@
 exempt is inside the band, every PCN is connected in the practice adjacency graph (the
 graph the contiguity check uses) and, with ``within``, no PCN crosses the lines of that
 boundary layer, moving as few registered patients as possible (or practices, or PCNs). It
-is an integer programme (:mod:`geo_pcn.proposal.model`) solved exactly with HiGHS, one
-independent part at a time: each ICB (or each area of ``within``) is its own problem,
+is an integer programme (:mod:`geo_pcn.proposal.model`) solved exactly (SCIP with the
+contiguity cuts added lazily, :mod:`geo_pcn.proposal._scip`; HiGHS for the tie-breaks, and
+for everything without ``pyscipopt``), one independent part at a time: each ICB (or each area of ``within``) is its own problem,
 solved in local processes or on a Dask cluster.
 
 "Optimal" is optimal under the model's choices (:data:`RESTRICTIONS`): practices move only
@@ -40,6 +41,7 @@ import networkx as nx
 import pandas as pd
 
 from geo_pcn._words import move_kind
+from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
@@ -54,14 +56,17 @@ __all__ = [
     "MINIMISED",
     "RESTRICTIONS",
     "EXEMPT_RULE",
+    "LINES_RULE",
     "settings_for",
+    "added_crossings",
 ]
 
 #: what :func:`propose` can minimise, each with how its ties are broken
 OBJECTIVES = {
-    "patients": "fewest practices moved, then fewest new PCNs",
-    "practices": "fewest registered patients moved, then fewest new PCNs",
-    "pcns": "fewest registered patients moved",
+    "patients": "fewest crossings added, then fewest practices moved, then fewest new PCNs",
+    "practices": "fewest crossings added, then fewest registered patients moved, then "
+    "fewest new PCNs",
+    "pcns": "fewest crossings added, then fewest registered patients moved",
 }
 
 #: what each objective counts, in words
@@ -85,6 +90,14 @@ EXEMPT_RULE = (
     "a PCN exempt from the band (or holding a practice above the band on its own) may "
     "grow only up to the band's upper limit, or stay at its present size when it is "
     "larger: it does not absorb practices without limit"
+)
+
+#: how a proposal treats the lines of the study's boundary layers (said with the results)
+LINES_RULE = (
+    "crossings of sub-ICB, ICB and place lines added are minimised second, after the "
+    "objective and before its tie-breaks: a proposal adds a crossing only when every "
+    "repair that costs no more adds one, as far as the time given lets the search prove "
+    "it (`--within` forbids them outright)"
 )
 
 #: a part in which no boundary layer places a practice
@@ -125,6 +138,9 @@ class Proposal:
     outside_band: list[dict[str, Any]]
     summary: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    #: every sub-ICB, ICB or place crossing the proposal adds, as the boundary check
+    #: counts crossings, each with why it was needed (see :func:`added_crossings`)
+    crossings_added: list[dict[str, Any]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         s = self.summary
@@ -142,6 +158,7 @@ class Proposal:
             "parts": json.loads(self.parts.to_json(orient="records")),
             "changes": json.loads(self.changes.to_json(orient="records")),
             "outside_band": self.outside_band,
+            "crossings_added": self.crossings_added,
         }
 
 
@@ -337,6 +354,13 @@ def _parts(study, config: Configuration, settings: dict) -> tuple[list[Part], di
         if near:
             part_of[p] = pd.Series(near).value_counts().sort_index().idxmax()
 
+    # the lines a proposal keeps: each layer's area of every practice's site, as the
+    # boundary check places it ("": none); the `within` layer is kept by the parts
+    lines = {
+        name: where["code"].reindex(assign.index).fillna("").astype(str)
+        for name, where in sorted(geo.site_areas.items())
+        if name != settings["within"]
+    }
     parts = []
     names = config.names
     settings = {**settings, "_registrations": geo.territories.method == "registrations"}
@@ -346,7 +370,7 @@ def _parts(study, config: Configuration, settings: dict) -> tuple[list[Part], di
             _part(
                 name, codes, graph, sizes, assign, members, home, names,
                 band=(low, high), exempt=exempt, no_contiguity=no_contiguity,
-                settings=settings,
+                settings=settings, lines=lines,
             )
         )  # fmt: skip
     return parts, names
@@ -354,7 +378,7 @@ def _parts(study, config: Configuration, settings: dict) -> tuple[list[Part], di
 
 def _part(
     name, codes, graph, sizes, assign, members, home, names, *, band, exempt, no_contiguity,
-    settings,
+    settings, lines=None,
 ) -> Part:  # fmt: skip
     low, high = band
     index = {p: i for i, p in enumerate(codes)}
@@ -453,7 +477,18 @@ def _part(
         objective=settings["objective"],
         time_limit=settings["time_limit_s"],
         gap=settings["gap"],
+        lines=tuple(
+            (layer, _area_index(where.reindex(codes).fillna("")))
+            for layer, where in (lines or {}).items()
+        ),
     )
+
+
+def _area_index(codes: pd.Series) -> tuple[int, ...]:
+    """Area codes as indices (by code order; -1 for none)."""
+    names = sorted(set(codes) - {""})
+    at = {c: i for i, c in enumerate(names)}
+    return tuple(at.get(c, -1) for c in codes)
 
 
 # -- solving ------------------------------------------------------------------------------
@@ -526,7 +561,7 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
             new_names[new_code] = new_name
         for code, (size, limit) in result.outside_band.items():
             final = renamed.get(code, (code, None))[0]
-            outside.append(_why(part, final, size, limit, settings))
+            outside.append(_why(part, final, size, limit, settings, result.status, code))
         rows.append(
             {
                 "part": part.name,
@@ -566,9 +601,10 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         raise AssertionError("propose: the scenario does not reproduce the proposal")
     changes = _changes(study, config, proposed, sizes, parts)
     outside += _too_big(proposed, sizes, settings)
+    crossings = added_crossings(study, config, proposed, parts=parts, results=results)
     parts_table = pd.DataFrame(rows)
     statuses = set(parts_table["status"])
-    worst = ("no solution", "infeasible", "time limit", "within gap", "optimal")
+    worst = ("no solution", "band not met", "infeasible", "time limit", "within gap", "optimal")
     status = next(s for s in worst if s in statuses)
     # one definition of moved and placed, as compare.md and `geo-pcn rank` count them
     kinds = pd.Series(
@@ -598,6 +634,7 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         "closed_pcns": len(set(config.pcn_codes) - set(proposed.pcn_codes)),
         "n_parts": len(parts),
         "n_outside_band": len(outside),
+        "n_crossings_added": len(crossings),
         "seconds": round(float(parts_table["seconds"].sum()), 3),
     }
     return Proposal(
@@ -609,7 +646,90 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         outside_band=outside,
         summary=summary,
         settings=settings,
+        crossings_added=crossings,
     )
+
+
+def added_crossings(
+    study, before: Configuration, after: Configuration, *, parts=(), results=()
+) -> list[dict[str, Any]]:
+    """The sub-ICB, ICB or place crossings ``after`` has that ``before`` did not, as the
+    boundary check counts them: a PCN whose practices' sites lie in two or more areas of a
+    layer, unless one area could hold them all within the layer's generalisation (near
+    the line). A PCN adds ``min(areas it now holds that it did not hold, areas - 1)``
+    crossings of a layer (a new PCN held none). Each comes with why it was needed, from
+    its part's search for a repair keeping every line (``parts`` and ``results`` of the
+    solver; without them, no reason is given)."""
+    geo = geography_of(study)
+    old, new = before.members, after.members
+    part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
+    objective = parts[0].objective if parts else "patients"
+    out = []
+    for layer, where in sorted(geo.site_areas.items()):
+        code = dict(zip(where.index, where["code"].fillna("").astype(str), strict=True))
+        near = where["near_code"] if "near_code" in where else pd.Series("", index=where.index)
+        near = dict(zip(where.index, near.fillna("").astype(str), strict=True))
+        names = dict(zip(where["code"], where.get("name", where["code"]), strict=False))
+        for pcn in sorted(new):
+            members = new[pcn]
+            if old.get(pcn) == members:
+                continue
+            here = [p for p in members if code.get(p)]
+            areas = {code[p] for p in here}
+            if len(areas) < 2:
+                continue
+            if set.intersection(*({code[p], near[p]} - {""} for p in here)):
+                continue  # near the line: placement uncertain, not a crossing
+            held = {code[p] for p in old.get(pcn, ()) if code.get(p)}
+            gained = sorted(areas - held)
+            n = min(len(gained), len(areas) - 1)
+            if n <= 0:
+                continue
+            joined = sorted(p for p in here if code[p] in gained)
+            i = part_of.get(joined[0]) if joined else None
+            why = _why_crossing(
+                None if i is None or i >= len(results) else results[i], objective
+            )
+            out.append(
+                {
+                    "pcn_code": pcn,
+                    "layer": layer,
+                    "areas_added": gained,
+                    "practices": joined,
+                    "part": "" if i is None else parts[i].name,
+                    "message": (
+                        f"{pcn} now has practices in {len(areas)} {layer_label(layer)} areas "
+                        f"({', '.join(sorted(areas))}): "
+                        + ", ".join(f"{a} {names.get(a, '')}".strip() for a in gained)
+                        + f" added by {', '.join(joined)}. Why: {why}."
+                    ),
+                }
+            )
+    return out
+
+
+def _why_crossing(result: PartResult | None, objective: str) -> str:
+    unit = MINIMISED[objective]
+    if result is None or result.lines_kept is None:
+        return "no reason recorded (the search did not count it: a site near a line?)"
+    status, value = result.lines_kept
+    best = f"{result.value:,}" if result.value is not None else "-"
+    if status == "infeasible":
+        return (
+            "no repair of the band and contiguity keeps every line in its part "
+            "(proven under the model's choices)"
+        )
+    if status == "optimal":
+        return (
+            f"the least disruptive repair that keeps every line moves {value:,} {unit} "
+            f"(proven), against {best} with the crossing"
+        )
+    if status == "found":
+        return (
+            f"the best repair found that keeps every line moves {value:,} {unit} (not "
+            f"proven the least), against {best} with the crossing"
+        )
+    return "no repair keeping every line was found in the time given"
 
 
 def _provisional(part: Part, got: dict, names: dict, taken: set) -> dict[str, tuple[str, str]]:
@@ -730,9 +850,7 @@ def _too_big(config: Configuration, sizes: pd.Series, settings: dict) -> list[di
     return out
 
 
-def _why(part: Part, code: str, size: int, limit: int, settings: dict) -> dict[str, Any]:
-    low, high = part.band
-    side = "below the lower" if size < limit else "above the upper"
+def _relaxations(settings: dict) -> list[str]:
     relax = ["agree an exception to the band for it (exempt)"]
     relax.append(
         "let practices move further, if practices further away could help "
@@ -740,6 +858,51 @@ def _why(part: Part, code: str, size: int, limit: int, settings: dict) -> dict[s
     )
     if settings["within"]:
         relax.append(f"allow PCNs across {settings['within']} lines (no within)")
+    return relax
+
+
+def _why(
+    part: Part, code: str, size: int, limit: int, settings: dict, status: str = "infeasible",
+    slot: str | None = None,
+) -> dict[str, Any]:
+    low, high = part.band
+    side = "below the lower" if size < limit else "above the upper"
+    if status == "band not met":  # the heuristic's answer: nothing proven
+        return {
+            "pcn_code": code,
+            "part": part.name,
+            "size": int(size),
+            "limit": int(limit),
+            "message": (
+                f"{code} is left outside the band {low:,}-{high:,}: {size:,} patients, "
+                f"{abs(size - limit):,} {side} limit, in the best configuration found for "
+                f"part {part.name} (the heuristic's; the search found none inside the band "
+                "in the time given, nor proved that none exists). To do better: give more "
+                "--time-limit, or agree an exception to the band for it (exempt)."
+            ),
+        }
+    from geo_pcn.proposal.model import free_unreachable
+
+    # the candidates of its slot once the part's groups too light for the band are alone
+    freed, _ = free_unreachable(part)
+    slot = code if slot is None else slot
+    total = sum(part.weights[p] for s in freed.slots if s.code == slot for p in s.candidates)
+    if total and total < low:
+        return {
+            "pcn_code": code,
+            "part": part.name,
+            "size": int(size),
+            "limit": int(limit),
+            "message": (
+                f"{code} cannot be brought inside the band {low:,}-{high:,}: {size:,} "
+                f"patients, {abs(size - limit):,} {side} limit, and its practices and every "
+                f"practice within reach hold {total:,} patients in all (it touches no other "
+                "PCN's practices enough to grow). To make it feasible: "
+                + "; or ".join(_relaxations(settings))
+                + "."
+            ),
+        }
+    relax = _relaxations(settings)
     where = f"{settings['within']} area" if settings["within"] else "part"
     return {
         "pcn_code": code,

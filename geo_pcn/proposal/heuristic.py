@@ -14,7 +14,8 @@ part gives the same answer on any machine, however loaded):
 3. the practices set aside (and those in no PCN, or whose PCN is in another part) join the
    neighbouring PCN that fits them best, or open a new PCN when none may take them;
 4. local moves (a practice to a neighbouring PCN, or a whole PCN into a neighbour) bring
-   every PCN inside the band, then moves that keep every rule and cost less.
+   every PCN inside the band, then moves that keep every rule and cost less, or cost the
+   same and add fewer crossings of the study's lines.
 
 It returns ``None`` when the moves run out before every rule is met: the exact search then
 starts without an incumbent.
@@ -26,7 +27,7 @@ import math
 import random
 from collections import deque
 
-__all__ = ["construct", "valid", "value_of"]
+__all__ = ["construct", "best_effort", "valid", "value_of"]
 
 #: most local-search rounds per phase (each round applies the best move found)
 MAX_ROUNDS = 2000
@@ -55,6 +56,23 @@ class _State:
         self.a = [-1] * n
         self.members: list[set[int]] = [set() for _ in part.slots]
         self.size = [0] * len(part.slots)
+        # the lines: each layer's area per practice, and the areas each slot held
+        self.lines = []
+        for _, area in part.lines:
+            held: list[set[int]] = [set() for _ in part.slots]
+            for p, k in enumerate(part.current):
+                if k >= 0 and area[p] >= 0 and not part.slots[k].new:
+                    held[k].add(area[p])
+            self.lines.append((area, held))
+
+    def crossings(self, k: int, members) -> int:
+        """Crossings slot ``k`` adds holding ``members`` (as the model counts them)."""
+        total = 0
+        for area, held in self.lines:
+            areas = {area[p] for p in members if area[p] >= 0}
+            if areas:
+                total += max(len(areas - held[k]) - (0 if held[k] else 1), 0)
+        return total
 
     # -- bookkeeping --------------------------------------------------------------------
 
@@ -124,7 +142,9 @@ class _State:
         """Whether ``p`` joining slot ``k`` keeps it in one piece."""
         if not self.placed[p] or not self.slots[k].contiguous or not self.members[k]:
             return True
-        if any(self.a[q] == k and self.placed[q] for q in self.adj[p]):
+        # next to a member that must be connected: in the slot's one piece (a member with
+        # no patients may be a piece apart, one that joining through it would count)
+        if any(self.a[q] == k and self.placed[q] and self.needs[q] for q in self.adj[p]):
             return True
         return self.connected(k, self.members[k] | {p})
 
@@ -150,24 +170,42 @@ class _State:
 def construct(part) -> tuple[int, ...] | None:
     """A slot index per practice meeting every rule of ``part`` (see :func:`valid`), or
     ``None`` when the heuristic finds none."""
+    answer, complete = best_effort(part)
+    return answer if complete else None
+
+
+def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
+    """The heuristic's answer and whether it meets every rule. When the moves run out
+    before the band is met everywhere, the answer is still every practice in a slot
+    among its candidates and every slot in one piece, with as few patients outside the
+    band as the moves found (``False``): a configuration to show when nothing better is
+    found; ``None`` when not even that was found."""
     st = _State(part)
     for p, k in enumerate(part.current):
-        if k >= 0:
+        if k >= 0 and k in st.allowed[p]:  # (a group too light for the band is taken out)
             st.put(p, k)
     _keep_heaviest_piece(st)
     _split_above(st)
     if not _place_loose(st):
-        return None
+        return None, False
     _descend(st, repair=True)
+    if st.penalty() > 0:
+        _chains(st)
+    if st.penalty() > 0:
+        _resplit(st)
+        _descend(st, repair=True)
     if st.penalty() > 0:
         _anneal(st)
         _descend(st, repair=True)
+        _chains(st)
+        _resplit(st)
     if st.penalty() > 0:
-        return None
+        answer = tuple(st.a)
+        return (answer if valid(part, answer, band=False) else None), False
     _descend(st, repair=False)
     _order_new(st)
     answer = tuple(st.a)
-    return answer if valid(part, answer) else None
+    return (answer, True) if valid(part, answer) else (None, False)
 
 
 def _keep_heaviest_piece(st: _State) -> None:
@@ -246,6 +284,13 @@ def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
     while len(roots) < m:
         d = hops(roots)
         roots.append(max((p for p in mem if p not in roots), key=lambda p: (d[p], -p)))
+    return _grow_from(st, inside, roots)
+
+
+def _grow_from(st: _State, inside: set[int], roots: list[int]) -> list[set[int]] | None:
+    """Connected regions covering ``inside``, one per root, the lightest growing first
+    (its lightest neighbour while below the band, its heaviest after)."""
+    m = len(roots)
     owner = {r: i for i, r in enumerate(roots)}
     regions = [{r} for r in roots]
     weight = [st.w[r] for r in roots]
@@ -338,9 +383,19 @@ def _descend(st: _State, *, repair: bool) -> None:
             change = sum(st.cost(p, j) - st.cost(p, k) for p in group)
             if repair and delta >= 0:
                 continue
-            if not repair and (delta > 0 or after > 0 or change >= 0):
+            if not repair and (delta > 0 or after > 0 or change > 0):
                 continue
-            key = (delta, change, k, group, j) if repair else (change, k, group, j)
+            head = (delta, change) if repair else (change,)
+            if best is not None and head > best[0][: len(head)]:
+                continue
+            lines = 0
+            if st.lines:  # crossings added: after the cost, before the rest
+                joined = st.members[j] | set(group)
+                lines = st.crossings(k, stays) + st.crossings(j, joined)
+                lines -= st.crossings(k, st.members[k]) + st.crossings(j, st.members[j])
+            if not repair and (change, lines) >= (0, 0):
+                continue
+            key = (*head, lines, k, group, j)
             if best is not None and key >= best[0]:
                 continue
             if len(group) == 1 and not st.connected(k, stays):
@@ -355,6 +410,184 @@ def _descend(st: _State, *, repair: bool) -> None:
             return
         for p in best[1]:
             st.put(p, best[2])
+
+
+#: most moves in one ejection chain
+CHAIN_DEPTH = 3
+
+
+def _chains(st: _State) -> None:
+    """Ejection chains, for a PCN outside the band whose neighbours are all nearly full
+    (or nearly empty), where no single move helps: a practice of a PCN above the band
+    goes to a neighbouring PCN, which passes one of its own practices on to the next,
+    up to :data:`CHAIN_DEPTH` moves (*push*); or a PCN below the band takes a practice
+    from a neighbour, which takes one from the next (*pull*). The chain that lowers the
+    patients outside the band most (then costs least) and keeps every PCN in one piece
+    is applied, until none helps."""
+    for _ in range(MAX_ROUNDS):
+        found = []
+        for k in range(len(st.slots)):
+            if not st.members[k]:
+                continue
+            lo, hi = st.limit(k)
+            if st.size[k] > hi:
+                _grow_chains(st, k, push=True, chain=[], delta={}, out=found)
+            elif st.size[k] < lo:
+                _grow_chains(st, k, push=False, chain=[], delta={}, out=found)
+        for _, _, chain in sorted(found, key=lambda f: (f[0], f[1], f[2])):
+            if _apply_chain(st, chain):
+                break
+        else:
+            return
+
+
+def _grow_chains(st: _State, k: int, *, push: bool, chain, delta, out) -> None:
+    """Every chain of moves from (push) or into (pull) slot ``k``, extended while the
+    slot at its end is outside the band; complete chains that lower the patients
+    outside the band go to ``out`` as ``(penalty change, cost change, moves)``."""
+    moved = {p for p, _, _ in chain}
+    touched = {a for _, f, t in chain for a in (f, t)}
+    if push:
+        pairs = [
+            (p, st.a[q])
+            for p in sorted(st.members[k])
+            if p not in moved and st.placed[p]
+            for q in st.adj[p]
+            if st.a[q] >= 0 and st.a[q] != k and st.a[q] in st.allowed[p]
+        ]
+        steps = sorted({(p, k, j) for p, j in pairs if j not in touched or j == chain[0][1]})
+    else:
+        pairs = [
+            (q, st.a[q])
+            for p in sorted(st.members[k])
+            if st.placed[p]
+            for q in st.adj[p]
+            if q not in moved and st.a[q] >= 0 and st.a[q] != k and k in st.allowed[q]
+        ]
+        steps = sorted({(q, j, k) for q, j in pairs if j not in touched})
+    for p, f, t in steps:
+        if len(st.members[f]) <= 1 and not push:
+            continue  # do not empty a PCN by pulling its last practice
+        d = dict(delta)
+        d[f] = d.get(f, 0) - st.w[p]
+        d[t] = d.get(t, 0) + st.w[p]
+        new = [*chain, (p, f, t)]
+        change = 0
+        for slot, dw in d.items():
+            used = bool(st.members[slot])
+            change += st.penalty_of(slot, st.size[slot] + dw, True) - st.penalty_of(
+                slot, st.size[slot], used
+            )
+        cost = sum(st.cost(q, b) - st.cost(q, a) for q, a, b in new)
+        if change < 0:
+            out.append((change, cost, tuple(new)))
+        end = t if push else f
+        lo, hi = st.limit(end)
+        size = st.size[end] + d[end]
+        if len(new) < CHAIN_DEPTH and (size > hi if push else size < lo):
+            _grow_chains(st, end, push=push, chain=new, delta=d, out=out)
+
+
+def _resplit(st: _State) -> None:
+    """Two neighbouring PCNs, one of them outside the band, drawn again: their practices
+    (placed, at most 30) are split into two connected regions grown from every pair of
+    roots, one in each, and the split that lowers the patients outside the band most
+    (then costs least) is applied, until none helps."""
+    for _ in range(MAX_ROUNDS):
+        bad = [
+            k for k in range(len(st.slots))
+            if st.members[k] and st.penalty_of(k, st.size[k], True) > 0
+        ]  # fmt: skip
+        best = None
+        for k in bad:
+            near = sorted({st.a[q] for p in st.members[k] if st.placed[p] for q in st.adj[p]})
+            for j in near:
+                if j in (k, -1) or not st.members[j]:
+                    continue
+                found = _best_split(st, k, j)
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = found
+        if best is None:
+            return
+        for p, k in best[1]:
+            st.put(p, k)
+
+
+#: two PCNs with at most this many practices between them are split every possible way
+EXACT_SPLIT = 12
+
+
+def _every_split(st: _State, k: int, j: int, union: list[int], before: int):
+    """Every split of ``union`` into two non-empty groups for ``k`` and ``j``: the one
+    that lowers the patients outside the band most (then costs least), each group in
+    one piece and allowed where it goes; ``None`` when none lowers it."""
+    n = len(union)
+    best = None
+    for mask in range(1, (1 << n) - 1):
+        a = [union[i] for i in range(n) if mask >> i & 1]
+        b = [union[i] for i in range(n) if not mask >> i & 1]
+        wa = sum(st.w[p] for p in a)
+        after = st.penalty_of(k, wa, True) + st.penalty_of(j, st.size[k] + st.size[j] - wa, True)
+        if after >= before:
+            continue
+        if not all(k in st.allowed[p] for p in a) or not all(j in st.allowed[p] for p in b):
+            continue
+        cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
+        key = (after - before, cost, mask)
+        if best is not None and key >= best[0]:
+            continue
+        if not (st.connected(k, a) and st.connected(j, b)):
+            continue
+        best = (key, tuple((p, k) for p in a) + tuple((p, j) for p in b))
+    return best
+
+
+def _best_split(st: _State, k: int, j: int):
+    union = st.members[k] | st.members[j]
+    if len(union) > 30 or not all(st.placed[p] for p in union):
+        return None
+    before = st.penalty_of(k, st.size[k], True) + st.penalty_of(j, st.size[j], True)
+    if len(union) <= EXACT_SPLIT:
+        return _every_split(st, k, j, sorted(union), before)
+    best = None
+    for r1 in sorted(st.members[k]):
+        for r2 in sorted(st.members[j]):
+            regions = _grow_from(st, set(union), [r1, r2])
+            if regions is None:
+                continue
+            a, b = regions
+            if not all(k in st.allowed[p] for p in a) or not all(j in st.allowed[p] for p in b):
+                continue
+            wa, wb = sum(st.w[p] for p in a), sum(st.w[p] for p in b)
+            after = st.penalty_of(k, wa, True) + st.penalty_of(j, wb, True)
+            if after >= before:
+                continue
+            cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
+            key = (after - before, cost, r1, r2)
+            if best is None or key < best[0]:
+                moves = tuple((p, k) for p in sorted(a)) + tuple((p, j) for p in sorted(b))
+                best = (key, moves)
+    if best is None:
+        return None
+    # one piece each, as the check counts pieces (a region grows along the graph, but a
+    # member with no patients can be the only link)
+    a = {p for p, s in best[1] if s == k}
+    b = {p for p, s in best[1] if s == j}
+    if not (st.connected(k, a) and st.connected(j, b)):
+        return None
+    return best
+
+
+def _apply_chain(st: _State, chain) -> bool:
+    """Apply the moves when every slot they touch stays in one piece (else undo)."""
+    for p, _, t in chain:
+        st.put(p, t)
+    touched = {a for _, f, t in chain for a in (f, t)}
+    if all(st.connected(k, st.members[k]) for k in touched):
+        return True
+    for p, f, _ in reversed(chain):
+        st.put(p, f)
+    return False
 
 
 def _anneal(st: _State) -> None:
@@ -426,10 +659,11 @@ def _order_new(st: _State) -> None:
                 st.put(p, k)
 
 
-def valid(part, answer) -> bool:
+def valid(part, answer, *, band: bool = True) -> bool:
     """Whether ``answer`` (a slot index per practice) meets every rule of ``part``: each
     practice in a slot among its candidates, each banded slot used inside the band, each
-    slot free of the band within its cap, each contiguous slot in one piece."""
+    slot free of the band within its cap, each contiguous slot in one piece (``band=False``:
+    every rule but the band and the caps)."""
     st = _State(part)
     if len(answer) != st.n:
         return False
@@ -437,7 +671,7 @@ def valid(part, answer) -> bool:
         if k < 0 or k not in st.allowed[p]:
             return False
         st.put(p, k)
-    if st.penalty() > 0:
+    if band and st.penalty() > 0:
         return False
     return all(st.connected(k, st.members[k]) for k in range(len(st.slots)) if st.members[k])
 

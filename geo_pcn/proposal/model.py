@@ -20,9 +20,16 @@ and groups of practices in no PCN). A practice may only join a slot among its ca
   group in the graph, so a solution is contiguous by construction, not repaired after.
   Practices without a territory are outside the flow (the contiguity check skips them
   too).
-* objective (lexicographic, as one integer weighted sum): ``patients`` moved (list sizes of
-  practices whose PCN changes), then practices moved, then new PCNs opened;
-  ``practices`` swaps the first two; ``pcns`` puts PCNs changed first.
+* objective (lexicographic): ``patients`` moved (list sizes of practices whose PCN
+  changes) first; then, with the first held at its best, crossings added, then practices
+  moved, then new PCNs opened (one integer weighted sum); ``practices`` swaps patients and
+  practices; ``pcns`` puts PCNs changed first.
+* crossings added, per boundary layer of :attr:`Part.lines` (sub-ICB, ICB, place: where
+  each practice's site lies, as the boundary check places it): ``z[k,a] >= x[p,k]`` for a
+  practice ``p`` in area ``a`` that slot ``k`` did not hold, and ``c[k] >= sum z[k,a] -
+  y[k]`` for a new slot (its areas beyond the first), ``c[k] >= sum z[k,a]`` for an
+  existing one (the areas it gains): a slot that stays in the areas it held adds
+  nothing, a crossing it already had is not counted again.
 
 New slots of one parent are interchangeable, so they are ordered (used first, larger
 first) to keep the search from exploring mirror images.
@@ -37,11 +44,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-__all__ = ["Slot", "Part", "PartResult", "solve"]
+from geo_pcn.proposal import _scip
+
+__all__ = ["Slot", "Part", "PartResult", "solve", "crossings_added"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,9 @@ class Part:
     #: the contiguity check reports it apart as a WARNING; it still connects others);
     #: empty: every practice with a territory
     needs: tuple[bool, ...] = ()
+    #: boundary layers whose lines a proposal should keep: ``(layer, area per practice)``,
+    #: the area an index (-1: the layer places the practice nowhere)
+    lines: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,8 +122,10 @@ class PartResult:
     """What the solver found for one part.
 
     ``status`` is ``optimal``, ``time limit`` (best found, with its gap), ``infeasible``
-    (the band cannot be met: the elastic solution and the PCNs left outside it are given)
-    or ``no solution`` (nothing found in time). ``bound`` is the proven lower bound on the
+    (the band cannot be met: the elastic solution and the PCNs left outside it are given),
+    ``band not met`` (nothing inside the band found in time, nor proven impossible: the
+    heuristic's answer, contiguous, and the PCNs it leaves outside the band) or ``no
+    solution`` (nothing found in time). ``bound`` is the proven lower bound on the
     first objective (patients, practices or PCNs changed, per ``objective``)."""
 
     name: str
@@ -129,6 +143,12 @@ class PartResult:
     outside_band: dict[str, tuple[int, int]] = field(default_factory=dict)  # slot -> (size, limit)
     #: the constructive heuristic's objective value (None: it found no configuration)
     heuristic: int | None = None
+    #: crossings the answer adds, as the model counts them (see :func:`crossings_added`)
+    crossings: int | None = None
+    #: when it adds some, the best repair that keeps every line: ``(status, value)``,
+    #: status ``optimal`` (proven), ``found`` (not proven), ``infeasible`` (none exists
+    #: under the model's choices) or ``unknown`` (none found in the time given)
+    lines_kept: tuple[str, int | None] | None = None
 
 
 class _Builder:
@@ -244,10 +264,11 @@ def solve(part: Part) -> PartResult:
     of cuts run out of time with no contiguous answer, the exact flow model (with every
     cut found) searches the time left. Ties are then broken by the second objective, the
     first held at its value."""
-    from geo_pcn.proposal.heuristic import construct
+    from geo_pcn.proposal.heuristic import best_effort
 
     start = time.perf_counter()
     deadline = start + part.time_limit
+    part, trapped = free_unreachable(part)  # slots that cannot reach the band: said below
     graph = _Graph(part)
     cuts: set = set()
     target = max(part.gap, 0.0)
@@ -255,16 +276,28 @@ def solve(part: Part) -> PartResult:
     def left() -> float:
         return deadline - time.perf_counter()
 
-    found = construct(part)  # deterministic: no clock, the same answer under any load
+    # deterministic: no clock, the same answer under any load; when it leaves PCNs
+    # outside the band, it is still the answer to show if the search finds nothing better
+    found, complete = best_effort(part)
+    effort = None if found is None or complete else found
+    found = found if complete else None
     first = None if found is None else _score(part, found)
+    exact = part.objective != "pcns" and _scip.available()
     if first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
+    elif exact:
+        # one branch-and-bound, the cuts added lazily; with an incumbent, a fifth of the
+        # time kept for the tie-breaks (crossings first) and the lines
+        ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
+        bound, best, status = _scip.first_objective(
+            part, graph, cuts, target, lambda: ends - time.perf_counter(), incumbent=first
+        )
     else:
         bound, best, status = _cut_loop(
             part, graph, cuts, target, left, stop_at=0.3, incumbent=first
         )
     unproven = best is None or _gap(best["value"], bound) > target
-    if status != "infeasible" and unproven and left() > 0.5:
+    if status != "infeasible" and unproven and left() > 0.5 and not exact:
         # not proven from the cuts in time: the flow model, with every cut, from the best
         whole = _run(
             part, cuts=cuts, flow=True, time_limit=left(), gap=target,
@@ -277,8 +310,12 @@ def solve(part: Part) -> PartResult:
             if best is None or whole["value"] <= best["value"]:
                 best = whole
     if status == "infeasible" and best is None:
-        # the band made elastic: fewest patients outside it, then fewest moves
-        out = _run(part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0)
+        # the band made elastic: fewest patients outside it, then fewest moves (from the
+        # heuristic's answer, when it has one outside the band)
+        out = _run(
+            part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0,
+            begin=effort,
+        )  # fmt: skip
         if out["values"] is not None and left() > 0.5:
             tied = _run(
                 part, cuts=cuts, flow=True, elastic=True, time_limit=left(), gap=0,
@@ -286,7 +323,15 @@ def solve(part: Part) -> PartResult:
             )  # fmt: skip
             if tied["values"] is not None:
                 out = tied
-        out["status"] = "infeasible" if out["values"] is not None else "no solution"
+        if out["values"] is None and effort is not None:
+            out = _score(part, effort)  # proven infeasible: the heuristic's answer shown
+        out["status"] = "infeasible" if out["assignment"] else "no solution"
+        out["bound"] = out["gap"] = None
+    elif best is None and effort is not None:
+        # nothing in the band found, nor proven impossible: the heuristic's answer, with
+        # the PCNs it leaves outside the band named
+        out = _score(part, effort)
+        out["status"] = "band not met"
         out["bound"] = out["gap"] = None
     elif best is None:
         out = {"status": "no solution", "assignment": (), "value": None, "bound": bound}
@@ -313,6 +358,32 @@ def solve(part: Part) -> PartResult:
         out["status"] = (
             "optimal" if out["gap"] == 0 else "within gap" if out["gap"] <= target else "time limit"
         )
+        if out.get("crossings"):
+            # why the crossings were needed: the best repair that keeps every line (a
+            # tenth of the time at least, a fifth at most)
+            budget = min(max(left(), 0.1 * part.time_limit), 0.2 * part.time_limit)
+            ends = time.perf_counter() + budget
+            k_bound, kept, k_status = _cut_loop(
+                part, graph, set(cuts), 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
+                keep=True,
+            )  # fmt: skip
+            if kept is not None:
+                proven = _gap(kept["value"], k_bound) == 0
+                out["lines_kept"] = ("optimal" if proven else "found", kept["value"])
+            else:
+                out["lines_kept"] = ("infeasible" if k_status == "infeasible" else "unknown", None)
+    if trapped and out.get("slots"):
+        # the slots no configuration brings up to the band: outside it, named
+        sizes = np.zeros(len(part.slots), dtype=np.int64)
+        np.add.at(sizes, np.asarray(out["slots"]), np.asarray(part.weights, dtype=np.int64))
+        used = set(out["slots"])
+        low = part.band[0]
+        short = {part.slots[k].code: (int(sizes[k]), low) for k in trapped if k in used}
+        short = {c: v for c, v in short.items() if v[0] < low}
+        if short:
+            out["outside_band"] = {**out.get("outside_band", {}), **short}
+            if out["status"] in ("optimal", "within gap", "time limit"):
+                out["status"] = "infeasible"
     return PartResult(
         name=part.name,
         objective=part.objective,
@@ -324,13 +395,13 @@ def solve(part: Part) -> PartResult:
 
 _RESULT_KEYS = (
     "status", "assignment", "value", "bound", "gap", "patients_moved", "practices_moved",
-    "n_variables", "n_constraints", "outside_band",
+    "n_variables", "n_constraints", "outside_band", "crossings", "lines_kept",
 )  # fmt: skip
 
 
 def _cut_loop(
     part, graph, cuts, target, left, *, stop_at: float, hold: float | None = None,
-    incumbent: dict | None = None,
+    incumbent: dict | None = None, keep: bool = False,
 ):  # fmt: skip
     """Solve without the flow, adding separator cuts for every PCN found in pieces,
     until the answer is contiguous: then it is a feasible configuration, and optimal for
@@ -348,7 +419,7 @@ def _cut_loop(
         relax = _run(
             part, cuts=cuts, flow=False, time_limit=left(), gap=loose, hold=hold,
             objective="first" if hold is None else "second",
-            begin=None if best is None else best["slots"],
+            begin=None if best is None else best["slots"], keep=keep,
         )  # fmt: skip
         if relax["values"] is None:
             status = relax["status"] if relax["status"] == "infeasible" else status
@@ -374,6 +445,76 @@ def _cut_loop(
             break
         cuts |= new
     return bound, best, status if best is None else "time limit"
+
+
+def free_unreachable(part: Part) -> tuple[Part, tuple[int, ...]]:
+    """``part`` with the band lifted from the slots that can never reach it, and which.
+
+    A slot whose candidates hold fewer patients in all than the band's lower limit is
+    below it whenever it is used (a practice with no neighbours, or a small group touching
+    no other PCN within reach). When some practice may be in such slots only, no
+    configuration meets the band: those slots are freed of the band (so that the rest of
+    the part is still solved exactly, and the heuristic can still answer) and reported
+    outside it by :func:`solve`, each with its size."""
+    low = part.band[0]
+    slots = list(part.slots)
+    alone = _light_groups(part, slots)  # a detached group too light for the band, alone
+    doomed = {
+        k
+        for k, s in enumerate(slots)
+        if s.band and sum(part.weights[p] for p in s.candidates) < low
+    }
+    allowed: dict[int, set[int]] = {p: set() for p in range(len(part.practices))}
+    for k, s in enumerate(slots):
+        for p in s.candidates:
+            allowed[p].add(k)
+    trapped = {k for ks in allowed.values() if ks and ks <= doomed for k in ks} | alone
+    if not trapped:
+        return part, ()
+    slots = [replace(s, band=False, cap=None) if k in trapped else s for k, s in enumerate(slots)]
+    return replace(part, slots=tuple(slots)), tuple(sorted(trapped))
+
+
+def _light_groups(part: Part, slots: list[Slot]) -> set[int]:
+    """Groups of practices of one PCN that touch no practice outside the group (a
+    component of the part's graph) and hold fewer patients than the band's lower limit,
+    while their PCN has practices elsewhere: whatever PCN holds them is inside the group
+    (contiguity), so below the band. Each is given one of its PCN's new slots, for it
+    alone, and taken out of every other PCN that must be in the band and in one piece
+    (which could never hold it inside the band). Returns those slots (``slots`` is
+    changed in place)."""
+    import networkx as nx
+
+    low = part.band[0]
+    needs = _needs(part)
+    graph = nx.Graph()
+    graph.add_nodes_from(p for p in range(len(part.practices)) if part.placed[p])
+    graph.add_edges_from((i, j) for i, j in part.edges if part.placed[i] and part.placed[j])
+    out: set[int] = set()
+    for group in sorted(nx.connected_components(graph), key=min):
+        if sum(part.weights[p] for p in group) >= low or not any(needs[p] for p in group):
+            continue
+        owners = {part.current[p] for p in group}
+        if len(owners) != 1 or min(owners) < 0:
+            continue
+        k0 = min(owners)
+        own = slots[k0]
+        whole = {p for p, k in enumerate(part.current) if k == k0}
+        if whole <= group or not own.band:
+            continue  # the PCN is all here (freed whole, if it must be), or free of the band
+        spare = [
+            k for k, s in enumerate(slots)
+            if s.new and s.parent == own.code and k not in out and group <= set(s.candidates)
+        ]  # fmt: skip
+        if not spare:
+            continue
+        k = spare[-1]  # the last: the new slots are used first to last
+        slots[k] = replace(slots[k], candidates=tuple(sorted(group)))
+        for j, s in enumerate(slots):
+            if j != k and s.band and s.contiguous and group & set(s.candidates):
+                slots[j] = replace(s, candidates=tuple(p for p in s.candidates if p not in group))
+        out.add(k)
+    return out
 
 
 def _needs(part: Part) -> tuple[bool, ...]:
@@ -460,6 +601,7 @@ def _run(
     hold: float | None = None,
     objective: str = "first",
     begin: tuple[int, ...] | None = None,
+    keep: bool = False,
 ) -> dict:
     """Build the model (with or without the contiguity flow, with the cuts found) and
     solve it once."""
@@ -505,6 +647,10 @@ def _run(
         if slot.contiguous and flow:
             _flow(b, part, k, x, elastic=elastic)
     _order_new_slots(b, part, x, y, w)
+    cross_cols = _crossing_columns(b, part, x, y)
+    if keep:  # every line kept: no crossing added (a hard constraint)
+        for c in cross_cols:
+            b.upper[c] = 0.0
     for k, a, c, sep in sorted(cuts):
         b.row([(x[a, k], 1), (x[c, k], 1), *((x[s, k], -1) for s in sep)], upper=1)
 
@@ -533,6 +679,10 @@ def _run(
         first, second = patients, moved * (len(slots) + 1) + opened
     n_cols = len(b.lower)
     first, second = _pad(first, n_cols), _pad(second, n_cols)
+    crossings = np.zeros(n_cols)
+    crossings[cross_cols] = 1
+    if cross_cols:  # crossings added before today's tie-breaks: each outweighs them all
+        second = second + crossings * (_tie_most(part) + 1)
     if elastic:  # patients outside the band first, then the objective asked for
         second = first
         first = np.zeros(n_cols)
@@ -541,7 +691,7 @@ def _run(
         b.row([(c, v) for c, v in enumerate(first) if v], upper=hold + 0.5)
     if start is not None:
         start = _pad(np.asarray(start, dtype=float), n_cols)[:n_cols]
-    elif begin is not None and not elastic:
+    elif begin is not None:
         # a configuration to start from: its assignment and slots used (the solver works
         # out the rest of the columns, the flow among them)
         start = {col: float(begin[p] == k) for (p, k), col in x.items()}
@@ -576,6 +726,7 @@ def _run(
     out["assignment"] = tuple(slots[k].code for k in chosen)
     out["slots"] = tuple(int(k) for k in chosen)
     out["second_value"] = float(second @ values)
+    out["crossings"] = crossings_added(part, out["slots"])
     stays = np.array([chosen[p] == part.current[p] for p in range(n_p)], dtype=bool)
     was = np.array([c != -1 for c in part.current])
     out["practices_moved"] = int((was & ~stays).sum())
@@ -629,10 +780,18 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
         first, second = patients, len(was) * (n_s + 1) + opened
         extra = sum(w[p] for p in forced)
     moved = was + forced
+    crossings = crossings_added(part, answer)
+    if part.lines:
+        second += crossings * (_tie_most(part) + 1)
     sizes = [0] * n_s
     for p, k in enumerate(answer):
         sizes[k] += w[p]
     low, high = part.band
+    outside = {
+        part.slots[k].code: (int(sizes[k]), low if sizes[k] < low else high)
+        for k in sorted(set(answer))
+        if part.slots[k].band and not low <= sizes[k] <= high
+    }
     return {
         "status": "heuristic",
         "values": None,
@@ -642,14 +801,83 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
         "first_value": float(first),
         "second_value": float(second),
         "changed": changed,
+        "crossings": crossings,
         "bound": None,
         "gap": None,
         "patients_moved": int(sum(w[p] for p in moved)),
         "practices_moved": len(moved),
-        "outside_band": {},
+        "outside_band": outside,
         "n_variables": 0,
         "n_constraints": 0,
     }
+
+
+def _tie_most(part: Part) -> int:
+    """The most today's tie-breaks (the second objective without crossings) can add up
+    to: one crossing added outweighs them all."""
+    n_s = len(part.slots)
+    if part.objective == "pcns":
+        return int(sum(part.weights))
+    if part.objective == "practices":
+        return int(sum(part.weights)) * (n_s + 1) + n_s
+    return len(part.practices) * (n_s + 1) + n_s
+
+
+def _line_sets(part: Part):
+    """Per layer of :attr:`Part.lines`: ``(area per practice, areas each slot holds now)``
+    (a new slot holds none)."""
+    out = []
+    for _, area in part.lines:
+        held: list[set[int]] = [set() for _ in part.slots]
+        for p, k in enumerate(part.current):
+            if k >= 0 and area[p] >= 0 and not part.slots[k].new:
+                held[k].add(area[p])
+        out.append((area, held))
+    return out
+
+
+def _crossing_columns(b: _Builder, part: Part, x: dict, y: list) -> list[int]:
+    """Columns counting the crossings each slot adds, per layer (see the module's
+    docstring); none for a slot that cannot add one."""
+    cols = []
+    for area, held in _line_sets(part):
+        for k, slot in enumerate(part.slots):
+            by_area: dict[int, list[int]] = {}
+            for p in slot.candidates:
+                if area[p] >= 0:
+                    by_area.setdefault(area[p], []).append(p)
+            gained = sorted(a for a in by_area if a not in held[k])
+            if not gained or (not held[k] and len(by_area) < 2):
+                continue  # it can only stay in the areas it holds, or hold one area
+            z = {}
+            for a in gained:
+                z[a] = b.var(integer=False)
+                for p in by_area[a]:
+                    b.row([(x[p, k], 1), (z[a], -1)], upper=0)
+            c = b.var(float(len(gained)), integer=False)
+            terms = [(c, 1), *((z[a], -1) for a in gained)]
+            if not held[k]:
+                terms.append((y[k], 1))  # a new slot's first area is no crossing
+            b.row(terms, lower=0)
+            cols.append(c)
+    return cols
+
+
+def crossings_added(part: Part, answer) -> int:
+    """Crossings ``answer`` (a slot index per practice) adds, as the model counts them:
+    per layer and slot, the areas it holds that it did not hold (less one for a new
+    slot, whose first area is no crossing). A slot that left every area it held for
+    another counts that area too (an over-count the model accepts)."""
+    total = 0
+    for area, held in _line_sets(part):
+        now: list[set[int]] = [set() for _ in part.slots]
+        for p, k in enumerate(answer):
+            if k >= 0 and area[p] >= 0:
+                now[k].add(area[p])
+        for k, areas in enumerate(now):
+            if areas:
+                total += max(len(areas - held[k]) - (0 if held[k] else 1), 0)
+    return total
 
 
 def _pad(vec: np.ndarray, n: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 from geo_pcn._escape import markdown
 from geo_pcn.compare import count
 from geo_pcn._json import dump_json
-from geo_pcn.proposal import EXEMPT_RULE, MINIMISED, RESTRICTIONS
+from geo_pcn.proposal import EXEMPT_RULE, LINES_RULE, MINIMISED, RESTRICTIONS
 from geo_pcn.render.tables import write_csv
 
 __all__ = ["proposal_markdown", "write_proposal_files"]
@@ -18,6 +18,7 @@ _STATUS = {
     "within gap": "within the gap asked for",
     "time limit": "best found by the time limit",
     "infeasible": "the band cannot be met everywhere (see below)",
+    "band not met": "the band is not met everywhere: the best found leaves PCNs outside it",
     "no solution": "no configuration found in time",
 }
 
@@ -40,6 +41,7 @@ def proposal_markdown(proposal) -> str:
         f"- Minimised: {MINIMISED[settings['objective']]}; ties: {settings['tie_breaks']}.",
         f"- Optimal under these choices: {RESTRICTIONS}.",
         f"- Exempt PCNs: {EXEMPT_RULE}.",
+        f"- Lines: {LINES_RULE}.",
         f"- Objective {s['value']:,}; proven lower bound "
         + ("none" if s["bound"] is None else f"{s['bound']:,}")
         + ("" if s["gap"] is None else f"; gap {s['gap']:.2%}")
@@ -66,6 +68,16 @@ def proposal_markdown(proposal) -> str:
         lines += ["## PCNs the band cannot be met for", ""]
         lines += [f"- {markdown(o['message'])}" for o in proposal.outside_band]
         lines.append("")
+    added = getattr(proposal, "crossings_added", [])
+    lines += ["## Crossings added", ""]
+    if added:
+        lines += [f"- {markdown(c['message'])}" for c in added]
+    else:
+        lines.append(
+            "None: no PCN of the proposal crosses a sub-ICB, ICB or place line it did not "
+            "cross before."
+        )
+    lines.append("")
     lines += ["## Changes", ""]
     if proposal.changes.empty:
         lines += [_no_changes(proposal), ""]
