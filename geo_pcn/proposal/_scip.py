@@ -28,13 +28,12 @@ def available() -> bool:
     return True
 
 
-def first_objective(part, graph, cuts: set, target: float, left, *, incumbent=None):
+def first_objective(part, graph, cuts: set, target: float, left, *, score, incumbent=None):
     """``(bound, best or None, status)`` as :func:`geo_pcn.proposal.model._cut_loop`
     gives them, for the first objective; the cuts found are added to ``cuts`` (for the
-    HiGHS searches that follow)."""
+    HiGHS searches that follow). ``score`` values an answer as the model values its own
+    (:func:`geo_pcn.proposal.model._score`, passed in: this module sits below the model)."""
     from pyscipopt import SCIP_RESULT, Conshdlr, Model, quicksum
-
-    from geo_pcn.proposal.model import _score
 
     w = part.weights
     low, high = part.band
@@ -143,7 +142,7 @@ def first_objective(part, graph, cuts: set, target: float, left, *, incumbent=No
             if m.getSolVal(sol, v) > 0.5:
                 chosen[p] = k
         if min(chosen) >= 0:
-            found = _score(part, tuple(chosen))
+            found = score(part, tuple(chosen))
             if best is None or found["value"] <= best["value"]:
                 best = found
     if best is not None:

@@ -290,7 +290,13 @@ def solve(part: Part) -> PartResult:
         # time kept for the tie-breaks (crossings first) and the lines
         ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
         bound, best, status = _scip.first_objective(
-            part, graph, cuts, target, lambda: ends - time.perf_counter(), incumbent=first
+            part,
+            graph,
+            cuts,
+            target,
+            lambda: ends - time.perf_counter(),
+            score=_score,
+            incumbent=first,
         )
     else:
         bound, best, status = _cut_loop(
