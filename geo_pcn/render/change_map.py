@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn._escape import html_text
-from geo_pcn.compare import Comparison
+from geo_pcn.compare import Comparison, moved_words
 from geo_pcn.render._map_data import build_map_data, label_points
 from geo_pcn.render.map import _findings_list, build_map, write_map
 from geo_pcn.settings import PRACTICE_CODE
@@ -144,7 +144,7 @@ def _panel(comparison: Comparison, places, moves: pd.DataFrame, names) -> list[d
         }
         for r in moves.itertuples(index=False)
     ]
-    groups = [{"title": "Practices moved", "items": moved_items, "severity": ""}]
+    groups = [{"title": "Practices that changed PCN", "items": moved_items, "severity": ""}]
     band = comparison.band_changes
     if len(band):
         cols = band.columns
@@ -163,12 +163,11 @@ def _panel(comparison: Comparison, places, moves: pd.DataFrame, names) -> list[d
                 }
             )
         groups.append({"title": "PCNs whose band status changed", "items": items, "severity": ""})
-    n_moved = comparison.n_practices_moved
     out = [
         {
             "title": "What changed",
             "cls": "gp-changes",
-            "note": f"{n_moved:,} practice(s) moved, {comparison.n_patients_moved:,} patients",
+            "note": esc(moved_words(comparison.summary)),
             "groups": groups,
         }
     ]
