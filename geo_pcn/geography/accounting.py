@@ -196,7 +196,24 @@ def _units(study):
 _LAYER_WORDS = {"sub_icb": "sub-ICB", "icb": "ICB", "ccg": "CCG", "lad": "district"}
 
 
-def account_residents(study, footprints, *, max_named: int = 10) -> dict | None:
+def residents_fixed(study, footprints, *, max_named: int = 10) -> dict | None:
+    """The parts of the residents table no configuration changes: the areas left out of
+    the region (:func:`account_residents`' ``left_out``) and the population estimate
+    against the registrations (``population``). Work them out once per study and pass them
+    to :func:`account_residents` as ``fixed`` (a move then re-counts only the rest)."""
+    status = area_status(study, footprints)
+    if status is None:
+        return None
+    terr = footprints.territories
+    return {
+        "left_out": _left_out(study, terr, status, max_named),
+        "population": _population(study, terr, status),
+    }
+
+
+def account_residents(
+    study, footprints, *, max_named: int = 10, fixed: dict | None = None
+) -> dict | None:
     """The residents table: the residents of the areas given, registered anywhere, by
     where they live (the area's status) and where they are registered (the study's PCN
     practices, its practices in no PCN, practices outside the study); every row and
@@ -211,6 +228,9 @@ def account_residents(study, footprints, *, max_named: int = 10) -> dict | None:
     max_named
         Name at most this many of the areas left out of the region (most residents
         first); all of them are in ``areas.csv``.
+    fixed
+        :func:`residents_fixed` of the same study (``max_named`` alike), when already
+        worked out: the left-out areas and the population are taken from it.
 
     Returns
     -------
@@ -268,12 +288,17 @@ def account_residents(study, footprints, *, max_named: int = 10) -> dict | None:
                 "at_practices_in_no_pcn": int(group[N_PATIENTS].sum()) - pcn,
             }
         )
+    if fixed is None:
+        fixed = {
+            "left_out": _left_out(study, terr, status, max_named),
+            "population": _population(study, terr, status),
+        }
     return {
         "basis": terr.basis,
         "rows": rows,
         "not_in_areas": not_in,
-        "left_out": _left_out(study, terr, status, max_named),
-        "population": _population(study, terr, status),
+        "left_out": fixed["left_out"],
+        "population": fixed["population"],
     }
 
 

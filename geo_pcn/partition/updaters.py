@@ -28,7 +28,12 @@ import shapely
 
 from geo_pcn.alignment import build_alignment
 from geo_pcn.geography import build_footprints, update_footprints
-from geo_pcn.geography.accounting import STATUS_WORDS, account_residents, area_status
+from geo_pcn.geography.accounting import (
+    STATUS_WORDS,
+    account_residents,
+    area_status,
+    residents_fixed,
+)
 from geo_pcn.partition._contiguity import contiguity_of, exclaves_of
 from geo_pcn.partition._crossings import crossings_of
 from geo_pcn.progress import stage
@@ -374,7 +379,9 @@ def residents(partition) -> dict | None:
     """The residents table (:func:`~geo_pcn.geography.accounting.account_residents`)."""
     if _same_areas(partition) and partition.parent.holds("residents"):
         return partition.parent["residents"]
-    return account_residents(partition.study, partition.footprints)
+    study, fp = partition.study, partition.footprints
+    fixed = partition.study_fact("residents_fixed", lambda: residents_fixed(study, fp))
+    return account_residents(study, fp, fixed=fixed)
 
 
 def footprint_residents(partition) -> dict | None:
