@@ -8,10 +8,9 @@ codes. Nothing about the *planning rules* is checked here: that is the job of th
 
 from __future__ import annotations
 
-import re
-
 import html
 import math
+import re
 import warnings
 from dataclasses import dataclass, field, replace
 from functools import cached_property

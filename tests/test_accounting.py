@@ -42,7 +42,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from tiny import TINY_CELLS, TINY_REGISTRATIONS, X0, Y0, box_features, write_tiny_study
 
-from geo_pcn import Configuration, Study, validate
+from geo_pcn import Study, validate
 from geo_pcn.cli import cli
 from geo_pcn.render import to_markdown
 from geo_pcn.render.outputs import write_report

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_checks import one_line
 from click.testing import CliRunner
 
 from geo_pcn.cli import cli
@@ -36,13 +37,6 @@ def earlier(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
     return out, _snapshot(out)
 
 
-def _one_line(result, *parts: str) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    line = result.output.strip()
-    assert "\n" not in line and "Traceback" not in line, line
-    for part in parts:
-        assert part in line, (part, line)
-    return line
 
 
 def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):
@@ -77,7 +71,7 @@ def test_disk_full_while_writing_the_geopackage(earlier, monkeypatch):
 
     monkeypatch.setattr(outputs, "write_gpkg", full)
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "-q"])
-    line = _one_line(result, f"{out}/footprints.gpkg: cannot write", "disk is full")
+    line = one_line(result, f"{out}/footprints.gpkg: cannot write", "disk is full")
     assert ".geo-pcn-" not in line  # the final name, not the temporary folder's
     assert _snapshot(out) == before
 
@@ -87,7 +81,7 @@ def test_disk_full_while_writing_the_geopackage(earlier, monkeypatch):
 
     monkeypatch.setattr(outputs, "write_gpkg", enospc)
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "-q"])
-    _one_line(result, f"{out}/footprints.gpkg", "No space left on device")
+    one_line(result, f"{out}/footprints.gpkg", "No space left on device")
     assert _snapshot(out) == before
 
 
@@ -103,7 +97,7 @@ def test_file_too_large_while_writing_map_html(earlier, monkeypatch):
 
     monkeypatch.setattr(Path, "write_bytes", too_large)
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "-q"])
-    _one_line(result, f"{out}/map.html: cannot write", "File too large")
+    one_line(result, f"{out}/map.html: cannot write", "File too large")
     assert _snapshot(out) == before
 
 
@@ -121,7 +115,7 @@ def test_map_command_write_error_names_the_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "write_bytes", full)
     result = CliRunner().invoke(cli, ["map", str(demo_study_file()), "--out", str(target), "-q"])
-    _one_line(result, f"{target}: cannot write", "No space left on device")
+    one_line(result, f"{target}: cannot write", "No space left on device")
     assert target.read_text() == "the earlier map"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]  # no temporary left
 
@@ -137,7 +131,7 @@ def test_read_only_folder(earlier, monkeypatch):
 
     monkeypatch.setattr(_lock.os, "open", denied)
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "-q"])
-    _one_line(result, str(out), "cannot write into this folder", "Permission denied")
+    one_line(result, str(out), "cannot write into this folder", "Permission denied")
     monkeypatch.undo()
     assert _snapshot(out) == before
 
@@ -150,5 +144,5 @@ def test_read_only_folder_for_real(earlier):
         result = CliRunner().invoke(cli, ["demo", "--out", str(out), "-q"])
     finally:
         out.chmod(0o755)
-    _one_line(result, str(out), "Permission denied")
+    one_line(result, str(out), "Permission denied")
     assert _snapshot(out) == before

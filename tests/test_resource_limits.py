@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from cli_checks import copy_demo, one_line, set_in_study
 from click.testing import CliRunner
 
 from geo_pcn.cli import cli
@@ -25,31 +25,16 @@ from geo_pcn.errors import InputError
 from geo_pcn.io import _limits, tables
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "boundaries" / "demo"
 LINE = b'"ST16 2HE",10,392000,323000,"E92000001"\n'
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(DEMO, folder)
-    return folder
+    return copy_demo(tmp_path / "study")
 
 
-def _set(folder: Path, old: str, new: str) -> None:
-    toml = folder / "demo.toml"
-    text = toml.read_text()
-    assert old in text, old
-    toml.write_text(text.replace(old, new))
 
 
-def _one_line(result, *parts: str) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    message = result.output.strip()
-    assert "Traceback" not in message and "\n" not in message, message
-    for part in parts:
-        assert part in message, (part, message)
-    return message
 
 
 def _run(args: list[str], timeout: float = 180) -> subprocess.CompletedProcess:
@@ -147,7 +132,7 @@ def test_study_file_that_is_a_fifo(tmp_path):
 
 def test_registrations_that_are_a_fifo(demo):
     os.mkfifo(demo / "pipe.csv")
-    _set(demo, 'file = "gp-reg-pat-prac-lsoa-all.csv"', 'file = "pipe.csv"')
+    set_in_study(demo, 'file = "gp-reg-pat-prac-lsoa-all.csv"', 'file = "pipe.csv"')
     done = _run(["info", str(demo / "demo.toml")], timeout=120)
     assert done.returncode == 2, done.stderr
     line = done.stderr.strip()
@@ -156,7 +141,7 @@ def test_registrations_that_are_a_fifo(demo):
 
 def test_study_file_that_is_dev_zero():
     result = CliRunner().invoke(cli, ["info", "/dev/zero"])
-    _one_line(result, "/dev/zero", "device, not a regular file")
+    one_line(result, "/dev/zero", "device, not a regular file")
 
 
 @pytest.mark.parametrize(
@@ -169,16 +154,16 @@ def test_study_file_that_is_dev_zero():
     ],
 )
 def test_device_given_as_an_input_names_the_key(demo, old, key):
-    _set(demo, old, old.split("=")[0] + '= "/dev/zero"')
+    set_in_study(demo, old, old.split("=")[0] + '= "/dev/zero"')
     result = CliRunner().invoke(cli, ["info", str(demo / "demo.toml")])
-    _one_line(result, key, "/dev/zero", "device, not a regular file")
+    one_line(result, key, "/dev/zero", "device, not a regular file")
 
 
 def test_folder_given_where_a_file_is_wanted_names_the_key(demo):
     (demo / "regs").mkdir()
-    _set(demo, 'file = "gp-reg-pat-prac-lsoa-all.csv"', 'file = "regs"')
+    set_in_study(demo, 'file = "gp-reg-pat-prac-lsoa-all.csv"', 'file = "regs"')
     result = CliRunner().invoke(cli, ["info", str(demo / "demo.toml")])
-    _one_line(result, "[registrations]", "regs", "is a folder, not a file")
+    one_line(result, "[registrations]", "regs", "is a folder, not a file")
 
 
 def test_reader_refuses_a_device_from_python():
@@ -191,7 +176,7 @@ def test_scenario_that_is_a_device(demo, tmp_path):
         cli,
         ["scenario", str(demo / "demo.toml"), "/dev/zero", "--out", str(tmp_path / "o"), "-q"],
     )
-    _one_line(result, "/dev/zero", "scenario file", "device")
+    one_line(result, "/dev/zero", "scenario file", "device")
     assert not (tmp_path / "o").exists()
 
 
@@ -201,7 +186,7 @@ def test_study_file_over_the_size_cap(demo, monkeypatch):
     text = toml.read_text()
     toml.write_text(text + "# padding\n" * ((_limits.MAX_TOML_BYTES // 10) + 10))
     result = CliRunner().invoke(cli, ["info", str(toml)])
-    _one_line(result, "demo.toml", "larger than 16 MB")
+    one_line(result, "demo.toml", "larger than 16 MB")
 
 
 @pytest.mark.parametrize("where", ["study", "scenario"])
@@ -211,17 +196,17 @@ def test_deeply_nested_toml(demo, tmp_path, where):
     if where == "study":
         (demo / "demo.toml").write_text(nested)
         result = CliRunner().invoke(cli, ["info", str(demo / "demo.toml")])
-        _one_line(result, "demo.toml", "nested too deeply")
+        one_line(result, "demo.toml", "nested too deeply")
     else:
         (tmp_path / "s.toml").write_text(nested)
         args = ["scenario", str(demo / "demo.toml"), str(tmp_path / "s.toml")]
         result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "o"), "-q"])
-        _one_line(result, "s.toml", "nested too deeply")
+        one_line(result, "s.toml", "nested too deeply")
 
 
 def test_scenario_over_the_size_cap(demo, tmp_path):
     big = tmp_path / "s.toml"
     big.write_text("# padding\n" * ((_limits.MAX_TOML_BYTES // 10) + 10))
     args = ["scenario", str(demo / "demo.toml"), str(big), "--out", str(tmp_path / "o"), "-q"]
-    _one_line(CliRunner().invoke(cli, args), "s.toml", "larger than 16 MB")
+    one_line(CliRunner().invoke(cli, args), "s.toml", "larger than 16 MB")
 

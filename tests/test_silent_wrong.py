@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from cli_checks import copy_demo, one_line, set_in_study
 from click.testing import CliRunner
 
 from geo_pcn import Study
@@ -28,30 +28,14 @@ from geo_pcn.errors import CRSError, GeoPCNWarning, InputError
 from geo_pcn.io import Source, read_boundaries
 from geo_pcn.study import Rules
 
-DEMO = Path(__file__).resolve().parents[1] / "boundaries" / "demo"
-
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(DEMO, folder)
-    return folder
+    return copy_demo(tmp_path / "study")
 
 
-def _set(folder: Path, old: str, new: str) -> None:
-    toml = folder / "demo.toml"
-    text = toml.read_text()
-    assert old in text, old
-    toml.write_text(text.replace(old, new))
 
 
-def _one_line(result, *parts: str) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    line = result.output.strip()
-    assert "\n" not in line and "Traceback" not in line, line
-    for part in parts:
-        assert part in line, (part, line)
-    return line
 
 
 def _cover_first(path: Path, code: str) -> None:
@@ -75,7 +59,7 @@ def test_polygon_covering_the_others(demo, tmp_path, layer, code):
     _cover_first(demo / layer, code)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["validate", str(demo / "demo.toml"), "--out", str(out)])
-    _one_line(result, layer, code, "must not overlap")
+    one_line(result, layer, code, "must not overlap")
     assert not out.exists()
 
 
@@ -110,15 +94,15 @@ def test_rules_numbers_checked_where_rules_are_made(rules):
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
 def test_rules_numbers_in_the_study_file(demo, value):
-    _set(demo, "[rules]\n", f"[rules]\nadjacency_tolerance_m = {value}\n")
+    set_in_study(demo, "[rules]\n", f"[rules]\nadjacency_tolerance_m = {value}\n")
     result = CliRunner().invoke(cli, ["info", str(demo / "demo.toml")])
-    _one_line(result, "demo.toml", "adjacency_tolerance_m must be a finite number")
+    one_line(result, "demo.toml", "adjacency_tolerance_m must be a finite number")
 
 
 def test_crs_typo_in_the_study_file(demo):
-    _set(demo, 'sub_icb = "sub_icb.geojson"', 'sub_icb = { file = "sub_icb.geojson", crs = "EPSG:277000" }')
+    set_in_study(demo, 'sub_icb = "sub_icb.geojson"', 'sub_icb = { file = "sub_icb.geojson", crs = "EPSG:277000" }')
     result = CliRunner().invoke(cli, ["info", str(demo / "demo.toml")])
-    _one_line(result, "[boundaries] sub_icb", "EPSG:277000", "not a coordinate reference system")
+    one_line(result, "[boundaries] sub_icb", "EPSG:277000", "not a coordinate reference system")
 
 
 def test_crs_typo_from_python(demo):

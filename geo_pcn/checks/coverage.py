@@ -25,7 +25,7 @@ import shapely
 
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.partition.updaters import top_outside
-from geo_pcn.settings import AREA_CODE, GUESSED_SITE, N_PATIENTS, POPULATION, PRACTICE_CODE
+from geo_pcn.settings import GUESSED_SITE, POPULATION
 
 __all__ = ["check_coverage"]
 

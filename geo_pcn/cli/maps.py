@@ -9,8 +9,8 @@ import click
 from geo_pcn.cli.options import (
     dpi_option,
     png_option,
-    refuse_inputs_as_outputs,
     quiet_option,
+    refuse_inputs_as_outputs,
     study_argument,
     tiles_option,
 )

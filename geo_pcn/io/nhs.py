@@ -27,6 +27,7 @@ import shapely
 from geo_pcn import settings as s
 from geo_pcn._escape import excel_uncell
 from geo_pcn.errors import InputError, SchemaError, list_some
+from geo_pcn.io._cache import cached
 from geo_pcn.io._formats import (
     ODS_COLUMNS,
     PRACTICE_ALIASES,
@@ -40,7 +41,6 @@ from geo_pcn.io._formats import (
     ods_active,
     ods_layout,
 )
-from geo_pcn.io._cache import cached
 from geo_pcn.io._isin import isin
 from geo_pcn.io.locations import locate
 from geo_pcn.io.tables import (

@@ -17,8 +17,8 @@ import shapely
 from geo_pcn import settings as s
 from geo_pcn.errors import CRSError, GeometryError, InputError, SchemaError, list_some
 from geo_pcn.io._cache import cached
-from geo_pcn.io._limits import check_regular_file
 from geo_pcn.io._formats import canonical_table, canonical_where_error, count, lines_of
+from geo_pcn.io._limits import check_regular_file
 from geo_pcn.io.tables import (
     MAX_POPULATION,
     Source,

@@ -973,7 +973,7 @@ def _legend_html(data: MapData, report, *, changes=None) -> str:
         # one row per kind (its dash pattern), a symbol per severity it has (its colour)
         for kind, group in data.findings.groupby("kind", sort=False):
             symbols = []
-            for severity, gtype in dict.fromkeys(zip(group["severity"], group["gtype"])):
+            for severity, gtype in dict.fromkeys(zip(group["severity"], group["gtype"], strict=True)):
                 style = _finding_style(severity, gtype, kind)
                 if gtype == "point":
                     symbols.append(

@@ -22,9 +22,9 @@ from collections import Counter
 import numpy as np
 
 from geo_pcn._escape import markdown
+from geo_pcn._words import alignment_score, label
 from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
-from geo_pcn._words import alignment_score, label
 from geo_pcn.compare import Comparison, moved_words
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes

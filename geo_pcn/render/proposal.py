@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo_pcn._escape import markdown
-from geo_pcn.compare import count
 from geo_pcn._json import dump_json
+from geo_pcn.compare import count
 from geo_pcn.proposal import EXEMPT_RULE, LINES_RULE, MINIMISED, RESTRICTIONS
 from geo_pcn.render.tables import write_csv
 
