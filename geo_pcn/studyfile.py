@@ -34,7 +34,7 @@ _SECTIONS: dict[str, set[str]] = {
     "practices": _FILE_KEYS | {"locations", "postcodes"},
     "registrations": set(_FILE_KEYS),
     "list_sizes": set(_FILE_KEYS),
-    "configuration": set(_FILE_KEYS),
+    "configuration": _FILE_KEYS | {"as_of"},
     "areas": _FILE_KEYS | {"population", "lookup", "rural", "deprivation"},
     "rules": {
         "band",
@@ -304,6 +304,26 @@ def _section_source(doc: Mapping[str, Any], key: str, base: Path, out: _Collecto
     return _source(value, f"[{key}]", base, out)
 
 
+def _as_of(value: Any, out: _Collector) -> str | None:
+    """``[configuration] as_of`` as an ISO date (a TOML date or ``"YYYY-MM-DD"`` text)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    out.add(
+        f"[configuration] as_of must be a date, e.g. as_of = 2022-07-01 (the ePCN "
+        f"relationships in force that day); got {value!r}"
+    )
+    return None
+
+
 def _rules(value: Any, out: _Collector) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         out.add("[rules] must be a table")
@@ -562,6 +582,13 @@ def parse_study_file(path: Path | str) -> StudySpec:
     registrations = _section_source(doc, "registrations", base, out)
     list_sizes = _section_source(doc, "list_sizes", base, out)
     configuration = _section_source(doc, "configuration", base, out)
+    if configuration is not None and isinstance(doc.get("configuration"), Mapping):
+        as_of = _as_of(doc["configuration"].get("as_of"), out)
+        if as_of is not None:
+            options = {**configuration.options, "as_of": as_of}
+            configuration = Source(
+                configuration.path, configuration.columns, configuration.where, options
+            )
     out.raise_if_any()
     spec = StudySpec(
         path=path,
@@ -592,7 +619,7 @@ def parse_study_file(path: Path | str) -> StudySpec:
             CRS.from_user_input(crs)
         except Exception:  # pyproj.exceptions.CRSError, TypeError for a number...
             out.add(
-                f'{where} crs = {crs!r} is not a coordinate reference system; use e.g. '
+                f"{where} crs = {crs!r} is not a coordinate reference system; use e.g. "
                 'crs = "EPSG:27700" (British National Grid) or "EPSG:4326" (latitude/longitude)'
             )
     for label, file, folder_ok in spec.inputs():

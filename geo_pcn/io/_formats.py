@@ -162,6 +162,7 @@ EPCN_COLUMNS: dict[str, list[str]] = {
     s.SUB_ICB_NAME: ["Practice Parent Sub ICB Loc Name", "Practice Parent CCG Name"],
     s.PCN_CODE: ["PCN Code"],
     s.PCN_NAME: ["PCN Name"],
+    "_start": ["Practice to PCN Relationship Start Date"],
     "_end": ["Practice to PCN Relationship End Date"],
 }
 
@@ -252,6 +253,52 @@ def canonical_where_error(source: Source, keys, raw: pd.DataFrame, frame: pd.Dat
         )
 
 
+def _ods_dates(values: pd.Series, column: str, frame: pd.DataFrame, source: str) -> pd.Series:
+    """ODS dates (``20220401``, or ISO ``2022-04-01``) as datetimes; ``NaT`` for blanks;
+    raise naming the rows that are not dates."""
+    text = values.str.replace("-", "", regex=False).str.slice(0, 8)
+    dates = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+    bad = dates.isna() & values.ne("")
+    if bad.any():
+        first = frame.attrs.get("first_line", 2)
+        rows = [f"line {int(i) + first} ({values[i]!r})" for i in values.index[bad]]
+        raise InputError(
+            f"{source}: {column} is not a date at {list_some(rows)}; write dates as "
+            "YYYYMMDD or YYYY-MM-DD"
+        )
+    return dates
+
+
+def _in_force(
+    frame: pd.DataFrame, as_of: str, skipped: dict[str, int], *, source: str
+) -> pd.DataFrame:
+    """The ePCN relationships in force on ``as_of`` (ISO date): started on or before it and
+    not ended before it (an end date is the relationship's last day: ODS ends one on 31
+    March and starts the next on 1 April; one that ends on the day another of the same
+    practice starts gives way to it). Every other row is counted in ``skipped``."""
+    if "_start" not in frame.columns:
+        raise SchemaError(
+            f"{source}: as_of = {as_of} needs the column 'Practice to PCN Relationship Start "
+            "Date' of the ePCN workbook, which this sheet lacks; give the whole workbook"
+        )
+    day = pd.Timestamp(as_of)
+    start = _ods_dates(frame["_start"], "Practice to PCN Relationship Start Date", frame, source)
+    end_text = frame["_end"] if "_end" in frame.columns else pd.Series("", frame.index)
+    end = _ods_dates(end_text, "Practice to PCN Relationship End Date", frame, source)
+    not_yet = start.notna() & (start > day)  # no start date: in force from the first
+    ended = ~not_yet & end.notna() & (end < day)
+    count(skipped, f"practice-PCN relationship not started by {as_of}", not_yet.sum())
+    count(skipped, f"practice-PCN relationship ended before {as_of}", ended.sum())
+    # a hand-over on the day itself (ODS ends one relationship on the date the next starts,
+    # e.g. F82001 on 2022-07-01 in the January 2023 workbook): the one that starts wins
+    live = ~(not_yet | ended)
+    starts_today = live & start.eq(day)
+    code = s.PRACTICE_CODE
+    handed = live & end.eq(day) & frame[code].isin(frame.loc[starts_today, code])
+    count(skipped, f"practice-PCN relationship handed over on {as_of}", handed.sum())
+    return frame[live & ~handed]
+
+
 def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
     """Read any practice-level table and rename its columns to canonical names.
 
@@ -317,10 +364,18 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
         gp = frame["_setting"].str.upper().isin({"4", "GP PRACTICE", "RO76"})
         count(skipped, "not a GP practice", (~gp).sum())
         frame = frame[gp]
+    elif fmt == "epcn" and source.options.get("as_of"):
+        frame = _in_force(frame, str(source.options["as_of"]), skipped, source=source.label)
     elif fmt == "epcn":
         ended = frame["_end"].ne("") if "_end" in frame else pd.Series(False, frame.index)
         count(skipped, "practice-PCN relationship ended", ended.sum())
         frame = frame[~ended]
+    if source.options.get("as_of") and fmt != "epcn":
+        raise SchemaError(
+            f"{source.label}: as_of = {source.options['as_of']} needs the ODS ePCN workbook "
+            "(sheet 'PCN Core Partner Details', with relationship start and end dates); this "
+            f"file is read as {fmt}; give the ePCN workbook or remove as_of"
+        )
     if STATUS in frame.columns:
         frame = frame.assign(**{STATUS: normalise_status(frame, source=source.label)})
     else:

@@ -235,7 +235,10 @@ def read_configuration(source: Source | str | Path) -> pd.DataFrame:
     ----------
     source
         A plain CSV ``practice_code,pcn_code[,pcn_name]`` (or ``practice_code,pcn_name``),
-        or any file :func:`read_practices` understands that carries PCNs.
+        or any file :func:`read_practices` understands that carries PCNs. For the ePCN
+        workbook, ``options["as_of"]`` (an ISO date, ``[configuration] as_of`` in a study
+        file) keeps the relationships in force on that date (started on or before it, not
+        ended before it) instead of the open ones.
 
     Returns
     -------
