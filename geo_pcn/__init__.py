@@ -23,6 +23,7 @@ from geo_pcn.errors import (
     StudyFileError,
 )
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.history import Diff, diff
 from geo_pcn.pipeline import revalidate, validate
 from geo_pcn.proposal import Proposal, propose
 from geo_pcn.report import Report
@@ -44,6 +45,8 @@ __all__ = [
     "revalidate",
     "compare",
     "Comparison",
+    "diff",
+    "Diff",
     "Scenario",
     "propose",
     "Proposal",

@@ -51,6 +51,7 @@ LAYERS = {
     "geo_pcn.pipeline": 8,
     "geo_pcn.scenario": 9,
     "geo_pcn.proposal": 9,  # the repair (an integer programme) and its scenario
+    "geo_pcn.history": 9,  # what changed between two extracts (validates studies)
     "geo_pcn.render": 10,
     "geo_pcn.cli": 11,
     "geo_pcn.editor": 11,  # the Jupyter editor's controller (scenario + pipeline + compare)

@@ -2,7 +2,8 @@
 
 The group :data:`cli` attaches every command explicitly (one module per command or pair
 of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
-:mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`, :mod:`~geo_pcn.cli.propose`, :mod:`~geo_pcn.cli.cache`;
+:mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`, :mod:`~geo_pcn.cli.propose`,
+:mod:`~geo_pcn.cli.cache`, :mod:`~geo_pcn.cli.diff`;
 shared options in :mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the
 public API and
 writes through :mod:`geo_pcn.render` (imported inside the commands that write, so that
@@ -23,6 +24,7 @@ import click
 
 from geo_pcn import __version__
 from geo_pcn.cli.cache import cache
+from geo_pcn.cli.diff import diff_command
 from geo_pcn.cli.info import info
 from geo_pcn.cli.maps import map_command
 from geo_pcn.cli.propose import propose_command
@@ -95,6 +97,7 @@ cli.add_command(scenario)
 cli.add_command(rank)
 cli.add_command(propose_command, name="propose")
 cli.add_command(cache)
+cli.add_command(diff_command, name="diff")
 
 
 def main(argv: list[str] | None = None) -> None:
