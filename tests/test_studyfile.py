@@ -49,7 +49,7 @@ def test_misspelt_key_in_configuration_is_refused(tmp_path):
     message = str(info.value)
     assert str(path) in message
     assert "'fle' in [configuration]" in message
-    assert "allowed: columns, crs, file, layer, sheet, where" in message
+    assert "allowed: as_of, columns, crs, file, layer, sheet, where" in message
     _one_line_cli_error(path, r"study\.toml", r"\[configuration\]", "fle", "allowed")
 
 
