@@ -204,6 +204,9 @@ def read_extract(source: Any, *, as_of: str | None = None, label: str | None = N
         return _from_report(validate(study), label or study.name)
     options = {"as_of": as_of} if as_of else {}
     frame = read_practices(Source(path, options=options))
+    extract = frame.attrs.get("extract_date")
+    if extract and not label and not as_of:
+        name = f"{path.name} ({extract})"
     return Extract(name, _membership(frame, str(path)))
 
 

@@ -306,3 +306,52 @@ def test_qnc_july_2022_to_october_2025(shared_data, tmp_path):
     assert listed("resolved") == groups(before) - groups(after)
     assert listed("introduced") == groups(after) - groups(before)
     assert listed("resolved") == {"U06256", "U87255"}
+
+
+def test_study_file_as_of_is_a_date(tmp_path):
+    from geo_pcn.errors import StudyFileError
+    from geo_pcn.studyfile import parse_study_file
+
+    for name in ("practices.csv", "registrations.csv", "ePCN.xlsx"):
+        (tmp_path / name).write_text("x\n")
+    head = '[practices]\nfile = "practices.csv"\n[registrations]\nfile = "registrations.csv"\n'
+    good = tmp_path / "good.toml"
+    good.write_text(head + '[configuration]\nfile = "ePCN.xlsx"\nas_of = 2022-07-01\n')
+    assert parse_study_file(good).configuration.options["as_of"] == "2022-07-01"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(head + '[configuration]\nfile = "ePCN.xlsx"\nas_of = "July 2022"\n')
+    with pytest.raises(StudyFileError, match=r"as_of must be a date, e\.g\. as_of = 2022-07-01"):
+        parse_study_file(bad)
+
+
+@pytest.mark.real_data
+def test_study_with_the_epcn_as_of_a_date(shared_data, tmp_path):
+    """QNC July 2022 with its configuration from the ePCN workbook as of 2022-07-01: the
+    study's membership is the workbook's rows in force that day for QNC's sub-ICBs."""
+    sub_icbs = ["04Y", "05D", "05G", "05Q", "05V", "05W"]
+    text = (
+        (ROOT / "tests" / "real" / "qnc_national_2022.toml")
+        .read_text()
+        .replace("../../../shared/data", shared_data.resolve().as_posix())
+    )
+    text += (
+        f'\n[configuration]\nfile = "{shared_data.resolve().as_posix()}/ods_2023_blackwellrd/'
+        'ePCN.xlsx"\nas_of = 2022-07-01\n'
+        f'where = {{ "Practice Parent Sub ICB Loc Code" = {json.dumps(sub_icbs)} }}\n'
+    )
+    path = tmp_path / "qnc_epcn.toml"
+    path.write_text(text)
+    study = geo_pcn.Study.from_toml(path)
+    rows = _epcn_rows(shared_data)
+    t = pd.Timestamp("2022-07-01")
+    live = rows[
+        rows["Practice Parent Sub ICB Loc Code"].isin(sub_icbs)
+        & (rows["start"] <= t)
+        & (rows["end"].isna() | (rows["end"] >= t))
+    ]
+    want = live.set_index("Partner Organisation Code")["PCN Code"]
+    got = study.configuration.assignments
+    assert got[got != ""].sort_index().to_dict() == want.sort_index().to_dict()
+    # Cannock South (U97504) had no practice on that day in the workbook, though the NHS
+    # map of July 2022 still lists it
+    assert "U97504" not in set(want)
