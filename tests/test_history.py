@@ -355,3 +355,41 @@ def test_study_with_the_epcn_as_of_a_date(shared_data, tmp_path):
     # Cannock South (U97504) had no practice on that day in the workbook, though the NHS
     # map of July 2022 still lists it
     assert "U97504" not in set(want)
+
+
+@pytest.mark.slow
+def test_diff_map_opens_in_chromium_with_no_console_error(tmp_path):
+    """Two demo reports (Z00024 and Z00035 moved to UZ008): diff_map.html is drawn, says
+    'What changed' (not 'scenario'), lists the two practices, and logs no error."""
+    browser_tests = pytest.importorskip("test_maps_browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not browser_tests.CHROMIUM.exists():
+        pytest.skip(f"{browser_tests.CHROMIUM} not found")
+    from geo_pcn.datasets import demo
+
+    study = demo()
+    before = geo_pcn.validate(study)
+    after = geo_pcn.revalidate(before, study.configuration.move(["Z00024", "Z00035"], to="UZ008"))
+    d = geo_pcn.diff(before, after)
+    assert dict(zip(d.practices["practice_code"], d.practices["change"], strict=True)) == {
+        "Z00035": "moved",
+        "Z00024": "placed",  # in no PCN in the demo
+    }
+    written = write_diff(d, tmp_path / "out")
+    assert "diff_map.html" in [p.name for p in written]
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(browser_tests.CHROMIUM),
+            args=browser_tests.CHROMIUM_ARGS,
+            headless=True,
+        )
+        try:
+            visit = browser_tests.Visit(chromium, tmp_path / "out" / "diff_map.html")
+            legend = visit.page.locator(".gp-legend").inner_text()
+            panel = visit.page.locator(".gp-changes").inner_text()
+            visit.close(tmp_path / "diff_map.png")
+        finally:
+            chromium.close()
+    assert visit.errors == [] and visit.left == []
+    assert "What changed" in legend and "scenario" not in legend
+    assert "Z00024" in panel and "Z00035" in panel

@@ -273,7 +273,8 @@ function geoPcnTools(map, cfg, refs) {
     if (refs.footprints[1]) {
       var sw = el("div", "gp-view gp-config");
       sw.appendChild(el("span", "gp-h", "Show the configuration "));
-      [["after", "after the scenario"], ["before", "before"]].forEach(function (opt) {
+      var afterLabel = cfg.afterLabel || "after the scenario";
+      [["after", afterLabel], ["before", "before"]].forEach(function (opt) {
         var label = el("label");
         var radio = el("input");
         radio.type = "radio";

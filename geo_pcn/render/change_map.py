@@ -45,7 +45,7 @@ def build_change_map(comparison: Comparison, *, tiles: str | None = None) -> fol
     )
 
 
-def _change_layers(comparison: Comparison) -> dict[str, Any]:
+def _change_layers(comparison: Comparison, words: dict[str, str] | None = None) -> dict[str, Any]:
     """What the change map draws: the changed PCNs' footprints before and after, and the
     moved practices, in BNG with escaped tooltips (``tip``)."""
     esc = html_text
@@ -58,7 +58,7 @@ def _change_layers(comparison: Comparison) -> dict[str, Any]:
             {
                 "tip": [
                     f"<b>{esc(report.configuration.name_of(code))} ({esc(code)})</b><br>"
-                    f"{label} the scenario"
+                    f"{(words or {}).get(label, f'{label} the scenario')}"
                     for code in fp.index
                 ]
             },
@@ -123,6 +123,7 @@ def _change_layers(comparison: Comparison) -> dict[str, Any]:
         "lines": line_frame,
         "before_footprints": before_fp,
         "panel": panel,
+        **({"words": dict(words)} if words else {}),
     }
 
 
@@ -181,12 +182,20 @@ def _panel(comparison: Comparison, places, moves: pd.DataFrame, names) -> list[d
     return out
 
 
-def write_change_map(comparison: Comparison, path: str | Path, *, tiles: str | None = None) -> Path:
+def write_change_map(
+    comparison: Comparison,
+    path: str | Path,
+    *,
+    tiles: str | None = None,
+    words: dict[str, str] | None = None,
+) -> Path:
     """Write :func:`build_change_map` as one self-contained HTML file (whole or not at all):
-    ``compare_map.html``."""
+    ``compare_map.html``. ``words`` overrides the scenario's words
+    (:data:`geo_pcn.render.map.CHANGE_WORDS`, and ``before`` / ``after`` for the tooltips of
+    the changed PCNs), e.g. for two extracts of different dates."""
     return write_map(
         comparison.after,
         path,
         tiles=tiles,
-        changes=_change_layers(comparison),
+        changes=_change_layers(comparison, words),
     )

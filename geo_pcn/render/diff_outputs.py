@@ -237,6 +237,18 @@ def diff_comparison(d: Diff) -> Comparison | None:
     )
 
 
+def _words(d: Diff) -> dict[str, str]:
+    """The change map's words for two extracts (not a scenario)."""
+    return {
+        "title": "After",
+        "before_layer": "PCN footprints before",
+        "changes_layer": "What changed",
+        "after_option": "after",
+        "before": f"before ({d.before.label})",
+        "after": f"after ({d.after.label})",
+    }
+
+
 def write_diff_files(d: Diff, folder: str | Path, *, map_html: bool = True, tiles=None) -> None:
     """Write every file of a diff into ``folder`` as it is."""
     folder = Path(folder)
@@ -251,7 +263,7 @@ def write_diff_files(d: Diff, folder: str | Path, *, map_html: bool = True, tile
     comparison = diff_comparison(d) if map_html else None
     if comparison is not None:
         with stage("diff_map.html"), writing(folder / "diff_map.html"):
-            write_change_map(comparison, folder / "diff_map.html", tiles=tiles)
+            write_change_map(comparison, folder / "diff_map.html", tiles=tiles, words=_words(d))
 
 
 def write_diff(

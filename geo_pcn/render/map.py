@@ -78,6 +78,25 @@ LAYER_ERRORS = "PCNs with errors (outlined)"
 LAYER_PRACTICES = "Practices (circle area = list size)"
 LAYER_FINDINGS = "Findings"
 LAYER_CHANGES = "What changed (scenario)"
+#: The change map's words for a scenario; ``changes["words"]`` overrides any of them (the
+#: diff of two extracts: "After", "PCN footprints before", ...).
+CHANGE_WORDS = {
+    "title": "After the scenario",
+    "before_layer": LAYER_BEFORE,
+    "changes_layer": LAYER_CHANGES,
+    "after_option": "after the scenario",
+}
+
+
+def _worded(changes) -> bool:
+    return bool(changes) and "after_option" in (changes.get("words") or {})
+
+
+def _word(changes, key: str) -> str:
+    """One of :data:`CHANGE_WORDS`, as ``changes["words"]`` overrides it."""
+    return ((changes or {}).get("words") or {}).get(key, CHANGE_WORDS[key])
+
+
 #: The change map's symbols, all in one hue (Paul Tol's purple, unlike every other line on
 #: the map): changed PCNs before (dashed) and after (solid), rings round moved practices.
 CHANGE_STYLES = {
@@ -208,7 +227,7 @@ def build_map(
 def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
     data = build_map_data(report)
     if changes is not None:
-        data.title = f"After the scenario: {data.title}"
+        data.title = f"{_word(changes, 'title')}: {data.title}"
     (west, south), (east, north) = _to_wgs84(data.bounds)
     fmap = folium.Map(
         location=[round((south + north) / 2, 5), round((west + east) / 2, 5)],
@@ -235,7 +254,7 @@ def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
     if changes is not None and changes.get("before_footprints") is not None:
         before = to_display(changes["before_footprints"], tolerance=tolerance)
         before_layer = _footprint_layers(
-            before, name=LAYER_BEFORE, css="gp-footprint-before", show=False
+            before, name=_word(changes, "before_layer"), css="gp-footprint-before", show=False
         )
         before_layer.add_to(fmap)
     footprint_layer = _footprint_layers(footprints)
@@ -536,7 +555,7 @@ def _changes_layer(
     """The change map's "What changed" layer: changed PCNs before (dashed) and after
     (thick), rings round the practices that moved. Tooltips come from the features'
     escaped ``tip`` property (never pasted into a script)."""
-    group = folium.FeatureGroup(name=LAYER_CHANGES, show=True)
+    group = folium.FeatureGroup(name=_word(changes, "changes_layer"), show=True)
     for label in ("before", "after"):
         frame = changes.get(label)
         if frame is None or not len(frame):
@@ -787,6 +806,7 @@ def _tools_config(report, data: MapData, changes) -> dict[str, Any]:
         "search": search,
         "lists": lists,
         "bands": [[b, BAND_COLOURS[b], BAND_TEXT[b]] for b in present],
+        **({"afterLabel": changes["words"]["after_option"]} if _worded(changes) else {}),
     }
 
 
@@ -1005,7 +1025,7 @@ def _legend_html(data: MapData, report, *, changes=None) -> str:
             CHANGE_STYLES["moved"],
         )
         rows += [
-            f'<div class="gp-h">{LAYER_CHANGES}</div>',
+            f'<div class="gp-h">{html_text(_word(changes, "changes_layer"))}</div>',
             _row(_swatch_line(before["color"], 2.5, before["dashArray"]), "Changed PCN, before"),
             _row(_swatch_line(after["color"], 4, None), "Changed PCN, after"),
             _row(
