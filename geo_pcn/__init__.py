@@ -23,7 +23,7 @@ from geo_pcn.errors import (
     StudyFileError,
 )
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.history import Diff, diff
+from geo_pcn.history import Diff, History, diff, history
 from geo_pcn.pipeline import revalidate, validate
 from geo_pcn.proposal import Proposal, propose
 from geo_pcn.report import Report
@@ -47,6 +47,8 @@ __all__ = [
     "Comparison",
     "diff",
     "Diff",
+    "history",
+    "History",
     "Scenario",
     "propose",
     "Proposal",

@@ -67,7 +67,7 @@ from geo_pcn.settings import (
 )
 from geo_pcn.study import Study
 
-__all__ = ["Diff", "Extract", "diff", "read_extract", "split_at_date"]
+__all__ = ["Diff", "Extract", "History", "diff", "history", "read_extract", "split_at_date"]
 
 #: Practice changes, in the order they are listed.
 PRACTICE_CHANGES = ("disappeared", "appeared", "moved", "placed", "taken out")
@@ -731,3 +731,125 @@ def diff(
     if b.report is not None and a.report is not None:
         resolved, introduced, changed = _match_findings(b.report.findings, a.report.findings)
     return Diff(b, a, moves, pcns, sizes, resolved, introduced, changed)
+
+
+# -- the history of a region: several dated studies ---------------------------------------
+#: The columns of :attr:`History.table`.
+HISTORY_COLUMNS = (
+    "pcn_code",
+    "pcn_name",
+    "extract",
+    "position",
+    "n_practices",
+    "list_size",
+    "band_status",
+    "n_findings",
+)
+
+
+@dataclass(eq=False)
+class History:
+    """Several dated studies of one region side by side (:func:`history`).
+
+    Attributes
+    ----------
+    labels
+        The studies' names, in the order given (oldest first, as the user lists them).
+    table
+        One row per PCN and study it is in: :data:`HISTORY_COLUMNS` (``position`` is the
+        study's place in ``labels``; ``n_findings`` counts the findings naming the PCN).
+    band
+        The size band of the last study.
+    """
+
+    labels: list[str]
+    table: pd.DataFrame = field(repr=False)
+    band: tuple[int, int]
+
+    def list_sizes(self) -> pd.DataFrame:
+        """PCNs by study: list size (``0`` where the PCN is not in that study), rows
+        sorted by PCN code, columns in study order."""
+        wide = self.table.pivot(index="pcn_code", columns="position", values="list_size")
+        wide = wide.reindex(columns=range(len(self.labels))).fillna(0).astype("int64")
+        wide.columns = list(self.labels)
+        return wide.sort_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict: the labels, the band and every row."""
+        return {
+            "labels": list(self.labels),
+            "band": list(self.band),
+            "pcns": self.table.astype(object).to_dict(orient="records"),
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given."""
+        return dump_json(self.to_dict(), path, indent=indent)
+
+    def __repr__(self) -> str:
+        return (
+            f"<History of {self.table['pcn_code'].nunique()} PCNs over {len(self.labels)} studies>"
+        )
+
+
+def history(sources: list[Any], *, labels: list[str] | None = None) -> History:
+    """Per PCN over several dated studies: practices, list size, band status, findings.
+
+    Parameters
+    ----------
+    sources
+        Study files (``.toml``), studies or reports, oldest first.
+    labels
+        Names for the studies (default: each study's ``name``).
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    InputError
+        Fewer than two studies, a configuration file (a history needs list sizes), or
+        two studies of the same name without ``labels``.
+    """
+    if len(sources) < 2:
+        raise InputError("a history needs two or more studies, oldest first")
+    reports = []
+    for source in sources:
+        ext = read_extract(source)
+        if ext.report is None:
+            raise InputError(
+                f"{source}: a history needs study files (list sizes and findings), not a "
+                "configuration file; use geo-pcn diff for two configuration files"
+            )
+        reports.append(ext.report)
+    names = list(labels) if labels else [r.study.name for r in reports]
+    if len(set(names)) != len(names):
+        raise InputError(
+            f"two studies share the name {next(n for n in names if names.count(n) > 1)!r}; "
+            'give each study file its own name = "..." (e.g. with its date)'
+        )
+    rows = []
+    for position, (name, report) in enumerate(zip(names, reports, strict=True)):
+        pcns = report.pcns
+        counts = pd.Series([f.pcn_code for f in report.findings if f.pcn_code]).value_counts()
+        rows.append(
+            pd.DataFrame(
+                {
+                    "pcn_code": pcns["pcn_code"].to_numpy(dtype=object),
+                    "pcn_name": pcns["pcn_name"].fillna("").to_numpy(dtype=object),
+                    "extract": name,
+                    "position": position,
+                    "n_practices": pcns["n_practices"].astype("int64").to_numpy(),
+                    "list_size": pcns[LIST_SIZE].astype("int64").to_numpy(),
+                    "band_status": pcns["band_status"].to_numpy(dtype=object),
+                    "n_findings": counts.reindex(pcns["pcn_code"])
+                    .fillna(0)
+                    .astype("int64")
+                    .to_numpy(),
+                }
+            )
+        )
+    table = pd.concat(rows, ignore_index=True).sort_values(["pcn_code", "position"])
+    band = tuple(reports[-1].summary["band"])
+    return History(names, table.reset_index(drop=True)[list(HISTORY_COLUMNS)], band)

@@ -393,3 +393,72 @@ def test_diff_map_opens_in_chromium_with_no_console_error(tmp_path):
     assert visit.errors == [] and visit.left == []
     assert "What changed" in legend and "scenario" not in legend
     assert "Z00024" in panel and "Z00035" in panel
+
+
+# -- geo-pcn history ---------------------------------------------------------------------------
+def test_history_of_two_demo_reports(tmp_path):
+    """The demo, then Z00035 moved to UZ008: UZ008 has one practice more and Z00035's
+    patients (its list size in the demo's practices file) more."""
+    from geo_pcn.datasets import demo
+    from geo_pcn.render.history_outputs import write_history
+
+    study = demo()
+    before = geo_pcn.validate(study)
+    after = geo_pcn.revalidate(before, study.configuration.move("Z00035", to="UZ008"))
+    h = geo_pcn.history([before, after], labels=["2025 Q3", "2025 Q4"])
+    z35 = int(study.practices.loc["Z00035", "list_size"])
+    t = h.table.set_index(["pcn_code", "extract"])
+    assert (
+        t.loc[("UZ008", "2025 Q4"), "n_practices"] == t.loc[("UZ008", "2025 Q3"), "n_practices"] + 1
+    )
+    assert (
+        t.loc[("UZ008", "2025 Q4"), "list_size"] == t.loc[("UZ008", "2025 Q3"), "list_size"] + z35
+    )
+    first = write_history(h, tmp_path / "one")
+    second = write_history(h, tmp_path / "two")
+    assert [p.name for p in first] == [
+        "history.csv", "history.json", "history.md", "history.png", "report.html",
+    ]  # fmt: skip
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    html = (tmp_path / "one" / "report.html").read_text()
+    assert html.count('class="pcn-line"') == h.table["pcn_code"].nunique()
+    with pytest.raises(geo_pcn.InputError, match="two or more studies"):
+        geo_pcn.history([before])
+    with pytest.raises(geo_pcn.InputError, match="share the name"):
+        geo_pcn.history([before, after])
+
+
+def test_history_cli_refuses_a_configuration_file(tmp_path):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("practice_code,pcn_code\nA1,U1\n")
+    result = CliRunner().invoke(
+        cli, ["history", str(plain), str(plain), "--out", str(tmp_path / "out")]
+    )
+    one_line(result, "plain.csv", "needs study files")
+
+
+@pytest.mark.real_data
+def test_history_qnc_2022_and_2025(shared_data, tmp_path):
+    studies = []
+    for name in ("qnc_national_2022.toml", "qnc_oct2025.toml"):
+        text = (
+            (ROOT / "tests" / "real" / name)
+            .read_text()
+            .replace("../../../shared/data", shared_data.resolve().as_posix())
+        )
+        (tmp_path / name).write_text(text)
+        studies.append(str(tmp_path / name))
+    m22 = pd.read_excel(shared_data / "national_2022" / "gp-reg-pat-prac-map-jul22.xlsx",
+                        dtype=str, engine="openpyxl")  # fmt: skip
+    m22 = m22[(m22["ICB22"] == "QNC") & (m22["PCN_CODE"] != "U")]
+    m25 = pd.read_csv(shared_data / "ssot_pcn_boundaries" / "gp-reg-pat-prac-map.csv", dtype=str)
+    m25 = m25[(m25["ICB_CODE"] == "QNC") & (m25["PCN_CODE"] != "U")]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["history", *studies, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out / "history.csv", dtype={"pcn_code": str})
+    for position, m in ((0, m22), (1, m25)):
+        got = rows[rows["position"] == position].set_index("pcn_code")["n_practices"]
+        assert got.sort_index().to_dict() == m.groupby("PCN_CODE").size().sort_index().to_dict()
+    assert (out / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -3,7 +3,7 @@
 The group :data:`cli` attaches every command explicitly (one module per command or pair
 of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
 :mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`, :mod:`~geo_pcn.cli.propose`,
-:mod:`~geo_pcn.cli.cache`, :mod:`~geo_pcn.cli.diff`;
+:mod:`~geo_pcn.cli.cache`, :mod:`~geo_pcn.cli.diff`, :mod:`~geo_pcn.cli.history`;
 shared options in :mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the
 public API and
 writes through :mod:`geo_pcn.render` (imported inside the commands that write, so that
@@ -25,6 +25,7 @@ import click
 from geo_pcn import __version__
 from geo_pcn.cli.cache import cache
 from geo_pcn.cli.diff import diff_command
+from geo_pcn.cli.history import history_command
 from geo_pcn.cli.info import info
 from geo_pcn.cli.maps import map_command
 from geo_pcn.cli.propose import propose_command
@@ -98,6 +99,7 @@ cli.add_command(rank)
 cli.add_command(propose_command, name="propose")
 cli.add_command(cache)
 cli.add_command(diff_command, name="diff")
+cli.add_command(history_command, name="history")
 
 
 def main(argv: list[str] | None = None) -> None:
