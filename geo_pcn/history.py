@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -634,7 +634,9 @@ def _band(size: pd.Series, band: tuple[int, int]) -> pd.Series:
     )
 
 
-def _size_changes(before: Extract, after: Extract) -> pd.DataFrame:
+def _size_changes(before: Extract, after: Extract, recoded: dict[str, str]) -> pd.DataFrame:
+    """PCNs whose list size or band status changed; a re-coded PCN is compared with itself
+    (under its new code)."""
     columns = [
         PCN_CODE,
         PCN_NAME,
@@ -661,6 +663,7 @@ def _size_changes(before: Extract, after: Extract) -> pd.DataFrame:
                 }
             )
         sides.append(t)
+    sides[0] = sides[0].rename(index=recoded)
     codes = sorted(set(sides[0].index) | set(sides[1].index))
     tb, ta = sides[0].reindex(codes), sides[1].reindex(codes)
     out = pd.DataFrame(
@@ -676,6 +679,23 @@ def _size_changes(before: Extract, after: Extract) -> pd.DataFrame:
     out.insert(4, "list_size_change", out["list_size_after"] - out["list_size_before"])
     changed = out["list_size_change"].ne(0) | out["band_status_before"].ne(out["band_status_after"])
     return out[changed].reset_index(drop=True)[columns]
+
+
+def _findings(
+    before: list[Finding], after: list[Finding], recoded: dict[str, str]
+) -> tuple[list[Finding], list[Finding], list[FindingChange]]:
+    """Findings resolved, introduced and changed (:func:`geo_pcn.compare.compare`'s
+    matching), a re-coded PCN's findings matched under its new code: the code change is
+    the PCN's (``re-coded``), so a finding is changed only when its figures differ."""
+    if not recoded:
+        return _match_findings(before, after)
+    renamed = [replace(f, pcn_code=recoded.get(f.pcn_code, f.pcn_code)) for f in before]
+    original = {id(r): f for r, f in zip(renamed, before, strict=True)}
+    resolved, introduced, changed = _match_findings(renamed, after)
+    changed = [
+        FindingChange(before=original[id(c.before)], after=c.after, what=c.what) for c in changed
+    ]
+    return [original[id(f)] for f in resolved], introduced, changed
 
 
 def diff(
@@ -724,12 +744,12 @@ def diff(
     )
     pcns, recoded = _pcn_changes(b, a)
     moves = _practice_changes(b, a, recoded, statuses)
-    sizes = _size_changes(b, a)
+    sizes = _size_changes(b, a, recoded)
     resolved: list[Finding] = []
     introduced: list[Finding] = []
     changed: list[FindingChange] = []
     if b.report is not None and a.report is not None:
-        resolved, introduced, changed = _match_findings(b.report.findings, a.report.findings)
+        resolved, introduced, changed = _findings(b.report.findings, a.report.findings, recoded)
     return Diff(b, a, moves, pcns, sizes, resolved, introduced, changed)
 
 

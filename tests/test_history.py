@@ -462,3 +462,43 @@ def test_history_qnc_2022_and_2025(shared_data, tmp_path):
         got = rows[rows["position"] == position].set_index("pcn_code")["n_practices"]
         assert got.sort_index().to_dict() == m.groupby("PCN_CODE").size().sort_index().to_dict()
     assert (out / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_re_coded_pcn_in_two_reports():
+    """The demo with PCN UZ008 re-coded UZ099 (same practices, same name): one PCN
+    re-coded, no practice moved, no list size changed, its findings not resolved and
+    introduced again."""
+    from geo_pcn.configuration import Configuration
+    from geo_pcn.datasets import demo
+
+    study = demo()
+    before = geo_pcn.validate(study)
+    frame = study.configuration.to_frame()
+    frame["pcn_code"] = frame["pcn_code"].replace("UZ008", "UZ099")
+    after = geo_pcn.revalidate(before, Configuration.from_frame(frame))
+    d = geo_pcn.diff(before, after)
+    assert d.pcns[["pcn_code", "change", "to_pcn_code"]].values.tolist() == [
+        ["UZ008", "re-coded", "UZ099"]
+    ]
+    assert d.practices.empty and d.sizes.empty
+    # the demo's community layer declares its site CS07 in UZ008, so the new code really
+    # breaks that declaration; every other finding of the PCN is matched under UZ099
+    assert [(f.check, f.kind) for f in d.resolved] == [("alignment", "site_outside_pcn")]
+    assert [(f.check, f.kind) for f in d.introduced] == [("alignment", "site_pcn_unknown")]
+    n_uz008 = sum(f.pcn_code == "UZ008" for f in before.findings)
+    assert n_uz008 > 0  # the demo plants problems in it, so the matching is exercised
+
+
+def test_a_re_coded_pcns_finding_without_practices_is_matched_under_its_new_code():
+    """A PCN-level finding naming no practices (so only its PCN code identifies it): U1
+    re-coded U9, its 'above the band' finding is the same finding, figures changed."""
+    from geo_pcn.findings import Finding, Severity
+    from geo_pcn.history import _findings
+
+    old = Finding("size", "above_band", Severity.ERROR, "U1 is above", "U1", (), 51_000.0)
+    new = Finding("size", "above_band", Severity.ERROR, "U9 is above", "U9", (), 52_000.0)
+    resolved, introduced, changed = _findings([old], [new], {"U1": "U9"})
+    assert (resolved, introduced) == ([], [])
+    assert [(c.before, c.after) for c in changed] == [(old, new)]
+    # without the re-coding it would read as one resolved and one introduced
+    assert _findings([old], [new], {})[:2] == ([old], [new])
