@@ -257,8 +257,8 @@ class Diff:
         size after, or before when it disappeared; missing when not known), ``reason``.
     pcns
         One row per PCN change: ``pcn_code, pcn_name, change`` (:data:`PCN_CHANGES`),
-        ``to_pcn_code`` (re-coded), ``name_after`` (renamed), ``n_practices`` (before,
-        or after for one opened), ``detail`` (where its practices are now, or came from).
+        ``to_pcn_code`` (re-coded), ``name_after`` (renamed), ``n_practices`` (before;
+        after for one opened or merged), ``detail`` (where its practices are now, or came from).
     sizes
         One row per PCN whose list size or band status changed (empty without list sizes):
         ``pcn_code, pcn_name, list_size_before, list_size_after, list_size_change,
