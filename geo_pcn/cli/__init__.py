@@ -24,6 +24,7 @@ import click
 from geo_pcn import __version__
 from geo_pcn.cli.cache import cache
 from geo_pcn.cli.info import info
+from geo_pcn.cli.init import init_command
 from geo_pcn.cli.maps import map_command
 from geo_pcn.cli.propose import propose_command
 from geo_pcn.cli.scenario import rank, scenario
@@ -95,6 +96,7 @@ cli.add_command(scenario)
 cli.add_command(rank)
 cli.add_command(propose_command, name="propose")
 cli.add_command(cache)
+cli.add_command(init_command, name="init")
 
 
 def main(argv: list[str] | None = None) -> None:
