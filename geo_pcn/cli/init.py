@@ -262,7 +262,9 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
     maps = _newest_first(_of(found, "practice_map"))
     if where:
         with_cols = [
-            f for f in maps if all(normalise_name(k) in map(normalise_name, f.columns) for k in where)
+            f
+            for f in maps
+            if all(normalise_name(k) in map(normalise_name, f.columns) for k in where)
         ]
         maps = with_cols or maps
     practice_files = maps or _of(found, "epraccur") or _of(found, "locations", "practice_list")
@@ -280,7 +282,8 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         "# Every line says what its file is and why it was chosen; lines starting '# ?' ask",
         "# you to check a choice. The keys are described in docs/study-file.md.",
     ]
-    plan.lines.append(f"name = {toml_string(folder.name + (' ' + ' '.join(f'{k}={v}' for k, v in where.items()) if where else ''))}")
+    region = " ".join(f"{k}={v}" for k, v in where.items())
+    plan.lines.append(f"name = {toml_string(f'{folder.name} {region}'.strip())}")
     plan.lines.append("")
     plan.lines.append("[practices]")
     others = practice_files[1:]
@@ -292,7 +295,10 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         plan.ask("[practices]", practice, others, why + ("; the newest extract" if maps else ""))
     plan.key("file", plan.path(practice), f"{practice.what}: {why}")
     if spelled:
-        body = ", ".join(f"{toml_string(k) if not k.isidentifier() else k} = {toml_string(v)}" for k, v in spelled.items())
+        body = ", ".join(
+            f"{toml_string(k) if not k.isidentifier() else k} = {toml_string(v)}"
+            for k, v in spelled.items()
+        )
         plan.key("where", f"{{ {body} }}", f"--where: {kept:,} rows, {len(codes):,} practices")
 
     # ---- practice coordinates: a locations file holding every practice, else postcodes
@@ -332,7 +338,11 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
     if regs:
         scored = sorted(
             regs,
-            key=lambda f: (-_share(codes, f.practices), -(_extract_date(f) or dt.date.min).toordinal(), str(f.path)),
+            key=lambda f: (
+                -_share(codes, f.practices),
+                -(_extract_date(f) or dt.date.min).toordinal(),
+                str(f.path),
+            ),
         )
         registrations = plan.use(scored[0])
         share = _share(codes, registrations.practices)
@@ -364,17 +374,27 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         plan.lines += ["", "[areas]"]
         plan.key("file", plan.path(areas), f"{areas.what}: the residents' small areas")
         if lookup is not None:
-            plan.key("lookup", plan.path(lookup), f"{lookup.what}: registrations are LSOA "
-                     f"{registrations.vintage or '?'}, the polygons LSOA {areas.vintage or '?'}")
+            plan.key(
+                "lookup",
+                plan.path(lookup),
+                f"{lookup.what}: registrations are LSOA "
+                f"{registrations.vintage or '?'}, the polygons LSOA {areas.vintage or '?'}",
+            )
         for key, kind, what in (
             ("population", "population", "residents"),
             ("rural", "rural", "rural-urban classes"),
             ("deprivation", "deprivation", "IMD scores"),
         ):
-            pick = _best_by_share(plan, f"[areas] {key}", _of(found, kind), areas.areas, "polygons' small areas")
+            pick = _best_by_share(
+                plan, f"[areas] {key}", _of(found, kind), areas.areas, "polygons' small areas"
+            )
             if pick is not None:
-                plan.key(key, plan.path(pick), f"{pick.what}: {what}, "
-                         f"holds {_share(areas.areas, pick.areas):.1%} of the polygons' areas")
+                plan.key(
+                    key,
+                    plan.path(pick),
+                    f"{pick.what}: {what}, "
+                    f"holds {_share(areas.areas, pick.areas):.1%} of the polygons' areas",
+                )
             else:
                 plan.missing.append(key)
     else:
@@ -388,9 +408,7 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             for f in _of(found, "lookup")
             if level in f.levels and areas is not None and _share(areas.areas, f.areas) >= _ENOUGH
         ]
-        layers = [
-            f for f in _of(found, "boundary_polygons") if next(iter(f.levels), None) == level
-        ]
+        layers = [f for f in _of(found, "boundary_polygons") if next(iter(f.levels), None) == level]
         pick = (lookups or layers or [None])[0]
         if pick is None:
             plan.missing.append(level)
@@ -411,14 +429,20 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
                 f"? [boundaries] {level}: columns {', '.join(columns)} could each be the "
                 f"{level}; chose {columns[0]} (the first); change code = ... if another is right"
             )
-            value = f"{{ file = {plan.path(pick)}, columns = {{ code = {toml_string(columns[0])} }} }}"
+            value = (
+                f"{{ file = {plan.path(pick)}, columns = {{ code = {toml_string(columns[0])} }} }}"
+            )
         else:
             value = plan.path(pick)
         plan.key(level, value, f"{pick.what}: {how}")
 
     # ---- community sites: ODS organisation files (pharmacies), placed by postcode
     for org in _of(found, "ods_organisations"):
-        name = "pharmacies" if org.practices and all(c[:1] == "F" for c in list(org.practices)[:50]) else normalise_name(org.path.stem).lower()
+        name = (
+            "pharmacies"
+            if org.practices and all(c[:1] == "F" for c in list(org.practices)[:50])
+            else normalise_name(org.path.stem).lower()
+        )
         if postcode is None:
             plan.notes.append(f"{org.path.name}: not used, its sites need postcodes to place them")
             continue
@@ -431,7 +455,11 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         plan.missing.append("pharmacies")
 
     plan.lines += ["", "[rules]"]
-    plan.key("band", f"[{DEFAULT_BAND[0]}, {DEFAULT_BAND[1]}]", "the national PCN size band (30,000-50,000 patients)")
+    plan.key(
+        "band",
+        f"[{DEFAULT_BAND[0]}, {DEFAULT_BAND[1]}]",
+        "the national PCN size band (30,000-50,000 patients)",
+    )
 
     tail: list[str] = []
     if plan.missing:
@@ -462,7 +490,7 @@ def _where_option(values: tuple[str, ...]) -> dict[str, str]:
     for item in values:
         column, sep, value = item.partition("=")
         if not sep or not column.strip() or not value.strip():
-            raise click.BadParameter(f"{item!r}: give COLUMN=VALUE, e.g. ICB_CODE=QNC")
+            raise InputError(f"--where {item!r}: give COLUMN=VALUE, e.g. --where ICB_CODE=QNC")
         out[column.strip()] = value.strip()
     return out
 

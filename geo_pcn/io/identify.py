@@ -161,12 +161,14 @@ def _table(path: Path, raw: pd.DataFrame, sheets: list[str]) -> Found:
     extract = find_column(raw, ["EXTRACT_DATE"])
     if extract is not None and len(raw):
         found.extract = str(raw[extract].iloc[0]).strip()
-    if reg_practice is not None and small and patients is not None:
+    named_area = find_column(raw, _REGISTRATION_ALIASES[s.AREA_CODE])
+    if reg_practice is not None and (small or named_area is not None) and patients is not None:
         found.kind = "registrations"
-        area = small[0]
+        area = named_area if named_area is not None else small[0]
         codes = _codes(raw[area])
         found.practices = _practice_codes(raw, reg_practice)
-        found.areas = frozenset(codes[codes.str.match(_SMALL_AREA)])
+        found.areas = frozenset(codes[codes.str.match(_SMALL_AREA) | (named_area is not None)])
+        found.areas -= {"", "CLOSED", "EMPTY", "NO2011", "NO2021"}
         found.vintage = _vintage(area, codes)
         found.detail = (
             f"{len(found.practices):,} practices, {len(found.areas):,} small areas"
@@ -196,6 +198,13 @@ def _table(path: Path, raw: pd.DataFrame, sheets: list[str]) -> Found:
         {"OSEAST1M", "LAT", "LATITUDE"} & names
     ):
         found.kind = "postcode_directory"
+        return found
+    pop_area = find_column(raw, _POPULATION_ALIASES[s.AREA_CODE])
+    population = find_column(raw, _POPULATION_ALIASES[s.POPULATION])
+    if not small and pop_area is not None and population is not None and len(cols) == 2:
+        codes = _codes(raw[pop_area])
+        found.kind, found.areas = "population", frozenset(codes[codes != ""])
+        found.detail = f"{len(found.areas):,} areas"
         return found
     if small:
         codes = _codes(raw[small[0]])
