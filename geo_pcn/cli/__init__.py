@@ -82,7 +82,7 @@ def cli(ctx: click.Context, no_cache: bool) -> None:
     """Check Primary Care Network configurations against their geography.
 
     Start with `geo-pcn demo --out demo-results`, then write a study file for your own
-    area (see the README) and run `geo-pcn info STUDY.toml`.
+    area with `geo-pcn init FOLDER` (see the README) and run `geo-pcn info STUDY.toml`.
     """
     if no_cache:
         ctx.with_resource(caching(False))

@@ -282,8 +282,10 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         "# Every line says what its file is and why it was chosen; lines starting '# ?' ask",
         "# you to check a choice. The keys are described in docs/study-file.md.",
     ]
-    region = " ".join(f"{k}={v}" for k, v in where.items())
-    plan.lines.append(f"name = {toml_string(f'{folder.name} {region}'.strip())}")
+    region = ", ".join(f"{k} = {v}" for k, v in spelled.items()) or f"all of {folder.name}"
+    extract = f" ({practice.extract})" if practice.extract else ""
+    plan.say("The study's name in every report: change it to the region's own name")
+    plan.lines.append(f"name = {toml_string(f'Practices with {region}{extract}')}")
     plan.lines.append("")
     plan.lines.append("[practices]")
     others = practice_files[1:]
