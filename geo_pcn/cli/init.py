@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +151,10 @@ def _scan(folder: Path, out: Path) -> list[Found]:
                 continue
             if os.path.abspath(path) == os.path.abspath(out):
                 continue
-            found.append(identify(path))
+            with warnings.catch_warnings():
+                # only looking: validate shows the readers' warnings when it reads the file
+                warnings.simplefilter("ignore")
+                found.append(identify(path))
     return found
 
 
@@ -234,9 +238,11 @@ def _best_by_share(
     scored = [(sh, c) for sh, c in scored if sh >= _ENOUGH]
     if not scored:
         return None
-    scored.sort(key=lambda p: (-p[0], p[1].rows, str(p[1].path)))
+    # shares within a percent are a tie (a few Welsh or Scottish codes either way): the
+    # fewest rows (the region's own file before a national one) wins, and it is a question
+    scored.sort(key=lambda p: (-round(p[0], 2), p[1].rows, str(p[1].path)))
     best_share, best = scored[0]
-    ties = [c for sh, c in scored[1:] if sh == best_share]
+    ties = [c for sh, c in scored[1:] if round(sh, 2) == round(best_share, 2)]
     why = f"holds {best_share:.1%} of the {what}"
     if ties:
         plan.ask(where, best, ties, why + ", and the fewest rows")
@@ -338,10 +344,14 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
     regs = _of(found, "registrations")
     registrations = None
     if regs:
+        # most of the study's practices; then the file whose practices are most of them
+        # in the practice file (the same date: a 2022 file has practices closed by 2026);
+        # then the newest extract
         scored = sorted(
             regs,
             key=lambda f: (
                 -_share(codes, f.practices),
+                -round(_share(f.practices, practice.practices), 2),
                 -(_extract_date(f) or dt.date.min).toordinal(),
                 str(f.path),
             ),
@@ -350,7 +360,11 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         share = _share(codes, registrations.practices)
         plan.lines += ["", "[registrations]"]
         rest = [f for f in scored[1:] if _share(codes, f.practices) > 0]
-        why = f"holds {share:.1%} of the study's practices"
+        same = _share(registrations.practices, practice.practices)
+        why = (
+            f"holds {share:.1%} of the study's practices; {same:.1%} of its practices are in "
+            "the practice file"
+        )
         if rest:
             plan.ask("[registrations]", registrations, rest, why)
         plan.key("file", plan.path(registrations), f"{registrations.what}: {why}")

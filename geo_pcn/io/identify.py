@@ -167,8 +167,9 @@ def _table(path: Path, raw: pd.DataFrame, sheets: list[str]) -> Found:
         area = named_area if named_area is not None else small[0]
         codes = _codes(raw[area])
         found.practices = _practice_codes(raw, reg_practice)
-        found.areas = frozenset(codes[codes.str.match(_SMALL_AREA) | (named_area is not None)])
-        found.areas -= {"", "CLOSED", "EMPTY", "NO2011", "NO2021"}
+        found.areas = frozenset(codes[codes.str.match(_SMALL_AREA)])
+        if not found.areas and named_area is not None:  # codes of another kind (synthetic)
+            found.areas = frozenset(codes[codes != ""]) - {"CLOSED", "EMPTY"}
         found.vintage = _vintage(area, codes)
         found.detail = (
             f"{len(found.practices):,} practices, {len(found.areas):,} small areas"
