@@ -275,3 +275,49 @@ def test_real_national_2022_folder_where_icb22_gives_the_hand_written_findings(
     assert _findings(out) == _findings(
         _hand_written("qnc_national_2022.toml", shared_data, tmp_path)
     )
+
+
+@pytest.mark.real_data
+def test_real_epraccur_and_epcn_folder_narrows_the_workbook_to_the_region(shared_data, tmp_path):
+    """Headerless epraccur (Jan 2023) with ``--where icb_code=QNC`` and the national ePCN
+    workbook: init writes [configuration] narrowed to the sub-ICBs of those practices, and
+    the study loads the practices and PCNs pandas finds in the raw files."""
+    import pandas as pd
+
+    from geo_pcn import Study
+
+    folder = _links(
+        tmp_path / "downloads",
+        shared_data,
+        [
+            "ods_2023_blackwellrd/epraccur.csv",
+            "ods_2023_blackwellrd/ePCN.xlsx",
+            "national_2022/gp-registrations.parquet",
+            "geographr/boundaries_lsoa11.geojson",
+            "codepoint_open_2025",
+        ],
+    )
+    out = tmp_path / "study.toml"
+    result = _init(str(folder), "--where", "icb_code=QNC", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    doc = tomllib.loads(out.read_text())
+    assert doc["practices"]["where"] == {"icb_code": "QNC"}
+    assert doc["configuration"]["file"] == "downloads/ePCN.xlsx"
+
+    raw = pd.read_csv(
+        shared_data / "ods_2023_blackwellrd/epraccur.csv", header=None, dtype=str,
+        keep_default_na=False,
+    )  # fmt: skip
+    gp = raw[(raw[3] == "QNC") & (raw[25] == "4")]
+    open_gp = gp[gp[12].isin(["A", "D"])]  # active and dormant (closed ones are left out)
+    assert sorted(doc["configuration"]["where"]["sub_icb_code"]) == sorted(set(open_gp[14]))
+    partners = pd.read_excel(
+        shared_data / "ods_2023_blackwellrd/ePCN.xlsx", sheet_name="PCN Core Partner Details"
+    )
+    partners.columns = [" ".join(str(c).split()) for c in partners.columns]
+    current = partners[partners["Practice to PCN Relationship End Date"].isna()]
+    pcns = current.loc[current["Partner Organisation Code"].isin(open_gp[0]), "PCN Code"]
+
+    summary = Study.from_toml(out).summary()
+    assert summary["n_practices"] == len(open_gp) == 146
+    assert summary["n_pcns"] == pcns.nunique() == 25

@@ -217,6 +217,24 @@ def _where_practices(
     return spelled, frozenset(codes), int(mask.sum())
 
 
+def _sub_icbs(practice: Found, codes: frozenset[str]) -> list[str]:
+    """The sub-ICB codes of the practices ``codes`` in the practice file (epraccur column
+    14, or its sub-ICB column), to narrow a national ePCN workbook to the same region."""
+    from geo_pcn import settings as s
+    from geo_pcn.io._formats import PRACTICE_ALIASES
+    from geo_pcn.io.tables import find_column
+
+    raw = read_table(practice.path, role="practices")
+    if not practice.columns:
+        code, sub = raw.columns[0], raw.columns[int(ODS_COLUMNS[s.SUB_ICB_CODE][0])]
+    else:
+        code, sub = _practice_column(raw), find_column(raw, PRACTICE_ALIASES[s.SUB_ICB_CODE])
+    if code is None or sub is None:
+        return []
+    kept = raw[code].astype(str).str.strip().str.upper().isin(codes)
+    return sorted(set(raw.loc[kept, sub].astype(str).str.strip().str.upper()) - {""})
+
+
 def _practice_column(raw) -> object:
     from geo_pcn import settings as s
     from geo_pcn.io._formats import PRACTICE_ALIASES
@@ -335,6 +353,14 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         if epcn:
             plan.lines += ["", "[configuration]"]
             plan.key("file", plan.path(plan.use(epcn[0])), f"{epcn[0].what}: practice -> PCN")
+            subs = _sub_icbs(practice, codes) if spelled else []
+            if subs:
+                listed = ", ".join(toml_string(c) for c in subs)
+                plan.key(
+                    "where",
+                    f"{{ sub_icb_code = [{listed}] }}",
+                    "the sub-ICB locations of the --where practices (the workbook is national)",
+                )
             if len(epcn) > 1:
                 plan.ask("[configuration]", epcn[0], epcn[1:], "the first by name")
         else:
