@@ -321,3 +321,11 @@ def test_real_epraccur_and_epcn_folder_narrows_the_workbook_to_the_region(shared
     summary = Study.from_toml(out).summary()
     assert summary["n_practices"] == len(open_gp) == 146
     assert summary["n_pcns"] == pcns.nunique() == 25
+
+
+def test_the_same_folder_gives_the_same_bytes(tmp_path):
+    folder = _folder(tmp_path, regs=2, lookup=True)
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    assert _init(str(folder), "--where", "ICB_CODE=QNC", "--out", str(first)).exit_code == 0
+    assert _init(str(folder), "--where", "ICB_CODE=QNC", "--out", str(second)).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
