@@ -329,3 +329,32 @@ def test_the_same_folder_gives_the_same_bytes(tmp_path):
     assert _init(str(folder), "--where", "ICB_CODE=QNC", "--out", str(first)).exit_code == 0
     assert _init(str(folder), "--where", "ICB_CODE=QNC", "--out", str(second)).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.real_data
+def test_real_lsoa11_registrations_on_lsoa21_polygons_go_through_the_lookup(shared_data, tmp_path):
+    """July 2022 registrations carry LSOA 2011 codes; with only LSOA 2021 polygons in the
+    folder, init adds the ONS LSOA 2011 -> 2021 lookup as [areas] lookup, and the study
+    gives the findings of the hand-written tests/real/qnc_2022_on_lsoa21.toml."""
+    folder = _links(
+        tmp_path / "downloads",
+        shared_data,
+        [
+            "national_2022/gp-reg-pat-prac-map-jul22.xlsx",
+            "national_2022/gp-registrations.parquet",
+            "geographr/boundaries_lsoa21.geojson",
+            "geographr/lookup_lsoa11_lsoa21_ltla22.csv.gz",
+            "demographr/census21_usual_residents_lsoa21_from_ethnicity21_lsoa21.csv",
+            "geographr/derived_sicbl24_england_from_lsoa21_bsc.geojson",
+            "geographr/boundaries_ltla24.geojson",
+            "codepoint_open_2025",
+        ],
+    )
+    out = tmp_path / "study.toml"
+    result = _init(str(folder), "--where", "ICB22=QNC", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    doc = tomllib.loads(out.read_text())
+    assert doc["areas"]["lookup"] == "downloads/lookup_lsoa11_lsoa21_ltla22.csv.gz"
+    assert _findings(out) == _findings(
+        _hand_written("qnc_2022_on_lsoa21.toml", shared_data, tmp_path)
+    )

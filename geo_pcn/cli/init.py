@@ -57,6 +57,9 @@ DOWNLOADS = {
     "statistics/english-indices-of-deprivation-2019)",
     "pharmacies": "ODS edispensary.csv (https://digital.nhs.uk/services/organisation-data-service/"
     "export-data-files/csv-downloads/other-nhs-organisations)",
+    "lookup": "ONS 'LSOA (2011) to LSOA (2021) to Local Authority District (2022) Lookup' "
+    "(https://geoportal.statistics.gov.uk): the registrations and the polygons are of "
+    "different census vintages",
     "configuration": "ODS ePCN.xlsx (practice -> PCN; https://digital.nhs.uk/services/"
     "organisation-data-service/export-data-files/csv-downloads/gp-and-gp-practice-related-data)",
 }
@@ -235,6 +238,33 @@ def _sub_icbs(practice: Found, codes: frozenset[str]) -> list[str]:
     return sorted(set(raw.loc[kept, sub].astype(str).str.strip().str.upper()) - {""})
 
 
+def _level_codes(practice: Found, codes: frozenset[str]) -> dict[str, frozenset[str]]:
+    """``sub_icb`` / ``icb`` -> the codes (ODS and ONS) the study's practices carry in the
+    practice file, to tell the level of polygons whose columns do not."""
+    from geo_pcn import settings as s
+    from geo_pcn.io._formats import PRACTICE_ALIASES
+    from geo_pcn.io.tables import find_column
+
+    if not practice.columns:
+        return {}
+    raw = read_table(practice.path, role="practices")
+    code = _practice_column(raw)
+    kept = raw[code].astype(str).str.strip().str.upper().isin(codes)
+    out: dict[str, frozenset[str]] = {}
+    for level, keys in (
+        ("sub_icb", (s.SUB_ICB_CODE, s.ONS_SUB_ICB_CODE)),
+        ("icb", (s.ICB_CODE, s.ONS_ICB_CODE)),
+    ):
+        held: set[str] = set()
+        for key in keys:
+            col = find_column(raw, PRACTICE_ALIASES[key])
+            if col is not None:
+                held |= set(raw.loc[kept, col].astype(str).str.strip().str.upper()) - {""}
+        if held:
+            out[level] = frozenset(held)
+    return out
+
+
 def _practice_column(raw) -> object:
     from geo_pcn import settings as s
     from geo_pcn.io._formats import PRACTICE_ALIASES
@@ -248,12 +278,17 @@ def _of(found: list[Found], *kinds: str) -> list[Found]:
 
 
 def _best_by_share(
-    plan: _Plan, where: str, candidates: list[Found], wanted: frozenset[str], what: str
+    plan: _Plan,
+    where: str,
+    candidates: list[Found],
+    wanted: frozenset[str],
+    what: str,
+    enough: float = _ENOUGH,
 ) -> Found | None:
     """The candidate holding most of ``wanted`` (then the fewest rows: the region's own
     file before a national one); a question when another holds as many."""
     scored = [(_share(wanted, c.areas or c.practices), c) for c in candidates]
-    scored = [(sh, c) for sh, c in scored if sh >= _ENOUGH]
+    scored = [(sh, c) for sh, c in scored if sh >= enough]
     if not scored:
         return None
     # shares within a percent are a tie (a few Welsh or Scottish codes either way): the
@@ -399,17 +434,27 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
 
     # ---- small-area polygons: those holding most of the registrations' small areas
     wanted = registrations.areas if registrations is not None else frozenset()
-    polys = _of(found, "area_polygons")
+    polys = _of(found, "area_polygons") or _of(found, "polygons")
     areas = None
     lookup = None
     if polys and wanted:
-        areas = _best_by_share(plan, "[areas]", polys, wanted, "registrations' small areas")
+        # polygons of the registrations' census vintage (when both say), holding most of
+        # their small areas (by code: residents in Wales or Scotland lower the share)
+        vintage = registrations.vintage
+        same = [p for p in polys if not (vintage and p.vintage and p.vintage != vintage)]
+        what = "registrations' small areas"
+        areas = _best_by_share(plan, "[areas]", same, wanted, what, enough=0.5)
         if areas is None:  # another census vintage: through a small-area lookup
             for bridge in _of(found, "area_lookup"):
-                fits = [p for p in polys if _share(p.areas, bridge.areas) >= _ENOUGH]
-                if _share(wanted, bridge.areas) >= _ENOUGH and fits:
-                    areas, lookup = plan.use(fits[0]), plan.use(bridge)
+                fits = [p for p in polys if p.vintage != vintage]
+                if _share(wanted, bridge.areas) >= 0.5 and fits:
+                    areas = plan.use(sorted(fits, key=lambda f: (f.rows, str(f.path)))[0])
+                    lookup = plan.use(bridge)
                     break
+        if areas is None:
+            areas = _best_by_share(plan, "[areas]", polys, wanted, what, enough=0.5)
+            if areas is not None:
+                plan.missing.append("lookup")
     elif polys:
         areas = plan.use(sorted(polys, key=lambda f: (f.rows, str(f.path)))[0])
     if areas is not None:
@@ -444,6 +489,7 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
 
     # ---- boundary layers: a lookup of the polygons' small areas nests exactly; else polygons
     plan.lines += ["", "[boundaries]"]
+    levels_held = _level_codes(practice, codes)
     for level in ("sub_icb", "icb", "place"):
         lookups = [
             f
@@ -451,13 +497,21 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             if level in f.levels and areas is not None and _share(areas.areas, f.areas) >= _ENOUGH
         ]
         layers = [f for f in _of(found, "boundary_polygons") if next(iter(f.levels), None) == level]
+        # polygons named only "code": the level whose codes the study's practices carry
+        layers += [
+            f
+            for f in _of(found, "polygons")
+            if f is not areas
+            and level in levels_held
+            and _share(levels_held[level], f.areas) >= _ENOUGH
+        ]
         pick = (lookups or layers or [None])[0]
         if pick is None:
             plan.missing.append(level)
             continue
         plan.use(pick)
         rest = (lookups + layers)[1:]
-        columns = pick.levels[level]
+        columns = pick.levels.get(level, [])
         how = (
             "a lookup of the areas' small areas: its lines follow the small areas exactly"
             if pick in lookups
@@ -477,6 +531,18 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         else:
             value = plan.path(pick)
         plan.key(level, value, f"{pick.what}: {how}")
+
+    left = [f for f in _of(found, "polygons") if f.path not in plan.used]
+    if left:
+        plan.questions.append(f"{len(left)} polygon file(s) of a level geo-pcn cannot tell")
+        for f in left:
+            plan.say(
+                f"? {plan.path(f)}: {f.what} ({f.detail}); if they are local authority "
+                "districts, uncomment the next line; if community team footprints, give them "
+                'a [community.NAME] section with kind = "areas"'
+            )
+            plan.lines.append(f"# place = {plan.path(f)}")
+            plan.used.add(f.path)
 
     # ---- community sites: ODS organisation files (pharmacies), placed by postcode
     for org in _of(found, "ods_organisations"):

@@ -40,6 +40,7 @@ KINDS = {
     "postcode_directory": "ONS postcode directory",
     "area_polygons": "small-area polygons",
     "boundary_polygons": "boundary polygons",
+    "polygons": "polygons whose level their columns do not tell",
     "lookup": "small area -> sub-ICB / ICB / LAD lookup",
     "area_lookup": "small area -> small area lookup (census vintages)",
     "population": "population by small area",
@@ -51,6 +52,7 @@ KINDS = {
 _SPATIAL = {".geojson", ".gpkg", ".shp", ".json", ".fgb"}
 _TABLES = {".csv", ".gz", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet"}
 _SMALL_AREA = re.compile(r"^(?:[EW]0[012]|S0[01])\d{6}$")
+_NOT_AN_AREA = re.compile(r"^(?:CLOSED|EMPTY|NO20\d\d|UNKNOWN|N21|L99|M99)")
 _CODEPOINT_MEMBER = re.compile(r"(?:^|/)Data/CSV/[A-Za-z]{1,2}\.csv$", re.IGNORECASE)
 #: LSOA 2021 codes of England above this number are new in 2021 (2011 codes end at it).
 _LAST_LSOA11 = 33768
@@ -167,9 +169,12 @@ def _table(path: Path, raw: pd.DataFrame, sheets: list[str]) -> Found:
         area = named_area if named_area is not None else small[0]
         codes = _codes(raw[area])
         found.practices = _practice_codes(raw, reg_practice)
-        found.areas = frozenset(codes[codes.str.match(_SMALL_AREA)])
-        if not found.areas and named_area is not None:  # codes of another kind (synthetic)
-            found.areas = frozenset(codes[codes != ""]) - {"CLOSED", "EMPTY"}
+        # every area code but the residence-unknown values and the Northern Ireland,
+        # Channel Islands and Isle of Man pseudo codes (no small-area polygons hold them)
+        held = codes[(codes != "") & ~codes.str.match(_NOT_AN_AREA)]
+        found.areas = frozenset(
+            held if named_area is not None else codes[codes.str.match(_SMALL_AREA)]
+        )
         found.vintage = _vintage(area, codes)
         found.detail = (
             f"{len(found.practices):,} practices, {len(found.areas):,} small areas"
@@ -258,6 +263,15 @@ def _spatial(path: Path) -> Found:
         found.detail = f"{found.rows:,} areas, columns " + ", ".join(
             c for v in levels.values() for c in v
         )
+        return found
+    # plain ``code`` / ``nhs_code`` properties: the level is not in the names; the codes
+    # themselves are kept, for init to match against the practices' sub-ICB / ICB codes
+    coded = [f for f in fields if normalise_name(f) in ("CODE", "NHSCODE")]
+    if coded:
+        frame = pyogrio.read_dataframe(path, columns=coded, read_geometry=False)
+        codes = pd.concat([_codes(frame[c]) for c in coded])
+        found.kind, found.areas = "polygons", frozenset(codes[codes != ""])
+        found.detail = f"{found.rows:,} areas, columns {', '.join(coded)}"
     return found
 
 
