@@ -358,3 +358,13 @@ def test_real_lsoa11_registrations_on_lsoa21_polygons_go_through_the_lookup(shar
     assert _findings(out) == _findings(
         _hand_written("qnc_2022_on_lsoa21.toml", shared_data, tmp_path)
     )
+
+
+def test_a_folder_without_a_practice_file_is_one_line(tmp_path):
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    out = tmp_path / "study.toml"
+    one_line(_init(str(folder), "--out", str(out)), "no files found")
+    (folder / "notes.csv").write_text("a,b\n1,2\n")
+    one_line(_init(str(folder), "--out", str(out)), "no practice file", "gp-reg-pat-prac-map")
+    assert not out.exists()
