@@ -537,7 +537,7 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         plan.questions.append(f"{len(left)} polygon file(s) of a level geo-pcn cannot tell")
         for f in left:
             plan.say(
-                f"? {plan.path(f)}: {f.what} ({f.detail}); if they are local authority "
+                f"? {plan.path(f)}: {f.what}; if they are local authority "
                 "districts, uncomment the next line; if community team footprints, give them "
                 'a [community.NAME] section with kind = "areas"'
             )
