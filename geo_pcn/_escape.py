@@ -29,6 +29,8 @@ import re
 from typing import Any
 
 __all__ = [
+    "toml_string",
+    "toml_comment",
     "printable",
     "printable_frame",
     "markdown",
@@ -183,6 +185,31 @@ def js_string(text: Any) -> str:
     """
     literal = json.dumps(printable(text), ensure_ascii=False)
     return _JS_UNSAFE_RE.sub(lambda m: _JS_UNSAFE[m.group(0)], literal)
+
+
+def toml_string(text: Any) -> str:
+    """A TOML basic string holding ``text`` exactly (a path must stay the path): a JSON
+    string with every non-ASCII and control character escaped is a valid TOML string.
+
+    Examples
+    --------
+    >>> print(toml_string('C:/My "downloads"/é.csv'))
+    "C:/My \\"downloads\\"/\\u00e9.csv"
+    """
+    literal = json.dumps("" if text is None else str(text), ensure_ascii=True)
+    return literal.replace("\x7f", "\\u007f")  # DEL: JSON leaves it, TOML refuses it
+
+
+def toml_comment(text: Any) -> str:
+    """``text`` made safe after a ``#`` in TOML: printable, one line (line breaks and tabs
+    become spaces), so that a file name cannot end the comment and add a key.
+
+    Examples
+    --------
+    >>> print(toml_comment("a.csv\\n[rules] band = [0, 1]"))
+    a.csv [rules] band = [0, 1]
+    """
+    return re.sub("[\\r\\n\\t\u2028\u2029\x85]+", " ", printable(text))
 
 
 def excel_cell(value: Any) -> Any:

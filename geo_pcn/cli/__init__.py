@@ -27,6 +27,7 @@ from geo_pcn.cli.cache import cache
 from geo_pcn.cli.diff import diff_command
 from geo_pcn.cli.history import history_command
 from geo_pcn.cli.info import info
+from geo_pcn.cli.init import init_command
 from geo_pcn.cli.maps import map_command
 from geo_pcn.cli.propose import propose_command
 from geo_pcn.cli.scenario import rank, scenario
@@ -84,7 +85,7 @@ def cli(ctx: click.Context, no_cache: bool) -> None:
     """Check Primary Care Network configurations against their geography.
 
     Start with `geo-pcn demo --out demo-results`, then write a study file for your own
-    area (see the README) and run `geo-pcn info STUDY.toml`.
+    area with `geo-pcn init FOLDER` (see the README) and run `geo-pcn info STUDY.toml`.
     """
     if no_cache:
         ctx.with_resource(caching(False))
@@ -100,6 +101,7 @@ cli.add_command(propose_command, name="propose")
 cli.add_command(cache)
 cli.add_command(diff_command, name="diff")
 cli.add_command(history_command, name="history")
+cli.add_command(init_command, name="init")
 
 
 def main(argv: list[str] | None = None) -> None:
