@@ -264,6 +264,14 @@ KEY_DOCS: tuple[KeyDoc, ...] = (
         "Code-Point Open or a postcode directory placing the practices by postcode.",
     ),
     KeyDoc(
+        "configuration",
+        "as_of",
+        "date",
+        "For the ODS ePCN workbook: the membership in force on that day, from each "
+        "practice-PCN relationship's start and end dates (e.g. as_of = 2022-07-01).",
+        "every relationship with no end date",
+    ),
+    KeyDoc(
         "areas",
         "population",
         "file",

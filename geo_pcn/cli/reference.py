@@ -333,12 +333,15 @@ def reference_markdown() -> str:
         "": "Top level",
         "file entry": "Every file entry (a table with `file`)",
         "practices": "[practices]",
+        "configuration": "[configuration]",
         "areas": "[areas]",
         "boundaries.NAME": "[boundaries] NAME = file entry (sub_icb, icb, place, any other)",
         "community.NAME": "[community.NAME]",
         "rules": "[rules]",
         "rules.exceptions.PCN": "[rules.exceptions] PCN = { ... }",
     }
+    for section in dict.fromkeys(d.section for d in KEY_DOCS):
+        titles.setdefault(section, f"[{section}]")  # a section added to the grammar later
     for section, title in titles.items():
         out += [
             f"## {title}",
