@@ -97,13 +97,16 @@ _SITE_LAYER_HIDDEN_ABOVE = 3_000
 _PRACTICES_HIDDEN_ABOVE = 3_000
 
 
-def pcn_colours(report) -> dict[str, str]:
+def pcn_colours(report, *, previous: dict[str, str] | None = None) -> dict[str, str]:
     """Fill colour of each PCN on the maps: touching PCNs never share one.
 
     Parameters
     ----------
     report
         A :class:`~geo_pcn.report.Report`.
+    previous
+        Colours to keep where they still keep neighbours apart (the editor's widget
+        passes the colours before a move, so that a move recolours as little as it can).
 
     Returns
     -------
@@ -126,7 +129,7 @@ def pcn_colours(report) -> dict[str, str]:
         graph=ctx.graph,
         assignments=report.configuration.assignments,
     )
-    return colour_graph(adjacency)
+    return colour_graph(adjacency, previous=previous)
 
 
 # -- the HTML map ---------------------------------------------------------------------------
