@@ -150,9 +150,23 @@ def test_notebook_04_runs(tmp_path, monkeypatch):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None  # stripped
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert 'it says "PASS" and "6 moves since the start"' in text
+    # the widget (built above the cells that move the editor) as it is at the end
+    nb.cells.append(
+        nbformat.v4.new_code_cell("print('WIDGET', widget.status.value if widget else None)")
+    )
     nbclient.NotebookClient(
         nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
+    if pytest.importorskip("ipyleaflet"):
+        (status,) = [
+            line
+            for out in nb.cells[-1].outputs
+            for line in out.get("text", "").splitlines()
+            if line.startswith("WIDGET")
+        ]
+        assert "PASS" in status and "6 moves since the start" in status
     text = "\n".join(
         out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
         for cell in nb.cells
