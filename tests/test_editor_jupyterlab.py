@@ -14,6 +14,7 @@ installs jupyterlab and playwright; scripts/test.sh installs chromium; never
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -156,10 +157,9 @@ def test_notebook_04_by_hand_in_jupyterlab(lab, tmp_path):
         try:
             page.goto(url)
             page.wait_for_selector(".jp-Notebook", timeout=90_000)
-            try:  # a fresh JupyterLab asks which kernel: the notebook's own (python3)
+            # a fresh JupyterLab asks which kernel: the notebook's own (python3)
+            with contextlib.suppress(sync_api.TimeoutError):
                 page.locator(".jp-Dialog .jp-mod-accept").click(timeout=30_000)
-            except sync_api.TimeoutError:
-                pass
             page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
             page.wait_for_selector(
                 ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000
