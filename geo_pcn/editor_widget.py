@@ -43,12 +43,19 @@ from geo_pcn.render.map import NO_PCN_COLOUR, pcn_colours
 __all__ = ["EditorWidget", "editor_widget"]
 
 _SEVERITY_COLOUR = {"error": "#b42318", "warning": "#b54708", "info": "#475467"}
-#: Practices sharing a site are drawn this far (metres) from it, evenly around it.
-SPREAD_M = 60.0
+#: Practices sharing a site are drawn evenly around it, this many pixels from it at the
+#: first view (so that circles of 6 px stand apart), within ``SPREAD_LIMITS_M`` metres.
+SPREAD_PX = 8.0
+SPREAD_LIMITS_M = (25.0, 400.0)
+SPREAD_M = 60.0  # the default of spread_points
 #: The map's width assumed for the first view (the notebook's width is not known in
 #: Python; the view holds the study on any map at least this wide).
 _ASSUMED_WIDTH_PX = 760
 _DEFAULT_EXPORT = "editor_scenario.toml"
+_HOVER_HINT = (
+    "<div style='line-height:1.35'><small>Point at a practice or a PCN to see what it is; "
+    "click a practice to select it.</small></div>"
+)
 
 
 def _libraries():
@@ -149,6 +156,14 @@ def _first_view(bounds, height_px: float) -> tuple[tuple[float, float], float]:
     return ((south + north) / 2, (west + east) / 2), zoom
 
 
+def _spread_m(lat: float, zoom: float) -> float:
+    """Metres that ``SPREAD_PX`` pixels cover at ``lat`` and ``zoom`` (Web Mercator),
+    within ``SPREAD_LIMITS_M``."""
+    metres_per_px = 156_543.034 * math.cos(math.radians(lat)) / 2**zoom
+    low, high = SPREAD_LIMITS_M
+    return round(min(high, max(low, SPREAD_PX * metres_per_px)), 1)
+
+
 class EditorWidget:
     """The widgets of the editor (:func:`editor_widget`); ``.box`` is what is displayed.
 
@@ -175,11 +190,13 @@ class EditorWidget:
         study = editor.study
         located = study.practices.geometry.notna() & ~study.practices.geometry.is_empty
         bng = study.practices.geometry[located]
-        self._points = spread_points(bng, study.colocated).to_crs(4326)
         self._names = study.practices["practice_name"].fillna("").astype(str)
         self._colours: dict[str, str] = {}
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*px\s*", height)
         centre, zoom = _first_view(bng.to_crs(4326).total_bounds, float(match[1]) if match else 520)
+        #: how far practices sharing a site are drawn from it: SPREAD_PX at the first view
+        self.spread_m = _spread_m(centre[0], zoom)
+        self._points = spread_points(bng, study.colocated, self.spread_m).to_crs(4326)
         self.map = leaflet.Map(
             center=centre, zoom=zoom, zoom_snap=0.25, layers=(), scroll_wheel_zoom=True
         )
@@ -204,11 +221,7 @@ class EditorWidget:
         self.footprints.on_hover(self._hovered)
         self.map.add(self.footprints)
         self.map.add(self.practices)
-        self.hover = w.HTML(
-            "<small>Point at a practice or a PCN to see what it is; click a practice to "
-            "select it.</small>",
-            layout=w.Layout(max_width="320px", padding="0 6px"),
-        )
+        self.hover = w.HTML(_HOVER_HINT, layout=w.Layout(max_width="320px", padding="0 6px"))
         self.map.add(leaflet.WidgetControl(widget=self.hover, position="topright"))
         options = [
             (f"{code} {self._names[code]}".strip(), code) for code in sorted(study.practices.index)
@@ -321,6 +334,7 @@ class EditorWidget:
             )
         self.footprints.data = data
         self.practices.data = self._practice_features()
+        self.hover.value = _HOVER_HINT  # what it showed may have changed PCN
         names = config.names
         options = [("(no PCN)", "")] + [
             (f"{code} {names.get(code, '')}".strip(), code) for code in codes
@@ -395,19 +409,19 @@ class EditorWidget:
             pcn = p.get("pcn_code") or ""
             where = f"{esc(pcn)} {esc(p.get('pcn_name', ''))}".strip() if pcn else "no PCN"
             self.hover.value = (
-                f"<b>{esc(p['practice_code'])}</b> {esc(p.get('practice_name', ''))}<br>"
-                f"PCN: {where}<br>{count(int(p.get('list_size', 0)), 'registered patient')}"
+                f"<div style='line-height:1.35'><b>{esc(p['practice_code'])}</b> "
+                f"{esc(p.get('practice_name', ''))}<br>PCN: {where}<br>"
+                f"{count(int(p.get('list_size', 0)), 'registered patient')}</div>"
             )
         elif p.get("pcn_code"):
+            band = p.get("band_status") or ""
             self.hover.value = (
-                f"<b>{esc(p['pcn_code'])}</b> {esc(p.get('pcn_name', ''))}<br>"
+                f"<div style='line-height:1.35'><b>{esc(p['pcn_code'])}</b> "
+                f"{esc(p.get('pcn_name', ''))}<br>"
                 f"{count(int(p.get('n_practices', 0)), 'practice')}, "
                 f"{count(int(p.get('list_size', 0)), 'registered patient')}"
-                + (
-                    f"<br>{esc(BAND_TEXT.get(p['band_status'], p['band_status']))}"
-                    if p.get("band_status")
-                    else ""
-                )
+                + (f"<br>{esc(BAND_TEXT.get(band, band))}" if band else "")
+                + "</div>"
             )
 
     def _clicked(self, **kwargs: Any) -> None:

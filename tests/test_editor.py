@@ -5,6 +5,7 @@ and driven; notebook 04 runs."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -260,7 +261,9 @@ def test_widget_map_colours_hover_spread_and_messages(study, tmp_path):
     assert all(fill[a] != fill[b] for a, b in touching)
     # a practice is filled with its PCN's colour
     assert _feature(w.practices, "practice_code", "Z00003")["style"]["fillColor"] == fill["UZ001"]
-    # Z00014 and Z00015 share one site in the demo: drawn apart, 60 m from it
+    # Z00014 and Z00015 share one site in the demo: drawn apart, on opposite sides of it,
+    # each far enough out that at the first view (Web Mercator: 156,543 m per pixel at zoom
+    # 0 on the equator) their 6 px circles do not overlap
     pts = {
         f["properties"]["practice_code"]: f["geometry"]["coordinates"]
         for f in w.practices.data["features"]
@@ -271,7 +274,12 @@ def test_widget_map_colours_hover_spread_and_messages(study, tmp_path):
     ).to_crs(27700)
     site = study.practices.geometry["Z00014"]
     assert site.equals(study.practices.geometry["Z00015"])
-    assert [round(d) for d in drawn.distance(site)] == [60, 60]
+    d1, d2 = drawn.distance(site)
+    assert abs(d1 - d2) < 0.5 and 25 <= d1 <= 400
+    assert abs(drawn.iloc[0].distance(drawn.iloc[1]) - 2 * d1) < 0.5  # opposite sides
+    lat = w.map.center[0]
+    metres_per_px = 156_543.034 * math.cos(math.radians(lat)) / 2**w.map.zoom
+    assert 2 * d1 / metres_per_px >= 12
     # hovering a practice, then a PCN, names it in the box on the map
     w._hovered(properties=_feature(w.practices, "practice_code", "Z00024"))
     name = study.practices.loc["Z00024", "practice_name"]
@@ -282,6 +290,10 @@ def test_widget_map_colours_hover_spread_and_messages(study, tmp_path):
     members = study.practices[study.practices["pcn_code"] == "UZ002"]
     assert f"{int(members['list_size'].sum()):,} registered patients" in w.hover.value
     assert f"{len(members)} practices" in w.hover.value
+    # after a move the box no longer shows what may have changed PCN
+    editor.move("Z00040", to="UZ007")
+    assert "Z00024" not in w.hover.value
+    editor.undo()
     # "Select a practice first" goes once one is selected; the verdict stays on show
     w.move_to("UZ002")
     assert "Select a practice first" in w.notice.value and "FAIL" in w.status.value
