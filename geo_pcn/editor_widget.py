@@ -289,6 +289,18 @@ class EditorWidget:
         else:
             self.notice.value = "<p>Nothing to undo: no move since the start.</p>"
 
+    def close(self) -> None:
+        """Stop following the editor and close the widgets (a widget left open keeps
+        redrawing after every move of its editor, even when its cell was run again)."""
+        self.editor.unobserve(self._followed)
+
+        def close(widget) -> None:
+            for child in getattr(widget, "children", ()):
+                close(child)
+            widget.close()
+
+        close(self.box)
+
     def export(self, path: str | Path) -> Path:
         """Write the session as a scenario file (:meth:`Editor.to_scenario`)."""
         return self.editor.to_scenario(path)

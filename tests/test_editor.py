@@ -233,6 +233,9 @@ def test_widget_follows_moves_made_on_its_editor_from_code(study):
     assert "6 moves since the start" in w.status.value and "PASS" in w.status.value
     editor.reset()
     assert "0 moves since the start" in w.status.value and w.moves.value == ""
+    w.close()  # no longer follows
+    editor.move("Z00024", to="UZ002")
+    assert "0 moves since the start" in w.status.value
 
 
 def test_widget_map_colours_hover_spread_and_messages(study, tmp_path):
