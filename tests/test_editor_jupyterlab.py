@@ -15,6 +15,7 @@ installs jupyterlab and playwright; scripts/test.sh installs chromium; never
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -58,7 +59,8 @@ def lab(tmp_path):
     yields ``(url of the notebook, folder)``; stopped (its own process only) after."""
     folder = tmp_path / "work"
     folder.mkdir()
-    shutil.copy(ROOT / "notebooks" / "04_editor.ipynb", folder / "04_editor.ipynb")
+    for name in ("01_validate_demo.ipynb", "04_editor.ipynb"):
+        shutil.copy(ROOT / "notebooks" / name, folder / name)
     port, token = _free_port(), "geo-pcn-test"
     env = {
         **os.environ,
@@ -242,4 +244,88 @@ def test_notebook_04_by_hand_in_jupyterlab(lab, tmp_path):
             assert not [e for e in errors if "NaN" in e or "LatLng" in e], errors
         finally:
             page.screenshot(path=str(tmp_path / "jupyterlab.png"))
+            browser.close()
+
+
+def _kernels_idle(url: str) -> bool:
+    base, token = url.split("/lab/")[0], url.split("token=")[1]
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as answer:
+        kernels = json.loads(answer.read())
+    return bool(kernels) and all(k["execution_state"] == "idle" for k in kernels)
+
+
+def test_map_drawn_in_a_background_tab_is_fitted_when_shown(lab, tmp_path):
+    """Issue 24, item 1, as a planner meets it: Run All on notebook 01, switch to another
+    tab at once (the map cell runs while its notebook is hidden), come back: the map shows
+    its footprints with finite coordinates and a view holding every practice, and no
+    "Invalid LatLng object: (NaN, NaN)" is logged."""
+    from geo_pcn.datasets import demo
+
+    url, _ = lab
+    url = url.replace("04_editor.ipynb", "01_validate_demo.ipynb")
+    west, south, east, north = demo().practices.geometry.to_crs(4326).total_bounds
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+            headless=True,
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        logged: list[str] = []
+        page.on("console", lambda msg: logged.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: logged.append(str(exc)))
+        try:
+            page.goto(url)
+            page.wait_for_selector(".jp-Notebook", timeout=90_000)
+            with contextlib.suppress(sync_api.TimeoutError):
+                page.locator(".jp-Dialog .jp-mod-accept").click(timeout=30_000)
+            page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000
+            )
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+            page.get_by_text("Run All Cells", exact=True).click()
+            page.locator(".lm-TabBar-addButton:not(.lm-mod-hidden)").first.click()  # Launcher
+            page.wait_for_selector(".jp-Launcher", timeout=30_000)
+            time.sleep(2)
+            for _ in range(240):
+                if _kernels_idle(url):
+                    break
+                time.sleep(0.5)
+            time.sleep(2)  # the outputs are in the (hidden) page
+            map_frames = []
+            for _ in range(60):  # the map's own scripts (1 MB inline) run in the hidden tab
+                map_frames = [f for f in page.frames if f.evaluate("() => !!window.L")]
+                if map_frames:
+                    break
+                time.sleep(0.5)
+            hidden_size = map_frames and map_frames[-1].evaluate(
+                "() => [document.documentElement.clientWidth, document.documentElement.clientHeight]"
+            )
+            assert map_frames, f"the map cell drew no map: {[f.url[:60] for f in page.frames]}"
+            page.locator(".lm-TabBar-tab", has_text="01_validate_demo.ipynb").click()
+            page.locator("iframe").last.scroll_into_view_if_needed()
+            frame = map_frames[-1]
+            frame.wait_for_selector("path.gp-footprint", timeout=20_000)
+            page.wait_for_timeout(500)
+            paths = frame.eval_on_selector_all(
+                "path.gp-footprint", "els => els.map(e => e.getAttribute('d') || '')"
+            )
+            assert hidden_size == [0, 0], f"the map was not hidden while drawn: {hidden_size}"
+            assert paths and all(d and "NaN" not in d for d in paths)
+            holds = frame.evaluate(
+                """([w, s, e, n]) => {
+                    let m = null;
+                    for (const k of Object.keys(window)) {
+                        try { if (window[k] instanceof window.L.Map) m = window[k]; } catch (x) {}
+                    }
+                    const b = m.getBounds();
+                    return [b.contains([s, w]), b.contains([n, e]), m.getSize().x];
+                }""",
+                [float(west), float(south), float(east), float(north)],
+            )
+            assert holds[0] and holds[1] and holds[2] > 0, holds
+            assert not [e for e in logged if "NaN" in e or "LatLng" in e], logged
+        finally:
+            page.screenshot(path=str(tmp_path / "background_tab.png"))
             browser.close()
