@@ -142,6 +142,16 @@ _FREE_PRACTICE = """() => {
 }"""
 
 
+def _wait_footprints(page, expected: list[str]) -> None:
+    """Wait until the map's footprint paths are ``expected`` (the map redraws a moment
+    after the status line changes)."""
+    page.wait_for_function(
+        f"(want) => JSON.stringify(({_FOOTPRINTS})()) === JSON.stringify(want)",
+        arg=expected,
+        timeout=30_000,
+    )
+
+
 def test_notebook_04_by_hand_in_jupyterlab(lab, tmp_path):
     from geo_pcn import Scenario
     from geo_pcn.datasets import demo
@@ -169,9 +179,10 @@ def test_notebook_04_by_hand_in_jupyterlab(lab, tmp_path):
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
             page.get_by_text("Run All Cells", exact=True).click()
             # the cells below the widget moved the editor six times: the widget says so
-            status = _wait_status(page, "6 moves since the start", timeout=120_000)
+            # (the last cell prints this once every cell above it has run)
+            page.get_by_text("PASS after 6 moves").wait_for(timeout=120_000)
+            status = _wait_status(page, "6 moves since the start", timeout=30_000)
             assert status.startswith("PASS: 0 errors")
-            page.wait_for_selector("text=PASS after 6 moves", timeout=60_000)
             texts = _texts(page)
             assert any("move Z00051 from UZ011 to UZ010" in t for t in texts)  # the move list
 
@@ -184,12 +195,13 @@ def test_notebook_04_by_hand_in_jupyterlab(lab, tmp_path):
             x, y, fill = page.evaluate(_FREE_PRACTICE)
             # point at it: the box on the map names the practice
             page.mouse.move(x, y)
+            box = ".leaflet-control .widget-html-content"  # the hover box on the map
             page.wait_for_function(
-                "() => [...document.querySelectorAll('.widget-html-content')]"
-                ".some(e => e.textContent.includes('registered patient'))",
+                "(box) => document.querySelector(box)?.textContent.includes('registered patient')",
+                arg=box,
                 timeout=30_000,
             )
-            hover = next(t for t in _texts(page) if "registered patient" in t)
+            hover = page.locator(box).text_content()
             code = hover.split()[0]
             assert code.startswith("Z000") and "PCN: UZ0" in hover
             practices = demo().practices
@@ -208,19 +220,28 @@ def test_notebook_04_by_hand_in_jupyterlab(lab, tmp_path):
             page.get_by_role("button", name="Move", exact=True).click()
             status = _wait_status(page, "7 moves since the start")
             assert status.startswith("FAIL: 1 error")
+            page.wait_for_function(
+                f"(before) => JSON.stringify(({_FOOTPRINTS})()) !== JSON.stringify(before)",
+                arg=before,
+                timeout=30_000,
+            )
             page.wait_for_timeout(300)
             page.screenshot(path=str(tmp_path / "widget_after_move.png"))
             after = page.evaluate(_FOOTPRINTS)
             assert after != before  # its PCN's footprint lost its patients' areas
-            moved = page.evaluate(
-                """([x, y]) => document.elementFromPoint(x, y).getAttribute('fill')""", [x, y]
+            # in no PCN: the practice is drawn white (it was its PCN's colour)
+            assert fill.lower() != "#ffffff"
+            page.wait_for_function(
+                """([x, y]) => (document.elementFromPoint(x, y).getAttribute('fill') || '')
+                    .toLowerCase() === '#ffffff'""",
+                arg=[x, y],
+                timeout=30_000,
             )
-            assert moved.lower() == "#ffffff" and moved != fill  # in no PCN: drawn white
             # Undo: back to the six fixes, the same footprints as before
             page.get_by_role("button", name="Undo", exact=True).click()
             status = _wait_status(page, "6 moves since the start")
             assert status.startswith("PASS")
-            assert page.evaluate(_FOOTPRINTS) == before
+            _wait_footprints(page, before)
             # Export: the file is where the widget says, and reproduces the session
             page.get_by_role("button", name="Export", exact=True).click()
             target = folder / "editor_scenario.toml"
@@ -239,7 +260,7 @@ def test_notebook_04_by_hand_in_jupyterlab(lab, tmp_path):
             page.keyboard.press("Shift+Enter")
             status = _wait_status(page, "7 moves since the start")
             assert status.startswith("FAIL: 1 error")
-            assert page.evaluate(_FOOTPRINTS) == after
+            _wait_footprints(page, after)
             assert page.locator("text=Error displaying widget").count() == 0
             assert not [e for e in errors if "NaN" in e or "LatLng" in e], errors
         finally:
