@@ -30,7 +30,20 @@ __all__ = [
     "alignment_score",
     "MOVE_KINDS",
     "move_kind",
+    "count",
 ]
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its unit, singular or plural: ``1 practice``, ``2,300 patients``.
+
+    Examples
+    --------
+    >>> count(1, "practice"), count(2300, "patient"), count(0, "PCN"), count(2, "entry", "entries")
+    ('1 practice', '2,300 patients', '0 PCNs', '2 entries')
+    """
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
 
 #: (check, kind) -> (unit of ``value``, unit of ``threshold``); ``None``: not a quantity
 #: (a code, or nothing). A finding of a kind not listed shows its numbers bare.

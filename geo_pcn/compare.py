@@ -37,7 +37,7 @@ import pandas as pd
 
 from geo_pcn._escape import html_table, html_text
 from geo_pcn._json import dump_json
-from geo_pcn._words import alignment_score, finding_units, move_kind, with_unit
+from geo_pcn._words import alignment_score, count, finding_units, move_kind, with_unit
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding
 from geo_pcn.report import Report
@@ -114,9 +114,9 @@ class FindingChange:
                 f"{with_unit(a.threshold, threshold_unit) or 'none'}"
             )
         if not parts and "message" in self.what:
-            parts.append("message")
+            parts.append("same figures; what its message names changed")
         if not parts:
-            parts.append("details")
+            parts.append("same figures; what lies behind them changed")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -441,8 +441,9 @@ class Comparison:
             + (
                 "<ul>"
                 + "".join(
-                    f"<li><b>{esc(c.severity.value)}</b> {esc(c.check)}/{esc(c.kind)} "
-                    f"{esc(c.pcn_code)}: {esc(c.describe())}. {esc(c.message)}</li>"
+                    f"<li><b>{esc(c.severity.value)}</b> {esc(c.check)}/{esc(c.kind)}"
+                    f"{' ' + esc(c.pcn_code) if c.pcn_code else ''}: {esc(c.describe())}. "
+                    f"{'Now: ' if 'message' in c.what else ''}{esc(c.message)}</li>"
                     for c in self.changed
                 )
                 + "</ul>"
@@ -492,11 +493,6 @@ class Comparison:
             f"errors {fb['error']} -> {fa['error']}; {s['n_resolved']} resolved, "
             f"{s['n_introduced']} introduced, {s['n_changed']} changed>"
         )
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """A count with its unit, singular or plural: ``1 practice``, ``2,300 patients``."""
-    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def moved_words(summary: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ False
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,50 @@ class Editor:
         self.study = study
         self.start: Report = validate(study, configuration)
         self._reports: list[Report] = [self.start]
+        self._observers: list[Callable[[Editor, str], Any]] = []
+
+    # -- observers --------------------------------------------------------------------------
+    def observe(self, callback: Callable[[Editor, str], Any]) -> Callable[[Editor, str], Any]:
+        """Call ``callback(editor, what)`` after every change of the configuration.
+
+        ``what`` is ``"move"``, ``"undo"`` or ``"reset"``. A move that changes nothing
+        (the practice is already there) calls nobody. The map widget observes its editor,
+        so that moves made from code in other cells show on it too.
+
+        Parameters
+        ----------
+        callback
+            Called with the editor and the kind of change, in the order observers were added.
+
+        Returns
+        -------
+        callable
+            ``callback`` (to pass to :meth:`unobserve` later).
+
+        Examples
+        --------
+        >>> from geo_pcn.datasets import demo
+        >>> editor = Editor(demo())
+        >>> seen = []
+        >>> _ = editor.observe(lambda ed, what: seen.append((what, len(ed.history))))
+        >>> _ = editor.move("Z00024", to="UZ002"); _ = editor.undo()
+        >>> seen
+        [('move', 1), ('undo', 0)]
+        """
+        if not callable(callback):
+            raise TypeError(f"observe needs a callable, not {type(callback).__name__}")
+        if callback not in self._observers:
+            self._observers.append(callback)
+        return callback
+
+    def unobserve(self, callback: Callable[[Editor, str], Any]) -> None:
+        """Stop calling ``callback`` (nothing happens if it was not observing)."""
+        if callback in self._observers:
+            self._observers.remove(callback)
+
+    def _changed(self, what: str) -> None:
+        for callback in list(self._observers):
+            callback(self, what)
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -164,6 +209,7 @@ class Editor:
         if not new.changes or new.assignments.equals(config.assignments):
             return self.report  # already there: nothing to do, nothing to undo
         self._reports.append(revalidate(self.report, new))
+        self._changed("move")
         return self.report
 
     def undo(self) -> Report:
@@ -182,6 +228,20 @@ class Editor:
         if not self.can_undo:
             raise InputError("nothing to undo: no move has been made since the start")
         self._reports.pop()
+        self._changed("undo")
+        return self.report
+
+    def reset(self) -> Report:
+        """Undo every move: back to the start (a no-op, and no notification, at the start).
+
+        Returns
+        -------
+        Report
+            :attr:`start`.
+        """
+        if self.can_undo:
+            del self._reports[1:]
+            self._changed("reset")
         return self.report
 
     # -- export -----------------------------------------------------------------------------

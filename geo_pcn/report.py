@@ -21,6 +21,7 @@ import pandas as pd
 
 from geo_pcn._escape import html_table, html_text
 from geo_pcn._json import dump_json
+from geo_pcn._words import count
 from geo_pcn.alignment import Alignment
 from geo_pcn.checks.boundaries import code_system
 from geo_pcn.checks.size import band_status
@@ -356,10 +357,11 @@ class Report:
         colour = "#1a7f37" if self.ok else "#b42318"
         parts = [
             f"<div><h3>{esc(self.study.name)}: <span style='color:{colour}'>{verdict}</span>"
-            f"</h3><p>{s['n_practices']:,} practices in {s['n_pcns']:,} PCNs, "
-            f"{s['n_patients']:,} registered patients; {sev['error']} errors, "
-            f"{sev['warning']} warnings, {sev['info']} notes. In no PCN: "
-            f"{s['n_practices_in_no_pcn']} practice(s), {s['n_patients_in_no_pcn']:,} patients. "
+            f"</h3><p>{count(s['n_practices'], 'practice')} in {count(s['n_pcns'], 'PCN')}, "
+            f"{count(s['n_patients'], 'registered patient')}; {count(sev['error'], 'error')}, "
+            f"{count(sev['warning'], 'warning')}, {count(sev['info'], 'note')}. In no PCN: "
+            f"{count(s['n_practices_in_no_pcn'], 'practice')}, "
+            f"{count(s['n_patients_in_no_pcn'], 'patient')}. "
             f"Band {s['band'][0]:,}-{s['band'][1]:,} patients; territories from "
             f"{esc(s['footprint_method'])}.</p>"
         ]
@@ -397,7 +399,8 @@ class Report:
         sev = self.by_severity()
         return (
             f"<Report {self.study.name!r}: {'PASS' if self.ok else 'FAIL'}, "
-            f"{sev['error']} errors, {sev['warning']} warnings, {sev['info']} notes>"
+            f"{count(sev['error'], 'error')}, {count(sev['warning'], 'warning')}, "
+            f"{count(sev['info'], 'note')}>"
         )
 
     # -- layers -------------------------------------------------------------------------

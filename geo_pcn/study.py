@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn import io as gio
+from geo_pcn._words import count as _count
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import GeoPCNWarning, InputError, list_some
 from geo_pcn.io._isin import isin
@@ -452,7 +453,7 @@ class Study:
         s = self.summary()
         rows = [
             ("Practices", f"{s['n_practices']:,} ({s['n_located']:,} located)"),
-            ("PCNs", f"{s['n_pcns']:,} ({len(s['unassigned'])} practices in no PCN)"),
+            ("PCNs", f"{s['n_pcns']:,} ({_count(len(s['unassigned']), 'practice')} in no PCN)"),
             ("Registered patients", f"{s['n_patients']:,}"),
             ("Small areas", "none" if s["areas"] is None else f"{s['areas']:,}"),
             (

@@ -5,6 +5,7 @@ and driven; notebook 04 runs."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -150,9 +151,23 @@ def test_notebook_04_runs(tmp_path, monkeypatch):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None  # stripped
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert 'it says "PASS" and "6 moves since the start"' in text
+    # the widget (built above the cells that move the editor) as it is at the end
+    nb.cells.append(
+        nbformat.v4.new_code_cell("print('WIDGET', widget.status.value if widget else None)")
+    )
     nbclient.NotebookClient(
         nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
+    if pytest.importorskip("ipyleaflet"):
+        (status,) = [
+            line
+            for out in nb.cells[-1].outputs
+            for line in out.get("text", "").splitlines()
+            if line.startswith("WIDGET")
+        ]
+        assert "PASS" in status and "6 moves since the start" in status
     text = "\n".join(
         out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
         for cell in nb.cells
@@ -161,3 +176,143 @@ def test_notebook_04_runs(tmp_path, monkeypatch):
     )
     assert "PASS after 6 moves" in text
     assert "[[move]]" in text and 'to = "UZ002"' in text
+
+
+def test_observers_hear_every_change_and_only_changes(study):
+    editor = Editor(study)
+    heard: list[tuple[str, int]] = []
+    callback = editor.observe(lambda ed, what: heard.append((what, len(ed.history))))
+    editor.move("Z00024", to="UZ002")
+    editor.move("Z00024", to="UZ002")  # already there: no change, nobody told
+    editor.move("Z00035", to="UZ008")
+    editor.undo()
+    editor.move("Z00003", to="UZ005")
+    editor.reset()
+    editor.reset()  # at the start already: nothing to tell
+    assert heard == [("move", 1), ("move", 2), ("undo", 1), ("move", 2), ("reset", 0)]
+    assert editor.history == [] and _keys(editor.report) == _keys(editor.start)
+    editor.unobserve(callback)
+    editor.move("Z00024", to="UZ002")
+    assert len(heard) == 5
+    with pytest.raises(TypeError, match="callable"):
+        editor.observe("not a function")
+
+
+def _feature(layer, key, code):
+    return next(f["properties"] for f in layer.data["features"] if f["properties"][key] == code)
+
+
+def test_widget_follows_moves_made_on_its_editor_from_code(study):
+    """Issue 24, item 2: notebook 04 moves the editor in cells below the widget; the
+    widget's status, move list, footprints, practices and findings must follow."""
+    pytest.importorskip("ipyleaflet")
+    editor = Editor(study)
+    w = editor.widget()
+    assert "FAIL" in w.status.value and "0 moves since the start" in w.status.value
+    assert "practice_in_no_pcn" in w.findings.value
+    editor.move("Z00024", to="UZ002")  # from code, not through the widget
+    assert "1 move since the start" in w.status.value
+    assert "move Z00024 from no PCN to UZ002" in w.moves.value
+    assert _feature(w.practices, "practice_code", "Z00024")["pcn_code"] == "UZ002"
+    # UZ002 had 5 practices in the demo's practices.csv; with Z00024 it has 6
+    members = study.practices.index[study.practices["pcn_code"] == "UZ002"]
+    uz002 = _feature(w.footprints, "pcn_code", "UZ002")
+    assert uz002["n_practices"] == len(members) + 1 == 6
+    expected = int(study.practices.loc[[*members, "Z00024"], "list_size"].sum())
+    assert uz002["list_size"] == expected
+    assert "practice_in_no_pcn" not in w.findings.value
+    for practice, pcn in FIXES[1:]:
+        editor.move(practice, to=pcn)
+    assert "PASS" in w.status.value and "6 moves since the start" in w.status.value
+    assert w.findings.value == "<p>No findings.</p>" or "error" not in w.findings.value
+    editor.undo()
+    assert "5 moves since the start" in w.status.value
+    # a click and a Move on the widget carry on from the editor's state, not the widget's
+    w._clicked(properties={"practice_code": "Z00051"})
+    w.move_to("UZ010")
+    assert "6 moves since the start" in w.status.value and "PASS" in w.status.value
+    editor.reset()
+    assert "0 moves since the start" in w.status.value and w.moves.value == ""
+    w.close()  # no longer follows
+    editor.move("Z00024", to="UZ002")
+    assert "0 moves since the start" in w.status.value
+
+
+def test_widget_map_colours_hover_spread_and_messages(study, tmp_path):
+    pytest.importorskip("ipyleaflet")
+    import geopandas as gpd
+    import shapely
+
+    editor = Editor(study)
+    w = editor.widget()
+    # touching footprints (worked out here with shapely) never share a colour
+    fp = editor.report.partition.footprints.pcns
+    fp = fp[~fp.geometry.is_empty]
+    fill = {
+        f["properties"]["pcn_code"]: f["properties"]["style"]["fillColor"]
+        for f in w.footprints.data["features"]
+    }
+    assert set(fill) == set(fp.index)
+    codes = list(fp.index)
+    touching = [
+        (a, b)
+        for i, a in enumerate(codes)
+        for b in codes[i + 1 :]
+        if shapely.intersects(fp.geometry[a], fp.geometry[b])
+    ]
+    assert touching, "the demo has PCNs that touch"
+    assert all(fill[a] != fill[b] for a, b in touching)
+    # a practice is filled with its PCN's colour
+    assert _feature(w.practices, "practice_code", "Z00003")["style"]["fillColor"] == fill["UZ001"]
+    # Z00014 and Z00015 share one site in the demo: drawn apart, on opposite sides of it,
+    # each far enough out that at the first view (Web Mercator: 156,543 m per pixel at zoom
+    # 0 on the equator) their 6 px circles do not overlap
+    pts = {
+        f["properties"]["practice_code"]: f["geometry"]["coordinates"]
+        for f in w.practices.data["features"]
+    }
+    assert pts["Z00014"] != pts["Z00015"]
+    drawn = gpd.GeoSeries(
+        gpd.points_from_xy(*zip(pts["Z00014"], pts["Z00015"], strict=True)), crs=4326
+    ).to_crs(27700)
+    site = study.practices.geometry["Z00014"]
+    assert site.equals(study.practices.geometry["Z00015"])
+    d1, d2 = drawn.distance(site)
+    assert abs(d1 - d2) < 0.5 and 25 <= d1 <= 400
+    assert abs(drawn.iloc[0].distance(drawn.iloc[1]) - 2 * d1) < 0.5  # opposite sides
+    lat = w.map.center[0]
+    metres_per_px = 156_543.034 * math.cos(math.radians(lat)) / 2**w.map.zoom
+    assert 2 * d1 / metres_per_px >= 12
+    # hovering a practice, then a PCN, names it in the box on the map
+    w._hovered(properties=_feature(w.practices, "practice_code", "Z00024"))
+    name = study.practices.loc["Z00024", "practice_name"]
+    size = int(study.practices.loc["Z00024", "list_size"])
+    assert "Z00024" in w.hover.value and name in w.hover.value
+    assert "no PCN" in w.hover.value and f"{size:,} registered patients" in w.hover.value
+    w._hovered(properties=_feature(w.footprints, "pcn_code", "UZ002"))
+    members = study.practices[study.practices["pcn_code"] == "UZ002"]
+    assert f"{int(members['list_size'].sum()):,} registered patients" in w.hover.value
+    assert f"{len(members)} practices" in w.hover.value
+    # after a move the box no longer shows what may have changed PCN
+    editor.move("Z00040", to="UZ007")
+    assert "Z00024" not in w.hover.value
+    editor.undo()
+    # "Select a practice first" goes once one is selected; the verdict stays on show
+    w.move_to("UZ002")
+    assert "Select a practice first" in w.notice.value and "FAIL" in w.status.value
+    w.select("Z00024")
+    assert w.notice.value == ""
+    # the dropdowns are wide enough for the longest full name
+    longest = max(len(label) for label, _ in w.practice.options)
+    assert int(w.practice.layout.width.removesuffix("ch")) >= min(60, longest)
+    # Export writes the scenario where the box says and says where
+    w.move_to("UZ002")
+    w.export_path.value = str(tmp_path / "mine.toml")
+    w.export_button.click()
+    assert (tmp_path / "mine.toml").exists()
+    assert str((tmp_path / "mine.toml").resolve()) in w.notice.value
+    assert Scenario.from_file(tmp_path / "mine.toml").apply(study.configuration) == (
+        editor.configuration
+    )
+    # the move list sits under the map
+    assert w.box.children.index(w.moves) > w.box.children.index(w.map)

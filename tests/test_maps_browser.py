@@ -422,3 +422,95 @@ def test_popups_open_clear_of_the_panel(browser, tmp_path):
     finally:
         visit.close(tmp_path / "popups.png")
     assert not visit.left and not visit.errors
+
+
+# -- a map drawn while hidden (a background notebook tab, a folded report section) ---------
+_FIND_MAP = """() => {
+    for (const k of Object.keys(window)) {
+        try { if (window[k] instanceof window.L.Map) return k; } catch (e) {}
+    }
+    return null;
+}"""
+
+
+def _map_frame(page):
+    """The frame (page or iframe, at any depth) that holds the Leaflet map."""
+    for frame in page.frames:
+        try:
+            if frame.evaluate("() => !!window.L") and frame.evaluate(_FIND_MAP):
+                return frame
+        except Exception:  # a frame still loading
+            continue
+    return None
+
+
+@pytest.mark.parametrize("kind", ["map", "change_map", "report"])
+def test_map_drawn_hidden_then_shown(browser, tmp_path, kind):
+    """A map laid out in a container of no size (``display:none``) and shown later fits
+    then: its footprints are drawn with finite coordinates, its view holds every practice
+    of the study, and the page logs no error (before the fix: no shapes, and "Invalid
+    LatLng object: (NaN, NaN)" from fitBounds on a 0x0 map)."""
+    from geo_pcn.render import write_report_html
+
+    report = validate(demo())
+    if kind == "map":
+        name = write_map(report, tmp_path / "map.html").name
+    elif kind == "change_map":
+        from geo_pcn import compare
+
+        after = validate(report.study, report.configuration.move("Z00024", to="UZ002"))
+        name = write_change_map(compare(report, after), tmp_path / "compare_map.html").name
+    else:
+        name = write_report_html(report, tmp_path / "report.html").name
+    host = tmp_path / "host.html"
+    host.write_text(
+        "<!doctype html><html><body>"
+        f'<iframe id="f" src="{name}" style="display:none;width:1200px;height:800px">'
+        "</iframe></body></html>",
+        encoding="utf-8",
+    )
+    # the practices' extent, worked out here from the study's points (not by the map)
+    west, south, east, north = report.study.practices.geometry.to_crs(4326).total_bounds
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(host.resolve().as_uri(), wait_until="load")
+        inner = next(f for f in page.frames if f.url.endswith(name))
+        inner.wait_for_load_state("load")
+        page.wait_for_timeout(500)  # the hidden map has run all its start-up code
+        page.evaluate("() => { document.getElementById('f').style.display = 'block'; }")
+        if kind == "report":
+            page.frame_locator("#f").locator("#map").scroll_into_view_if_needed()
+        deadline = 50
+        frame = None
+        while deadline and frame is None:
+            page.wait_for_timeout(200)
+            frame = _map_frame(page)
+            deadline -= 1
+        assert frame is not None, "no Leaflet map in the page"
+        frame.wait_for_selector("path.gp-footprint", timeout=10_000)
+        paths = frame.eval_on_selector_all(
+            "path.gp-footprint", "els => els.map(e => e.getAttribute('d') || '')"
+        )
+        n = int((~report.partition.footprints.pcns.geometry.is_empty).sum())
+        assert len(paths) == n
+        assert all(d and "NaN" not in d for d in paths), "a footprint path has NaN coordinates"
+        holds = frame.evaluate(
+            """([w, s, e, n]) => {
+                let m = null;
+                for (const k of Object.keys(window)) {
+                    try { if (window[k] instanceof window.L.Map) m = window[k]; } catch (x) {}
+                }
+                const b = m.getBounds();
+                return [b.contains([s, w]), b.contains([n, e]), m.getSize().x, m.getZoom()];
+            }""",
+            [float(west), float(south), float(east), float(north)],
+        )
+        assert holds[0] and holds[1], f"the view does not hold the study's practices: {holds}"
+        assert holds[2] > 0 and holds[3] > 8
+        assert not errors, errors
+    finally:
+        page.screenshot(path=str(tmp_path / f"hidden_{kind}.png"))
+        page.close()

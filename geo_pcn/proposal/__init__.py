@@ -40,7 +40,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from geo_pcn._words import move_kind
+from geo_pcn._words import count, move_kind
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
@@ -144,10 +144,17 @@ class Proposal:
 
     def __repr__(self) -> str:
         s = self.summary
+        placed = (
+            f", {count(s['practices_placed'], 'practice')} in no PCN placed "
+            f"({count(s['patients_placed'], 'patient')})"
+            if s.get("practices_placed")
+            else ""
+        )
         return (
-            f"<Proposal: {s['status']}, {s['practices_moved']} practices "
-            f"({s['patients_moved']:,} patients) moved, {s['new_pcns']} new PCNs, "
-            f"{s['closed_pcns']} PCNs closed; {s['n_parts']} part(s)>"
+            f"<Proposal: {s['status']}, {count(s['practices_moved'], 'practice')} moved "
+            f"between PCNs ({count(s['patients_moved'], 'patient')}){placed}, "
+            f"{count(s['new_pcns'], 'new PCN')}, {count(s['closed_pcns'], 'PCN')} closed; "
+            f"{count(s['n_parts'], 'part')}>"
         )
 
     def to_json(self) -> dict[str, Any]:

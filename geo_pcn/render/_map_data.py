@@ -224,25 +224,39 @@ def _smallest_last(graph: nx.Graph) -> list[str]:
     return order[::-1]
 
 
-def colour_graph(adjacency: nx.Graph, palette: tuple[str, ...] = PALETTE) -> dict[str, str]:
+def colour_graph(
+    adjacency: nx.Graph,
+    palette: tuple[str, ...] = PALETTE,
+    *,
+    previous: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Colours for the nodes so that neighbours never share one.
 
     Greedy colouring in smallest-last order (a planar map needs at most six colours that
     way), choosing the least-used free colour so that the palette is used evenly. When a
-    node has every palette colour around it, the palette is extended.
+    node has every palette colour around it, the palette is extended. With ``previous``
+    (the colours before an edit), a node keeps its colour whenever no neighbour coloured
+    before it has taken that colour, so that one move recolours as little as it can.
 
     Examples
     --------
     >>> g = nx.cycle_graph(["A", "B", "C"])
     >>> sorted(set(colour_graph(g).values())) == sorted(PALETTE[:3])
     True
+    >>> before = colour_graph(g)
+    >>> colour_graph(nx.path_graph(["A", "B", "C"]), previous=before) == before
+    True
     """
     index: dict[str, int] = {}
     counts: Counter[int] = Counter()
+    previous = previous or {}
     for node in _smallest_last(adjacency):
         used = {index[n] for n in adjacency[node] if n in index}
         free = [i for i in range(len(palette)) if i not in used]
-        if free:
+        kept = palette.index(previous[node]) if previous.get(node) in palette else None
+        if kept is not None and kept not in used:
+            choice = kept
+        elif free:
             near = (
                 set().union(*(_LOOKALIKE.get(i, ()) for i in used)) if palette is PALETTE else set()
             )

@@ -116,13 +116,16 @@ _SITE_LAYER_HIDDEN_ABOVE = 3_000
 _PRACTICES_HIDDEN_ABOVE = 3_000
 
 
-def pcn_colours(report) -> dict[str, str]:
+def pcn_colours(report, *, previous: dict[str, str] | None = None) -> dict[str, str]:
     """Fill colour of each PCN on the maps: touching PCNs never share one.
 
     Parameters
     ----------
     report
         A :class:`~geo_pcn.report.Report`.
+    previous
+        Colours to keep where they still keep neighbours apart (the editor's widget
+        passes the colours before a move, so that a move recolours as little as it can).
 
     Returns
     -------
@@ -145,7 +148,7 @@ def pcn_colours(report) -> dict[str, str]:
         graph=ctx.graph,
         assignments=report.configuration.assignments,
     )
-    return colour_graph(adjacency)
+    return colour_graph(adjacency, previous=previous)
 
 
 # -- the HTML map ---------------------------------------------------------------------------
@@ -864,16 +867,40 @@ class _HtmlControl(MacroElement):
 
 class _FitBounds(MacroElement):
     """Fit the view to the study at once (folium's ``fit_bounds`` animates the zoom from
-    the initial view, so for a moment nothing is where it will be)."""
+    the initial view, so for a moment nothing is where it will be), or, when the map is
+    laid out with no size (drawn in a hidden notebook tab, a ``display:none`` frame), as
+    soon as its container gets one: fitting a 0x0 map gives a NaN view and no shapes.
+    Later size changes keep the view's centre (``invalidateSize``). The padding shrinks
+    on a small map so that the study never has less than half of it."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {
-            paddingTopLeft: {{ this.top_left|tojson }},
-            paddingBottomRight: {{ this.bottom_right|tojson }},
-            animate: false
-        });
+        (function (map, bounds, topLeft, bottomRight) {
+            var box = map.getContainer(), fitted = false;
+            function sized() { return box.clientWidth > 0 && box.clientHeight > 0; }
+            function pad(p, w, h) {
+                return [Math.min(p[0], w / 4), Math.min(p[1], h / 4)];
+            }
+            function fit() {
+                var w = box.clientWidth, h = box.clientHeight;
+                map.invalidateSize({animate: false});
+                map.fitBounds(bounds, {
+                    paddingTopLeft: pad(topLeft, w, h),
+                    paddingBottomRight: pad(bottomRight, w, h),
+                    animate: false
+                });
+                fitted = true;
+            }
+            if (sized()) fit();
+            if (window.ResizeObserver) {
+                new ResizeObserver(function () {
+                    if (!sized()) return;
+                    if (fitted) map.invalidateSize({animate: false}); else fit();
+                }).observe(box);
+            }
+        })({{ this._parent.get_name() }}, {{ this.bounds|tojson }},
+           {{ this.top_left|tojson }}, {{ this.bottom_right|tojson }});
         {% endmacro %}
         """
     )
