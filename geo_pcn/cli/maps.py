@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from geo_pcn._words import count
 from geo_pcn.cli.options import (
     dpi_option,
     png_option,
@@ -60,7 +61,7 @@ def map_command(
                 written.append(write_png(report, out_file.with_suffix(".png"), dpi=dpi))
     sev = report.summary["findings"]
     click.echo(
-        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
-        f"{sev['warning']} warnings, {sev['info']} notes. Wrote "
+        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {count(sev['error'], 'error')}, "
+        f"{count(sev['warning'], 'warning')}, {count(sev['info'], 'note')}. Wrote "
         + ", ".join(str(p) for p in written)
     )

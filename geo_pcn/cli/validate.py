@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from geo_pcn._words import count
 from geo_pcn.cli.options import (
     dpi_option,
     out_dir_option,
@@ -87,8 +88,8 @@ def _run_by_icb(study: Study, out_dir: Path, *, tiles, png, dpi) -> None:
     written = write_split(report, parts, out_dir, tiles=tiles, png=png, dpi=dpi)
     sev = report.summary["findings"]
     click.echo(
-        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
-        f"{sev['warning']} warnings; {len(parts)} ICBs ({len(failing)} failing). "
+        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {count(sev['error'], 'error')}, "
+        f"{count(sev['warning'], 'warning')}; {count(len(parts), 'ICB')} ({len(failing)} failing). "
         f"Wrote {len(written)} entries to {out_dir} (index.html)"
     )
     if not report.ok:
@@ -141,8 +142,8 @@ def _run_and_write(
     written = write_report(report, out_dir, tiles=tiles, png=png, dpi=dpi)
     sev = report.summary["findings"]
     click.echo(
-        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {sev['error']} errors, "
-        f"{sev['warning']} warnings, {sev['info']} notes. "
+        f"{study.name}: {'PASS' if report.ok else 'FAIL'} - {count(sev['error'], 'error')}, "
+        f"{count(sev['warning'], 'warning')}, {count(sev['info'], 'note')}. "
         f"Wrote {', '.join(p.name for p in written)} to {out_dir}"
     )
     if exit_on_errors and not report.ok:
