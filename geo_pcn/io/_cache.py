@@ -185,7 +185,10 @@ def cached(
         caught = [(str(w.message), w.category) for w in record]
         for message, category in caught:
             warnings.warn(message, category, stacklevel=3)
-    _write_entry(entry, frame, caught, folder)
+    # a ResourceWarning (a file left open by a parser, seen when it is collected) is about
+    # that process, not the file's data: never replayed from the cache
+    kept = [(m, c) for m, c in caught if not issubclass(c, ResourceWarning)]
+    _write_entry(entry, frame, kept, folder)
     return frame
 
 
