@@ -41,7 +41,12 @@ def isin(values: Iterable, other: Iterable) -> np.ndarray:
         # a long column of few distinct codes (870,000 national rows, 6,500 practices):
         # each distinct code asked once, the answers taken back to the rows
         where, distinct = pd.factorize(values)
-        return isin(pd.Index(distinct, dtype=object), other)[where]
+        return _hashed(pd.Index(distinct, dtype=object), other)[where]
+    return _hashed(values, other)
+
+
+def _hashed(values: Iterable, other: Iterable) -> np.ndarray:
+    """:func:`isin` without factorising."""
     left = values if isinstance(values, pd.Index) else pd.Index(np.asarray(values, dtype=object))
     right = other if isinstance(other, pd.Index) else pd.Index(list(other), dtype=object)
     if left.hasnans or right.hasnans:

@@ -26,3 +26,13 @@ def test_a_long_column_with_a_missing_code_keeps_isin_s_rules():
     values = pd.Series(["A", None] * 6_000, dtype=object)
     got = isin(values, ["A"])
     assert got.sum() == 6_000 and got[0] and not got[1]
+
+
+def test_a_long_column_of_many_codes():
+    """30,000 rows, 15,000 distinct codes (A0..A14999 twice over: more distinct codes than
+    the factorising threshold); asked for the even ones: every other row, 15,000."""
+    n = 15_000
+    assert n > _FACTORIZE_FROM
+    codes = pd.Series([f"A{i}" for i in range(n)] * 2, dtype="str")
+    got = isin(codes, [f"A{i}" for i in range(0, n, 2)])
+    assert (got == np.tile(np.arange(n) % 2 == 0, 2)).all() and got.sum() == 15_000
