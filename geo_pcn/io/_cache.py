@@ -49,8 +49,9 @@ __all__ = [
 ]
 
 #: Bumped whenever a cached reader's result changes shape or meaning: older entries are
-#: then never read again (``geo-pcn cache clear`` removes them).
-READER_VERSION = "2"
+#: then never read again (``geo-pcn cache clear`` removes them). 3: Excel through calamine;
+#: entries of version 2 replayed openpyxl's warnings (unclosed file, default engine).
+READER_VERSION = "3"
 #: The environment variable naming the cache folder (``off``: no cache).
 ENV = "GEO_PCN_CACHE"
 _OFF = {"off", "0", "no", "false", "none"}
