@@ -882,9 +882,14 @@ def _class_residence(reg: pd.DataFrame, areas: gpd.GeoDataFrame | None) -> pd.Da
     (``NO2011``, a made-up code) is ``unknown``. Without an areas layer, English small-area
     codes are small areas and other codes with digits are kept as the study's own.
     """
-    kind = reg["area_kind"].astype(str).to_numpy(dtype=object).copy()
+    # each distinct (code, kind) pair is classed once (35,000 pairs, not 870,000 national
+    # rows), and the answer taken back to the rows
+    code_of, codes = pd.factorize(reg[AREA_CODE].astype(str), use_na_sentinel=False)
+    kind_of, kinds = pd.factorize(reg["area_kind"].astype(str), use_na_sentinel=False)
+    where, pairs = pd.factorize(code_of.astype(np.int64) * max(len(kinds), 1) + kind_of)
+    codes = pd.Series(codes).take(pairs // max(len(kinds), 1)).reset_index(drop=True)
+    kind = pd.Series(kinds).take(pairs % max(len(kinds), 1)).to_numpy(dtype=object).copy()
     small = kind == "small_area"
-    codes = reg[AREA_CODE].astype(str)
     english = codes.str.match(_ENGLISH_SMALL_AREA).to_numpy(dtype=bool)
     pseudo = codes.str.match(r"^NO\d{4}$").to_numpy(dtype=bool)  # NO2011, NO2021
     if areas is not None:
@@ -894,7 +899,7 @@ def _class_residence(reg: pd.DataFrame, areas: gpd.GeoDataFrame | None) -> pd.Da
         kind[held] = "small_area"
     else:
         kind[small & pseudo] = "unknown"
-    return reg.assign(area_kind=kind.astype(str))
+    return reg.assign(area_kind=pd.array(kind.astype(str), dtype="str").take(where))
 
 
 def _convert_vintage(

@@ -1,14 +1,15 @@
 """Benchmark geo_pcn stage by stage on the real national study and the real QNC study.
 
-    .venv/bin/python scripts/bench.py                 # national + QNC (needs ../shared/data)
+    .venv/bin/python scripts/bench.py                 # every study (needs ../shared/data)
     .venv/bin/python scripts/bench.py --only national
     .venv/bin/python scripts/bench.py --only qnc --moves 200
 
 The studies are the test ones: ``tests/real/national_2022.toml`` (every practice of the NHS
 practice -> PCN map of July 2022, the national registrations, LSOA 2011 polygons, lines from
 the ONS LSOA lookup, rural-urban classes and IMD), ``tests/real/qnc_national_2022.toml``
-(one ICB's practices with the national files, as a planner runs it) and
-``tests/real/qnc_oct2025.toml`` (one ICB, October 2025). Each run is its own process, so
+(one ICB's practices with the national files, as a planner runs it),
+``tests/real/sheffield_ccg_national_2022.toml`` (one CCG of 79 practices with the national
+files) and ``tests/real/qnc_oct2025.toml`` (one ICB, October 2025). Each run is its own process, so
 each peak memory (resident set size) is its own; files are in the OS cache (the floor reads
 them first). Each study runs **cold** (an empty input cache in a temporary folder: every
 file parsed and stored) and then **warm** (the same folder: every file's bytes hashed,
@@ -19,6 +20,10 @@ For each study it prints:
 * seconds per stage of ``geo-pcn validate`` (as its progress lines time them): load (the
   study file and every input), territories, graph, footprints, checks (the rest of
   ``validate``), report (every output file but the map), map (``map.html``), total; peak MB;
+* ``geo-pcn info`` warm: the wall seconds of the whole command in its own process (Python
+  started, geo_pcn imported, the study loaded from the warm cache, its residents table
+  worked out and printed), beside the seconds of ``import geo_pcn.cli`` alone;
+* the load average of the machine before and after (it is shared: figures move with it);
 * **the read floor**: the seconds to merely read the same input files with plain pandas /
   pyogrio (each file named in the study file, by its extension; a Code-Point folder as the
   area CSVs the practices' postcodes need), and the ratio total / floor;
@@ -58,11 +63,13 @@ SHARED = ROOT.parent / "shared" / "data"
 STUDIES = {
     "national": ROOT / "tests" / "real" / "national_2022.toml",
     "qnc_national": ROOT / "tests" / "real" / "qnc_national_2022.toml",
+    "ccg_national": ROOT / "tests" / "real" / "sheffield_ccg_national_2022.toml",
     "qnc": ROOT / "tests" / "real" / "qnc_oct2025.toml",
 }
 NAMES = {
     "national": "England, July 2022 (real)",
     "qnc_national": "QNC from the national files, July 2022 (real)",
+    "ccg_national": "Sheffield CCG from the national files, July 2022 (real)",
     "qnc": "QNC, October 2025 (real)",
 }
 _POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}$")
@@ -239,11 +246,19 @@ def _read_plain(what: str, path: Path, postcodes: list[str]) -> int:
         return rows
     if name.endswith(".parquet"):
         return len(pd.read_parquet(path))
-    if name.endswith((".xlsx", ".xls")):
-        return len(pd.read_excel(path))
+    if name.endswith((".xlsx", ".xls")):  # the fastest plain read: calamine when installed
+        return len(pd.read_excel(path, engine=_excel_engine()))
     if name.endswith((".geojson", ".gpkg", ".shp", ".json")):
         return len(pyogrio.read_dataframe(path))
     return len(pd.read_csv(path, low_memory=False))
+
+
+def _excel_engine() -> str:
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return "openpyxl"
+    return "calamine"
 
 
 def _postcodes_needed(study_file: Path) -> list[str]:
@@ -258,7 +273,11 @@ def _postcodes_needed(study_file: Path) -> list[str]:
         if not isinstance(section, dict) or "postcodes" not in section or "file" not in section:
             continue
         path = (study_file.parent / section["file"]).resolve()
-        frame = pd.read_excel(path) if path.suffix == ".xlsx" else pd.read_csv(path, dtype=str)
+        frame = (
+            pd.read_excel(path, engine=_excel_engine())
+            if path.suffix == ".xlsx"
+            else pd.read_csv(path, dtype=str)
+        )
         if not any(_POSTCODE.match(str(c)) is None and "POSTCODE" in str(c).upper() for c in frame):
             frame = pd.read_csv(path, header=None, dtype=str)  # a header-less ODS file
         upper = {str(c).upper(): c for c in frame.columns}
@@ -323,6 +342,28 @@ def _spawn(name: str, task: str, moves: int, *extra: str, cache: str | None = No
     return json.loads(done.stdout)
 
 
+def _timed_command(argv: list[str], cache: str | None) -> float:
+    """Wall seconds of one command in its own process (everything: start, imports, work)."""
+    env = dict(os.environ, GEO_PCN_CACHE=cache or "off", PYTHONWARNINGS="ignore")
+    t = time.perf_counter()
+    subprocess.run(argv, check=False, capture_output=True, text=True, env=env)
+    return time.perf_counter() - t
+
+
+def time_info(name: str, cache: str) -> dict:
+    """``geo-pcn info`` on the study with the warm cache ``cache``, and ``import
+    geo_pcn.cli`` alone, each the wall seconds of its own process."""
+    cli = [sys.executable, "-c", "import sys; from geo_pcn.cli import main; sys.exit(main())"]
+    return {
+        "info": _timed_command(cli + ["info", str(STUDIES[name])], cache),
+        "import": _timed_command([sys.executable, "-c", "import geo_pcn.cli"], None),
+    }
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 # -- the tables --------------------------------------------------------------------------------
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -348,22 +389,27 @@ def main() -> int:
     if not SHARED.is_dir():
         print(f"real data not found at {SHARED}; nothing to benchmark", file=sys.stderr)
         return 2
-    names = [args.only] if args.only else ["national", "qnc_national", "qnc"]
+    names = [args.only] if args.only else ["national", "qnc_national", "ccg_national", "qnc"]
     if args.propose and args.only is None and args.moves == 0:
         names = []
     results = {}
     proposals = _propose_rows(args)
     warm_runs = {}
+    info_runs = {}
+    load_before = _load()
     for name in names:
         print(f"({NAMES[name]}: floor, stages cold and warm, moves...)", file=sys.stderr)
         floor = _spawn(name, "floor", args.moves)
         with tempfile.TemporaryDirectory() as cache:
             stages = _spawn(name, "stages", args.moves, cache=cache)  # cold: an empty cache
             warm_runs[name] = _spawn(name, "stages", args.moves, cache=cache)  # warm
+            info_runs[name] = time_info(name, cache)
         moves = _spawn(name, "moves", args.moves) if args.moves else None
         results[name] = (floor, stages, moves)
 
     if results:
+        print(f"load average (1 / 5 / 15 min) before: {load_before}; after: {_load()}")
+        print()
         header = (
             f"| study | cache | practices | PCNs | areas | {' | '.join(STAGES)} | peak MB | "
             "read floor | total / floor | map.html MB |"
@@ -379,6 +425,11 @@ def main() -> int:
                     f"{floor['floor']:.2f} | {r['total'] / floor['floor']:.1f} | "
                     f"{r['map_mb']:.1f} |"
                 )
+        print()
+        print("| study | geo-pcn info, warm (s, whole process) | import geo_pcn.cli (s) |")
+        print("|---|---|---|")
+        for name, r in info_runs.items():
+            print(f"| {NAMES[name]} | {r['info']:.2f} | {r['import']:.2f} |")
         print()
         print(
             "| study | full validate (ms) | moves | revalidate median (ms) | p90 | max "
@@ -461,9 +512,7 @@ def _print_proposals(rows: list[tuple[str, dict]], args) -> None:
         print()
         print(f"{NAMES[name]}, {r['workers']} worker(s): per part")
         print()
-        print(
-            "| part | practices | PCNs | status | heuristic | best | bound | gap | seconds |"
-        )
+        print("| part | practices | PCNs | status | heuristic | best | bound | gap | seconds |")
         print("|---|---|---|---|---|---|---|---|---|")
         for p in r["parts"]:
             num = lambda v: "-" if v is None else f"{int(v):,}"  # noqa: E731

@@ -49,8 +49,9 @@ __all__ = [
 ]
 
 #: Bumped whenever a cached reader's result changes shape or meaning: older entries are
-#: then never read again (``geo-pcn cache clear`` removes them).
-READER_VERSION = "2"
+#: then never read again (``geo-pcn cache clear`` removes them). 3: Excel through calamine;
+#: entries of version 2 replayed openpyxl's warnings (unclosed file, default engine).
+READER_VERSION = "3"
 #: The environment variable naming the cache folder (``off``: no cache).
 ENV = "GEO_PCN_CACHE"
 _OFF = {"off", "0", "no", "false", "none"}
@@ -185,7 +186,10 @@ def cached(
         caught = [(str(w.message), w.category) for w in record]
         for message, category in caught:
             warnings.warn(message, category, stacklevel=3)
-    _write_entry(entry, frame, caught, folder)
+    # a ResourceWarning (a file left open by a parser, seen when it is collected) is about
+    # that process, not the file's data: never replayed from the cache
+    kept = [(m, c) for m, c in caught if not issubclass(c, ResourceWarning)]
+    _write_entry(entry, frame, kept, folder)
     return frame
 
 

@@ -16,6 +16,7 @@ from geo_pcn.errors import InputError, SchemaError, list_some
 from geo_pcn.io.tables import (
     Source,
     apply_where,
+    excel_engine,
     find_column,
     match_columns,
     normalise_name,
@@ -218,10 +219,11 @@ def pick_sheet(path, options: Mapping[str, object], wanted: Sequence[str]) -> st
     if len(names) < 2:
         return None
     keys = {normalise_name(w) for w in wanted}
-    for name in names:
-        head = pd.read_excel(path, sheet_name=name, nrows=0)
-        if keys & {normalise_name(c) for c in head.columns}:
-            return name
+    with pd.ExcelFile(path, engine=excel_engine()) as book:
+        for name in names:
+            head = pd.read_excel(book, sheet_name=name, nrows=0)
+            if keys & {normalise_name(c) for c in head.columns}:
+                return name
     return None
 
 

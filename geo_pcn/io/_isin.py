@@ -16,6 +16,9 @@ import pandas as pd
 
 __all__ = ["isin"]
 
+#: from this many values a column is factorised first (its distinct codes asked once)
+_FACTORIZE_FROM = 10_000
+
 
 def isin(values: Iterable, other: Iterable) -> np.ndarray:
     """Which of ``values`` are in ``other``: a boolean array, as ``Series.isin`` answers.
@@ -30,6 +33,20 @@ def isin(values: Iterable, other: Iterable) -> np.ndarray:
     >>> isin(pd.Series(["A", None]), ["A", None])
     array([ True,  True])
     """
+    if (
+        isinstance(values, (pd.Series, pd.Index))
+        and len(values) > _FACTORIZE_FROM
+        and not values.hasnans
+    ):
+        # a long column of few distinct codes (870,000 national rows, 6,500 practices):
+        # each distinct code asked once, the answers taken back to the rows
+        where, distinct = pd.factorize(values)
+        return _hashed(pd.Index(distinct, dtype=object), other)[where]
+    return _hashed(values, other)
+
+
+def _hashed(values: Iterable, other: Iterable) -> np.ndarray:
+    """:func:`isin` without factorising."""
     left = values if isinstance(values, pd.Index) else pd.Index(np.asarray(values, dtype=object))
     right = other if isinstance(other, pd.Index) else pd.Index(list(other), dtype=object)
     if left.hasnans or right.hasnans:

@@ -274,7 +274,9 @@ def _area_kind(codes: pd.Series) -> np.ndarray:
     """Classify residence codes: other UK nations and crown dependencies by their ONS
     prefixes, ``unknown`` for pseudo codes without digits (``CLOSED``, ``EMPTY``, blank),
     and ``small_area`` for everything else (English LSOAs, or a study's own area codes)."""
-    c = pd.Series(codes.to_numpy(), dtype="str").str.upper().str.strip()
+    # each distinct code classed once (33,000 codes, not 870,000 national rows)
+    where, distinct = pd.factorize(pd.Series(codes.to_numpy(), dtype="str"), use_na_sentinel=False)
+    c = pd.Series(distinct, dtype="str").str.upper().str.strip()
     conditions = [
         c.str.match(r"^W\d{8}$").to_numpy(dtype=bool),
         c.str.match(r"^S\d{8}$").to_numpy(dtype=bool),
@@ -283,7 +285,7 @@ def _area_kind(codes: pd.Series) -> np.ndarray:
         ~c.str.contains(r"\d").to_numpy(dtype=bool),
     ]
     kinds = ["wales", "scotland", "northern_ireland", "crown_dependencies", "unknown"]
-    return np.select(conditions, kinds, default="small_area")
+    return np.select(conditions, kinds, default="small_area")[where]
 
 
 def read_registrations(source: Source | str | Path) -> pd.DataFrame:

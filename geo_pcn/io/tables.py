@@ -371,8 +371,19 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
                 f"{path}: is a zip archive, not an Excel workbook (it holds "
                 f"{list_some(inside, 4)}); unzip it and give the CSV file you mean"
             )
+    which = 0 if sheet is None else sheet
     try:
-        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None, dtype=str)
+        try:
+            return pd.read_excel(
+                path, sheet_name=which, header=None, dtype=str, engine=excel_engine()
+            )
+        except ValueError:
+            raise  # an unknown sheet: the same with either engine
+        except Exception:
+            if excel_engine() == "openpyxl":
+                raise
+            # a workbook calamine cannot parse may still open with openpyxl
+            return pd.read_excel(path, sheet_name=which, header=None, dtype=str, engine="openpyxl")
     except ValueError as exc:  # unknown sheet
         reason = " ".join(str(exc).split())
         names = sheet_names(path)
@@ -405,14 +416,27 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
         frame = frame.reset_index(drop=True)
     if "geometry" in frame.columns:
         frame = frame.drop(columns="geometry")
-    frame = frame.astype(object).where(frame.notna(), "").astype(str)
-    frame.columns = [str(c).strip() for c in frame.columns]
+    columns = list(frame.columns)
+    frame = pd.DataFrame({i: _as_text(frame[c]) for i, c in enumerate(frame.columns)})
+    frame.columns = [str(c).strip() for c in columns]
     if frame.empty:
         raise InputError(f"{path}: {role} file has no rows")
     frame.attrs["path"] = str(path)
     frame.attrs["first_line"] = 1
     frame.attrs["duplicate_columns"] = {}
     return frame
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """One Parquet column as text, blank where missing: text columns as they are and whole
+    numbers written out directly (the national registrations: 1.7 s -> 0.05 s), anything
+    else through Python's ``str`` (floats, dates, booleans keep their usual spelling)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return column.fillna("") if column.hasnans else column
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # no missing values possible
+        return column.astype(str)
+    return column.astype(object).where(column.notna(), "").astype(str)
 
 
 def _repeated(names: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
@@ -685,9 +709,23 @@ def sheet_names(path: Path | str) -> list[str]:
     if not path.is_file() or sniff(path) not in {"zip", "ole"}:
         return []
     try:
-        return [str(s) for s in pd.ExcelFile(path).sheet_names]
+        with pd.ExcelFile(path, engine=excel_engine()) as book:
+            return [str(s) for s in book.sheet_names]
     except Exception:  # a corrupt workbook, or a zip of CSVs: read_table says which
         return []
+
+
+def excel_engine() -> str:
+    """The pandas engine for Excel: ``calamine`` (python-calamine, a Rust parser about five
+    times faster than openpyxl on the NHS workbooks, same values: dates, whole numbers and
+    text alike), else ``openpyxl`` when python-calamine is not installed."""
+    if int(pd.__version__.split(".")[0]) < 3:
+        return "openpyxl"  # pandas 2's calamine engine gives date cells as dates, not datetimes
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return "openpyxl"
+    return "calamine"
 
 
 def warn(message: str, category: type[Warning] = GeoPCNWarning) -> None:

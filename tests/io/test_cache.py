@@ -8,6 +8,7 @@ import os
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -174,3 +175,27 @@ def test_cache_off_by_environment(tmp_path, monkeypatch):
     assert _cache.cache_dir() is None
     result = CliRunner().invoke(cli, ["cache", "info"])
     assert result.exit_code == 0 and "off" in result.output
+
+
+def test_a_parser_s_resource_warning_is_not_replayed(tmp_path, cache_folder):
+    """A file a parser left open (openpyxl, collected during the read) is a warning about
+    that process: given on the run that parsed, never again from the cache as a
+    UserWarning."""
+    path = tmp_path / "regs.csv"
+    path.write_text(REGS)
+
+    def parse():
+        warnings.warn("unclosed file <_io.BufferedReader name='regs.xlsx'>", ResourceWarning, stacklevel=1)
+        return pd.DataFrame({"n": [1, 2]})
+
+    with pytest.warns(ResourceWarning):
+        _cache.cached("test", [path], {}, parse)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        frame = _cache.cached("test", [path], {}, parse_never)
+    assert frame["n"].tolist() == [1, 2]
+    assert [str(w.message) for w in record] == []
+
+
+def parse_never():
+    raise AssertionError("served from the cache, never parsed")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from geo_pcn.errors import InputError, SchemaError
-from geo_pcn.io import Source, read_practices, read_registrations
+from geo_pcn.io import Source, read_practices, read_registrations, tables
 from geo_pcn.io.tables import _looks_like_header, normalise_name, read_table
 
 
@@ -86,3 +87,37 @@ def test_where_matching_nothing(write):
     path = write("p.csv", "practice_code,icb_code\nM83001,QNC\n")
     with pytest.raises(InputError, match=r"p\.csv: no rows match where"):
         read_practices(Source(path, where={"icb_code": "QOC"}))
+
+
+def test_parquet_columns_as_text_of_every_kind(tmp_path):
+    """A Parquet table is read as text, each kind spelt as Python writes it (worked out by
+    hand): text as is, whole numbers without ``.0``, floats with it, missing values blank,
+    booleans ``True``/``False``, timestamps ``YYYY-MM-DD HH:MM:SS``; a named index becomes
+    a column and header names are stripped."""
+    import numpy as np
+
+    frame = pd.DataFrame(
+        {
+            "code": ["A81001", None, "A81003"],
+            "n": [1, 2, 30],
+            "share": [1.0, np.nan, 2.5],
+            "open": [True, False, True],
+            "since": pd.to_datetime(["2022-07-01", None, "2020-01-02"]),
+            "size": pd.array([1, None, 3], dtype="Int64"),
+            " ccg ": ["05W", "05W", "04Y"],
+        }
+    ).set_index(pd.Index(["i", "j", "k"], name="row"))
+    path = tmp_path / "practices.parquet"
+    frame.to_parquet(path)
+    got = tables._read_parquet(path, "practices")
+    assert list(got.columns) == ["row", "code", "n", "share", "open", "since", "size", "ccg"]
+    assert got.to_dict("list") == {
+        "row": ["i", "j", "k"],
+        "code": ["A81001", "", "A81003"],
+        "n": ["1", "2", "30"],
+        "share": ["1.0", "", "2.5"],
+        "open": ["True", "False", "True"],
+        "since": ["2022-07-01 00:00:00", "", "2020-01-02 00:00:00"],
+        "size": ["1", "", "3"],
+        "ccg": ["05W", "05W", "04Y"],
+    }
