@@ -1073,12 +1073,12 @@ def _areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:
     if spec.rural is not None:
         rural = read_rural(spec.rural)
         areas["rural"] = pd.array(rural.reindex(areas.index).to_numpy(), dtype="boolean")
-        _note_unmatched(areas["rural"], spec.rural, "a rural-urban class", notes)
+        _note_unmatched(areas["rural"], spec.rural, "rural-urban class", notes)
     if spec.deprivation is not None:
         imd = read_deprivation(spec.deprivation).reindex(areas.index)
         areas["imd_score"] = imd["imd_score"].to_numpy()
         areas["imd_decile"] = imd["imd_decile"].astype("Int64").to_numpy()
-        _note_unmatched(areas["imd_score"], spec.deprivation, "an IMD score", notes)
+        _note_unmatched(areas["imd_score"], spec.deprivation, "IMD score", notes)
     return areas
 
 
