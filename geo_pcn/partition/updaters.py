@@ -375,9 +375,30 @@ def holes(partition) -> dict | None:
     }
 
 
+def _same_status(partition) -> bool:
+    """Whether every area has the same status and the same residents at practices in a
+    PCN and in no PCN as in the parent (:func:`~geo_pcn.geography.accounting.area_status`
+    reads only which areas some PCN's footprint holds, which a practice in no PCN wins and
+    which practices are in no PCN): a move between two PCNs that hands areas from one to
+    the other keeps them."""
+    parent = partition.parent
+    if parent is None or not parent.holds("footprints"):
+        return False
+    if set(partition.configuration.unassigned) != set(parent.configuration.unassigned):
+        return False
+    fp, old = partition.footprints, parent.footprints
+    for a, b in ((fp.area_pcn, old.area_pcn), (fp.area_unassigned, old.area_unassigned)):
+        if a is b:
+            continue
+        if a is None or b is None or not (a.index is b.index or a.index.equals(b.index)):
+            return False
+    return True
+
+
 def residents(partition) -> dict | None:
-    """The residents table (:func:`~geo_pcn.geography.accounting.account_residents`)."""
-    if _same_areas(partition) and partition.parent.holds("residents"):
+    """The residents table (:func:`~geo_pcn.geography.accounting.account_residents`):
+    the parent's when every area keeps its status (:func:`_same_status`)."""
+    if _same_status(partition) and partition.parent.holds("residents"):
         return partition.parent["residents"]
     study, fp = partition.study, partition.footprints
     fixed = partition.study_fact("residents_fixed", lambda: residents_fixed(study, fp))
