@@ -464,7 +464,10 @@ def alignment(partition):
     (:func:`~geo_pcn.alignment.build_alignment`): its scores are study-wide, so it is
     computed from scratch."""
     return build_alignment(
-        partition.study, partition.configuration, footprints=partition.footprints
+        partition.study,
+        partition.configuration,
+        footprints=partition.footprints,
+        fixed=partition.study_fact("alignment_fixed", dict),
     )
 
 
