@@ -769,6 +769,11 @@ def _sites_in_study(study, data, footprints: Footprints, fp_codes) -> np.ndarray
     return keep
 
 
+def _positions(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Position in ``codes`` of each value (``-1`` for ``""`` or a code not there)."""
+    return pd.Index(codes, dtype=object).get_indexer(pd.Index(values, dtype=object))
+
+
 def _site_facts(study, layer, footprints: Footprints, fp_codes) -> dict:
     """What :func:`align_sites` finds the same for every configuration with the PCN codes
     ``fp_codes``: the sites that concern the study and their points, declared PCNs and
@@ -789,6 +794,7 @@ def _site_facts(study, layer, footprints: Footprints, fp_codes) -> dict:
         else np.full(len(data), "", dtype=object)
     )
     known = np.isin(declared, fp_codes) & (declared != "")
+    declared_at = _positions(fp_codes, declared)
     sites = pd.DataFrame(
         {
             "code": data["code"].to_numpy(),
@@ -836,6 +842,7 @@ def _site_facts(study, layer, footprints: Footprints, fp_codes) -> dict:
         "located": located,
         "declared": declared,
         "known": known,
+        "declared_at": declared_at,
         "sites": sites,
         "has": has,
         "nearest": nearest,
@@ -892,12 +899,14 @@ def align_sites(
     sites["distance_to_declared_m"] = distance
     sites["outside_declared"] = outside
 
-    # -- per PCN
+    # -- per PCN (counted over positions in the PCN codes: the footprints' own order)
+    n_pcns = len(pcn_codes)
     sizes = _pcn_sizes(study, configuration)
-    in_fp = pd.Series(where[where != ""]).value_counts()
-    n_sites = in_fp.reindex(pcn_codes, fill_value=0).astype(int)
-    decl = pd.Series(declared[declared != ""]).value_counts()
-    decl_out = pd.Series(declared[outside]).value_counts()
+    at = pcns.index.get_indexer(pd.Index(pcn_codes))
+    in_fp = _positions(fp_codes, where)
+    n_sites = np.bincount(in_fp[in_fp >= 0], minlength=n_pcns)[at]
+    n_declared = np.bincount(facts["declared_at"][known], minlength=n_pcns)[at]
+    n_declared_out = np.bincount(facts["declared_at"][outside], minlength=n_pcns)[at]
 
     practices = study.practices
     assign = configuration.assignments.reindex(practices.index).fillna("")
@@ -909,12 +918,14 @@ def align_sites(
             PCN_CODE: pcn_codes,
             "pcn_name": [configuration.name_of(c) for c in pcn_codes],
             "list_size": sizes.to_numpy(),
-            "n_sites": n_sites.to_numpy(),
+            "n_sites": n_sites.astype("int64"),
             "sites_per_10k": np.where(
-                sizes.to_numpy() > 0, np.round(1e4 * n_sites / sizes.replace(0, 1), 2), np.nan
+                sizes.to_numpy() > 0,
+                np.round(1e4 * n_sites / np.where(sizes.to_numpy() == 0, 1, sizes.to_numpy()), 2),
+                np.nan,
             ),
-            "n_declared_sites": decl.reindex(pcn_codes, fill_value=0).astype(int).to_numpy(),
-            "n_declared_outside": decl_out.reindex(pcn_codes, fill_value=0).astype(int).to_numpy(),
+            "n_declared_sites": n_declared.astype("int64"),
+            "n_declared_outside": n_declared_out.astype("int64"),
             "max_practice_to_site_m": by_pcn.max().reindex(pcn_codes).to_numpy(),
             "median_practice_to_site_m": by_pcn.median().round(1).reindex(pcn_codes).to_numpy(),
         }
