@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn.configuration import Configuration
-from geo_pcn.geography._pieces import area_pieces
+from geo_pcn.geography._pieces import area_pieces, repiece
 from geo_pcn.geography.territories import Territories, _dissolve, build_territories
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
@@ -228,6 +228,7 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     pcn_codes = list(configuration.pcn_codes)
     area_pcn = base.area_pcn
     area_unassigned = base.area_unassigned
+    rewon = None  # the areas whose winning PCN changed, and their new one ("": none)
     if terr.method == "registrations":
         by_practice, by_area = terr.resident_rows
         rows = [by_practice[p] for p in moved if p in by_practice]
@@ -256,6 +257,7 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
             touched |= (set(before[differs]) | set(after[differs])) - {""}
             if differs.any():
                 area_pcn = _replace_winners(area_pcn, areas, won)
+                rewon = (pd.Index(areas)[differs], after.to_numpy(dtype=object)[differs])
     redo = sorted(touched & set(pcn_codes))
     fresh: dict[str, shapely.Geometry] = {}
     if redo:
@@ -289,6 +291,7 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         recomputed=tuple(redo),
         area_unassigned=area_unassigned,
     )
+    _carry_pieces(base, out, rewon, touched)
     same_areas = area_pcn is not None and area_pcn.index is base.area_pcn.index
     if area_pcn is base.area_pcn or same_areas:  # the same areas won: what they give holds
         for name in ("area_pcn_position", "uncovered_areas"):
@@ -302,6 +305,28 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     ):  # other winners of the same areas: the same positions
         out.__dict__["area_pcn_position"] = base.__dict__["area_pcn_position"]
     return out
+
+
+def _carry_pieces(base: Footprints, out: Footprints, rewon, touched: set[str]) -> None:
+    """Give ``out`` (updated from ``base``) the owner and piece of each study area from
+    ``base``'s, when ``base`` holds them: only the areas whose PCN changed get a new owner,
+    and only the areas of the PCNs ``touched`` are joined into pieces again
+    (:func:`~geo_pcn.geography._pieces.repiece`)."""
+    terr = out.territories
+    if out.area_pcn is None or terr.study_areas is None or "area_owner" not in base.__dict__:
+        return
+    before = base.area_owner
+    owner = before
+    if rewon is not None:
+        owner = before.copy()
+        at = terr.study_areas.index.get_indexer(rewon[0])
+        owner[at[at >= 0]] = rewon[1][at >= 0]
+    out.__dict__["area_owner"] = owner
+    if "area_piece" not in base.__dict__ or base.area_piece is None:
+        return
+    redo = pd.Index(sorted(touched), dtype=object)
+    mask = (redo.get_indexer(owner) >= 0) | (redo.get_indexer(before) >= 0)
+    out.__dict__["area_piece"] = repiece(terr.area_links, owner, base.area_piece, mask)
 
 
 def _union_by_key(geoms: np.ndarray, keys: np.ndarray) -> dict:

@@ -69,13 +69,23 @@ def pcn_list_sizes(partition) -> pd.Series:
     sizes = partition.list_sizes
     old = _from_parent(partition, "pcn_list_sizes")
     if old is not None:
+        moved = list(partition.flows.moved)
+        at = sizes.index.get_indexer(moved)
+        size = dict(zip(moved, np.where(at >= 0, sizes.to_numpy()[at], 0).tolist(), strict=True))
+        if old.index.equals(pd.Index(codes)):  # the same PCNs: only the flows' change
+            values = old.to_numpy().copy()
+            touched = sorted(partition.flows.pcns)
+            for code, i in zip(touched, old.index.get_indexer(touched), strict=True):
+                joined, left = partition.flows.by_pcn[code]
+                values[i] += sum(size[p] for p in joined) - sum(size[p] for p in left)
+            return pd.Series(values, index=old.index, dtype="int64", name=old.name)
         tally = dict(zip(old.index, old.to_numpy().tolist(), strict=True))
-        size = dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
         for code, (joined, left) in partition.flows.by_pcn.items():
             if code:
                 tally[code] = (
-                    tally.get(code, 0) + sum(size.get(p, 0) for p in joined)
-                    - sum(size.get(p, 0) for p in left)
+                    tally.get(code, 0)
+                    + sum(size[p] for p in joined)
+                    - sum(size[p] for p in left)
                 )
         index = pd.Index(codes, name=old.index.name)
         values = [tally.get(c, 0) for c in codes]
