@@ -170,8 +170,8 @@ def _area_winners(residents: pd.DataFrame, assignment: pd.Series) -> tuple[pd.Se
         return _split_winners(pd.Series(none, index=none, name=PCN_CODE))
     practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
     at = assignment.index.get_indexer(practice)
-    pcn = np.where(at >= 0, assignment.to_numpy(dtype=object)[np.maximum(at, 0)], "")
-    pcn = np.asarray(pcn, dtype=object)
+    pcn = np.full(len(practice), "", dtype=object)
+    pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
     loose = pcn == ""
     pcn[loose] = _NO_PCN + practice[loose]
     area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
