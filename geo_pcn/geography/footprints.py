@@ -259,9 +259,18 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
                 area_pcn = _replace_winners(area_pcn, areas, won)
                 rewon = (pd.Index(areas)[differs], after.to_numpy(dtype=object)[differs])
     redo = sorted(touched & set(pcn_codes))
+    owner = _updated_owner(base, rewon)
     fresh: dict[str, shapely.Geometry] = {}
     if redo:
-        if terr.method == "registrations":
+        if owner is not None and _owner_holds(terr, owner, area_pcn):
+            # the touched PCNs' areas from each area's owner (in area order, as area_pcn)
+            mask = _any_of(owner, redo)
+            geoms = terr.study_areas.geometry.to_numpy()[mask]
+            fresh.update(_union_by_key(geoms, owner[mask]))
+            for code in redo:
+                if code not in fresh:  # a PCN whose practices win no area: no footprint
+                    fresh[code] = shapely.Polygon()
+        elif terr.method == "registrations":
             pairs = area_pcn[pd.Index(redo).get_indexer(area_pcn.to_numpy()) >= 0]
             geoms = terr.study_areas.geometry.reindex(pairs.index)
             fresh.update(_union_by_key(geoms.to_numpy(), pairs.to_numpy()))
@@ -291,7 +300,8 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         recomputed=tuple(redo),
         area_unassigned=area_unassigned,
     )
-    _carry_pieces(base, out, rewon, touched)
+    if owner is not None:
+        _carry_pieces(base, out, owner, touched)
     same_areas = area_pcn is not None and area_pcn.index is base.area_pcn.index
     if area_pcn is base.area_pcn or same_areas:  # the same areas won: what they give holds
         for name in ("area_pcn_position", "uncovered_areas"):
@@ -307,26 +317,50 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     return out
 
 
-def _carry_pieces(base: Footprints, out: Footprints, rewon, touched: set[str]) -> None:
-    """Give ``out`` (updated from ``base``) the owner and piece of each study area from
-    ``base``'s, when ``base`` holds them: only the areas whose PCN changed get a new owner,
-    and only the areas of the PCNs ``touched`` are joined into pieces again
-    (:func:`~geo_pcn.geography._pieces.repiece`)."""
-    terr = out.territories
-    if out.area_pcn is None or terr.study_areas is None or "area_owner" not in base.__dict__:
-        return
-    before = base.area_owner
-    owner = before
+def _updated_owner(base: Footprints, rewon) -> np.ndarray | None:
+    """The owner of each study area (:attr:`Footprints.area_owner`) after the areas
+    ``rewon`` changed PCN, from ``base``'s when it holds it (else ``None``)."""
+    terr = base.territories
+    if base.area_pcn is None or terr.study_areas is None or "area_owner" not in base.__dict__:
+        return None
+    owner = base.area_owner
     if rewon is not None:
-        owner = before.copy()
+        owner = owner.copy()
         at = terr.study_areas.index.get_indexer(rewon[0])
         owner[at[at >= 0]] = rewon[1][at >= 0]
+    return owner
+
+
+def _owner_holds(terr: Territories, owner: np.ndarray, area_pcn: pd.Series | None) -> bool:
+    """Whether every area ``area_pcn`` names is a study area (so ``owner`` holds them
+    all) and the study areas are in code order (as ``area_pcn``)."""
+    return (
+        area_pcn is not None
+        and terr.study_areas.index.is_monotonic_increasing
+        and int((owner != "").sum()) == len(area_pcn)
+    )
+
+
+def _any_of(values: np.ndarray, codes) -> np.ndarray:
+    """``values`` (object array) equal to any of the few ``codes`` (no pandas Index of
+    tens of thousands of codes built for it)."""
+    mask = np.zeros(len(values), dtype=bool)
+    for code in codes:
+        mask |= values == code
+    return mask
+
+
+def _carry_pieces(base: Footprints, out: Footprints, owner: np.ndarray, touched) -> None:
+    """Give ``out`` (updated from ``base``) the owner of each study area (``owner``, from
+    :func:`_updated_owner`) and, when ``base`` holds them, its footprint pieces: only the
+    areas of the PCNs ``touched`` are joined into pieces again
+    (:func:`~geo_pcn.geography._pieces.repiece`)."""
     out.__dict__["area_owner"] = owner
     if "area_piece" not in base.__dict__ or base.area_piece is None:
         return
-    redo = pd.Index(sorted(touched), dtype=object)
-    mask = (redo.get_indexer(owner) >= 0) | (redo.get_indexer(before) >= 0)
-    out.__dict__["area_piece"] = repiece(terr.area_links, owner, base.area_piece, mask)
+    before = base.area_owner
+    mask = _any_of(owner, touched) | _any_of(before, touched)
+    out.__dict__["area_piece"] = repiece(out.territories.area_links, owner, base.area_piece, mask)
 
 
 def _union_by_key(geoms: np.ndarray, keys: np.ndarray) -> dict:
