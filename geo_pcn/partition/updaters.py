@@ -432,6 +432,9 @@ def footprint_residents(partition) -> dict | None:
     terr = fp.territories
     if terr.areas is None or fp.area_pcn is None or terr.basis == "none":
         return None
+    updated = _footprint_residents_from_parent(partition)
+    if updated is not None:
+        return updated
     pos = fp.area_pcn_position
     # sums by PCN (in code order) over numbers, not text: exact, as the counts are whole
     pcn, codes = pd.factorize(fp.area_pcn.to_numpy(dtype=object), sort=True)
@@ -447,6 +450,52 @@ def footprint_residents(partition) -> dict | None:
         "top": top_outside(terr, fp.area_pcn.index),
         "areas": terr.areas.iloc[pos],
     }
+
+
+def _footprint_residents_from_parent(partition) -> dict | None:
+    """:func:`footprint_residents` from the parent's: the sums of the PCNs whose footprint
+    was rebuilt worked out again over their areas (each study area's owner), the rest
+    kept; the outside practices and the area rows kept while the same areas are won.
+    ``None`` when the parent does not hold what this needs."""
+    parent = partition.parent
+    if parent is None or not parent.holds("footprint_residents"):
+        return None
+    old, fp, before = parent["footprint_residents"], partition.footprints, parent.footprints
+    if old is None or fp.recomputed is None or "area_owner" not in fp.__dict__:
+        return None
+    if fp.area_pcn.index is not before.area_pcn.index:  # other areas won: built again
+        return None
+    terr = fp.territories
+    counts = partition.study_fact("footprint_residents_counts", lambda: _study_area_counts(terr))
+    if counts is None:
+        return None
+    owner = fp.area_owner
+    if int((owner != "").sum()) != len(fp.area_pcn):  # some won area is no study area
+        return None
+    redo = set(fp.recomputed) | (set(old["by_pcn"].index) - set(partition.configuration.pcn_codes))
+    out = {}
+    for key, column in (("by_pcn", "n_outside"), ("by_pcn_study", "n_study")):
+        sums = dict(zip(old[key].index, old[key].to_numpy().tolist(), strict=True))
+        for code in redo:
+            mine = owner == code
+            if mine.any():
+                sums[code] = int(counts[column][mine].sum())
+            else:
+                sums.pop(code, None)
+        codes = sorted(sums)
+        out[key] = pd.Series(
+            [sums[c] for c in codes], index=pd.Index(codes, dtype=object), dtype="int64"
+        )
+    return {**out, "top": old["top"], "areas": old["areas"]}
+
+
+def _study_area_counts(terr) -> dict | None:
+    """``n_outside`` and ``n_study`` of each study area (the territories' area table read
+    in the order of the study areas); ``None`` when some study area is not in it."""
+    at = terr.study_area_position
+    if at is None or (at < 0).any():
+        return None
+    return {c: terr.areas[c].to_numpy(dtype="int64")[at] for c in ("n_outside", "n_study")}
 
 
 def top_outside(terr, codes) -> list[tuple[str, int]]:
