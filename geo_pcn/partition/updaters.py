@@ -134,6 +134,19 @@ def pcn_setting(partition) -> pd.DataFrame:
         return pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
     assign = partition.configuration.assignments
     table = _from_parent(partition, "pcn_setting")
+    if table is not None and table.index.equals(pd.Index(codes)):
+        # the same PCNs: the rows of those practices joined or left replaced in place
+        redo = sorted(partition.flows.pcns & set(codes))
+        if not redo:
+            return table
+        fresh = _setting_of(rows, assign, redo)
+        out = table.copy()
+        at = table.index.get_indexer(redo)
+        for column in table.columns:
+            values = table[column].array.copy()
+            values[at] = fresh[column].astype(table[column].dtype).array
+            out[column] = values
+        return out
     if table is not None:
         redo = partition.flows.pcns | (set(codes) - set(table.index))
         keep = [c for c in codes if c not in redo]
