@@ -344,6 +344,9 @@ def _owner_holds(terr: Territories, owner: np.ndarray, area_pcn: pd.Series | Non
 def _any_of(values: np.ndarray, codes) -> np.ndarray:
     """``values`` (object array) equal to any of the few ``codes`` (no pandas Index of
     tens of thousands of codes built for it)."""
+    codes = list(codes)
+    if len(codes) > 16:  # many: one hashed lookup beats a comparison per code
+        return pd.Index(codes, dtype=object).get_indexer(pd.Index(values, dtype=object)) >= 0
     mask = np.zeros(len(values), dtype=bool)
     for code in codes:
         mask |= values == code

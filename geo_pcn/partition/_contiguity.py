@@ -250,7 +250,13 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     terr = partition.territories
     configuration = partition.configuration
     pieces, owner = fp.area_piece, fp.area_owner
-    wanted = np.isin(owner, np.asarray(codes, dtype=object)) & (pieces >= 0)
+    if len(codes) <= 16:  # the few PCNs of a move: comparisons, not a sort of every owner
+        wanted = np.zeros(len(owner), dtype=bool)
+        for code in codes:
+            wanted |= owner == code
+    else:
+        wanted = np.isin(owner, np.asarray(codes, dtype=object))
+    wanted &= pieces >= 0
     if not wanted.any():
         return {}
     frame = pd.DataFrame({"pcn": owner[wanted], "piece": pieces[wanted]})
