@@ -16,7 +16,8 @@ otherwise it computes from scratch. Both give the same value (``tests/test_parti
 ``holes``              the study's areas no PCN footprint (nor practice in no PCN) holds
 ``residents``          the residents table (every resident accounted for)
 ``footprint_residents``  residents of the footprints registered outside the study
-``alignment``          community layers against the footprints (from scratch)
+``alignment``          community layers against the footprints (the study-wide part once)
+``pcn_area_km2``       pcn_code -> footprint area in km² (the rebuilt ones measured again)
 =====================  =============================================================
 """
 
@@ -52,6 +53,7 @@ __all__ = [
     "residents",
     "footprint_residents",
     "alignment",
+    "pcn_area_km2",
     "touched_pcns",
 ]
 
@@ -543,6 +545,21 @@ def alignment(partition):
     )
 
 
+# -- footprint areas ----------------------------------------------------------------------
+def pcn_area_km2(partition) -> pd.Series:
+    """pcn_code -> footprint area in km² (2 decimals); from a parent with the same PCNs,
+    only the rebuilt footprints are measured again."""
+    fp = partition.footprints
+    old = _from_parent(partition, "pcn_area_km2")
+    if old is not None and fp.recomputed is not None and old.index.equals(fp.pcns.index):
+        redo = list(fp.recomputed)
+        values = old.to_numpy().copy()
+        geoms = fp.pcns.geometry.to_numpy()[fp.pcns.index.get_indexer(redo)]
+        values[old.index.get_indexer(redo)] = np.round(shapely.area(geoms) / 1e6, 2)
+        return pd.Series(values, index=old.index, name=old.name)
+    return (fp.pcns.geometry.area / 1e6).round(2)
+
+
 #: name -> updater: the metrics of every partition (in the order the checks read them)
 UPDATERS = {
     "pcn_list_sizes": pcn_list_sizes,
@@ -556,4 +573,5 @@ UPDATERS = {
     "residents": residents,
     "footprint_residents": footprint_residents,
     "alignment": alignment,
+    "pcn_area_km2": pcn_area_km2,
 }
