@@ -206,3 +206,22 @@ def test_metrics_are_cached_and_read_from_the_parent_only_when_it_holds_them(tin
     assert lone.footprints.recomputed is None  # the parent held none: built afresh
     with pytest.raises(AttributeError, match="no attribute or metric"):
         start.no_such_metric
+
+
+def test_a_chain_of_moves_keeps_two_partitions_not_all(tiny):
+    """A partition drops its parent once a child is made from it and it holds every metric
+    the parent holds (its updaters would not read the parent again): an editing session of
+    many moves keeps the last partition and its parent alive, not the whole chain. One that
+    lacks a metric its parent holds keeps the parent (its updater will read it)."""
+    start = _everything(Partition(tiny))
+    first = start.move("A00003", to="U00001")
+    assert first.parent is start
+    first.footprints  # only one of the parent's metrics
+    second = first.move("A00003", to="U00002")
+    assert first.parent is start  # still needs start for the other metrics
+    _everything(first)
+    third = _everything(second).move("A00003", to="U00001")
+    assert third.parent is second and second.parent is None  # second holds all first held
+    fourth = _everything(third).move("A00003", to="U00002")
+    assert fourth.parent is third and third.parent is None
+    assert _everything(fourth).flows.moved == ("A00003",)  # flows kept, the chain cut
