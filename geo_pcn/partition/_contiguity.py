@@ -315,7 +315,8 @@ def _voronoi_exclaves(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     tol = partition.study.rules.adjacency_tolerance_m
     fp = partition.footprints
     configuration = partition.configuration
-    pcns = fp.pcns.loc[[c for c in fp.pcns.index if c in set(codes)]]
+    wanted = set(codes)
+    pcns = fp.pcns.loc[[c for c in fp.pcns.index if c in wanted]]
     parts = pcns.geometry.explode(index_parts=False)
     parts = parts[~parts.is_empty]
     if parts.index.nunique() == len(parts):

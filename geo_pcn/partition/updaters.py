@@ -293,11 +293,12 @@ def crossings(partition) -> dict:
     old = _from_parent(partition, "crossings")
     if old is None:
         return crossings_of(partition, codes)
-    redo = partition.flows.pcns & set(codes)
+    known = set(codes)
+    redo = partition.flows.pcns & known
     fresh = crossings_of(partition, redo)
     out = {}
     for layer, found in old.items():
-        kept = {c: v for c, v in found.items() if c not in redo and c in set(codes)}
+        kept = {c: v for c, v in found.items() if c not in redo and c in known}
         kept.update(fresh[layer])
         out[layer] = {c: kept[c] for c in sorted(kept)}
     return out
