@@ -225,3 +225,25 @@ def test_a_chain_of_moves_keeps_two_partitions_not_all(tiny):
     fourth = _everything(third).move("A00003", to="U00002")
     assert fourth.parent is third and third.parent is None
     assert _everything(fourth).flows.moved == ("A00003",)  # flows kept, the chain cut
+
+
+def test_a_column_replaced_in_place_is_not_served_the_old_geography(tiny):
+    """The geography is kept on the study and fingerprinted by content. T08 holds 600
+    patients of A00004 and 450 of A00005, so A00004 wins it (tiny.py); replace the
+    registrations' ``n_patients`` column in place with A00005's T08 row at 650 and
+    A00005 wins it: a fingerprint of the frame's identity and length would not see it."""
+    from geo_pcn.geography import geography_of
+
+    before = geography_of(tiny)
+    assert geography_of(tiny) is before  # unchanged: the same geography
+    assert before.territories.area_winner["T08"] == "A00004"
+    reg = tiny.registrations
+    row = (reg["practice_code"] == "A00005") & (reg["area_code"] == "T08")
+    try:
+        reg["n_patients"] = reg["n_patients"].where(~row, 650)  # same frame, same length
+        after = geography_of(tiny)
+        assert after is not before
+        assert after.territories.area_winner["T08"] == "A00005"
+    finally:
+        reg["n_patients"] = reg["n_patients"].where(~row, 450)
+    assert geography_of(tiny).territories.area_winner["T08"] == "A00004"
