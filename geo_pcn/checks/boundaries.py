@@ -213,22 +213,28 @@ def check_boundaries(partition) -> list[Finding]:
                 )
             )
         # -- practices outside every polygon of the layer
-        located = study.practices.geometry.notna()
-        outside = where.index[(where["code"] == "") & located.reindex(where.index).to_numpy()]
+        outside = partition.study_fact(  # (where sites lie is the same for every move)
+            ("outside_layer", layer), lambda w=where: _outside_layer(study, w)
+        )
         for practice in outside:
+            pcn = assign.get(practice, "")
             findings.append(
-                Finding(
-                    check="boundaries",
-                    kind="outside_layer",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"{practice} ({names[practice]}) lies outside "
-                        f"every {layer_label(layer)} area of the study."
+                memo.get(
+                    ("outside", layer, practice),
+                    (pcn,),
+                    lambda p=practice, c=pcn, ly=layer: Finding(
+                        check="boundaries",
+                        kind="outside_layer",
+                        severity=Severity.WARNING,
+                        message=(
+                            f"{p} ({names[p]}) lies outside "
+                            f"every {layer_label(ly)} area of the study."
+                        ),
+                        pcn_code=c,
+                        practice_codes=(p,),
+                        details={"layer": ly},
+                        geometry=study.practices.geometry[p],
                     ),
-                    pcn_code=assign.get(practice, ""),
-                    practice_codes=(practice,),
-                    details={"layer": layer},
-                    geometry=study.practices.geometry[practice],
                 )
             )
         # -- recorded code vs the polygon the site lies in (the same for every configuration)
@@ -249,6 +255,12 @@ def check_boundaries(partition) -> list[Finding]:
             )
     memo.close()
     return findings
+
+
+def _outside_layer(study, where: pd.DataFrame) -> list[str]:
+    """The located practices whose site lies in no area of a layer (``where``)."""
+    located = study.practices.geometry.notna()
+    return list(where.index[(where["code"] == "") & located.reindex(where.index).to_numpy()])
 
 
 def _recorded_finding(study, entry: tuple, own: bool, pcn: str) -> Finding:
