@@ -366,6 +366,7 @@ def build_alignment(
     configuration: Configuration | None = None,
     *,
     footprints: Footprints | None = None,
+    fixed: dict | None = None,
 ) -> Alignment:
     """Align every community layer of a study with the PCN footprints.
 
@@ -379,6 +380,10 @@ def build_alignment(
         The configuration's footprints, when already built (a
         :class:`~geo_pcn.partition.Partition` keeps the result as its ``alignment``
         metric, so the check and the report share one computation).
+    fixed
+        A dict the caller keeps for the study: the parts of each layer's alignment no
+        configuration with the same PCN codes changes are kept in it (see
+        :func:`align_sites`).
 
     Returns
     -------
@@ -398,7 +403,7 @@ def build_alignment(
         if layer.kind == "areas":
             layers[name] = align_areas(study, layer, footprints)
         else:
-            layers[name] = align_sites(study, layer, footprints)
+            layers[name] = align_sites(study, layer, footprints, fixed=fixed)
     return Alignment(layers=layers)
 
 
@@ -764,27 +769,16 @@ def _sites_in_study(study, data, footprints: Footprints, fp_codes) -> np.ndarray
     return keep
 
 
-def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
-    """Align a community ``sites`` layer with the PCN footprints (see module docstring).
+def _positions(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Position in ``codes`` of each value (``-1`` for ``""`` or a code not there)."""
+    return pd.Index(codes, dtype=object).get_indexer(pd.Index(values, dtype=object))
 
-    Parameters
-    ----------
-    study
-        The :class:`~geo_pcn.study.Study`.
-    layer
-        A :class:`~geo_pcn.study.CommunityLayer` of kind ``sites``.
-    footprints
-        The configuration's PCN footprints.
 
-    Returns
-    -------
-    SiteAlignment
-    """
-    configuration = footprints.configuration
-    pcns = footprints.pcns
-    pcn_codes = list(configuration.pcn_codes)
+def _site_facts(study, layer, footprints: Footprints, fp_codes) -> dict:
+    """What :func:`align_sites` finds the same for every configuration with the PCN codes
+    ``fp_codes``: the sites that concern the study and their points, declared PCNs and
+    table columns; each located practice's nearest site."""
     data = layer.data.reset_index(drop=True)
-    fp_codes = pcns.index.to_numpy(dtype=object)
     # the study area bounds what is counted: a national file (every pharmacy in England)
     # is cut to the sites in or near the study area, those in a footprint and those that
     # declare one of its PCNs; an unplaced site is kept when its postcode district is one
@@ -794,22 +788,13 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
     data = data[keep].reset_index(drop=True)
     points = data.geometry.to_numpy()
     located = ~shapely.is_missing(points)
-    where = _point_in(pcns, points, fp_codes)
     declared = (
         data[PCN_CODE].fillna("").astype(str).to_numpy(dtype=object)
         if PCN_CODE in data
         else np.full(len(data), "", dtype=object)
     )
     known = np.isin(declared, fp_codes) & (declared != "")
-    distance = np.full(len(data), np.nan)
-    check = known & located
-    inside = check & (where == declared)
-    distance[inside] = 0.0
-    measure = check & ~inside
-    if measure.any():
-        geoms = pcns.geometry.reindex(declared[measure]).to_numpy()
-        distance[measure] = np.round(shapely.distance(points[measure], geoms), 1)
-    outside = measure & (distance > 0)
+    declared_at = _positions(fp_codes, declared)
     sites = pd.DataFrame(
         {
             "code": data["code"].to_numpy(),
@@ -822,21 +807,12 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
             "locate_method": data["locate_method"].to_numpy() if "locate_method" in data else "",
             "easting": np.round(shapely.get_x(points), 1),
             "northing": np.round(shapely.get_y(points), 1),
-            "footprint_pcn_code": where,
-            "distance_to_declared_m": distance,
-            "outside_declared": outside,
+            "footprint_pcn_code": "",
+            "distance_to_declared_m": np.nan,
+            "outside_declared": False,
         }
     )
-
-    # -- per PCN
-    sizes = _pcn_sizes(study, configuration)
-    in_fp = pd.Series(where[where != ""]).value_counts()
-    n_sites = in_fp.reindex(pcn_codes, fill_value=0).astype(int)
-    decl = pd.Series(declared[declared != ""]).value_counts()
-    decl_out = pd.Series(declared[outside]).value_counts()
-
     practices = study.practices
-    assign = configuration.assignments.reindex(practices.index).fillna("")
     p_pts = practices.geometry
     has = p_pts.notna().to_numpy()
     site_pts = points[located]
@@ -845,7 +821,7 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
     nearest = pd.DataFrame(
         {
             PRACTICE_CODE: practices.index[has],
-            PCN_CODE: assign.to_numpy()[has],
+            PCN_CODE: "",
             "nearest_site_code": "",
             "distance_m": np.nan,
             # measured from a guessed site (the practice's residents' centre): said so
@@ -859,18 +835,97 @@ def align_sites(study, layer, footprints: Footprints) -> SiteAlignment:
         )
         nearest.loc[p_idx, "nearest_site_code"] = site_codes[s_idx]
         nearest.loc[p_idx, "distance_m"] = np.round(dist, 1)
+    return {
+        "data": data,
+        "n_all": n_all,
+        "points": points,
+        "located": located,
+        "declared": declared,
+        "known": known,
+        "declared_at": declared_at,
+        "sites": sites,
+        "has": has,
+        "nearest": nearest,
+    }
+
+
+def align_sites(
+    study, layer, footprints: Footprints, *, fixed: dict | None = None
+) -> SiteAlignment:
+    """Align a community ``sites`` layer with the PCN footprints (see module docstring).
+
+    Parameters
+    ----------
+    study
+        The :class:`~geo_pcn.study.Study`.
+    layer
+        A :class:`~geo_pcn.study.CommunityLayer` of kind ``sites``.
+    footprints
+        The configuration's PCN footprints.
+    fixed
+        A dict kept by the caller for the study (a partition's study facts): what no
+        configuration with the same PCN codes changes (the sites that concern the study,
+        each practice's nearest site) is kept in it, so a move re-measures only the rest.
+
+    Returns
+    -------
+    SiteAlignment
+    """
+    configuration = footprints.configuration
+    pcns = footprints.pcns
+    pcn_codes = list(configuration.pcn_codes)
+    fp_codes = pcns.index.to_numpy(dtype=object)
+    key = (layer.name, tuple(fp_codes))
+    facts = fixed.get(("sites", layer.name)) if fixed is not None else None
+    if facts is None or facts["key"] != key:
+        facts = _site_facts(study, layer, footprints, fp_codes)
+        facts["key"] = key
+        if fixed is not None:
+            fixed[("sites", layer.name)] = facts
+    data, points, located = facts["data"], facts["points"], facts["located"]
+    declared, known, n_all = facts["declared"], facts["known"], facts["n_all"]
+    where = _point_in(pcns, points, fp_codes)
+    distance = np.full(len(data), np.nan)
+    check = known & located
+    inside = check & (where == declared)
+    distance[inside] = 0.0
+    measure = check & ~inside
+    if measure.any():
+        geoms = pcns.geometry.reindex(declared[measure]).to_numpy()
+        distance[measure] = np.round(shapely.distance(points[measure], geoms), 1)
+    outside = measure & (distance > 0)
+    sites = facts["sites"].copy()
+    sites["footprint_pcn_code"] = where
+    sites["distance_to_declared_m"] = distance
+    sites["outside_declared"] = outside
+
+    # -- per PCN (counted over positions in the PCN codes: the footprints' own order)
+    n_pcns = len(pcn_codes)
+    sizes = _pcn_sizes(study, configuration)
+    at = pcns.index.get_indexer(pd.Index(pcn_codes))
+    in_fp = _positions(fp_codes, where)
+    n_sites = np.bincount(in_fp[in_fp >= 0], minlength=n_pcns)[at]
+    n_declared = np.bincount(facts["declared_at"][known], minlength=n_pcns)[at]
+    n_declared_out = np.bincount(facts["declared_at"][outside], minlength=n_pcns)[at]
+
+    practices = study.practices
+    assign = configuration.assignments.reindex(practices.index).fillna("")
+    nearest = facts["nearest"].copy()
+    nearest[PCN_CODE] = assign.to_numpy()[facts["has"]]
     by_pcn = nearest[nearest[PCN_CODE] != ""].groupby(PCN_CODE)["distance_m"]
     pcn_table = pd.DataFrame(
         {
             PCN_CODE: pcn_codes,
             "pcn_name": [configuration.name_of(c) for c in pcn_codes],
             "list_size": sizes.to_numpy(),
-            "n_sites": n_sites.to_numpy(),
+            "n_sites": n_sites.astype("int64"),
             "sites_per_10k": np.where(
-                sizes.to_numpy() > 0, np.round(1e4 * n_sites / sizes.replace(0, 1), 2), np.nan
+                sizes.to_numpy() > 0,
+                np.round(1e4 * n_sites / np.where(sizes.to_numpy() == 0, 1, sizes.to_numpy()), 2),
+                np.nan,
             ),
-            "n_declared_sites": decl.reindex(pcn_codes, fill_value=0).astype(int).to_numpy(),
-            "n_declared_outside": decl_out.reindex(pcn_codes, fill_value=0).astype(int).to_numpy(),
+            "n_declared_sites": n_declared.astype("int64"),
+            "n_declared_outside": n_declared_out.astype("int64"),
             "max_practice_to_site_m": by_pcn.max().reindex(pcn_codes).to_numpy(),
             "median_practice_to_site_m": by_pcn.median().round(1).reindex(pcn_codes).to_numpy(),
         }

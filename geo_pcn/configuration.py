@@ -239,6 +239,14 @@ class Configuration:
         out._set(series, dict(sorted(all_names.items())), self, (change,))
         if "practice_codes" in self.__dict__:  # the same practices: share the tuple
             out.__dict__["practice_codes"] = self.__dict__["practice_codes"]
+        if "pcn_by_practice" in self.__dict__:  # the parent's dict with the updates
+            out.__dict__["pcn_by_practice"] = {**self.__dict__["pcn_by_practice"], **updates}
+        if (
+            "unassigned" in self.__dict__
+            and "" not in updates.values()
+            and not set(updates) & set(self.__dict__["unassigned"])
+        ):  # no practice left or joined no PCN
+            out.__dict__["unassigned"] = self.__dict__["unassigned"]
         if "members" in self.__dict__ and updates:  # update the parent's, PCN by PCN
             touched = _touched(change)
             members = {c: set(m) for c, m in self.members.items() if c in touched}
@@ -312,7 +320,8 @@ class Configuration:
     def pcn_by_practice(self) -> dict[str, str]:
         """``practice_code -> pcn_code`` as a plain dict (``""``: no PCN), for lookups one
         practice at a time (a pandas lookup costs ~10 us)."""
-        return dict(zip(self._assignments.index, self._assignments, strict=True))
+        series = self._assignments  # (lists first: iterating an arrow column is slow)
+        return dict(zip(series.index.tolist(), series.tolist(), strict=True))
 
     def name_of(self, pcn_code: str) -> str:
         """The name of a PCN (also of an empty one)."""

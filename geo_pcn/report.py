@@ -134,15 +134,17 @@ class Report:
         contiguity = ctx.contiguity
         errors = Counter(f.pcn_code for f in self.findings if f.severity is Severity.ERROR)
         warnings_ = Counter(f.pcn_code for f in self.findings if f.severity is Severity.WARNING)
-        fp = ctx.footprints.pcns
-        area_km2 = (fp.geometry.area / 1e6).round(2)
+        area_km2 = ctx.pcn_area_km2
         # plain dicts: a pandas lookup per PCN and layer costs ~1 ms nationally
         area_km2 = dict(zip(area_km2.index, area_km2, strict=True))
         sizes = dict(zip(sizes.index, sizes, strict=True))
-        site_codes = {
-            layer: dict(zip(where.index, where["code"], strict=True))
-            for layer, where in ctx.geography.site_areas.items()
-        }
+        site_codes = ctx.study_fact(  # (lists first: iterating an arrow column is slow)
+            "site_codes",
+            lambda: {
+                layer: dict(zip(where.index.tolist(), where["code"].tolist(), strict=True))
+                for layer, where in ctx.geography.site_areas.items()
+            },
+        )
         for code, members in cfg.members.items():
             size = int(sizes[code])
             row = {

@@ -43,11 +43,11 @@ def _equal(a, b, where: str) -> None:
             assert (x is None) == (y is None), where
             if x is not None:
                 pd.testing.assert_series_equal(x, y, check_exact=True, obj=f"{where}.{name}")
+        assert (a.area_piece is None) == (b.area_piece is None), where
         if a.area_piece is not None:
-            # piece labels may differ; the grouping of areas into pieces may not
-            pa, pb = pd.factorize(a.area_piece)[0], pd.factorize(b.area_piece)[0]
-            assert (pa == pb).all(), where
-            assert (a.area_owner == b.area_owner).all(), where
+            # labels are numbered by first appearance: carried over or built, the same
+            assert (a.area_piece == b.area_piece).all(), f"{where}.area_piece"
+            assert (a.area_owner == b.area_owner).all(), f"{where}.area_owner"
         _equal(a.uncovered_areas, b.uncovered_areas, f"{where}.uncovered_areas")
     elif isinstance(a, dict):
         assert list(a) == list(b), where
@@ -206,3 +206,44 @@ def test_metrics_are_cached_and_read_from_the_parent_only_when_it_holds_them(tin
     assert lone.footprints.recomputed is None  # the parent held none: built afresh
     with pytest.raises(AttributeError, match="no attribute or metric"):
         start.no_such_metric
+
+
+def test_a_chain_of_moves_keeps_two_partitions_not_all(tiny):
+    """A partition drops its parent once a child is made from it and it holds every metric
+    the parent holds (its updaters would not read the parent again): an editing session of
+    many moves keeps the last partition and its parent alive, not the whole chain. One that
+    lacks a metric its parent holds keeps the parent (its updater will read it)."""
+    start = _everything(Partition(tiny))
+    first = start.move("A00003", to="U00001")
+    assert first.parent is start
+    first.footprints  # only one of the parent's metrics
+    second = first.move("A00003", to="U00002")
+    assert first.parent is start  # still needs start for the other metrics
+    _everything(first)
+    third = _everything(second).move("A00003", to="U00001")
+    assert third.parent is second and second.parent is None  # second holds all first held
+    fourth = _everything(third).move("A00003", to="U00002")
+    assert fourth.parent is third and third.parent is None
+    assert _everything(fourth).flows.moved == ("A00003",)  # flows kept, the chain cut
+
+
+def test_a_column_replaced_in_place_is_not_served_the_old_geography(tiny):
+    """The geography is kept on the study and fingerprinted by content. T08 holds 600
+    patients of A00004 and 450 of A00005, so A00004 wins it (tiny.py); replace the
+    registrations' ``n_patients`` column in place with A00005's T08 row at 650 and
+    A00005 wins it: a fingerprint of the frame's identity and length would not see it."""
+    from geo_pcn.geography import geography_of
+
+    before = geography_of(tiny)
+    assert geography_of(tiny) is before  # unchanged: the same geography
+    assert before.territories.area_winner["T08"] == "A00004"
+    reg = tiny.registrations
+    row = (reg["practice_code"] == "A00005") & (reg["area_code"] == "T08")
+    try:
+        reg["n_patients"] = reg["n_patients"].where(~row, 650)  # same frame, same length
+        after = geography_of(tiny)
+        assert after is not before
+        assert after.territories.area_winner["T08"] == "A00005"
+    finally:
+        reg["n_patients"] = reg["n_patients"].where(~row, 450)
+    assert geography_of(tiny).territories.area_winner["T08"] == "A00004"

@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
 
 __all__ = ["check_boundaries", "RECORDED_COLUMNS", "CodeCrosswalk", "code_system"]
@@ -196,6 +197,7 @@ def check_boundaries(partition) -> list[Finding]:
     (:meth:`~geo_pcn.partition.Partition.study_fact`)."""
     study = partition.study
     findings: list[Finding] = []
+    memo = Memo(partition, "boundaries")
     assign = partition.configuration.pcn_by_practice
     names = study.practices["practice_name"]
     crossings = partition.crossings
@@ -203,71 +205,106 @@ def check_boundaries(partition) -> list[Finding]:
         tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
         # -- PCNs crossing the layer's lines
         for code, crossing in crossings[layer].items():
-            if crossing.near:
-                findings.append(_near_line(partition, code, crossing, tolerance))
-                continue
-            parts = [
-                f"{crossing.labels[a]}: {len(d['practices'])} practice"
-                f"{'s' * (len(d['practices']) != 1)}, {d['patients']:,} patients"
-                for a, d in crossing.sides.items()
-            ]
             findings.append(
-                Finding(
-                    check="boundaries",
-                    kind="crosses_boundary",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"{partition.pcn_label(code)} has practices in {len(crossing.sides)} "
-                        f"{layer_label(layer)} areas ({'; '.join(parts)})."
-                    ),
-                    pcn_code=code,
-                    practice_codes=crossing.practices,
-                    value=len(crossing.sides),
-                    threshold=1,
-                    details={"layer": layer, "sides": crossing.sides},
+                memo.get(
+                    (layer, code),
+                    (crossing, partition.pcn_label(code)),
+                    lambda c=code, x=crossing, t=tolerance: _crossing_finding(partition, c, x, t),
                 )
             )
         # -- practices outside every polygon of the layer
-        located = study.practices.geometry.notna()
-        outside = where.index[(where["code"] == "") & located.reindex(where.index).to_numpy()]
+        outside = partition.study_fact(  # (where sites lie is the same for every move)
+            ("outside_layer", layer), lambda w=where: _outside_layer(study, w)
+        )
         for practice in outside:
+            pcn = assign.get(practice, "")
             findings.append(
-                Finding(
-                    check="boundaries",
-                    kind="outside_layer",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"{practice} ({names[practice]}) lies outside "
-                        f"every {layer_label(layer)} area of the study."
+                memo.get(
+                    ("outside", layer, practice),
+                    (pcn,),
+                    lambda p=practice, c=pcn, ly=layer: Finding(
+                        check="boundaries",
+                        kind="outside_layer",
+                        severity=Severity.WARNING,
+                        message=(
+                            f"{p} ({names[p]}) lies outside "
+                            f"every {layer_label(ly)} area of the study."
+                        ),
+                        pcn_code=c,
+                        practice_codes=(p,),
+                        details={"layer": ly},
+                        geometry=study.practices.geometry[p],
                     ),
-                    pcn_code=assign.get(practice, ""),
-                    practice_codes=(practice,),
-                    details={"layer": layer},
-                    geometry=study.practices.geometry[practice],
                 )
             )
         # -- recorded code vs the polygon the site lies in (the same for every configuration)
         recorded = partition.study_fact(
             ("recorded_codes", layer), lambda w=where, ly=layer: _recorded_codes(study, ly, w)
         )
-        for kind, practices, severity, message, value, threshold, details in recorded:
+        for i, entry in enumerate(recorded):
+            kind, practices = entry[0], entry[1]
             # a practice's own finding (near the line, mismatch) is in its PCN, at its site
             own = kind in _PRACTICE_KINDS
+            pcn = assign.get(practices[0], "") if own else ""
             findings.append(
-                Finding(
-                    check="boundaries",
-                    kind=kind,
-                    severity=severity,
-                    message=message,
-                    pcn_code=assign.get(practices[0], "") if own else "",
-                    practice_codes=practices,
-                    value=value,
-                    threshold=threshold,
-                    details=copy.deepcopy(details),  # (the study's fact stays as it is)
-                    geometry=study.practices.geometry[practices[0]] if own else None,
+                memo.get(
+                    ("recorded", layer, i),
+                    (entry, pcn),
+                    lambda e=entry, o=own, p=pcn: _recorded_finding(study, e, o, p),
                 )
             )
+    memo.close()
     return findings
+
+
+def _outside_layer(study, where: pd.DataFrame) -> list[str]:
+    """The located practices whose site lies in no area of a layer (``where``)."""
+    located = study.practices.geometry.notna()
+    return list(where.index[(where["code"] == "") & located.reindex(where.index).to_numpy()])
+
+
+def _recorded_finding(study, entry: tuple, own: bool, pcn: str) -> Finding:
+    """The finding of one entry of :func:`_recorded_codes` (``own``: a practice's own,
+    in its PCN ``pcn`` and at its site)."""
+    kind, practices, severity, message, value, threshold, details = entry
+    return Finding(
+        check="boundaries",
+        kind=kind,
+        severity=severity,
+        message=message,
+        pcn_code=pcn,
+        practice_codes=practices,
+        value=value,
+        threshold=threshold,
+        details=copy.deepcopy(details),  # (the study's fact stays as it is)
+        geometry=study.practices.geometry[practices[0]] if own else None,
+    )
+
+
+def _crossing_finding(partition, code: str, crossing, tolerance: float) -> Finding:
+    """The finding of one PCN crossing a layer's lines (its ``crossings`` metric value)."""
+    if crossing.near:
+        return _near_line(partition, code, crossing, tolerance)
+    layer = crossing.layer
+    parts = [
+        f"{crossing.labels[a]}: {len(d['practices'])} practice"
+        f"{'s' * (len(d['practices']) != 1)}, {d['patients']:,} patients"
+        for a, d in crossing.sides.items()
+    ]
+    return Finding(
+        check="boundaries",
+        kind="crosses_boundary",
+        severity=Severity.WARNING,
+        message=(
+            f"{partition.pcn_label(code)} has practices in {len(crossing.sides)} "
+            f"{layer_label(layer)} areas ({'; '.join(parts)})."
+        ),
+        pcn_code=code,
+        practice_codes=crossing.practices,
+        value=len(crossing.sides),
+        threshold=1,
+        details={"layer": layer, "sides": crossing.sides},
+    )
 
 
 def _recorded_codes(study, layer: str, where: pd.DataFrame) -> list[tuple]:

@@ -166,54 +166,67 @@ def _site_guessed(partition) -> list[Finding]:
     table = partition.study_fact("guessed_site_table", lambda: _guessed_table(partition))
     if table is None:
         return []
+    codes = partition.study_fact("guessed_site_codes", lambda: table["practice_code"].tolist())
     pcn_of = partition.configuration.pcn_by_practice
-    table = table.assign(
-        pcn_code=[pcn_of.get(c, "") for c in table["practice_code"]]
-    ).sort_values(["pcn_code", "practice_code"], kind="stable")
-    out = []
-    for pcn, group in table.groupby("pcn_code", sort=True):
-        said = [
-            f"{r.practice_code} ({r.practice_name}: no coordinates, "
-            + (
-                f"postcode {r.postcode} not found: no longer live, or no postcode lookup given"
-                if r.postcode
-                else "no postcode"
-            )
-            + ")"
-            for r in group.itertuples()
-        ]
-        one = len(group) == 1
-        where = f"of {partition.pcn_label(pcn)}" if pcn else "in no PCN"
-        message = (
-            f"{'The site of 1 practice' if one else f'The sites of {len(group)} practices'} "
-            f"{where} {'is' if one else 'are'} not known: {', '.join(said)}. "
-            f"{'It is' if one else 'They are'} placed at the patient-weighted centre of "
-            f"{'its' if one else 'their'} registered residents, so the sub-ICB, ICB and place "
-            f"{'it is' if one else 'they are'} put in and every distance from "
-            f"{'its site' if one else 'their sites'} are guesses: give coordinates in a "
-            "locations file, or a live postcode and a postcode lookup."
-        )
-        n = int(group["patients"].sum())
-        points = shapely.points(group[["easting", "northing"]].to_numpy())
-        out.append(
-            Finding(
-                check="coverage",
-                kind="site_guessed",
-                severity=Severity.WARNING,
-                message=message,
-                pcn_code=pcn,
-                practice_codes=tuple(group["practice_code"]),
-                value=n,
-                details={
-                    "patients": n,
-                    "practices": group.drop(columns=["pcn_code", "practice_name"]).to_dict(
-                        "records"
-                    ),
-                },
-                geometry=points[0] if one else shapely.multipoints(points),
-            )
-        )
+    by_pcn: dict[str, list[int]] = {}
+    for i in sorted(range(len(codes)), key=lambda i: (pcn_of.get(codes[i], ""), codes[i])):
+        by_pcn.setdefault(pcn_of.get(codes[i], ""), []).append(i)
+    # a PCN's finding says only its practices and its label: a move reuses the others'
+    made = partition.study_fact("site_guessed_findings", dict)
+    out, used = [], {}
+    for pcn in sorted(by_pcn):
+        rows = by_pcn[pcn]
+        key = (pcn, partition.pcn_label(pcn) if pcn else "", tuple(codes[i] for i in rows))
+        finding = made.get(key)
+        if finding is None:
+            finding = _site_guessed_finding(partition, pcn, table.iloc[rows].assign(pcn_code=pcn))
+        used[key] = finding
+        out.append(finding)
+    made.clear()
+    made.update(used)
     return out
+
+
+def _site_guessed_finding(partition, pcn: str, group: pd.DataFrame) -> Finding:
+    """The ``site_guessed`` finding of one PCN's practices (``group``: their rows of the
+    guessed-site table, by code)."""
+    said = [
+        f"{r.practice_code} ({r.practice_name}: no coordinates, "
+        + (
+            f"postcode {r.postcode} not found: no longer live, or no postcode lookup given"
+            if r.postcode
+            else "no postcode"
+        )
+        + ")"
+        for r in group.itertuples()
+    ]
+    one = len(group) == 1
+    where = f"of {partition.pcn_label(pcn)}" if pcn else "in no PCN"
+    message = (
+        f"{'The site of 1 practice' if one else f'The sites of {len(group)} practices'} "
+        f"{where} {'is' if one else 'are'} not known: {', '.join(said)}. "
+        f"{'It is' if one else 'They are'} placed at the patient-weighted centre of "
+        f"{'its' if one else 'their'} registered residents, so the sub-ICB, ICB and place "
+        f"{'it is' if one else 'they are'} put in and every distance from "
+        f"{'its site' if one else 'their sites'} are guesses: give coordinates in a "
+        "locations file, or a live postcode and a postcode lookup."
+    )
+    n = int(group["patients"].sum())
+    points = shapely.points(group[["easting", "northing"]].to_numpy())
+    return Finding(
+        check="coverage",
+        kind="site_guessed",
+        severity=Severity.WARNING,
+        message=message,
+        pcn_code=pcn,
+        practice_codes=tuple(group["practice_code"]),
+        value=n,
+        details={
+            "patients": n,
+            "practices": group.drop(columns=["pcn_code", "practice_name"]).to_dict("records"),
+        },
+        geometry=points[0] if one else shapely.multipoints(points),
+    )
 
 
 def _merged_parts(geoms: np.ndarray) -> list[shapely.Geometry]:

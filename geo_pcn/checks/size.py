@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
 
 __all__ = ["check_size", "band_status"]
@@ -64,76 +65,99 @@ def check_size(partition) -> list[Finding]:
     exempt = set(study.rules.exempt)
     sizes = partition.pcn_list_sizes
     sizes = dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
-    setting_table = partition.pcn_setting.to_dict("index")  # a dict: pandas per PCN is slow
-    no_size = set(study.practices.index[study.practices["list_size"].isna()])
+    no_size = partition.study_fact(
+        "no_list_size", lambda: set(study.practices.index[study.practices["list_size"].isna()])
+    )
     findings: list[Finding] = []
+    # a PCN's findings (its setting too) follow from its practices, size and label: a move
+    # makes only the changed PCNs' again
+    memo = Memo(partition, "size")
     for code, members in configuration.members.items():
         size = int(sizes[code])
         label = partition.pcn_label(code)
-        status = band_status(size, (low, high), exempt=code in exempt)
-        raw = band_status(size, (low, high))
-        if status in ("below", "above") or status == "exempt":
-            limit = low if raw == "below" else high
-            gap = abs(size - limit)
-            side = "below the lower" if raw == "below" else "above the upper"
-            message = (
-                f"{label} has {size:,} registered patients, {gap:,} {side} limit of "
-                f"{limit:,} ({len(members)} practice{'s' * (len(members) != 1)})"
+        findings.extend(
+            memo.get(
+                code,
+                (members, size, label),
+                lambda c=code, m=members, n=size, lb=label: _pcn_findings(
+                    partition, c, m, n, lb, (low, high), exempt, no_size
+                ),
             )
-            setting, extra = _setting(setting_table, code)
-            message += setting
-            if status == "exempt":
-                message += "; it has an agreed exception, so this is noted, not failed"
-            findings.append(
-                Finding(
-                    check="size",
-                    kind="exempt" if status == "exempt" else f"{raw}_band",
-                    severity=Severity.INFO if status == "exempt" else Severity.ERROR,
-                    message=message + ".",
-                    pcn_code=code,
-                    practice_codes=members,
-                    value=size,
-                    threshold=limit,
-                    details={"band": [low, high], "band_status": raw, **extra},
-                )
+        )
+    memo.close()
+    return findings
+
+
+def _pcn_findings(partition, code, members, size, label, band, exempt, no_size) -> list:
+    """The size findings of one PCN."""
+    study = partition.study
+    low, high = band
+    findings: list[Finding] = []
+    status = band_status(size, (low, high), exempt=code in exempt)
+    raw = band_status(size, (low, high))
+    if status in ("below", "above") or status == "exempt":
+        limit = low if raw == "below" else high
+        gap = abs(size - limit)
+        side = "below the lower" if raw == "below" else "above the upper"
+        message = (
+            f"{label} has {size:,} registered patients, {gap:,} {side} limit of "
+            f"{limit:,} ({len(members)} practice{'s' * (len(members) != 1)})"
+        )
+        row = partition.pcn_setting.loc[[code]].to_dict("index")  # as the whole table's
+        setting, extra = _setting(row, code)
+        message += setting
+        if status == "exempt":
+            message += "; it has an agreed exception, so this is noted, not failed"
+        findings.append(
+            Finding(
+                check="size",
+                kind="exempt" if status == "exempt" else f"{raw}_band",
+                severity=Severity.INFO if status == "exempt" else Severity.ERROR,
+                message=message + ".",
+                pcn_code=code,
+                practice_codes=members,
+                value=size,
+                threshold=limit,
+                details={"band": [low, high], "band_status": raw, **extra},
             )
-        if len(members) == 1:
-            findings.append(
-                Finding(
-                    check="size",
-                    kind="single_practice",
-                    severity=Severity.INFO,
-                    message=(
-                        f"{label} is a single practice ({members[0]}, {size:,} patients); "
-                        "allowed where agreed, worth confirming."
-                    ),
-                    pcn_code=code,
-                    practice_codes=members,
-                    value=1,
-                    threshold=2,
-                )
+        )
+    if len(members) == 1:
+        findings.append(
+            Finding(
+                check="size",
+                kind="single_practice",
+                severity=Severity.INFO,
+                message=(
+                    f"{label} is a single practice ({members[0]}, {size:,} patients); "
+                    "allowed where agreed, worth confirming."
+                ),
+                pcn_code=code,
+                practice_codes=members,
+                value=1,
+                threshold=2,
             )
-        missing = [p for p in members if p in no_size]
-        if missing:
-            findings.append(
-                Finding(
-                    check="size",
-                    kind="no_list_size",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"{label}: no list size for {', '.join(missing)} ("
-                        + (
-                            "no rows in the registrations"
-                            if study.registrations is not None
-                            else "none in the practices file"
-                        )
-                        + "); counted as 0, so the PCN's size may be understated. Add "
-                        "registrations or a [list_sizes] file for them, or check they still "
-                        "exist."
-                    ),
-                    pcn_code=code,
-                    practice_codes=tuple(missing),
-                    value=len(missing),
-                )
+        )
+    missing = [p for p in members if p in no_size]
+    if missing:
+        findings.append(
+            Finding(
+                check="size",
+                kind="no_list_size",
+                severity=Severity.WARNING,
+                message=(
+                    f"{label}: no list size for {', '.join(missing)} ("
+                    + (
+                        "no rows in the registrations"
+                        if study.registrations is not None
+                        else "none in the practices file"
+                    )
+                    + "); counted as 0, so the PCN's size may be understated. Add "
+                    "registrations or a [list_sizes] file for them, or check they still "
+                    "exist."
+                ),
+                pcn_code=code,
+                practice_codes=tuple(missing),
+                value=len(missing),
             )
+        )
     return findings

@@ -21,9 +21,11 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import geopandas as gpd
 import networkx as nx
 import pandas as pd
 import shapely
@@ -177,10 +179,31 @@ def _site_areas(study) -> dict[str, pd.DataFrame]:
 _ATTR = "_geo_pcn_geography"
 
 
+def _content(frame: pd.DataFrame | None) -> str | None:
+    """A digest of a table's content, in row order: its index and every column (a
+    geometry column by each geometry's bounds and area), so a column replaced or a value
+    edited in place gives another digest."""
+    if frame is None:
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((list(frame.columns), len(frame))).encode())
+    digest.update(pd.util.hash_pandas_object(frame.index).to_numpy().tobytes())
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, gpd.array.GeometryDtype):
+            geoms = column.to_numpy()
+            digest.update(shapely.bounds(geoms).tobytes())
+            digest.update(shapely.area(geoms).tobytes())
+        else:
+            digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _fingerprint(study) -> tuple:
-    """What the geography depends on, cheaply: the practices' codes, list sizes and sites
-    (hashed, so a study edited in place after a validate is never served a stale
-    geography), and which registrations, areas, layers and rules it holds."""
+    """What the geography depends on, by content: the practices' codes, list sizes and
+    sites, the registrations, areas and boundary layers and the rules (so a study edited
+    in place after a validate, a column replaced or a value changed, is never served a
+    stale geography)."""
     practices = study.practices
     geoms = practices.geometry.to_numpy()
     frame = pd.DataFrame(
@@ -188,16 +211,14 @@ def _fingerprint(study) -> tuple:
             "size": practices[LIST_SIZE].astype("Float64").fillna(-1).to_numpy(dtype=float),
             "x": shapely.get_x(geoms),
             "y": shapely.get_y(geoms),
-        }
+        },
+        index=practices.index,
     )
-    digest = int(pd.util.hash_pandas_object(frame, index=False).sum())
     frames = (study.registrations, study.outside_registrations, study.areas)
     return (
-        len(practices),
-        id(practices.index),
-        digest,
-        tuple((id(f), None if f is None else len(f)) for f in frames),
-        tuple((k, id(v), len(v)) for k, v in study.boundaries.items()),
+        _content(frame),
+        tuple(_content(f) for f in frames),
+        tuple((k, _content(v)) for k, v in study.boundaries.items()),
         study.rules,
     )
 

@@ -16,7 +16,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["area_links", "area_pieces", "largest_part_points"]
+__all__ = ["area_links", "area_pieces", "repiece", "largest_part_points"]
 
 
 def area_links(geoms: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -78,12 +78,50 @@ def area_pieces(links: tuple[np.ndarray, np.ndarray], owner: np.ndarray) -> np.n
     )
     _, raw = connected_components(matrix, directed=False)
     # renumber by first appearance, then drop the areas no one owns
-    raw = np.where(has, raw, -1)
+    return _by_first_appearance(np.where(has, raw, -1), has)
+
+
+def repiece(
+    links: tuple[np.ndarray, np.ndarray], owner: np.ndarray, old: np.ndarray, redo: np.ndarray
+) -> np.ndarray:
+    """:func:`area_pieces` of ``owner`` from ``old``, the pieces of other owners that
+    differ only on the areas ``redo`` marks: every area whose owner, before or after, is
+    one whose areas changed. The other areas keep their pieces (an owner none of whose
+    areas changed has the same areas and links); only the marked ones are joined again.
+
+    Examples
+    --------
+    >>> links = (np.array([0, 1, 2]), np.array([1, 2, 3]))
+    >>> before = area_pieces(links, np.array(["A", "A", "B", "A"], dtype=object))
+    >>> after = np.array(["A", "A", "A", "A"], dtype=object)
+    >>> redo = np.array([True, True, True, True])
+    >>> repiece(links, after, before, redo).tolist(), area_pieces(links, after).tolist()
+    ([0, 0, 0, 0], [0, 0, 0, 0])
+    """
+    owner = np.asarray(owner, dtype=object)
+    n = len(owner)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    has = owner != ""
+    left, right = links
+    both = redo[left] & redo[right]
+    left, right = left[both], right[both]
+    same = has[left] & (owner[left] == owner[right])
+    matrix = coo_matrix(
+        (np.ones(int(same.sum()), dtype=np.int8), (left[same], right[same])), shape=(n, n)
+    )
+    _, raw = connected_components(matrix, directed=False)
+    raw = np.where(redo, raw + (int(old.max()) + 1 if len(old) else 0), old)
+    return _by_first_appearance(np.where(has, raw, -1), has)
+
+
+def _by_first_appearance(raw: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Labels renumbered by first appearance; ``-1`` where ``has`` is false."""
     kept = raw[has]
     _, first, inverse = np.unique(kept, return_index=True, return_inverse=True)
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first)] = np.arange(len(first))
-    out = np.full(n, -1, dtype=np.int64)
+    out = np.full(len(raw), -1, dtype=np.int64)
     out[has] = rank[inverse]
     return out
 

@@ -22,8 +22,8 @@ import pandas as pd
 import shapely
 
 from geo_pcn.configuration import Configuration
-from geo_pcn.geography._pieces import area_pieces
-from geo_pcn.geography.territories import Territories, _dissolve, _winner, build_territories
+from geo_pcn.geography._pieces import area_pieces, repiece
+from geo_pcn.geography.territories import Territories, _dissolve, build_territories
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
 __all__ = [
@@ -147,20 +147,6 @@ def build_footprints(
 _NO_PCN = "\x1f"
 
 
-def _competitors(residents: pd.DataFrame, assignment: pd.Series) -> pd.DataFrame:
-    """``area_code, pcn_code, n_patients`` summed by area and competitor: a PCN, or a
-    practice in no PCN on its own (keyed ``"\\x1f" + practice_code``)."""
-    practice = residents[PRACTICE_CODE]
-    pcn = np.array(practice.map(assignment).astype(object).fillna(""), dtype=object)
-    loose = pcn == ""
-    pcn[loose] = _NO_PCN + practice.to_numpy(dtype=object)[loose]
-    return (
-        residents.assign(**{PCN_CODE: pcn})
-        .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=False)[N_PATIENTS]
-        .sum()
-    )
-
-
 def _split_winners(won: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Winners split into the areas PCNs win and those practices in no PCN win."""
     values = won.to_numpy(dtype=object)
@@ -171,8 +157,37 @@ def _split_winners(won: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _area_winners(residents: pd.DataFrame, assignment: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``area_code -> pcn_code`` for the areas PCNs win and ``area_code -> practice_code``
-    for those practices in no PCN win (ties to the smaller key)."""
-    return _split_winners(_winner(_competitors(residents, assignment), PCN_CODE))
+    for those practices in no PCN win (ties to the smaller key).
+
+    The competitors are a PCN, or a practice in no PCN on its own (keyed ``"\\x1f" +
+    practice_code``, which sorts before every PCN code); their residents are summed by
+    area over numbers (area and competitor as positions in their sorted codes), not by
+    grouping text: a move re-decides a few hundred rows, and pandas' grouping costs
+    milliseconds whatever the rows.
+    """
+    if not len(residents):
+        none = residents[AREA_CODE].iloc[:0].to_numpy()
+        return _split_winners(pd.Series(none, index=none, name=PCN_CODE))
+    practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
+    at = assignment.index.get_indexer(practice)
+    pcn = np.full(len(practice), "", dtype=object)
+    pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
+    loose = pcn == ""
+    pcn[loose] = _NO_PCN + practice[loose]
+    area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
+    key, keys = pd.factorize(pcn, sort=True)
+    pair, inverse = np.unique(area.astype(np.int64) * len(keys) + key, return_inverse=True)
+    total = np.bincount(inverse.ravel(), weights=residents[N_PATIENTS].to_numpy(dtype=float))
+    pair_area, pair_key = pair // len(keys), pair % len(keys)
+    # most patients first within an area, then the smaller key
+    order = np.lexsort((pair_key, -total, pair_area))
+    first = order[np.r_[True, pair_area[order][1:] != pair_area[order][:-1]]]
+    won = pd.Series(
+        np.asarray(keys, dtype=object)[pair_key[first]],
+        index=np.asarray(areas, dtype=object)[pair_area[first]],
+        name=PCN_CODE,
+    )  # (the dtypes pandas infers from the codes, as the residents' own columns)
+    return _split_winners(won)
 
 
 def update_footprints(base: Footprints, configuration: Configuration) -> Footprints:
@@ -213,6 +228,7 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     pcn_codes = list(configuration.pcn_codes)
     area_pcn = base.area_pcn
     area_unassigned = base.area_unassigned
+    rewon = None  # the areas whose winning PCN changed, and their new one ("": none)
     if terr.method == "registrations":
         by_practice, by_area = terr.resident_rows
         rows = [by_practice[p] for p in moved if p in by_practice]
@@ -227,30 +243,44 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         if sub is not None:
             won, loose = _area_winners(sub, new)
             if area_unassigned is not None:
-                kept = area_unassigned[~area_unassigned.index.isin(areas)]
-                area_unassigned = pd.concat([kept, loose]).sort_index()
+                gone = area_unassigned.index.isin(areas)
+                if gone.any() or len(loose):
+                    kept = area_unassigned[~gone]
+                    fresh_loose = pd.concat([kept, loose]).sort_index()
+                    if not fresh_loose.equals(area_unassigned) or not fresh_loose.index.equals(
+                        area_unassigned.index
+                    ):  # else the same winners: the same object (the area tables hold)
+                        area_unassigned = fresh_loose
             before = area_pcn.reindex(areas).fillna("")
             after = won.reindex(areas).fillna("")
             differs = before.to_numpy() != after.to_numpy()
             touched |= (set(before[differs]) | set(after[differs])) - {""}
             if differs.any():
                 area_pcn = _replace_winners(area_pcn, areas, won)
+                rewon = (pd.Index(areas)[differs], after.to_numpy(dtype=object)[differs])
     redo = sorted(touched & set(pcn_codes))
+    owner = _updated_owner(base, rewon)
     fresh: dict[str, shapely.Geometry] = {}
     if redo:
-        if terr.method == "registrations":
+        if owner is not None and _owner_holds(terr, owner, area_pcn):
+            # the touched PCNs' areas from each area's owner (in area order, as area_pcn)
+            mask = _any_of(owner, redo)
+            geoms = terr.study_areas.geometry.to_numpy()[mask]
+            fresh.update(_union_by_key(geoms, owner[mask]))
+            for code in redo:
+                if code not in fresh:  # a PCN whose practices win no area: no footprint
+                    fresh[code] = shapely.Polygon()
+        elif terr.method == "registrations":
             pairs = area_pcn[pd.Index(redo).get_indexer(area_pcn.to_numpy()) >= 0]
             geoms = terr.study_areas.geometry.reindex(pairs.index)
-            dissolved = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
-            fresh.update(dissolved.items())
+            fresh.update(_union_by_key(geoms.to_numpy(), pairs.to_numpy()))
             for code in redo:
                 if code not in fresh:  # a PCN whose practices win no area: no footprint
                     fresh[code] = shapely.Polygon()
         else:
             member = new[pd.Index(redo).get_indexer(new.to_numpy()) >= 0]
             geoms = terr.practices.geometry.reindex(member.index)
-            dissolved = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
-            fresh.update(dissolved.items())
+            fresh.update(_union_by_key(geoms.to_numpy(), member.to_numpy()))
     geometry = base.pcns.geometry.reindex(pcn_codes).to_numpy().copy()
     if fresh:
         position = {c: i for i, c in enumerate(pcn_codes)}
@@ -270,7 +300,10 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         recomputed=tuple(redo),
         area_unassigned=area_unassigned,
     )
-    if area_pcn is base.area_pcn:  # the same winners: what was derived from them holds
+    if owner is not None:
+        _carry_pieces(base, out, owner, touched)
+    same_areas = area_pcn is not None and area_pcn.index is base.area_pcn.index
+    if area_pcn is base.area_pcn or same_areas:  # the same areas won: what they give holds
         for name in ("area_pcn_position", "uncovered_areas"):
             if name in base.__dict__:
                 out.__dict__[name] = base.__dict__[name]
@@ -284,6 +317,75 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     return out
 
 
+def _updated_owner(base: Footprints, rewon) -> np.ndarray | None:
+    """The owner of each study area (:attr:`Footprints.area_owner`) after the areas
+    ``rewon`` changed PCN, from ``base``'s when it holds it (else ``None``)."""
+    terr = base.territories
+    if base.area_pcn is None or terr.study_areas is None or "area_owner" not in base.__dict__:
+        return None
+    owner = base.area_owner
+    if rewon is not None:
+        owner = owner.copy()
+        at = terr.study_areas.index.get_indexer(rewon[0])
+        owner[at[at >= 0]] = rewon[1][at >= 0]
+    return owner
+
+
+def _owner_holds(terr: Territories, owner: np.ndarray, area_pcn: pd.Series | None) -> bool:
+    """Whether every area ``area_pcn`` names is a study area (so ``owner`` holds them
+    all) and the study areas are in code order (as ``area_pcn``)."""
+    return (
+        area_pcn is not None
+        and terr.study_areas.index.is_monotonic_increasing
+        and int((owner != "").sum()) == len(area_pcn)
+    )
+
+
+def _any_of(values: np.ndarray, codes) -> np.ndarray:
+    """``values`` (object array) equal to any of the few ``codes`` (no pandas Index of
+    tens of thousands of codes built for it)."""
+    codes = list(codes)
+    if len(codes) > 16:  # many: one hashed lookup beats a comparison per code
+        return pd.Index(codes, dtype=object).get_indexer(pd.Index(values, dtype=object)) >= 0
+    mask = np.zeros(len(values), dtype=bool)
+    for code in codes:
+        mask |= values == code
+    return mask
+
+
+def _carry_pieces(base: Footprints, out: Footprints, owner: np.ndarray, touched) -> None:
+    """Give ``out`` (updated from ``base``) the owner of each study area (``owner``, from
+    :func:`_updated_owner`) and, when ``base`` holds them, its footprint pieces: only the
+    areas of the PCNs ``touched`` are joined into pieces again
+    (:func:`~geo_pcn.geography._pieces.repiece`)."""
+    out.__dict__["area_owner"] = owner
+    if "area_piece" not in base.__dict__ or base.area_piece is None:
+        return
+    before = base.area_owner
+    mask = _any_of(owner, touched) | _any_of(before, touched)
+    out.__dict__["area_piece"] = repiece(out.territories.area_links, owner, base.area_piece, mask)
+
+
+def _union_by_key(geoms: np.ndarray, keys: np.ndarray) -> dict:
+    """``key -> union of its geometries``, each key's coverage union of its geometries in
+    their order, as :func:`~geo_pcn.geography.territories._dissolve` makes it, for the
+    few PCNs a move touches (pandas' grouping would cost more than the unions)."""
+    codes, uniques = pd.factorize(keys, sort=True)
+    order = np.argsort(codes, kind="stable")
+    edges = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    try:
+        merged = [
+            shapely.coverage_union_all(geoms[order[edges[i] : edges[i + 1]]])
+            for i in range(len(uniques))
+        ]
+    except Exception:  # pragma: no cover - as _dissolve: a coverage union needs a clean coverage
+        return dict(_dissolve(gpd.GeoSeries(geoms, crs=BNG), pd.Series(keys)).items())
+    merged = np.asarray(merged + [None], dtype=object)[:-1]
+    if not shapely.is_valid(merged).all():
+        merged = shapely.make_valid(merged)
+    return dict(zip(uniques, merged, strict=True))
+
+
 def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
     """``area_pcn`` with the winners of ``areas`` replaced by ``won`` (areas no PCN wins
     any more dropped, newly won ones inserted in area order)."""
@@ -292,8 +394,10 @@ def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
     position = area_pcn.index.get_indexer(areas)
     present = position >= 0
     values[position[present]] = won.reindex(areas[present]).fillna("").to_numpy(dtype=object)
-    out = pd.Series(values, index=area_pcn.index)[values != ""]
     added = won.reindex(areas[~present]).dropna()
+    if not len(added) and (values != "").all():  # the same areas: the same index object
+        return pd.Series(values, index=area_pcn.index, dtype=area_pcn.dtype, name=PCN_CODE)
+    out = pd.Series(values, index=area_pcn.index)[values != ""]
     if len(added):
         out = pd.concat([out, added]).sort_index()
     return out.astype(area_pcn.dtype).rename(PCN_CODE)

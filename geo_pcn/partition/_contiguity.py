@@ -173,18 +173,26 @@ def _join_through_footprint(groups, anchors: _Anchors, pcn: str):
     return sorted(out, key=lambda g: (-len(g), g)), joined
 
 
-def _pcns_between(footprints: gpd.GeoDataFrame, line, *, exclude: str) -> tuple[str, ...]:
+class _Footprints:
+    """The PCN footprints as arrays (codes, geometries, spatial index), read once per
+    partition: a pandas lookup per detached group costs more than the geometry."""
+
+    def __init__(self, footprints: gpd.GeoDataFrame) -> None:
+        self.codes = footprints.index.to_numpy(dtype=object)
+        self.geoms = footprints.geometry.to_numpy()
+        self.tree = footprints.sindex
+
+
+def _pcns_between(footprints: _Footprints, line, *, exclude: str) -> tuple[str, ...]:
     """Codes of PCNs (other than ``exclude``) whose footprints the line runs through."""
     if shapely.is_empty(line) or line.length == 0:
         return ()
-    idx = footprints.sindex.query(line, predicate="intersects")
-    hits = footprints.iloc[idx]
-    hits = hits[hits.index != exclude]
-    if hits.empty:
+    idx = footprints.tree.query(line, predicate="intersects")
+    idx = idx[footprints.codes[idx] != exclude]
+    if not len(idx):
         return ()
-    lengths = shapely.length(shapely.intersection(hits.geometry.to_numpy(), line))
-    hits = hits[lengths > 1.0]
-    return tuple(sorted(hits.index))
+    lengths = shapely.length(shapely.intersection(footprints.geoms[idx], line))
+    return tuple(sorted(footprints.codes[idx[lengths > 1.0]].tolist()))
 
 
 def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
@@ -192,7 +200,7 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
     graph = partition.graph
     home = partition.territories.home
     sizes = partition.list_sizes
-    footprints = partition.footprints.pcns
+    footprints = _Footprints(partition.footprints.pcns)
     members = partition.configuration.members
     anchors = _Anchors(partition)
     out: dict[str, PCNContiguity] = {}
@@ -242,7 +250,13 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     terr = partition.territories
     configuration = partition.configuration
     pieces, owner = fp.area_piece, fp.area_owner
-    wanted = np.isin(owner, np.asarray(codes, dtype=object)) & (pieces >= 0)
+    if len(codes) <= 16:  # the few PCNs of a move: comparisons, not a sort of every owner
+        wanted = np.zeros(len(owner), dtype=bool)
+        for code in codes:
+            wanted |= owner == code
+    else:
+        wanted = np.isin(owner, np.asarray(codes, dtype=object))
+    wanted &= pieces >= 0
     if not wanted.any():
         return {}
     frame = pd.DataFrame({"pcn": owner[wanted], "piece": pieces[wanted]})
@@ -301,7 +315,8 @@ def _voronoi_exclaves(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     tol = partition.study.rules.adjacency_tolerance_m
     fp = partition.footprints
     configuration = partition.configuration
-    pcns = fp.pcns.loc[[c for c in fp.pcns.index if c in set(codes)]]
+    wanted = set(codes)
+    pcns = fp.pcns.loc[[c for c in fp.pcns.index if c in wanted]]
     parts = pcns.geometry.explode(index_parts=False)
     parts = parts[~parts.is_empty]
     if parts.index.nunique() == len(parts):

@@ -100,7 +100,9 @@ class Partition:
     Attributes
     ----------
     parent
-        The partition this one was made from (``None`` when made from scratch).
+        The partition this one was made from (``None`` when made from scratch, and once a
+        partition has been made from this one while this one holds every metric its
+        parent holds: a chain of moves does not keep every partition alive).
     flows
         :class:`Flows` from the parent (``None`` when made from scratch).
 
@@ -186,7 +188,16 @@ class Partition:
             Flows.between(self.configuration, configuration),
             self._facts,
         )
+        self._forget_parent()
         return child
+
+    def _forget_parent(self) -> None:
+        """Drop the link to this partition's parent once it holds every metric the parent
+        holds: its updaters would not read the parent again, and a long chain of moves
+        (each partition made from the last) keeps two partitions alive, not every one."""
+        parent = self.parent
+        if parent is not None and all(key in self._cache for key in parent._cache):
+            object.__setattr__(self, "parent", None)
 
     def flip(self, flips: Mapping[str, str | None]) -> Partition:
         """The partition with each practice of ``flips`` moved to its PCN (``""`` or
@@ -267,5 +278,5 @@ class Partition:
 
     def __repr__(self) -> str:
         n = self.configuration.n_pcns
-        made = "from scratch" if self.parent is None else f"{len(self.flows.moved)} moved"
+        made = "from scratch" if self.flows is None else f"{len(self.flows.moved)} moved"
         return f"<Partition [{n} PCN{'s' * (n != 1)}], {made}>"

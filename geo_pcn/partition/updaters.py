@@ -16,7 +16,8 @@ otherwise it computes from scratch. Both give the same value (``tests/test_parti
 ``holes``              the study's areas no PCN footprint (nor practice in no PCN) holds
 ``residents``          the residents table (every resident accounted for)
 ``footprint_residents``  residents of the footprints registered outside the study
-``alignment``          community layers against the footprints (from scratch)
+``alignment``          community layers against the footprints (the study-wide part once)
+``pcn_area_km2``       pcn_code -> footprint area in km² (the rebuilt ones measured again)
 =====================  =============================================================
 """
 
@@ -52,6 +53,7 @@ __all__ = [
     "residents",
     "footprint_residents",
     "alignment",
+    "pcn_area_km2",
     "touched_pcns",
 ]
 
@@ -69,13 +71,23 @@ def pcn_list_sizes(partition) -> pd.Series:
     sizes = partition.list_sizes
     old = _from_parent(partition, "pcn_list_sizes")
     if old is not None:
+        moved = list(partition.flows.moved)
+        at = sizes.index.get_indexer(moved)
+        size = dict(zip(moved, np.where(at >= 0, sizes.to_numpy()[at], 0).tolist(), strict=True))
+        if old.index.equals(pd.Index(codes)):  # the same PCNs: only the flows' change
+            values = old.to_numpy().copy()
+            touched = sorted(partition.flows.pcns)
+            for code, i in zip(touched, old.index.get_indexer(touched), strict=True):
+                joined, left = partition.flows.by_pcn[code]
+                values[i] += sum(size[p] for p in joined) - sum(size[p] for p in left)
+            return pd.Series(values, index=old.index, dtype="int64", name=old.name)
         tally = dict(zip(old.index, old.to_numpy().tolist(), strict=True))
-        size = dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
         for code, (joined, left) in partition.flows.by_pcn.items():
             if code:
                 tally[code] = (
-                    tally.get(code, 0) + sum(size.get(p, 0) for p in joined)
-                    - sum(size.get(p, 0) for p in left)
+                    tally.get(code, 0)
+                    + sum(size[p] for p in joined)
+                    - sum(size[p] for p in left)
                 )
         index = pd.Index(codes, name=old.index.name)
         values = [tally.get(c, 0) for c in codes]
@@ -124,6 +136,19 @@ def pcn_setting(partition) -> pd.DataFrame:
         return pd.DataFrame(index=pd.Index(codes, name="pcn_code"))
     assign = partition.configuration.assignments
     table = _from_parent(partition, "pcn_setting")
+    if table is not None and table.index.equals(pd.Index(codes)):
+        # the same PCNs: the rows of those practices joined or left replaced in place
+        redo = sorted(partition.flows.pcns & set(codes))
+        if not redo:
+            return table
+        fresh = _setting_of(rows, assign, redo)
+        out = table.copy()
+        at = table.index.get_indexer(redo)
+        for column in table.columns:
+            values = table[column].array.copy()
+            values[at] = fresh[column].astype(table[column].dtype).array
+            out[column] = values
+        return out
     if table is not None:
         redo = partition.flows.pcns | (set(codes) - set(table.index))
         keep = [c for c in codes if c not in redo]
@@ -268,11 +293,12 @@ def crossings(partition) -> dict:
     old = _from_parent(partition, "crossings")
     if old is None:
         return crossings_of(partition, codes)
-    redo = partition.flows.pcns & set(codes)
+    known = set(codes)
+    redo = partition.flows.pcns & known
     fresh = crossings_of(partition, redo)
     out = {}
     for layer, found in old.items():
-        kept = {c: v for c, v in found.items() if c not in redo and c in set(codes)}
+        kept = {c: v for c, v in found.items() if c not in redo and c in known}
         kept.update(fresh[layer])
         out[layer] = {c: kept[c] for c in sorted(kept)}
     return out
@@ -375,9 +401,30 @@ def holes(partition) -> dict | None:
     }
 
 
+def _same_status(partition) -> bool:
+    """Whether every area has the same status and the same residents at practices in a
+    PCN and in no PCN as in the parent (:func:`~geo_pcn.geography.accounting.area_status`
+    reads only which areas some PCN's footprint holds, which a practice in no PCN wins and
+    which practices are in no PCN): a move between two PCNs that hands areas from one to
+    the other keeps them."""
+    parent = partition.parent
+    if parent is None or not parent.holds("footprints"):
+        return False
+    if set(partition.configuration.unassigned) != set(parent.configuration.unassigned):
+        return False
+    fp, old = partition.footprints, parent.footprints
+    for a, b in ((fp.area_pcn, old.area_pcn), (fp.area_unassigned, old.area_unassigned)):
+        if a is b:
+            continue
+        if a is None or b is None or not (a.index is b.index or a.index.equals(b.index)):
+            return False
+    return True
+
+
 def residents(partition) -> dict | None:
-    """The residents table (:func:`~geo_pcn.geography.accounting.account_residents`)."""
-    if _same_areas(partition) and partition.parent.holds("residents"):
+    """The residents table (:func:`~geo_pcn.geography.accounting.account_residents`):
+    the parent's when every area keeps its status (:func:`_same_status`)."""
+    if _same_status(partition) and partition.parent.holds("residents"):
         return partition.parent["residents"]
     study, fp = partition.study, partition.footprints
     fixed = partition.study_fact("residents_fixed", lambda: residents_fixed(study, fp))
@@ -401,6 +448,9 @@ def footprint_residents(partition) -> dict | None:
     terr = fp.territories
     if terr.areas is None or fp.area_pcn is None or terr.basis == "none":
         return None
+    updated = _footprint_residents_from_parent(partition)
+    if updated is not None:
+        return updated
     pos = fp.area_pcn_position
     # sums by PCN (in code order) over numbers, not text: exact, as the counts are whole
     pcn, codes = pd.factorize(fp.area_pcn.to_numpy(dtype=object), sort=True)
@@ -416,6 +466,52 @@ def footprint_residents(partition) -> dict | None:
         "top": top_outside(terr, fp.area_pcn.index),
         "areas": terr.areas.iloc[pos],
     }
+
+
+def _footprint_residents_from_parent(partition) -> dict | None:
+    """:func:`footprint_residents` from the parent's: the sums of the PCNs whose footprint
+    was rebuilt worked out again over their areas (each study area's owner), the rest
+    kept; the outside practices and the area rows kept while the same areas are won.
+    ``None`` when the parent does not hold what this needs."""
+    parent = partition.parent
+    if parent is None or not parent.holds("footprint_residents"):
+        return None
+    old, fp, before = parent["footprint_residents"], partition.footprints, parent.footprints
+    if old is None or fp.recomputed is None or "area_owner" not in fp.__dict__:
+        return None
+    if fp.area_pcn.index is not before.area_pcn.index:  # other areas won: built again
+        return None
+    terr = fp.territories
+    counts = partition.study_fact("footprint_residents_counts", lambda: _study_area_counts(terr))
+    if counts is None:
+        return None
+    owner = fp.area_owner
+    if int((owner != "").sum()) != len(fp.area_pcn):  # some won area is no study area
+        return None
+    redo = set(fp.recomputed) | (set(old["by_pcn"].index) - set(partition.configuration.pcn_codes))
+    out = {}
+    for key, column in (("by_pcn", "n_outside"), ("by_pcn_study", "n_study")):
+        sums = dict(zip(old[key].index, old[key].to_numpy().tolist(), strict=True))
+        for code in redo:
+            mine = owner == code
+            if mine.any():
+                sums[code] = int(counts[column][mine].sum())
+            else:
+                sums.pop(code, None)
+        codes = sorted(sums)
+        out[key] = pd.Series(
+            [sums[c] for c in codes], index=pd.Index(codes, dtype=object), dtype="int64"
+        )
+    return {**out, "top": old["top"], "areas": old["areas"]}
+
+
+def _study_area_counts(terr) -> dict | None:
+    """``n_outside`` and ``n_study`` of each study area (the territories' area table read
+    in the order of the study areas); ``None`` when some study area is not in it."""
+    at = terr.study_area_position
+    if at is None or (at < 0).any():
+        return None
+    return {c: terr.areas[c].to_numpy(dtype="int64")[at] for c in ("n_outside", "n_study")}
 
 
 def top_outside(terr, codes) -> list[tuple[str, int]]:
@@ -443,8 +539,26 @@ def alignment(partition):
     (:func:`~geo_pcn.alignment.build_alignment`): its scores are study-wide, so it is
     computed from scratch."""
     return build_alignment(
-        partition.study, partition.configuration, footprints=partition.footprints
+        partition.study,
+        partition.configuration,
+        footprints=partition.footprints,
+        fixed=partition.study_fact("alignment_fixed", dict),
     )
+
+
+# -- footprint areas ----------------------------------------------------------------------
+def pcn_area_km2(partition) -> pd.Series:
+    """pcn_code -> footprint area in km² (2 decimals); from a parent with the same PCNs,
+    only the rebuilt footprints are measured again."""
+    fp = partition.footprints
+    old = _from_parent(partition, "pcn_area_km2")
+    if old is not None and fp.recomputed is not None and old.index.equals(fp.pcns.index):
+        redo = list(fp.recomputed)
+        values = old.to_numpy().copy()
+        geoms = fp.pcns.geometry.to_numpy()[fp.pcns.index.get_indexer(redo)]
+        values[old.index.get_indexer(redo)] = np.round(shapely.area(geoms) / 1e6, 2)
+        return pd.Series(values, index=old.index, name=old.name)
+    return (fp.pcns.geometry.area / 1e6).round(2)
 
 
 #: name -> updater: the metrics of every partition (in the order the checks read them)
@@ -460,4 +574,5 @@ UPDATERS = {
     "residents": residents,
     "footprint_residents": footprint_residents,
     "alignment": alignment,
+    "pcn_area_km2": pcn_area_km2,
 }

@@ -602,7 +602,6 @@ def _run(
     time_limit: float,
     gap: float,
     elastic: bool = False,
-    fixed: dict[int, int] | None = None,
     start=None,
     hold: float | None = None,
     objective: str = "first",
@@ -620,8 +619,6 @@ def _run(
         for p in slot.candidates:
             x[p, k] = b.var()
     y = [b.var() for _ in slots]
-    for p, k in (fixed or {}).items():
-        b.lower[x[p, k]] = 1.0  # kept where the relaxation put it
     by_practice: dict[int, list[int]] = {p: [] for p in range(n_p)}
     for p, k in x:
         by_practice[p].append(k)

@@ -385,7 +385,6 @@ def _table(
     columns: Sequence[tuple[str, str]],
     *,
     sortable: bool = True,
-    row_class: str | None = None,
     cell_class: dict[str, str] | None = None,
     table_id: str | None = None,
     units: dict[str, Sequence[str | None]] | None = None,
