@@ -299,6 +299,7 @@ def account_residents(
         "not_in_areas": not_in,
         "left_out": fixed["left_out"],
         "population": fixed["population"],
+        "not_read": getattr(study, "registrations_not_read", None),
     }
 
 
