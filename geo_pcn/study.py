@@ -225,7 +225,8 @@ class Study:
         practices have residents or sites, and their neighbours within
         ``adjacency_tolerance_m``. The registrations of other practices everywhere else are
         counted here, not listed: ``n_rows``, ``n_patients``, ``n_practices`` and
-        ``n_areas`` (distinct small-area codes). ``None`` when nothing was set aside.
+        ``n_areas`` (distinct small-area codes: the layer's, or English ones it does not
+        hold). ``None`` when nothing was set aside.
     areas
         Small-area polygons indexed by ``area_code`` (``area_name``, ``population``) or
         ``None``.
