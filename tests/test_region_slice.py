@@ -28,11 +28,12 @@ unknown residence 5; not read 959: 2,500 + 5 + 959 = 3,464, the file's total.
 
 from __future__ import annotations
 
+from tiny import box_features, feature_collection, population_of, union_box, write_tiny_study
+
 from geo_pcn import Study
 from geo_pcn.geography import build_footprints
 from geo_pcn.geography.accounting import account_residents
 from geo_pcn.render._residents import residents_grid
-from tiny import box_features, feature_collection, population_of, union_box, write_tiny_study
 
 PRACTICES = """PRACTICE_CODE,PRACTICE_NAME,PRACTICE_POSTCODE,PCN_CODE,PCN_NAME,SUB_ICB_LOCATION_CODE,ICB_CODE
 A00001,ONE SURGERY,AB1 1AA,U00001,WEST PCN,01A,QXX
@@ -83,7 +84,9 @@ def test_a_region_study_reads_the_areas_in_play_and_counts_the_rest(tmp_path):
     assert list(study.practices.index) == ["A00001", "A00002"]
     assert list(study.areas.index) == ["T01", "T02", "T03"]
     other = study.outside_registrations
-    assert sorted(zip(other["practice_code"], other["area_code"], other["n_patients"])) == [
+    assert sorted(
+        zip(other["practice_code"], other["area_code"], other["n_patients"], strict=True)
+    ) == [
         ("B00001", "T02", 100),
         ("B00001", "T03", 300),
     ]
