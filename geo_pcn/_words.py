@@ -184,6 +184,8 @@ _LABELS = {
     "decided_by": "decided from",
     "outside_competition_from": "other practices' residents from",
     "registrations_of_other_practices": "registrations of practices outside the study",
+    "registrations_outside_areas_read": "registrations outside the areas read (other "
+    "practices' residents away from the study)",
     "n_practices": "practices",
     "n_patients": "patients",
     "in_the_study_area": "in the study area",

@@ -217,7 +217,16 @@ class Study:
         The rows of the same file for practices *outside* the study (a national
         ``gp-reg-pat-prac-lsoa-all.csv`` holds every practice in England), or ``None``.
         Their residents compete for the small areas: an area most of whose registered
-        residents use practices outside the study is *served from outside*.
+        residents use practices outside the study is *served from outside*. In a region
+        study (see ``registrations_not_read``) only the rows in the areas in play.
+    registrations_not_read
+        A region study (practices narrowed by ``where``, or holding less than half of the
+        registrations' patients) works on the *areas in play*: the small areas where its
+        practices have residents or sites, and their neighbours within
+        ``adjacency_tolerance_m``. The registrations of other practices everywhere else are
+        counted here, not listed: ``n_rows``, ``n_patients``, ``n_practices`` and
+        ``n_areas`` (distinct small-area codes: the layer's, or English ones it does not
+        hold). ``None`` when nothing was set aside.
     areas
         Small-area polygons indexed by ``area_code`` (``area_name``, ``population``) or
         ``None``.
@@ -240,6 +249,7 @@ class Study:
     configuration: Configuration
     registrations: pd.DataFrame | None = None
     outside_registrations: pd.DataFrame | None = None
+    registrations_not_read: dict[str, int] | None = None
     areas: gpd.GeoDataFrame | None = None
     boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     community: dict[str, CommunityLayer] = field(default_factory=dict)
@@ -422,6 +432,8 @@ class Study:
                 "n_practices": int(other[PRACTICE_CODE].nunique()),
                 "n_patients": int(other[N_PATIENTS].sum()),
             }
+        if self.registrations_not_read is not None:
+            out["registrations"]["outside_areas_read"] = dict(self.registrations_not_read)
         if "list_size_source" in practices:
             sources = practices["list_size_source"].replace("", "none").value_counts()
             out["list_size_sources"] = {str(k): int(v) for k, v in sources.items()}
@@ -656,12 +668,18 @@ def _load(spec: StudySpec) -> Study:
         notes.append(f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}")
     practices = _place_by_residents(practices, registrations, areas, notes)
     practices = _mark_sites(practices, rules.site_tolerance_m)
+    not_read = None
+    if _is_region_study(spec, registrations, outside, areas):
+        areas, outside, not_read = _areas_in_play(
+            practices, registrations, outside, areas, rules, spec, notes
+        )
     return Study(
         name=spec.name,
         practices=practices,
         configuration=configuration,
         registrations=registrations,
         outside_registrations=outside,
+        registrations_not_read=not_read,
         areas=areas,
         boundaries=boundaries,
         community=community,
@@ -671,6 +689,84 @@ def _load(spec: StudySpec) -> Study:
         notes=tuple(notes),
         synthetic=spec.synthetic,
     )
+
+
+def _is_region_study(spec: StudySpec, registrations, outside, areas) -> bool:
+    """A study of part of the registrations: its practices narrowed by ``where``, or holding
+    less than half of the registrations' patients. A national study is not one."""
+    if registrations is None or areas is None:
+        return False
+    if spec.practices.where:
+        return True
+    if outside is None:
+        return False
+    mine = int(registrations[N_PATIENTS].sum())
+    return mine < int(outside[N_PATIENTS].sum())
+
+
+def _areas_in_play(
+    practices: gpd.GeoDataFrame,
+    registrations: pd.DataFrame,
+    outside: pd.DataFrame | None,
+    areas: gpd.GeoDataFrame,
+    rules: Rules,
+    spec: StudySpec,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None, dict[str, int] | None]:
+    """The areas a region study works on, the other practices' registrations there, and
+    the count of those set aside (:attr:`Study.registrations_not_read`).
+
+    Areas in play: the small areas where the study's practices have residents, those holding
+    its practice sites, and every area within ``adjacency_tolerance_m`` of them (a bounding
+    box first, then a distance test). The study's own rows are all kept, wherever they are.
+    """
+    codes = registrations.loc[registrations["area_kind"] == "small_area", AREA_CODE]
+    core = np.zeros(len(areas), dtype=bool)
+    at = areas.index.get_indexer(pd.unique(codes.to_numpy()))
+    core[at[at >= 0]] = True
+    sites = practices.geometry.to_numpy()
+    sites = sites[~shapely.is_missing(sites)]
+    geoms = areas.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    if len(sites):
+        core[np.unique(tree.query(sites, predicate="intersects")[1])] = True
+    if not core.any():
+        return areas, outside, None
+    tol = float(rules.adjacency_tolerance_m)
+    x0, y0, x1, y1 = shapely.total_bounds(geoms[core])
+    near = tree.query(shapely.box(x0 - tol, y0 - tol, x1 + tol, y1 + tol), predicate="intersects")
+    near = near[~core[near]]
+    hit = shapely.STRtree(geoms[core]).query(geoms[near], predicate="dwithin", distance=tol)
+    keep = core.copy()
+    keep[near[np.unique(hit[0])]] = True
+    if keep.all():
+        return areas, outside, None
+    kept = areas[keep]
+    notes.append(
+        f"{spec.areas.label}: a region study: it works on the {int(keep.sum()):,} small areas "
+        f"in play (where its practices have residents or sites, and their neighbours within "
+        f"{tol:g} m), not all {len(areas):,} of the layer"
+    )
+    if outside is None:
+        return kept, None, None
+    inside = isin(outside[AREA_CODE], kept.index)
+    if inside.all():
+        return kept, outside, None
+    rest = outside.loc[~inside]
+    small = rest["area_kind"].isin(["small_area", "outside_layer"]).to_numpy()
+    not_read = {
+        "n_rows": len(rest),
+        "n_patients": int(rest[N_PATIENTS].sum()),
+        "n_practices": int(rest[PRACTICE_CODE].nunique()),
+        "n_areas": int(rest.loc[small, AREA_CODE].nunique()),
+    }
+    notes.append(
+        f"{spec.registrations.label}: registrations outside the areas read: "
+        f"{not_read['n_rows']:,} rows, {not_read['n_patients']:,} patients at "
+        f"{not_read['n_practices']:,} practices in {not_read['n_areas']:,} small areas "
+        "(other practices' residents away from the study: counted, not listed)"
+    )
+    return kept, outside.loc[inside].reset_index(drop=True), not_read
 
 
 def _practice_table(raw: pd.DataFrame, spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame:

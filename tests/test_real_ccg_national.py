@@ -11,7 +11,7 @@ Known answers are worked out here with plain pandas on the raw files (not with g
   C88656); C88656 is in no PCN (``PCN_CODE`` ``U``), the rest in 15 PCNs;
 * their 619,135 registered patients, 416 of them at ``NO2011`` (residence unknown);
 * the rows of every other practice, counted in the study's note: 855,969 rows, 61,149,807
-  patients, 6,409 practices;
+  patients, 6,409 practices; those in the areas in play listed, the rest counted once;
 * the study's small areas: the LSOAs where 03N practices have residents (799) and residents
   registered elsewhere do not outnumber them: 345, holding 6,301 residents registered at
   practices outside the CCG.
@@ -83,11 +83,26 @@ def test_every_other_practice_competes_and_is_counted(study, raw):
         61_149_807,
         6_409,
     )
-    outside = study.outside_registrations
-    assert len(outside) == 855_969
-    assert int(outside["n_patients"].sum()) == 61_149_807
     note = [n for n in study.notes if "practices outside the study" in n]
     assert note and "855,969 rows (61,149,807 patients) for 6,409 practices" in note[0]
+    # a region study (where = CCG_CODE): the other practices' rows in the areas in play are
+    # listed, the rest counted once; together they are every other row (small areas: LSOA
+    # 2011 codes of England and Wales, both in the areas layer)
+    mine = reg["OrganisationCode"].isin(set(practices["PRACTICE_CODE"]))
+    served = set(reg.loc[mine & reg["LSOA11CD"].str.startswith("E01"), "LSOA11CD"])
+    assert len(served) == 799 and served <= set(study.areas.index)
+    in_play = other["LSOA11CD"].isin(set(study.areas.index))
+    outside = study.outside_registrations
+    assert len(outside) == int(in_play.sum())
+    assert int(outside["n_patients"].sum()) == int(other.loc[in_play, "Patient"].sum())
+    rest = other[~in_play]
+    assert study.registrations_not_read == {
+        "n_rows": len(rest),
+        "n_patients": int(rest["Patient"].sum()),
+        "n_practices": rest["OrganisationCode"].nunique(),
+        "n_areas": rest.loc[rest["LSOA11CD"].str.match(r"^[EW]01\d{6}$"), "LSOA11CD"].nunique(),
+    }
+    assert len(outside) + len(rest) == 855_969
 
 
 @pytest.mark.slow

@@ -165,6 +165,9 @@ def _study_area(study, terr: Territories) -> dict:
             "n_practices": int(other[PRACTICE_CODE].nunique()),
             "n_patients": int(other[N_PATIENTS].sum()),
         }
+    not_read = getattr(study, "registrations_not_read", None)
+    if not_read is not None:
+        out["study_area"]["registrations_outside_areas_read"] = dict(not_read)
     return out
 
 

@@ -240,7 +240,9 @@ def account_residents(
         ``at_outside_practices`` and ``all``; the last two ``None`` when nothing says who
         else lives there), ``not_in_areas`` (the study's patients living in no area of the
         layer, by kind), ``left_out`` (``n_areas``, ``n_residents`` and the named areas)
-        and ``population`` (the estimate against the registrations, net and area by area).
+        and ``population`` (the estimate against the registrations, net and area by area);
+        in a region study also ``not_read``, the other practices' registrations away from
+        its areas in play (:attr:`~geo_pcn.study.Study.registrations_not_read`).
         ``None`` without registrations and areas.
 
     Examples
@@ -293,13 +295,16 @@ def account_residents(
             "left_out": _left_out(study, terr, status, max_named),
             "population": _population(study, terr, status),
         }
-    return {
+    table = {
         "basis": terr.basis,
         "rows": rows,
         "not_in_areas": not_in,
         "left_out": fixed["left_out"],
         "population": fixed["population"],
     }
+    if getattr(study, "registrations_not_read", None):  # a region study: the rest, counted
+        table["not_read"] = dict(study.registrations_not_read)
+    return table
 
 
 def _row(where: str, label: str, r, known: bool) -> dict:

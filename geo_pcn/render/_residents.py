@@ -73,6 +73,19 @@ def residents_grid(table: dict[str, Any]) -> list[list[Any]]:
         no_pcn += r["at_practices_in_no_pcn"]
     if table["not_in_areas"]:
         rows.append(["all the study's registered patients", None, pcn, no_pcn, None, None])
+    away = table.get("not_read")
+    if away:  # a region study: other practices' registrations away from it, counted once
+        rows.append(
+            [
+                f"registrations outside the areas read: {away['n_rows']:,} rows at "
+                f"{away['n_practices']:,} practices",
+                away["n_areas"],
+                None,
+                None,
+                away["n_patients"],
+                away["n_patients"],
+            ]
+        )
     return rows
 
 
