@@ -521,15 +521,6 @@ def _n_outside(status: pd.Series) -> int:
     return int(status.isin(["below", "above"]).sum())
 
 
-def fmt_value(value: Any) -> str:
-    """A score as the comparison shows it: ``n/a``, 3 decimals, or whole with commas."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, float | np.floating):
-        return f"{value:.3f}"
-    return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
-
-
 def _changes_between(before: Configuration, after: Configuration) -> list[str] | None:
     chain: list[str] = []
     node: Configuration | None = after
