@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo_pcn._escape import html_table, html_text
+from geo_pcn._escape import html_table
 from geo_pcn._json import dump_json
+from geo_pcn._templates import Markup, render
 from geo_pcn._words import alignment_score, count, finding_units, move_kind, with_unit
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding
@@ -389,101 +390,39 @@ class Comparison:
         return dump_json(self.to_dict(), path, indent=indent)
 
     def _repr_html_(self) -> str:
-        """HTML for notebooks: the summary first, the tables in collapsible sections (every
-        string escaped)."""
-        esc = html_text
+        """HTML for notebooks: the summary first, the tables in collapsible sections
+        (``geo_pcn/templates/comparison.html.j2``; every string escaped)."""
         s = self.summary
-
-        def verdict(ok: bool) -> str:
-            colour = "#1a7f37" if ok else "#b42318"
-            return f"<span style='color:{colour}'>{'PASS' if ok else 'FAIL'}</span>"
-
-        fb, fa = s["findings"]["before"], s["findings"]["after"]
-        head = (
-            f"<h3>Comparison: {esc(s['study'])}: {verdict(s['ok']['before'])} &rarr; "
-            f"{verdict(s['ok']['after'])}</h3><p>Errors {fb['error']} &rarr; {fa['error']}, "
-            f"warnings {fb['warning']} &rarr; {fa['warning']}, notes {fb['info']} &rarr; "
-            f"{fa['info']}. {moved_words(s)}; "
-            f"{count(s['n_resolved'], 'finding')} resolved, {s['n_introduced']:,} introduced, "
-            f"{s['n_changed']:,} changed.</p>"
-        )
-
-        def items(findings: list[Finding]) -> str:
-            return (
-                "<ul>"
-                + "".join(
-                    f"<li><b>{esc(f.severity.value)}</b> {esc(f.check)}/{esc(f.kind)}: "
-                    f"{esc(f.message)}</li>"
-                    for f in findings
-                )
-                + "</ul>"
-                if findings
-                else "<p>none</p>"
-            )
-
-        parts = [head]
-        if self.changes:
-            parts.append(
-                f"<details open><summary>Changes ({len(self.changes)})</summary><ol>"
-                + "".join(f"<li>{esc(c)}</li>" for c in self.changes)
-                + "</ol></details>"
-            )
-        parts.append(
-            f"<details open><summary>Resolved ({len(self.resolved)})</summary>"
-            f"{items(self.resolved)}</details>"
-        )
-        parts.append(
-            f"<details open><summary>Introduced ({len(self.introduced)})</summary>"
-            f"{items(self.introduced)}</details>"
-        )
-        parts.append(
-            f"<details open><summary>Changed ({len(self.changed)})</summary>"
-            + (
-                "<ul>"
-                + "".join(
-                    f"<li><b>{esc(c.severity.value)}</b> {esc(c.check)}/{esc(c.kind)}"
-                    f"{' ' + esc(c.pcn_code) if c.pcn_code else ''}: {esc(c.describe())}. "
-                    f"{'Now: ' if 'message' in c.what else ''}{esc(c.message)}</li>"
-                    for c in self.changed
-                )
-                + "</ul>"
-                if self.changed
-                else "<p>none</p>"
-            )
-            + "</details>"
-        )
-        parts.append(
-            f"<details><summary>Practices moved ({len(self.moves)})</summary>"
-            f"{html_table(self.moves)}</details>"
-        )
-        changed = self.changed_pcns
-        parts.append(
-            f"<details><summary>PCNs changed ({len(changed)})</summary>"
-            f"{html_table(changed)}</details>"
-        )
-        if self.crossings:
-            rows = "".join(
-                f"<tr><td>{esc(layer)}</td><td>{esc(', '.join(v['before']) or '-')}</td>"
-                f"<td>{esc(', '.join(v['after']) or '-')}</td></tr>"
+        return render(
+            "comparison.html.j2",
+            s=s,
+            before=s["findings"]["before"],
+            after=s["findings"]["after"],
+            moved=moved_words(s),
+            n_resolved=count(s["n_resolved"], "finding"),
+            changes=self.changes,
+            resolved=self.resolved,
+            introduced=self.introduced,
+            changed=self.changed,
+            n_moves=len(self.moves),
+            moves_table=Markup(html_table(self.moves)),
+            n_pcns_changed=len(self.changed_pcns),
+            pcns_table=Markup(html_table(self.changed_pcns)),
+            crossings=[
+                (layer, ", ".join(v["before"]) or "-", ", ".join(v["after"]) or "-")
                 for layer, v in self.crossings.items()
-            )
-            parts.append(
-                "<details><summary>Boundary crossings</summary><table><tr><th>layer</th>"
-                f"<th>PCNs before</th><th>PCNs after</th></tr>{rows}</table></details>"
-            )
-        if self.alignment:
-            rows = "".join(
-                f"<tr><td>{esc(layer)}</td><td>{esc(alignment_score(k, None)[0])}</td>"
-                f"<td>{esc(alignment_score(k, v['before'].get(k))[1])}</td>"
-                f"<td>{esc(alignment_score(k, v['after'].get(k))[1])}</td></tr>"
+            ],
+            alignment=[
+                (
+                    layer,
+                    alignment_score(k, None)[0],
+                    alignment_score(k, v["before"].get(k))[1],
+                    alignment_score(k, v["after"].get(k))[1],
+                )
                 for layer, v in self.alignment.items()
                 for k in v["after"]
-            )
-            parts.append(
-                "<details><summary>Community alignment</summary><table><tr><th>layer</th>"
-                f"<th>score</th><th>before</th><th>after</th></tr>{rows}</table></details>"
-            )
-        return "<div>" + "".join(parts) + "</div>"
+            ],
+        )
 
     def __repr__(self) -> str:
         s = self.summary
@@ -519,15 +458,6 @@ def moved_words(summary: dict[str, Any]) -> str:
 
 def _n_outside(status: pd.Series) -> int:
     return int(status.isin(["below", "above"]).sum())
-
-
-def fmt_value(value: Any) -> str:
-    """A score as the comparison shows it: ``n/a``, 3 decimals, or whole with commas."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, float | np.floating):
-        return f"{value:.3f}"
-    return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
 
 
 def _changes_between(before: Configuration, after: Configuration) -> list[str] | None:

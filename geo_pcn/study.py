@@ -49,9 +49,6 @@ from geo_pcn.studyfile import AgreedException, StudySpec, merge_exempt, parse_st
 
 __all__ = ["Study", "Rules", "CommunityLayer"]
 
-#: Registration area kinds that are not a small area of England (reported separately).
-PSEUDO_AREA_KINDS = ("unknown", "wales", "scotland", "northern_ireland", "crown_dependencies")
-
 
 @dataclass(frozen=True)
 class Rules:

@@ -34,6 +34,7 @@ LAYERS = {
     "geo_pcn.findings": 0,
     "geo_pcn._spatial": 0,
     "geo_pcn._escape": 0,
+    "geo_pcn._templates": 0,  # Jinja2 templates of result objects' HTML (over _escape)
     "geo_pcn._json": 0,
     "geo_pcn._words": 0,  # units, labels and number formats shared by every output
     "geo_pcn.progress": 0,  # progress lines on stderr (off unless the CLI turns them on)

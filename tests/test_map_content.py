@@ -235,7 +235,7 @@ def test_no_two_legend_rows_share_a_symbol(page):
     PCN and a practice outside its recorded sub-ICB were the same orange ring). Every row of
     the legend has a symbol of its own, and so has every kind of finding on the map: its
     colour is its severity, its dash pattern its kind."""
-    from geo_pcn.render.map import FINDING_DASHES, _finding_style
+    from geo_pcn.render._map_layers import FINDING_DASHES, _finding_style
 
     for m in re.finditer(r"\.innerHTML = ", page):
         text = _json_at(page, m.end())

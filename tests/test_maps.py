@@ -19,8 +19,8 @@ from geo_pcn.cli import cli
 from geo_pcn.datasets import demo, demo_study_file
 from geo_pcn.render import write_png, write_report
 from geo_pcn.render._map_data import PALETTE, colour_graph, simplify_coverage
+from geo_pcn.render._map_legend import _KIND_LABELS
 from geo_pcn.render.map import (
-    _KIND_LABELS,
     LAYER_ERRORS,
     LAYER_FINDINGS,
     LAYER_FOOTPRINTS,

@@ -247,3 +247,31 @@ def test_a_column_replaced_in_place_is_not_served_the_old_geography(tiny):
     finally:
         reg["n_patients"] = reg["n_patients"].where(~row, 450)
     assert geography_of(tiny).territories.area_winner["T08"] == "A00004"
+
+
+def test_the_geography_is_not_written_into_the_study_and_dies_with_it(tmp_path):
+    """``geography_of`` keeps a study's geography in the geography module's own cache,
+    keyed weakly by the study: the study's ``__dict__`` holds its dataclass fields and
+    its own cached properties and nothing else, and once the study is gone so is its cache entry (the geography does
+    not keep its study alive)."""
+    import dataclasses
+    import functools
+    import gc
+    import weakref
+
+    from geo_pcn.geography import _GEOGRAPHIES, geography_of
+
+    study = Study.from_toml(write_tiny_study(tmp_path))
+    geo = geography_of(study)
+    assert geography_of(study) is geo
+    own = {f.name for f in dataclasses.fields(Study)}
+    own |= {k for k, v in vars(Study).items() if isinstance(v, functools.cached_property)}
+    assert set(vars(study)) <= own
+    assert not any(v is geo for v in vars(study).values())
+    assert _GEOGRAPHIES[study] is geo
+    alive = weakref.ref(study)
+    n_before = len(_GEOGRAPHIES)
+    del study
+    gc.collect()
+    assert alive() is None
+    assert len(_GEOGRAPHIES) == n_before - 1

@@ -4,9 +4,10 @@
 builders of :mod:`.territories`, :mod:`.graph` and the site lookups), validated in its
 constructor and frozen: practice territories, the practice adjacency graph (every pair of
 practices at one site joined), where each practice site lies in every boundary layer, and
-list sizes with the source each came from. It is held by the study itself
-(:func:`geography_of`) and rebuilt when the study was edited in place, so nothing is ever
-served stale and nothing lives in a module-level table keyed by object identity.
+list sizes with the source each came from. :func:`geography_of` keeps it for as long as
+its study lives, in a cache keyed weakly by the study (never written into the study, never
+keyed by a bare ``id()``), and rebuilds it when the study was edited in place, so nothing
+is ever served stale.
 
 PCN footprints depend on the configuration: see :mod:`geo_pcn.geography.footprints`.
 
@@ -22,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -178,8 +180,10 @@ def _site_areas(study) -> dict[str, pd.DataFrame]:
     return place_sites(study)
 
 
-#: attribute of a Study that holds its geography (it lives and dies with the study)
-_ATTR = "_geo_pcn_geography"
+#: the geography of each study, owned here and keyed weakly by the study object (a
+#: ``Study`` hashes by identity, ``eq=False``): an entry dies with its study, so an id is
+#: never reused for another study, and the study itself is never written into.
+_GEOGRAPHIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _content(frame: pd.DataFrame | None) -> str | None:
@@ -227,11 +231,12 @@ def _fingerprint(study) -> tuple:
 
 
 def geography_of(study) -> Geography:
-    """The geography of ``study``: built on first use and kept on the study itself; built
-    again when the study was edited in place since."""
+    """The geography of ``study``: built on first use and kept for as long as the study
+    lives (in this module's cache, keyed weakly by the study); built again when the study
+    was edited in place since."""
     mark = _fingerprint(study)
-    geo = study.__dict__.get(_ATTR)
+    geo = _GEOGRAPHIES.get(study)
     if geo is None or geo.fingerprint != mark:
         geo = Geography.build(study, fingerprint=mark)
-        study.__dict__[_ATTR] = geo
+        _GEOGRAPHIES[study] = geo
     return geo

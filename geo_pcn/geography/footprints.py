@@ -52,6 +52,19 @@ class Footprints:
     #: area_code -> practice in no PCN that wins the area (registrations method)
     area_unassigned: pd.Series | None = None
 
+    def holds(self, name: str) -> bool:
+        """Whether the derived value ``name`` (a cached property) was worked out already."""
+        return name in self.__dict__
+
+    def _given(self, **values) -> None:
+        """Take derived values (cached properties) carried over from the footprints these
+        were updated from (:func:`update_footprints`), so they are not worked out again.
+        Only the footprints themselves fill their cache."""
+        for name, value in values.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise AttributeError(f"Footprints.{name} is not a derived value")
+            self.__dict__[name] = value
+
     @cached_property
     def area_piece(self) -> np.ndarray | None:
         """The footprint piece of each study area (label; -1 where no PCN wins it): a PCN's
@@ -305,15 +318,15 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     same_areas = area_pcn is not None and area_pcn.index is base.area_pcn.index
     if area_pcn is base.area_pcn or same_areas:  # the same areas won: what they give holds
         for name in ("area_pcn_position", "uncovered_areas"):
-            if name in base.__dict__:
-                out.__dict__[name] = base.__dict__[name]
+            if base.holds(name):
+                out._given(**{name: getattr(base, name)})
     elif (
-        "area_pcn_position" in base.__dict__
+        base.holds("area_pcn_position")
         and area_pcn is not None
         and len(area_pcn) == len(base.area_pcn)
         and area_pcn.index.equals(base.area_pcn.index)
     ):  # other winners of the same areas: the same positions
-        out.__dict__["area_pcn_position"] = base.__dict__["area_pcn_position"]
+        out._given(area_pcn_position=base.area_pcn_position)
     return out
 
 
@@ -321,7 +334,7 @@ def _updated_owner(base: Footprints, rewon) -> np.ndarray | None:
     """The owner of each study area (:attr:`Footprints.area_owner`) after the areas
     ``rewon`` changed PCN, from ``base``'s when it holds it (else ``None``)."""
     terr = base.territories
-    if base.area_pcn is None or terr.study_areas is None or "area_owner" not in base.__dict__:
+    if base.area_pcn is None or terr.study_areas is None or not base.holds("area_owner"):
         return None
     owner = base.area_owner
     if rewon is not None:
@@ -358,12 +371,12 @@ def _carry_pieces(base: Footprints, out: Footprints, owner: np.ndarray, touched)
     :func:`_updated_owner`) and, when ``base`` holds them, its footprint pieces: only the
     areas of the PCNs ``touched`` are joined into pieces again
     (:func:`~geo_pcn.geography._pieces.repiece`)."""
-    out.__dict__["area_owner"] = owner
-    if "area_piece" not in base.__dict__ or base.area_piece is None:
+    out._given(area_owner=owner)
+    if not base.holds("area_piece") or base.area_piece is None:
         return
     before = base.area_owner
     mask = _any_of(owner, touched) | _any_of(before, touched)
-    out.__dict__["area_piece"] = repiece(out.territories.area_links, owner, base.area_piece, mask)
+    out._given(area_piece=repiece(out.territories.area_links, owner, base.area_piece, mask))
 
 
 def _union_by_key(geoms: np.ndarray, keys: np.ndarray) -> dict:

@@ -219,11 +219,6 @@ class Territories:
         }
         return by_practice, by_area
 
-    @cached_property
-    def area_point_tree(self) -> shapely.STRtree | None:
-        """Spatial index of :attr:`area_points`."""
-        return None if self.area_points is None else shapely.STRtree(self.area_points)
-
 
 def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
     """``area_code -> by`` with the most patients; ties to the smallest code."""

@@ -477,7 +477,7 @@ def _footprint_residents_from_parent(partition) -> dict | None:
     if parent is None or not parent.holds("footprint_residents"):
         return None
     old, fp, before = parent["footprint_residents"], partition.footprints, parent.footprints
-    if old is None or fp.recomputed is None or "area_owner" not in fp.__dict__:
+    if old is None or fp.recomputed is None or not fp.holds("area_owner"):
         return None
     if fp.area_pcn.index is not before.area_pcn.index:  # other areas won: built again
         return None

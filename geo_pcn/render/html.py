@@ -2,8 +2,9 @@
 can carry).
 
 The fragments are the result objects' own ``_repr_html_`` (built in
-:mod:`geo_pcn.report` and :mod:`geo_pcn.compare` from :mod:`geo_pcn._escape`, so that a
-result shows itself without importing the renderers); :func:`to_html` is the public way
+:mod:`geo_pcn.report` from :mod:`geo_pcn._escape`, and in :mod:`geo_pcn.compare` through
+a Jinja2 template of :mod:`geo_pcn._templates`, so that a result shows itself without
+importing the renderers); :func:`to_html` is the public way
 to ask for them. Every string from the inputs is escaped by
 :func:`geo_pcn._escape.html_text`.
 

@@ -11,6 +11,11 @@ list size, every boundary layer of the study, community-service layers, and the 
 that have a place (detached practices and the line to their main group, exclaves,
 practices in no PCN, holes). Every string from an input file is HTML-escaped.
 
+This module puts the map together; what it draws lives in three rooms:
+:mod:`~geo_pcn.render._map_layers` (the layers, their names and styles),
+:mod:`~geo_pcn.render._map_legend` (legend and title bar) and
+:mod:`~geo_pcn.render._map_elements` (folium elements, element ids, page style, WGS84).
+
 Examples
 --------
 >>> from geo_pcn.datasets import demo
@@ -21,24 +26,16 @@ Examples
 
 from __future__ import annotations
 
-import itertools
-import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, MacroElement
-from folium.template import Template
+from branca.element import Element
 
-from geo_pcn._escape import html_text, js_string
-from geo_pcn.errors import InputError
+from geo_pcn._escape import html_text
 from geo_pcn.pipeline import validate
 from geo_pcn.render._assets import inline_assets, map_tools_script
 from geo_pcn.render._files import write_atomic
@@ -53,67 +50,65 @@ from geo_pcn.render._map_data import (
     boundary_styles,
     build_map_data,
     colour_graph,
-    example_list_sizes,
     footprint_adjacency,
     label_points,
-    practice_radius,
     pretty_layer,
     to_display,
 )
-from geo_pcn.settings import BNG
+from geo_pcn.render._map_elements import (
+    _PAGE_CSS,
+    _boxes_wgs84,
+    _FitBounds,
+    _HtmlControl,
+    _points_wgs84,
+    _to_wgs84,
+    _Tools,
+    deterministic_ids,
+)
+from geo_pcn.render._map_layers import (
+    CHANGE_WORDS,
+    FINDING_DASHES,
+    LAYER_BEFORE,
+    LAYER_CHANGES,
+    LAYER_ERRORS,
+    LAYER_FINDINGS,
+    LAYER_FOOTPRINTS,
+    LAYER_LABELS,
+    LAYER_PRACTICES,
+    _basemap,
+    _changes_layer,
+    _error_layer,
+    _findings_layer,
+    _footprint_layers,
+    _outline_layer,
+    _practices_layer,
+    _sites_layer,
+    _word,
+    _worded,
+)
+from geo_pcn.render._map_legend import (
+    _legend_html,
+    _title_html,
+)
 
 __all__ = [
     "build_map",
     "write_map",
     "pcn_colours",
+    "deterministic_ids",
     "PALETTE",
     "SEVERITY_COLOURS",
+    "NO_PCN_COLOUR",
+    "CHANGE_WORDS",
+    "FINDING_DASHES",
+    "LAYER_FOOTPRINTS",
+    "LAYER_BEFORE",
+    "LAYER_LABELS",
+    "LAYER_ERRORS",
+    "LAYER_PRACTICES",
+    "LAYER_FINDINGS",
+    "LAYER_CHANGES",
 ]
-
-#: Layer names as they appear in the layer control (and in tests).
-LAYER_FOOTPRINTS = "PCN footprints"
-LAYER_BEFORE = "PCN footprints before the scenario"
-LAYER_LABELS = "PCN names"
-LAYER_ERRORS = "PCNs with errors (outlined)"
-LAYER_PRACTICES = "Practices (circle area = list size)"
-LAYER_FINDINGS = "Findings"
-LAYER_CHANGES = "What changed (scenario)"
-#: The change map's words for a scenario; ``changes["words"]`` overrides any of them (the
-#: diff of two extracts: "After", "PCN footprints before", ...).
-CHANGE_WORDS = {
-    "title": "After the scenario",
-    "before_layer": LAYER_BEFORE,
-    "changes_layer": LAYER_CHANGES,
-    "after_option": "after the scenario",
-}
-
-
-def _worded(changes) -> bool:
-    return bool(changes) and "after_option" in (changes.get("words") or {})
-
-
-def _word(changes, key: str) -> str:
-    """One of :data:`CHANGE_WORDS`, as ``changes["words"]`` overrides it."""
-    return ((changes or {}).get("words") or {}).get(key, CHANGE_WORDS[key])
-
-
-#: The change map's symbols, all in one hue (Paul Tol's purple, unlike every other line on
-#: the map): changed PCNs before (dashed) and after (solid), rings round moved practices.
-CHANGE_STYLES = {
-    "before": {"color": "#AA3377", "weight": 2.5, "dashArray": "7 5", "fill": False},
-    "after": {"color": "#AA3377", "weight": 4.5, "fill": False},
-    "moved": {"color": "#AA3377", "weight": 3.5, "fill": False, "radius": 13},
-    "line": {
-        "color": "#AA3377",
-        "weight": 3,
-        "opacity": 0.95,
-        "dashArray": "1 6",
-        "lineCap": "round",
-    },
-}
-# on very large maps these layers start hidden (tick them in the layer control)
-_SITE_LAYER_HIDDEN_ABOVE = 3_000
-_PRACTICES_HIDDEN_ABOVE = 3_000
 
 
 def pcn_colours(report, *, previous: dict[str, str] | None = None) -> dict[str, str]:
@@ -149,34 +144,6 @@ def pcn_colours(report, *, previous: dict[str, str] | None = None) -> dict[str, 
         assignments=report.configuration.assignments,
     )
     return colour_graph(adjacency, previous=previous)
-
-
-# -- the HTML map ---------------------------------------------------------------------------
-# -- deterministic element ids --------------------------------------------------------------
-_ID_LOCK = threading.RLock()
-_ID_STATE = threading.local()
-
-
-@contextmanager
-def deterministic_ids() -> Iterator[None]:
-    """Number folium's elements 1, 2, 3... while building and rendering a map, instead of
-    random ids, so that the same inputs give the same page byte for byte. Nested uses share
-    one counter; another thread waits."""
-    from branca.element import Element as _Element
-
-    with _ID_LOCK:
-        if getattr(_ID_STATE, "active", False):
-            yield
-            return
-        counter = itertools.count(1)
-        original = _Element.__dict__["_generate_id"]
-        _Element._generate_id = classmethod(lambda cls: f"{next(counter):06d}")
-        _ID_STATE.active = True
-        try:
-            yield
-        finally:
-            _Element._generate_id = original
-            _ID_STATE.active = False
 
 
 def build_map(
@@ -345,313 +312,6 @@ def write_map(
     return path
 
 
-# -- layers ---------------------------------------------------------------------------------
-def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
-    """GeoJSON FeatureCollection of ``columns`` with the index as feature ids."""
-    out = gpd.GeoDataFrame(frame[columns], geometry=frame.geometry, crs=frame.crs)
-    out.index = out.index.astype(str)
-    return out.to_geo_dict(drop_id=False)
-
-
-def _footprint_layers(
-    footprints: gpd.GeoDataFrame,
-    *,
-    name: str = LAYER_FOOTPRINTS,
-    css: str = "gp-footprint",
-    show: bool = True,
-) -> folium.GeoJson:
-    """PCN footprints in their neighbour-distinct colours; each path also carries its band
-    status as a class (``gp-band-below``...), which the "colour by band status" view fills
-    by a stylesheet rule (so hover and reset keep working)."""
-    colours = footprints["colour"].to_dict()
-    bands = {code: _band_class(band) for code, band in footprints["band"].items()}
-    return folium.GeoJson(
-        _features(footprints, ["tip", "details"]),
-        name=name,
-        show=show,
-        style_function=lambda f: {
-            "fillColor": colours.get(f["id"], NO_PCN_COLOUR),
-            "color": "#FFFFFF",
-            "weight": 1.5,
-            "opacity": 1.0,
-            "fillOpacity": 0.7,
-            "className": f"{css} gp-band-{bands.get(f['id'], 'none')}",
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#222222", "fillOpacity": 0.85},
-        # no PCN at all (every practice unassigned): an empty layer, nothing to point at
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip")
-        if len(footprints)
-        else None,
-        popup=folium.GeoJsonPopup(["details"], labels=False, class_name="gp-pop", max_width=420)
-        if len(footprints)
-        else None,
-    )
-
-
-def _error_layer(errored: gpd.GeoDataFrame) -> folium.GeoJson:
-    frame = errored.assign(tip="<b>" + errored["label"] + "</b><br>" + errored["errors"])
-    return folium.GeoJson(
-        _features(frame, ["tip"]),
-        name=LAYER_ERRORS,
-        style_function=lambda f: {
-            "color": SEVERITY_COLOURS["error"],
-            "weight": 4,
-            "opacity": 0.95,
-            "fill": False,
-            "className": "gp-error",
-        },
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-    )
-
-
-def _outline_layer(
-    frame: gpd.GeoDataFrame, *, name: str, colour: str, weight: float, dash: str | None
-) -> folium.GeoJson:
-    style = {
-        "color": colour,
-        "weight": weight,
-        "opacity": 0.9,
-        "fill": False,
-        "className": "gp-outline",
-    }
-    if dash:
-        style["dashArray"] = dash
-    return folium.GeoJson(
-        _features(frame, ["tip"]),
-        name=name,
-        style_function=lambda f: style,
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-    )
-
-
-def _sites_layer(frame: gpd.GeoDataFrame, *, name: str, colour: str) -> folium.GeoJson:
-    return folium.GeoJson(
-        _features(frame, ["tip"]),
-        name=name,
-        show=len(frame) <= _SITE_LAYER_HIDDEN_ABOVE,
-        marker=folium.CircleMarker(
-            radius=3.5, color=colour, weight=2, fill=True, fill_color="#FFFFFF", fill_opacity=1
-        ),
-        style_function=lambda f: {"className": "gp-site"},
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-    )
-
-
-#: findings that are small areas no PCN covers: filled, grey for holes, paler for the areas
-#: of the study's region that practices outside the study serve
-AREA_FILLS = {"hole": "#666666", "area_served_from_outside": "#A8A8A8"}
-
-
-#: The dash pattern of each kind of finding (its colour is its severity), so that no two
-#: kinds of one geometry look alike on the map or in the legend; a kind not named here gets
-#: one of :data:`_SPARE_DASHES` (by name, so the same map every run).
-FINDING_DASHES: dict[str, str | None] = {
-    # lines and outlines
-    "detached_group": "6 5",
-    "exclave": "2 4",
-    "footprint_in_pieces": "8 2 2 2",
-    "split_across_areas": "12 4 2 4",
-    "hole": "9 3",  # filled dark grey
-    "area_served_from_outside": "3 5",  # filled pale grey
-    # rings round a practice or a site
-    "practice_in_no_pcn": None,
-    "recorded_code_mismatch": "5 3",
-    "outside_layer": "1 3",
-    "practice_not_active": "8 3 2 3",
-    "site_outside_pcn": "2 2",
-}
-_SPARE_DASHES = ("10 3", "3 3 9 3", "1 6", "14 6", "4 2 1 2")
-
-
-def _finding_dash(kind: str) -> str | None:
-    if kind in FINDING_DASHES:
-        return FINDING_DASHES[kind]
-    digest = sum(ord(c) for c in kind)  # stable across runs (hash() is salted)
-    return _SPARE_DASHES[digest % len(_SPARE_DASHES)]
-
-
-def _finding_style(severity: str, gtype: str, kind: str) -> dict[str, Any]:
-    colour = SEVERITY_COLOURS.get(severity, "#000000")
-    dash = _finding_dash(kind)
-    if gtype == "point":
-        style = {"color": colour, "weight": 3, "fill": False, "radius": 14, "opacity": 1}
-    elif gtype == "line":
-        style = {"color": colour, "weight": 3, "opacity": 1}
-    elif kind in AREA_FILLS:
-        style = {
-            "color": colour,
-            "weight": 2,
-            "fillColor": AREA_FILLS[kind],
-            "fillOpacity": 0.45,
-        }
-    else:
-        style = {"color": colour, "weight": 3, "fill": False, "opacity": 1}
-    if dash:
-        style["dashArray"] = dash
-    return style
-
-
-def _findings_layer(findings: gpd.GeoDataFrame) -> folium.GeoJson:
-    styles = {
-        i: _finding_style(s, g, k)
-        for i, s, g, k in zip(
-            findings.index, findings["severity"], findings["gtype"], findings["kind"], strict=True
-        )
-    }
-    return folium.GeoJson(
-        _features(findings, ["tip"]),
-        name=LAYER_FINDINGS,
-        style_function=lambda f: {**styles[f["id"]], "className": "gp-finding"},
-        marker=folium.CircleMarker(radius=14, fill=False),
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-    )
-
-
-def _practices_layer(practices: gpd.GeoDataFrame, data: MapData) -> folium.GeoJson:
-    styles = {
-        code: {"fillColor": colour, "radius": float(radius), "className": "gp-practice"}
-        for code, colour, radius in zip(
-            practices.index, practices["colour"], practices["radius"], strict=True
-        )
-    }
-    practices = practices.assign(tip="<b>" + practices["name"] + "</b> " + practices["code"])
-    fields = [
-        "code",
-        "name",
-        "pcn",
-        "list_size",
-        "status",
-        *data.boundary_fields,
-        "recorded_sub_icb",
-    ]
-    aliases = [
-        "Practice",
-        "Name",
-        "PCN",
-        "List size",
-        "Status",
-        *data.boundary_fields.values(),
-        "Recorded sub-ICB",
-    ]
-    return folium.GeoJson(
-        _features(practices, [*fields, "findings", "tip"]),
-        name=LAYER_PRACTICES,
-        show=len(practices) <= _PRACTICES_HIDDEN_ABOVE,
-        marker=folium.CircleMarker(
-            radius=5, color="#222222", weight=1.2, fill=True, fill_opacity=1.0, opacity=1.0
-        ),
-        style_function=lambda f: styles[f["id"]],
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-        popup=folium.GeoJsonPopup(
-            [*fields, "findings"],
-            aliases=[*aliases, "Findings"],
-            localize=False,
-            class_name="gp-pop",
-            max_width=420,
-        ),
-    )
-
-
-def _changes_layer(
-    changes: dict[str, gpd.GeoDataFrame], *, tolerance: float
-) -> folium.FeatureGroup:
-    """The change map's "What changed" layer: changed PCNs before (dashed) and after
-    (thick), rings round the practices that moved. Tooltips come from the features'
-    escaped ``tip`` property (never pasted into a script)."""
-    group = folium.FeatureGroup(name=_word(changes, "changes_layer"), show=True)
-    for label in ("before", "after"):
-        frame = changes.get(label)
-        if frame is None or not len(frame):
-            continue
-        style = {**CHANGE_STYLES[label], "className": f"gp-changed-{label}"}
-        folium.GeoJson(
-            _features(to_display(frame, tolerance=tolerance, coverage=False), ["tip"]),
-            name=f"Changed PCNs {label}",
-            control=False,
-            style_function=lambda f, style=style: style,
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-        ).add_to(group)
-    lines = changes.get("lines")
-    if lines is not None and len(lines):
-        line = CHANGE_STYLES["line"]
-        folium.GeoJson(
-            _features(to_display(lines, coverage=False), ["tip"]),
-            name="Moves",
-            control=False,
-            style_function=lambda f: {**line, "className": "gp-move-line"},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-        ).add_to(group)
-    moved = changes.get("moved")
-    if moved is not None and len(moved):
-        ring = CHANGE_STYLES["moved"]
-        folium.GeoJson(
-            _features(to_display(moved), ["tip"]),
-            name="Moved practices",
-            control=False,
-            marker=folium.CircleMarker(radius=ring["radius"], fill=False),
-            style_function=lambda f: {
-                "color": ring["color"],
-                "weight": ring["weight"],
-                "fill": False,
-                "radius": ring["radius"],
-                "className": "gp-moved",
-            },
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, class_name="gp-tip"),
-        ).add_to(group)
-    return group
-
-
-def _basemap(tiles: str) -> folium.TileLayer:
-    is_url = "{z}" in tiles
-    try:
-        return folium.TileLayer(
-            tiles,
-            name="Basemap",
-            attr=f"Basemap: {html_text(urlparse(tiles).netloc or tiles)}" if is_url else None,
-            overlay=False,
-            control=True,
-        )
-    except (ValueError, KeyError):
-        raise InputError(
-            f"unknown basemap {tiles!r}: use a name such as OpenStreetMap or "
-            '"CartoDB positron", or a URL template with {z}/{x}/{y}'
-        ) from None
-
-
-def _band_class(band: str) -> str:
-    return band if band in BAND_COLOURS else "none"
-
-
-# -- the map tools: labels, panel, search, band view ----------------------------------------
-def _js_json(value: Any) -> str:
-    """``value`` as JSON that is safe inside an inline ``<script>`` (no ``<``, ``>``,
-    ``&``, line separators), deterministic (sorted keys, rounded numbers upstream)."""
-    text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _boxes_wgs84(bounds: np.ndarray) -> np.ndarray:
-    """BNG boxes ``(n, 4)`` -> WGS84 ``[south, west, north, east]`` rows, rounded."""
-    if not len(bounds):
-        return np.empty((0, 4))
-    boxes = gpd.GeoSeries(shapely.box(*np.asarray(bounds, dtype=float).T), crs=BNG).to_crs(4326)
-    b = np.round(boxes.bounds.to_numpy(), 5)
-    return b[:, [1, 0, 3, 2]]
-
-
-def _points_wgs84(points: np.ndarray) -> np.ndarray:
-    """BNG points -> ``[lat, lng]`` rows, rounded (missing -> NaN)."""
-    points = np.asarray(points, dtype=object)
-    if not len(points):
-        return np.empty((0, 2))
-    ok = ~shapely.is_missing(points)
-    out = np.full((len(points), 2), np.nan)
-    if ok.any():
-        wgs = gpd.GeoSeries(points[ok], crs=BNG).to_crs(4326)
-        out[ok] = np.round(np.column_stack([wgs.y, wgs.x]), 5)
-    return out
-
-
 def _where(bbox, point, *, max_zoom: int = 15) -> dict[str, Any] | None:
     if point is None or not np.isfinite(point).all():
         return None
@@ -811,373 +471,3 @@ def _tools_config(report, data: MapData, changes) -> dict[str, Any]:
         "bands": [[b, BAND_COLOURS[b], BAND_TEXT[b]] for b in present],
         **({"afterLabel": changes["words"]["after_option"]} if _worded(changes) else {}),
     }
-
-
-class _Tools(MacroElement):
-    """Runs ``geoPcnTools`` (:func:`geo_pcn.render._assets.map_tools_script`) on the map
-    with its data (JSON safe in a script) and the layers it works on."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        geoPcnTools({{ this._parent.get_name() }}, {{ this.config }}, {
-            labels: {{ this.labels }},
-            footprints: [{{ this.footprints|join(", ") }}]
-        });
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, config: dict[str, Any], *, labels, footprints) -> None:
-        super().__init__()
-        self._name = "Tools"
-        self.config = _js_json(config)
-        self.labels = labels.get_name()
-        self.footprints = [layer.get_name() for layer in footprints]
-
-
-# -- legend, title, page style ------------------------------------------------------------
-class _HtmlControl(MacroElement):
-    """A Leaflet control holding fixed HTML (Leaflet stacks it with the other controls
-    in its corner, so nothing overlaps)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
-        {{ this.get_name() }}.onAdd = function (map) {
-            var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
-            div.innerHTML = {{ this.html_js }};
-            L.DomEvent.disableClickPropagation(div);
-            L.DomEvent.disableScrollPropagation(div);
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, content: str, *, position: str, css_class: str) -> None:
-        super().__init__()
-        self._name = "HtmlControl"
-        self.html_js = js_string(content)  # a JavaScript string, escaped by one function
-        self.position = position
-        self.css_class = css_class
-
-
-class _FitBounds(MacroElement):
-    """Fit the view to the study at once (folium's ``fit_bounds`` animates the zoom from
-    the initial view, so for a moment nothing is where it will be), or, when the map is
-    laid out with no size (drawn in a hidden notebook tab, a ``display:none`` frame), as
-    soon as its container gets one: fitting a 0x0 map gives a NaN view and no shapes.
-    Later size changes keep the view's centre (``invalidateSize``). The padding shrinks
-    on a small map so that the study never has less than half of it."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function (map, bounds, topLeft, bottomRight) {
-            var box = map.getContainer(), fitted = false;
-            function sized() { return box.clientWidth > 0 && box.clientHeight > 0; }
-            function pad(p, w, h) {
-                return [Math.min(p[0], w / 4), Math.min(p[1], h / 4)];
-            }
-            function fit() {
-                var w = box.clientWidth, h = box.clientHeight;
-                map.invalidateSize({animate: false});
-                map.fitBounds(bounds, {
-                    paddingTopLeft: pad(topLeft, w, h),
-                    paddingBottomRight: pad(bottomRight, w, h),
-                    animate: false
-                });
-                fitted = true;
-            }
-            if (sized()) fit();
-            if (window.ResizeObserver) {
-                new ResizeObserver(function () {
-                    if (!sized()) return;
-                    if (fitted) map.invalidateSize({animate: false}); else fit();
-                }).observe(box);
-            }
-        })({{ this._parent.get_name() }}, {{ this.bounds|tojson }},
-           {{ this.top_left|tojson }}, {{ this.bottom_right|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, bounds, *, top_left, bottom_right) -> None:
-        super().__init__()
-        self._name = "FitBounds"
-        self.bounds = bounds
-        self.top_left = list(top_left)
-        self.bottom_right = list(bottom_right)
-
-
-def _swatch_fill(
-    colour: str, *, outline: str = "#FFFFFF", width: float = 1, dash: str | None = None
-) -> str:
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<svg width="22" height="14"><rect x="1" y="1" width="20" height="12" fill="{colour}" '
-        f'fill-opacity="0.8" stroke="{outline}" stroke-width="{width}"{dash_attr}/></svg>'
-    )
-
-
-def _swatch_line(colour: str, weight: float, dash: str | None) -> str:
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<svg width="22" height="14"><line x1="1" y1="7" x2="21" y2="7" stroke="{colour}" '
-        f'stroke-width="{weight}"{dash_attr}/></svg>'
-    )
-
-
-def _swatch_circle(
-    fill: str,
-    radius: float,
-    stroke: str = "#222222",
-    width: float = 1.2,
-    dash: str | None = None,
-) -> str:
-    size = int(2 * radius + 4)
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<svg width="{max(size, 22)}" height="{size}"><circle cx="{max(size, 22) / 2}" '
-        f'cy="{size / 2}" r="{radius}" fill="{fill}" stroke="{stroke}" '
-        f'stroke-width="{width}"{dash_attr}/></svg>'
-    )
-
-
-def _row(symbol: str, text: str) -> str:
-    return f'<div class="gp-row"><span class="gp-sym">{symbol}</span><span>{text}</span></div>'
-
-
-_KIND_LABELS = {
-    "detached_group": "Detached practices: their home pieces and the line to the main group",
-    "exclave": "Exclave: a piece of a footprint cut off from the rest",
-    "footprint_in_pieces": "Footprint drawn in pieces: the pieces apart from its main one",
-    "hole": "Hole: small areas in no PCN footprint",
-    "area_served_from_outside": "Served from outside: areas of the region whose residents "
-    "mostly use practices outside the study",
-    "practice_in_no_pcn": "Practice in no PCN",
-    "recorded_code_mismatch": "Practice site not in its recorded sub-ICB",
-    "outside_layer": "Practice site outside the boundary layer",
-    "split_across_areas": "PCN split across community areas",
-    "site_outside_pcn": "Community site outside the PCN it declares",
-}
-
-
-def _legend_html(data: MapData, report, *, changes=None) -> str:
-    """The legend (every input-derived string in ``data`` is already escaped)."""
-    fp = data.footprints
-    used = list(dict.fromkeys(fp["colour"]))
-    swatches = "".join(_swatch_fill(c) for c in used[:8])
-    rows = [
-        '<div class="gp-h">PCN footprints</div>',
-        _row(swatches, ""),
-        '<div class="gp-note">Colours only tell neighbours apart: touching PCNs never share '
-        "one. Hover for the PCN, click for its findings.</div>",
-    ]
-    if fp["has_error"].any():
-        rows.append(
-            _row(
-                _swatch_fill("#FFFFFF", outline=SEVERITY_COLOURS["error"], width=3),
-                "PCN with an ERROR finding (size band, split...)",
-            )
-        )
-    big = data.largest_list
-    examples = example_list_sizes(big)
-    circles = "".join(
-        _swatch_circle("#BBBBBB", float(practice_radius([s], big)[0])) for s in examples
-    )
-    rows += [
-        '<div class="gp-h">Practices</div>',
-        _row(circles, " / ".join(f"{s:,}" for s in examples) + " patients"),
-        '<div class="gp-note">Circle area = list size; colour = its PCN; '
-        f'<span class="gp-key" style="background:{NO_PCN_COLOUR}"></span> grey = in no PCN. '
-        "Click a practice for details.</div>",
-    ]
-    if len(data.practices) > _PRACTICES_HIDDEN_ABOVE:
-        rows.append(
-            f'<div class="gp-note"><b>{len(data.practices):,} practices: the layer starts '
-            "hidden at this scale; tick it in the layer control.</b></div>"
-        )
-    if data.boundaries:
-        rows.append('<div class="gp-h">Boundaries</div>')
-        for layer, (colour, weight, dash) in boundary_styles(data.boundaries).items():
-            rows.append(_row(_swatch_line(colour, weight, dash), pretty_layer(layer)))
-    if data.community:
-        rows.append('<div class="gp-h">Community services</div>')
-        for i, (layer, (kind, _frame)) in enumerate(data.community.items()):
-            colour = COMMUNITY_STYLES[i % len(COMMUNITY_STYLES)]
-            symbol = (
-                _swatch_circle("#FFFFFF", 3.5, stroke=colour, width=2)
-                if kind == "sites"
-                else _swatch_line(colour, 2, "2 5")
-            )
-            rows.append(_row(symbol, f"{pretty_layer(layer)} ({kind})"))
-    if len(data.findings):
-        rows.append('<div class="gp-h">Findings</div>')
-        # one row per kind (its dash pattern), a symbol per severity it has (its colour)
-        for kind, group in data.findings.groupby("kind", sort=False):
-            symbols = []
-            for severity, gtype in dict.fromkeys(zip(group["severity"], group["gtype"], strict=True)):
-                style = _finding_style(severity, gtype, kind)
-                if gtype == "point":
-                    symbols.append(
-                        _swatch_circle(
-                            "none", 6, stroke=style["color"], width=3, dash=style.get("dashArray")
-                        )
-                    )
-                elif kind in AREA_FILLS:
-                    symbols.append(
-                        _swatch_fill(
-                            style["fillColor"],
-                            outline=style["color"],
-                            width=2,
-                            dash=style.get("dashArray"),
-                        )
-                    )
-                else:
-                    symbols.append(_swatch_line(style["color"], 3, style.get("dashArray")))
-            text = _KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
-            rows.append(_row("".join(symbols), text))
-        rows.append(
-            '<div class="gp-note">Colour = severity (dark red error, orange warning, blue '
-            "note); the dash pattern = the kind. Hover a symbol for the finding.</div>"
-        )
-    if changes is not None:
-        before, after, ring = (
-            CHANGE_STYLES["before"],
-            CHANGE_STYLES["after"],
-            CHANGE_STYLES["moved"],
-        )
-        rows += [
-            f'<div class="gp-h">{html_text(_word(changes, "changes_layer"))}</div>',
-            _row(_swatch_line(before["color"], 2.5, before["dashArray"]), "Changed PCN, before"),
-            _row(_swatch_line(after["color"], 4, None), "Changed PCN, after"),
-            _row(
-                _swatch_circle("none", 6, stroke=ring["color"], width=3),
-                f"Practice that moved ({len(changes.get('moved', ())):,}); hover for where",
-            ),
-            _row(
-                _swatch_line(CHANGE_STYLES["line"]["color"], 3, "1 5"),
-                "Its move: old PCN, the practice, new PCN",
-            ),
-        ]
-    notes = []
-    if data.n_not_located:
-        notes.append(f"{data.n_not_located:,} practice(s) could not be located and are not shown.")
-    notes.append(
-        f"Shapes simplified for display (about {data.tolerance:.0f} m); measurements use the "
-        "full geometry."
-    )
-    if data.synthetic:
-        notes.append("<b>SYNTHETIC demo data: not real practices or patients.</b>")
-    rows.append('<div class="gp-note gp-foot">' + " ".join(notes) + "</div>")
-    pcn_rows = ""
-    if len(fp) <= 80:
-        table = report.pcns.set_index("pcn_code")["list_size"]
-        items = "".join(
-            f'<div class="gp-row"><span class="gp-key" style="background:{c}"></span>'
-            f"<span>{label} &middot; {int(table.get(code, 0)):,}</span></div>"
-            for code, label, c in zip(fp.index, fp["label"], fp["colour"], strict=True)
-        )
-        pcn_rows = f"<details><summary>PCNs ({len(fp)})</summary>{items}</details>"
-    return (
-        '<details open><summary class="gp-title">Legend</summary>'
-        + "".join(rows)
-        + pcn_rows
-        + "</details>"
-    )
-
-
-def _title_html(data: MapData) -> str:
-    badge = (
-        '<span class="gp-synthetic">SYNTHETIC DEMO DATA &middot; not real practices or '
-        "patients</span><br>"
-        if data.synthetic
-        else ""
-    )
-    colour = "#1a7f37" if data.verdict_ok else SEVERITY_COLOURS["error"]
-    return (
-        f'<div class="gp-titlebar">{badge}<b>{data.title}</b><br>'
-        f'<span style="color:{colour}">{data.subtitle}</span></div>'
-    )
-
-
-_PAGE_CSS = (
-    """
-<style>
-.leaflet-container { background: #F4F3EF; font: 12px/1.35 system-ui, -apple-system,
-  "Segoe UI", Roboto, Arial, sans-serif; }
-.gp-titlebar { position: fixed; top: 10px; left: 50%; transform: translateX(-50%);
-  z-index: 1000; background: rgba(255,255,255,0.94); padding: 6px 14px; border-radius: 6px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.35); text-align: center; max-width: 52vw;
-  font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
-.gp-synthetic { display: inline-block; background: #000; color: #FFD700; font-weight: bold;
-  padding: 1px 8px; border-radius: 3px; margin-bottom: 2px; letter-spacing: 0.04em; }
-.gp-legend { background: rgba(255,255,255,0.95); padding: 6px 10px; border-radius: 6px;
-  font-size: 12px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.35); width: 290px; max-height: calc(100vh - 330px);
-  min-height: 120px; overflow-y: auto; }
-.gp-legend .gp-title { font-weight: bold; font-size: 13px; cursor: pointer; }
-.gp-legend .gp-h { font-weight: bold; margin-top: 5px; }
-.gp-legend .gp-row { display: flex; align-items: center; gap: 6px; margin: 1px 0;
-  line-height: 1.2; }
-.gp-legend .gp-sym { display: inline-flex; align-items: center; flex-wrap: wrap; }
-.gp-legend .gp-note { color: #444; font-size: 11px; margin: 1px 0 2px; }
-.gp-legend .gp-foot { margin-top: 6px; border-top: 1px solid #ddd; padding-top: 4px; }
-.gp-key { display: inline-block; width: 12px; height: 12px; border: 1px solid #888;
-  vertical-align: middle; flex: none; }
-.gp-tip { width: max-content; max-width: 360px; white-space: normal; font-size: 12px; }
-.gp-pop .leaflet-popup-content { font-size: 12px; line-height: 1.35; margin: 10px 12px; }
-.gp-pop td, .gp-pop th { vertical-align: top; padding: 1px 4px; }
-.gp-pop th { white-space: nowrap; font-weight: 600; color: #333; }
-.leaflet-control-layers-expanded { width: 290px; max-height: 260px; font-size: 12px;
-  padding: 4px 8px; overflow-y: auto;
-  box-sizing: border-box; }
-.leaflet-control-layers label { margin: 0; }
-.gp-label { background: none; border: none; pointer-events: none; }
-.gp-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
-  font: 600 11px/1.1 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-  color: #1b1b1b; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
-.gp-panel { background: rgba(255,255,255,0.96); padding: 6px 8px; border-radius: 6px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.35); width: 300px; max-height: calc(100vh - 150px);
-  overflow-y: auto; box-sizing: border-box; font-size: 12px; }
-.gp-panel .gp-h { font-weight: bold; }
-.gp-search input { width: 100%; box-sizing: border-box; padding: 4px 6px; font-size: 12px;
-  border: 1px solid #999; border-radius: 4px; }
-.gp-results, .gp-list ul { list-style: none; margin: 2px 0; padding: 0; }
-.gp-results li { padding: 2px 4px; cursor: pointer; border-bottom: 1px solid #eee; }
-.gp-results li:hover, .gp-item:hover { background: #eef3fb; }
-.gp-sub { display: block; color: #555; font-size: 11px; }
-.gp-view { margin: 6px 0 2px; }
-.gp-view label { display: block; margin-left: 8px; }
-.gp-list { margin-top: 6px; border-top: 1px solid #ddd; padding-top: 4px; }
-.gp-list > summary { cursor: pointer; }
-.gp-group { margin: 3px 0 0 4px; }
-.gp-group-title { cursor: pointer; font-weight: 600; }
-.gp-count { color: #555; font-weight: normal; }
-.gp-item { padding: 2px 4px; cursor: pointer; border-bottom: 1px solid #f0f0f0;
-  line-height: 1.3; }
-.gp-item.gp-nowhere { cursor: default; color: #444; }
-.gp-item .gp-text { display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical;
-  overflow: hidden; }
-.gp-sev { display: inline-block; font-size: 9px; font-weight: bold; color: #fff;
-  padding: 0 3px; border-radius: 2px; text-transform: uppercase; }
-.gp-sev-error { background: #B2182B; } .gp-sev-warning { background: #E66100; }
-.gp-sev-info { background: #0072B2; }
-.gp-note { color: #444; font-size: 11px; }
-"""
-    + "".join(  # the "colour by band status" view: a stylesheet rule per band status
-        f".gp-by-band path.gp-band-{band} {{ fill: {colour}; }}\n"
-        for band, colour in {**BAND_COLOURS, "none": NO_PCN_COLOUR}.items()
-    )
-    + "</style>\n"
-)
-
-
-def _to_wgs84(bounds: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
-    box = gpd.GeoSeries([shapely.box(*bounds)], crs=BNG).to_crs(4326)
-    west, south, east, north = (round(float(v), 5) for v in box.total_bounds)
-    return (west, south), (east, north)
