@@ -378,7 +378,16 @@ def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     tidy = pd.DataFrame(
         {s.PRACTICE_CODE: practice, s.AREA_CODE: area, s.N_PATIENTS: n.astype("int64")}
     )
-    repeated = _repeated_rows(tidy, frame.get("_sex"), first)
+    out = tidy.groupby([s.PRACTICE_CODE, s.AREA_CODE], sort=False, as_index=False)[
+        s.N_PATIENTS
+    ].sum()
+    # one group a row: no row repeats a practice and area (the search for the repeats, on
+    # 870,000 national rows, is then skipped)
+    repeated = (
+        None
+        if "_sex" not in frame.columns and len(out) == len(tidy)
+        else _repeated_rows(tidy, frame.get("_sex"), first)
+    )
     if repeated is not None:
         attrs["repeated"] = repeated
         warn(
@@ -388,9 +397,6 @@ def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             f"repeated rows, e.g. {repeated['example']}); they are summed with the first: if "
             "they are copies, remove them"
         )
-    out = tidy.groupby([s.PRACTICE_CODE, s.AREA_CODE], sort=False, as_index=False)[
-        s.N_PATIENTS
-    ].sum()
     out[s.N_PATIENTS] = out[s.N_PATIENTS].astype("int64")
     out["area_kind"] = pd.array(_area_kind(out[s.AREA_CODE]), dtype="str")
     attrs["skipped"] = skipped
