@@ -4,7 +4,7 @@ Every ``import`` in every module (function-level ones included) is read from the
 The graph of imports between geo_pcn's modules must be acyclic, and a module may import
 only modules of its own layer or a lower one:
 
-    0  leaves: errors, settings, findings, _spatial, _escape, _json, _words, progress
+    0  leaves: errors, settings, findings, _spatial, _escape, _json, _words, _residents, progress
     1  io/                      readers of the real formats
     2  studyfile, configuration, study, datasets (the demo loader)
     3  geography/               territories, footprints, the practice graph
@@ -38,6 +38,7 @@ LAYERS = {
     "geo_pcn._json": 0,
     "geo_pcn._words": 0,  # units, labels and number formats shared by every output
     "geo_pcn.progress": 0,  # progress lines on stderr (off unless the CLI turns them on)
+    "geo_pcn._residents": 0,  # the residents table in words (info, report.md/html/xlsx)
     "geo_pcn.io": 1,
     "geo_pcn.studyfile": 2,
     "geo_pcn.configuration": 2,

@@ -31,9 +31,9 @@ from __future__ import annotations
 from tiny import box_features, feature_collection, population_of, union_box, write_tiny_study
 
 from geo_pcn import Study
+from geo_pcn._residents import residents_grid
 from geo_pcn.geography import build_footprints
 from geo_pcn.geography.accounting import account_residents
-from geo_pcn.render._residents import residents_grid
 
 PRACTICES = """PRACTICE_CODE,PRACTICE_NAME,PRACTICE_POSTCODE,PCN_CODE,PCN_NAME,SUB_ICB_LOCATION_CODE,ICB_CODE
 A00001,ONE SURGERY,AB1 1AA,U00001,WEST PCN,01A,QXX

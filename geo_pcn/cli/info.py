@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
+from geo_pcn._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.cli.options import json_option, study_argument
 from geo_pcn.partition import Partition
-from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.study import Study
 
 __all__ = ["info", "format_summary"]

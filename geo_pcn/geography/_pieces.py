@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 __all__ = ["area_links", "area_pieces", "repiece", "largest_part_points"]
 
@@ -73,10 +71,7 @@ def area_pieces(links: tuple[np.ndarray, np.ndarray], owner: np.ndarray) -> np.n
     has = owner != ""
     left, right = links
     same = has[left] & (owner[left] == owner[right])
-    matrix = coo_matrix(
-        (np.ones(int(same.sum()), dtype=np.int8), (left[same], right[same])), shape=(n, n)
-    )
-    _, raw = connected_components(matrix, directed=False)
+    raw = _components(left[same], right[same], n)
     # renumber by first appearance, then drop the areas no one owns
     return _by_first_appearance(np.where(has, raw, -1), has)
 
@@ -107,12 +102,22 @@ def repiece(
     both = redo[left] & redo[right]
     left, right = left[both], right[both]
     same = has[left] & (owner[left] == owner[right])
-    matrix = coo_matrix(
-        (np.ones(int(same.sum()), dtype=np.int8), (left[same], right[same])), shape=(n, n)
-    )
-    _, raw = connected_components(matrix, directed=False)
+    raw = _components(left[same], right[same], n)
     raw = np.where(redo, raw + (int(old.max()) + 1 if len(old) else 0), old)
     return _by_first_appearance(np.where(has, raw, -1), has)
+
+
+def _components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
+    """The connected component of each of ``n`` nodes joined by the links ``left``-``right``.
+
+    scipy is imported here, not with the module, so that ``geo-pcn --help`` and ``geo-pcn
+    info`` do not load it (issue 21).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    matrix = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(matrix, directed=False)[1]
 
 
 def _by_first_appearance(raw: np.ndarray, has: np.ndarray) -> np.ndarray:

@@ -77,6 +77,11 @@ def _pick_columns(columns: list[str], level: str) -> dict[str, str]:
     return picked
 
 
+#: GDAL drivers whose files hold exactly one layer (GDAL parses a GeoJSON file whole each
+#: time it opens one, so the layers are not listed for them).
+ONE_LAYER_DRIVERS = frozenset({"GeoJSON", "GeoJSONSeq", "ESRIJSON"})
+
+
 def _read_layer(src: Source, level: str = "boundary") -> gpd.GeoDataFrame:
     path = src.path
     if not path.exists():
@@ -114,7 +119,9 @@ def _read_layer(src: Source, level: str = "boundary") -> gpd.GeoDataFrame:
 
     layer = src.options.get("layer")
     try:
-        if layer is None:
+        info = pyogrio.read_info(path, layer=layer)
+        # a GeoJSON file holds one layer: listing them would parse the file once more
+        if layer is None and not (path.is_file() and info.get("driver") in ONE_LAYER_DRIVERS):
             layers = pyogrio.list_layers(path)
             if len(layers) > 1:
                 polygonal = [
@@ -137,7 +144,6 @@ def _read_layer(src: Source, level: str = "boundary") -> gpd.GeoDataFrame:
         except ImportError:
             pass
         gdf = gpd.read_file(path, engine="pyogrio", **kwargs)
-        info = pyogrio.read_info(path, layer=layer)
     except SchemaError:
         raise
     except Exception as exc:  # pyogrio DataSourceError, DataLayerError...
@@ -202,7 +208,7 @@ def _set_crs(gdf: gpd.GeoDataFrame, src: Source) -> gpd.GeoDataFrame:
             CRS.from_user_input(wanted)
         except Exception:  # pyproj's CRSError (a typo such as EPSG:277000), a number...
             raise CRSError(
-                f'{src.label}: crs = {wanted!r} is not a coordinate reference system; use e.g. '
+                f"{src.label}: crs = {wanted!r} is not a coordinate reference system; use e.g. "
                 'crs = "EPSG:27700" (British National Grid) or "EPSG:4326" (latitude/longitude)'
             ) from None
     if gdf.crs is None:
@@ -306,9 +312,7 @@ def read_boundaries(
     )
 
 
-def _read_boundaries(
-    src: Source, *, level: str, check_coverage: bool | None
-) -> gpd.GeoDataFrame:
+def _read_boundaries(src: Source, *, level: str, check_coverage: bool | None) -> gpd.GeoDataFrame:
     """:func:`read_boundaries` without the cache."""
     gdf = _read_layer(src, level)
     label = src.label

@@ -22,12 +22,12 @@ from collections import Counter
 import numpy as np
 
 from geo_pcn._escape import markdown
+from geo_pcn._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn._words import alignment_score, label
 from geo_pcn.alignment import Alignment, AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.compare import Comparison, moved_words
 from geo_pcn.findings import Finding, Severity
-from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.report import Report
 
 __all__ = ["to_markdown", "report_markdown", "comparison_markdown", "MAX_LISTED"]

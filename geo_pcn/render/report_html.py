@@ -35,12 +35,12 @@ from typing import Any
 import pandas as pd
 
 from geo_pcn._escape import html_text as esc
+from geo_pcn._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn._words import finding_units, label, with_unit
 from geo_pcn.alignment import AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.render._files import write_atomic
-from geo_pcn.render._residents import TITLE, residents_grid, residents_header, residents_notes
 from geo_pcn.report import Report
 
 __all__ = ["report_html", "write_report_html", "BAND_COLOURS"]

@@ -45,9 +45,9 @@ from openpyxl.writer.excel import ExcelWriter
 
 from geo_pcn._escape import excel_cell
 from geo_pcn._json import dump_json
+from geo_pcn._residents import residents_grid, residents_header, residents_notes
 from geo_pcn._words import label
 from geo_pcn.render._files import write_atomic
-from geo_pcn.render._residents import residents_grid, residents_header, residents_notes
 from geo_pcn.report import Report
 
 __all__ = ["to_xlsx", "write_xlsx", "FIXED_TIME"]
