@@ -15,6 +15,7 @@ from geo_pcn import settings as s
 from geo_pcn.errors import InputError, SchemaError, list_some
 from geo_pcn.io.tables import (
     Source,
+    _whole,
     apply_where,
     excel_engine,
     find_column,
@@ -429,9 +430,14 @@ def canonical_table(
     what: str,
     expected: str,
     fmt: str = "table",
+    numbers: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Apply ``where`` (raw then canonical) to a table already read and rename its columns
     to canonical names.
+
+    Every column becomes stripped text, except the canonical columns named in ``numbers``
+    that hold whole numbers (a Parquet integer column read with ``read_table(...,
+    numbers=True)``): those are kept as numbers for :func:`~geo_pcn.io.tables.to_number`.
 
     Raises a "not a recognised file" :class:`SchemaError` when none of the ``required``
     columns is found, and the usual missing-column error when only some are.
@@ -455,7 +461,9 @@ def canonical_table(
         source=source.label,
         what=f"{what} file",
     )
-    frame = frame.apply(lambda c: c.fillna("").astype(str).str.strip())
+    frame = frame.apply(
+        lambda c: c if c.name in numbers and _whole(c) else c.fillna("").astype(str).str.strip()
+    )
     canonical_where_error(source, canon_where, raw, frame)
     frame = filter_where(frame, canon_where, skipped, source=source.label)
     frame.attrs = {

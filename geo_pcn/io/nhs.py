@@ -328,7 +328,8 @@ def read_registrations(source: Source | str | Path) -> pd.DataFrame:
 
 def _read_registrations(src: Source) -> pd.DataFrame:
     """:func:`read_registrations` without the cache."""
-    raw = read_table(src.path, role="registrations", header=src.options.get("header"))
+    # a Parquet count column stays a number (never written out as text and parsed back)
+    raw = read_table(src.path, role="registrations", header=src.options.get("header"), numbers=True)
     nhs = {"LSOACODE", "PRACTICECODE", "NUMBEROFPATIENTS"} <= {
         normalise_name(c) for c in raw.columns
     }
@@ -341,6 +342,7 @@ def _read_registrations(src: Source) -> pd.DataFrame:
         what="registrations",
         expected="LSOA_CODE, PRACTICE_CODE, NUMBER_OF_PATIENTS columns as in NHS England "
         "gp-reg-pat-prac-lsoa-all.csv",
+        numbers=[s.N_PATIENTS],
     )
     return _registrations(frame, src.label)
 

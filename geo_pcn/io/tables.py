@@ -252,6 +252,7 @@ def read_table(
     role: str = "input",
     header: bool | None = None,
     sheet: str | int | None = None,
+    numbers: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV (optionally gzipped) or an Excel sheet with every value as text.
 
@@ -267,11 +268,17 @@ def read_table(
         the first cell and a date-like cell, is taken as data).
     sheet
         Excel sheet name or position (only for ``.xlsx``).
+    numbers
+        Keep a Parquet column of whole numbers (int/uint, never missing) as numbers rather
+        than writing it out as text (a reader that passes it on to :func:`to_number` and
+        :func:`~geo_pcn.io._formats.canonical_table` with ``numbers=``); CSV and Excel are
+        text either way.
 
     Returns
     -------
     pandas.DataFrame
-        All values are ``str``; blank cells are ``""``. ``df.attrs["path"]`` is the path and
+        All values are ``str`` (but see ``numbers``); blank cells are ``""``.
+        ``df.attrs["path"]`` is the path and
         ``df.attrs["first_line"]`` the file line of the row labelled ``0``.
 
     Raises
@@ -281,13 +288,23 @@ def read_table(
     """
     path = Path(path)
     options = {"path": str(path), "role": role, "header": header, "sheet": sheet}
+    if numbers:  # a key of its own (the text-only entries keep theirs)
+        options["numbers"] = True
     return cached(
-        "table", [path], options, lambda: _read_table(path, role=role, header=header, sheet=sheet)
+        "table",
+        [path],
+        options,
+        lambda: _read_table(path, role=role, header=header, sheet=sheet, numbers=numbers),
     )
 
 
 def _read_table(
-    path: Path, *, role: str, header: bool | None, sheet: str | int | None
+    path: Path,
+    *,
+    role: str,
+    header: bool | None,
+    sheet: str | int | None,
+    numbers: bool = False,
 ) -> pd.DataFrame:
     """:func:`read_table` without the cache."""
     _check_exists(path, role)
@@ -298,7 +315,7 @@ def _read_table(
     if kind in {"zip", "ole"}:
         rows = _read_excel(path, sheet)
     elif kind == "parquet":
-        return _read_parquet(path, role)
+        return _read_parquet(path, role, numbers=numbers)
     else:
         if suffix in _EXCEL_SUFFIXES:
             warn(
@@ -399,8 +416,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         ) from None
 
 
-def _read_parquet(path: Path, role: str) -> pd.DataFrame:
-    """A Parquet table as text; a named index becomes a column."""
+def _read_parquet(path: Path, role: str, *, numbers: bool = False) -> pd.DataFrame:
+    """A Parquet table as text (with ``numbers``, whole-number columns kept as they are); a
+    named index becomes a column."""
     try:
         frame = pd.read_parquet(path)
     except ImportError:
@@ -417,7 +435,12 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
     if "geometry" in frame.columns:
         frame = frame.drop(columns="geometry")
     columns = list(frame.columns)
-    frame = pd.DataFrame({i: _as_text(frame[c]) for i, c in enumerate(frame.columns)})
+    frame = pd.DataFrame(
+        {
+            i: frame[c] if numbers and _whole(frame[c]) else _as_text(frame[c])
+            for i, c in enumerate(frame.columns)
+        }
+    )
     frame.columns = [str(c).strip() for c in columns]
     if frame.empty:
         raise InputError(f"{path}: {role} file has no rows")
@@ -425,6 +448,11 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
     frame.attrs["first_line"] = 1
     frame.attrs["duplicate_columns"] = {}
     return frame
+
+
+def _whole(column: pd.Series) -> bool:
+    """A column of whole numbers with no missing value possible (numpy int or uint)."""
+    return isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu"
 
 
 def _as_text(column: pd.Series) -> pd.Series:
@@ -663,7 +691,28 @@ def to_number(
 
     Row numbers in messages are file line numbers: index label ``i`` is line
     ``i + first_line`` (``first_line=2`` for a file with a header row, ``1`` without).
+
+    A column already of whole numbers (a Parquet integer column read with
+    ``read_table(..., numbers=True)``) is checked as it is, never written out as text: the
+    same numbers, the same errors.
+
+    Examples
+    --------
+    >>> to_number(pd.Series(["1,200", " 7"]), source="f.csv", column="n").tolist()
+    [1200, 7]
+    >>> to_number(pd.Series([1200, 7]), source="f.parquet", column="n", integer=True).tolist()
+    [1200, 7]
     """
+    if _whole(values):
+        return _check_whole(
+            values,
+            source=source,
+            column=column,
+            allow_negative=allow_negative,
+            maximum=_MAX_WHOLE if integer and maximum is None else maximum,
+            integer=integer,
+            first_line=first_line,
+        )
     text = values.fillna("").astype(str).str.strip().str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text, errors="coerce")
     bad = (numbers.isna() & (text != "")) | (numbers.notna() & ~np.isfinite(numbers))
@@ -685,6 +734,36 @@ def to_number(
             f"{list_some(rows)}; correct those rows"
         )
     return numbers
+
+
+def _check_whole(
+    values: pd.Series,
+    *,
+    source: str,
+    column: str,
+    allow_negative: bool,
+    maximum: float | None,
+    integer: bool,
+    first_line: int,
+) -> pd.Series:
+    """:func:`to_number` for a column of whole numbers: only the sign and the maximum can be
+    wrong (the message is :func:`to_number`'s, the values written as text)."""
+    numbers = values.to_numpy()
+    bad = np.zeros(len(values), dtype=bool)
+    if not allow_negative:
+        bad |= numbers < 0
+    if maximum is not None:
+        bad |= numbers > maximum
+    if bad.any():
+        rows = [f"line {i + first_line} ({str(values.loc[i])!r})" for i in values.index[bad]]
+        kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
+        if maximum is not None:
+            kind = f"{kind} up to {maximum:,.0f}"
+        raise InputError(
+            f"{source}: column {column} must hold {kind}; bad value(s) at "
+            f"{list_some(rows)}; correct those rows"
+        )
+    return values
 
 
 def split_where(

@@ -121,3 +121,87 @@ def test_parquet_columns_as_text_of_every_kind(tmp_path):
         "size": ["1", "", "3"],
         "ccg": ["05W", "05W", "04Y"],
     }
+
+
+def test_parquet_whole_numbers_kept_as_numbers_only_when_asked(tmp_path):
+    """``read_table(..., numbers=True)`` keeps a Parquet int/uint column as numbers (the
+    registrations' counts are never written out as text and parsed back); float, text and
+    nullable columns are text as always, and without ``numbers`` everything is text."""
+    import numpy as np
+
+    frame = pd.DataFrame(
+        {
+            "code": ["A81001", "A81002"],
+            "n": np.array([7, 1200], dtype="int64"),
+            "u": np.array([3, 4], dtype="uint32"),
+            "share": [1.5, 2.0],
+            "size": pd.array([1, None], dtype="Int64"),
+        }
+    )
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    kept = read_table(path, numbers=True)
+    assert kept["n"].tolist() == [7, 1200] and kept["n"].dtype == "int64"
+    assert kept["u"].tolist() == [3, 4] and kept["u"].dtype == "uint32"
+    assert kept["share"].tolist() == ["1.5", "2.0"]
+    assert kept["size"].tolist() == ["1", ""]
+    assert kept["code"].tolist() == ["A81001", "A81002"]
+    text = read_table(path)
+    assert text["n"].tolist() == ["7", "1200"] and text["u"].tolist() == ["3", "4"]
+
+
+def test_to_number_on_whole_numbers_same_as_on_text():
+    """A column of whole numbers gives the numbers of its text and the same error message,
+    naming the same lines (worked out by hand: label 1 -> line 3, label 2 -> line 4)."""
+    ok = pd.Series([0, 25, 1_000_000])
+    assert tables.to_number(ok, source="r", column="n", integer=True).tolist() == [0, 25, 1_000_000]
+    bad = pd.Series([5, -4, 2_000_000])
+    messages = []
+    for values in (bad, bad.astype(str)):
+        with pytest.raises(InputError) as caught:
+            tables.to_number(values, source="r", column="n", integer=True, maximum=1_000_000)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert messages[0] == (
+        "r: column n must hold whole numbers of 0 or more up to 1,000,000; bad value(s) at "
+        "line 3 ('-4'), line 4 ('2000000'); correct those rows"
+    )
+    # a negative number is allowed when asked, and only the maximum is checked
+    assert tables.to_number(
+        pd.Series([-3, 2]), source="r", column="x", allow_negative=True
+    ).tolist() == [-3, 2]
+
+
+def test_parquet_registrations_with_integer_counts(tmp_path):
+    """Registrations in Parquet with an integer count column: the same table as the same rows
+    in CSV (hand totals: A81001 2 + 3 = 5 in E01000001, A81002 7), and a negative count is
+    refused naming its line (Parquet rows are numbered from line 1)."""
+    import numpy as np
+
+    rows = {
+        "PRACTICE_CODE": ["A81001", "A81001", "A81002"],
+        "LSOA_CODE": ["E01000001", "E01000001", "E01000002"],
+        "NUMBER_OF_PATIENTS": np.array([2, 3, 7], dtype="int64"),
+    }
+    path = tmp_path / "regs.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    csv = tmp_path / "regs.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    with pytest.warns(UserWarning, match="1 row"):
+        got = read_registrations(path)
+    assert got[["practice_code", "area_code", "n_patients"]].values.tolist() == [
+        ["A81001", "E01000001", 5],
+        ["A81002", "E01000002", 7],
+    ]
+    assert got["n_patients"].dtype == "int64"
+    with pytest.warns(UserWarning, match="1 row"):
+        from_csv = read_registrations(csv)
+    pd.testing.assert_frame_equal(got, from_csv, check_like=False)
+    rows["NUMBER_OF_PATIENTS"] = np.array([2, -3, 7], dtype="int64")
+    pd.DataFrame(rows).to_parquet(path)
+    with pytest.raises(
+        InputError,
+        match=r"regs\.parquet: column NUMBER_OF_PATIENTS must hold "
+        r"whole numbers .*line 2 \('-3'\)",
+    ):
+        read_registrations(path)
