@@ -270,10 +270,16 @@ def read_configuration(source: Source | str | Path) -> pd.DataFrame:
     return _finish(out, frame.attrs)
 
 
-def _area_kind(codes: pd.Series) -> np.ndarray:
+def _area_kind(codes: pd.Series) -> pd.api.extensions.ExtensionArray:
     """Classify residence codes: other UK nations and crown dependencies by their ONS
     prefixes, ``unknown`` for pseudo codes without digits (``CLOSED``, ``EMPTY``, blank),
-    and ``small_area`` for everything else (English LSOAs, or a study's own area codes)."""
+    and ``small_area`` for everything else (English LSOAs, or a study's own area codes).
+
+    A text array (``str`` dtype), one class a code.
+
+    >>> list(_area_kind(pd.Series(["E01000001", "W01000002", "CLOSED", "E01000001"])))
+    ['small_area', 'wales', 'unknown', 'small_area']
+    """
     # each distinct code classed once (33,000 codes, not 870,000 national rows); text
     # columns are factorised as they are (converting 870,000 codes first costs 0.2 s)
     if not isinstance(codes.dtype, pd.StringDtype):
@@ -288,7 +294,9 @@ def _area_kind(codes: pd.Series) -> np.ndarray:
         ~c.str.contains(r"\d").to_numpy(dtype=bool),
     ]
     kinds = ["wales", "scotland", "northern_ireland", "crown_dependencies", "unknown"]
-    return np.select(conditions, kinds, default="small_area")[where]
+    # the classes of the distinct codes made text once, then taken to the rows (building
+    # text for 870,000 rows from Python strings costs 0.3 s)
+    return pd.array(np.select(conditions, kinds, default="small_area"), dtype="str").take(where)
 
 
 def read_registrations(source: Source | str | Path) -> pd.DataFrame:
@@ -403,7 +411,7 @@ def _registrations(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             "they are copies, remove them"
         )
     out[s.N_PATIENTS] = out[s.N_PATIENTS].astype("int64")
-    out["area_kind"] = pd.array(_area_kind(out[s.AREA_CODE]), dtype="str")
+    out["area_kind"] = _area_kind(out[s.AREA_CODE])
     attrs["skipped"] = skipped
     return _finish(out, attrs)
 
