@@ -37,6 +37,8 @@ Examples
 
 from __future__ import annotations
 
+import pandas as pd
+
 from geo_pcn.alignment.areas import align_areas
 from geo_pcn.alignment.results import Alignment, AreaAlignment, SiteAlignment
 from geo_pcn.alignment.scores import MIN_SHARE, ONE_AREA_SHARE, partition_scores
@@ -63,6 +65,7 @@ def build_alignment(
     *,
     footprints: Footprints | None = None,
     fixed: dict | None = None,
+    pcn_sizes: pd.Series | None = None,
 ) -> Alignment:
     """Align every community layer of a study with the PCN footprints.
 
@@ -80,6 +83,9 @@ def build_alignment(
         A dict the caller keeps for the study: the parts of each layer's alignment no
         configuration with the same PCN codes changes are kept in it (see
         :func:`align_sites`).
+    pcn_sizes
+        ``pcn_code -> list size`` of the configuration's PCNs, when already worked out (a
+        partition's ``pcn_list_sizes``); default: summed from the study's practices.
 
     Returns
     -------
@@ -99,5 +105,5 @@ def build_alignment(
         if layer.kind == "areas":
             layers[name] = align_areas(study, layer, footprints)
         else:
-            layers[name] = align_sites(study, layer, footprints, fixed=fixed)
+            layers[name] = align_sites(study, layer, footprints, fixed=fixed, pcn_sizes=pcn_sizes)
     return Alignment(layers=layers)
