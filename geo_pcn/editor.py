@@ -220,15 +220,24 @@ class Editor:
             The practice or the PCN is not in the configuration.
         """
         config = self.configuration
-        codes = {c.upper(): c for c in config.practice_codes}
-        code = codes.get(str(practice).strip().upper(), practice)
+        known = config.pcn_by_practice  # (cached: no table of every code per move)
+        code = practice
+        if code not in known:
+            codes = {c.upper(): c for c in config.practice_codes}
+            code = codes.get(str(practice).strip().upper(), practice)
         if to:
-            pcns = {c.upper(): c for c in (*config.pcn_codes, *config.empty_pcns)}
-            target = pcns.get(str(to).strip().upper(), to)
+            target = to
+            if target not in config.members and target not in config.empty_pcns:
+                pcns = {c.upper(): c for c in (*config.pcn_codes, *config.empty_pcns)}
+                target = pcns.get(str(to).strip().upper(), to)
             new = config.move(code, to=target)
         else:
             new = config.unassign(code)
-        if not new.changes or new.assignments.equals(config.assignments):
+        if not new.changes or (
+            new.pcn_of(code) == known[code]
+            if code in known
+            else new.assignments.equals(config.assignments)
+        ):
             return self.report  # already there: nothing to do, nothing to undo
         self._reports.append(revalidate(self.report, new))
         self._tables.append({})
