@@ -144,6 +144,10 @@ def _touched(change: Change) -> set[str]:
     return {code for move in change.moves for code in move[1:] if code}
 
 
+#: The cached properties a child configuration may be given from its parent (:meth:`_set`).
+_KNOWN_FACTS = frozenset({"practice_codes", "pcn_by_practice", "unassigned", "members"})
+
+
 class Configuration:
     """Which PCN each practice belongs to (``""`` when in no PCN).
 
@@ -195,11 +199,20 @@ class Configuration:
         all_names = {code: clean.get(code, code) for code in sorted(codes | set(clean))}
         self._set(series, all_names, parent, tuple(changes))
 
-    def _set(self, series, names, parent, changes) -> None:
+    def _set(self, series, names, parent, changes, known: Mapping | None = None) -> None:
+        """Set the fields; ``known``: derived facts already worked out (a child's from its
+        parent's: :meth:`_derive`), by the name of the cached property they fill. They go
+        where ``functools.cached_property`` keeps its values, the instance ``__dict__``, in
+        this one place."""
         object.__setattr__(self, "_assignments", series)
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "parent", parent)
         object.__setattr__(self, "changes", changes)
+        if known:
+            unknown = set(known) - _KNOWN_FACTS
+            if unknown:
+                raise TypeError(f"not a derived fact of a Configuration: {sorted(unknown)}")
+            vars(self).update(known)
 
     def __setattr__(self, name: str, value: object) -> None:
         # cached_property writes to __dict__ directly, so derived facts still cache.
@@ -235,19 +248,19 @@ class Configuration:
         all_names.update(names or {})
         for code in set(updates.values()) - {""} - set(all_names):
             all_names[code] = code
-        out = object.__new__(type(self))
-        out._set(series, dict(sorted(all_names.items())), self, (change,))
-        if "practice_codes" in self.__dict__:  # the same practices: share the tuple
-            out.__dict__["practice_codes"] = self.__dict__["practice_codes"]
-        if "pcn_by_practice" in self.__dict__:  # the parent's dict with the updates
-            out.__dict__["pcn_by_practice"] = {**self.__dict__["pcn_by_practice"], **updates}
+        mine = vars(self)  # the parent's facts worked out so far
+        known: dict[str, object] = {}
+        if "practice_codes" in mine:  # the same practices: share the tuple
+            known["practice_codes"] = mine["practice_codes"]
+        if "pcn_by_practice" in mine:  # the parent's dict with the updates
+            known["pcn_by_practice"] = {**mine["pcn_by_practice"], **updates}
         if (
-            "unassigned" in self.__dict__
+            "unassigned" in mine
             and "" not in updates.values()
-            and not set(updates) & set(self.__dict__["unassigned"])
+            and not set(updates) & set(mine["unassigned"])
         ):  # no practice left or joined no PCN
-            out.__dict__["unassigned"] = self.__dict__["unassigned"]
-        if "members" in self.__dict__ and updates:  # update the parent's, PCN by PCN
+            known["unassigned"] = mine["unassigned"]
+        if "members" in mine and updates:  # update the parent's, PCN by PCN
             touched = _touched(change)
             members = {c: set(m) for c, m in self.members.items() if c in touched}
             for practice, source, target in change.moves:
@@ -256,7 +269,9 @@ class Configuration:
                 if target:
                     members.setdefault(target, set()).add(practice)
             merged = {**self.members, **{c: tuple(sorted(m)) for c, m in members.items()}}
-            out.__dict__["members"] = {c: merged[c] for c in sorted(merged) if merged[c]}
+            known["members"] = {c: merged[c] for c in sorted(merged) if merged[c]}
+        out = object.__new__(type(self))
+        out._set(series, dict(sorted(all_names.items())), self, (change,), known)
         return out
 
     # -- facts ------------------------------------------------------------------------

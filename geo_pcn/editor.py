@@ -77,6 +77,8 @@ class Editor:
         self.study = study
         self.start: Report = validate(study, configuration)
         self._reports: list[Report] = [self.start]
+        # per report, its tables once read (a move builds none: they are made when read)
+        self._tables: list[dict[str, pd.DataFrame]] = [{}]
         self._observers: list[Callable[[Editor, str], Any]] = []
 
     # -- observers --------------------------------------------------------------------------
@@ -146,7 +148,29 @@ class Editor:
     @property
     def findings(self) -> pd.DataFrame:
         """The current findings, one row each, errors first: ``severity, check, kind,
-        pcn_code, practices, value, message``."""
+        pcn_code, practices, value, message``.
+
+        Made on first read and kept with the report (a move builds no table); each read
+        gives a copy."""
+        return self._table("findings", self._findings_table).copy()
+
+    @property
+    def pcn_sizes(self) -> pd.DataFrame:
+        """The current PCNs indexed by code: name, practices, registered patients
+        (``list_size``), band status, errors and warnings.
+
+        Made on first read and kept with the report (a move builds no table); each read
+        gives a copy."""
+        return self._table("pcn_sizes", self._sizes_table).copy()
+
+    def _table(self, name: str, make: Callable[[Report], pd.DataFrame]) -> pd.DataFrame:
+        tables = self._tables[-1]
+        if name not in tables:
+            tables[name] = make(self.report)
+        return tables[name]
+
+    @staticmethod
+    def _findings_table(report: Report) -> pd.DataFrame:
         rows = [
             {
                 "severity": f.severity.value,
@@ -157,15 +181,13 @@ class Editor:
                 "value": f.value,
                 "message": f.message,
             }
-            for f in self.report.findings
+            for f in report.findings
         ]
         return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
-    @property
-    def pcn_sizes(self) -> pd.DataFrame:
-        """The current PCNs indexed by code: name, practices, registered patients
-        (``list_size``), band status, errors and warnings."""
-        pcns = self.report.pcns
+    @staticmethod
+    def _sizes_table(report: Report) -> pd.DataFrame:
+        pcns = report.pcns
         return pcns.set_index("pcn_code")[[c for c in SIZE_COLUMNS if c in pcns]]
 
     def comparison(self) -> Comparison:
@@ -198,17 +220,27 @@ class Editor:
             The practice or the PCN is not in the configuration.
         """
         config = self.configuration
-        codes = {c.upper(): c for c in config.practice_codes}
-        code = codes.get(str(practice).strip().upper(), practice)
+        known = config.pcn_by_practice  # (cached: no table of every code per move)
+        code = practice
+        if code not in known:
+            codes = {c.upper(): c for c in config.practice_codes}
+            code = codes.get(str(practice).strip().upper(), practice)
         if to:
-            pcns = {c.upper(): c for c in (*config.pcn_codes, *config.empty_pcns)}
-            target = pcns.get(str(to).strip().upper(), to)
+            target = to
+            if target not in config.members and target not in config.empty_pcns:
+                pcns = {c.upper(): c for c in (*config.pcn_codes, *config.empty_pcns)}
+                target = pcns.get(str(to).strip().upper(), to)
             new = config.move(code, to=target)
         else:
             new = config.unassign(code)
-        if not new.changes or new.assignments.equals(config.assignments):
+        if not new.changes or (
+            new.pcn_of(code) == known[code]
+            if code in known
+            else new.assignments.equals(config.assignments)
+        ):
             return self.report  # already there: nothing to do, nothing to undo
         self._reports.append(revalidate(self.report, new))
+        self._tables.append({})
         self._changed("move")
         return self.report
 
@@ -228,6 +260,7 @@ class Editor:
         if not self.can_undo:
             raise InputError("nothing to undo: no move has been made since the start")
         self._reports.pop()
+        self._tables.pop()
         self._changed("undo")
         return self.report
 
@@ -241,6 +274,7 @@ class Editor:
         """
         if self.can_undo:
             del self._reports[1:]
+            del self._tables[1:]
             self._changed("reset")
         return self.report
 

@@ -95,3 +95,13 @@ def test_crosswalk_links_transitively():
     assert walk.same("05w", "X1") and not walk.same("05W", "05G")
     assert walk.systems("05W") == {"ods", "ons"} and walk.systems("05G") == {"ods"}
     assert (code_system("E54000010"), code_system("QNC")) == ("ons", "ods")
+
+
+def test_crosswalk_systems_follow_later_links_and_membership_is_by_normalised_code():
+    """``systems`` is cached per set of links: a link made after a read is seen."""
+    walk = CodeCrosswalk()
+    walk.link("05G", "X2")
+    assert walk.systems("05G") == {"ods"}
+    walk.link("x2", "E38000100")  # joins 05G's class through X2
+    assert walk.systems("05G") == {"ods", "ons"} and walk.same("E38000100", "05g")
+    assert " 05g" in walk and "05W" not in walk

@@ -226,3 +226,15 @@ def test_move_then_reverse_is_the_identity(study, data):
     assert back == config
     assert back.members == config.members
     assert len(back.history) == 1 + len(practices)
+
+
+def test_a_child_is_given_only_known_derived_facts():
+    """A child configuration is given its parent's derived facts through ``_set``; a name
+    that is no derived fact is refused, not silently stored."""
+    parent = Configuration({"A1": "U1", "A2": "U1", "A3": "U2"})
+    _ = parent.members, parent.pcn_by_practice
+    child = parent.move("A2", to="U2")
+    assert child.members == {"U1": ("A1",), "U2": ("A2", "A3")}
+    assert child.pcn_by_practice == {"A1": "U1", "A2": "U2", "A3": "U2"}
+    with pytest.raises(TypeError, match="n_pcns"):
+        object.__new__(Configuration)._set(parent.assignments, {}, None, (), {"n_pcns": 2})

@@ -56,6 +56,36 @@ def test_move_revalidates_like_a_full_run(study):
     assert list(editor.findings.columns)[:3] == ["severity", "check", "kind"]
 
 
+def test_the_tables_follow_moves_undo_and_reset_and_a_read_is_a_copy(study):
+    """The tables are made when read (issue 20), yet always those of the current report:
+    UZ002's list size is its practices' list sizes summed with plain pandas, before and
+    after Z00024 (in no PCN at the start) joins it, after the undo and after a reset."""
+    editor = Editor(study)
+    start = study.configuration.assignments
+    list_size = study.practices["list_size"]
+    before = int(list_size[start.index[start == "UZ002"]].sum())
+    after = before + int(list_size["Z00024"])
+    assert int(editor.pcn_sizes.loc["UZ002", "list_size"]) == before
+    n_start = len(editor.findings)
+    editor.move("Z00024", to="UZ002")
+    assert int(editor.pcn_sizes.loc["UZ002", "list_size"]) == after
+    unplaced = editor.findings.practices[editor.findings.kind == "practice_in_no_pcn"]
+    assert "Z00024" not in set(unplaced)
+    editor.undo()
+    assert int(editor.pcn_sizes.loc["UZ002", "list_size"]) == before
+    assert len(editor.findings) == n_start
+    editor.move("Z00024", to="UZ002")
+    _ = editor.pcn_sizes  # read, then reset: the start's table again
+    editor.reset()
+    assert int(editor.pcn_sizes.loc["UZ002", "list_size"]) == before
+    editor.pcn_sizes.loc["UZ002", "list_size"] = -1  # a read is the caller's copy
+    editor.findings["message"] = ""
+    assert int(editor.pcn_sizes.loc["UZ002", "list_size"]) == before
+    assert (editor.findings.message != "").all()
+    editor.move("Z00024", to="UZ002")
+    assert "pcns" not in vars(editor.report)  # a move alone makes no PCN table
+
+
 def test_the_fixes_made_in_the_editor_pass_as_a_full_validate_says(study):
     """The editor re-checks only what each move touches; after the fixes its report is the
     full validation's (no wall-clock assertion: CI machines are loaded)."""

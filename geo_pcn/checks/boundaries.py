@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from networkx.utils import UnionFind
 
 from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
@@ -68,46 +69,36 @@ class CodeCrosswalk:
     """
 
     def __init__(self) -> None:
-        self._parent: dict[str, str] = {}
+        self._classes = UnionFind()
+        self._systems_cache: dict[str, set[str]] | None = None  # root -> systems; None: stale
 
-    def _find(self, code: str) -> str:
-        parent = self._parent.setdefault(code, code)
-        if parent != code:
-            parent = self._parent[code] = self._find(parent)
-        return parent
+    def __contains__(self, code: str) -> bool:
+        """Whether ``code`` has been linked to another code."""
+        return str(code).strip().upper() in self._classes.parents
 
     def link(self, a: str, b: str) -> None:
         """Record that ``a`` and ``b`` name the same area."""
         a, b = str(a).strip().upper(), str(b).strip().upper()
         if a and b and a != b:
-            ra, rb = self._find(a), self._find(b)
-            if ra != rb:
-                self._parent[max(ra, rb)] = min(ra, rb)
-            self._version = getattr(self, "_version", 0) + 1
+            self._classes.union(a, b)
+            self._systems_cache = None
 
     def same(self, a: str, b: str) -> bool:
         a, b = str(a).strip().upper(), str(b).strip().upper()
-        return a == b or (
-            a in self._parent and b in self._parent and self._find(a) == self._find(b)
-        )
+        known = self._classes.parents
+        return a == b or (a in known and b in known and self._classes[a] == self._classes[b])
 
     def systems(self, code: str) -> set[str]:
         """The code systems a code can be compared in: its own, and those of its links."""
         code = str(code).strip().upper()
-        if code not in self._parent:
+        if code not in self._classes.parents:
             return {code_system(code)}
-        return self._systems_by_root.get(self._find(code), {code_system(code)})
-
-    @property
-    def _systems_by_root(self) -> dict[str, set[str]]:
-        """root -> the code systems of its class (rebuilt only after new links)."""
-        if self.__dict__.get("_systems_n") != getattr(self, "_version", 0):
+        if self._systems_cache is None:  # rebuilt only after new links
             by_root: dict[str, set[str]] = {}
-            for c in list(self._parent):
-                by_root.setdefault(self._find(c), set()).add(code_system(c))
-            self.__dict__["_systems_cache"] = by_root
-            self.__dict__["_systems_n"] = getattr(self, "_version", 0)
-        return self.__dict__["_systems_cache"]
+            for c in list(self._classes.parents):
+                by_root.setdefault(self._classes[c], set()).add(code_system(c))
+            self._systems_cache = by_root
+        return self._systems_cache.get(self._classes[code], {code_system(code)})
 
     @classmethod
     def from_study(cls, study, layer: str) -> CodeCrosswalk:
@@ -170,7 +161,7 @@ def _infer_links(walk, recorded, placed, actual) -> dict[str, str]:
     frame = pd.DataFrame({"rec": first, "here": here})
     frame = frame[(frame["rec"] != "") & (frame["here"] != "")]
     for code, group in frame.groupby("rec", sort=True):
-        if code in layer_codes or any(walk.same(code, c) for c in layer_codes if c in walk._parent):
+        if code in layer_codes or any(walk.same(code, c) for c in layer_codes if c in walk):
             continue
         counts = group["here"].value_counts()
         if len(group) >= _MIN_PRACTICES and counts.iloc[0] >= _INFER_SHARE * len(group):

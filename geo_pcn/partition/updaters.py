@@ -85,9 +85,7 @@ def pcn_list_sizes(partition) -> pd.Series:
         for code, (joined, left) in partition.flows.by_pcn.items():
             if code:
                 tally[code] = (
-                    tally.get(code, 0)
-                    + sum(size[p] for p in joined)
-                    - sum(size[p] for p in left)
+                    tally.get(code, 0) + sum(size[p] for p in joined) - sum(size[p] for p in left)
                 )
         index = pd.Index(codes, name=old.index.name)
         values = [tally.get(c, 0) for c in codes]
@@ -543,6 +541,7 @@ def alignment(partition):
         partition.configuration,
         footprints=partition.footprints,
         fixed=partition.study_fact("alignment_fixed", dict),
+        pcn_sizes=partition.pcn_list_sizes,
     )
 
 

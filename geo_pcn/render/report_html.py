@@ -26,21 +26,23 @@ Examples
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from geo_pcn._escape import html_text as esc
 from geo_pcn._residents import TITLE, residents_grid, residents_header, residents_notes
-from geo_pcn._words import finding_units, label, with_unit
+from geo_pcn._words import label
 from geo_pcn.alignment import AreaAlignment
 from geo_pcn.checks.boundaries import layer_label
-from geo_pcn.findings import Finding, Severity
 from geo_pcn.render._files import write_atomic
+from geo_pcn.render._report_html_parts import _BAR, _facts, _plural
+from geo_pcn.render._report_html_sections import (
+    _alignment_section,
+    _findings_section,
+    _pcn_section,
+    size_chart,  # noqa: F401 (importable from here, as before the split)
+)
 from geo_pcn.report import Report
 
 __all__ = ["report_html", "write_report_html", "BAND_COLOURS"]
@@ -52,9 +54,7 @@ BAND_COLOURS: dict[str, tuple[str, str]] = {
     "above": ("#fbd0d0", "#7f1d1d"),
     "exempt": ("#dbe4f5", "#1e3a8a"),
 }
-#: Bar colours of the size chart.
-_BAR = {"within": "#3a9d5d", "below": "#e08a2c", "above": "#c53030", "exempt": "#5b7bc4"}
-_CHECK_ORDER = ("size", "contiguity", "coverage", "boundaries", "alignment")
+
 
 _CSS = """
 *{box-sizing:border-box}
@@ -104,6 +104,7 @@ dl.facts dt{font-weight:600}dl.facts dd{margin:0}
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 """
+
 
 # The map's frame is filled once the page is laid out (the map fits its view to the
 # frame: a frame filled before the first layout has no size). Sorting: a click (or Enter)
@@ -222,11 +223,6 @@ def write_report_html(
     return write_atomic(path, page.encode("utf-8"))
 
 
-# -- pieces ------------------------------------------------------------------------------------
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def _verdict(report: Report) -> str:
     sev = report.summary["findings"]
     word, cls = ("PASS", "pass") if report.ok else ("FAIL", "fail")
@@ -235,11 +231,6 @@ def _verdict(report: Report) -> str:
         f"{_plural(sev['error'], 'error')}, {_plural(sev['warning'], 'warning')}, "
         f"{_plural(sev['info'], 'note')}.</p>"
     )
-
-
-def _facts(rows: Iterable[tuple[str, str]]) -> str:
-    """A definition list; labels and values are already escaped."""
-    return '<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
 
 
 def _summary_section(report: Report) -> str:
@@ -343,382 +334,6 @@ def _map_section(map_page: str | None) -> str:
         f'sandbox="allow-scripts" data-srcdoc="{esc(map_page)}"></iframe>'
         "<noscript><p>The map needs JavaScript: open map.html.</p></noscript></section>"
     )
-
-
-def _num_cell(value: Any, *, digits: int = 0, unit: str | None = None) -> str:
-    """A number right-aligned with its sort key; ``digits`` decimals (one format for the
-    whole column); with ``unit``, written with it (:func:`geo_pcn._words.with_unit`)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return '<td class=num data-v=""></td>'
-    if isinstance(value, bool):
-        return f"<td>{'yes' if value else 'no'}</td>"
-    if not _is_number(value):  # a code where a number is usual (a recorded sub-ICB)
-        return f'<td class=num data-v="">{esc(value)}</td>'
-    if unit is not None:
-        return f'<td class=num data-v="{float(value)!r}">{esc(with_unit(value, unit))}</td>'
-    if isinstance(value, numbers.Integral):
-        return f'<td class=num data-v="{int(value)}">{int(value):,}</td>'
-    number = float(value)
-    return f'<td class=num data-v="{number!r}">{number:,.{digits}f}</td>'
-
-
-def _column_digits(name: str, values: pd.Series) -> int:
-    """Decimals of a numeric column, the same on every row: none when every value is
-    whole or the column is in metres; one for percentages and scores; two for km² and
-    rates per 10,000; otherwise two when every value is below 10, else one."""
-    known = pd.to_numeric(values, errors="coerce").dropna().astype(float)
-    if not len(known) or (known == known.round()).all() or name.endswith("_m"):
-        return 0
-    if name.startswith("pct") or "imd" in name:
-        return 1
-    if "km2" in name or "per_10k" in name:
-        return 2
-    return 2 if (known.abs() < 10).all() else 1
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Number) and not isinstance(value, bool)
-
-
-def _table(
-    frame: pd.DataFrame,
-    columns: Sequence[tuple[str, str]],
-    *,
-    sortable: bool = True,
-    cell_class: dict[str, str] | None = None,
-    table_id: str | None = None,
-    units: dict[str, Sequence[str | None]] | None = None,
-) -> str:
-    """``frame``'s ``columns`` (name, header) as a table; numeric columns right-aligned with a
-    ``data-v`` sort key and one number format per column (:func:`_column_digits`), or
-    written with each row's unit (``units``: column -> a unit per row); text escaped,
-    missing values blank."""
-    columns = [(c, h) for c, h in columns if c in frame.columns]
-    units = units or {}
-    numeric = {
-        c
-        for c, _ in columns
-        if c in units
-        or (
-            pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-        )
-    }
-    digits = {c: _column_digits(c, frame[c]) for c in numeric if c not in units}
-    head = "".join(
-        f"<th{' class=num' if c in numeric else ''} scope=col>{esc(h)}</th>" for c, h in columns
-    )
-    rows = []
-    for i, record in enumerate(frame[[c for c, _ in columns]].itertuples(index=False)):
-        cells = []
-        for (c, _), v in zip(columns, record, strict=True):
-            if c in units:
-                missing = v is None or (not isinstance(v, str) and pd.isna(v))
-                cells.append(_num_cell(None if missing else v, unit=units[c][i]))
-            elif c in numeric:
-                cells.append(_num_cell(None if pd.isna(v) else v, digits=digits[c]))
-            elif cell_class and c in cell_class:
-                text = "" if pd.isna(v) else str(v)
-                cells.append(f'<td class="{cell_class[c]}{esc(text)}">{esc(text)}</td>')
-            else:
-                cells.append(f"<td>{'' if v is None or v is pd.NA else esc(_text(v))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    attrs = (' class="sortable"' if sortable else "") + (f' id="{table_id}"' if table_id else "")
-    return (
-        f"<table{attrs}><thead><tr>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-    )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def _pcn_section(report: Report) -> str:
-    layers = list(report.partition.geography.site_areas)
-    columns = [
-        ("pcn_code", "PCN"),
-        ("pcn_name", "name"),
-        ("list_size", "patients"),
-        ("n_practices", "practices"),
-        ("band_status", "band"),
-        ("n_components", "parts"),
-        ("area_km2", "area (km²)"),
-        ("n_errors", "errors"),
-        ("n_warnings", "warnings"),
-        *((f"n_{layer}", f"{layer_label(layer)} areas") for layer in layers),
-    ]
-    table = _table(report.pcns, columns, cell_class={"band_status": "band-"}, table_id="pcn-table")
-    return (
-        '<section id="pcns"><h2>PCNs</h2>'
-        f"<figure>{size_chart(report)}<figcaption class=muted>PCN list sizes (patients) "
-        "against the band; bars coloured by band status.</figcaption></figure>"
-        '<p class="hint">Click a column header to sort.</p>'
-        f"{table}</section>"
-    )
-
-
-def size_chart(report: Report, *, width: int = 900) -> str:
-    """An inline SVG bar chart: one horizontal bar per PCN (largest first) against the band
-    (two dashed lines), bars coloured by band status."""
-    pcns = report.pcns.sort_values(["list_size", "pcn_code"], ascending=[False, True])
-    low, high = report.summary["band"]
-    bar_h, gap, left, right, top = 16, 4, 300, 70, 28
-    n = len(pcns)
-    height = top + n * (bar_h + gap) + 28
-    largest = max([high * 1.1, *(float(v) for v in pcns["list_size"])]) or 1.0
-    plot_w = width - left - right
-
-    def x(value: float) -> float:
-        return round(left + plot_w * value / largest, 1)
-
-    out = [
-        f'<svg class="chart" id="size-chart" xmlns="http://www.w3.org/2000/svg" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        'aria-label="PCN list sizes against the size band" font-family="Arial, sans-serif" '
-        'font-size="11">',
-        f'<rect x="{x(low)}" y="{top - 6}" width="{round(x(high) - x(low), 1)}" '
-        f'height="{n * (bar_h + gap) + 6}" fill="#eaf6ee"/>',
-    ]
-    for i, row in enumerate(pcns.itertuples(index=False)):
-        y = top + i * (bar_h + gap)
-        colour = _BAR.get(row.band_status, "#888888")
-        label = f"{row.pcn_code} {row.pcn_name}"
-        if len(label) > 46:
-            label = label[:45] + "…"
-        out.append(
-            f'<text x="{left - 6}" y="{y + bar_h - 4}" text-anchor="end">{esc(label)}</text>'
-            f'<rect class="bar" data-pcn="{esc(row.pcn_code)}" x="{left}" y="{y}" '
-            f'width="{round(x(row.list_size) - left, 1)}" height="{bar_h}" fill="{colour}">'
-            f"<title>{esc(row.pcn_code)}: {int(row.list_size):,} patients ({esc(row.band_status)})"
-            f"</title></rect>"
-            f'<text x="{x(row.list_size) + 4}" y="{y + bar_h - 4}">{int(row.list_size):,}</text>'
-        )
-    bottom = top + n * (bar_h + gap)
-    for value, name in ((low, "low"), (high, "high")):
-        out.append(
-            f'<line class="band-line" data-band="{name}" x1="{x(value)}" y1="{top - 10}" '
-            f'x2="{x(value)}" y2="{bottom}" stroke="#1b1f24" stroke-dasharray="4 3"/>'
-            f'<text x="{x(value)}" y="{top - 14}" text-anchor="middle">{value:,}</text>'
-        )
-    out.append(
-        f'<text x="{left}" y="{bottom + 20}" fill="#5b6472">patients registered; shaded: the '
-        f"band {low:,}–{high:,}</text></svg>"
-    )
-    return "".join(out)
-
-
-def _check_rank(check: str) -> tuple[int, str]:
-    order = _CHECK_ORDER.index(check) if check in _CHECK_ORDER else len(_CHECK_ORDER)
-    return (order, check)
-
-
-def _people(f: Finding) -> tuple[int | None, int | None]:
-    """(registered patients, residents) a finding concerns, from its details: a finding
-    whose value counts residents (the population of areas) has them as residents, never
-    as patients."""
-    residents_kind = finding_units(f.check, f.kind)[0] == "residents"
-    patients = _detail(f, "patients", "n_patients")
-    residents = _detail(f, "population")
-    if residents_kind:
-        return None, residents if residents is not None else patients
-    return patients, residents
-
-
-def _detail(f: Finding, *keys: str) -> int | None:
-    """The first of ``keys`` the finding's details hold as a number (whole), else ``None``."""
-    details = f.details if isinstance(f.details, dict) else {}
-    for key in keys:
-        value = details.get(key)
-        if _is_number(value) and not (isinstance(value, float) and math.isnan(value)):
-            return int(round(float(value)))
-    return None
-
-
-def _findings_section(report: Report) -> str:
-    parts = ['<section id="findings"><h2>Findings</h2>']
-    if not report.findings:
-        parts.append("<p>No findings.</p>")
-    groups: dict[str, list[Finding]] = {}
-    for f in sorted(report.findings, key=lambda f: (_check_rank(f.check), f.severity.rank)):
-        groups.setdefault(f.check, []).append(f)
-    for check, items in groups.items():
-        counts = {sev: sum(f.severity is sev for f in items) for sev in Severity}
-        said = ", ".join(
-            _plural(n, {"error": "error", "warning": "warning", "info": "note"}[sev.value])
-            for sev, n in counts.items()
-            if n
-        )
-        parts.append(f'<h3 id="check-{esc(check)}">{esc(check)} ({said})</h3>')
-        kinds = [finding_units(f.check, f.kind) for f in items]
-        frame = pd.DataFrame(
-            {
-                "severity": [f.severity.value for f in items],
-                "kind": [f.kind for f in items],
-                "pcn_code": [f.pcn_code for f in items],
-                "practice_codes": [", ".join(f.practice_codes) for f in items],
-                "message": [f.message for f in items],
-                "value": pd.Series([f.value for f in items], dtype=object),
-                "threshold": pd.Series([f.threshold for f in items], dtype=object),
-                # registered patients the finding concerns, and residents (population) of
-                # the areas it names: two columns, each holding what it says
-                "patients": pd.array([_people(f)[0] for f in items], dtype="Int64"),
-                "residents": pd.array([_people(f)[1] for f in items], dtype="Int64"),
-            }
-        )
-        columns = [
-            ("severity", "severity"),
-            ("kind", "kind"),
-            ("pcn_code", "PCN"),
-            ("practice_codes", "practices"),
-            ("message", "finding"),
-            ("value", "value"),
-            ("threshold", "threshold"),
-            ("patients", "registered patients"),
-            ("residents", "residents"),
-        ]
-        columns = [
-            (c, h)
-            for c, h in columns
-            if c not in ("patients", "residents") or frame[c].notna().any()
-        ]
-        parts.append(
-            _table(
-                frame,
-                columns,
-                cell_class={"severity": "sev-"},
-                units={"value": [u[0] for u in kinds], "threshold": [u[1] for u in kinds]},
-            )
-        )
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-def _fmt(value: Any) -> str:
-    if _is_number(value):
-        number = float(value)
-        return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
-    return str(value)
-
-
-def _alignment_section(report: Report) -> str:
-    alignment = report.alignment
-    if not alignment.layers:
-        return ""
-    parts = ['<section id="alignment"><h2>Community alignment</h2>']
-    for name, result in alignment.layers.items():
-        s = result.summary
-        if isinstance(result, AreaAlignment):
-            unit = "patients" if result.weight == "patients" else "km² of footprint"
-            parts.append(f"<h3>{esc(name)} (service areas, weighted by {unit})</h3>")
-            parts.append(
-                _facts(
-                    [
-                        (
-                            "Coterminosity",
-                            f"{s['coterminosity']:.3f} (share of {unit} in their PCN's "
-                            f"dominant area); {s['pct_pcns_in_one_area']:.1f}% of PCNs have "
-                            "&ge; 95% in one area",
-                        ),
-                        (
-                            "Agreement",
-                            f"NMI {s['nmi']:.3f}, ARI {s['ari']:.3f}, VI {s['vi']:.3f} nats",
-                        ),
-                        (
-                            "Cut",
-                            f"{_plural(int(s['n_pcns_split']), 'PCN')} cut by the area lines; "
-                            f"{_plural(int(s['n_areas_cutting_pcns']), 'area')} cutting PCNs; "
-                            f"outside every area: {_fmt(s['n_outside_layer'])} {unit}",
-                        ),
-                    ]
-                )
-            )
-            parts.append(
-                _table(
-                    result.pcns,
-                    [
-                        ("pcn_code", "PCN"),
-                        ("pcn_name", "name"),
-                        ("n", unit),
-                        ("dominant_area_code", "dominant area"),
-                        ("pct_dominant", "% in it"),
-                        ("second_area_code", "second area"),
-                        ("pct_second", "% in second"),
-                        ("n_areas_5pct", "areas ≥ 5%"),
-                        ("split", "cut"),
-                    ],
-                )
-            )
-            parts.append(
-                _table(
-                    result.areas,
-                    [
-                        ("area_code", "area"),
-                        ("area_name", "name"),
-                        ("n", unit),
-                        ("n_pcns_5pct", "PCNs ≥ 5%"),
-                        ("dominant_pcn_code", "dominant PCN"),
-                        ("pct_dominant_pcn", "% of area"),
-                        ("docked_pcn_codes", "docked PCNs"),
-                        ("cut_pcn_codes", "PCNs it cuts"),
-                        ("why_no_pcn", "why it hosts no PCN"),
-                    ],
-                )
-            )
-            if len(result.actions):
-                parts.append("<p>Suggested docking: pairs that do not fit it</p>")
-                parts.append(
-                    "<ul>"
-                    + "".join(f"<li>{esc(a)}</li>" for a in result.actions["action"])
-                    + "</ul>"
-                )
-        else:
-            parts.append(f"<h3>{esc(name)} (sites)</h3>")
-            rows = [
-                (
-                    "Sites",
-                    f"{_plural(int(s['n_sites']), 'site')}, {int(s['n_located']):,} located, "
-                    f"{int(s['n_in_footprints']):,} inside a PCN footprint; "
-                    f"{esc(s['sites_per_10k'])} per 10,000 patients",
-                ),
-                ("PCNs with no site", esc(", ".join(s["pcns_without_sites"])) or "none"),
-                (
-                    "Practice to nearest site",
-                    f"median {_fmt(s['median_practice_to_site_m'])} m, "
-                    f"max {_fmt(s['max_practice_to_site_m'])} m"
-                    + (
-                        " (from a guessed site, their residents' centre: "
-                        f"{esc(', '.join(s['practices_site_guessed']))})"
-                        if s.get("practices_site_guessed")
-                        else ""
-                    ),
-                ),
-            ]
-            if s.get("has_declared_pcn"):
-                rows.append(
-                    ("Outside their declared PCN", _plural(int(s["n_outside_declared"]), "site"))
-                )
-            parts.append(_facts(rows))
-            parts.append(
-                _table(
-                    result.pcns,
-                    [
-                        ("pcn_code", "PCN"),
-                        ("pcn_name", "name"),
-                        ("list_size", "patients"),
-                        ("n_sites", "sites"),
-                        ("sites_per_10k", "per 10,000 patients"),
-                        ("n_declared_sites", "declared sites"),
-                        ("n_declared_outside", "declared, outside"),
-                        ("median_practice_to_site_m", "median practice to site (m)"),
-                        ("max_practice_to_site_m", "max practice to site (m)"),
-                    ],
-                )
-            )
-    parts.append("</section>")
-    return "\n".join(parts)
 
 
 def _notes_section(report: Report) -> str:

@@ -1,0 +1,252 @@
+"""Aligning a community **sites** layer (clinics, bases: points or postcodes) with the
+PCN footprints: :func:`align_sites` (see :mod:`geo_pcn.alignment`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_pcn.alignment._shared import _pcn_sizes, _point_in
+from geo_pcn.alignment.results import SiteAlignment
+from geo_pcn.geography import Footprints
+from geo_pcn.settings import (
+    GUESSED_SITE,
+    PCN_CODE,
+    PRACTICE_CODE,
+)
+
+#: Sites this close to the study area (metres) still count as the study's.
+SITE_MARGIN_M = 1_000.0
+
+
+def _postcode_district(postcodes: pd.Series) -> pd.Series:
+    """``ST16 2HE`` -> ``ST16`` (the outward code; ``""`` when there is none)."""
+    text = postcodes.fillna("").astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+    return text.str.extract(r"^([A-Z]{1,2}\d[A-Z\d]?)\d[A-Z]{2}$")[0].fillna("")
+
+
+def _sites_in_study(study, data, footprints: Footprints, fp_codes) -> np.ndarray:
+    """Which sites of a community layer concern the study (see :func:`align_sites`)."""
+    boundary = footprints.territories.region
+    points = data.geometry.to_numpy()
+    located = ~shapely.is_missing(points)
+    keep = np.zeros(len(data), dtype=bool)
+    if boundary is not None and not shapely.is_empty(boundary):
+        near = shapely.buffer(boundary, SITE_MARGIN_M)
+        shapely.prepare(near)
+        keep[located] = shapely.intersects(near, points[located])
+    else:
+        keep[located] = True
+    if PCN_CODE in data:
+        keep |= np.isin(data[PCN_CODE].fillna("").astype(str).to_numpy(), fp_codes)
+    if "postcode" in data and (~located).any():
+        districts = set(_postcode_district(study.practices["postcode"])) - {""}
+        site_district = _postcode_district(data["postcode"]).to_numpy()
+        keep |= ~located & (np.isin(site_district, list(districts)) | (site_district == ""))
+    elif (~located).any():
+        keep |= ~located
+    return keep
+
+
+def _positions(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Position in ``codes`` of each value (``-1`` for ``""`` or a code not there)."""
+    return pd.Index(codes, dtype=object).get_indexer(pd.Index(values, dtype=object))
+
+
+def _site_facts(study, layer, footprints: Footprints, fp_codes) -> dict:
+    """What :func:`align_sites` finds the same for every configuration with the PCN codes
+    ``fp_codes``: the sites that concern the study and their points, declared PCNs and
+    table columns; each located practice's nearest site."""
+    data = layer.data.reset_index(drop=True)
+    # the study area bounds what is counted: a national file (every pharmacy in England)
+    # is cut to the sites in or near the study area, those in a footprint and those that
+    # declare one of its PCNs; an unplaced site is kept when its postcode district is one
+    # of the practices' (ST16 2HE with a practice in ST16); the rest are only counted
+    n_all = len(data)
+    keep = _sites_in_study(study, data, footprints, fp_codes)
+    data = data[keep].reset_index(drop=True)
+    points = data.geometry.to_numpy()
+    located = ~shapely.is_missing(points)
+    declared = (
+        data[PCN_CODE].fillna("").astype(str).to_numpy(dtype=object)
+        if PCN_CODE in data
+        else np.full(len(data), "", dtype=object)
+    )
+    known = np.isin(declared, fp_codes) & (declared != "")
+    declared_at = _positions(fp_codes, declared)
+    sites = pd.DataFrame(
+        {
+            "code": data["code"].to_numpy(),
+            "name": data["name"].to_numpy(),
+            "postcode": data["postcode"].to_numpy() if "postcode" in data else "",
+            "status": data["status"].to_numpy() if "status" in data else "",
+            "declared_pcn_code": declared,
+            "declared_pcn_known": known | (declared == ""),
+            "located": located,
+            "locate_method": data["locate_method"].to_numpy() if "locate_method" in data else "",
+            "easting": np.round(shapely.get_x(points), 1),
+            "northing": np.round(shapely.get_y(points), 1),
+            "footprint_pcn_code": "",
+            "distance_to_declared_m": np.nan,
+            "outside_declared": False,
+        }
+    )
+    practices = study.practices
+    p_pts = practices.geometry
+    has = p_pts.notna().to_numpy()
+    site_pts = points[located]
+    site_codes = sites["code"].to_numpy()[located]
+    method = practices.get("locate_method", pd.Series("", index=practices.index))
+    nearest = pd.DataFrame(
+        {
+            PRACTICE_CODE: practices.index[has],
+            PCN_CODE: "",
+            "nearest_site_code": "",
+            "distance_m": np.nan,
+            # measured from a guessed site (the practice's residents' centre): said so
+            "site_guessed": (method == GUESSED_SITE).to_numpy()[has],
+        }
+    )
+    if len(site_pts) and has.any():
+        tree = shapely.STRtree(site_pts)
+        (p_idx, s_idx), dist = tree.query_nearest(
+            p_pts.to_numpy()[has], return_distance=True, all_matches=False
+        )
+        nearest.loc[p_idx, "nearest_site_code"] = site_codes[s_idx]
+        nearest.loc[p_idx, "distance_m"] = np.round(dist, 1)
+    return {
+        "data": data,
+        "n_all": n_all,
+        "points": points,
+        "located": located,
+        "declared": declared,
+        "known": known,
+        "declared_at": declared_at,
+        "sites": sites,
+        "has": has,
+        "nearest": nearest,
+    }
+
+
+def align_sites(
+    study,
+    layer,
+    footprints: Footprints,
+    *,
+    fixed: dict | None = None,
+    pcn_sizes: pd.Series | None = None,
+) -> SiteAlignment:
+    """Align a community ``sites`` layer with the PCN footprints (see module docstring).
+
+    Parameters
+    ----------
+    study
+        The :class:`~geo_pcn.study.Study`.
+    layer
+        A :class:`~geo_pcn.study.CommunityLayer` of kind ``sites``.
+    footprints
+        The configuration's PCN footprints.
+    fixed
+        A dict kept by the caller for the study (a partition's study facts): what no
+        configuration with the same PCN codes changes (the sites that concern the study,
+        each practice's nearest site) is kept in it, so a move re-measures only the rest.
+    pcn_sizes
+        ``pcn_code -> list size`` of every PCN of the footprints' configuration, in its
+        order, when already worked out (a partition's ``pcn_list_sizes``: ~2 ms a move
+        saved on QNC); default: summed from the study's practices.
+
+    Returns
+    -------
+    SiteAlignment
+    """
+    configuration = footprints.configuration
+    pcns = footprints.pcns
+    pcn_codes = list(configuration.pcn_codes)
+    fp_codes = pcns.index.to_numpy(dtype=object)
+    key = (layer.name, tuple(fp_codes))
+    facts = fixed.get(("sites", layer.name)) if fixed is not None else None
+    if facts is None or facts["key"] != key:
+        facts = _site_facts(study, layer, footprints, fp_codes)
+        facts["key"] = key
+        if fixed is not None:
+            fixed[("sites", layer.name)] = facts
+    data, points, located = facts["data"], facts["points"], facts["located"]
+    declared, known, n_all = facts["declared"], facts["known"], facts["n_all"]
+    where = _point_in(pcns, points, fp_codes)
+    distance = np.full(len(data), np.nan)
+    check = known & located
+    inside = check & (where == declared)
+    distance[inside] = 0.0
+    measure = check & ~inside
+    if measure.any():
+        geoms = pcns.geometry.reindex(declared[measure]).to_numpy()
+        distance[measure] = np.round(shapely.distance(points[measure], geoms), 1)
+    outside = measure & (distance > 0)
+    sites = facts["sites"].copy()
+    sites["footprint_pcn_code"] = where
+    sites["distance_to_declared_m"] = distance
+    sites["outside_declared"] = outside
+
+    # -- per PCN (counted over positions in the PCN codes: the footprints' own order)
+    n_pcns = len(pcn_codes)
+    sizes = _pcn_sizes(study, configuration) if pcn_sizes is None else pcn_sizes
+    at = pcns.index.get_indexer(pd.Index(pcn_codes))
+    in_fp = _positions(fp_codes, where)
+    n_sites = np.bincount(in_fp[in_fp >= 0], minlength=n_pcns)[at]
+    n_declared = np.bincount(facts["declared_at"][known], minlength=n_pcns)[at]
+    n_declared_out = np.bincount(facts["declared_at"][outside], minlength=n_pcns)[at]
+
+    practices = study.practices
+    assign = configuration.assignments.reindex(practices.index).fillna("")
+    nearest = facts["nearest"].copy()
+    nearest[PCN_CODE] = assign.to_numpy()[facts["has"]]
+    by_pcn = nearest[nearest[PCN_CODE] != ""].groupby(PCN_CODE)["distance_m"]
+    pcn_table = pd.DataFrame(
+        {
+            PCN_CODE: pcn_codes,
+            "pcn_name": [configuration.name_of(c) for c in pcn_codes],
+            "list_size": sizes.to_numpy(),
+            "n_sites": n_sites.astype("int64"),
+            "sites_per_10k": np.where(
+                sizes.to_numpy() > 0,
+                np.round(1e4 * n_sites / np.where(sizes.to_numpy() == 0, 1, sizes.to_numpy()), 2),
+                np.nan,
+            ),
+            "n_declared_sites": n_declared.astype("int64"),
+            "n_declared_outside": n_declared_out.astype("int64"),
+            "max_practice_to_site_m": by_pcn.max().reindex(pcn_codes).to_numpy(),
+            "median_practice_to_site_m": by_pcn.median().round(1).reindex(pcn_codes).to_numpy(),
+        }
+    )
+    without = pcn_table.loc[pcn_table["n_sites"] == 0, PCN_CODE].tolist()
+    summary = {
+        "layer": layer.name,
+        "n_sites": len(sites),
+        "n_outside_study": n_all - len(sites),
+        "n_located": int(located.sum()),
+        "n_not_located": int((~located).sum()),
+        "not_located": sites.loc[~located, "code"].tolist(),
+        "n_in_footprints": int((where != "").sum()),
+        "n_outside_footprints": int((located & (where == "")).sum()),
+        "n_pcns_without_sites": len(without),
+        "pcns_without_sites": without,
+        "median_sites_per_pcn": float(np.median(n_sites)) if len(n_sites) else float("nan"),
+        "sites_per_10k": round(1e4 * int(n_sites.sum()) / int(sizes.sum()), 2)
+        if int(sizes.sum())
+        else float("nan"),
+        "has_declared_pcn": bool(PCN_CODE in data),
+        "n_declared": int((declared != "").sum()),
+        "n_declared_unknown": int(((declared != "") & ~known).sum()),
+        "n_outside_declared": int(outside.sum()),
+        "median_practice_to_site_m": float(nearest["distance_m"].median())
+        if nearest["distance_m"].notna().any()
+        else float("nan"),
+        "max_practice_to_site_m": float(nearest["distance_m"].max())
+        if nearest["distance_m"].notna().any()
+        else float("nan"),
+        "practices_site_guessed": nearest.loc[nearest["site_guessed"], PRACTICE_CODE].tolist(),
+    }
+    return SiteAlignment(
+        layer=layer.name, sites=sites, pcns=pcn_table, practices=nearest, summary=summary
+    )
