@@ -122,8 +122,9 @@ def rank(study_file: Path, proposals: tuple[Path, ...], as_json: bool, quiet: bo
 #: The order of the ranking, as the output explains it.
 RANK_ORDER = (
     "Ranked by errors, then warnings, then patients moved (registered at practices moved "
-    "from one PCN to another; a practice in no PCN given one is placed, not moved); ties by PCNs outside the band, split "
-    "PCNs, boundary crossings, then community alignment (higher is better). The baseline "
+    "from one PCN to another; a practice in no PCN given one is placed, not moved); "
+    "ties by PCNs outside the band, split PCNs, boundary crossings, then community "
+    "alignment (higher is better). The baseline "
     "is the current configuration, unchanged."
 )
 BASELINE = "(current configuration)"
@@ -233,7 +234,8 @@ def format_ranking(rows: list[dict[str, Any]]) -> str:
     """The ranking as a Markdown table (file names escaped), then how it is ordered."""
     head = (
         "| rank | proposal | verdict | errors | warnings | practices moved | patients moved "
-        "| practices placed | PCNs outside band | split PCNs | PCNs across boundaries | practices in no PCN "
+        "| practices placed | PCNs outside band | split PCNs | PCNs across boundaries "
+        "| practices in no PCN "
         "| alignment |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -243,7 +245,8 @@ def format_ranking(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['rank']} | {name} | {'PASS' if r['ok'] else 'FAIL'} "
             f"| {r['errors']:,} | {r['warnings']:,} | {r['practices_moved']:,} "
-            f"| {r['patients_moved']:,} | {r['practices_placed']:,} | {r['pcns_outside_band']:,} | {r['split_pcns']:,} "
+            f"| {r['patients_moved']:,} | {r['practices_placed']:,} "
+            f"| {r['pcns_outside_band']:,} | {r['split_pcns']:,} "
             f"| {r['crossings']:,} | {r['practices_in_no_pcn']:,} | {align} |"
         )
     return "\n".join([*lines, "", RANK_ORDER])

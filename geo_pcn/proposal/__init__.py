@@ -6,8 +6,8 @@ graph the contiguity check uses) and, with ``within``, no PCN crosses the lines 
 boundary layer, moving as few registered patients as possible (or practices, or PCNs). It
 is an integer programme (:mod:`geo_pcn.proposal.model`) solved exactly (SCIP with the
 contiguity cuts added lazily, :mod:`geo_pcn.proposal._scip`; HiGHS for the tie-breaks, and
-for everything without ``pyscipopt``), one independent part at a time: each ICB (or each area of ``within``) is its own problem,
-solved in local processes or on a Dask cluster.
+for everything without ``pyscipopt``), one independent part at a time: each ICB (or each
+area of ``within``) is its own problem, solved in local processes or on a Dask cluster.
 
 "Optimal" is optimal under the model's choices (:data:`RESTRICTIONS`): practices move only
 into PCNs within ``reach`` steps of them, a new PCN is made of one PCN's practices (or of

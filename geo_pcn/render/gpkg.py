@@ -2,8 +2,9 @@
 
 The attribute values are written as they are (a GeoPackage is data, not a sheet: no
 formula guard), but for the characters no output holds, replaced as in every output
-(:func:`geo_pcn._escape.printable`). GDAL stamps every table with the time of writing; :func:`write_gpkg` sets
-it to :data:`GPKG_TIMESTAMP` so that a re-run on the same inputs gives the same file.
+(:func:`geo_pcn._escape.printable`). GDAL stamps every table with the time of writing;
+:func:`write_gpkg` sets it to :data:`GPKG_TIMESTAMP` so that a re-run on the same inputs
+gives the same file.
 """
 
 from __future__ import annotations
