@@ -4,8 +4,8 @@ Sheets *Summary*, *Residents* (with registrations), *PCNs*, *Practices*, *Findin
 *Areas* (with registrations) and *Alignment* / *Alignment areas* (with community layers).
 Numbers are numbers, every header row is frozen and carries an auto-filter, columns are as
 wide as their contents (within limits), and the band status of a PCN is coloured by a
-conditional format (so it stays right when a planner edits a figure). Every text cell is formula-safe
-(:func:`geo_pcn._escape.excel_cell`).
+conditional format (so it stays right when a planner edits a figure). Every text cell is
+formula-safe (:func:`geo_pcn._escape.excel_cell`).
 
 The workbook is the same bytes on every run: its document properties carry a fixed date
 and every entry of the zip archive a fixed timestamp.
