@@ -8,6 +8,7 @@ geo_pcn's own output.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -423,6 +424,21 @@ def test_history_of_two_demo_reports(tmp_path):
         assert a.read_bytes() == b.read_bytes(), a.name
     html = (tmp_path / "one" / "report.html").read_text()
     assert html.count('class="pcn-line"') == h.table["pcn_code"].nunique()
+    # the chart colours and names the PCNs outside the band at some study (or in one study
+    # only) and draws the rest grey: worked out here from the table's list sizes
+    low, high = h.band
+    wide = h.table.pivot(index="pcn_code", columns="extract", values="list_size")
+    loud = {
+        code
+        for code, row in wide.iterrows()
+        if row.isna().any() or ((row < low) | (row > high)).any()
+    }
+    assert loud and loud != set(wide.index)  # the demo has both kinds
+    lines = dict(
+        re.findall(r'<polyline class="pcn-line" data-pcn="([^"]+)"[^>]*stroke="([^"]+)"', html)
+    )
+    assert {c for c, colour in lines.items() if colour != "#c3c8cf"} == loud
+    assert f"grey: {len(wide) - len(loud)} PCNs inside the band" in html
     with pytest.raises(geo_pcn.InputError, match="two or more studies"):
         geo_pcn.history([before])
     with pytest.raises(geo_pcn.InputError, match="share the name"):

@@ -22,6 +22,25 @@ __all__ = ["history_markdown", "history_html", "history_svg", "history_png", "wr
 
 #: Line colours, cycled (colour-blind safe, Okabe-Ito).
 _COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: the PCNs inside the band at every study they are in: drawn grey, not in the legend
+_QUIET = "#c3c8cf"
+
+
+def _outside_band(sizes, band: tuple[int, int]) -> list[bool]:
+    """Per PCN (a row of ``sizes``): outside the band at some study, or in some studies only
+    (opened or closed): the PCNs the chart colours and names; the rest are grey."""
+    low, high = band
+    present = sizes.to_numpy() > 0
+    outside = present & ((sizes.to_numpy() < low) | (sizes.to_numpy() > high))
+    return list(outside.any(axis=1) | ~present.all(axis=1))
+
+
+def _grid_step(largest: float) -> int:
+    """A round step giving at most 8 grid lines up to ``largest``."""
+    for step in (5_000, 10_000, 20_000, 25_000, 50_000, 100_000, 250_000, 500_000):
+        if largest / step <= 8:
+            return step
+    return 10 ** max(len(str(int(largest))) - 1, 1)
 
 
 def history_markdown(h: History) -> str:
@@ -74,7 +93,7 @@ def history_svg(h: History, *, width: int = 900, height: int = 420) -> str:
         f'<rect class="band" x="{left}" y="{y(high)}" width="{plot_w}" '
         f'height="{round(y(low) - y(high), 1)}" fill="#cdebd6"/>',
     ]
-    step = 10 ** max(len(str(int(largest))) - 1, 1)
+    step = _grid_step(largest)
     for value in range(step, int(largest) + 1, step):
         out.append(
             f'<line x1="{left}" y1="{y(value)}" x2="{left + plot_w}" y2="{y(value)}" '
@@ -95,21 +114,33 @@ def history_svg(h: History, *, width: int = 900, height: int = 420) -> str:
             f'<text x="{x(i)}" y="{top + plot_h + 18 + 14 * (i % 2)}" text-anchor="{anchor}">'
             f"{esc(text)}</text>"
         )
-    for k, (code, row) in enumerate(sizes.iterrows()):
-        colour = _COLOURS[k % len(_COLOURS)]
+    loud = _outside_band(sizes, h.band)
+    named = 0
+    # grey lines first, so the PCNs the chart is about are drawn on top
+    order = sorted(range(len(sizes)), key=lambda k: loud[k])  # stable: grey first
+    for k in order:
+        code, row = sizes.index[k], sizes.iloc[k]
+        colour = _COLOURS[named % len(_COLOURS)] if loud[k] else _QUIET
         points = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(row) if v > 0)
         out.append(
             f'<polyline class="pcn-line" data-pcn="{esc(code)}" points="{points}" fill="none" '
-            f'stroke="{colour}" stroke-width="1.5"><title>{esc(code)}: '
+            f'stroke="{colour}" stroke-width="{1.5 if loud[k] else 1}"><title>{esc(code)}: '
             + esc(", ".join(f"{v:,}" for v in row))
             + "</title></polyline>"
         )
-        last = [v for v in row if v > 0]
-        if k < 30 and last:
+        if loud[k] and named < 30:
             out.append(
-                f'<text x="{left + plot_w + 8 + 90 * (k // 15)}" y="{top + 12 + 16 * (k % 15)}" '
-                f'fill="{colour}">{esc(code)}</text>'
+                f'<text x="{left + plot_w + 8 + 90 * (named // 15)}" '
+                f'y="{top + 12 + 16 * (named % 15)}" fill="{colour}">{esc(code)}</text>'
             )
+        if loud[k]:
+            named += 1
+    quiet = len(sizes) - sum(loud)
+    if quiet:
+        out.append(
+            f'<text x="{left + plot_w + 8}" y="{top + 12 + 16 * (min(named, 15) + 1)}" '
+            f'fill="#5b6472">grey: {quiet} PCN{"s" if quiet != 1 else ""} inside the band</text>'
+        )
     out.append(
         f'<text x="{left}" y="{height - 6}" fill="#5b6472">patients registered; shaded: the '
         f"band {low:,}–{high:,}</text></svg>"
@@ -161,15 +192,32 @@ def history_png(h: History, *, dpi: int = 150) -> bytes:
     for value in (low, high):
         ax.axhline(value, color="#1b1f24", linestyle="--", linewidth=0.8)
     positions = list(range(len(h.labels)))
+    loud = _outside_band(sizes, h.band)
+    named = 0
     for k, (code, row) in enumerate(sizes.iterrows()):
         xs = [i for i, v in zip(positions, row, strict=True) if v > 0]
         ys = [v for v in row if v > 0]
-        ax.plot(xs, ys, marker="o", color=_COLOURS[k % len(_COLOURS)], label=code, linewidth=1.2)
+        if loud[k]:
+            colour, label, named = _COLOURS[named % len(_COLOURS)], code, named + 1
+        else:
+            colour, label = _QUIET, None
+        ax.plot(
+            xs,
+            ys,
+            marker="o",
+            color=colour,
+            label=label,
+            linewidth=1.2 if label else 0.8,
+            zorder=3 if label else 2,
+        )
     ax.set_xticks(positions, [t.replace("$", r"\$") for t in h.labels], fontsize=8)
     ax.set_ylabel("patients registered")
     ax.yaxis.set_major_formatter("{x:,.0f}")
-    ax.set_title(f"PCN list sizes; shaded: the band {low:,}-{high:,}")
-    if len(sizes) <= 40:
+    ax.set_title(
+        f"PCN list sizes; shaded: the band {low:,}-{high:,}; grey: PCNs inside the band at "
+        "every study"
+    )
+    if 0 < named <= 40:
         fig.legend(loc="outside right center", fontsize=7, frameon=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
