@@ -6,7 +6,8 @@ only modules of its own layer or a lower one:
 
     0  leaves: errors, settings, findings, _spatial, _escape, _json, _words, _residents, progress
     1  io/                      readers of the real formats
-    2  studyfile, configuration, study, datasets (the demo loader)
+    2  studyfile, configuration, study, datasets (the demo loader), and the study loaders
+       io/study_practices, io/study_areas (they read a parsed study file for Study.from_toml)
     3  geography/               territories, footprints, the practice graph
     4  alignment                how community layers line up with footprints
     5  partition/               one configuration's metrics (updaters from the parent)
@@ -41,6 +42,10 @@ LAYERS = {
     "geo_pcn._residents": 0,  # the residents table in words (info, report.md/html/xlsx)
     "geo_pcn.io": 1,
     "geo_pcn.studyfile": 2,
+    # Study.from_toml's steps: io/ by what they read, but they take a parsed study file
+    # (studyfile.StudySpec), so they sit beside study, below it
+    "geo_pcn.io.study_practices": 2,
+    "geo_pcn.io.study_areas": 2,
     "geo_pcn.configuration": 2,
     "geo_pcn.study": 2,
     "geo_pcn.datasets": 2,

@@ -47,7 +47,7 @@ def runs(request, shared_data, tmp_path_factory):
     path.write_text(text.replace("../../../shared/data", shared_data.resolve().as_posix()))
     _validate(path, folder / "sliced")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("geo_pcn.study._is_region_study", lambda *args: False)
+        mp.setattr("geo_pcn.study.is_region_study", lambda *args: False)
         _validate(path, folder / "whole")
     return name, folder / "sliced", folder / "whole"
 
