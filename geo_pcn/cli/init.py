@@ -13,19 +13,26 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
 from geo_pcn._escape import toml_comment, toml_string
-from geo_pcn.errors import InputError, list_some
-from geo_pcn.io._formats import ODS_COLUMNS
-from geo_pcn.io._limits import MAX_INFLATED_BYTES, MAX_MEMBER_BYTES
-from geo_pcn.io.identify import Found, identify, is_codepoint_folder, is_codepoint_zip
-from geo_pcn.io.tables import normalise_name, read_table
+from geo_pcn.cli._init_files import (
+    extract_date,
+    level_codes,
+    newest_first,
+    of_kind,
+    scan,
+    share_of,
+    sub_icbs,
+    unzip,
+    where_practices,
+)
+from geo_pcn.errors import InputError
+from geo_pcn.io.identify import Found
+from geo_pcn.io.tables import normalise_name
 from geo_pcn.settings import DEFAULT_BAND
 
 __all__ = ["init_command", "write_study", "DOWNLOADS", "SCHEMA_PATH"]
@@ -104,179 +111,6 @@ class _Plan:
         )
 
 
-def _unzip(folder: Path, notes: list[str]) -> None:
-    """Unpack every zip under ``folder`` (but Code-Point Open, read as it is) into a folder
-    beside it named after it, once; members that would leave that folder, or are bigger
-    than the reader's caps, are refused with a note."""
-    for zpath in sorted(folder.rglob("*.zip")):
-        if any(part.startswith(".") for part in zpath.relative_to(folder).parts):
-            continue
-        try:
-            with zipfile.ZipFile(zpath) as archive:
-                infos = archive.infolist()
-                names = [i.filename for i in infos]
-                if is_codepoint_zip(names):
-                    continue
-                target = zpath.with_suffix("")
-                if target.exists():
-                    notes.append(f"{zpath.name}: already unpacked in {target.name}/")
-                    continue
-                total = sum(i.file_size for i in infos)
-                bad = [
-                    i.filename
-                    for i in infos
-                    if i.file_size > MAX_MEMBER_BYTES
-                    or Path(i.filename).is_absolute()
-                    or ".." in Path(i.filename).parts
-                ]
-                if bad or total > MAX_INFLATED_BYTES:
-                    notes.append(f"{zpath.name}: not unpacked (members too big or outside it)")
-                    continue
-                archive.extractall(target)
-                notes.append(f"{zpath.name}: unpacked into {target.name}/ beside it")
-        except (zipfile.BadZipFile, OSError) as exc:
-            notes.append(f"{zpath.name}: not a readable zip ({exc})")
-
-
-def _scan(folder: Path, out: Path) -> list[Found]:
-    """Every file under ``folder`` identified (Code-Point folders as one input)."""
-    found: list[Found] = []
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        here = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        if is_codepoint_folder(here):
-            found.append(identify(here))
-            dirs[:] = []
-            continue
-        for name in sorted(files):
-            path = here / name
-            if name.startswith(".") or path.suffix.lower() in {".toml", ".md", ".pdf"}:
-                continue
-            if os.path.abspath(path) == os.path.abspath(out):
-                continue
-            with warnings.catch_warnings():
-                # only looking: validate shows the readers' warnings when it reads the file
-                warnings.simplefilter("ignore")
-                found.append(identify(path))
-    return found
-
-
-def _extract_date(found: Found) -> dt.date | None:
-    for fmt in ("%d%b%Y", "%Y-%m-%d", "%d/%m/%Y", "%Y%m%d"):
-        try:
-            return dt.datetime.strptime(found.extract, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _newest_first(candidates: list[Found]) -> list[Found]:
-    return sorted(
-        candidates, key=lambda f: (-(_extract_date(f) or dt.date.min).toordinal(), str(f.path))
-    )
-
-
-def _share(wanted: frozenset[str], held: frozenset[str]) -> float:
-    return len(wanted & held) / len(wanted) if wanted else 0.0
-
-
-def _where_practices(
-    practice: Found, where: dict[str, str]
-) -> tuple[dict[str, str], frozenset[str], int]:
-    """``where`` with the file's own spelling of each column, the practice codes it keeps
-    and the rows it keeps; raise naming the file's columns when one is not there."""
-    raw = read_table(practice.path, role="practices")
-    headerless = not practice.columns
-    names = (
-        {normalise_name(k): k for k in ODS_COLUMNS if not k.startswith("_")}
-        if headerless
-        else {normalise_name(c): c for c in raw.columns}
-    )
-    spelled: dict[str, str] = {}
-    mask = None
-    for key, value in where.items():
-        column = names.get(normalise_name(key))
-        if column is None:
-            shown = ", ".join(names.values())
-            raise InputError(
-                f"--where {key}={value}: {practice.path} has no column {key!r}; its columns "
-                f"are {shown}; give --where with one of them"
-            )
-        spelled[column] = value
-        cells = raw[int(ODS_COLUMNS[column][0])] if headerless else raw[column]
-        hit = cells.astype(str).str.strip().str.upper() == value.strip().upper()
-        mask = hit if mask is None else mask & hit
-    if mask is None:
-        return {}, practice.practices, len(raw)
-    if not mask.any():
-        column = next(iter(spelled))
-        cells = raw[int(ODS_COLUMNS[column][0])] if headerless else raw[column]
-        raise InputError(
-            f"--where {column}={spelled[column]}: no row of {practice.path} has it; values "
-            f"there are {list_some(sorted(set(cells.astype(str).str.strip())), 8)}"
-        )
-    code = raw.columns[0] if headerless else _practice_column(raw)
-    codes = raw.loc[mask, code].astype(str).str.strip().str.upper()
-    return spelled, frozenset(codes), int(mask.sum())
-
-
-def _sub_icbs(practice: Found, codes: frozenset[str]) -> list[str]:
-    """The sub-ICB codes of the practices ``codes`` in the practice file (epraccur column
-    14, or its sub-ICB column), to narrow a national ePCN workbook to the same region."""
-    from geo_pcn import settings as s
-    from geo_pcn.io._formats import PRACTICE_ALIASES
-    from geo_pcn.io.tables import find_column
-
-    raw = read_table(practice.path, role="practices")
-    if not practice.columns:
-        code, sub = raw.columns[0], raw.columns[int(ODS_COLUMNS[s.SUB_ICB_CODE][0])]
-    else:
-        code, sub = _practice_column(raw), find_column(raw, PRACTICE_ALIASES[s.SUB_ICB_CODE])
-    if code is None or sub is None:
-        return []
-    kept = raw[code].astype(str).str.strip().str.upper().isin(codes)
-    return sorted(set(raw.loc[kept, sub].astype(str).str.strip().str.upper()) - {""})
-
-
-def _level_codes(practice: Found, codes: frozenset[str]) -> dict[str, frozenset[str]]:
-    """``sub_icb`` / ``icb`` -> the codes (ODS and ONS) the study's practices carry in the
-    practice file, to tell the level of polygons whose columns do not."""
-    from geo_pcn import settings as s
-    from geo_pcn.io._formats import PRACTICE_ALIASES
-    from geo_pcn.io.tables import find_column
-
-    if not practice.columns:
-        return {}
-    raw = read_table(practice.path, role="practices")
-    code = _practice_column(raw)
-    kept = raw[code].astype(str).str.strip().str.upper().isin(codes)
-    out: dict[str, frozenset[str]] = {}
-    for level, keys in (
-        ("sub_icb", (s.SUB_ICB_CODE, s.ONS_SUB_ICB_CODE)),
-        ("icb", (s.ICB_CODE, s.ONS_ICB_CODE)),
-    ):
-        held: set[str] = set()
-        for key in keys:
-            col = find_column(raw, PRACTICE_ALIASES[key])
-            if col is not None:
-                held |= set(raw.loc[kept, col].astype(str).str.strip().str.upper()) - {""}
-        if held:
-            out[level] = frozenset(held)
-    return out
-
-
-def _practice_column(raw) -> object:
-    from geo_pcn import settings as s
-    from geo_pcn.io._formats import PRACTICE_ALIASES
-    from geo_pcn.io.tables import find_column
-
-    return find_column(raw, PRACTICE_ALIASES[s.PRACTICE_CODE])
-
-
-def _of(found: list[Found], *kinds: str) -> list[Found]:
-    return [f for f in found if f.kind in kinds]
-
-
 def _best_by_share(
     plan: _Plan,
     where: str,
@@ -287,7 +121,7 @@ def _best_by_share(
 ) -> Found | None:
     """The candidate holding most of ``wanted`` (then the fewest rows: the region's own
     file before a national one); a question when another holds as many."""
-    scored = [(_share(wanted, c.areas or c.practices), c) for c in candidates]
+    scored = [(share_of(wanted, c.areas or c.practices), c) for c in candidates]
     scored = [(sh, c) for sh, c in scored if sh >= enough]
     if not scored:
         return None
@@ -305,6 +139,9 @@ def _best_by_share(
 def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, str]:
     """The study file text for the downloads in ``folder`` and the one-line summary.
 
+    Each section is chosen and written by one step, in the order of the study file; the
+    ``_Plan`` carries the lines, the questions, the files used and what is missing.
+
     Raises
     ------
     InputError
@@ -312,13 +149,46 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         file does not have.
     """
     plan = _Plan(folder, out)
-    _unzip(folder, plan.notes)
-    found = _scan(folder, out)
+    unzip(folder, plan.notes)
+    found = scan(folder, out)
     if not found:
         raise InputError(f"{folder}: no files found; put the downloaded files in it")
+    practice, codes, spelled = _write_practices(plan, found, where)
+    postcode = _write_locations(plan, found, practice, codes)
+    if practice.kind != "practice_map":
+        _write_configuration(plan, found, practice, codes, spelled)
+    registrations = _write_registrations(plan, found, practice, codes)
+    areas = _write_areas(plan, found, registrations)
+    _write_boundaries(plan, found, practice, codes, areas)
+    _write_unknown_polygons(plan, found)
+    _write_community(plan, found, postcode)
+    plan.lines += ["", "[rules]"]
+    plan.key(
+        "band",
+        f"[{DEFAULT_BAND[0]}, {DEFAULT_BAND[1]}]",
+        "the national PCN size band (30,000-50,000 patients)",
+    )
+    return _finish(plan, found, _header(found, folder))
 
-    # ---- practices: the NHS England map (PCNs and sub-ICB in one file) before epraccur
-    maps = _newest_first(_of(found, "practice_map"))
+
+def _header(found: list[Found], folder: Path) -> list[str]:
+    """The study file's opening lines: its schema and how to read it."""
+    return [
+        "#:schema " + SCHEMA_PATH.as_uri(),
+        "# " + toml_comment(f"Written by geo-pcn init from the {len(found)} files in {folder}."),
+        "# Every line says what its file is and why it was chosen; lines starting '# ?' ask",
+        "# you to check a choice. The keys are described in docs/study-file.md.",
+    ]
+
+
+def _write_practices(
+    plan: _Plan, found: list[Found], where: dict[str, str]
+) -> tuple[Found, frozenset[str], dict[str, str]]:
+    """The study's name and ``[practices]``: the NHS England map (PCNs and sub-ICB in one
+    file) before epraccur. Returns the practice file, the study's practice codes and the
+    ``where`` columns as the file spells them."""
+    folder = plan.folder
+    maps = newest_first(of_kind(found, "practice_map"))
     if where:
         with_cols = [
             f
@@ -326,7 +196,9 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             if all(normalise_name(k) in map(normalise_name, f.columns) for k in where)
         ]
         maps = with_cols or maps
-    practice_files = maps or _of(found, "epraccur") or _of(found, "locations", "practice_list")
+    practice_files = (
+        maps or of_kind(found, "epraccur") or of_kind(found, "locations", "practice_list")
+    )
     if not practice_files:
         seen = ", ".join(sorted({f.kind for f in found}))
         raise InputError(
@@ -334,13 +206,7 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             + DOWNLOADS["practices"]
         )
     practice = plan.use(practice_files[0])
-    spelled, codes, kept = _where_practices(practice, where)
-    header = [
-        "#:schema " + SCHEMA_PATH.as_uri(),
-        "# " + toml_comment(f"Written by geo-pcn init from the {len(found)} files in {folder}."),
-        "# Every line says what its file is and why it was chosen; lines starting '# ?' ask",
-        "# you to check a choice. The keys are described in docs/study-file.md.",
-    ]
+    spelled, codes, kept = where_practices(practice, where)
     region = ", ".join(f"{k} = {v}" for k, v in spelled.items()) or f"all of {folder.name}"
     extract = f" ({practice.extract})" if practice.extract else ""
     plan.say("The study's name in every report: change it to the region's own name")
@@ -361,11 +227,17 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             for k, v in spelled.items()
         )
         plan.key("where", f"{{ {body} }}", f"--where: {kept:,} rows, {len(codes):,} practices")
+    return practice, codes, spelled
 
-    # ---- practice coordinates: a locations file holding every practice, else postcodes
-    postcodes = _of(found, "codepoint") + _of(found, "postcode_directory")
+
+def _write_locations(
+    plan: _Plan, found: list[Found], practice: Found, codes: frozenset[str]
+) -> Found | None:
+    """Practice coordinates: a locations file holding every practice, else postcodes.
+    Returns the postcode lookup (community sites use it too), or ``None``."""
+    postcodes = of_kind(found, "codepoint") + of_kind(found, "postcode_directory")
     postcode = plan.use(postcodes[0]) if postcodes else None
-    located = [f for f in _of(found, "locations") if f is not practice]
+    located = [f for f in of_kind(found, "locations") if f is not practice]
     location = _best_by_share(plan, "[practices] locations", located, codes, "study's practices")
     if location is not None:
         plan.key(
@@ -381,28 +253,41 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         )
     else:
         plan.missing.append("postcodes")
+    return postcode
 
-    # ---- PCN membership for epraccur
-    if practice.kind != "practice_map":
-        epcn = _of(found, "epcn")
-        if epcn:
-            plan.lines += ["", "[configuration]"]
-            plan.key("file", plan.path(plan.use(epcn[0])), f"{epcn[0].what}: practice -> PCN")
-            subs = _sub_icbs(practice, codes) if spelled else []
-            if subs:
-                listed = ", ".join(toml_string(c) for c in subs)
-                plan.key(
-                    "where",
-                    f"{{ sub_icb_code = [{listed}] }}",
-                    "the sub-ICB locations of the --where practices (the workbook is national)",
-                )
-            if len(epcn) > 1:
-                plan.ask("[configuration]", epcn[0], epcn[1:], "the first by name")
-        else:
-            plan.missing.append("configuration")
 
-    # ---- registrations: the file holding most of the study's practices
-    regs = _of(found, "registrations")
+def _write_configuration(
+    plan: _Plan,
+    found: list[Found],
+    practice: Found,
+    codes: frozenset[str],
+    spelled: dict[str, str],
+) -> None:
+    """PCN membership for a practice file without it (epraccur): the ePCN workbook,
+    narrowed to the sub-ICB locations of the ``where`` practices."""
+    epcn = of_kind(found, "epcn")
+    if epcn:
+        plan.lines += ["", "[configuration]"]
+        plan.key("file", plan.path(plan.use(epcn[0])), f"{epcn[0].what}: practice -> PCN")
+        subs = sub_icbs(practice, codes) if spelled else []
+        if subs:
+            listed = ", ".join(toml_string(c) for c in subs)
+            plan.key(
+                "where",
+                f"{{ sub_icb_code = [{listed}] }}",
+                "the sub-ICB locations of the --where practices (the workbook is national)",
+            )
+        if len(epcn) > 1:
+            plan.ask("[configuration]", epcn[0], epcn[1:], "the first by name")
+    else:
+        plan.missing.append("configuration")
+
+
+def _write_registrations(
+    plan: _Plan, found: list[Found], practice: Found, codes: frozenset[str]
+) -> Found | None:
+    """``[registrations]``: the file holding most of the study's practices."""
+    regs = of_kind(found, "registrations")
     registrations = None
     if regs:
         # most of the study's practices; then the file whose practices are most of them
@@ -411,17 +296,17 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         scored = sorted(
             regs,
             key=lambda f: (
-                -_share(codes, f.practices),
-                -round(_share(f.practices, practice.practices), 2),
-                -(_extract_date(f) or dt.date.min).toordinal(),
+                -share_of(codes, f.practices),
+                -round(share_of(f.practices, practice.practices), 2),
+                -(extract_date(f) or dt.date.min).toordinal(),
                 str(f.path),
             ),
         )
         registrations = plan.use(scored[0])
-        share = _share(codes, registrations.practices)
+        share = share_of(codes, registrations.practices)
         plan.lines += ["", "[registrations]"]
-        rest = [f for f in scored[1:] if _share(codes, f.practices) > 0]
-        same = _share(registrations.practices, practice.practices)
+        rest = [f for f in scored[1:] if share_of(codes, f.practices) > 0]
+        same = share_of(registrations.practices, practice.practices)
         why = (
             f"holds {share:.1%} of the study's practices; {same:.1%} of its practices are in "
             "the practice file"
@@ -431,10 +316,16 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         plan.key("file", plan.path(registrations), f"{registrations.what}: {why}")
     else:
         plan.missing.append("registrations")
+    return registrations
 
-    # ---- small-area polygons: those holding most of the registrations' small areas
+
+def _choose_areas(
+    plan: _Plan, found: list[Found], registrations: Found | None
+) -> tuple[Found | None, Found | None]:
+    """The small-area polygons holding most of the registrations' small areas, and a
+    lookup of census vintages when they are of another vintage than the registrations."""
     wanted = registrations.areas if registrations is not None else frozenset()
-    polys = _of(found, "area_polygons") or _of(found, "polygons")
+    polys = of_kind(found, "area_polygons") or of_kind(found, "polygons")
     areas = None
     lookup = None
     if polys and wanted:
@@ -445,9 +336,9 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         what = "registrations' small areas"
         areas = _best_by_share(plan, "[areas]", same, wanted, what, enough=0.5)
         if areas is None:  # another census vintage: through a small-area lookup
-            for bridge in _of(found, "area_lookup"):
+            for bridge in of_kind(found, "area_lookup"):
                 fits = [p for p in polys if p.vintage != vintage]
-                if _share(wanted, bridge.areas) >= 0.5 and fits:
+                if share_of(wanted, bridge.areas) >= 0.5 and fits:
                     areas = plan.use(sorted(fits, key=lambda f: (f.rows, str(f.path)))[0])
                     lookup = plan.use(bridge)
                     break
@@ -457,6 +348,13 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
                 plan.missing.append("lookup")
     elif polys:
         areas = plan.use(sorted(polys, key=lambda f: (f.rows, str(f.path)))[0])
+    return areas, lookup
+
+
+def _write_areas(plan: _Plan, found: list[Found], registrations: Found | None) -> Found | None:
+    """``[areas]``: the polygons, the vintage lookup, and the population, rural-urban and
+    deprivation files holding the polygons' small areas."""
+    areas, lookup = _choose_areas(plan, found, registrations)
     if areas is not None:
         plan.lines += ["", "[areas]"]
         plan.key("file", plan.path(areas), f"{areas.what}: the residents' small areas")
@@ -473,37 +371,49 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             ("deprivation", "deprivation", "IMD scores"),
         ):
             pick = _best_by_share(
-                plan, f"[areas] {key}", _of(found, kind), areas.areas, "polygons' small areas"
+                plan, f"[areas] {key}", of_kind(found, kind), areas.areas, "polygons' small areas"
             )
             if pick is not None:
                 plan.key(
                     key,
                     plan.path(pick),
                     f"{pick.what}: {what}, "
-                    f"holds {_share(areas.areas, pick.areas):.1%} of the polygons' areas",
+                    f"holds {share_of(areas.areas, pick.areas):.1%} of the polygons' areas",
                 )
             else:
                 plan.missing.append(key)
     else:
         plan.missing.append("areas")
+    return areas
 
-    # ---- boundary layers: a lookup of the polygons' small areas nests exactly; else polygons
+
+def _write_boundaries(
+    plan: _Plan,
+    found: list[Found],
+    practice: Found,
+    codes: frozenset[str],
+    areas: Found | None,
+) -> None:
+    """``[boundaries]``: per level, a lookup of the polygons' small areas (it nests
+    exactly), else polygons of that level."""
     plan.lines += ["", "[boundaries]"]
-    levels_held = _level_codes(practice, codes)
+    levels_held = level_codes(practice, codes)
     for level in ("sub_icb", "icb", "place"):
         lookups = [
             f
-            for f in _of(found, "lookup")
-            if level in f.levels and areas is not None and _share(areas.areas, f.areas) >= _ENOUGH
+            for f in of_kind(found, "lookup")
+            if level in f.levels and areas is not None and share_of(areas.areas, f.areas) >= _ENOUGH
         ]
-        layers = [f for f in _of(found, "boundary_polygons") if next(iter(f.levels), None) == level]
+        layers = [
+            f for f in of_kind(found, "boundary_polygons") if next(iter(f.levels), None) == level
+        ]
         # polygons named only "code": the level whose codes the study's practices carry
         layers += [
             f
-            for f in _of(found, "polygons")
+            for f in of_kind(found, "polygons")
             if f is not areas
             and level in levels_held
-            and _share(levels_held[level], f.areas) >= _ENOUGH
+            and share_of(levels_held[level], f.areas) >= _ENOUGH
         ]
         pick = (lookups or layers or [None])[0]
         if pick is None:
@@ -532,7 +442,10 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             value = plan.path(pick)
         plan.key(level, value, f"{pick.what}: {how}")
 
-    left = [f for f in _of(found, "polygons") if f.path not in plan.used]
+
+def _write_unknown_polygons(plan: _Plan, found: list[Found]) -> None:
+    """Polygon files of a level init cannot tell: a commented line and a question each."""
+    left = [f for f in of_kind(found, "polygons") if f.path not in plan.used]
     if left:
         plan.questions.append(f"{len(left)} polygon file(s) of a level geo-pcn cannot tell")
         for f in left:
@@ -544,8 +457,10 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
             plan.lines.append(f"# place = {plan.path(f)}")
             plan.used.add(f.path)
 
-    # ---- community sites: ODS organisation files (pharmacies), placed by postcode
-    for org in _of(found, "ods_organisations"):
+
+def _write_community(plan: _Plan, found: list[Found], postcode: Found | None) -> None:
+    """Community sites: ODS organisation files (pharmacies), placed by postcode."""
+    for org in of_kind(found, "ods_organisations"):
         name = (
             "pharmacies"
             if org.practices and all(c[:1] == "F" for c in list(org.practices)[:50])
@@ -559,16 +474,13 @@ def write_study(folder: Path, out: Path, where: dict[str, str]) -> tuple[str, st
         plan.key("file", plan.path(org), f"{org.what}: sites to check against the PCNs")
         plan.key("kind", '"sites"', "points (placed by postcode)")
         plan.key("postcodes", plan.path(postcode), f"{postcode.what}: places each site")
-    if not _of(found, "ods_organisations"):
+    if not of_kind(found, "ods_organisations"):
         plan.missing.append("pharmacies")
 
-    plan.lines += ["", "[rules]"]
-    plan.key(
-        "band",
-        f"[{DEFAULT_BAND[0]}, {DEFAULT_BAND[1]}]",
-        "the national PCN size band (30,000-50,000 patients)",
-    )
 
+def _finish(plan: _Plan, found: list[Found], header: list[str]) -> tuple[str, str]:
+    """The study file's text (with what is missing, unused and noted) and the summary."""
+    out = plan.out
     tail: list[str] = []
     if plan.missing:
         tail += ["", "# Missing (the study runs without them; each adds checks):"]
