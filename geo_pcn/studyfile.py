@@ -1,7 +1,8 @@
 """Parse and check a study file (TOML) into plain, resolved settings.
 
 Kept apart from :mod:`geo_pcn.study` so that the study file's grammar lives in one place:
-which keys exist, which are required, how paths resolve. Every problem in the file, in
+which keys exist (their sets and descriptions in :mod:`geo_pcn.studyfile_keys`), which are
+required, how paths resolve. Every problem in the file, in
 every section, is collected and reported at once, as one line: the study file, then one
 clause per problem (naming the section, the key and the allowed keys) joined with ``; ``.
 
@@ -23,6 +24,18 @@ from geo_pcn.errors import StudyFileError
 from geo_pcn.io._limits import not_a_regular_file, read_toml
 from geo_pcn.io.tables import Source
 from geo_pcn.settings import CHECK_NAMES
+from geo_pcn.studyfile_keys import (
+    BOUNDARY_KEYS,
+    COMMUNITY_KEYS,
+    EXCEPTION_KEYS,
+    FILE_KEYS,
+    FOOTPRINT_METHODS,
+    KEY_DOCS,
+    SECTIONS,
+    TOP_KEYS,
+    KeyDoc,
+    grammar_keys,
+)
 
 __all__ = [
     "StudySpec",
@@ -34,31 +47,6 @@ __all__ = [
     "grammar_keys",
 ]
 
-#: Keys allowed in any "file entry" table.
-_FILE_KEYS = {"file", "columns", "where", "sheet", "layer", "crs"}
-
-#: section -> allowed keys (beyond the file keys where the section is a file entry).
-_SECTIONS: dict[str, set[str]] = {
-    "practices": _FILE_KEYS | {"locations", "postcodes"},
-    "registrations": set(_FILE_KEYS),
-    "list_sizes": set(_FILE_KEYS),
-    "configuration": _FILE_KEYS | {"as_of"},
-    "areas": _FILE_KEYS | {"population", "lookup", "rural", "deprivation"},
-    "rules": {
-        "band",
-        "exempt",
-        "footprints",
-        "adjacency_tolerance_m",
-        "site_tolerance_m",
-        "min_share",
-        "study_boundary",
-        "exceptions",
-    },
-}
-_TOP_KEYS = {"name", "description", "synthetic", "postcodes", "boundaries", "community"} | set(
-    _SECTIONS
-)
-_EXCEPTION_KEYS = {"checks", "reason", "date"}
 #: The reason given to the exception that ``[rules] exempt = [...]`` stands for.
 EXEMPT_REASON = "listed in exempt"
 
@@ -130,257 +118,6 @@ def merge_exempt(
     )
     more = tuple(code for code in dict.fromkeys(sized) if code not in exempt)
     return exempt + more, exceptions + added
-
-
-_COMMUNITY_KEYS = _FILE_KEYS | {"kind", "code", "name", "pcn", "postcodes", "polygons"}
-#: Keys of a boundary layer entry: a polygon layer, or a small area -> area lookup whose
-#: small-area polygons are the [areas] layer or ``polygons = "..."``.
-_BOUNDARY_KEYS = _FILE_KEYS | {"polygons", "generalisation_m"}
-_FOOTPRINT_METHODS = ("auto", "registrations", "voronoi")
-
-
-@dataclass(frozen=True)
-class KeyDoc:
-    """One key of the study file, described for the reference page and the JSON Schema
-    (``docs/study-file.md`` and ``geo_pcn/schema/study.schema.json`` are generated from
-    :data:`KEY_DOCS`; ``tests/test_study_reference.py`` fails when a key of the grammar
-    above has no entry here).
-
-    ``section`` is ``""`` for a top-level key, ``"file entry"`` for the keys of every file
-    entry table, ``"boundaries.NAME"``, ``"community.NAME"``, ``"rules.exceptions.PCN"``
-    for the keys of those tables. ``kind`` is the value's type: ``file`` (a path, or a file
-    entry table), ``path``, ``text``, ``bool``, ``number``, ``band``, ``codes``, ``table``,
-    ``columns``, ``date``, ``checks``, ``choice``.
-    """
-
-    section: str
-    key: str
-    kind: str
-    text: str
-    default: str = ""
-    allowed: tuple[str, ...] = ()
-    required: bool = False
-
-
-#: Every key of the study-file grammar, described (the order is the reference page's).
-KEY_DOCS: tuple[KeyDoc, ...] = (
-    KeyDoc("", "name", "text", "The study's name, shown in every report.", "the file's name"),
-    KeyDoc("", "description", "text", "A sentence or two shown under the name.", '""'),
-    KeyDoc(
-        "",
-        "synthetic",
-        "bool",
-        "true only for made-up data (the demo): every output says so.",
-        "false",
-    ),
-    KeyDoc(
-        "",
-        "postcodes",
-        "path",
-        "Code-Point Open (folder, zip or CSV) or an ONS postcode directory: places practices "
-        "and community sites by postcode when they have no coordinates.",
-    ),
-    KeyDoc(
-        "",
-        "practices",
-        "file",
-        "The practices: the NHS England practice -> PCN map, epraccur (with [configuration] "
-        "for PCNs), the ePCN workbook, or any table with a practice code column.",
-        required=True,
-    ),
-    KeyDoc(
-        "",
-        "registrations",
-        "file",
-        "Registered patients by practice and small area (NHS England "
-        "gp-reg-pat-prac-lsoa-all.csv): the practices' territories. Without it, territories "
-        "are Voronoi cells of the practice sites.",
-    ),
-    KeyDoc(
-        "",
-        "list_sizes",
-        "file",
-        "Practice list sizes: a table of practice code and list size (e.g. NHS England "
-        "gp-reg-pat-prac-all.csv).",
-    ),
-    KeyDoc(
-        "",
-        "configuration",
-        "file",
-        "Practice -> PCN membership when the practice file has none (epraccur): the ePCN "
-        "workbook or a table of practice_code, pcn_code.",
-    ),
-    KeyDoc("", "areas", "file", "Small-area polygons (LSOA 2011 or 2021; any CRS)."),
-    KeyDoc(
-        "",
-        "boundaries",
-        "table",
-        "Boundary layers by name: sub_icb, icb, place (and any other). Each is a polygon "
-        "layer, or a small area -> area lookup dissolved over the [areas] polygons.",
-    ),
-    KeyDoc(
-        "",
-        "community",
-        "table",
-        'Community layers by name, [community.NAME]: team footprints (kind = "areas") or '
-        'sites (kind = "sites").',
-    ),
-    KeyDoc("", "rules", "table", "The planning rules the configuration is checked against."),
-    KeyDoc("file entry", "file", "path", "The file, relative to the study file.", required=True),
-    KeyDoc(
-        "file entry",
-        "columns",
-        "columns",
-        "Column names where the file's are not recognised: canonical name = the file's "
-        'column, e.g. { practice_code = "Org Code" }. Sits beside file, not inside it.',
-    ),
-    KeyDoc(
-        "file entry",
-        "where",
-        "table",
-        "Keep the rows whose column equals the value (a list of values keeps any of them), "
-        'e.g. { ICB_CODE = "QNC" }; headerless ODS files use the canonical names '
-        "(icb_code, sub_icb_code).",
-    ),
-    KeyDoc("file entry", "sheet", "sheet", "The Excel sheet (name or number).", "the first"),
-    KeyDoc("file entry", "layer", "sheet", "The GeoPackage layer (name or number).", "the first"),
-    KeyDoc(
-        "file entry",
-        "crs",
-        "text",
-        'The coordinate reference system when the file does not say, e.g. "EPSG:27700".',
-        "the file's own",
-    ),
-    KeyDoc(
-        "practices",
-        "locations",
-        "file",
-        "Practice coordinates (lat/long or easting/northing by practice code).",
-    ),
-    KeyDoc(
-        "practices",
-        "postcodes",
-        "path",
-        "Code-Point Open or a postcode directory placing the practices by postcode.",
-    ),
-    KeyDoc(
-        "configuration",
-        "as_of",
-        "date",
-        "For the ODS ePCN workbook: the membership in force on that day, from each "
-        "practice-PCN relationship's start and end dates (e.g. as_of = 2022-07-01).",
-        "every relationship with no end date",
-    ),
-    KeyDoc(
-        "areas",
-        "population",
-        "file",
-        "Resident population by small area (Census 2021 usual residents, ONS mid-year estimates).",
-    ),
-    KeyDoc(
-        "areas",
-        "lookup",
-        "file",
-        "ONS small-area lookup between census vintages (LSOA 2011 -> 2021), when the "
-        "registrations and the polygons differ.",
-    ),
-    KeyDoc("areas", "rural", "file", "ONS rural-urban classification of the small areas."),
-    KeyDoc("areas", "deprivation", "file", "Index of multiple deprivation by small area."),
-    KeyDoc(
-        "boundaries.NAME",
-        "polygons",
-        "path",
-        "For a lookup: the small-area polygons it dissolves, instead of the [areas] layer.",
-        "the [areas] polygons",
-    ),
-    KeyDoc(
-        "boundaries.NAME",
-        "generalisation_m",
-        "number",
-        "How far (metres) the layer's lines may lie from the true ones, e.g. 500 for ONS "
-        "BUC: crossings closer than this are reported as uncertain.",
-        "0",
-    ),
-    KeyDoc(
-        "community.NAME",
-        "kind",
-        "choice",
-        "What the layer holds.",
-        "sites when pcn is given",
-        ("areas", "sites"),
-        required=True,
-    ),
-    KeyDoc("community.NAME", "code", "text", "The column of the team's or site's code."),
-    KeyDoc("community.NAME", "name", "text", "The column of its name."),
-    KeyDoc("community.NAME", "pcn", "text", "The column of the PCN a site is aligned to."),
-    KeyDoc("community.NAME", "postcodes", "path", "Code-Point Open placing sites by postcode."),
-    KeyDoc(
-        "community.NAME",
-        "polygons",
-        "path",
-        "For a lookup of small areas -> team: the small-area polygons it dissolves.",
-        "the [areas] polygons",
-    ),
-    KeyDoc("rules", "band", "band", "Inclusive list-size band [low, high] (patients)."),
-    KeyDoc("rules", "exempt", "codes", "PCNs with an agreed exception to the band."),
-    KeyDoc(
-        "rules",
-        "footprints",
-        "choice",
-        "How PCN footprints are drawn.",
-        allowed=("auto", "registrations", "voronoi"),
-    ),
-    KeyDoc(
-        "rules",
-        "adjacency_tolerance_m",
-        "number",
-        "Territories closer than this (metres) count as touching.",
-    ),
-    KeyDoc(
-        "rules", "site_tolerance_m", "number", "Practices closer than this (metres) share a site."
-    ),
-    KeyDoc(
-        "rules",
-        "min_share",
-        "number",
-        "A PCN's catchment holds every small area where it has at least this share of the "
-        "registered residents (0 < share <= 1).",
-    ),
-    KeyDoc(
-        "rules",
-        "study_boundary",
-        "text",
-        'A boundary layer (e.g. "icb") whose union is the study area; by default it is '
-        "decided from the data.",
-    ),
-    KeyDoc(
-        "rules",
-        "exceptions",
-        "table",
-        "Agreed exceptions: PCN code = { checks, reason, date }, reported as INFO.",
-    ),
-    KeyDoc(
-        "rules.exceptions.PCN",
-        "checks",
-        "checks",
-        "The checks the PCN is excepted from.",
-        allowed=CHECK_NAMES,
-        required=True,
-    ),
-    KeyDoc("rules.exceptions.PCN", "reason", "text", "Who agreed it and why.", required=True),
-    KeyDoc("rules.exceptions.PCN", "date", "date", "When it was agreed (YYYY-MM-DD)."),
-)
-
-
-def grammar_keys() -> set[tuple[str, str]]:
-    """Every (section, key) the parser accepts, in :class:`KeyDoc`'s naming."""
-    keys = {("", k) for k in _TOP_KEYS} | {("file entry", k) for k in _FILE_KEYS}
-    for section, allowed in _SECTIONS.items():
-        keys |= {(section, k) for k in allowed - _FILE_KEYS}
-    keys |= {("boundaries.NAME", k) for k in _BOUNDARY_KEYS - _FILE_KEYS}
-    keys |= {("community.NAME", k) for k in _COMMUNITY_KEYS - _FILE_KEYS}
-    keys |= {("rules.exceptions.PCN", k) for k in _EXCEPTION_KEYS}
-    return keys
 
 
 @dataclass(frozen=True)
@@ -486,7 +223,7 @@ def _unknown(where: str, table: Mapping[str, Any], allowed: set[str], out: _Coll
 
 
 def _source(
-    value: Any, where: str, base: Path, out: _Collector, *, allowed: set[str] = _FILE_KEYS
+    value: Any, where: str, base: Path, out: _Collector, *, allowed: set[str] = FILE_KEYS
 ) -> Source | None:
     """A file entry: a path string, or a table with ``file`` and options."""
     if isinstance(value, str):
@@ -551,8 +288,8 @@ def _section_source(doc: Mapping[str, Any], key: str, base: Path, out: _Collecto
         return None
     value = doc[key]
     if isinstance(value, Mapping):
-        _unknown(f"[{key}]", value, _SECTIONS[key], out)
-        return _source({k: v for k, v in value.items() if k in _FILE_KEYS}, f"[{key}]", base, out)
+        _unknown(f"[{key}]", value, SECTIONS[key], out)
+        return _source({k: v for k, v in value.items() if k in FILE_KEYS}, f"[{key}]", base, out)
     return _source(value, f"[{key}]", base, out)
 
 
@@ -580,7 +317,7 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         out.add("[rules] must be a table")
         return {}
-    _unknown("[rules]", value, _SECTIONS["rules"], out)
+    _unknown("[rules]", value, SECTIONS["rules"], out)
     rules: dict[str, Any] = {}
     if "band" in value:
         band = value["band"]
@@ -604,11 +341,11 @@ def _rules(value: Any, out: _Collector) -> dict[str, Any]:
         else:
             out.add('[rules] exempt must be a list of PCN codes, e.g. ["U12345"]')
     if "footprints" in value:
-        if value["footprints"] in _FOOTPRINT_METHODS:
+        if value["footprints"] in FOOTPRINT_METHODS:
             rules["footprints"] = value["footprints"]
         else:
             out.add(
-                f"[rules] footprints must be one of {', '.join(_FOOTPRINT_METHODS)}, "
+                f"[rules] footprints must be one of {', '.join(FOOTPRINT_METHODS)}, "
                 f"got {value['footprints']!r}"
             )
     for key in ("adjacency_tolerance_m", "site_tolerance_m"):
@@ -665,7 +402,7 @@ def _exceptions(value: Any, out: _Collector) -> tuple[AgreedException, ...]:
         if not isinstance(entry, Mapping):
             out.add(f"{where} {key} must be a table, e.g. {example}")
             continue
-        _unknown(f"{where} {key}", entry, _EXCEPTION_KEYS, out)
+        _unknown(f"{where} {key}", entry, EXCEPTION_KEYS, out)
         checks = entry.get("checks")
         if (
             not isinstance(checks, list)
@@ -733,8 +470,49 @@ def parse_study_file(path: Path | str) -> StudySpec:
 
     base = path.resolve().parent
     out = _Collector(path)
-    _unknown("the study file", doc, _TOP_KEYS, out)
+    _unknown("the study file", doc, TOP_KEYS, out)
+    practices, locations, postcodes, postcodes_key = _practices_section(doc, base, out)
+    areas, population, area_lookup, rural, deprivation = _areas_section(doc, base, out)
+    boundaries = _boundaries_section(doc, base, out)
+    community = _community_section(doc, base, out)
+    rules = _rules(doc.get("rules", {}), out)
+    name, description, synthetic = _titles(doc, path, out)
+    # every section is parsed before raising, so that every problem is reported together
+    registrations = _section_source(doc, "registrations", base, out)
+    list_sizes = _section_source(doc, "list_sizes", base, out)
+    configuration = _configuration_section(doc, base, out)
+    out.raise_if_any()
+    spec = StudySpec(
+        path=path,
+        name=name,
+        description=str(description),
+        synthetic=synthetic,
+        practices=practices,
+        locations=locations,
+        postcodes=postcodes,
+        postcodes_key=postcodes_key,
+        registrations=registrations,
+        list_sizes=list_sizes,
+        configuration=configuration,
+        areas=areas,
+        population=population,
+        area_lookup=area_lookup,
+        rural=rural,
+        deprivation=deprivation,
+        boundaries=boundaries,
+        community=community,
+        rules=rules,
+    )
+    _check_files(spec, out)
+    out.raise_if_any()
+    return spec
 
+
+def _practices_section(
+    doc: Mapping[str, Any], base: Path, out: _Collector
+) -> tuple[Source | None, Source | None, Path | None, str]:
+    """``[practices]`` (required), its ``locations`` and the postcode lookup (top-level
+    ``postcodes``, or the section's, which wins) with the key it came from."""
     practices = None
     locations = None
     postcodes: Path | None = None
@@ -760,7 +538,13 @@ def parse_study_file(path: Path | str) -> StudySpec:
                     postcodes_key = "[practices] postcodes"
                 else:
                     out.add("[practices] postcodes must be a path")
+    return practices, locations, postcodes, postcodes_key
 
+
+def _areas_section(
+    doc: Mapping[str, Any], base: Path, out: _Collector
+) -> tuple[Source | None, Source | None, Source | None, Source | None, Source | None]:
+    """``[areas]``, its ``population``, ``lookup``, ``rural`` and ``deprivation``."""
     areas = _section_source(doc, "areas", base, out)
     population = None
     if isinstance(doc.get("areas"), Mapping) and "population" in doc["areas"]:
@@ -774,18 +558,26 @@ def parse_study_file(path: Path | str) -> StudySpec:
             rural = _source(section["rural"], "[areas] rural", base, out)
         if "deprivation" in section:
             deprivation = _source(section["deprivation"], "[areas] deprivation", base, out)
+    return areas, population, area_lookup, rural, deprivation
 
+
+def _boundaries_section(doc: Mapping[str, Any], base: Path, out: _Collector) -> dict[str, Source]:
+    """``[boundaries]``: name -> a polygon layer, or a small area -> area lookup."""
     boundaries: dict[str, Source] = {}
     raw_boundaries = doc.get("boundaries", {})
     if not isinstance(raw_boundaries, Mapping):
         out.add('[boundaries] must be a table of name = "file"')
         raw_boundaries = {}
     for name, value in raw_boundaries.items():
-        src = _source(value, f"[boundaries] {name}", base, out, allowed=_BOUNDARY_KEYS)
+        src = _source(value, f"[boundaries] {name}", base, out, allowed=BOUNDARY_KEYS)
         if src is not None:
             boundaries[name] = _with_polygons(src, value, f"[boundaries] {name}", base, out)
             _check_generalisation(value, f"[boundaries] {name}", out)
+    return boundaries
 
+
+def _community_section(doc: Mapping[str, Any], base: Path, out: _Collector) -> dict[str, Source]:
+    """``[community.NAME]`` sections: name -> the layer, its kind and columns in options."""
     community: dict[str, Source] = {}
     raw_community = doc.get("community", {})
     if not isinstance(raw_community, Mapping):
@@ -795,32 +587,45 @@ def parse_study_file(path: Path | str) -> StudySpec:
         if not isinstance(value, Mapping):
             out.add(f'[community.{name}] must be a table with file = "..." and kind')
             continue
-        src = _source(value, f"[community.{name}]", base, out, allowed=_COMMUNITY_KEYS)
-        kind = value.get("kind", "sites" if "pcn" in value else None)
-        if kind not in ("areas", "sites"):
-            out.add(
-                f'[community.{name}] needs kind = "areas" (team footprints, polygons) or '
-                f'kind = "sites" (points or postcodes), got {kind!r}'
-            )
+        src = _community_entry(name, value, base, out)
         if src is not None:
-            options = dict(src.options)
-            options["kind"] = kind
-            columns = dict(src.columns)
-            for key, canonical in (("code", "code"), ("name", "name"), ("pcn", "pcn_code")):
-                if key in value:
-                    columns[canonical] = value[key]
-            if "postcodes" in value:
-                options["postcodes"] = str(_join(base, value["postcodes"]))
-            src = _with_polygons(
-                Source(src.path, columns, src.where, options),
-                value,
-                f"[community.{name}]",
-                base,
-                out,
-            )
             community[name] = src
+    return community
 
-    rules = _rules(doc.get("rules", {}), out)
+
+def _community_entry(
+    name: str, value: Mapping[str, Any], base: Path, out: _Collector
+) -> Source | None:
+    """One ``[community.NAME]`` table: its file entry with ``kind`` (and ``postcodes``) in
+    the options and its ``code``/``name``/``pcn`` columns; ``None`` when it has no file."""
+    src = _source(value, f"[community.{name}]", base, out, allowed=COMMUNITY_KEYS)
+    kind = value.get("kind", "sites" if "pcn" in value else None)
+    if kind not in ("areas", "sites"):
+        out.add(
+            f'[community.{name}] needs kind = "areas" (team footprints, polygons) or '
+            f'kind = "sites" (points or postcodes), got {kind!r}'
+        )
+    if src is not None:
+        options = dict(src.options)
+        options["kind"] = kind
+        columns = dict(src.columns)
+        for key, canonical in (("code", "code"), ("name", "name"), ("pcn", "pcn_code")):
+            if key in value:
+                columns[canonical] = value[key]
+        if "postcodes" in value:
+            options["postcodes"] = str(_join(base, value["postcodes"]))
+        return _with_polygons(
+            Source(src.path, columns, src.where, options),
+            value,
+            f"[community.{name}]",
+            base,
+            out,
+        )
+    return None
+
+
+def _titles(doc: Mapping[str, Any], path: Path, out: _Collector) -> tuple[str, str, bool]:
+    """The study's ``name`` (the file's name by default), ``description`` and ``synthetic``."""
     name = doc.get("name", path.stem)
     if not isinstance(name, str):
         out.add("name must be text")
@@ -830,9 +635,11 @@ def parse_study_file(path: Path | str) -> StudySpec:
     if not isinstance(synthetic, bool):
         out.add(f"synthetic must be true or false (true only for made-up data); got {synthetic!r}")
         synthetic = False
-    # every section is parsed before raising, so that every problem is reported together
-    registrations = _section_source(doc, "registrations", base, out)
-    list_sizes = _section_source(doc, "list_sizes", base, out)
+    return name, str(description), synthetic
+
+
+def _configuration_section(doc: Mapping[str, Any], base: Path, out: _Collector) -> Source | None:
+    """``[configuration]``, with ``as_of`` (an ePCN workbook's date) in its options."""
     configuration = _section_source(doc, "configuration", base, out)
     if configuration is not None and isinstance(doc.get("configuration"), Mapping):
         as_of = _as_of(doc["configuration"].get("as_of"), out)
@@ -841,28 +648,12 @@ def parse_study_file(path: Path | str) -> StudySpec:
             configuration = Source(
                 configuration.path, configuration.columns, configuration.where, options
             )
-    out.raise_if_any()
-    spec = StudySpec(
-        path=path,
-        name=name,
-        description=str(description),
-        synthetic=synthetic,
-        practices=practices,
-        locations=locations,
-        postcodes=postcodes,
-        postcodes_key=postcodes_key,
-        registrations=registrations,
-        list_sizes=list_sizes,
-        configuration=configuration,
-        areas=areas,
-        population=population,
-        area_lookup=area_lookup,
-        rural=rural,
-        deprivation=deprivation,
-        boundaries=boundaries,
-        community=community,
-        rules=rules,
-    )
+    return configuration
+
+
+def _check_files(spec: StudySpec, out: _Collector) -> None:
+    """Every ``crs`` a coordinate reference system, and every input a file on disk (or a
+    folder where one is read)."""
     for where, entry in _crs_entries(spec):
         crs = entry.options["crs"]
         try:
@@ -878,5 +669,3 @@ def parse_study_file(path: Path | str) -> StudySpec:
         why = not_a_regular_file(file, folder_ok=folder_ok)
         if why is not None:
             out.add(f"{label} {file} {why}; give a file saved on disk")
-    out.raise_if_any()
-    return spec

@@ -1,5 +1,5 @@
 """Rewrite docs/study-file.md and geo_pcn/schema/study.schema.json from the study-file
-grammar (geo_pcn.studyfile.KEY_DOCS); tests/test_study_reference.py fails until this is run
+grammar (geo_pcn.studyfile_keys.KEY_DOCS); tests/test_study_reference.py fails until this is run
 after a key changes."""
 
 from geo_pcn.cli.reference import write_reference

@@ -42,6 +42,7 @@ LAYERS = {
     "geo_pcn._residents": 0,  # the residents table in words (info, report.md/html/xlsx)
     "geo_pcn.io": 1,
     "geo_pcn.studyfile": 2,
+    "geo_pcn.studyfile_keys": 2,  # the study-file grammar's keys, each described
     # Study.from_toml's steps: io/ by what they read, but they take a parsed study file
     # (studyfile.StudySpec), so they sit beside study, below it
     "geo_pcn.io.study_practices": 2,

@@ -1,7 +1,7 @@
 """The study-file reference (docs/study-file.md) and JSON Schema are generated from the
 grammar and cannot drift from it (issue 25).
 
-* every key the parser accepts (``_TOP_KEYS``, ``_SECTIONS``, ``_FILE_KEYS``, the boundary,
+* every key the parser accepts (``TOP_KEYS``, ``SECTIONS``, ``FILE_KEYS``, the boundary,
   community and exception keys) is described in ``KEY_DOCS`` and has a row on the page;
 * the committed page and schema are what ``scripts/study_reference.py`` writes now;
 * the schema (checked with ``jsonschema``, installed in the venv) accepts every hand-written
