@@ -16,7 +16,7 @@ from typing import Any
 
 from geo_pcn import settings as s
 from geo_pcn.io._formats import EPCN_COLUMNS, ODS_COLUMNS, PRACTICE_ALIASES
-from geo_pcn.io.nhs import _REGISTRATION_ALIASES, _SITE_ALIASES
+from geo_pcn.io.nhs import _REGISTRATION_ALIASES
 from geo_pcn.io.ons import _POPULATION_ALIASES, LEVEL_STEMS
 from geo_pcn.io.postcodes import (
     _EASTING_COLUMNS,
@@ -25,6 +25,7 @@ from geo_pcn.io.postcodes import (
     _NORTHING_COLUMNS,
     _POSTCODE_COLUMNS,
 )
+from geo_pcn.io.sites import _SITE_ALIASES
 from geo_pcn.study import Rules
 from geo_pcn.studyfile import KEY_DOCS, KeyDoc
 

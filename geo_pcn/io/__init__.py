@@ -16,10 +16,10 @@ from geo_pcn.io.nhs import (
     read_list_sizes,
     read_practices,
     read_registrations,
-    read_sites,
 )
 from geo_pcn.io.ons import read_areas, read_boundaries, read_population
 from geo_pcn.io.postcodes import geocode, read_postcode_lookup
+from geo_pcn.io.sites import read_sites
 from geo_pcn.io.tables import Source
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""NHS England and ODS files: practices, PCN membership, registrations, list sizes, sites.
+"""NHS England and ODS files: practices, PCN membership, registrations, list sizes (and sites,
+read by :mod:`geo_pcn.io.sites`, importable here too).
 
 Formats are recognised by their columns and values, never by file name:
 
@@ -19,17 +20,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo_pcn import settings as s
 from geo_pcn._escape import excel_uncell
 from geo_pcn.errors import InputError, SchemaError, list_some
 from geo_pcn.io._cache import cached
 from geo_pcn.io._formats import (
-    ODS_COLUMNS,
     PRACTICE_ALIASES,
     PRACTICE_COLUMNS,
     STATUS,
@@ -38,11 +36,9 @@ from geo_pcn.io._formats import (
     count,
     lines_of,
     load_practice_table,
-    ods_active,
-    ods_layout,
 )
 from geo_pcn.io._isin import isin
-from geo_pcn.io.locations import locate
+from geo_pcn.io.sites import read_sites  # noqa: F401 (importable here too)
 from geo_pcn.io.tables import (
     MAX_PATIENTS,
     Source,
@@ -506,51 +502,9 @@ def read_list_sizes(source: Source | str | Path) -> pd.DataFrame:
     )  # type: ignore[arg-type]
     keys = {normalise_name(c) for c in raw.columns}
     if {"CODE", "TYPE", "SEX", "AGE", "NUMBEROFPATIENTS"} <= keys:
-        schema = {
-            s.PRACTICE_CODE: ["CODE"],
-            s.LIST_SIZE: ["NUMBER_OF_PATIENTS"],
-            "_type": ["TYPE"],
-            "_sex": ["SEX"],
-            "_age": ["AGE"],
-        }
-        frame = canonical_table(
-            raw,
-            src,
-            schema,
-            required=[s.PRACTICE_CODE, s.LIST_SIZE],
-            what="list sizes",
-            expected="",
-            fmt="nhs_list_sizes",
-        )
-        skipped = frame.attrs["skipped"]
-        checks = {
-            "_type": ("GP", "TYPE is not GP"),
-            "_sex": ("ALL", "SEX is not ALL"),
-            "_age": ("ALL", "AGE is not ALL"),
-        }
-        for col, (value, reason) in checks.items():
-            keep = frame[col].str.upper().eq(value)
-            count(skipped, reason, (~keep).sum())
-            frame = frame[keep]
-        frame.attrs["skipped"] = skipped
+        frame = _nhs_list_sizes(raw, src)
     elif {"PATIENTLISTTYPE", "PRACTICELISTSIZE"} <= keys:
-        schema = {
-            s.PRACTICE_CODE: PRACTICE_ALIASES[s.PRACTICE_CODE],
-            s.LIST_SIZE: ["PRACTICE_LIST_SIZE"],
-            "_type": ["PATIENT_LIST_TYPE"],
-        }
-        frame = canonical_table(
-            raw,
-            src,
-            schema,
-            required=[s.PRACTICE_CODE, s.LIST_SIZE],
-            what="list sizes",
-            expected="",
-            fmt="qof_prevalence",
-        )
-        keep = frame["_type"].str.upper().eq("TOTAL")
-        count(frame.attrs["skipped"], "PATIENT_LIST_TYPE is not TOTAL", (~keep).sum())
-        frame = frame[keep]
+        frame = _qof_list_sizes(raw, src)
     elif find_column(raw, _REGISTRATION_ALIASES[s.AREA_CODE]) is not None and (
         find_column(raw, _REGISTRATION_ALIASES[s.N_PATIENTS]) is not None
     ):
@@ -570,6 +524,61 @@ def read_list_sizes(source: Source | str | Path) -> pd.DataFrame:
                 'with columns = { list_size = "<column>" }'
             )
     return _list_sizes(frame, src.label)
+
+
+def _nhs_list_sizes(raw: pd.DataFrame, src: Source) -> pd.DataFrame:
+    """NHS England ``gp-reg-pat-prac-all.csv``: the rows ``TYPE = GP``, ``SEX = ALL``,
+    ``AGE = ALL`` (the others counted in ``skipped``)."""
+    schema = {
+        s.PRACTICE_CODE: ["CODE"],
+        s.LIST_SIZE: ["NUMBER_OF_PATIENTS"],
+        "_type": ["TYPE"],
+        "_sex": ["SEX"],
+        "_age": ["AGE"],
+    }
+    frame = canonical_table(
+        raw,
+        src,
+        schema,
+        required=[s.PRACTICE_CODE, s.LIST_SIZE],
+        what="list sizes",
+        expected="",
+        fmt="nhs_list_sizes",
+    )
+    skipped = frame.attrs["skipped"]
+    checks = {
+        "_type": ("GP", "TYPE is not GP"),
+        "_sex": ("ALL", "SEX is not ALL"),
+        "_age": ("ALL", "AGE is not ALL"),
+    }
+    for col, (value, reason) in checks.items():
+        keep = frame[col].str.upper().eq(value)
+        count(skipped, reason, (~keep).sum())
+        frame = frame[keep]
+    frame.attrs["skipped"] = skipped
+    return frame
+
+
+def _qof_list_sizes(raw: pd.DataFrame, src: Source) -> pd.DataFrame:
+    """A QOF prevalence file: the rows ``PATIENT_LIST_TYPE = TOTAL``."""
+    schema = {
+        s.PRACTICE_CODE: PRACTICE_ALIASES[s.PRACTICE_CODE],
+        s.LIST_SIZE: ["PRACTICE_LIST_SIZE"],
+        "_type": ["PATIENT_LIST_TYPE"],
+    }
+    frame = canonical_table(
+        raw,
+        src,
+        schema,
+        required=[s.PRACTICE_CODE, s.LIST_SIZE],
+        what="list sizes",
+        expected="",
+        fmt="qof_prevalence",
+    )
+    keep = frame["_type"].str.upper().eq("TOTAL")
+    count(frame.attrs["skipped"], "PATIENT_LIST_TYPE is not TOTAL", (~keep).sum())
+    frame = frame[keep]
+    return frame
 
 
 def _list_sizes(frame: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -615,129 +624,3 @@ def _list_sizes(frame: pd.DataFrame, label: str) -> pd.DataFrame:
         )
     attrs["skipped"] = skipped
     return _finish(tidy, attrs)
-
-
-_SITE_ALIASES = {
-    s.CODE: [
-        "code",
-        "site_code",
-        "Site Code",
-        "ODS code",
-        "ORG_CODE",
-        "Organisation Code",
-        "id",
-        "site_id",
-        "practice_code",
-    ],
-    s.NAME: ["name", "site_name", "Site Name", "Organisation Name", "ORG_NAME"],
-    s.POSTCODE: PRACTICE_ALIASES[s.POSTCODE],
-    s.PCN_CODE: ["pcn_code", "PCN Code", "aligned_pcn", "aligned_pcn_code"],
-    "status": ["status"],
-    s.EASTING: PRACTICE_ALIASES[s.EASTING],
-    s.NORTHING: PRACTICE_ALIASES[s.NORTHING],
-    s.LATITUDE: PRACTICE_ALIASES[s.LATITUDE],
-    s.LONGITUDE: PRACTICE_ALIASES[s.LONGITUDE],
-}
-
-
-def read_sites(
-    source: Source | str | Path, *, postcodes: Path | str | pd.DataFrame | None = None
-) -> gpd.GeoDataFrame:
-    """Read community sites (pharmacies, clinics, team bases...) as points.
-
-    Parameters
-    ----------
-    source
-        An ODS header-less organisation file such as ``edispensary.csv`` (column 0 code,
-        1 name, 3 ICB code, 9 postcode, 12 status; active ``A`` rows kept, so
-        ``where = { icb_code = "QNC" }`` works), or a CSV with a code or name column and
-        coordinates and/or postcodes. The PCN a site is aligned to is read from a
-        ``pcn_code`` column, or the column named in ``columns = { pcn_code = ... }`` or
-        ``options["pcn"]``.
-    postcodes
-        Postcode lookup for sites without coordinates.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``code, name, postcode, [pcn_code], status, locate_method, geometry`` (points in
-        EPSG:27700; ``None`` where not located, never dropped). ``status`` is ``active`` for
-        ODS files, the file's status column otherwise, or ``""``.
-
-    Raises
-    ------
-    SchemaError
-        No code or name column, or nothing to locate sites with.
-    InputError, GeometryError
-        Bad coordinates (see :func:`~geo_pcn.io.locations.locate`).
-    """
-    src = Source.coerce(source)
-    raw = read_table(
-        src.path, role="sites", header=src.options.get("header"), sheet=src.options.get("sheet")
-    )  # type: ignore[arg-type]
-    explicit = dict(src.columns)
-    if "pcn" in src.options and s.PCN_CODE not in explicit:
-        explicit[s.PCN_CODE] = str(src.options["pcn"])
-    src = Source(src.path, columns=explicit, where=src.where, options=src.options)
-    layout = ods_layout(raw)
-    if layout is not None:
-        schema = {
-            s.CODE: ODS_COLUMNS[s.PRACTICE_CODE],
-            s.NAME: ODS_COLUMNS[s.PRACTICE_NAME],
-            s.ICB_CODE: ODS_COLUMNS[s.ICB_CODE],
-            s.POSTCODE: ODS_COLUMNS[s.POSTCODE],
-            "_status": ODS_COLUMNS[STATUS],
-            s.SUB_ICB_CODE: ODS_COLUMNS[s.SUB_ICB_CODE],
-            s.PCN_CODE: [],
-        }
-        fmt = "edispensary" if layout == "ods_organisations" else layout
-        frame = canonical_table(
-            raw, src, schema, required=[s.CODE], what="sites", expected="", fmt=fmt
-        )
-        active = ods_active(frame, "_status")
-        count(frame.attrs["skipped"], "not active (closed or proposed)", (~active).sum())
-        frame = frame[active].copy()
-        frame["status"] = "active"
-    else:
-        required = (
-            [s.CODE]
-            if (find_column(raw, _SITE_ALIASES[s.CODE]) is not None or s.CODE in explicit)
-            else [s.NAME]
-        )
-        frame = canonical_table(
-            raw,
-            src,
-            _SITE_ALIASES,
-            required=required,
-            what="sites",
-            expected="a code or name column (code, site_code, name...) with latitude/"
-            "longitude, easting/northing or postcode columns",
-        )
-        if s.CODE not in frame.columns:
-            frame[s.CODE] = frame[s.NAME]
-    attrs = dict(frame.attrs)
-    for col in (s.NAME, s.POSTCODE, "status"):
-        if col not in frame.columns:
-            frame[col] = ""
-    frame[s.CODE] = frame[s.CODE].str.upper() if layout is not None else frame[s.CODE]
-    frame[s.POSTCODE] = frame[s.POSTCODE].str.upper().str.split().str.join(" ").fillna("")
-    if s.PCN_CODE in frame.columns:
-        pcn = frame[s.PCN_CODE].str.upper()
-        frame[s.PCN_CODE] = pcn.where(~pcn.isin(s.UNALLOCATED_PCN_CODES), "")
-    located = locate(frame, source=src.label, postcodes=postcodes, first_line=attrs["first_line"])
-    columns = (
-        [s.CODE, s.NAME, s.POSTCODE]
-        + ([s.PCN_CODE] if s.PCN_CODE in frame.columns else [])
-        + ["status"]
-    )
-    table = frame[columns].copy()
-    table["locate_method"] = located["locate_method"]
-    points = shapely.points(located[[s.EASTING, s.NORTHING]].to_numpy())
-    points[located["locate_method"].eq("").to_numpy()] = None
-    out = gpd.GeoDataFrame(table.reset_index(drop=True), geometry=points, crs=s.BNG)
-    out.attrs = {
-        "path": attrs["path"],
-        "format": attrs["format"],
-        "skipped": dict(attrs["skipped"]),
-    }
-    return out
