@@ -313,18 +313,55 @@ def read_boundaries(
 
 
 def _read_boundaries(src: Source, *, level: str, check_coverage: bool | None) -> gpd.GeoDataFrame:
-    """:func:`read_boundaries` without the cache."""
+    """:func:`read_boundaries` without the cache: the layer read, its columns picked, the
+    ``where`` filter applied, every feature checked, projected to BNG and repaired."""
     gdf = _read_layer(src, level)
     label = src.label
     fmt = gdf.attrs.get("format", "OGR")
     if len(gdf) == 0:
         raise InputError(f"{label}: the boundary layer has no features; export it again")
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
     explicit = dict(src.columns)
-    picked = _pick_columns(columns, level)
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     # pcn_code: the PCN an area is formally aligned to (community layers), only when named
     keys = ("code", "name", "nhs_code") + (("pcn_code",) if "pcn_code" in explicit else ())
+    picked = _boundary_columns(frame, explicit, keys, level, label)
+    skipped: dict[str, int] = {}
+    table = pd.DataFrame(
+        {k: _text(frame[picked[k]]) if k in picked else "" for k in keys},
+        index=frame.index,
+    )
+    if src.where:
+        table, gdf = _boundary_where(src, frame, table, gdf, skipped)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    codes = table["code"].to_numpy(dtype=object)
+    _check_features(table, geoms, codes, picked, label)
+    geoms = _boundary_bng(gpd.GeoDataFrame(table, geometry=geoms, crs=gdf.crs), src, codes)
+    geoms = _repaired(geoms, codes, label)
+    if check_coverage is not False:
+        # every polygon layer: the first of two overlapping polygons would take every
+        # practice and area of the overlap, depending on file order (a code split into
+        # several features is one polygon outside the areas layer: dissolved below)
+        _check_coverage(geoms, codes, label, level=level)
+    gdf = gpd.GeoDataFrame(table, geometry=geoms, crs=s.BNG)
+    if gdf["code"].duplicated().any():
+        gdf = _dissolve(gdf)
+    out = gdf.reset_index(drop=True)
+    out.attrs = {
+        "path": str(src.path),
+        "format": fmt,
+        "skipped": skipped,
+        "columns": {k: str(v) for k, v in picked.items()},
+    }
+    return out
+
+
+def _boundary_columns(
+    frame: pd.DataFrame, explicit: dict, keys: tuple[str, ...], level: str, label: str
+) -> dict[str, str]:
+    """``code``, ``name``, ``nhs_code`` (and ``pcn_code``) -> the layer's column: those the
+    study file names, else ONS-style columns of the level, else ``code`` / ``id``."""
+    columns = list(frame.columns)
+    picked = _pick_columns(columns, level)
     for key in keys:
         if key in explicit:
             col = find_column(frame, (), explicit=explicit[key])
@@ -347,24 +384,36 @@ def _read_boundaries(src: Source, *, level: str, check_coverage: bool | None) ->
         name = find_column(frame, ["name"])
         if name is not None and "name" not in picked:
             picked["name"] = name
-    skipped: dict[str, int] = {}
-    table = pd.DataFrame(
-        {k: _text(frame[picked[k]]) if k in picked else "" for k in keys},
-        index=frame.index,
-    )
-    if src.where:
-        # raw columns first, then code / name / nhs_code
-        raw = frame.astype(object).where(frame.notna(), "").astype(str)
-        raw_where, canon_where = split_where(raw, src.where)
-        kept = apply_where(raw, raw_where, source=label).index if raw_where else raw.index
-        if canon_where:
-            canonical_where_error(src, canon_where, raw, table)
-            kept = apply_where(table.loc[kept], canon_where, source=label).index
-        count(skipped, "outside the where filter", len(frame) - len(kept))
-        table = table.loc[kept]
-        gdf = gdf.loc[kept]
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    codes = table["code"].to_numpy(dtype=object)
+    return picked
+
+
+def _boundary_where(
+    src: Source,
+    frame: pd.DataFrame,
+    table: pd.DataFrame,
+    gdf: gpd.GeoDataFrame,
+    skipped: dict[str, int],
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """The features the ``where`` filter keeps: on the raw columns first, then on code /
+    name / nhs_code (the rows left out counted in ``skipped``)."""
+    label = src.label
+    # raw columns first, then code / name / nhs_code
+    raw = frame.astype(object).where(frame.notna(), "").astype(str)
+    raw_where, canon_where = split_where(raw, src.where)
+    kept = apply_where(raw, raw_where, source=label).index if raw_where else raw.index
+    if canon_where:
+        canonical_where_error(src, canon_where, raw, table)
+        kept = apply_where(table.loc[kept], canon_where, source=label).index
+    count(skipped, "outside the where filter", len(frame) - len(kept))
+    table = table.loc[kept]
+    gdf = gdf.loc[kept]
+    return table, gdf
+
+
+def _check_features(
+    table: pd.DataFrame, geoms: np.ndarray, codes: np.ndarray, picked: dict, label: str
+) -> None:
+    """Every feature has a code and a polygon geometry."""
     blank = table["code"].eq("").to_numpy()
     if blank.any():
         raise InputError(
@@ -386,7 +435,13 @@ def _read_boundaries(src: Source, *, level: str, check_coverage: bool | None) ->
             f"{label}: boundaries must be polygons, but feature(s) {list_some(codes[wrong])} "
             f"are {', '.join(kinds)}; give a polygon layer"
         )
-    gdf = _set_crs(gpd.GeoDataFrame(table, geometry=geoms, crs=gdf.crs), src)
+
+
+def _boundary_bng(gdf: gpd.GeoDataFrame, src: Source, codes: np.ndarray) -> np.ndarray:
+    """The layer's geometries in BNG, 2D, after checking that its coordinates match its CRS
+    and lie in Great Britain."""
+    label = src.label
+    gdf = _set_crs(gdf, src)
     if gdf.crs.is_projected:
         x0, y0, x1, y1 = gdf.total_bounds
         if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
@@ -413,6 +468,12 @@ def _read_boundaries(src: Source, *, level: str, check_coverage: bool | None) ->
             f"{label}: feature(s) {list_some(codes[outside])} lie outside Great Britain after "
             f'projection to {s.BNG}; check the file\'s CRS (set crs = "..." in the study file)'
         )
+    return geoms
+
+
+def _repaired(geoms: np.ndarray, codes: np.ndarray, label: str) -> np.ndarray:
+    """Invalid polygons repaired with ``make_valid`` (with a warning naming them); one that
+    cannot be repaired raises."""
     valid = shapely.is_valid(geoms)
     if not valid.all():
         reasons = shapely.is_valid_reason(geoms[~valid])
@@ -432,22 +493,7 @@ def _read_boundaries(src: Source, *, level: str, check_coverage: bool | None) ->
             f"{list_some(detail, 3)}; fix the file (e.g. QGIS 'Fix geometries') to silence "
             "this warning"
         )
-    if check_coverage is not False:
-        # every polygon layer: the first of two overlapping polygons would take every
-        # practice and area of the overlap, depending on file order (a code split into
-        # several features is one polygon outside the areas layer: dissolved below)
-        _check_coverage(geoms, codes, label, level=level)
-    gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=geoms, crs=s.BNG)
-    if gdf["code"].duplicated().any():
-        gdf = _dissolve(gdf)
-    out = gdf.reset_index(drop=True)
-    out.attrs = {
-        "path": str(src.path),
-        "format": fmt,
-        "skipped": skipped,
-        "columns": {k: str(v) for k, v in picked.items()},
-    }
-    return out
+    return geoms
 
 
 #: Two features overlap when their intersection is more than this share of the smaller one
