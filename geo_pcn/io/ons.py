@@ -555,10 +555,20 @@ def _check_coverage(
     bad = (share > OVERLAP_SHARE) | by_point
     if not bad.any():
         return
+    _raise_overlaps(a[bad], b[bad], share[bad], codes, label, level)
+
+
+def _raise_overlaps(
+    a: np.ndarray, b: np.ndarray, share: np.ndarray, codes: np.ndarray, label: str, level: str
+) -> None:
+    """Raise naming the overlapping pairs ``a``, ``b`` (positions; ``share`` of the smaller
+    polygon): one code twice, different codes, one polygon covering many said once. Two
+    features of one code in a layer that is not the areas layer are no problem (they are
+    dissolved into one polygon)."""
     what = "small areas" if level == "areas" else f"the polygons of a {level} layer"
     same = []
     other = []
-    for x, y, pct in zip(a[bad].tolist(), b[bad].tolist(), share[bad].tolist(), strict=True):
+    for x, y, pct in zip(a.tolist(), b.tolist(), share.tolist(), strict=True):
         if codes[x] == codes[y]:
             if level != "areas":
                 continue  # features of one code: dissolved into one polygon

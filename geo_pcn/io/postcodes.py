@@ -269,6 +269,9 @@ def read_postcode_lookup(
 ) -> pd.DataFrame:
     """Read a postcode -> British National Grid lookup.
 
+    Long because: most of it is its docstring (every lookup format it reads); the code is 43
+    lines.
+
     Parameters
     ----------
     path
