@@ -318,33 +318,7 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
     first_line = raw.attrs["first_line"]
     skipped: dict[str, int] = {}
     raw_where, canon_where = split_where(raw, source.where)
-    layout = ods_layout(raw)
-    keys = {normalise_name(c) for c in raw.columns}
-    if layout in {"epraccur", "epraccur_classic"}:
-        fmt, schema = layout, ODS_COLUMNS
-    elif layout == "ods_organisations":
-        raise SchemaError(
-            f"{source.label}: an ODS organisation file with no GP practices (column 26 holds "
-            "no RO76 / prescribing setting 4 rows), e.g. edispensary; read it as sites, or "
-            "give the epraccur file for practices"
-        )
-    elif {"PARTNERORGANISATIONCODE", "PCNCODE"} <= keys:
-        fmt, schema = "epcn", EPCN_COLUMNS
-    elif keys >= _NHS_MAP_KEYS:
-        fmt, schema = "nhs_map", PRACTICE_ALIASES
-    else:
-        fmt, schema = "table", PRACTICE_ALIASES
-        if (
-            find_column(raw, PRACTICE_ALIASES[s.PRACTICE_CODE]) is None
-            and s.PRACTICE_CODE not in source.columns
-        ):
-            raise SchemaError(
-                f"{source.label}: not a recognised {what} file (expected NHS England "
-                "gp-reg-pat-prac-map, ODS epraccur or ePCN columns, or a practice code column "
-                "such as practice_code / PRACTICE_CODE / ORG_CODE; the file has "
-                f"{list_some(raw.columns, 10)}); name the columns in the study file with "
-                'columns = { practice_code = "<column>", ... }'
-            )
+    fmt, schema = _practice_format(raw, source, what)
     frame = filter_where(raw, raw_where, skipped, source=source.label)
     frame = match_columns(
         frame,
@@ -357,22 +331,7 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
     frame = frame.apply(lambda c: c.fillna("").astype(str).str.strip())
     canonical_where_error(source, canon_where, raw, frame)
     frame = filter_where(frame, canon_where, skipped, source=source.label)
-    if fmt in {"epraccur", "epraccur_classic"}:
-        # every GP practice is kept whatever its status (the study decides what to use)
-        setting = frame["_setting"].str.upper()
-        gp = setting.eq("RO76" if fmt == "epraccur" else "4")
-        count(skipped, "not a GP practice", (~gp).sum())
-        frame = frame[gp]
-    elif "_setting" in frame.columns:  # e.g. ODS practices as a table (gp-practices.parquet)
-        gp = frame["_setting"].str.upper().isin({"4", "GP PRACTICE", "RO76"})
-        count(skipped, "not a GP practice", (~gp).sum())
-        frame = frame[gp]
-    elif fmt == "epcn" and source.options.get("as_of"):
-        frame = _in_force(frame, str(source.options["as_of"]), skipped, source=source.label)
-    elif fmt == "epcn":
-        ended = frame["_end"].ne("") if "_end" in frame else pd.Series(False, frame.index)
-        count(skipped, "practice-PCN relationship ended", ended.sum())
-        frame = frame[~ended]
+    frame = _practice_rows(frame, fmt, source, skipped)
     if source.options.get("as_of") and fmt != "epcn":
         raise SchemaError(
             f"{source.label}: as_of = {source.options['as_of']} needs the ODS ePCN workbook "
@@ -401,6 +360,62 @@ def load_practice_table(source: Source, *, what: str) -> pd.DataFrame:
     extract = _extract_date(raw)
     if extract is not None:
         frame.attrs["extract_date"] = extract
+    return frame
+
+
+def _practice_format(raw: pd.DataFrame, source: Source, what: str) -> tuple[str, dict]:
+    """The practice table's format (epraccur, ePCN, the NHS England map or a plain table)
+    and the schema its columns are matched with; an ODS file of other organisations and a
+    table with no practice code column raise."""
+    layout = ods_layout(raw)
+    keys = {normalise_name(c) for c in raw.columns}
+    if layout in {"epraccur", "epraccur_classic"}:
+        return layout, ODS_COLUMNS
+    elif layout == "ods_organisations":
+        raise SchemaError(
+            f"{source.label}: an ODS organisation file with no GP practices (column 26 holds "
+            "no RO76 / prescribing setting 4 rows), e.g. edispensary; read it as sites, or "
+            "give the epraccur file for practices"
+        )
+    elif {"PARTNERORGANISATIONCODE", "PCNCODE"} <= keys:
+        return "epcn", EPCN_COLUMNS
+    elif keys >= _NHS_MAP_KEYS:
+        return "nhs_map", PRACTICE_ALIASES
+    if (
+        find_column(raw, PRACTICE_ALIASES[s.PRACTICE_CODE]) is None
+        and s.PRACTICE_CODE not in source.columns
+    ):
+        raise SchemaError(
+            f"{source.label}: not a recognised {what} file (expected NHS England "
+            "gp-reg-pat-prac-map, ODS epraccur or ePCN columns, or a practice code column "
+            "such as practice_code / PRACTICE_CODE / ORG_CODE; the file has "
+            f"{list_some(raw.columns, 10)}); name the columns in the study file with "
+            'columns = { practice_code = "<column>", ... }'
+        )
+    return "table", PRACTICE_ALIASES
+
+
+def _practice_rows(
+    frame: pd.DataFrame, fmt: str, source: Source, skipped: dict[str, int]
+) -> pd.DataFrame:
+    """The rows that are GP practices (epraccur, ODS tables with a setting) or practice-PCN
+    relationships in force (ePCN, on ``as_of`` when given); the rest counted in ``skipped``."""
+    if fmt in {"epraccur", "epraccur_classic"}:
+        # every GP practice is kept whatever its status (the study decides what to use)
+        setting = frame["_setting"].str.upper()
+        gp = setting.eq("RO76" if fmt == "epraccur" else "4")
+        count(skipped, "not a GP practice", (~gp).sum())
+        frame = frame[gp]
+    elif "_setting" in frame.columns:  # e.g. ODS practices as a table (gp-practices.parquet)
+        gp = frame["_setting"].str.upper().isin({"4", "GP PRACTICE", "RO76"})
+        count(skipped, "not a GP practice", (~gp).sum())
+        frame = frame[gp]
+    elif fmt == "epcn" and source.options.get("as_of"):
+        frame = _in_force(frame, str(source.options["as_of"]), skipped, source=source.label)
+    elif fmt == "epcn":
+        ended = frame["_end"].ne("") if "_end" in frame else pd.Series(False, frame.index)
+        count(skipped, "practice-PCN relationship ended", ended.sum())
+        frame = frame[~ended]
     return frame
 
 

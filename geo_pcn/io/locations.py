@@ -114,71 +114,106 @@ def locate(
     method = np.full(n, "", dtype=object)
     problems: list[str] = []
     if has_en:
-        x, y, given = _pair(frame, s.EASTING, s.NORTHING, source=source, first_line=first_line)
-        minx, miny, maxx, maxy = s.GB_BOUNDS_BNG
-        # degrees fall inside the BNG box (near its origin, in the sea): catch them too
-        degrees = given & x.abs().le(180) & y.abs().le(90)
-        out = given & (~(x.between(minx, maxx) & y.between(miny, maxy)) | degrees)
-        if out.any():
-            msg = (
-                f"easting/northing outside Great Britain ({minx:.0f}..{maxx:.0f}, "
-                f"{miny:.0f}..{maxy:.0f} m) in {_rows(frame, out, first_line)}"
-            )
-            if degrees.any():
-                msg += (
-                    "; the values look like degrees: put them in latitude/longitude columns instead"
-                )
-            problems.append(msg)
-        take = given.to_numpy()
-        east[take], north[take] = x.to_numpy()[take], y.to_numpy()[take]
-        method[take] = "easting/northing"
+        _take_en(frame, east, north, method, problems, source, first_line)
     if has_ll:
-        lat, lon, given = _pair(
-            frame, s.LATITUDE, s.LONGITUDE, source=source, first_line=first_line
-        )
-        min_lon, min_lat, max_lon, max_lat = s.GB_BOUNDS_LONLAT
-        inside = lon.between(min_lon, max_lon) & lat.between(min_lat, max_lat)
-        out = given & ~inside
-        if out.any():
-            swapped = out & lat.between(min_lon, max_lon) & lon.between(min_lat, max_lat)
-            rest = out & ~swapped
-            if swapped.any():
-                problems.append(
-                    f"latitude and longitude appear to be swapped in "
-                    f"{_rows(frame, swapped, first_line)}; swap the columns"
-                )
-            if rest.any():
-                problems.append(
-                    f"latitude/longitude outside Great Britain (latitude {min_lat}..{max_lat}, "
-                    f"longitude {min_lon}..{max_lon}) in {_rows(frame, rest, first_line)}; "
-                    "correct those rows"
-                )
-        take = (given & (method == "")).to_numpy()
-        if take.any():
-            x, y = _to_bng(lon.to_numpy()[take], lat.to_numpy()[take])
-            east[take], north[take] = x, y
-            method[take] = "lat/long"
+        _take_lat_long(frame, east, north, method, problems, source, first_line)
     if problems:
         raise GeometryError(f"{source}: " + "; ".join(problems))
     if has_pc:
-        need = (method == "") & ~_blank(frame[s.POSTCODE]).to_numpy()
-        if need.any():
-            codes = frame[s.POSTCODE][need]
-            lookup = (
-                postcodes
-                if isinstance(postcodes, pd.DataFrame)
-                else read_postcode_lookup(postcodes, postcodes=codes)
-            )
-            found = geocode(codes, lookup)
-            hit = found[s.EASTING].notna().to_numpy()
-            where = np.flatnonzero(need)[hit]
-            east[where] = found[s.EASTING].to_numpy()[hit]
-            north[where] = found[s.NORTHING].to_numpy()[hit]
-            method[where] = "postcode"
+        _take_postcodes(frame, east, north, method, postcodes)
     return pd.DataFrame(
         {s.EASTING: east, s.NORTHING: north, "locate_method": pd.array(method, dtype="str")},
         index=frame.index,
     )
+
+
+def _take_en(
+    frame: pd.DataFrame,
+    east: np.ndarray,
+    north: np.ndarray,
+    method: np.ndarray,
+    problems: list[str],
+    source: str,
+    first_line: int,
+) -> None:
+    """Rows with easting/northing: placed there (in place in ``east``, ``north``,
+    ``method``); rows outside Great Britain, or in degrees, are ``problems``."""
+    x, y, given = _pair(frame, s.EASTING, s.NORTHING, source=source, first_line=first_line)
+    minx, miny, maxx, maxy = s.GB_BOUNDS_BNG
+    # degrees fall inside the BNG box (near its origin, in the sea): catch them too
+    degrees = given & x.abs().le(180) & y.abs().le(90)
+    out = given & (~(x.between(minx, maxx) & y.between(miny, maxy)) | degrees)
+    if out.any():
+        msg = (
+            f"easting/northing outside Great Britain ({minx:.0f}..{maxx:.0f}, "
+            f"{miny:.0f}..{maxy:.0f} m) in {_rows(frame, out, first_line)}"
+        )
+        if degrees.any():
+            msg += "; the values look like degrees: put them in latitude/longitude columns instead"
+        problems.append(msg)
+    take = given.to_numpy()
+    east[take], north[take] = x.to_numpy()[take], y.to_numpy()[take]
+    method[take] = "easting/northing"
+
+
+def _take_lat_long(
+    frame: pd.DataFrame,
+    east: np.ndarray,
+    north: np.ndarray,
+    method: np.ndarray,
+    problems: list[str],
+    source: str,
+    first_line: int,
+) -> None:
+    """Rows with latitude/longitude and no easting/northing: projected to BNG (in place);
+    rows outside Great Britain (or with the two swapped) are ``problems``."""
+    lat, lon, given = _pair(frame, s.LATITUDE, s.LONGITUDE, source=source, first_line=first_line)
+    min_lon, min_lat, max_lon, max_lat = s.GB_BOUNDS_LONLAT
+    inside = lon.between(min_lon, max_lon) & lat.between(min_lat, max_lat)
+    out = given & ~inside
+    if out.any():
+        swapped = out & lat.between(min_lon, max_lon) & lon.between(min_lat, max_lat)
+        rest = out & ~swapped
+        if swapped.any():
+            problems.append(
+                f"latitude and longitude appear to be swapped in "
+                f"{_rows(frame, swapped, first_line)}; swap the columns"
+            )
+        if rest.any():
+            problems.append(
+                f"latitude/longitude outside Great Britain (latitude {min_lat}..{max_lat}, "
+                f"longitude {min_lon}..{max_lon}) in {_rows(frame, rest, first_line)}; "
+                "correct those rows"
+            )
+    take = (given & (method == "")).to_numpy()
+    if take.any():
+        x, y = _to_bng(lon.to_numpy()[take], lat.to_numpy()[take])
+        east[take], north[take] = x, y
+        method[take] = "lat/long"
+
+
+def _take_postcodes(
+    frame: pd.DataFrame,
+    east: np.ndarray,
+    north: np.ndarray,
+    method: np.ndarray,
+    postcodes: Path | str | pd.DataFrame,
+) -> None:
+    """Rows still unplaced with a postcode: placed at it (in place), when the lookup has it."""
+    need = (method == "") & ~_blank(frame[s.POSTCODE]).to_numpy()
+    if need.any():
+        codes = frame[s.POSTCODE][need]
+        lookup = (
+            postcodes
+            if isinstance(postcodes, pd.DataFrame)
+            else read_postcode_lookup(postcodes, postcodes=codes)
+        )
+        found = geocode(codes, lookup)
+        hit = found[s.EASTING].notna().to_numpy()
+        where = np.flatnonzero(need)[hit]
+        east[where] = found[s.EASTING].to_numpy()[hit]
+        north[where] = found[s.NORTHING].to_numpy()[hit]
+        method[where] = "postcode"
 
 
 def read_locations(
@@ -223,9 +258,7 @@ def read_locations(
         if c in frame.columns
     ]
     # a status column of blanks is the reader's "no status" (e.g. a plain coordinates CSV)
-    extra = [
-        c for c in (s.POSTCODE, STATUS) if c in frame.columns and frame[c].ne("").any()
-    ]
+    extra = [c for c in (s.POSTCODE, STATUS) if c in frame.columns and frame[c].ne("").any()]
     located = locate(frame[keep], source=src.label, postcodes=postcodes, first_line=first_line)
     out = pd.concat([frame[[s.PRACTICE_CODE]], located], axis=1)
     skipped = dict(attrs["skipped"])
