@@ -138,21 +138,14 @@ def _practice_codes(raw: pd.DataFrame, col: object) -> frozenset[str]:
 
 
 def _table(path: Path, raw: pd.DataFrame, sheets: list[str]) -> Found:
+    """What a table is, by its columns and values: an ODS file, the ePCN workbook,
+    registrations, a practice table, the postcode directory, population, or a table of
+    small areas; ``unknown`` otherwise."""
     cols = [str(c) for c in raw.columns]
     found = Found(path, "unknown", columns=tuple(cols), rows=len(raw))
     layout = ods_layout(raw)
     if layout is not None:
-        found.columns = ()
-        found.practices = _practice_codes(raw, 0)
-        if layout == "ods_organisations":
-            found.kind = "ods_organisations"
-            found.detail = f"{len(raw):,} organisations, ICB code in column 3"
-        else:
-            found.kind = "epraccur"
-            found.detail = ("2025+ layout" if layout == "epraccur" else "classic layout") + (
-                f", {len(raw):,} organisations"
-            )
-        return found
+        return _ods_found(found, raw, layout)
     if "PCN Core Partner Details" in sheets:
         found.kind = "epcn"
         return found
@@ -165,40 +158,9 @@ def _table(path: Path, raw: pd.DataFrame, sheets: list[str]) -> Found:
         found.extract = str(raw[extract].iloc[0]).strip()
     named_area = find_column(raw, _REGISTRATION_ALIASES[s.AREA_CODE])
     if reg_practice is not None and (small or named_area is not None) and patients is not None:
-        found.kind = "registrations"
-        area = named_area if named_area is not None else small[0]
-        codes = _codes(raw[area])
-        found.practices = _practice_codes(raw, reg_practice)
-        # every area code but the residence-unknown values and the Northern Ireland,
-        # Channel Islands and Isle of Man pseudo codes (no small-area polygons hold them)
-        held = codes[(codes != "") & ~codes.str.match(_NOT_AN_AREA)]
-        found.areas = frozenset(
-            held if named_area is not None else codes[codes.str.match(_SMALL_AREA)]
-        )
-        found.vintage = _vintage(area, codes)
-        found.detail = (
-            f"{len(found.practices):,} practices, {len(found.areas):,} small areas"
-            + (f", LSOA {found.vintage}" if found.vintage else "")
-            + (f", extract {found.extract}" if found.extract else "")
-        )
-        return found
+        return _registrations_found(found, raw, reg_practice, named_area, small)
     if practice is not None:
-        found.practices = _practice_codes(raw, practice)
-        pcn = find_column(raw, PRACTICE_ALIASES[s.PCN_CODE])
-        lat = find_column(raw, PRACTICE_ALIASES[s.LATITUDE])
-        east = find_column(raw, PRACTICE_ALIASES[s.EASTING])
-        size = find_column(raw, PRACTICE_ALIASES[s.LIST_SIZE])
-        n = f"{len(found.practices):,} practices"
-        if lat is not None or east is not None:
-            found.kind, found.detail = "locations", n + (", with PCNs" if pcn is not None else "")
-        elif pcn is not None:
-            found.kind = "practice_map"
-            found.detail = n + (f", extract {found.extract}" if found.extract else "")
-        elif size is not None:
-            found.kind, found.detail = "list_sizes", n
-        else:
-            found.kind, found.detail = "practice_list", n
-        return found
+        return _practice_found(found, raw, practice)
     names = {normalise_name(c) for c in cols}
     if {"PCDS", "PCD", "PCD2", "PCD7", "PCD8"} & names and (
         {"OSEAST1M", "LAT", "LATITUDE"} & names
@@ -213,29 +175,92 @@ def _table(path: Path, raw: pd.DataFrame, sheets: list[str]) -> Found:
         found.detail = f"{len(found.areas):,} areas"
         return found
     if small:
-        codes = _codes(raw[small[0]])
-        found.areas = frozenset(codes[codes != ""])
-        found.vintage = _vintage(small[0], codes)
-        vintage = f"LSOA {found.vintage}, " if found.vintage else ""
-        found.detail = f"{vintage}{len(found.areas):,} small areas"
-        if len(small) >= 2:
-            found.kind = "area_lookup"
-            found.detail = " -> ".join(map(str, small[:2])) + f", {len(raw):,} rows"
-            return found
-        levels = _levels(cols, small)
-        if levels:
-            found.kind, found.levels = "lookup", levels
-            found.detail = vintage + "columns " + ", ".join(c for v in levels.values() for c in v)
-            return found
-        if any(normalise_name(c).startswith("RUC") for c in cols):
-            found.kind = "rural"
-            return found
-        if any("IMD" in normalise_name(c) for c in cols):
-            found.kind = "deprivation"
-            return found
-        if find_column(raw, _POPULATION_ALIASES[s.POPULATION]) is not None:
-            found.kind = "population"
-            return found
+        return _small_area_found(found, raw, cols, small)
+    return found
+
+
+def _ods_found(found: Found, raw: pd.DataFrame, layout: str) -> Found:
+    """A header-less ODS file: epraccur (either layout) or other organisations."""
+    found.columns = ()
+    found.practices = _practice_codes(raw, 0)
+    if layout == "ods_organisations":
+        found.kind = "ods_organisations"
+        found.detail = f"{len(raw):,} organisations, ICB code in column 3"
+    else:
+        found.kind = "epraccur"
+        found.detail = ("2025+ layout" if layout == "epraccur" else "classic layout") + (
+            f", {len(raw):,} organisations"
+        )
+    return found
+
+
+def _registrations_found(
+    found: Found, raw: pd.DataFrame, reg_practice: str, named_area: str | None, small: list
+) -> Found:
+    """Registrations by practice and small area: their practices, areas and vintage."""
+    found.kind = "registrations"
+    area = named_area if named_area is not None else small[0]
+    codes = _codes(raw[area])
+    found.practices = _practice_codes(raw, reg_practice)
+    # every area code but the residence-unknown values and the Northern Ireland,
+    # Channel Islands and Isle of Man pseudo codes (no small-area polygons hold them)
+    held = codes[(codes != "") & ~codes.str.match(_NOT_AN_AREA)]
+    found.areas = frozenset(held if named_area is not None else codes[codes.str.match(_SMALL_AREA)])
+    found.vintage = _vintage(area, codes)
+    found.detail = (
+        f"{len(found.practices):,} practices, {len(found.areas):,} small areas"
+        + (f", LSOA {found.vintage}" if found.vintage else "")
+        + (f", extract {found.extract}" if found.extract else "")
+    )
+    return found
+
+
+def _practice_found(found: Found, raw: pd.DataFrame, practice: str) -> Found:
+    """A practice table: locations, the practice -> PCN map, list sizes or a plain list."""
+    found.practices = _practice_codes(raw, practice)
+    pcn = find_column(raw, PRACTICE_ALIASES[s.PCN_CODE])
+    lat = find_column(raw, PRACTICE_ALIASES[s.LATITUDE])
+    east = find_column(raw, PRACTICE_ALIASES[s.EASTING])
+    size = find_column(raw, PRACTICE_ALIASES[s.LIST_SIZE])
+    n = f"{len(found.practices):,} practices"
+    if lat is not None or east is not None:
+        found.kind, found.detail = "locations", n + (", with PCNs" if pcn is not None else "")
+    elif pcn is not None:
+        found.kind = "practice_map"
+        found.detail = n + (f", extract {found.extract}" if found.extract else "")
+    elif size is not None:
+        found.kind, found.detail = "list_sizes", n
+    else:
+        found.kind, found.detail = "practice_list", n
+    return found
+
+
+def _small_area_found(found: Found, raw: pd.DataFrame, cols: list[str], small: list) -> Found:
+    """A table of small areas: a lookup between vintages, a lookup to higher levels, rural
+    classes, deprivation or population (else it stays ``unknown``, with its areas)."""
+    codes = _codes(raw[small[0]])
+    found.areas = frozenset(codes[codes != ""])
+    found.vintage = _vintage(small[0], codes)
+    vintage = f"LSOA {found.vintage}, " if found.vintage else ""
+    found.detail = f"{vintage}{len(found.areas):,} small areas"
+    if len(small) >= 2:
+        found.kind = "area_lookup"
+        found.detail = " -> ".join(map(str, small[:2])) + f", {len(raw):,} rows"
+        return found
+    levels = _levels(cols, small)
+    if levels:
+        found.kind, found.levels = "lookup", levels
+        found.detail = vintage + "columns " + ", ".join(c for v in levels.values() for c in v)
+        return found
+    if any(normalise_name(c).startswith("RUC") for c in cols):
+        found.kind = "rural"
+        return found
+    if any("IMD" in normalise_name(c) for c in cols):
+        found.kind = "deprivation"
+        return found
+    if find_column(raw, _POPULATION_ALIASES[s.POPULATION]) is not None:
+        found.kind = "population"
+        return found
     return found
 
 
