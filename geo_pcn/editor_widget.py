@@ -39,6 +39,7 @@ from geo_pcn._escape import html_table, html_text
 from geo_pcn.compare import count
 from geo_pcn.render._map_data import BAND_TEXT
 from geo_pcn.render.map import NO_PCN_COLOUR, pcn_colours
+from geo_pcn.study import Study
 
 __all__ = ["EditorWidget", "editor_widget"]
 
@@ -188,10 +189,19 @@ class EditorWidget:
         self._leaflet, self._w = leaflet, w
         self.editor = editor
         study = editor.study
-        located = study.practices.geometry.notna() & ~study.practices.geometry.is_empty
-        bng = study.practices.geometry[located]
         self._names = study.practices["practice_name"].fillna("").astype(str)
         self._colours: dict[str, str] = {}
+        self._build_map(study, tiles, height)
+        self._build_controls(study)
+        self.refresh()
+        editor.observe(self._followed)
+
+    def _build_map(self, study: Study, tiles: str | None, height: str) -> None:
+        """The map at the first view of the practices, its footprint and practice layers
+        (click and hover wired) and the hover box; tiles only when asked."""
+        leaflet, w = self._leaflet, self._w
+        located = study.practices.geometry.notna() & ~study.practices.geometry.is_empty
+        bng = study.practices.geometry[located]
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*px\s*", height)
         centre, zoom = _first_view(bng.to_crs(4326).total_bounds, float(match[1]) if match else 520)
         #: how far practices sharing a site are drawn from it: SPREAD_PX at the first view
@@ -223,6 +233,11 @@ class EditorWidget:
         self.map.add(self.practices)
         self.hover = w.HTML(_HOVER_HINT, layout=w.Layout(max_width="320px", padding="0 6px"))
         self.map.add(leaflet.WidgetControl(widget=self.hover, position="topright"))
+
+    def _build_controls(self, study: Study) -> None:
+        """The practice and PCN pickers, the move, undo and export buttons, the status,
+        moves, findings and PCN-size panes, and the box holding them with the map."""
+        w = self._w
         options = [
             (f"{code} {self._names[code]}".strip(), code) for code in sorted(study.practices.index)
         ]
@@ -264,8 +279,6 @@ class EditorWidget:
         self.box = w.VBox(
             [controls, self.status, self.notice, self.map, self.moves, tables, export]
         )
-        self.refresh()
-        editor.observe(self._followed)
 
     # -- actions ----------------------------------------------------------------------------
     def select(self, practice_code: str) -> None:
