@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo_pcn._escape import html_text as esc
 from geo_pcn._words import finding_units
-from geo_pcn.alignment import AreaAlignment
+from geo_pcn.alignment import AreaAlignment, SiteAlignment
 from geo_pcn.checks.boundaries import layer_label
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.render._report_html_parts import (
@@ -191,113 +191,124 @@ def _alignment_section(report: Report) -> str:
         return ""
     parts = ['<section id="alignment"><h2>Community alignment</h2>']
     for name, result in alignment.layers.items():
-        s = result.summary
         if isinstance(result, AreaAlignment):
-            unit = "patients" if result.weight == "patients" else "km² of footprint"
-            parts.append(f"<h3>{esc(name)} (service areas, weighted by {unit})</h3>")
-            parts.append(
-                _facts(
-                    [
-                        (
-                            "Coterminosity",
-                            f"{s['coterminosity']:.3f} (share of {unit} in their PCN's "
-                            f"dominant area); {s['pct_pcns_in_one_area']:.1f}% of PCNs have "
-                            "&ge; 95% in one area",
-                        ),
-                        (
-                            "Agreement",
-                            f"NMI {s['nmi']:.3f}, ARI {s['ari']:.3f}, VI {s['vi']:.3f} nats",
-                        ),
-                        (
-                            "Cut",
-                            f"{_plural(int(s['n_pcns_split']), 'PCN')} cut by the area lines; "
-                            f"{_plural(int(s['n_areas_cutting_pcns']), 'area')} cutting PCNs; "
-                            f"outside every area: {_fmt(s['n_outside_layer'])} {unit}",
-                        ),
-                    ]
-                )
-            )
-            parts.append(
-                _table(
-                    result.pcns,
-                    [
-                        ("pcn_code", "PCN"),
-                        ("pcn_name", "name"),
-                        ("n", unit),
-                        ("dominant_area_code", "dominant area"),
-                        ("pct_dominant", "% in it"),
-                        ("second_area_code", "second area"),
-                        ("pct_second", "% in second"),
-                        ("n_areas_5pct", "areas ≥ 5%"),
-                        ("split", "cut"),
-                    ],
-                )
-            )
-            parts.append(
-                _table(
-                    result.areas,
-                    [
-                        ("area_code", "area"),
-                        ("area_name", "name"),
-                        ("n", unit),
-                        ("n_pcns_5pct", "PCNs ≥ 5%"),
-                        ("dominant_pcn_code", "dominant PCN"),
-                        ("pct_dominant_pcn", "% of area"),
-                        ("docked_pcn_codes", "docked PCNs"),
-                        ("cut_pcn_codes", "PCNs it cuts"),
-                        ("why_no_pcn", "why it hosts no PCN"),
-                    ],
-                )
-            )
-            if len(result.actions):
-                parts.append("<p>Suggested docking: pairs that do not fit it</p>")
-                parts.append(
-                    "<ul>"
-                    + "".join(f"<li>{esc(a)}</li>" for a in result.actions["action"])
-                    + "</ul>"
-                )
+            parts += _area_alignment(name, result)
         else:
-            parts.append(f"<h3>{esc(name)} (sites)</h3>")
-            rows = [
-                (
-                    "Sites",
-                    f"{_plural(int(s['n_sites']), 'site')}, {int(s['n_located']):,} located, "
-                    f"{int(s['n_in_footprints']):,} inside a PCN footprint; "
-                    f"{esc(s['sites_per_10k'])} per 10,000 patients",
-                ),
-                ("PCNs with no site", esc(", ".join(s["pcns_without_sites"])) or "none"),
-                (
-                    "Practice to nearest site",
-                    f"median {_fmt(s['median_practice_to_site_m'])} m, "
-                    f"max {_fmt(s['max_practice_to_site_m'])} m"
-                    + (
-                        " (from a guessed site, their residents' centre: "
-                        f"{esc(', '.join(s['practices_site_guessed']))})"
-                        if s.get("practices_site_guessed")
-                        else ""
-                    ),
-                ),
-            ]
-            if s.get("has_declared_pcn"):
-                rows.append(
-                    ("Outside their declared PCN", _plural(int(s["n_outside_declared"]), "site"))
-                )
-            parts.append(_facts(rows))
-            parts.append(
-                _table(
-                    result.pcns,
-                    [
-                        ("pcn_code", "PCN"),
-                        ("pcn_name", "name"),
-                        ("list_size", "patients"),
-                        ("n_sites", "sites"),
-                        ("sites_per_10k", "per 10,000 patients"),
-                        ("n_declared_sites", "declared sites"),
-                        ("n_declared_outside", "declared, outside"),
-                        ("median_practice_to_site_m", "median practice to site (m)"),
-                        ("max_practice_to_site_m", "max practice to site (m)"),
-                    ],
-                )
-            )
+            parts += _site_alignment(name, result)
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _area_alignment(name: str, result: AreaAlignment) -> list[str]:
+    """A service-areas layer: its scores, its PCN and area tables, the docking actions."""
+    s = result.summary
+    parts: list[str] = []
+    unit = "patients" if result.weight == "patients" else "km² of footprint"
+    parts.append(f"<h3>{esc(name)} (service areas, weighted by {unit})</h3>")
+    parts.append(
+        _facts(
+            [
+                (
+                    "Coterminosity",
+                    f"{s['coterminosity']:.3f} (share of {unit} in their PCN's "
+                    f"dominant area); {s['pct_pcns_in_one_area']:.1f}% of PCNs have "
+                    "&ge; 95% in one area",
+                ),
+                (
+                    "Agreement",
+                    f"NMI {s['nmi']:.3f}, ARI {s['ari']:.3f}, VI {s['vi']:.3f} nats",
+                ),
+                (
+                    "Cut",
+                    f"{_plural(int(s['n_pcns_split']), 'PCN')} cut by the area lines; "
+                    f"{_plural(int(s['n_areas_cutting_pcns']), 'area')} cutting PCNs; "
+                    f"outside every area: {_fmt(s['n_outside_layer'])} {unit}",
+                ),
+            ]
+        )
+    )
+    parts.append(
+        _table(
+            result.pcns,
+            [
+                ("pcn_code", "PCN"),
+                ("pcn_name", "name"),
+                ("n", unit),
+                ("dominant_area_code", "dominant area"),
+                ("pct_dominant", "% in it"),
+                ("second_area_code", "second area"),
+                ("pct_second", "% in second"),
+                ("n_areas_5pct", "areas ≥ 5%"),
+                ("split", "cut"),
+            ],
+        )
+    )
+    parts.append(
+        _table(
+            result.areas,
+            [
+                ("area_code", "area"),
+                ("area_name", "name"),
+                ("n", unit),
+                ("n_pcns_5pct", "PCNs ≥ 5%"),
+                ("dominant_pcn_code", "dominant PCN"),
+                ("pct_dominant_pcn", "% of area"),
+                ("docked_pcn_codes", "docked PCNs"),
+                ("cut_pcn_codes", "PCNs it cuts"),
+                ("why_no_pcn", "why it hosts no PCN"),
+            ],
+        )
+    )
+    if len(result.actions):
+        parts.append("<p>Suggested docking: pairs that do not fit it</p>")
+        parts.append(
+            "<ul>" + "".join(f"<li>{esc(a)}</li>" for a in result.actions["action"]) + "</ul>"
+        )
+    return parts
+
+
+def _site_alignment(name: str, result: SiteAlignment) -> list[str]:
+    """A sites layer: its facts and its PCN table."""
+    s = result.summary
+    parts: list[str] = []
+    parts.append(f"<h3>{esc(name)} (sites)</h3>")
+    rows = [
+        (
+            "Sites",
+            f"{_plural(int(s['n_sites']), 'site')}, {int(s['n_located']):,} located, "
+            f"{int(s['n_in_footprints']):,} inside a PCN footprint; "
+            f"{esc(s['sites_per_10k'])} per 10,000 patients",
+        ),
+        ("PCNs with no site", esc(", ".join(s["pcns_without_sites"])) or "none"),
+        (
+            "Practice to nearest site",
+            f"median {_fmt(s['median_practice_to_site_m'])} m, "
+            f"max {_fmt(s['max_practice_to_site_m'])} m"
+            + (
+                " (from a guessed site, their residents' centre: "
+                f"{esc(', '.join(s['practices_site_guessed']))})"
+                if s.get("practices_site_guessed")
+                else ""
+            ),
+        ),
+    ]
+    if s.get("has_declared_pcn"):
+        rows.append(("Outside their declared PCN", _plural(int(s["n_outside_declared"]), "site")))
+    parts.append(_facts(rows))
+    parts.append(
+        _table(
+            result.pcns,
+            [
+                ("pcn_code", "PCN"),
+                ("pcn_name", "name"),
+                ("list_size", "patients"),
+                ("n_sites", "sites"),
+                ("sites_per_10k", "per 10,000 patients"),
+                ("n_declared_sites", "declared sites"),
+                ("n_declared_outside", "declared, outside"),
+                ("median_practice_to_site_m", "median practice to site (m)"),
+                ("max_practice_to_site_m", "max practice to site (m)"),
+            ],
+        )
+    )
+    return parts

@@ -128,23 +128,30 @@ def diff_markdown(d: Diff) -> str:
             ],
         )
     if d.has_findings:
-        for title, items in (
-            ("Findings resolved", d.resolved),
-            ("Findings introduced", d.introduced),
-        ):
-            lines += ["", f"## {title} ({len(items):,})", ""]
-            lines += [
-                f"- **{f.severity.value}** {markdown(f.check)}/{markdown(f.kind)} "
-                f"{markdown(f.pcn_code)}: {markdown(f.message)}"
-                for f in items
-            ] or ["none"]
-        lines += ["", f"## Findings changed ({len(d.changed):,})", ""]
-        lines += [
-            f"- **{c.severity.value}** {markdown(c.check)}/{markdown(c.kind)} "
-            f"{markdown(c.pcn_code)}: {markdown(c.describe())}. {markdown(c.message)}"
-            for c in d.changed
-        ] or ["none"]
+        lines += _findings_diff_markdown(d)
     return "\n".join(lines) + "\n"
+
+
+def _findings_diff_markdown(d: Diff) -> list[str]:
+    """The findings resolved, introduced and changed ("none" under a heading with none)."""
+    lines: list[str] = []
+    for title, items in (
+        ("Findings resolved", d.resolved),
+        ("Findings introduced", d.introduced),
+    ):
+        lines += ["", f"## {title} ({len(items):,})", ""]
+        lines += [
+            f"- **{f.severity.value}** {markdown(f.check)}/{markdown(f.kind)} "
+            f"{markdown(f.pcn_code)}: {markdown(f.message)}"
+            for f in items
+        ] or ["none"]
+    lines += ["", f"## Findings changed ({len(d.changed):,})", ""]
+    lines += [
+        f"- **{c.severity.value}** {markdown(c.check)}/{markdown(c.kind)} "
+        f"{markdown(c.pcn_code)}: {markdown(c.describe())}. {markdown(c.message)}"
+        for c in d.changed
+    ] or ["none"]
+    return lines
 
 
 def diff_xlsx(d: Diff) -> bytes:

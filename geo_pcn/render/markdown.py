@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 
 from geo_pcn._escape import markdown
 from geo_pcn._residents import TITLE, residents_grid, residents_header, residents_notes
@@ -74,6 +75,28 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
     (:func:`geo_pcn._escape.markdown`)."""
     md = markdown
     s = report.summary
+    lines = _headline_markdown(report, s)
+    if s["synthetic"]:
+        lines += ["", "> This is the SYNTHETIC demo region: not real practices or patients."]
+    for severity in Severity:
+        items = [f for f in report.findings if f.severity is severity]
+        if items:
+            lines += _findings_markdown(severity, items, max_per_severity)
+    if report.by_icb is not None:
+        lines += _by_icb_markdown(report.by_icb)
+    lines += _pcns_markdown(report)
+    lines += _residents_markdown(s.get("residents"))
+    lines += _alignment_markdown(report.alignment)
+    if report.study.notes:
+        lines += ["", "## Notes on the inputs", ""]
+        lines += [f"- {md(n)}" for n in report.study.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _headline_markdown(report: Report, s: dict) -> list[str]:
+    """The title, the verdict and counts, and the study in a few bullets (where its
+    patients live, residents registered outside)."""
+    md = markdown
     sev = s["findings"]
     lines = [
         f"# PCN configuration check: {md(report.study.name)}",
@@ -108,27 +131,32 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
                     else "are not registered at its practices (population less its patients)"
                 )
             )
-    if s["synthetic"]:
-        lines += ["", "> This is the SYNTHETIC demo region: not real practices or patients."]
-    for severity in Severity:
-        items = [f for f in report.findings if f.severity is severity]
-        if items:
-            lines += _findings_markdown(severity, items, max_per_severity)
-    by_icb = report.by_icb
-    if by_icb is not None:
-        lines += ["", f"## Per ICB ({len(by_icb)} ICBs)", ""]
-        head = (
-            "| ICB | PCNs | below band | within | above | across sub-ICB lines | across ICB "
-            "lines | contiguity errors | practices in no PCN | patients in no PCN |"
+    return lines
+
+
+def _by_icb_markdown(by_icb: pd.DataFrame) -> list[str]:
+    """The per-ICB table of a national study."""
+    lines: list[str] = []
+    lines += ["", f"## Per ICB ({len(by_icb)} ICBs)", ""]
+    head = (
+        "| ICB | PCNs | below band | within | above | across sub-ICB lines | across ICB "
+        "lines | contiguity errors | practices in no PCN | patients in no PCN |"
+    )
+    lines += [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for r in by_icb.itertuples():
+        lines.append(
+            f"| {markdown(r.icb_code)} | {r.n_pcns:,} | {r.n_below_band:,} | "
+            f"{r.n_within_band:,} | {r.n_above_band:,} | {r.n_across_sub_icb:,} | "
+            f"{r.n_across_icb:,} | {r.n_contiguity_errors:,} | {r.n_practices_in_no_pcn:,} "
+            f"| {r.n_patients_in_no_pcn:,} |"
         )
-        lines += [head, "|" + "---|" * head.count(" | ") + "---|"]
-        for r in by_icb.itertuples():
-            lines.append(
-                f"| {markdown(r.icb_code)} | {r.n_pcns:,} | {r.n_below_band:,} | "
-                f"{r.n_within_band:,} | {r.n_above_band:,} | {r.n_across_sub_icb:,} | "
-                f"{r.n_across_icb:,} | {r.n_contiguity_errors:,} | {r.n_practices_in_no_pcn:,} "
-                f"| {r.n_patients_in_no_pcn:,} |"
-            )
+    return lines
+
+
+def _pcns_markdown(report: Report) -> list[str]:
+    """The PCN table (the columns the report has)."""
+    md = markdown
+    lines: list[str] = []
     lines += ["", "## PCNs", ""]
     layers = list(report.partition.geography.site_areas)
     columns = [
@@ -146,12 +174,7 @@ def report_markdown(report: Report, *, max_per_severity: int = MAX_LISTED) -> st
     for row in report.pcns[[c for c, _ in columns]].itertuples(index=False):
         cells = [f"{v:,}" if isinstance(v, int | np.integer) else md(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += _residents_markdown(s.get("residents"))
-    lines += _alignment_markdown(report.alignment)
-    if report.study.notes:
-        lines += ["", "## Notes on the inputs", ""]
-        lines += [f"- {md(n)}" for n in report.study.notes]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def comparison_markdown(comparison: Comparison) -> str:
@@ -182,6 +205,25 @@ def comparison_markdown(comparison: Comparison) -> str:
     if comparison.changes:
         lines += ["", "## Changes", ""]
         lines += [f"{i}. {markdown(c)}" for i, c in enumerate(comparison.changes, 1)]
+    lines += _moves_markdown(comparison)
+    lines += _findings_changes_markdown(comparison)
+    if comparison.alignment:
+        lines += ["", "## Community alignment", ""]
+        for layer, v in comparison.alignment.items():
+            keys = [k for k in v["after"] if k in v["before"]]
+            shown = []
+            for k in keys:
+                name, before = alignment_score(k, v["before"][k])
+                after = alignment_score(k, v["after"][k])[1]
+                if before != after:  # as written: no change that rounds away
+                    shown.append(f"{name} {before} -> {after}")
+            lines.append(f"- {markdown(layer)}: {markdown('; '.join(shown)) or 'unchanged'}")
+    return "\n".join(lines) + "\n"
+
+
+def _moves_markdown(comparison: Comparison) -> list[str]:
+    """The practices moved and the PCNs changed, as tables (nothing when there are none)."""
+    lines: list[str] = []
     if len(comparison.moves):
         lines += ["", "## Practices moved", ""]
         lines += [
@@ -208,6 +250,12 @@ def comparison_markdown(comparison: Comparison) -> str:
                 f"{int(r.list_size_before):,} | {int(r.list_size_after):,} | "
                 f"{r.band_status_before or '(none)'} | {r.band_status_after or '(none)'} |"
             )
+    return lines
+
+
+def _findings_changes_markdown(comparison: Comparison) -> list[str]:
+    """The findings resolved, introduced and changed ("none" under a heading with none)."""
+    lines: list[str] = []
     for title, items in (
         ("Findings resolved", comparison.resolved),
         ("Findings introduced", comparison.introduced),
@@ -234,18 +282,7 @@ def comparison_markdown(comparison: Comparison) -> str:
             lines.append(f"  - {markdown(c.after.message)}")
     if not changes:
         lines.append("- none")
-    if comparison.alignment:
-        lines += ["", "## Community alignment", ""]
-        for layer, v in comparison.alignment.items():
-            keys = [k for k in v["after"] if k in v["before"]]
-            shown = []
-            for k in keys:
-                name, before = alignment_score(k, v["before"][k])
-                after = alignment_score(k, v["after"][k])[1]
-                if before != after:  # as written: no change that rounds away
-                    shown.append(f"{name} {before} -> {after}")
-            lines.append(f"- {markdown(layer)}: {markdown('; '.join(shown)) or 'unchanged'}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _count(n: int, noun: str) -> str:

@@ -167,11 +167,11 @@ def test_population_census(shared_data):
 @pytest.mark.parametrize("name", ["boundaries_lsoa21.geojson", "boundaries_lsoa11.geojson"])
 def test_national_lsoa_layers_are_coverages(shared_data, name):
     """Generalised national files have a few m² slivers between neighbours: not overlaps."""
-    from geo_pcn.io.ons import _check_coverage
+    from geo_pcn.io._coverage import check_coverage
 
     areas = read_areas(shared_data / "geographr" / name)  # would raise on an overlap
     geoms = np.asarray(areas.geometry.values, dtype=object)
-    _check_coverage(geoms, areas.area_code.to_numpy(dtype=object), name)  # raises on overlap
+    check_coverage(geoms, areas.area_code.to_numpy(dtype=object), name)  # raises on overlap
 
 
 def test_registrations_parquet_national_2022(shared_data):
