@@ -129,6 +129,56 @@ def _site_facts(study, layer, footprints: Footprints, fp_codes) -> dict:
     }
 
 
+def _placed_from(before, footprints: Footprints, facts: dict) -> np.ndarray | None:
+    """The footprint each site lies in (as :func:`_point_in`), from the alignment against
+    the footprints these were updated from: the sites within the bounds of a rebuilt
+    footprint (old or new) placed again against every footprint whose bounds hold them,
+    the rest kept. ``None`` when ``before`` does not fit (other PCNs, other sites)."""
+    if before is None or footprints.recomputed is None:
+        return None
+    old_fp, old = before
+    pcns, old_pcns = footprints.pcns, old_fp.pcns
+    if not pcns.index.equals(old_pcns.index) or len(old.sites) != len(facts["sites"]):
+        return None
+    where = old.sites["footprint_pcn_code"].to_numpy(dtype=object).copy()
+    redo = list(footprints.recomputed)
+    geoms = np.concatenate(
+        [pcns.geometry.reindex(redo).to_numpy(), old_pcns.geometry.reindex(redo).to_numpy()]
+    )
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    points = facts["points"]
+    if not len(geoms) or not facts["located"].any():
+        return where
+    if "xy" not in facts:
+        facts["xy"] = (shapely.get_x(points), shapely.get_y(points))
+    x, y = facts["xy"]
+    box = shapely.bounds(geoms)
+    near = facts["located"] & (
+        (x[:, None] >= box[:, 0])
+        & (x[:, None] <= box[:, 2])
+        & (y[:, None] >= box[:, 1])
+        & (y[:, None] <= box[:, 3])
+    ).any(axis=1)
+    idx = np.flatnonzero(near)
+    if not len(idx):
+        return where
+    # every footprint whose bounds hold a site, tested (the spatial index's own filter)
+    all_geoms = pcns.geometry.to_numpy()
+    b = shapely.bounds(all_geoms)
+    px, py = x[idx][:, None], y[idx][:, None]
+    hold = (px >= b[:, 0]) & (px <= b[:, 2]) & (py >= b[:, 1]) & (py <= b[:, 3])
+    s_at, g_at = np.nonzero(hold)
+    hit = shapely.intersects(points[idx[s_at]], all_geoms[g_at])
+    site, code = s_at[hit], pcns.index.to_numpy(dtype=object)[g_at[hit]]
+    first = np.lexsort((code.astype(str), site))  # by site, then code: the smallest first
+    keep = np.ones(len(first), dtype=bool)
+    keep[1:] = site[first][1:] != site[first][:-1]
+    found = np.full(len(idx), "", dtype=object)
+    found[site[first][keep]] = code[first][keep]
+    where[idx] = found
+    return where
+
+
 def align_sites(
     study,
     layer,
@@ -136,6 +186,7 @@ def align_sites(
     *,
     fixed: dict | None = None,
     pcn_sizes: pd.Series | None = None,
+    before: tuple[Footprints, SiteAlignment] | None = None,
 ) -> SiteAlignment:
     """Align a community ``sites`` layer with the PCN footprints (see module docstring).
 
@@ -155,6 +206,10 @@ def align_sites(
         ``pcn_code -> list size`` of every PCN of the footprints' configuration, in its
         order, when already worked out (a partition's ``pcn_list_sizes``: ~2 ms a move
         saved on QNC); default: summed from the study's practices.
+    before
+        The footprints these were updated from (``footprints.recomputed`` names the PCNs
+        rebuilt) and this layer's alignment against them: only the sites within the
+        bounds of a rebuilt footprint, old or new, are placed again (the same answer).
 
     Returns
     -------
@@ -173,7 +228,9 @@ def align_sites(
             fixed[("sites", layer.name)] = facts
     data, points, located = facts["data"], facts["points"], facts["located"]
     declared, known, n_all = facts["declared"], facts["known"], facts["n_all"]
-    where = _point_in(pcns, points, fp_codes)
+    where = _placed_from(before, footprints, facts)
+    if where is None:
+        where = _point_in(pcns, points, fp_codes)
     distance = np.full(len(data), np.nan)
     check = known & located
     inside = check & (where == declared)

@@ -119,6 +119,12 @@ class _Anchors:
         return set(self.pieces[at][self.owner[at] == pcn].tolist())
 
 
+def _patients(partition, groups) -> list[int]:
+    """Patients of each practice group (a practice with no list size counts 0)."""
+    size = partition.list_size_of
+    return [int(sum(size.get(p, 0) for p in g)) for g in groups]
+
+
 def _drawn_apart(partition, members, pcn: str, anchors: _Anchors) -> DrawnApart | None:
     """:class:`DrawnApart` when the pieces of ``pcn``'s footprint that hold its practices'
     homes or sites are more than one (joined where one practice holds several)."""
@@ -135,9 +141,8 @@ def _drawn_apart(partition, members, pcn: str, anchors: _Anchors) -> DrawnApart 
     roots = sorted({union[x] for x in labels})
     if len(roots) < 2:
         return None
-    sizes = partition.list_sizes
     groups = [tuple(sorted(p for p, h in held.items() if union[min(h)] == r)) for r in roots]
-    patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
+    patients = _patients(partition, groups)
     main = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
     areas = partition.territories.study_areas.geometry.to_numpy()
 
@@ -199,7 +204,6 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
     """:class:`PCNContiguity` of each PCN of ``codes`` (code order)."""
     graph = partition.graph
     home = partition.territories.home
-    sizes = partition.list_sizes
     footprints = _Footprints(partition.footprints.pcns)
     members = partition.configuration.members
     anchors = _Anchors(partition)
@@ -217,7 +221,7 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
             apart = _drawn_apart(partition, placed, code, anchors)
             out[code] = PCNContiguity(unplaced, tuple(map(tuple, joined)), main, (), apart)
             continue
-        patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
+        patients = _patients(partition, groups)
         # the main group has most patients (then most practices, then the smallest code)
         main_i = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
         main = groups[main_i]
@@ -259,10 +263,11 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     wanted &= pieces >= 0
     if not wanted.any():
         return {}
-    frame = pd.DataFrame({"pcn": owner[wanted], "piece": pieces[wanted]})
-    n_pieces = frame.drop_duplicates("piece").groupby("pcn").size()
-    split = n_pieces.index[n_pieces.to_numpy() > 1]
-    if not len(split):
+    # PCNs whose footprint has more than one piece (a piece label is one PCN's)
+    _, first = np.unique(pieces[wanted], return_index=True)
+    piece_pcn, n_pieces = np.unique(owner[wanted][first].astype(str), return_counts=True)
+    split = sorted(piece_pcn[n_pieces > 1].tolist())
+    if not split:
         return {}
     anchors = _Anchors(partition)
     areas = terr.study_areas

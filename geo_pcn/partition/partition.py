@@ -268,6 +268,15 @@ class Partition:
         """practice_code -> list size (0 where none)."""
         return self.geography.list_sizes
 
+    @property
+    def list_size_of(self) -> dict[str, int]:
+        """practice_code -> list size as a plain dict (a study fact: summing a few
+        practices' sizes through pandas costs more than a move's other work)."""
+        sizes = self.geography.list_sizes
+        return self.study_fact(
+            "list_size_of", lambda: dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
+        )
+
     def pcn_label(self, code: str) -> str:
         """``NAME (CODE)`` for messages."""
         name = self.configuration.name_of(code)
