@@ -13,10 +13,16 @@ import numpy as np
 import pandas as pd
 from networkx.utils import UnionFind
 
-from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.partition.keyed import keyed, parts
 
-__all__ = ["check_boundaries", "RECORDED_COLUMNS", "CodeCrosswalk", "code_system"]
+__all__ = [
+    "check_boundaries",
+    "boundary_findings",
+    "RECORDED_COLUMNS",
+    "CodeCrosswalk",
+    "code_system",
+]
 
 #: boundary layer name -> practice-file columns that record the code of that geography
 RECORDED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -186,66 +192,80 @@ def check_boundaries(partition) -> list[Finding]:
     The crossings are the partition's ``crossings`` metric; where each practice's recorded
     code stands against its site is a fact of the study, worked out once
     (:meth:`~geo_pcn.partition.Partition.study_fact`)."""
+    return parts(partition.metric(FINDINGS, boundary_findings))
+
+
+#: the name of the boundaries check's findings (per PCN and practice) among the metrics
+FINDINGS = "boundary_findings"
+
+
+def boundary_findings(partition) -> dict:
+    """Updater: for each boundary layer, ``(layer, pcn_code) -> (inputs, [finding])`` for
+    each PCN crossing its lines (from its ``crossings`` metric value and label), then
+    ``("outside", layer, practice)`` for each practice outside the layer (from its PCN),
+    then ``("recorded", layer, i)`` for each recorded-code entry (from the entry and the
+    practice's PCN); from a parent holding it, only those whose inputs changed are made
+    again (:func:`~geo_pcn.partition.keyed`)."""
+    crossings = partition.crossings
+
+    def entries():
+        for layer, where in partition.geography.site_areas.items():
+            yield from _layer_entries(partition, layer, where, crossings[layer])
+
+    return keyed(partition, FINDINGS, entries())
+
+
+def _layer_entries(partition, layer: str, where: pd.DataFrame, crossings: dict):
+    """The entries (``key, inputs, make``) of one layer for :func:`boundary_findings`."""
     study = partition.study
-    findings: list[Finding] = []
-    memo = Memo(partition, "boundaries")
     assign = partition.configuration.pcn_by_practice
     names = study.practices["practice_name"]
-    crossings = partition.crossings
-    for layer, where in partition.geography.site_areas.items():
-        tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
-        # -- PCNs crossing the layer's lines
-        for code, crossing in crossings[layer].items():
-            findings.append(
-                memo.get(
-                    (layer, code),
-                    (crossing, partition.pcn_label(code)),
-                    lambda c=code, x=crossing, t=tolerance: _crossing_finding(partition, c, x, t),
-                )
-            )
-        # -- practices outside every polygon of the layer
-        outside = partition.study_fact(  # (where sites lie is the same for every move)
-            ("outside_layer", layer), lambda w=where: _outside_layer(study, w)
+    tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
+    # -- PCNs crossing the layer's lines
+    for code, crossing in crossings.items():
+        yield (
+            (layer, code),
+            (crossing, partition.pcn_label(code)),
+            lambda c=code, x=crossing, t=tolerance: [_crossing_finding(partition, c, x, t)],
         )
-        for practice in outside:
-            pcn = assign.get(practice, "")
-            findings.append(
-                memo.get(
-                    ("outside", layer, practice),
-                    (pcn,),
-                    lambda p=practice, c=pcn, ly=layer: Finding(
-                        check="boundaries",
-                        kind="outside_layer",
-                        severity=Severity.WARNING,
-                        message=(
-                            f"{p} ({names[p]}) lies outside "
-                            f"every {layer_label(ly)} area of the study."
-                        ),
-                        pcn_code=c,
-                        practice_codes=(p,),
-                        details={"layer": ly},
-                        geometry=study.practices.geometry[p],
+    # -- practices outside every polygon of the layer
+    outside = partition.study_fact(  # (where sites lie is the same for every move)
+        ("outside_layer", layer), lambda w=where: _outside_layer(study, w)
+    )
+    for practice in outside:
+        pcn = assign.get(practice, "")
+        yield (
+            ("outside", layer, practice),
+            (pcn,),
+            lambda p=practice, c=pcn, ly=layer: [
+                Finding(
+                    check="boundaries",
+                    kind="outside_layer",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"{p} ({names[p]}) lies outside every {layer_label(ly)} area of the study."
                     ),
+                    pcn_code=c,
+                    practice_codes=(p,),
+                    details={"layer": ly},
+                    geometry=study.practices.geometry[p],
                 )
-            )
-        # -- recorded code vs the polygon the site lies in (the same for every configuration)
-        recorded = partition.study_fact(
-            ("recorded_codes", layer), lambda w=where, ly=layer: _recorded_codes(study, ly, w)
+            ],
         )
-        for i, entry in enumerate(recorded):
-            kind, practices = entry[0], entry[1]
-            # a practice's own finding (near the line, mismatch) is in its PCN, at its site
-            own = kind in _PRACTICE_KINDS
-            pcn = assign.get(practices[0], "") if own else ""
-            findings.append(
-                memo.get(
-                    ("recorded", layer, i),
-                    (entry, pcn),
-                    lambda e=entry, o=own, p=pcn: _recorded_finding(study, e, o, p),
-                )
-            )
-    memo.close()
-    return findings
+    # -- recorded code vs the polygon the site lies in (the same for every configuration)
+    recorded = partition.study_fact(
+        ("recorded_codes", layer), lambda w=where, ly=layer: _recorded_codes(study, ly, w)
+    )
+    for i, entry in enumerate(recorded):
+        kind, practices = entry[0], entry[1]
+        # a practice's own finding (near the line, mismatch) is in its PCN, at its site
+        own = kind in _PRACTICE_KINDS
+        pcn = assign.get(practices[0], "") if own else ""
+        yield (
+            ("recorded", layer, i),
+            (entry, pcn),
+            lambda e=entry, o=own, p=pcn: [_recorded_finding(study, e, o, p)],
+        )
 
 
 def _outside_layer(study, where: pd.DataFrame) -> list[str]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import shapely
 
-from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.partition.keyed import keyed, parts
 from geo_pcn.settings import PRACTICE_CODE
 
-__all__ = ["check_contiguity"]
+__all__ = ["check_contiguity", "contiguity_findings"]
 
 
 def _km(metres: float) -> str:
@@ -28,32 +28,42 @@ def check_contiguity(partition) -> list[Finding]:
     practices, its patients, its distance to the main group (the group with most patients;
     measured between their homes) and the PCNs whose footprints lie between.
     """
+    return parts(partition.metric(FINDINGS, contiguity_findings))
+
+
+#: the name of the contiguity check's findings per PCN among the partition's metrics
+FINDINGS = "contiguity_findings"
+
+
+def contiguity_findings(partition) -> dict:
+    """Updater: ``pcn_code -> (inputs, findings)`` for each PCN's practice groups, then
+    ``("exclaves", pcn_code) -> (inputs, [finding])`` for each PCN with exclaves; a PCN's
+    findings are made from its ``contiguity`` (or ``exclaves``) metric value, its label
+    and the labels of the PCNs between; from a parent holding it, only those whose
+    inputs changed are made again (:func:`~geo_pcn.partition.keyed`)."""
     metrics = partition.contiguity
-    findings: list[Finding] = []
-    memo = Memo(partition, "contiguity")
-    for code in partition.configuration.members:
-        value = metrics[code]
-        label = partition.pcn_label(code)
-        between = tuple(partition.pcn_label(c) for d in value.detached for c in d.pcns_between)
-        findings.extend(
-            memo.get(
+    members = partition.configuration.members
+    tol = partition.study.rules.adjacency_tolerance_m
+
+    def entries():
+        for code in members:
+            value = metrics[code]
+            label = partition.pcn_label(code)
+            between = tuple(partition.pcn_label(c) for d in value.detached for c in d.pcns_between)
+            yield (
                 code,
                 (value, label, between),
                 lambda v=value, c=code, lb=label: _pcn_findings(partition, c, v, lb),
             )
-        )
-    tol = partition.study.rules.adjacency_tolerance_m
-    for code, pieces in partition.exclaves.items():
-        if code in partition.configuration.members:
-            findings.append(
-                memo.get(
+        for code, pieces in partition.exclaves.items():
+            if code in members:
+                yield (
                     ("exclaves", code),
                     (pieces, partition.pcn_label(code)),
-                    lambda c=code, p=pieces: _exclave_finding(c, p, tol, partition),
+                    lambda c=code, p=pieces: [_exclave_finding(c, p, tol, partition)],
                 )
-            )
-    memo.close()
-    return findings
+
+    return keyed(partition, FINDINGS, entries())
 
 
 def _pcn_findings(partition, code: str, value, label: str) -> list[Finding]:

@@ -237,6 +237,17 @@ class Partition:
             return self[key]
         raise AttributeError(f"a Partition has no attribute or metric {key!r}")
 
+    def metric(self, key: str, updater: Callable[[Partition], Any]) -> Any:
+        """The metric ``key``: the partition's own updater of that name when it has one,
+        else ``updater`` (a check's own metric, such as its findings per PCN:
+        :func:`~geo_pcn.partition.keyed.keyed`); computed on first use and cached like
+        every metric, so the updater may start from the parent's value when the parent
+        holds ``key``."""
+        cache = self._cache
+        if key not in cache:
+            cache[key] = self.updaters.get(key, updater)(self)
+        return cache[key]
+
     def holds(self, key: str) -> bool:
         """Whether the metric ``key`` is computed already (an updater may start from a
         parent's value only when the parent holds it)."""
