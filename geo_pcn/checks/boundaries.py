@@ -220,7 +220,7 @@ def _layer_entries(partition, layer: str, where: pd.DataFrame, crossings: dict):
     study = partition.study
     assign = partition.configuration.pcn_by_practice
     names = study.practices["practice_name"]
-    tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
+    tolerance = partition.geography.generalisation_m[layer]
     # -- PCNs crossing the layer's lines
     for code, crossing in crossings.items():
         yield (
@@ -254,7 +254,8 @@ def _layer_entries(partition, layer: str, where: pd.DataFrame, crossings: dict):
         )
     # -- recorded code vs the polygon the site lies in (the same for every configuration)
     recorded = partition.study_fact(
-        ("recorded_codes", layer), lambda w=where, ly=layer: _recorded_codes(study, ly, w)
+        ("recorded_codes", layer),
+        lambda w=where, ly=layer, t=tolerance: _recorded_codes(study, ly, w, tolerance=t),
     )
     for i, entry in enumerate(recorded):
         kind, practices = entry[0], entry[1]
@@ -318,7 +319,7 @@ def _crossing_finding(partition, code: str, crossing, tolerance: float) -> Findi
     )
 
 
-def _recorded_codes(study, layer: str, where: pd.DataFrame) -> list[tuple]:
+def _recorded_codes(study, layer: str, where: pd.DataFrame, *, tolerance: float) -> list[tuple]:
     """Where each practice's recorded code of ``layer`` stands against the area its site
     lies in: ``(kind, practices, severity, message, value, threshold, details)`` for the
     links inferred (no practice), each practice near the line or mismatched (one), and the
@@ -330,7 +331,6 @@ def _recorded_codes(study, layer: str, where: pd.DataFrame) -> list[tuple]:
     placed = where[where["code"] != ""]
     near = placed["near_code"] if "near_code" in placed else pd.Series(dtype=object)
     near_code = {p: c for p, c in near.items() if c}
-    tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
     recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
     recorded = recorded.reindex(placed.index)
     actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}

@@ -43,7 +43,7 @@ def contiguity_findings(partition) -> dict:
     inputs changed are made again (:func:`~geo_pcn.partition.keyed`)."""
     metrics = partition.contiguity
     members = partition.configuration.members
-    tol = partition.study.rules.adjacency_tolerance_m
+    tol = partition.geography.adjacency_tolerance_m
 
     def entries():
         for code in members:
@@ -109,7 +109,7 @@ def _pcn_findings(partition, code: str, value, label: str) -> list[Finding]:
             )
         )
     if value.drawn_apart is not None:
-        findings.append(_drawn_apart_finding(code, value.drawn_apart, study, label))
+        findings.append(_drawn_apart_finding(code, value.drawn_apart, partition.geography, label))
     if not value.detached:
         return findings
     main = value.main
@@ -148,7 +148,7 @@ def _pcn_findings(partition, code: str, value, label: str) -> list[Finding]:
                 pcn_code=code,
                 practice_codes=group,
                 value=round(d.distance_m, 1),
-                threshold=study.rules.adjacency_tolerance_m,
+                threshold=partition.geography.adjacency_tolerance_m,
                 details={
                     "patients": d.patients,
                     "distance_m": round(d.distance_m, 1),
@@ -162,7 +162,7 @@ def _pcn_findings(partition, code: str, value, label: str) -> list[Finding]:
     return findings
 
 
-def _drawn_apart_finding(code, apart, study, label) -> Finding:
+def _drawn_apart_finding(code, apart, geography, label) -> Finding:
     """WARNING: the practices join up but the footprint is drawn in pieces holding them."""
     groups, patients, main = apart.groups, apart.patients, apart.main
     others = [i for i in range(len(groups)) if i != main]
@@ -182,7 +182,7 @@ def _drawn_apart_finding(code, apart, study, label) -> Finding:
         pcn_code=code,
         practice_codes=tuple(sorted(p for i in others for p in groups[i])),
         value=round(max(apart.distance_m), 1),
-        threshold=study.rules.adjacency_tolerance_m,
+        threshold=geography.adjacency_tolerance_m,
         details={
             "groups": [list(g) for g in groups],
             "patients": list(patients),

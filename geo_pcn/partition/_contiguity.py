@@ -317,7 +317,7 @@ def _pcn_residents_by_area(terr, fp, configuration, pcns) -> pd.Series:
 def _voronoi_exclaves(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     """Voronoi footprints: polygon parts holding none of the PCN's practice sites and
     farther than the adjacency tolerance from every part that does."""
-    tol = partition.study.rules.adjacency_tolerance_m
+    tol = partition.geography.adjacency_tolerance_m
     fp = partition.footprints
     configuration = partition.configuration
     wanted = set(codes)

@@ -76,9 +76,7 @@ class Flows:
             for c in sorted(set(joined) | set(left))
         }
         old_names, new_names = old.names, new.names
-        renamed = frozenset(
-            c for c in new_names if c in old_names and old_names[c] != new_names[c]
-        )
+        renamed = frozenset(c for c in new_names if c in old_names and old_names[c] != new_names[c])
         return cls(tuple(sorted(moved)), MappingProxyType(by_pcn), renamed)
 
 
