@@ -153,7 +153,6 @@ def _split_findings(study, partition, layer: str, result: AreaAlignment) -> list
 def _site_findings(study, partition, layer: str, result: SiteAlignment) -> list[Finding]:
     """Sites outside the PCN they declare: one finding per PCN with the count and the
     farthest site; sites declaring a PCN the configuration does not have (INFO)."""
-    findings = []
     sites = result.sites
     out = sites[sites["outside_declared"].to_numpy()]
     unknown = sites[~sites["declared_pcn_known"].to_numpy()]
@@ -164,6 +163,15 @@ def _site_findings(study, partition, layer: str, result: SiteAlignment) -> list[
         xy = sites[["easting", "northing"]].to_numpy(dtype=float)[named]
         points[named] = shapely.points(xy)
         points[named[~sites["located"].to_numpy()[named]]] = None
+    return [
+        *_outside_findings(partition, layer, out, points),
+        *_unknown_findings(layer, unknown, points),
+    ]
+
+
+def _outside_findings(partition, layer: str, out: pd.DataFrame, points) -> list[Finding]:
+    """WARNING per declared PCN: its sites outside its footprint, the farthest named."""
+    findings = []
     for pcn, group in out.groupby("declared_pcn_code", sort=True):
         group = group.sort_values(["distance_to_declared_m", "code"], ascending=[False, True])
         row = group.iloc[0]
@@ -211,6 +219,12 @@ def _site_findings(study, partition, layer: str, result: SiteAlignment) -> list[
                 else points[group.index[0]],
             )
         )
+    return findings
+
+
+def _unknown_findings(layer: str, unknown: pd.DataFrame, points) -> list[Finding]:
+    """INFO per PCN code sites declare that is not in the configuration."""
+    findings = []
     for pcn, group in unknown.groupby("declared_pcn_code", sort=True):
         codes = group["code"].tolist()
         findings.append(

@@ -336,24 +336,7 @@ def _recorded_codes(study, layer: str, where: pd.DataFrame, *, tolerance: float)
     actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}
     walk = CodeCrosswalk.from_study(study, layer)
     inferred = _infer_links(walk, recorded, placed, actual)
-    out: list[tuple] = []
-    if inferred:
-        out.append(
-            (
-                "codes_inferred",
-                (),
-                Severity.INFO,
-                f"{len(inferred)} recorded {layer_label(layer)} code(s) the {layer} layer "
-                "does not hold (codes of another vintage?) were matched to the area "
-                "holding most of their practices: "
-                + ", ".join(f"{k} -> {v}" for k, v in list(inferred.items())[:6])
-                + (" ..." if len(inferred) > 6 else "")
-                + "; only practices outside that area are reported as mismatches.",
-                len(inferred),
-                None,
-                {"layer": layer, "links": inferred},
-            )
-        )
+    out: list[tuple] = [_inferred_entry(layer, inferred)] if inferred else []
     not_comparable: dict[str, str] = {}
     rows = dict(zip(recorded.index, recorded.itertuples(index=False, name=None), strict=True))
     actual_of = [dict(zip(a.index, a, strict=True)) for a in actual.values()]
@@ -366,73 +349,101 @@ def _recorded_codes(study, layer: str, where: pd.DataFrame, *, tolerance: float)
             continue
         other = near_code.get(practice, "")
         row = placed.loc[practice]
+        said = f"{practice} ({names[practice]}) is recorded in {layer_label(layer)} {values[0]}"
         if other and any(walk.same(v, other) for v in values):
-            out.append(
-                (
-                    "recorded_code_near_line",
-                    (practice,),
-                    Severity.INFO,
-                    f"{practice} ({names[practice]}) is recorded in "
-                    f"{layer_label(layer)} {values[0]}; the {layer} layer's polygons put "
-                    f"its site in {_label(row)}, {row['near_m']:,.0f} m from {other}, "
-                    f"within the layer's generalisation (~{tolerance:,.0f} m): "
-                    "placement uncertain, not a mismatch. Give the layer as a "
-                    "small-area lookup to place it exactly.",
-                    float(row["near_m"]),
-                    tolerance,
-                    {
-                        "layer": layer,
-                        "recorded": values[0],
-                        "polygon": row["code"],
-                        "near_code": other,
-                        "near_m": float(row["near_m"]),
-                        "generalisation_m": tolerance,
-                    },
-                )
-            )
+            out.append(_near_line_entry(practice, said, layer, values[0], row, other, tolerance))
             continue
         here_systems = {code_system(h) for h in here}
         if not any(walk.systems(v) & here_systems for v in values):
             not_comparable[practice] = values[0]  # e.g. ODS recorded, ONS-only layer
             continue
-        out.append(
-            (
-                "recorded_code_mismatch",
-                (practice,),
-                Severity.WARNING,
-                f"{practice} ({names[practice]}) is recorded in "
-                f"{layer_label(layer)} {values[0]} but its site lies in {_label(row)}.",
-                None,
-                values[0],
-                {
-                    "layer": layer,
-                    "recorded": values[0],
-                    "actual": row["code"],
-                    "actual_nhs_code": row.get("nhs_code", ""),
-                    "actual_name": row.get("name", ""),
-                },
-            )
-        )
+        out.append(_mismatch_entry(practice, said, layer, values[0], row))
     if not_comparable:
-        sample_rec = sorted(set(not_comparable.values()))[:3]
-        sample_layer = sorted(set(placed.loc[list(not_comparable), "code"]))[:3]
-        out.append(
-            (
-                "codes_not_reconciled",
-                tuple(sorted(not_comparable)),
-                Severity.INFO,
-                f"The recorded {layer_label(layer)} codes of {len(not_comparable):,} "
-                f"practices ({', '.join(sample_rec)}...) and the {layer} layer's codes "
-                f"({', '.join(sample_layer)}...) are in different code systems and no "
-                "input links them, so they were not compared: give the layer an NHS "
-                "code column (nhs_code) or the practice file the ONS code column (e.g. "
-                "ONS_SUB_ICB_LOCATION_CODE) or the area names.",
-                len(not_comparable),
-                None,
-                {"layer": layer, "recorded": dict(sorted(not_comparable.items()))},
-            )
-        )
+        out.append(_not_reconciled_entry(layer, not_comparable, placed))
     return out
+
+
+def _inferred_entry(layer: str, inferred: dict) -> tuple:
+    """INFO: recorded codes the layer does not hold, matched to an area (no practice)."""
+    return (
+        "codes_inferred",
+        (),
+        Severity.INFO,
+        f"{len(inferred)} recorded {layer_label(layer)} code(s) the {layer} layer "
+        "does not hold (codes of another vintage?) were matched to the area "
+        "holding most of their practices: "
+        + ", ".join(f"{k} -> {v}" for k, v in list(inferred.items())[:6])
+        + (" ..." if len(inferred) > 6 else "")
+        + "; only practices outside that area are reported as mismatches.",
+        len(inferred),
+        None,
+        {"layer": layer, "links": inferred},
+    )
+
+
+def _near_line_entry(practice, said: str, layer: str, recorded: str, row, other, tolerance):
+    """INFO: a practice recorded in the area its site lies near, within the layer's
+    generalisation of the line (``said``: who it is and the code recorded)."""
+    return (
+        "recorded_code_near_line",
+        (practice,),
+        Severity.INFO,
+        f"{said}; the {layer} layer's polygons put "
+        f"its site in {_label(row)}, {row['near_m']:,.0f} m from {other}, "
+        f"within the layer's generalisation (~{tolerance:,.0f} m): "
+        "placement uncertain, not a mismatch. Give the layer as a "
+        "small-area lookup to place it exactly.",
+        float(row["near_m"]),
+        tolerance,
+        {
+            "layer": layer,
+            "recorded": recorded,
+            "polygon": row["code"],
+            "near_code": other,
+            "near_m": float(row["near_m"]),
+            "generalisation_m": tolerance,
+        },
+    )
+
+
+def _mismatch_entry(practice, said: str, layer: str, recorded: str, row) -> tuple:
+    """WARNING: a practice recorded in another area than its site lies in."""
+    return (
+        "recorded_code_mismatch",
+        (practice,),
+        Severity.WARNING,
+        f"{said} but its site lies in {_label(row)}.",
+        None,
+        recorded,
+        {
+            "layer": layer,
+            "recorded": recorded,
+            "actual": row["code"],
+            "actual_nhs_code": row.get("nhs_code", ""),
+            "actual_name": row.get("name", ""),
+        },
+    )
+
+
+def _not_reconciled_entry(layer: str, not_comparable: dict, placed: pd.DataFrame) -> tuple:
+    """INFO: practices whose recorded codes and the layer's are in two code systems
+    nothing links."""
+    sample_rec = sorted(set(not_comparable.values()))[:3]
+    sample_layer = sorted(set(placed.loc[list(not_comparable), "code"]))[:3]
+    return (
+        "codes_not_reconciled",
+        tuple(sorted(not_comparable)),
+        Severity.INFO,
+        f"The recorded {layer_label(layer)} codes of {len(not_comparable):,} "
+        f"practices ({', '.join(sample_rec)}...) and the {layer} layer's codes "
+        f"({', '.join(sample_layer)}...) are in different code systems and no "
+        "input links them, so they were not compared: give the layer an NHS "
+        "code column (nhs_code) or the practice file the ONS code column (e.g. "
+        "ONS_SUB_ICB_LOCATION_CODE) or the area names.",
+        len(not_comparable),
+        None,
+        {"layer": layer, "recorded": dict(sorted(not_comparable.items()))},
+    )
 
 
 def _near_line(partition, code, crossing, tolerance) -> Finding:
