@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn.geography.graph import components
-from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE
 
 __all__ = [
     "Detached",
@@ -273,15 +273,19 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     areas = terr.study_areas
     geoms = areas.geometry.to_numpy()
     names = areas.index.to_numpy(dtype=object)
-    residents = _pcn_residents_by_area(terr, fp, configuration, split)
     out: dict[str, tuple[Exclave, ...]] = {}
     for code in sorted(split):
         members = configuration.members[code]
         at = np.flatnonzero((owner == code) & (pieces >= 0))
         labels = pieces[at]
         held = anchors.home_pieces(members, code) | anchors.site_pieces(members, code)
-        by_piece = pd.Series(residents.reindex(names[at]).fillna(0).to_numpy(), index=labels)
-        by_piece = by_piece.groupby(level=0).sum()
+        # the PCN's patients living in each of its pieces (labels in order)
+        patients = _pcn_residents_by_area(partition, members, code)[at]
+        piece, inverse = np.unique(labels, return_inverse=True)
+        by_piece = pd.Series(
+            np.bincount(inverse.ravel(), weights=patients, minlength=len(piece)).astype("int64"),
+            index=piece,
+        )
         if not held:  # no piece holds a practice: the piece with most patients anchors
             held = {int(by_piece.sort_values(ascending=False, kind="stable").index[0])}
         anchor_at = at[np.isin(labels, list(held))]
@@ -301,17 +305,31 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     return out
 
 
-def _pcn_residents_by_area(terr, fp, configuration, pcns) -> pd.Series:
-    """Patients of each of ``pcns`` living in each area that PCN wins (area_code index)."""
+def _pcn_residents_by_area(partition, members, code: str) -> np.ndarray:
+    """Patients of PCN ``code`` (its practices ``members``) living in each study area its
+    footprint holds (0 elsewhere), in the order of the study areas: over the residents'
+    rows of its practices, each row's study area a study fact (no pandas lookup a move)."""
+    terr, fp = partition.territories, partition.footprints
     by_practice = terr.resident_rows[0]
-    practices = [p for c in pcns for p in configuration.members[c] if p in by_practice]
-    if not practices:
-        return pd.Series(dtype="int64")
-    res = terr.residents.iloc[np.concatenate([by_practice[p] for p in practices])]
-    pcn = res[PRACTICE_CODE].map(configuration.assignments).to_numpy(dtype=object)
-    won = fp.area_pcn.reindex(res[AREA_CODE]).to_numpy(dtype=object)
-    res = res[pcn == won]
-    return res.groupby(AREA_CODE)[N_PATIENTS].sum()
+    area_at, n = partition.study_fact("resident_study_area", lambda: _resident_study_area(terr))
+    out = np.zeros(len(terr.study_areas), dtype=n.dtype)
+    rows = [by_practice[p] for p in members if p in by_practice]
+    if not rows:
+        return out
+    rows = np.concatenate(rows)
+    at = area_at[rows]
+    mine = at >= 0
+    mine[mine] = fp.area_owner[at[mine]] == code  # areas its footprint holds
+    np.add.at(out, at[mine], n[rows[mine]])
+    return out
+
+
+def _resident_study_area(terr) -> tuple[np.ndarray, np.ndarray]:
+    """Each residents row's position among the study areas (-1: none) and its patients."""
+    res = terr.residents
+    codes = pd.Index(res[AREA_CODE].to_numpy(dtype=object), dtype=object)
+    at = pd.Index(terr.study_areas.index.to_numpy(dtype=object), dtype=object).get_indexer(codes)
+    return at, res[N_PATIENTS].to_numpy()
 
 
 def _voronoi_exclaves(partition, codes) -> dict[str, tuple[Exclave, ...]]:
