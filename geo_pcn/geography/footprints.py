@@ -168,7 +168,9 @@ def _split_winners(won: pd.Series) -> tuple[pd.Series, pd.Series]:
     return won[~loose].rename(PCN_CODE), unassigned.rename(PRACTICE_CODE)
 
 
-def _area_winners(residents: pd.DataFrame, assignment: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _area_winners(
+    residents: pd.DataFrame, assignment: pd.Series, *, pcn_of: dict | None = None
+) -> tuple[pd.Series, pd.Series]:
     """``area_code -> pcn_code`` for the areas PCNs win and ``area_code -> practice_code``
     for those practices in no PCN win (ties to the smaller key).
 
@@ -176,15 +178,19 @@ def _area_winners(residents: pd.DataFrame, assignment: pd.Series) -> tuple[pd.Se
     practice_code``, which sorts before every PCN code); their residents are summed by
     area over numbers (area and competitor as positions in their sorted codes), not by
     grouping text: a move re-decides a few hundred rows, and pandas' grouping costs
-    milliseconds whatever the rows.
+    milliseconds whatever the rows. ``pcn_of``: the assignment as a dict, for the few rows
+    of a move (a lookup per row beats a hashed lookup of text through pandas).
     """
     if not len(residents):
         none = residents[AREA_CODE].iloc[:0].to_numpy()
         return _split_winners(pd.Series(none, index=none, name=PCN_CODE))
     practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
-    at = assignment.index.get_indexer(practice)
-    pcn = np.full(len(practice), "", dtype=object)
-    pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
+    if pcn_of is not None:
+        pcn = np.array([pcn_of.get(p, "") for p in practice.tolist()], dtype=object)
+    else:
+        at = assignment.index.get_indexer(practice)
+        pcn = np.full(len(practice), "", dtype=object)
+        pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
     loose = pcn == ""
     pcn[loose] = _NO_PCN + practice[loose]
     area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
@@ -239,7 +245,7 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     touched = (set(old[changed]) | set(new[changed])) - {""}
     area_pcn, area_unassigned, rewon = base.area_pcn, base.area_unassigned, None
     if terr.method == "registrations":
-        area_pcn, area_unassigned, rewon = _rewon(base, new, old.index[changed])
+        area_pcn, area_unassigned, rewon = _rewon(base, configuration, old.index[changed])
         if rewon is not None:
             touched |= (set(rewon[2]) | set(rewon[1])) - {""}
     redo = sorted(touched & set(configuration.pcn_codes))
@@ -259,9 +265,9 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     return out
 
 
-def _rewon(base: Footprints, assignment: pd.Series, moved) -> tuple:
+def _rewon(base: Footprints, configuration: Configuration, moved) -> tuple:
     """The areas the residents of the ``moved`` practices live in, decided again under
-    ``assignment``: ``(area_pcn, area_unassigned, rewon)`` with ``rewon`` the areas whose
+    ``configuration``: ``(area_pcn, area_unassigned, rewon)`` with ``rewon`` the areas whose
     winning PCN changed, their new and their old one (``""``: none), or ``None``."""
     terr = base.territories
     area_pcn, area_unassigned = base.area_pcn, base.area_unassigned
@@ -275,9 +281,11 @@ def _rewon(base: Footprints, assignment: pd.Series, moved) -> tuple:
     if not len(areas):
         return area_pcn, area_unassigned, None
     won, loose = _area_winners(
-        residents.iloc[np.concatenate([by_area[a] for a in areas])], assignment
+        residents.iloc[np.concatenate([by_area[a] for a in areas])],
+        configuration.assignments,
+        pcn_of=configuration.pcn_by_practice,
     )
-    if area_unassigned is not None:
+    if area_unassigned is not None and (len(area_unassigned) or len(loose)):
         gone = area_unassigned.index.isin(areas)
         if gone.any() or len(loose):
             fresh_loose = pd.concat([area_unassigned[~gone], loose]).sort_index()
