@@ -1,6 +1,7 @@
 """The partition (issue 20): every updater from a parent equals the same updater from
 scratch, over random sequences of moves (hypothesis), on the demo and on the real QNC
-study; a partition is immutable and holds its flows; a tally adds what joined and takes
+study, and so do every check's findings (the findings per PCN are keyed updaters that
+reuse the parent's findings of the PCNs a move leaves alone); a partition is immutable and holds its flows; a tally adds what joined and takes
 off what left, checked by hand on the tiny study.
 
 "From a parent" means: the parent holds every metric (all were asked for), the child is
@@ -21,9 +22,10 @@ from hypothesis import strategies as st
 from tiny import write_tiny_study
 
 from geo_pcn import Configuration, Study
+from geo_pcn.checks import CHECKS, boundaries, contiguity, run_check, size
 from geo_pcn.datasets import demo
 from geo_pcn.geography import Footprints
-from geo_pcn.partition import UPDATERS, Partition
+from geo_pcn.partition import UPDATERS, Partition, parts
 
 
 def _equal(a, b, where: str) -> None:
@@ -71,10 +73,35 @@ def _equal(a, b, where: str) -> None:
         assert a == b, f"{where}: {a!r} != {b!r}"
 
 
+#: the checks' findings per PCN (keyed updaters): name -> updater
+FINDINGS = {
+    size.FINDINGS: size.size_findings,
+    contiguity.FINDINGS: contiguity.contiguity_findings,
+    boundaries.FINDINGS: boundaries.boundary_findings,
+}
+
+
 def _everything(partition: Partition) -> Partition:
     for key in partition.keys():
         partition[key]
+    for name, updater in FINDINGS.items():
+        partition.metric(name, updater)
     return partition
+
+
+def _check_findings(child: Partition, fresh: Partition, parent: Partition, where: str) -> None:
+    """Every check's findings on ``child`` (its findings per PCN updated from
+    ``parent``'s) equal those on ``fresh`` (from scratch); and the size findings of at
+    least one PCN are the parent's own objects (reused, not made again)."""
+    for name, check in CHECKS.items():
+        _equal(run_check(check, child), run_check(check, fresh), f"{where} check {name}")
+    for name, updater in FINDINGS.items():
+        _equal(child.metric(name, updater), fresh.metric(name, updater), f"{where} {name}")
+    before = parent.metric(size.FINDINGS, size.size_findings)
+    after = child.metric(size.FINDINGS, size.size_findings)
+    assert any(key in before and part[1] is before[key][1] for key, part in after.items()), (
+        f"{where}: no PCN's size findings were reused from the parent"
+    )
 
 
 def _random_step(config: Configuration, graph, rng: random.Random) -> Configuration:
@@ -111,6 +138,7 @@ def _check_walk(study, start: Partition, steps: int, seed: int) -> None:
         assert fresh.parent is None
         for key in UPDATERS:
             _equal(child[key], fresh[key], f"step {i} {key}")
+        _check_findings(child, fresh, partition, f"step {i}")
         partition = child
 
 
@@ -126,9 +154,7 @@ def demo_start(demo_study):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 100_000))
-def test_every_updater_from_a_parent_equals_from_scratch_on_the_demo(
-    demo_study, demo_start, seed
-):
+def test_every_updater_from_a_parent_equals_from_scratch_on_the_demo(demo_study, demo_start, seed):
     _check_walk(demo_study, demo_start, steps=4, seed=seed)
 
 
@@ -275,3 +301,39 @@ def test_the_geography_is_not_written_into_the_study_and_dies_with_it(tmp_path):
     gc.collect()
     assert alive() is None
     assert len(_GEOGRAPHIES) == n_before - 1
+
+
+def test_size_findings_per_pcn_are_an_updater_reusing_untouched_pcns(tiny):
+    """The tiny study (band 3,000-5,000; sizes by hand in
+    :func:`test_flows_and_the_list_size_tally_by_hand`): WEST U00001 = 1,905 + 1,903 =
+    3,808 and EAST U00002 = 1,902 + 1,900 + 850 = 4,652 are in the band. A00003 (1,902)
+    into U00001: 5,710, above by 710; U00002: 2,750, below by 250 (both PCNs remade).
+    Then A00005 (850) into no PCN: U00002 is A00004 alone, 1,900, below by 1,100 and a
+    single practice (remade); U00001 is untouched, so its findings are the parent's own objects.
+
+        +------+------+------+------+
+        | T01  | T02  | T03  | T04  |     A00001 T01, A00002 T02 (U00001)
+        +------+------+------+------+     A00003 T03, A00004 + A00005 T04 (U00002)
+    """
+    start = Partition(tiny)
+    name, updater = size.FINDINGS, size.size_findings
+    assert [f.kind for f in parts(start.metric(name, updater))] == []
+    step = start.move("A00003", to="U00001")
+    found = {f.pcn_code: f for f in parts(step.metric(name, updater))}
+    assert {c: (f.kind, f.value, f.threshold) for c, f in found.items()} == {
+        "U00001": ("above_band", 5710, 5000),
+        "U00002": ("below_band", 2750, 3000),
+    }
+    assert "710 above the upper limit" in found["U00001"].message
+    after = step.move("A00005", to=None)
+    again = after.metric(name, updater)
+    assert again["U00001"][1] is step.metric(name, updater)["U00001"][1]
+    assert again["U00002"][1] is not step.metric(name, updater)["U00002"][1]
+    below, single = again["U00002"][1]  # A00004 alone now: a single-practice PCN too
+    assert (below.kind, below.value, below.threshold) == ("below_band", 1900, 3000)
+    assert (single.kind, single.practice_codes) == ("single_practice", ("A00004",))
+    # the same findings as a partition of that configuration made from scratch
+    fresh = Partition(
+        tiny, Configuration(after.configuration.assignments, after.configuration.names)
+    )
+    _equal(parts(again), parts(fresh.metric(name, updater)), "tiny size findings")

@@ -66,6 +66,7 @@ def build_alignment(
     footprints: Footprints | None = None,
     fixed: dict | None = None,
     pcn_sizes: pd.Series | None = None,
+    before: tuple[Footprints, Alignment] | None = None,
 ) -> Alignment:
     """Align every community layer of a study with the PCN footprints.
 
@@ -86,6 +87,10 @@ def build_alignment(
     pcn_sizes
         ``pcn_code -> list size`` of the configuration's PCNs, when already worked out (a
         partition's ``pcn_list_sizes``); default: summed from the study's practices.
+    before
+        The footprints ``footprints`` were updated from and the alignment against them
+        (a partition's parent's): each sites layer places again only the sites near a
+        rebuilt footprint (see :func:`align_sites`).
 
     Returns
     -------
@@ -105,5 +110,13 @@ def build_alignment(
         if layer.kind == "areas":
             layers[name] = align_areas(study, layer, footprints)
         else:
-            layers[name] = align_sites(study, layer, footprints, fixed=fixed, pcn_sizes=pcn_sizes)
+            was = None if before is None else before[1].layers.get(name)
+            layers[name] = align_sites(
+                study,
+                layer,
+                footprints,
+                fixed=fixed,
+                pcn_sizes=pcn_sizes,
+                before=None if was is None else (before[0], was),
+            )
     return Alignment(layers=layers)

@@ -14,6 +14,7 @@ Findings (all from :func:`geo_pcn.alignment.build_alignment`):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -152,11 +153,25 @@ def _split_findings(study, partition, layer: str, result: AreaAlignment) -> list
 def _site_findings(study, partition, layer: str, result: SiteAlignment) -> list[Finding]:
     """Sites outside the PCN they declare: one finding per PCN with the count and the
     farthest site; sites declaring a PCN the configuration does not have (INFO)."""
-    findings = []
     sites = result.sites
-    points = shapely.points(sites[["easting", "northing"]].to_numpy(dtype=float))
-    points[~sites["located"].to_numpy()] = None
     out = sites[sites["outside_declared"].to_numpy()]
+    unknown = sites[~sites["declared_pcn_known"].to_numpy()]
+    # the points of the sites named (a layer may hold thousands), by row position
+    named = np.union1d(out.index.to_numpy(), unknown.index.to_numpy()).astype(np.intp)
+    points = np.full(len(sites), None, dtype=object)
+    if len(named):
+        xy = sites[["easting", "northing"]].to_numpy(dtype=float)[named]
+        points[named] = shapely.points(xy)
+        points[named[~sites["located"].to_numpy()[named]]] = None
+    return [
+        *_outside_findings(partition, layer, out, points),
+        *_unknown_findings(layer, unknown, points),
+    ]
+
+
+def _outside_findings(partition, layer: str, out: pd.DataFrame, points) -> list[Finding]:
+    """WARNING per declared PCN: its sites outside its footprint, the farthest named."""
+    findings = []
     for pcn, group in out.groupby("declared_pcn_code", sort=True):
         group = group.sort_values(["distance_to_declared_m", "code"], ascending=[False, True])
         row = group.iloc[0]
@@ -204,7 +219,12 @@ def _site_findings(study, partition, layer: str, result: SiteAlignment) -> list[
                 else points[group.index[0]],
             )
         )
-    unknown = sites[~sites["declared_pcn_known"]]
+    return findings
+
+
+def _unknown_findings(layer: str, unknown: pd.DataFrame, points) -> list[Finding]:
+    """INFO per PCN code sites declare that is not in the configuration."""
+    findings = []
     for pcn, group in unknown.groupby("declared_pcn_code", sort=True):
         codes = group["code"].tolist()
         findings.append(

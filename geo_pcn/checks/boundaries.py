@@ -13,10 +13,16 @@ import numpy as np
 import pandas as pd
 from networkx.utils import UnionFind
 
-from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.partition.keyed import keyed, parts
 
-__all__ = ["check_boundaries", "RECORDED_COLUMNS", "CodeCrosswalk", "code_system"]
+__all__ = [
+    "check_boundaries",
+    "boundary_findings",
+    "RECORDED_COLUMNS",
+    "CodeCrosswalk",
+    "code_system",
+]
 
 #: boundary layer name -> practice-file columns that record the code of that geography
 RECORDED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -186,66 +192,81 @@ def check_boundaries(partition) -> list[Finding]:
     The crossings are the partition's ``crossings`` metric; where each practice's recorded
     code stands against its site is a fact of the study, worked out once
     (:meth:`~geo_pcn.partition.Partition.study_fact`)."""
+    return parts(partition.metric(FINDINGS, boundary_findings))
+
+
+#: the name of the boundaries check's findings (per PCN and practice) among the metrics
+FINDINGS = "boundary_findings"
+
+
+def boundary_findings(partition) -> dict:
+    """Updater: for each boundary layer, ``(layer, pcn_code) -> (inputs, [finding])`` for
+    each PCN crossing its lines (from its ``crossings`` metric value and label), then
+    ``("outside", layer, practice)`` for each practice outside the layer (from its PCN),
+    then ``("recorded", layer, i)`` for each recorded-code entry (from the entry and the
+    practice's PCN); from a parent holding it, only those whose inputs changed are made
+    again (:func:`~geo_pcn.partition.keyed`)."""
+    crossings = partition.crossings
+
+    def entries():
+        for layer, where in partition.geography.site_areas.items():
+            yield from _layer_entries(partition, layer, where, crossings[layer])
+
+    return keyed(partition, FINDINGS, entries())
+
+
+def _layer_entries(partition, layer: str, where: pd.DataFrame, crossings: dict):
+    """The entries (``key, inputs, make``) of one layer for :func:`boundary_findings`."""
     study = partition.study
-    findings: list[Finding] = []
-    memo = Memo(partition, "boundaries")
     assign = partition.configuration.pcn_by_practice
     names = study.practices["practice_name"]
-    crossings = partition.crossings
-    for layer, where in partition.geography.site_areas.items():
-        tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
-        # -- PCNs crossing the layer's lines
-        for code, crossing in crossings[layer].items():
-            findings.append(
-                memo.get(
-                    (layer, code),
-                    (crossing, partition.pcn_label(code)),
-                    lambda c=code, x=crossing, t=tolerance: _crossing_finding(partition, c, x, t),
-                )
-            )
-        # -- practices outside every polygon of the layer
-        outside = partition.study_fact(  # (where sites lie is the same for every move)
-            ("outside_layer", layer), lambda w=where: _outside_layer(study, w)
+    tolerance = partition.geography.generalisation_m[layer]
+    # -- PCNs crossing the layer's lines
+    for code, crossing in crossings.items():
+        yield (
+            (layer, code),
+            (crossing, partition.pcn_label(code)),
+            lambda c=code, x=crossing, t=tolerance: [_crossing_finding(partition, c, x, t)],
         )
-        for practice in outside:
-            pcn = assign.get(practice, "")
-            findings.append(
-                memo.get(
-                    ("outside", layer, practice),
-                    (pcn,),
-                    lambda p=practice, c=pcn, ly=layer: Finding(
-                        check="boundaries",
-                        kind="outside_layer",
-                        severity=Severity.WARNING,
-                        message=(
-                            f"{p} ({names[p]}) lies outside "
-                            f"every {layer_label(ly)} area of the study."
-                        ),
-                        pcn_code=c,
-                        practice_codes=(p,),
-                        details={"layer": ly},
-                        geometry=study.practices.geometry[p],
+    # -- practices outside every polygon of the layer
+    outside = partition.study_fact(  # (where sites lie is the same for every move)
+        ("outside_layer", layer), lambda w=where: _outside_layer(study, w)
+    )
+    for practice in outside:
+        pcn = assign.get(practice, "")
+        yield (
+            ("outside", layer, practice),
+            (pcn,),
+            lambda p=practice, c=pcn, ly=layer: [
+                Finding(
+                    check="boundaries",
+                    kind="outside_layer",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"{p} ({names[p]}) lies outside every {layer_label(ly)} area of the study."
                     ),
+                    pcn_code=c,
+                    practice_codes=(p,),
+                    details={"layer": ly},
+                    geometry=study.practices.geometry[p],
                 )
-            )
-        # -- recorded code vs the polygon the site lies in (the same for every configuration)
-        recorded = partition.study_fact(
-            ("recorded_codes", layer), lambda w=where, ly=layer: _recorded_codes(study, ly, w)
+            ],
         )
-        for i, entry in enumerate(recorded):
-            kind, practices = entry[0], entry[1]
-            # a practice's own finding (near the line, mismatch) is in its PCN, at its site
-            own = kind in _PRACTICE_KINDS
-            pcn = assign.get(practices[0], "") if own else ""
-            findings.append(
-                memo.get(
-                    ("recorded", layer, i),
-                    (entry, pcn),
-                    lambda e=entry, o=own, p=pcn: _recorded_finding(study, e, o, p),
-                )
-            )
-    memo.close()
-    return findings
+    # -- recorded code vs the polygon the site lies in (the same for every configuration)
+    recorded = partition.study_fact(
+        ("recorded_codes", layer),
+        lambda w=where, ly=layer, t=tolerance: _recorded_codes(study, ly, w, tolerance=t),
+    )
+    for i, entry in enumerate(recorded):
+        kind, practices = entry[0], entry[1]
+        # a practice's own finding (near the line, mismatch) is in its PCN, at its site
+        own = kind in _PRACTICE_KINDS
+        pcn = assign.get(practices[0], "") if own else ""
+        yield (
+            ("recorded", layer, i),
+            (entry, pcn),
+            lambda e=entry, o=own, p=pcn: [_recorded_finding(study, e, o, p)],
+        )
 
 
 def _outside_layer(study, where: pd.DataFrame) -> list[str]:
@@ -298,7 +319,7 @@ def _crossing_finding(partition, code: str, crossing, tolerance: float) -> Findi
     )
 
 
-def _recorded_codes(study, layer: str, where: pd.DataFrame) -> list[tuple]:
+def _recorded_codes(study, layer: str, where: pd.DataFrame, *, tolerance: float) -> list[tuple]:
     """Where each practice's recorded code of ``layer`` stands against the area its site
     lies in: ``(kind, practices, severity, message, value, threshold, details)`` for the
     links inferred (no practice), each practice near the line or mismatched (one), and the
@@ -310,30 +331,12 @@ def _recorded_codes(study, layer: str, where: pd.DataFrame) -> list[tuple]:
     placed = where[where["code"] != ""]
     near = placed["near_code"] if "near_code" in placed else pd.Series(dtype=object)
     near_code = {p: c for p, c in near.items() if c}
-    tolerance = float(where.attrs.get("generalisation_m", 0.0) or 0.0)
     recorded = study.practices[columns].fillna("").astype(str).apply(lambda s: s.str.upper())
     recorded = recorded.reindex(placed.index)
     actual = {c: placed[c].astype(str).str.upper() for c in ("code", "nhs_code") if c in placed}
     walk = CodeCrosswalk.from_study(study, layer)
     inferred = _infer_links(walk, recorded, placed, actual)
-    out: list[tuple] = []
-    if inferred:
-        out.append(
-            (
-                "codes_inferred",
-                (),
-                Severity.INFO,
-                f"{len(inferred)} recorded {layer_label(layer)} code(s) the {layer} layer "
-                "does not hold (codes of another vintage?) were matched to the area "
-                "holding most of their practices: "
-                + ", ".join(f"{k} -> {v}" for k, v in list(inferred.items())[:6])
-                + (" ..." if len(inferred) > 6 else "")
-                + "; only practices outside that area are reported as mismatches.",
-                len(inferred),
-                None,
-                {"layer": layer, "links": inferred},
-            )
-        )
+    out: list[tuple] = [_inferred_entry(layer, inferred)] if inferred else []
     not_comparable: dict[str, str] = {}
     rows = dict(zip(recorded.index, recorded.itertuples(index=False, name=None), strict=True))
     actual_of = [dict(zip(a.index, a, strict=True)) for a in actual.values()]
@@ -346,73 +349,101 @@ def _recorded_codes(study, layer: str, where: pd.DataFrame) -> list[tuple]:
             continue
         other = near_code.get(practice, "")
         row = placed.loc[practice]
+        said = f"{practice} ({names[practice]}) is recorded in {layer_label(layer)} {values[0]}"
         if other and any(walk.same(v, other) for v in values):
-            out.append(
-                (
-                    "recorded_code_near_line",
-                    (practice,),
-                    Severity.INFO,
-                    f"{practice} ({names[practice]}) is recorded in "
-                    f"{layer_label(layer)} {values[0]}; the {layer} layer's polygons put "
-                    f"its site in {_label(row)}, {row['near_m']:,.0f} m from {other}, "
-                    f"within the layer's generalisation (~{tolerance:,.0f} m): "
-                    "placement uncertain, not a mismatch. Give the layer as a "
-                    "small-area lookup to place it exactly.",
-                    float(row["near_m"]),
-                    tolerance,
-                    {
-                        "layer": layer,
-                        "recorded": values[0],
-                        "polygon": row["code"],
-                        "near_code": other,
-                        "near_m": float(row["near_m"]),
-                        "generalisation_m": tolerance,
-                    },
-                )
-            )
+            out.append(_near_line_entry(practice, said, layer, values[0], row, other, tolerance))
             continue
         here_systems = {code_system(h) for h in here}
         if not any(walk.systems(v) & here_systems for v in values):
             not_comparable[practice] = values[0]  # e.g. ODS recorded, ONS-only layer
             continue
-        out.append(
-            (
-                "recorded_code_mismatch",
-                (practice,),
-                Severity.WARNING,
-                f"{practice} ({names[practice]}) is recorded in "
-                f"{layer_label(layer)} {values[0]} but its site lies in {_label(row)}.",
-                None,
-                values[0],
-                {
-                    "layer": layer,
-                    "recorded": values[0],
-                    "actual": row["code"],
-                    "actual_nhs_code": row.get("nhs_code", ""),
-                    "actual_name": row.get("name", ""),
-                },
-            )
-        )
+        out.append(_mismatch_entry(practice, said, layer, values[0], row))
     if not_comparable:
-        sample_rec = sorted(set(not_comparable.values()))[:3]
-        sample_layer = sorted(set(placed.loc[list(not_comparable), "code"]))[:3]
-        out.append(
-            (
-                "codes_not_reconciled",
-                tuple(sorted(not_comparable)),
-                Severity.INFO,
-                f"The recorded {layer_label(layer)} codes of {len(not_comparable):,} "
-                f"practices ({', '.join(sample_rec)}...) and the {layer} layer's codes "
-                f"({', '.join(sample_layer)}...) are in different code systems and no "
-                "input links them, so they were not compared: give the layer an NHS "
-                "code column (nhs_code) or the practice file the ONS code column (e.g. "
-                "ONS_SUB_ICB_LOCATION_CODE) or the area names.",
-                len(not_comparable),
-                None,
-                {"layer": layer, "recorded": dict(sorted(not_comparable.items()))},
-            )
-        )
+        out.append(_not_reconciled_entry(layer, not_comparable, placed))
     return out
+
+
+def _inferred_entry(layer: str, inferred: dict) -> tuple:
+    """INFO: recorded codes the layer does not hold, matched to an area (no practice)."""
+    return (
+        "codes_inferred",
+        (),
+        Severity.INFO,
+        f"{len(inferred)} recorded {layer_label(layer)} code(s) the {layer} layer "
+        "does not hold (codes of another vintage?) were matched to the area "
+        "holding most of their practices: "
+        + ", ".join(f"{k} -> {v}" for k, v in list(inferred.items())[:6])
+        + (" ..." if len(inferred) > 6 else "")
+        + "; only practices outside that area are reported as mismatches.",
+        len(inferred),
+        None,
+        {"layer": layer, "links": inferred},
+    )
+
+
+def _near_line_entry(practice, said: str, layer: str, recorded: str, row, other, tolerance):
+    """INFO: a practice recorded in the area its site lies near, within the layer's
+    generalisation of the line (``said``: who it is and the code recorded)."""
+    return (
+        "recorded_code_near_line",
+        (practice,),
+        Severity.INFO,
+        f"{said}; the {layer} layer's polygons put "
+        f"its site in {_label(row)}, {row['near_m']:,.0f} m from {other}, "
+        f"within the layer's generalisation (~{tolerance:,.0f} m): "
+        "placement uncertain, not a mismatch. Give the layer as a "
+        "small-area lookup to place it exactly.",
+        float(row["near_m"]),
+        tolerance,
+        {
+            "layer": layer,
+            "recorded": recorded,
+            "polygon": row["code"],
+            "near_code": other,
+            "near_m": float(row["near_m"]),
+            "generalisation_m": tolerance,
+        },
+    )
+
+
+def _mismatch_entry(practice, said: str, layer: str, recorded: str, row) -> tuple:
+    """WARNING: a practice recorded in another area than its site lies in."""
+    return (
+        "recorded_code_mismatch",
+        (practice,),
+        Severity.WARNING,
+        f"{said} but its site lies in {_label(row)}.",
+        None,
+        recorded,
+        {
+            "layer": layer,
+            "recorded": recorded,
+            "actual": row["code"],
+            "actual_nhs_code": row.get("nhs_code", ""),
+            "actual_name": row.get("name", ""),
+        },
+    )
+
+
+def _not_reconciled_entry(layer: str, not_comparable: dict, placed: pd.DataFrame) -> tuple:
+    """INFO: practices whose recorded codes and the layer's are in two code systems
+    nothing links."""
+    sample_rec = sorted(set(not_comparable.values()))[:3]
+    sample_layer = sorted(set(placed.loc[list(not_comparable), "code"]))[:3]
+    return (
+        "codes_not_reconciled",
+        tuple(sorted(not_comparable)),
+        Severity.INFO,
+        f"The recorded {layer_label(layer)} codes of {len(not_comparable):,} "
+        f"practices ({', '.join(sample_rec)}...) and the {layer} layer's codes "
+        f"({', '.join(sample_layer)}...) are in different code systems and no "
+        "input links them, so they were not compared: give the layer an NHS "
+        "code column (nhs_code) or the practice file the ONS code column (e.g. "
+        "ONS_SUB_ICB_LOCATION_CODE) or the area names.",
+        len(not_comparable),
+        None,
+        {"layer": layer, "recorded": dict(sorted(not_comparable.items()))},
+    )
 
 
 def _near_line(partition, code, crossing, tolerance) -> Finding:

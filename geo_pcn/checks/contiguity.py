@@ -7,11 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import shapely
 
-from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.partition.keyed import keyed, parts
 from geo_pcn.settings import PRACTICE_CODE
 
-__all__ = ["check_contiguity"]
+__all__ = ["check_contiguity", "contiguity_findings"]
 
 
 def _km(metres: float) -> str:
@@ -28,131 +28,148 @@ def check_contiguity(partition) -> list[Finding]:
     practices, its patients, its distance to the main group (the group with most patients;
     measured between their homes) and the PCNs whose footprints lie between.
     """
+    return parts(partition.metric(FINDINGS, contiguity_findings))
+
+
+#: the name of the contiguity check's findings per PCN among the partition's metrics
+FINDINGS = "contiguity_findings"
+
+
+def contiguity_findings(partition) -> dict:
+    """Updater: ``pcn_code -> (inputs, findings)`` for each PCN's practice groups, then
+    ``("exclaves", pcn_code) -> (inputs, [finding])`` for each PCN with exclaves; a PCN's
+    findings are made from its ``contiguity`` (or ``exclaves``) metric value, its label
+    and the labels of the PCNs between; from a parent holding it, only those whose
+    inputs changed are made again (:func:`~geo_pcn.partition.keyed`)."""
     metrics = partition.contiguity
-    findings: list[Finding] = []
-    memo = Memo(partition, "contiguity")
-    for code in partition.configuration.members:
-        value = metrics[code]
-        label = partition.pcn_label(code)
-        between = tuple(partition.pcn_label(c) for d in value.detached for c in d.pcns_between)
-        findings.extend(
-            memo.get(
+    members = partition.configuration.members
+    tol = partition.geography.adjacency_tolerance_m
+
+    def entries():
+        for code in members:
+            value = metrics[code]
+            label = partition.pcn_label(code)
+            between = tuple(partition.pcn_label(c) for d in value.detached for c in d.pcns_between)
+            yield (
                 code,
                 (value, label, between),
                 lambda v=value, c=code, lb=label: _pcn_findings(partition, c, v, lb),
             )
-        )
-    tol = partition.study.rules.adjacency_tolerance_m
-    for code, pieces in partition.exclaves.items():
-        if code in partition.configuration.members:
-            findings.append(
-                memo.get(
+        for code, pieces in partition.exclaves.items():
+            if code in members:
+                yield (
                     ("exclaves", code),
                     (pieces, partition.pcn_label(code)),
-                    lambda c=code, p=pieces: _exclave_finding(c, p, tol, partition),
+                    lambda c=code, p=pieces: [_exclave_finding(c, p, tol, partition)],
                 )
-            )
-    memo.close()
-    return findings
+
+    return keyed(partition, FINDINGS, entries())
 
 
 def _pcn_findings(partition, code: str, value, label: str) -> list[Finding]:
-    """The findings of one PCN's practice groups (its ``contiguity`` metric value)."""
-    study = partition.study
+    """The findings of one PCN's practice groups (its ``contiguity`` metric value): its
+    practices with no home, the groups its footprint joins, a footprint drawn apart, the
+    detached groups."""
     findings: list[Finding] = []
-    unplaced = value.unplaced
-    if unplaced:
-        why = partition.study_fact("why_unplaced", lambda: _why_all_unplaced(partition))
-        findings.append(
-            Finding(
-                check="contiguity",
-                kind="no_territory",
-                severity=Severity.WARNING,
-                message=(
-                    f"{label}: "
-                    + "; ".join(f"{p} {why[p]}" for p in unplaced)
-                    + ". Contiguity is checked without "
-                    + ("it." if len(unplaced) == 1 else "them.")
-                ),
-                pcn_code=code,
-                practice_codes=unplaced,
-                details={"reasons": {p: why[p] for p in unplaced}},
-            )
-        )
-    joined = value.joined
-    if joined:
-        findings.append(
-            Finding(
-                check="contiguity",
-                kind="joined_by_footprint",
-                severity=Severity.INFO,
-                message=(
-                    f"{label}: the home pieces of {' and '.join(', '.join(g) for g in joined)} "
-                    "do not touch, but the PCN's own footprint joins them or their sites "
-                    "(the areas between "
-                    "have more of the PCN's patients than any other PCN's), so it counts as "
-                    "contiguous."
-                ),
-                pcn_code=code,
-                practice_codes=tuple(sorted(p for g in joined for p in g)),
-                details={"groups": [list(g) for g in joined]},
-            )
-        )
+    if value.unplaced:
+        findings.append(_unplaced_finding(partition, code, value.unplaced, label))
+    if value.joined:
+        findings.append(_joined_finding(code, value.joined, label))
     if value.drawn_apart is not None:
-        findings.append(_drawn_apart_finding(code, value.drawn_apart, study, label))
-    if not value.detached:
-        return findings
-    main = value.main
-    guessed = partition.study_fact("guessed_sites", lambda: _guessed_sites(study))
-    for d in value.detached:
-        group = d.practices
-        between = [partition.pcn_label(c) for c in d.pcns_between]
-        names = ", ".join(between) if between else "no other PCN"
-        # a group with no registered patients (a practice closed or not yet reporting)
-        # is placed only by its site: worth a look, not a failed configuration
-        empty = d.patients == 0 and partition.territories.method == "registrations"
-        sited = sorted(p for p in (*group, *main) if p in guessed)
-        findings.append(
-            Finding(
-                check="contiguity",
-                kind="detached_group",
-                severity=Severity.WARNING if empty else Severity.ERROR,
-                message=(
-                    f"{label} is not contiguous: {', '.join(group)} ({d.patients:,} patients) "
-                    f"{'is' if len(group) == 1 else 'are'} {_km(d.distance_m)} from the main "
-                    f"group of {len(main)} practice{'s' * (len(main) != 1)}, across {names}"
-                    + (
-                        "; with no registered patients, only "
-                        f"{'its' if len(group) == 1 else 'their'} site places "
-                        f"{'it' if len(group) == 1 else 'them'} (closed or not yet reporting?)."
-                        if empty
-                        else "."
-                    )
-                    + (
-                        f" (The site of {', '.join(sited)} is guessed from its residents: "
-                        "the distance is approximate.)"
-                        if sited
-                        else ""
-                    )
-                ),
-                pcn_code=code,
-                practice_codes=group,
-                value=round(d.distance_m, 1),
-                threshold=study.rules.adjacency_tolerance_m,
-                details={
-                    "patients": d.patients,
-                    "distance_m": round(d.distance_m, 1),
-                    "main_group": list(main),
-                    "pcns_between": between,
-                    **({"guessed_sites": sited} if sited else {}),
-                },
-                geometry=shapely.GeometryCollection([d.geometry, d.line]),
-            )
-        )
+        findings.append(_drawn_apart_finding(code, value.drawn_apart, partition.geography, label))
+    findings.extend(
+        _detached_group_finding(partition, code, value.main, d, label) for d in value.detached
+    )
     return findings
 
 
-def _drawn_apart_finding(code, apart, study, label) -> Finding:
+def _unplaced_finding(partition, code: str, unplaced, label: str) -> Finding:
+    """WARNING: practices of the PCN with no home (why each), left out of the check."""
+    why = partition.study_fact("why_unplaced", lambda: _why_all_unplaced(partition))
+    return Finding(
+        check="contiguity",
+        kind="no_territory",
+        severity=Severity.WARNING,
+        message=(
+            f"{label}: "
+            + "; ".join(f"{p} {why[p]}" for p in unplaced)
+            + ". Contiguity is checked without "
+            + ("it." if len(unplaced) == 1 else "them.")
+        ),
+        pcn_code=code,
+        practice_codes=unplaced,
+        details={"reasons": {p: why[p] for p in unplaced}},
+    )
+
+
+def _joined_finding(code: str, joined, label: str) -> Finding:
+    """INFO: practice groups whose homes do not touch but the PCN's footprint joins."""
+    return Finding(
+        check="contiguity",
+        kind="joined_by_footprint",
+        severity=Severity.INFO,
+        message=(
+            f"{label}: the home pieces of {' and '.join(', '.join(g) for g in joined)} "
+            "do not touch, but the PCN's own footprint joins them or their sites "
+            "(the areas between "
+            "have more of the PCN's patients than any other PCN's), so it counts as "
+            "contiguous."
+        ),
+        pcn_code=code,
+        practice_codes=tuple(sorted(p for g in joined for p in g)),
+        details={"groups": [list(g) for g in joined]},
+    )
+
+
+def _detached_group_finding(partition, code: str, main, d, label: str) -> Finding:
+    """ERROR (WARNING when it has no registered patients): a practice group ``d`` cut off
+    from the PCN's main group ``main``, how far and across which PCNs."""
+    guessed = partition.study_fact("guessed_sites", lambda: _guessed_sites(partition.study))
+    group = d.practices
+    between = [partition.pcn_label(c) for c in d.pcns_between]
+    names = ", ".join(between) if between else "no other PCN"
+    # a group with no registered patients (a practice closed or not yet reporting)
+    # is placed only by its site: worth a look, not a failed configuration
+    empty = d.patients == 0 and partition.territories.method == "registrations"
+    sited = sorted(p for p in (*group, *main) if p in guessed)
+    return Finding(
+        check="contiguity",
+        kind="detached_group",
+        severity=Severity.WARNING if empty else Severity.ERROR,
+        message=(
+            f"{label} is not contiguous: {', '.join(group)} ({d.patients:,} patients) "
+            f"{'is' if len(group) == 1 else 'are'} {_km(d.distance_m)} from the main "
+            f"group of {len(main)} practice{'s' * (len(main) != 1)}, across {names}"
+            + (
+                "; with no registered patients, only "
+                f"{'its' if len(group) == 1 else 'their'} site places "
+                f"{'it' if len(group) == 1 else 'them'} (closed or not yet reporting?)."
+                if empty
+                else "."
+            )
+            + (
+                f" (The site of {', '.join(sited)} is guessed from its residents: "
+                "the distance is approximate.)"
+                if sited
+                else ""
+            )
+        ),
+        pcn_code=code,
+        practice_codes=group,
+        value=round(d.distance_m, 1),
+        threshold=partition.geography.adjacency_tolerance_m,
+        details={
+            "patients": d.patients,
+            "distance_m": round(d.distance_m, 1),
+            "main_group": list(main),
+            "pcns_between": between,
+            **({"guessed_sites": sited} if sited else {}),
+        },
+        geometry=shapely.GeometryCollection([d.geometry, d.line]),
+    )
+
+
+def _drawn_apart_finding(code, apart, geography, label) -> Finding:
     """WARNING: the practices join up but the footprint is drawn in pieces holding them."""
     groups, patients, main = apart.groups, apart.patients, apart.main
     others = [i for i in range(len(groups)) if i != main]
@@ -172,7 +189,7 @@ def _drawn_apart_finding(code, apart, study, label) -> Finding:
         pcn_code=code,
         practice_codes=tuple(sorted(p for i in others for p in groups[i])),
         value=round(max(apart.distance_m), 1),
-        threshold=study.rules.adjacency_tolerance_m,
+        threshold=geography.adjacency_tolerance_m,
         details={
             "groups": [list(g) for g in groups],
             "patients": list(patients),

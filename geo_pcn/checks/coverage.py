@@ -110,10 +110,15 @@ def _not_active(partition) -> list[Finding]:
     status = study.practices.get("status")
     if status is None:
         return []
-    assign = configuration.assignments.reindex(status.index).fillna("")
-    odd = status[(status != "") & (status != "active") & (assign != "")]
+    odd = partition.study_fact(  # (a study fact: comparing the status column each move)
+        "status_not_active",
+        lambda: list(status[(status != "") & (status != "active")].items()),
+    )
+    assign = configuration.pcn_by_practice
     out = []
-    for practice, word in odd.items():
+    for practice, word in odd:
+        if assign.get(practice, "") == "":
+            continue
         n = int(partition.list_sizes.get(practice, 0))
         name = study.practices.at[practice, "practice_name"]
         out.append(

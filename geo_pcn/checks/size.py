@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo_pcn.checks._memo import Memo
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.partition.keyed import keyed, parts
 
-__all__ = ["check_size", "band_status"]
+__all__ = ["check_size", "size_findings", "band_status"]
 
 
 def band_status(list_size: int, band: tuple[int, int], *, exempt: bool = False) -> str:
@@ -60,32 +60,38 @@ def check_size(partition) -> list[Finding]:
     >>> sorted({f.kind for f in findings})
     ['above_band', 'below_band', 'exempt', 'single_practice']
     """
+    return parts(partition.metric(FINDINGS, size_findings))
+
+
+#: the name of the size check's findings per PCN among the partition's metrics
+FINDINGS = "size_findings"
+
+
+def size_findings(partition) -> dict:
+    """Updater: ``pcn_code -> (inputs, findings)``, a PCN's size findings (its setting
+    too) made from its practices, size and label; from a parent holding it, only the PCNs
+    whose inputs changed are made again (:func:`~geo_pcn.partition.keyed`)."""
     study, configuration = partition.study, partition.configuration
-    low, high = study.rules.band
+    band = study.rules.band
     exempt = set(study.rules.exempt)
     sizes = partition.pcn_list_sizes
     sizes = dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
     no_size = partition.study_fact(
         "no_list_size", lambda: set(study.practices.index[study.practices["list_size"].isna()])
     )
-    findings: list[Finding] = []
-    # a PCN's findings (its setting too) follow from its practices, size and label: a move
-    # makes only the changed PCNs' again
-    memo = Memo(partition, "size")
-    for code, members in configuration.members.items():
-        size = int(sizes[code])
-        label = partition.pcn_label(code)
-        findings.extend(
-            memo.get(
+
+    def entries():
+        for code, members in configuration.members.items():
+            size, label = int(sizes[code]), partition.pcn_label(code)
+            yield (
                 code,
                 (members, size, label),
                 lambda c=code, m=members, n=size, lb=label: _pcn_findings(
-                    partition, c, m, n, lb, (low, high), exempt, no_size
+                    partition, c, m, n, lb, band, exempt, no_size
                 ),
             )
-        )
-    memo.close()
-    return findings
+
+    return keyed(partition, FINDINGS, entries())
 
 
 def _pcn_findings(partition, code, members, size, label, band, exempt, no_size) -> list:

@@ -85,6 +85,14 @@ class Geography:
     list_size_sources
         practice_code -> where its list size came from (``list sizes file``,
         ``registrations``, ``practices file`` or ``""`` when none).
+    adjacency_tolerance_m
+        The tolerance the territories' pieces and the graph were built with (metres:
+        territories closer than this touch); the checks and the map read it from here.
+    site_tolerance_m
+        The distance within which practices were taken to share a site (metres).
+    generalisation_m
+        layer -> the generalisation of its lines the sites were placed with (metres; 0 for
+        a lookup layer): a site within it of a line is "near the line".
     study_area
         How the study area was decided, and where every registered patient of the study's
         practices lives (in the study area, in areas served from outside or beyond it, of
@@ -96,6 +104,9 @@ class Geography:
     site_areas: MappingProxyType
     list_sizes: pd.Series
     list_size_sources: pd.Series
+    adjacency_tolerance_m: float
+    site_tolerance_m: float
+    generalisation_m: MappingProxyType
     study_area: dict = field(default_factory=dict, repr=False)
     fingerprint: tuple = field(default=(), repr=False)
 
@@ -109,6 +120,16 @@ class Geography:
         for layer, table in self.site_areas.items():
             if not table.index.equals(practices):
                 problems.append(f"site areas of {layer!r} are not indexed by the practices")
+        if set(self.generalisation_m) != set(self.site_areas):
+            problems.append("the generalisations are not those of the site-area layers")
+        tolerances = {
+            "adjacency_tolerance_m": self.adjacency_tolerance_m,
+            "site_tolerance_m": self.site_tolerance_m,
+            **{f"generalisation_m[{k!r}]": v for k, v in self.generalisation_m.items()},
+        }
+        for name, value in tolerances.items():
+            if not (isinstance(value, (int, float)) and 0 <= value < float("inf")):
+                problems.append(f"{name} is {value!r}, not a distance in metres")
         if problems:
             raise GeoPCNError("Geography: " + "; ".join(problems))
 
@@ -121,12 +142,21 @@ class Geography:
             graph = nx.freeze(build_graph(study, territories))
         practices = study.practices
         sources = practices.get("list_size_source", pd.Series("", index=practices.index))
+        site_areas = _site_areas(study)
         return cls(
             territories=territories,
             graph=graph,
-            site_areas=MappingProxyType(_site_areas(study)),
+            site_areas=MappingProxyType(site_areas),
             list_sizes=practices[LIST_SIZE].fillna(0).astype("int64"),
             list_size_sources=sources.fillna("").astype(str),
+            adjacency_tolerance_m=study.rules.adjacency_tolerance_m,
+            site_tolerance_m=study.rules.site_tolerance_m,
+            generalisation_m=MappingProxyType(
+                {
+                    layer: float(table.attrs.get("generalisation_m", 0.0) or 0.0)
+                    for layer, table in site_areas.items()
+                }
+            ),
             study_area=_study_area(study, territories),
             fingerprint=fingerprint,
         )

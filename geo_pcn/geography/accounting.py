@@ -211,6 +211,51 @@ def residents_fixed(study, footprints, *, max_named: int = 10) -> dict | None:
     }
 
 
+def _status_rows(status: pd.DataFrame, terr) -> list[dict]:
+    """The residents table's rows: one per area status with areas (the region's, then a
+    subtotal and the areas left out of it when any are), then all the areas given."""
+    known = terr.basis != "none"
+    key = status["status"].to_numpy(dtype=object).copy()
+    key[(key == "left_out") & (terr.areas["n_study"].to_numpy() == 0)] = "beyond_region"
+    frame = status[["n_pcn", "n_no_pcn", "n_outside"]].assign(key=key)
+    sums = frame.groupby("key", sort=False).agg(
+        n_areas=("n_pcn", "size"),
+        n_pcn=("n_pcn", "sum"),
+        n_no_pcn=("n_no_pcn", "sum"),
+        n_outside=("n_outside", "sum"),
+    )
+    region = [k for k in _ROWS if k not in ("left_out", "beyond_region")]
+    rows = [_row(k, _ROWS[k], sums.loc[k], known) for k in region if k in sums.index]
+    beyond = [k for k in ("left_out", "beyond_region") if k in sums.index]
+    if beyond:  # a subtotal for the region, then the areas left out of it
+        subtotal = sums.reindex(region).dropna().sum(numeric_only=True)
+        rows.append(_row("region", "the study's region", subtotal, known))
+        rows += [_row(k, _ROWS[k], sums.loc[k], known) for k in beyond]
+    rows.append(_row("areas_given", "all the areas given", sums.sum(numeric_only=True), known))
+    return rows
+
+
+def _not_in_areas(study, configuration) -> list[dict]:
+    """The study's patients living in no area of the layer, by kind (unknown residence,
+    Wales...), at practices in a PCN and in none."""
+    reg = study.registrations
+    away = reg[(reg["area_kind"] != "small_area") & (reg[N_PATIENTS] > 0)]
+    in_pcn = away[PRACTICE_CODE].map(configuration.assignments).fillna("") != ""
+    not_in = []
+    kinds = away.groupby("area_kind", sort=True)
+    for kind, group in kinds:
+        pcn = int(group.loc[in_pcn[group.index], N_PATIENTS].sum())
+        not_in.append(
+            {
+                "where": str(kind),
+                "label": RESIDENCE_WORDS.get(str(kind), str(kind).replace("_", " ")),
+                "at_pcn_practices": pcn,
+                "at_practices_in_no_pcn": int(group[N_PATIENTS].sum()) - pcn,
+            }
+        )
+    return not_in
+
+
 def account_residents(
     study, footprints, *, max_named: int = 10, fixed: dict | None = None
 ) -> dict | None:
@@ -259,37 +304,8 @@ def account_residents(
     if status is None:
         return None
     terr = footprints.territories
-    known = terr.basis != "none"
-    key = status["status"].to_numpy(dtype=object).copy()
-    key[(key == "left_out") & (terr.areas["n_study"].to_numpy() == 0)] = "beyond_region"
-    frame = status[["n_pcn", "n_no_pcn", "n_outside"]].assign(key=key)
-    sums = frame.groupby("key", sort=False).agg(
-        n_areas=("n_pcn", "size"), n_pcn=("n_pcn", "sum"), n_no_pcn=("n_no_pcn", "sum"),
-        n_outside=("n_outside", "sum"),
-    )
-    region = [k for k in _ROWS if k not in ("left_out", "beyond_region")]
-    rows = [_row(k, _ROWS[k], sums.loc[k], known) for k in region if k in sums.index]
-    beyond = [k for k in ("left_out", "beyond_region") if k in sums.index]
-    if beyond:  # a subtotal for the region, then the areas left out of it
-        subtotal = sums.reindex(region).dropna().sum(numeric_only=True)
-        rows.append(_row("region", "the study's region", subtotal, known))
-        rows += [_row(k, _ROWS[k], sums.loc[k], known) for k in beyond]
-    rows.append(_row("areas_given", "all the areas given", sums.sum(numeric_only=True), known))
-    reg = study.registrations
-    away = reg[(reg["area_kind"] != "small_area") & (reg[N_PATIENTS] > 0)]
-    in_pcn = away[PRACTICE_CODE].map(footprints.configuration.assignments).fillna("") != ""
-    not_in = []
-    kinds = away.groupby("area_kind", sort=True)
-    for kind, group in kinds:
-        pcn = int(group.loc[in_pcn[group.index], N_PATIENTS].sum())
-        not_in.append(
-            {
-                "where": str(kind),
-                "label": RESIDENCE_WORDS.get(str(kind), str(kind).replace("_", " ")),
-                "at_pcn_practices": pcn,
-                "at_practices_in_no_pcn": int(group[N_PATIENTS].sum()) - pcn,
-            }
-        )
+    rows = _status_rows(status, terr)
+    not_in = _not_in_areas(study, footprints.configuration)
     if fixed is None:
         fixed = {
             "left_out": _left_out(study, terr, status, max_named),

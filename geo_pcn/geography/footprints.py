@@ -168,7 +168,9 @@ def _split_winners(won: pd.Series) -> tuple[pd.Series, pd.Series]:
     return won[~loose].rename(PCN_CODE), unassigned.rename(PRACTICE_CODE)
 
 
-def _area_winners(residents: pd.DataFrame, assignment: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _area_winners(
+    residents: pd.DataFrame, assignment: pd.Series, *, pcn_of: dict | None = None
+) -> tuple[pd.Series, pd.Series]:
     """``area_code -> pcn_code`` for the areas PCNs win and ``area_code -> practice_code``
     for those practices in no PCN win (ties to the smaller key).
 
@@ -176,15 +178,19 @@ def _area_winners(residents: pd.DataFrame, assignment: pd.Series) -> tuple[pd.Se
     practice_code``, which sorts before every PCN code); their residents are summed by
     area over numbers (area and competitor as positions in their sorted codes), not by
     grouping text: a move re-decides a few hundred rows, and pandas' grouping costs
-    milliseconds whatever the rows.
+    milliseconds whatever the rows. ``pcn_of``: the assignment as a dict, for the few rows
+    of a move (a lookup per row beats a hashed lookup of text through pandas).
     """
     if not len(residents):
         none = residents[AREA_CODE].iloc[:0].to_numpy()
         return _split_winners(pd.Series(none, index=none, name=PCN_CODE))
     practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
-    at = assignment.index.get_indexer(practice)
-    pcn = np.full(len(practice), "", dtype=object)
-    pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
+    if pcn_of is not None:
+        pcn = np.array([pcn_of.get(p, "") for p in practice.tolist()], dtype=object)
+    else:
+        at = assignment.index.get_indexer(practice)
+        pcn = np.full(len(practice), "", dtype=object)
+        pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
     loose = pcn == ""
     pcn[loose] = _NO_PCN + practice[loose]
     area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
@@ -236,85 +242,124 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
     if not old.index.equals(new.index):
         return build_footprints(None, configuration, territories=terr)
     changed = old.to_numpy() != new.to_numpy()
-    moved = old.index[changed]
     touched = (set(old[changed]) | set(new[changed])) - {""}
-    pcn_codes = list(configuration.pcn_codes)
-    area_pcn = base.area_pcn
-    area_unassigned = base.area_unassigned
-    rewon = None  # the areas whose winning PCN changed, and their new one ("": none)
+    area_pcn, area_unassigned, rewon = base.area_pcn, base.area_unassigned, None
     if terr.method == "registrations":
-        by_practice, by_area = terr.resident_rows
-        rows = [by_practice[p] for p in moved if p in by_practice]
-        residents = terr.residents
-        # (take the rows first: the whole column as an array is ~30 ms nationally)
-        areas = (
-            pd.unique(residents[AREA_CODE].iloc[np.concatenate(rows)].to_numpy(dtype=object))
-            if rows
-            else []
-        )
-        sub = residents.iloc[np.concatenate([by_area[a] for a in areas])] if len(areas) else None
-        if sub is not None:
-            won, loose = _area_winners(sub, new)
-            if area_unassigned is not None:
-                gone = area_unassigned.index.isin(areas)
-                if gone.any() or len(loose):
-                    kept = area_unassigned[~gone]
-                    fresh_loose = pd.concat([kept, loose]).sort_index()
-                    if not fresh_loose.equals(area_unassigned) or not fresh_loose.index.equals(
-                        area_unassigned.index
-                    ):  # else the same winners: the same object (the area tables hold)
-                        area_unassigned = fresh_loose
-            before = area_pcn.reindex(areas).fillna("")
-            after = won.reindex(areas).fillna("")
-            differs = before.to_numpy() != after.to_numpy()
-            touched |= (set(before[differs]) | set(after[differs])) - {""}
-            if differs.any():
-                area_pcn = _replace_winners(area_pcn, areas, won)
-                rewon = (pd.Index(areas)[differs], after.to_numpy(dtype=object)[differs])
-    redo = sorted(touched & set(pcn_codes))
+        area_pcn, area_unassigned, rewon = _rewon(base, configuration, old.index[changed])
+        if rewon is not None:
+            touched |= (set(rewon[2]) | set(rewon[1])) - {""}
+    redo = sorted(touched & set(configuration.pcn_codes))
     owner = _updated_owner(base, rewon)
-    fresh: dict[str, shapely.Geometry] = {}
-    if redo:
-        if owner is not None and _owner_holds(terr, owner, area_pcn):
-            # the touched PCNs' areas from each area's owner (in area order, as area_pcn)
-            mask = _any_of(owner, redo)
-            geoms = terr.study_areas.geometry.to_numpy()[mask]
-            fresh.update(_union_by_key(geoms, owner[mask]))
-            for code in redo:
-                if code not in fresh:  # a PCN whose practices win no area: no footprint
-                    fresh[code] = shapely.Polygon()
-        elif terr.method == "registrations":
-            pairs = area_pcn[pd.Index(redo).get_indexer(area_pcn.to_numpy()) >= 0]
-            geoms = terr.study_areas.geometry.reindex(pairs.index)
-            fresh.update(_union_by_key(geoms.to_numpy(), pairs.to_numpy()))
-            for code in redo:
-                if code not in fresh:  # a PCN whose practices win no area: no footprint
-                    fresh[code] = shapely.Polygon()
-        else:
-            member = new[pd.Index(redo).get_indexer(new.to_numpy()) >= 0]
-            geoms = terr.practices.geometry.reindex(member.index)
-            fresh.update(_union_by_key(geoms.to_numpy(), member.to_numpy()))
-    geometry = base.pcns.geometry.reindex(pcn_codes).to_numpy().copy()
-    if fresh:
-        position = {c: i for i, c in enumerate(pcn_codes)}
-        for code, geom in fresh.items():
-            geometry[position[code]] = geom
-    pcns = gpd.GeoDataFrame(
-        {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
-        geometry=gpd.GeoSeries(geometry, crs=BNG).to_numpy(),
-        index=pd.Index(pcn_codes, name=PCN_CODE),
-        crs=BNG,
-    )
+    fresh = _fresh_footprints(terr, redo, owner=owner, area_pcn=area_pcn, assignment=new)
     out = Footprints(
         territories=terr,
         configuration=configuration,
-        pcns=pcns,
+        pcns=_pcns_with(base.pcns, configuration, fresh),
         area_pcn=area_pcn,
         recomputed=tuple(redo),
         area_unassigned=area_unassigned,
     )
     if owner is not None:
         _carry_pieces(base, out, owner, touched)
+    _carry_positions(base, out)
+    return out
+
+
+def _rewon(base: Footprints, configuration: Configuration, moved) -> tuple:
+    """The areas the residents of the ``moved`` practices live in, decided again under
+    ``configuration``: ``(area_pcn, area_unassigned, rewon)`` with ``rewon`` the areas whose
+    winning PCN changed, their new and their old one (``""``: none), or ``None``."""
+    terr = base.territories
+    area_pcn, area_unassigned = base.area_pcn, base.area_unassigned
+    by_practice, by_area = terr.resident_rows
+    rows = [by_practice[p] for p in moved if p in by_practice]
+    if not rows:
+        return area_pcn, area_unassigned, None
+    residents = terr.residents
+    # (take the rows first: the whole column as an array is ~30 ms nationally)
+    areas = pd.unique(residents[AREA_CODE].iloc[np.concatenate(rows)].to_numpy(dtype=object))
+    if not len(areas):
+        return area_pcn, area_unassigned, None
+    won, loose = _area_winners(
+        residents.iloc[np.concatenate([by_area[a] for a in areas])],
+        configuration.assignments,
+        pcn_of=configuration.pcn_by_practice,
+    )
+    if area_unassigned is not None and (len(area_unassigned) or len(loose)):
+        gone = area_unassigned.index.isin(areas)
+        if gone.any() or len(loose):
+            fresh_loose = pd.concat([area_unassigned[~gone], loose]).sort_index()
+            if not fresh_loose.equals(area_unassigned) or not fresh_loose.index.equals(
+                area_unassigned.index
+            ):  # else the same winners: the same object (the area tables hold)
+                area_unassigned = fresh_loose
+    before = area_pcn.reindex(areas).fillna("")
+    after = won.reindex(areas).fillna("")
+    differs = before.to_numpy() != after.to_numpy()
+    if not differs.any():
+        return area_pcn, area_unassigned, None
+    rewon = (
+        pd.Index(areas)[differs],
+        after.to_numpy(dtype=object)[differs],
+        before.to_numpy(dtype=object)[differs],
+    )
+    return _replace_winners(area_pcn, areas, won), area_unassigned, rewon
+
+
+def _fresh_footprints(terr: Territories, redo, *, owner, area_pcn, assignment) -> dict:
+    """``pcn_code -> footprint`` of the PCNs ``redo``, dissolved again (an empty polygon
+    for a PCN whose practices win no area)."""
+    if not redo:
+        return {}
+    fresh: dict[str, shapely.Geometry] = {}
+    if owner is not None and _owner_holds(terr, owner, area_pcn):
+        # the touched PCNs' areas from each area's owner (in area order, as area_pcn)
+        mask = _any_of(owner, redo)
+        geoms = terr.study_areas.geometry.to_numpy()[mask]
+        fresh.update(_union_by_key(geoms, owner[mask]))
+    elif terr.method == "registrations":
+        pairs = area_pcn[pd.Index(redo).get_indexer(area_pcn.to_numpy()) >= 0]
+        geoms = terr.study_areas.geometry.reindex(pairs.index)
+        fresh.update(_union_by_key(geoms.to_numpy(), pairs.to_numpy()))
+    else:
+        member = assignment[pd.Index(redo).get_indexer(assignment.to_numpy()) >= 0]
+        geoms = terr.practices.geometry.reindex(member.index)
+        fresh.update(_union_by_key(geoms.to_numpy(), member.to_numpy()))
+        return fresh
+    for code in redo:
+        if code not in fresh:  # a PCN whose practices win no area: no footprint
+            fresh[code] = shapely.Polygon()
+    return fresh
+
+
+def _pcns_with(pcns: gpd.GeoDataFrame, configuration: Configuration, fresh: dict):
+    """The footprints table of ``configuration``: ``pcns``' rows with the ``fresh``
+    footprints in place (a shallow copy with a new geometry column when the PCNs and their
+    names are the same: building a GeoDataFrame costs ~2 ms)."""
+    codes = list(configuration.pcn_codes)
+    names = [configuration.name_of(c) for c in codes]
+    same = pcns.index.equals(pd.Index(codes)) and pcns["pcn_name"].tolist() == names
+    geometry = (pcns.geometry if same else pcns.geometry.reindex(codes)).to_numpy().copy()
+    if fresh:
+        position = {c: i for i, c in enumerate(codes)}
+        for code, geom in fresh.items():
+            geometry[position[code]] = geom
+    if same:
+        out = pcns.copy(deep=False)
+        out[out.geometry.name] = gpd.array.GeometryArray(np.asarray(geometry), crs=BNG)
+        return out
+    return gpd.GeoDataFrame(
+        {"pcn_name": names},
+        geometry=gpd.GeoSeries(geometry, crs=BNG).to_numpy(),
+        index=pd.Index(codes, name=PCN_CODE),
+        crs=BNG,
+    )
+
+
+def _carry_positions(base: Footprints, out: Footprints) -> None:
+    """Give ``out`` (updated from ``base``) what the areas it holds give when they are
+    ``base``'s (where each won area is in the area table; the holes)."""
+    area_pcn = out.area_pcn
     same_areas = area_pcn is not None and area_pcn.index is base.area_pcn.index
     if area_pcn is base.area_pcn or same_areas:  # the same areas won: what they give holds
         for name in ("area_pcn_position", "uncovered_areas"):
@@ -327,7 +372,6 @@ def update_footprints(base: Footprints, configuration: Configuration) -> Footpri
         and area_pcn.index.equals(base.area_pcn.index)
     ):  # other winners of the same areas: the same positions
         out._given(area_pcn_position=base.area_pcn_position)
-    return out
 
 
 def _updated_owner(base: Footprints, rewon) -> np.ndarray | None:

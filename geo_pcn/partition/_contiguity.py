@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn.geography.graph import components
-from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE
 
 __all__ = [
     "Detached",
@@ -119,6 +119,12 @@ class _Anchors:
         return set(self.pieces[at][self.owner[at] == pcn].tolist())
 
 
+def _patients(partition, groups) -> list[int]:
+    """Patients of each practice group (a practice with no list size counts 0)."""
+    size = partition.list_size_of
+    return [int(sum(size.get(p, 0) for p in g)) for g in groups]
+
+
 def _drawn_apart(partition, members, pcn: str, anchors: _Anchors) -> DrawnApart | None:
     """:class:`DrawnApart` when the pieces of ``pcn``'s footprint that hold its practices'
     homes or sites are more than one (joined where one practice holds several)."""
@@ -135,9 +141,8 @@ def _drawn_apart(partition, members, pcn: str, anchors: _Anchors) -> DrawnApart 
     roots = sorted({union[x] for x in labels})
     if len(roots) < 2:
         return None
-    sizes = partition.list_sizes
     groups = [tuple(sorted(p for p, h in held.items() if union[min(h)] == r)) for r in roots]
-    patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
+    patients = _patients(partition, groups)
     main = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
     areas = partition.territories.study_areas.geometry.to_numpy()
 
@@ -199,7 +204,6 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
     """:class:`PCNContiguity` of each PCN of ``codes`` (code order)."""
     graph = partition.graph
     home = partition.territories.home
-    sizes = partition.list_sizes
     footprints = _Footprints(partition.footprints.pcns)
     members = partition.configuration.members
     anchors = _Anchors(partition)
@@ -217,7 +221,7 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
             apart = _drawn_apart(partition, placed, code, anchors)
             out[code] = PCNContiguity(unplaced, tuple(map(tuple, joined)), main, (), apart)
             continue
-        patients = [int(sizes.reindex(list(g)).sum()) for g in groups]
+        patients = _patients(partition, groups)
         # the main group has most patients (then most practices, then the smallest code)
         main_i = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
         main = groups[main_i]
@@ -259,24 +263,29 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     wanted &= pieces >= 0
     if not wanted.any():
         return {}
-    frame = pd.DataFrame({"pcn": owner[wanted], "piece": pieces[wanted]})
-    n_pieces = frame.drop_duplicates("piece").groupby("pcn").size()
-    split = n_pieces.index[n_pieces.to_numpy() > 1]
-    if not len(split):
+    # PCNs whose footprint has more than one piece (a piece label is one PCN's)
+    _, first = np.unique(pieces[wanted], return_index=True)
+    piece_pcn, n_pieces = np.unique(owner[wanted][first].astype(str), return_counts=True)
+    split = sorted(piece_pcn[n_pieces > 1].tolist())
+    if not split:
         return {}
     anchors = _Anchors(partition)
     areas = terr.study_areas
     geoms = areas.geometry.to_numpy()
     names = areas.index.to_numpy(dtype=object)
-    residents = _pcn_residents_by_area(terr, fp, configuration, split)
     out: dict[str, tuple[Exclave, ...]] = {}
     for code in sorted(split):
         members = configuration.members[code]
         at = np.flatnonzero((owner == code) & (pieces >= 0))
         labels = pieces[at]
         held = anchors.home_pieces(members, code) | anchors.site_pieces(members, code)
-        by_piece = pd.Series(residents.reindex(names[at]).fillna(0).to_numpy(), index=labels)
-        by_piece = by_piece.groupby(level=0).sum()
+        # the PCN's patients living in each of its pieces (labels in order)
+        patients = _pcn_residents_by_area(partition, members, code)[at]
+        piece, inverse = np.unique(labels, return_inverse=True)
+        by_piece = pd.Series(
+            np.bincount(inverse.ravel(), weights=patients, minlength=len(piece)).astype("int64"),
+            index=piece,
+        )
         if not held:  # no piece holds a practice: the piece with most patients anchors
             held = {int(by_piece.sort_values(ascending=False, kind="stable").index[0])}
         anchor_at = at[np.isin(labels, list(held))]
@@ -296,23 +305,37 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     return out
 
 
-def _pcn_residents_by_area(terr, fp, configuration, pcns) -> pd.Series:
-    """Patients of each of ``pcns`` living in each area that PCN wins (area_code index)."""
+def _pcn_residents_by_area(partition, members, code: str) -> np.ndarray:
+    """Patients of PCN ``code`` (its practices ``members``) living in each study area its
+    footprint holds (0 elsewhere), in the order of the study areas: over the residents'
+    rows of its practices, each row's study area a study fact (no pandas lookup a move)."""
+    terr, fp = partition.territories, partition.footprints
     by_practice = terr.resident_rows[0]
-    practices = [p for c in pcns for p in configuration.members[c] if p in by_practice]
-    if not practices:
-        return pd.Series(dtype="int64")
-    res = terr.residents.iloc[np.concatenate([by_practice[p] for p in practices])]
-    pcn = res[PRACTICE_CODE].map(configuration.assignments).to_numpy(dtype=object)
-    won = fp.area_pcn.reindex(res[AREA_CODE]).to_numpy(dtype=object)
-    res = res[pcn == won]
-    return res.groupby(AREA_CODE)[N_PATIENTS].sum()
+    area_at, n = partition.study_fact("resident_study_area", lambda: _resident_study_area(terr))
+    out = np.zeros(len(terr.study_areas), dtype=n.dtype)
+    rows = [by_practice[p] for p in members if p in by_practice]
+    if not rows:
+        return out
+    rows = np.concatenate(rows)
+    at = area_at[rows]
+    mine = at >= 0
+    mine[mine] = fp.area_owner[at[mine]] == code  # areas its footprint holds
+    np.add.at(out, at[mine], n[rows[mine]])
+    return out
+
+
+def _resident_study_area(terr) -> tuple[np.ndarray, np.ndarray]:
+    """Each residents row's position among the study areas (-1: none) and its patients."""
+    res = terr.residents
+    codes = pd.Index(res[AREA_CODE].to_numpy(dtype=object), dtype=object)
+    at = pd.Index(terr.study_areas.index.to_numpy(dtype=object), dtype=object).get_indexer(codes)
+    return at, res[N_PATIENTS].to_numpy()
 
 
 def _voronoi_exclaves(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     """Voronoi footprints: polygon parts holding none of the PCN's practice sites and
     farther than the adjacency tolerance from every part that does."""
-    tol = partition.study.rules.adjacency_tolerance_m
+    tol = partition.geography.adjacency_tolerance_m
     fp = partition.footprints
     configuration = partition.configuration
     wanted = set(codes)

@@ -40,12 +40,15 @@ def area_label(row) -> str:
 
 
 def _layer_lookups(geography) -> dict:
+    """layer -> (each placed practice's row as a dict, its area code, the other area within
+    the generalisation when near the line): plain dicts, as a move reads a few practices
+    and a pandas lookup per PCN costs more than the work (~1 ms nationally)."""
     out = {}
     for layer, where in geography.site_areas.items():
         placed = where[where["code"] != ""]
         near = placed["near_code"] if "near_code" in placed else pd.Series(dtype=object)
         out[layer] = (
-            placed,
+            placed.to_dict("index"),
             dict(zip(placed.index, placed["code"], strict=True)),
             {p: c for p, c in near.items() if c},
         )
@@ -56,55 +59,66 @@ def crossings_of(partition, codes) -> dict[str, dict[str, Crossing]]:
     """layer -> ``pcn_code -> Crossing`` for the PCNs of ``codes`` that cross (or lie near)
     the layer's lines, in code order."""
     lookups = partition.study_fact("site_area_lookups", lambda: _layer_lookups(partition.geography))
-    sizes = partition.list_sizes
     members = partition.configuration.members
     out: dict[str, dict[str, Crossing]] = {}
-    for layer, (placed, placed_code, near_code) in lookups.items():
+    for layer, (rows, placed_code, near_code) in lookups.items():
         found: dict[str, Crossing] = {}
         for code in sorted(codes):
             here = [p for p in members.get(code, ()) if p in placed_code]
             if len({placed_code[p] for p in here if not pd.isna(placed_code[p])}) < 2:
-                continue  # (a dict lookup per practice: pandas per PCN is ~1 ms nationally)
-            sides = placed.reindex(here)
-            shared = set.intersection(
-                *({placed_code[p], near_code[p]} if p in near_code else {placed_code[p]}
-                  for p in here)
-            )
-            practices = tuple(sorted(sides.index))
-            if shared:  # one area could hold them all: only the generalised line splits them
-                counts = sides["code"].value_counts()
-                main = sorted(counts.index[counts == counts.max()])[0]
-                shaky = sorted(
-                    p for p in sides.index if p in near_code and sides.at[p, "code"] != main
-                )
-                shaky = shaky or sorted(p for p in sides.index if p in near_code)
-                found[code] = Crossing(
-                    layer,
-                    practices,
-                    True,
-                    {},
-                    {},
-                    {
-                        p: {
-                            "code": sides.at[p, "code"],
-                            "near_code": near_code[p],
-                            "near_m": float(sides.at[p, "near_m"]),
-                        }
-                        for p in shaky
-                    },
-                    int(sides["code"].nunique()),
-                )
                 continue
-            detail, labels = {}, {}
-            for area_code, group in sides.groupby("code", sort=True):
-                first = group.iloc[0]
-                detail[area_code] = {
-                    "name": first["name"],
-                    "nhs_code": first["nhs_code"],
-                    "patients": int(sizes.reindex(group.index).sum()),
-                    "practices": sorted(group.index),
-                }
-                labels[area_code] = area_label(first)
-            found[code] = Crossing(layer, practices, False, detail, labels, {}, len(detail))
+            shared = set.intersection(
+                *(
+                    {placed_code[p], near_code[p]} if p in near_code else {placed_code[p]}
+                    for p in here
+                )
+            )
+            if shared:  # one area could hold them all: only the generalised line splits them
+                found[code] = _near_line(layer, here, rows, near_code)
+            else:
+                found[code] = _crossing(partition, layer, here, rows)
         out[layer] = found
     return out
+
+
+def _area_groups(here, rows) -> dict:
+    """area code -> the practices of ``here`` placed in it (in ``here``'s order), areas in
+    code order (a practice with no area code left out)."""
+    groups: dict = {}
+    for p in here:
+        area = rows[p]["code"]
+        if not pd.isna(area):
+            groups.setdefault(area, []).append(p)
+    return {a: groups[a] for a in sorted(groups)}
+
+
+def _near_line(layer: str, here, rows, near_code) -> Crossing:
+    """The :class:`Crossing` of practices one area could hold but for sites near the
+    generalised line: the practices near it outside the area most of them are in."""
+    groups = _area_groups(here, rows)
+    most = max(len(g) for g in groups.values())
+    main = min(a for a, g in groups.items() if len(g) == most)
+    shaky = sorted(p for p in here if p in near_code and rows[p]["code"] != main)
+    shaky = shaky or sorted(p for p in here if p in near_code)
+    detail = {
+        p: {"code": rows[p]["code"], "near_code": near_code[p], "near_m": float(rows[p]["near_m"])}
+        for p in shaky
+    }
+    return Crossing(layer, tuple(sorted(here)), True, {}, {}, detail, len(groups))
+
+
+def _crossing(partition, layer: str, here, rows) -> Crossing:
+    """The :class:`Crossing` of practices placed in more than one area: each side's area,
+    patients and practices."""
+    size = partition.list_size_of
+    detail, labels = {}, {}
+    for area_code, group in _area_groups(here, rows).items():
+        first = rows[group[0]]
+        detail[area_code] = {
+            "name": first["name"],
+            "nhs_code": first["nhs_code"],
+            "patients": int(sum(size.get(p, 0) for p in group)),
+            "practices": sorted(group),
+        }
+        labels[area_code] = area_label(first)
+    return Crossing(layer, tuple(sorted(here)), False, detail, labels, {}, len(detail))

@@ -76,9 +76,7 @@ class Flows:
             for c in sorted(set(joined) | set(left))
         }
         old_names, new_names = old.names, new.names
-        renamed = frozenset(
-            c for c in new_names if c in old_names and old_names[c] != new_names[c]
-        )
+        renamed = frozenset(c for c in new_names if c in old_names and old_names[c] != new_names[c])
         return cls(tuple(sorted(moved)), MappingProxyType(by_pcn), renamed)
 
 
@@ -237,6 +235,17 @@ class Partition:
             return self[key]
         raise AttributeError(f"a Partition has no attribute or metric {key!r}")
 
+    def metric(self, key: str, updater: Callable[[Partition], Any]) -> Any:
+        """The metric ``key``: the partition's own updater of that name when it has one,
+        else ``updater`` (a check's own metric, such as its findings per PCN:
+        :func:`~geo_pcn.partition.keyed.keyed`); computed on first use and cached like
+        every metric, so the updater may start from the parent's value when the parent
+        holds ``key``."""
+        cache = self._cache
+        if key not in cache:
+            cache[key] = self.updaters.get(key, updater)(self)
+        return cache[key]
+
     def holds(self, key: str) -> bool:
         """Whether the metric ``key`` is computed already (an updater may start from a
         parent's value only when the parent holds it)."""
@@ -267,6 +276,15 @@ class Partition:
     def list_sizes(self) -> pd.Series:
         """practice_code -> list size (0 where none)."""
         return self.geography.list_sizes
+
+    @property
+    def list_size_of(self) -> dict[str, int]:
+        """practice_code -> list size as a plain dict (a study fact: summing a few
+        practices' sizes through pandas costs more than a move's other work)."""
+        sizes = self.geography.list_sizes
+        return self.study_fact(
+            "list_size_of", lambda: dict(zip(sizes.index, sizes.to_numpy().tolist(), strict=True))
+        )
 
     def pcn_label(self, code: str) -> str:
         """``NAME (CODE)`` for messages."""

@@ -535,13 +535,19 @@ def top_outside(terr, codes) -> list[tuple[str, int]]:
 def alignment(partition):
     """Community layers against the PCN footprints
     (:func:`~geo_pcn.alignment.build_alignment`): its scores are study-wide, so it is
-    computed from scratch."""
+    computed whole; from a parent holding it, a sites layer places again only the sites
+    near a rebuilt footprint."""
+    old = _from_parent(partition, "alignment")
+    before = None
+    if old is not None and partition.parent.holds("footprints"):
+        before = (partition.parent.footprints, old)
     return build_alignment(
         partition.study,
         partition.configuration,
         footprints=partition.footprints,
         fixed=partition.study_fact("alignment_fixed", dict),
         pcn_sizes=partition.pcn_list_sizes,
+        before=before,
     )
 
 

@@ -425,7 +425,7 @@ def build_map_data(report) -> MapData:
     footprints = ctx.footprints.pcns
     adjacency = footprint_adjacency(
         footprints,
-        tolerance_m=float(study.rules.adjacency_tolerance_m),
+        tolerance_m=float(ctx.geography.adjacency_tolerance_m),
         graph=ctx.graph,
         assignments=config.assignments,
     )

@@ -139,7 +139,7 @@ def pcn_colours(report, *, previous: dict[str, str] | None = None) -> dict[str, 
     ctx = report.partition
     adjacency = footprint_adjacency(
         ctx.footprints.pcns,
-        tolerance_m=float(report.study.rules.adjacency_tolerance_m),
+        tolerance_m=float(ctx.geography.adjacency_tolerance_m),
         graph=ctx.graph,
         assignments=report.configuration.assignments,
     )
