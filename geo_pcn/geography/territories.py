@@ -51,13 +51,35 @@ def study_boundary(study) -> shapely.Geometry:
     return shapely.buffer(shapely.convex_hull(shapely.multipoints(sites)), 5_000)
 
 
+#: Below this many polygons a failed coverage union falls back to the general union at
+#: once (bisecting further costs more than it saves).
+_UNION_LEAF = 64
+
+
 def _union(geoms: np.ndarray) -> shapely.Geometry:
     """Union of polygons: the fast coverage union when they form a clean coverage (shared
-    edges noded alike), the general union when they do not (generalised ONS files)."""
+    edges noded alike), else the same halving: each half (in the layer's order, so each is
+    one compact stretch of the country) united alike and the two halves joined by the
+    general union. A generalised ONS file has a few wrongly noded edges among 35,000
+    polygons: only the small groups holding one pay for the general union (nationally
+    4.5 s -> 0.3 s; the union is the same polygon).
+
+    Examples
+    --------
+    >>> boxes = shapely.box(np.arange(100.0), 0, np.arange(100.0) + 1, 1)
+    >>> odd = shapely.Polygon([(100, 0), (101, 0), (101, 1), (100, 1), (100, 0.5)])
+    >>> united = _union(np.append(boxes, odd))  # (100, 0.5): noded on one side only
+    >>> united.area, united.geom_type, bool(shapely.equals(united, shapely.box(0, 0, 101, 1)))
+    (101.0, 'Polygon', True)
+    """
+    geoms = np.asarray(geoms, dtype=object)
     try:
         return shapely.coverage_union_all(geoms)
     except shapely.errors.GEOSException:
-        return shapely.union_all(geoms)
+        if len(geoms) <= _UNION_LEAF:
+            return shapely.union_all(geoms)
+    mid = len(geoms) // 2
+    return shapely.union_all([_union(geoms[:mid]), _union(geoms[mid:])])
 
 
 @dataclass(frozen=True, eq=False)
