@@ -41,9 +41,7 @@ def area_links(geoms: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.nd
     return left[order].astype(np.int64), right[order].astype(np.int64)
 
 
-def pairs_within(
-    geoms: np.ndarray, distance_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pairs_within(geoms: np.ndarray, distance_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i < j``, of the geometries within ``distance_m`` of each other,
     in the order an STRtree ``dwithin`` query of ``geoms`` against themselves gives them,
     and the distance of each pair.

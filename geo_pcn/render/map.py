@@ -56,13 +56,13 @@ from geo_pcn.render._map_data import (
 )
 from geo_pcn.render._map_elements import (
     _PAGE_CSS,
+    TextElement,
     _boxes_wgs84,
     _FitBounds,
     _HtmlControl,
     _points_wgs84,
     _to_wgs84,
     _Tools,
-    TextElement,
     deterministic_ids,
     text_elements,
 )
