@@ -210,6 +210,12 @@ def _render_as_text(root) -> None:
 
 
 def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
+    """The folium map of :func:`build_map`.
+
+    Long because: it adds the layers to the map in the order Leaflet stacks and lists them
+    (footprints, labels, boundaries, community, errors, findings, practices, changes, then
+    the controls), one call each; the order is the design, so it reads as one list.
+    """
     data = build_map_data(report)
     if changes is not None:
         data.title = f"{_word(changes, 'title')}: {data.title}"
