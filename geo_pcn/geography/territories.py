@@ -242,11 +242,52 @@ class Territories:
         return by_practice, by_area
 
 
+def _in(values: pd.Series, pool: pd.Index) -> np.ndarray:
+    """``values.isin(pool)`` for codes, as a boolean array, in Arrow (pandas' ``isin`` on
+    Arrow text makes a Python object of every code in ``pool``: nationally 0.3-0.6 s a
+    call for 34,753 area codes).
+
+    Examples
+    --------
+    >>> _in(pd.Series(["E01", None, "E03", "E01"]), pd.Index(["E01", "E02"])).tolist()
+    [True, False, False, True]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = pa.array(values.array, from_pandas=True)  # Arrow text as it is, else converted
+    if not pa.types.is_string(codes.type):
+        codes = codes.cast(pa.string())
+    wanted = pa.array(pd.Index(pool).to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    found = pc.fill_null(pc.is_in(codes, value_set=wanted), False)
+    return found.to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
-    """``area_code -> by`` with the most patients; ties to the smallest code."""
-    ordered = frame.sort_values([AREA_CODE, N_PATIENTS, by], ascending=[True, False, True])
-    first = ordered.drop_duplicates(AREA_CODE)
-    return pd.Series(first[by].to_numpy(), index=first[AREA_CODE].to_numpy(), name=by)
+    """``area_code -> by`` with the most patients; ties to the smallest code.
+
+    Sorted on integer codes (each text column factorised in sorted order), not on the text:
+    the same order as sorting the text, several times faster on 866,000 rows.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"area_code": ["B", "A", "A", "B"], "practice_code": ["P2", "P2",
+    ...     "P1", "P1"], "n_patients": [5, 3, 3, 9]})
+    >>> _winner(rows, "practice_code").to_dict()
+    {'A': 'P1', 'B': 'P1'}
+    """
+    area, areas = pd.factorize(frame[AREA_CODE].to_numpy(dtype=object), sort=True)
+    who, whos = pd.factorize(frame[by].to_numpy(dtype=object), sort=True)
+    n = frame[N_PATIENTS].to_numpy(dtype=float)
+    order = np.lexsort((who, -n, area))  # last key first: area, most patients, smallest code
+    area, who = area[order], who[order]
+    first = np.ones(len(area), dtype=bool)
+    first[1:] = area[1:] != area[:-1]
+    return pd.Series(
+        np.asarray(whos, dtype=object)[who[first]],
+        index=np.asarray(areas, dtype=object)[area[first]],
+        name=by,
+    )
 
 
 def _dissolve(geoms: gpd.GeoSeries, keys: pd.Series) -> gpd.GeoSeries:
@@ -297,7 +338,7 @@ def _registration_territories(study) -> Territories:
     areas = study.areas
     reg = study.registrations
     mine = reg.loc[
-        reg[AREA_CODE].isin(areas.index) & (reg[N_PATIENTS] > 0),
+        _in(reg[AREA_CODE], areas.index) & (reg[N_PATIENTS] > 0).to_numpy(),
         [AREA_CODE, PRACTICE_CODE, N_PATIENTS],
     ]
     n_study = mine.groupby(AREA_CODE)[N_PATIENTS].sum()
@@ -316,7 +357,7 @@ def _registration_territories(study) -> Territories:
     in_study, boundary = _study_area(study, table, points, candidate, basis)
     study_areas = areas[in_study]
 
-    residents = mine[mine[AREA_CODE].isin(study_areas.index)].reset_index(drop=True)
+    residents = mine[_in(mine[AREA_CODE], study_areas.index)].reset_index(drop=True)
     winner = _winner(residents, PRACTICE_CODE)
     practices = study.practices
     geoms = study_areas.geometry.to_numpy()
@@ -378,7 +419,7 @@ def _competition(study, n_study: pd.Series) -> tuple[pd.DataFrame | None, pd.Ser
     outside_res = None
     if other is not None and len(other):
         outside_res = other.loc[
-            other[AREA_CODE].isin(areas.index) & (other[N_PATIENTS] > 0),
+            _in(other[AREA_CODE], areas.index) & (other[N_PATIENTS] > 0).to_numpy(),
             [AREA_CODE, PRACTICE_CODE, N_PATIENTS],
         ].reset_index(drop=True)
         n_other = outside_res.groupby(AREA_CODE)[N_PATIENTS].sum()
