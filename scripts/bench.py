@@ -19,7 +19,10 @@ For each study it prints:
 
 * seconds per stage of ``geo-pcn validate`` (as its progress lines time them): load (the
   study file and every input), territories, graph, footprints, checks (the rest of
-  ``validate``), report (every output file but the map), map (``map.html``), total; peak MB;
+  ``validate``), report (every output file but the map), map (``map.html``), total; the
+  CPU seconds (user + system) of the load and of the whole run, which other work on a
+  shared machine hardly moves (wall seconds double when the load average is 4 on 2
+  cores); peak MB;
 * ``geo-pcn info`` warm: the wall seconds of the whole command in its own process (Python
   started, geo_pcn imported, the study loaded from the warm cache, its residents table
   worked out and printed), beside the seconds of ``import geo_pcn.cli`` alone;
@@ -77,6 +80,13 @@ _POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}$")
 STAGES = ["load", "territories", "graph", "footprints", "checks", "report", "map", "total"]
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (unlike wall seconds, hardly moved
+    by other work on a shared machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -91,14 +101,14 @@ def run_stages(study_file: Path, out_dir: Path) -> dict:
 
     timings: dict[str, float] = {}
     with reporting(True, stream=io.StringIO(), timings=timings):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         study = Study.from_toml(study_file)
-        loaded = time.perf_counter()
+        loaded, cpu_loaded = time.perf_counter(), cpu_seconds()
         report = validate(study)
         _ = report.summary
         checked = time.perf_counter()
         write_report(report, out_dir)
-        written = time.perf_counter()
+        written, cpu_written = time.perf_counter(), cpu_seconds()
     steps = ("territories", "graph", "footprints")
     files = {k: v for k, v in timings.items() if k not in steps and not k.startswith("check ")}
     out = {
@@ -109,6 +119,8 @@ def run_stages(study_file: Path, out_dir: Path) -> dict:
         "map": timings.get("map.html", 0.0),
         "total": written - start,
     }
+    out["cpu_load"] = cpu_loaded - cpu_start
+    out["cpu_total"] = cpu_written - cpu_start
     out["checks"] = checked - loaded - out["territories"] - out["graph"] - out["footprints"]
     out["report"] = written - checked - out["map"]
     out["files"] = files
@@ -416,8 +428,8 @@ def main() -> int:
         print(f"load average (1 / 5 / 15 min) before: {load_before}; after: {_load()}")
         print()
         header = (
-            f"| study | cache | practices | PCNs | areas | {' | '.join(STAGES)} | peak MB | "
-            "read floor | total / floor | map.html MB |"
+            f"| study | cache | practices | PCNs | areas | {' | '.join(STAGES)} | CPU load | "
+            "CPU total | peak MB | read floor | total / floor | map.html MB |"
         )
         print(header)
         print("|" + "---|" * (header.count("|") - 1))
@@ -426,7 +438,8 @@ def main() -> int:
                 cells = [f"{r[s]:.2f}" for s in STAGES]
                 print(
                     f"| {NAMES[name]} | {how} | {r['n_practices']:,} | {r['n_pcns']:,} | "
-                    f"{r['n_areas']:,} | {' | '.join(cells)} | {r['peak_mb']:.0f} | "
+                    f"{r['n_areas']:,} | {' | '.join(cells)} | {r['cpu_load']:.2f} | "
+                    f"{r['cpu_total']:.2f} | {r['peak_mb']:.0f} | "
                     f"{floor['floor']:.2f} | {r['total'] / floor['floor']:.1f} | "
                     f"{r['map_mb']:.1f} |"
                 )

@@ -18,6 +18,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
+from geo_pcn.geography._pieces import pairs_within
 from geo_pcn.geography.territories import Territories
 
 __all__ = ["build_graph", "components"]
@@ -68,11 +69,7 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     idx = np.flatnonzero(has)
     if len(idx) > 1:
         sub = geoms[idx]
-        tree = shapely.STRtree(sub)
-        left, right = tree.query(sub, predicate="dwithin", distance=tol)
-        keep = left < right
-        left, right = left[keep], right[keep]
-        dist = shapely.distance(sub[left], sub[right])
+        left, right, dist = pairs_within(sub, tol)
         reasons = np.where(dist <= 0.0, "touch", "within tolerance")
         graph.add_edges_from(
             (codes[idx[a]], codes[idx[b]], {"reasons": (r,), "distance_m": float(d)})

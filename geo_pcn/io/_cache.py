@@ -112,7 +112,11 @@ def frame_fingerprint(frame: pd.DataFrame) -> str:
     for column in frame.columns:
         values = frame[column]
         if isinstance(values, gpd.GeoSeries):
-            digest.update(str(values.crs).encode())
+            # the CRS as WKT, as an entry stores it: a frame read back from the cache (its
+            # CRS made from that WKT) has the fingerprint of the frame first parsed
+            # (``EPSG:27700``), so what is keyed on it is found on the next run
+            crs = values.crs
+            digest.update(("None" if crs is None else crs.to_wkt()).encode())
             for wkb in shapely.to_wkb(values.to_numpy(), hex=False, include_srid=False):
                 digest.update(b"\0" if wkb is None else wkb)
         else:

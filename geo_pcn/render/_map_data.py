@@ -24,6 +24,7 @@ import shapely
 
 from geo_pcn._escape import html_text
 from geo_pcn.findings import Severity
+from geo_pcn.geography._pieces import pairs_within
 from geo_pcn.settings import BNG
 
 __all__ = [
@@ -175,12 +176,9 @@ def footprint_adjacency(
     geoms = footprints.geometry
     drawn = footprints[geoms.notna() & ~geoms.is_empty]
     if len(drawn) > 1:
-        left, right = drawn.sindex.query(
-            drawn.geometry.to_numpy(), predicate="dwithin", distance=max(tolerance_m, 0.01)
-        )
-        keep = left < right
+        left, right, _ = pairs_within(drawn.geometry.to_numpy(), max(tolerance_m, 0.01))
         codes = drawn.index.to_numpy()
-        out.add_edges_from(zip(codes[left[keep]], codes[right[keep]], strict=True))
+        out.add_edges_from(zip(codes[left], codes[right], strict=True))
     if graph is not None and assignments is not None and graph.number_of_edges():
         edges = nx.to_pandas_edgelist(graph)
         a = edges["source"].map(assignments).fillna("")
@@ -414,14 +412,56 @@ class MapData:
 
 
 def build_map_data(report) -> MapData:
-    """Prepare every layer of the maps from a :class:`~geo_pcn.report.Report`."""
+    """Prepare every layer of the maps from a :class:`~geo_pcn.report.Report`: the PCN
+    footprints, the practices, the boundary and community layers near the study, the
+    findings with a place, and the extent to show."""
+    study = report.study
+    summary = report.summary
+    synthetic = bool(summary["synthetic"])
+    footprints = report.partition.footprints.pcns
+    fp, colours = _footprint_layer(report)
+    pts, boundary_fields, largest = _practice_layer(report, colours)
+    practices = study.practices
+    located = practices[practices.geometry.notna()]
+    anchors, boundaries = _study_extent(report, located)
+    community = _community_layers(report, anchors)
+    parts = _finding_layer(report)
+    everything = np.array([*anchors, *footprints.geometry.dropna().to_numpy()], dtype=object)
+    bounds = np.asarray(_total_bounds(everything), dtype=float)
+
+    sev = summary["findings"]
+    verdict = "PASS" if report.ok else "FAIL"
+    title = html_text(study.name)
+    if synthetic and "synthetic" not in study.name.lower():  # pragma: no cover
+        title = "SYNTHETIC " + title
+    subtitle = (
+        f"{verdict}: {sev['error']} error(s), {sev['warning']} warning(s), {sev['info']} "
+        f"note(s) &middot; {summary['n_practices']:,} practices in {summary['n_pcns']:,} PCNs"
+        f" &middot; {summary['n_patients']:,} patients"
+    )
+    return MapData(
+        title=title,
+        subtitle=subtitle,
+        verdict_ok=report.ok,
+        synthetic=synthetic,
+        footprints=fp,
+        practices=pts,
+        boundaries=boundaries,
+        community=community,
+        findings=parts,
+        boundary_fields=boundary_fields,
+        bounds=bounds,
+        n_not_located=int(len(practices) - len(located)),
+        largest_list=largest,
+    )
+
+
+def _footprint_layer(report) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """The PCN footprints with their neighbour-distinct colours, labels, tooltips and the
+    findings of each PCN (HTML, escaped); and ``pcn_code -> colour``."""
     study = report.study
     ctx = report.partition
     config = report.configuration
-    summary = report.summary
-    synthetic = bool(summary["synthetic"])
-
-    # PCN footprints and their colours
     footprints = ctx.footprints.pcns
     adjacency = footprint_adjacency(
         footprints,
@@ -480,8 +520,18 @@ def build_map_data(report) -> MapData:
         index=footprints.index,
         crs=BNG,
     )
+    return fp, colours
 
-    # practices
+
+def _practice_layer(
+    report, colours: dict[str, str]
+) -> tuple[gpd.GeoDataFrame, dict[str, str], float]:
+    """The located practices (largest first) with their tooltips, their PCN's colour
+    (``colours``) and radii; the site-area fields shown; the largest list size (the
+    radius scale)."""
+    study = report.study
+    ctx = report.partition
+    config = report.configuration
     practices = study.practices
     located = practices[practices.geometry.notna()]
     assign = config.assignments.reindex(located.index).fillna("")
@@ -520,8 +570,14 @@ def build_map_data(report) -> MapData:
     pr["sort"] = sizes_p.to_numpy()
     pts = gpd.GeoDataFrame(pr, geometry=located.geometry.to_numpy(), crs=BNG)
     pts = pts.sort_values(["sort", "code"], ascending=[False, True]).drop(columns="sort")
+    return pts, boundary_fields, largest
 
-    # where the study is: its boundary, and every located practice
+
+def _study_extent(report, located) -> tuple[np.ndarray, dict[str, gpd.GeoDataFrame]]:
+    """Where the study is (its boundary drawn in by 50 m, and every located practice),
+    and the features of each boundary layer worth drawing there."""
+    study = report.study
+    ctx = report.partition
     boundary = ctx.territories.boundary
     inner = shapely.buffer(boundary, -50.0)
     if inner.is_empty:
@@ -541,7 +597,13 @@ def build_map_data(report) -> MapData:
             crs=BNG,
             index=pd.RangeIndex(len(near)).astype(str),
         )
+    return anchors, boundaries
 
+
+def _community_layers(report, anchors: np.ndarray) -> dict[str, tuple[str, gpd.GeoDataFrame]]:
+    """Each community layer's features within 5 km of the study (sites: only those the
+    alignment counts), with escaped tooltips."""
+    study = report.study
     community: dict[str, tuple[str, gpd.GeoDataFrame]] = {}
     # the bounds of the anchors' union, without the union (nationally ~1 s)
     extent = shapely.box(*_total_bounds(anchors))
@@ -570,9 +632,12 @@ def build_map_data(report) -> MapData:
                 index=pd.RangeIndex(len(data)).astype(str),
             ),
         )
+    return community
 
-    # findings with a place on the map, one row per part (a detached group is its
-    # territory and the line to the main group)
+
+def _finding_layer(report) -> gpd.GeoDataFrame:
+    """The findings with a place on the map, one row per part, typed point / line /
+    polygon for their style."""
     spatial = [f for f in report.findings if f.geometry is not None and not f.geometry.is_empty]
     raw = gpd.GeoDataFrame(
         {
@@ -598,32 +663,4 @@ def build_map_data(report) -> MapData:
         "polygon",
     )
     parts.index = pd.RangeIndex(len(parts)).astype(str)
-
-    everything = np.array([*anchors, *footprints.geometry.dropna().to_numpy()], dtype=object)
-    bounds = np.asarray(_total_bounds(everything), dtype=float)
-
-    sev = summary["findings"]
-    verdict = "PASS" if report.ok else "FAIL"
-    title = html_text(study.name)
-    if synthetic and "synthetic" not in study.name.lower():  # pragma: no cover
-        title = "SYNTHETIC " + title
-    subtitle = (
-        f"{verdict}: {sev['error']} error(s), {sev['warning']} warning(s), {sev['info']} "
-        f"note(s) &middot; {summary['n_practices']:,} practices in {summary['n_pcns']:,} PCNs"
-        f" &middot; {summary['n_patients']:,} patients"
-    )
-    return MapData(
-        title=title,
-        subtitle=subtitle,
-        verdict_ok=report.ok,
-        synthetic=synthetic,
-        footprints=fp,
-        practices=pts,
-        boundaries=boundaries,
-        community=community,
-        findings=parts,
-        boundary_fields=boundary_fields,
-        bounds=bounds,
-        n_not_located=int(len(practices) - len(located)),
-        largest_list=largest,
-    )
+    return parts

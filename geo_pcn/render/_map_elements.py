@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 
 from geo_pcn._escape import js_string
@@ -51,6 +52,64 @@ def deterministic_ids() -> Iterator[None]:
         finally:
             _Element._generate_id = original
             _ID_STATE.active = False
+
+
+class TextElement(Element):
+    r"""A page part that is text, not a template: written as given (with the line endings
+    and the one trailing newline branca's template would have normalised), never read by
+    jinja.
+
+    branca wraps what each folium layer renders (its script, with every feature's data and
+    tooltip) in a new ``Element``, that is, a jinja template it compiles and renders again:
+    nationally 2.5 s of lexing megabytes of GeoJSON, and a name such as ``{{ 7*7 }}`` in an
+    input file came out as ``49`` (template code run on input text). Inside
+    :func:`text_elements` those parts are text elements.
+
+    Examples
+    --------
+    >>> TextElement("var a = {{ 7*7 }};\r\n").render()
+    'var a = {{ 7*7 }};'
+    """
+
+    def __init__(self, template: str | None = None, template_name: str | None = None) -> None:
+        super().__init__(None, template_name)
+        self._text: str | None = None
+        if template is None:  # a container of other elements, as branca makes it
+            return
+        # jinja's lexer: every line ending becomes "\n", one trailing newline is dropped
+        lines = _NEWLINES.split(template)
+        if lines and lines[-1] == "":
+            del lines[-1]
+        self._text = "\n".join(lines)
+
+    def render(self, **kwargs) -> str:
+        if self._text is None:
+            return super().render(**kwargs)
+        return self._text
+
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+@contextmanager
+def text_elements() -> Iterator[None]:
+    """While inside, what branca makes of each rendered layer is a :class:`TextElement`
+    (branca's ``MacroElement.render`` names ``Element`` from its module: that name is
+    pointed at ``TextElement`` and back). Nested uses share it; another thread waits."""
+    import branca.element as module
+
+    with _ID_LOCK:
+        if getattr(_ID_STATE, "text", False):
+            yield
+            return
+        original = module.Element
+        module.Element = TextElement
+        _ID_STATE.text = True
+        try:
+            yield
+        finally:
+            module.Element = original
+            _ID_STATE.text = False
 
 
 def _js_json(value: Any) -> str:

@@ -79,7 +79,12 @@ _KIND_LABELS = {
 
 
 def _legend_html(data: MapData, report, *, changes=None) -> str:
-    """The legend (every input-derived string in ``data`` is already escaped)."""
+    """The legend (every input-derived string in ``data`` is already escaped).
+
+    Long because: it is the legend's rows in the order they appear on the page, one
+    short block per layer drawn (each present only when that layer is); the order is the
+    point, and the blocks share nothing but the list they append to.
+    """
     fp = data.footprints
     used = list(dict.fromkeys(fp["colour"]))
     swatches = "".join(_swatch_fill(c) for c in used[:8])

@@ -33,7 +33,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element
 
 from geo_pcn._escape import html_text
 from geo_pcn.pipeline import validate
@@ -57,6 +56,7 @@ from geo_pcn.render._map_data import (
 )
 from geo_pcn.render._map_elements import (
     _PAGE_CSS,
+    TextElement,
     _boxes_wgs84,
     _FitBounds,
     _HtmlControl,
@@ -64,6 +64,7 @@ from geo_pcn.render._map_elements import (
     _to_wgs84,
     _Tools,
     deterministic_ids,
+    text_elements,
 )
 from geo_pcn.render._map_layers import (
     CHANGE_WORDS,
@@ -191,10 +192,30 @@ def build_map(
     if report is None:
         report = validate(study)
     with deterministic_ids():
-        return _build_map(report, tiles=tiles, changes=changes)
+        fmap = _build_map(report, tiles=tiles, changes=changes)
+    _render_as_text(fmap.get_root())
+    return fmap
+
+
+def _render_as_text(root) -> None:
+    """Make every render of the page (``write_map``, the HTML report, a notebook) keep
+    what the layers render as text (:func:`text_elements`), not compile it again."""
+    render = root.render
+
+    def as_text(**kwargs):
+        with text_elements():
+            return render(**kwargs)
+
+    root.render = as_text
 
 
 def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
+    """The folium map of :func:`build_map`.
+
+    Long because: it adds the layers to the map in the order Leaflet stacks and lists them
+    (footprints, labels, boundaries, community, errors, findings, practices, changes, then
+    the controls), one call each; the order is the design, so it reads as one list.
+    """
     data = build_map_data(report)
     if changes is not None:
         data.title = f"{_word(changes, 'title')}: {data.title}"
@@ -213,7 +234,7 @@ def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
     root = fmap.get_root()
     root.title = f"{data.title} - PCN map"  # escaped: branca writes <title> as given
     root.header.add_child(
-        Element(inline_assets() + map_tools_script() + _PAGE_CSS), name="geo_pcn_assets"
+        TextElement(inline_assets() + map_tools_script() + _PAGE_CSS), name="geo_pcn_assets"
     )
     if tiles:
         _basemap(tiles).add_to(fmap)
@@ -271,7 +292,7 @@ def _build_map(report, *, tiles: str | None, changes) -> folium.Map:
     ).add_to(fmap)
     legend = _legend_html(data, report, changes=changes)
     _HtmlControl(legend, position="topright", css_class="gp-legend").add_to(fmap)
-    root.html.add_child(Element(_title_html(data)), name="geo_pcn_title")
+    root.html.add_child(TextElement(_title_html(data)), name="geo_pcn_title")
     # the legend and layer control sit in a column on the right; keep the study clear of them
     _FitBounds([[south, west], [north, east]], top_left=(340, 96), bottom_right=(330, 16)).add_to(
         fmap

@@ -78,7 +78,12 @@ def _dash(pattern: str | None) -> tuple | str:
 
 
 def draw_png(data: MapData, report, *, dpi: int = DEFAULT_DPI) -> bytes:
-    """PNG bytes of the map (A4 landscape at ``dpi``)."""
+    """PNG bytes of the map (A4 landscape at ``dpi``).
+
+    Long because: it draws the layers in their z-order, each adding its own legend handle
+    beside the artist it describes, on one matplotlib figure; split into steps it would
+    pass the figure, the axes and the growing handle list through every one of them.
+    """
     # matplotlib loads only when a picture is drawn (the command line starts faster)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
