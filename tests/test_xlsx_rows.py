@@ -46,6 +46,17 @@ AWKWARD = pd.DataFrame(
         {"Awkward": AWKWARD},
         {"One": AWKWARD.head(1), "Empty": AWKWARD.head(0), "Two": AWKWARD.head(2)},
         {"No columns": pd.DataFrame(index=range(3))},
+        # whole columns converted at once, and a text escaped once however often it recurs
+        {
+            "Repeats": pd.DataFrame(
+                {
+                    "pcn": ["U1", "+44 1", "U1", "+44 1", "'t", "'t"],
+                    "small": np.array([0, 1, 2, 255, 7, 9], dtype="uint8"),
+                    "f32": np.array([0.5, np.nan, -np.inf, 1e-7, 3.25, 0], dtype="float32"),
+                    "when": pd.to_datetime(["2022-07-01"] * 6),
+                }
+            )
+        },
     ],
 )
 def test_rows_as_openpyxl_writes_them(frames):

@@ -33,6 +33,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as _ILLEGAL
@@ -190,16 +191,41 @@ def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, bulk: dict | None = None) -
 
 def _plain_columns(frame: pd.DataFrame) -> list[list] | None:
     """Each column's cells as :func:`_cell` gives them, or ``None`` when a text would be
-    refused by openpyxl or taken for a formula (openpyxl then writes the sheet itself)."""
-    # iterated as itertuples does (Series.tolist gives other scalars for some dtypes)
-    columns = [[_cell(v) for v in frame.iloc[:, j]] for j in range(frame.shape[1])]
+    refused by openpyxl or taken for a formula (openpyxl then writes the sheet itself).
+
+    Whole-number, decimal and true/false numpy columns are converted at once (iterating a
+    Series gives the same Python scalars); a text is escaped once however often it recurs.
+    """
+    columns = [_column_cells(frame.iloc[:, j]) for j in range(frame.shape[1])]
     for column in columns:
-        for value in column:
-            if isinstance(value, str) and (
-                (len(value) > 1 and value.startswith("=")) or _ILLEGAL.search(value)
-            ):
+        for value in {v for v in column if isinstance(v, str)}:
+            if (len(value) > 1 and value.startswith("=")) or _ILLEGAL.search(value):
                 return None
     return columns
+
+
+def _column_cells(values: pd.Series) -> list:
+    """One column's cells as :func:`_cell` gives them, cell for cell."""
+    kind = values.dtype
+    if isinstance(kind, np.dtype) and kind.kind in "iub":
+        return values.to_numpy().tolist()
+    if isinstance(kind, np.dtype) and kind.kind == "f":
+        array = values.to_numpy()
+        cells = array.tolist()
+        for i in np.flatnonzero(~np.isfinite(array)).tolist():
+            cells[i] = None
+        return cells
+    done: dict[str, Any] = {}
+    cells = []
+    for value in values:
+        if type(value) is str:
+            cell = done.get(value)
+            if cell is None:
+                cell = done[value] = excel_cell(value)
+            cells.append(cell)
+        else:
+            cells.append(_cell(value))
+    return cells
 
 
 def _rows_xml(columns: list[list], styles: list[str]) -> str:
