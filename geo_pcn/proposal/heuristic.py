@@ -179,18 +179,46 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
     before the band is met everywhere, the answer is still every practice in a slot
     among its candidates and every slot in one piece, with as few patients outside the
     band as the moves found (``False``): a configuration to show when nothing better is
-    found; ``None`` when not even that was found."""
+    found; ``None`` when not even that was found.
+
+    PCNs above the band are split evenly first; when that leaves some PCN outside the
+    band, again with each new PCN grown from the far side of its parent just into the
+    band, the rest left to the parent and its neighbours (:func:`_split_far`); the
+    answer with fewer patients outside the band (then the cheaper) is kept."""
+    even = _attempt(part, far=False)
+    if even is None or even.penalty() > 0:
+        far = _attempt(part, far=True)
+        if far is not None and (even is None or _rank(far) < _rank(even)):
+            even = far
+    if even is None:
+        return None, False
+    if even.penalty() > 0:
+        answer = tuple(even.a)
+        return (answer if valid(part, answer, band=False) else None), False
+    answer = tuple(even.a)
+    return (answer, True) if valid(part, answer) else (None, False)
+
+
+def _rank(st: _State) -> tuple[int, int]:
+    return st.penalty(), sum(st.cost(p, k) for p, k in enumerate(st.a))
+
+
+def _attempt(part, *, far: bool) -> _State | None:
     st = _State(part)
     for p, k in enumerate(part.current):
         if k >= 0 and k in st.allowed[p]:  # (a group too light for the band is taken out)
             st.put(p, k)
     _keep_heaviest_piece(st)
     _split_above(st)
+    if far:
+        _split_far(st)
     if not _place_loose(st):
-        return None, False
+        return None
     _descend(st, repair=True)
     if st.penalty() > 0:
         _chains(st)
+    if st.penalty() > 0:
+        _long_chains(st)
     if st.penalty() > 0:
         _resplit(st)
         _descend(st, repair=True)
@@ -198,14 +226,12 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
         _anneal(st)
         _descend(st, repair=True)
         _chains(st)
+        _long_chains(st)
         _resplit(st)
-    if st.penalty() > 0:
-        answer = tuple(st.a)
-        return (answer if valid(part, answer, band=False) else None), False
-    _descend(st, repair=False)
-    _order_new(st)
-    answer = tuple(st.a)
-    return (answer, True) if valid(part, answer) else (None, False)
+    if st.penalty() == 0:
+        _descend(st, repair=False)
+        _order_new(st)
+    return st
 
 
 def _keep_heaviest_piece(st: _State) -> None:
@@ -258,6 +284,111 @@ def _split_above(st: _State) -> None:
         for r, j in zip(regions[1:], spare, strict=False):
             for p in r:
                 st.put(p, j)
+
+
+def _split_far(st: _State) -> None:
+    """Redraw the even split of each PCN above the band that left a piece outside it:
+    each new PCN grown from the far side of what is left of the parent (the practice
+    farthest from its heaviest), its lightest neighbour first, until it holds the band's
+    lower limit; the parent keeps the heaviest piece of the rest, and the other pieces
+    are set aside (they join a neighbour, :func:`_place_loose`). Of the roots tried (the
+    :data:`FAR_ROOTS` farthest), the split leaving the parent nearest the band wins."""
+    for k, slot in enumerate(st.slots):
+        if not slot.band or slot.new:
+            continue
+        spare = [j for j, s in enumerate(st.slots) if s.new and s.parent == slot.code]
+        used = [j for j in spare if st.members[j]]
+        group = st.members[k].union(*(st.members[j] for j in used))
+        if not used or all(st.penalty_of(j, st.size[j], True) == 0 for j in [k, *used]):
+            continue
+        mem = sorted(p for p in group if st.placed[p])
+        if len(mem) != len(group) or not all(
+            j in st.allowed[p] for p in mem for j in spare
+        ):
+            continue
+        best = None
+        for root in _far_roots(st, mem):
+            drawn = _carve(st, mem, root, len(spare))
+            if drawn is None:
+                continue
+            regions, kept, loose = drawn
+            size = sum(st.w[p] for p in kept)
+            key = (st.penalty_of(k, size, True), sum(st.w[p] for p in loose), root)
+            if best is None or key < best[0]:
+                best = (key, regions, kept, loose)
+        before = sum(st.penalty_of(j, st.size[j], True) for j in [k, *used])
+        if best is None or best[0][0] >= before:
+            continue
+        for p in group:
+            st.put(p, -1)
+        for p in best[2]:
+            st.put(p, k)
+        for region, j in zip(best[1], spare, strict=False):
+            for p in region:
+                st.put(p, j)
+
+
+#: roots tried for a new PCN grown from the far side of its parent
+FAR_ROOTS = 6
+
+
+def _far_roots(st: _State, mem: list[int]) -> list[int]:
+    inside = set(mem)
+    heaviest = max(mem, key=lambda p: (st.w[p], -p))
+    dist = {heaviest: 0}
+    queue = deque([heaviest])
+    while queue:
+        p = queue.popleft()
+        for q in st.adj[p]:
+            if q in inside and q not in dist:
+                dist[q] = dist[p] + 1
+                queue.append(q)
+    return sorted(dist, key=lambda p: (-dist[p], p))[:FAR_ROOTS]
+
+
+def _carve(st: _State, mem: list[int], root: int, most: int):
+    """New regions grown from ``root`` (then from the far side of what is left) into the
+    band, while the rest is above it: ``(regions, kept, loose)`` or None."""
+    rest = set(mem)
+    regions: list[set[int]] = []
+    while sum(st.w[p] for p in rest) > st.high and len(regions) < most:
+        region, weight = {root}, st.w[root]
+        while weight < st.low:
+            frontier = sorted({q for p in region for q in st.adj[p] if q in rest} - region)
+            if not frontier:
+                return None
+            q = min(frontier, key=lambda q: (st.w[q], q))
+            region.add(q)
+            weight += st.w[q]
+        if weight > st.high:
+            return None
+        regions.append(region)
+        rest -= region
+        if not rest:
+            return None
+        root = _far_roots(st, sorted(rest))[0]
+    comps = _pieces(st, rest)
+    kept = max(comps, key=lambda c: (sum(st.w[p] for p in c), -min(c)))
+    loose = rest - kept
+    return regions, kept, loose
+
+
+def _pieces(st: _State, nodes: set[int]) -> list[set[int]]:
+    out, seen = [], set()
+    for start in sorted(nodes):
+        if start in seen:
+            continue
+        comp, queue = {start}, deque([start])
+        seen.add(start)
+        while queue:
+            p = queue.popleft()
+            for q in st.adj[p]:
+                if q in nodes and q not in seen:
+                    seen.add(q)
+                    comp.add(q)
+                    queue.append(q)
+        out.append(comp)
+    return out
 
 
 def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
@@ -486,6 +617,134 @@ def _grow_chains(st: _State, k: int, *, push: bool, chain, delta, out) -> None:
         size = st.size[end] + d[end]
         if len(new) < CHAIN_DEPTH and (size > hi if push else size < lo):
             _grow_chains(st, end, push=push, chain=new, delta=d, out=out)
+
+
+#: most moves in one long ejection chain, and most steps its search takes from one PCN
+LONG_DEPTH = 10
+LONG_STEPS = 4000
+#: complete chains compared before the search from one PCN stops
+LONG_FOUND = 12
+
+
+def _long_chains(st: _State) -> None:
+    """Long ejection chains, for a PCN outside the band whose neighbours are all nearly
+    full (or nearly empty) several PCNs deep. *Push*: the PCN above the band gives a
+    practice to a neighbour, which gives one of its own on, and so on until a PCN with
+    room takes the last without leaving the band; every PCN on the way ends inside it.
+    *Pull*: the PCN below the band takes a practice from a neighbour, which takes one
+    from the next, until a PCN with patients to spare (or one left empty, closed) gives
+    the last. A depth-first search over the PCNs, each visited once, at most
+    :data:`LONG_DEPTH` moves and :data:`LONG_STEPS` steps per PCN (a count, not the clock:
+    the same answer on any machine). The chain that lowers the patients outside the band
+    most, then costs least, then adds fewest crossings, is applied, until none helps."""
+    for _ in range(MAX_ROUNDS):
+        bad = [
+            k for k in range(len(st.slots))
+            if st.members[k] and st.penalty_of(k, st.size[k], True) > 0
+        ]  # fmt: skip
+        best = None
+        for k in bad:
+            found = _chain_search(st, k)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        if best is None:
+            return
+        for p, _, t in best[1]:
+            st.put(p, t)
+
+
+def _chain_search(st: _State, k: int):
+    """The best long chain from slot ``k`` (outside the band): ``(key, moves)`` or None."""
+    lo, hi = st.limit(k)
+    push = st.size[k] > hi
+    start_pen = st.penalty_of(k, st.size[k], True)
+    steps = [LONG_STEPS]
+    found: list = []
+    chain: list[tuple[int, int, int]] = []
+    visited = {k}
+    lines0 = {}
+
+    def pen(j: int) -> int:
+        return st.penalty_of(j, st.size[j], bool(st.members[j]))
+
+    def record(delta: int) -> None:
+        cost = sum(st.cost(p, t) - st.cost(p, f) for p, f, t in chain)
+        lines = 0
+        if st.lines:
+            for j in visited:
+                lines += st.crossings(j, st.members[j]) - lines0[j]
+        found.append(((delta, cost, lines, tuple(chain)), tuple(chain)))
+
+    def options(s: int):
+        """(practice, from, to) steps that move the imbalance on from slot ``s``."""
+        moved = {p for p, _, _ in chain}
+        out = set()
+        if push:
+            for p in st.members[s]:
+                if p in moved or not st.placed[p]:
+                    continue
+                for q in st.adj[p]:
+                    t = st.a[q]
+                    if t >= 0 and t not in visited and t in st.allowed[p]:
+                        out.add((p, s, t))
+        else:
+            for p in st.members[s]:
+                if not st.placed[p]:
+                    continue
+                for q in st.adj[p]:
+                    t = st.a[q]
+                    if q not in moved and t >= 0 and t not in visited and s in st.allowed[q]:
+                        out.add((q, t, s))
+        # the slot with most room (push) or most to spare (pull) first, then the heaviest
+        return sorted(
+            out,
+            key=lambda m: (st.size[m[2]] if push else -st.size[m[1]], -st.w[m[0]], m),
+        )
+
+    def visit(s: int, depth: int) -> None:
+        for p, f, t in options(s):
+            if steps[0] <= 0 or len(found) >= LONG_FOUND:
+                return
+            steps[0] -= 1
+            other = t if push else f  # the slot the imbalance passes to
+            w = st.w[p]
+            # the slot it leaves (push) or joins (pull) ends inside the band, or (the first
+            # PCN) at least nearer it
+            here = f if push else t
+            after = st.size[here] + (-w if push else w)
+            h_lo, h_hi = st.limit(here)
+            if here == k:
+                if st.penalty_of(k, after, True) >= start_pen:
+                    continue
+            elif not h_lo <= after <= h_hi:
+                continue
+            if len(st.members[f]) == 1 and push:
+                continue  # pushing out a slot's last practice: a merge, not a chain
+            if not st.touches(p, t):
+                continue
+            if other not in lines0:
+                lines0[other] = st.crossings(other, st.members[other]) if st.lines else 0
+            before_other = pen(other)
+            st.put(p, t)
+            chain.append((p, f, t))
+            ok = st.connected(f, st.members[f])
+            if ok:
+                visited.add(other)
+                delta = pen(k) - start_pen + pen(other) - before_other
+                if pen(other) == 0 and delta < 0:
+                    record(delta)
+                elif before_other == 0 and depth + 1 < LONG_DEPTH:
+                    visit(other, depth + 1)
+                visited.discard(other)
+            chain.pop()
+            st.put(p, f)
+
+    if st.lines:
+        lines0[k] = st.crossings(k, st.members[k])
+    visit(k, 0)
+    if not found:
+        return None
+    return min(found)
 
 
 def _resplit(st: _State) -> None:
