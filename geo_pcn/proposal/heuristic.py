@@ -181,36 +181,48 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
     band as the moves found (``False``): a configuration to show when nothing better is
     found; ``None`` when not even that was found.
 
-    PCNs above the band are split evenly first; when that leaves some PCN outside the
-    band, again with each new PCN grown from the far side of its parent just into the
-    band, the rest left to the parent and its neighbours (:func:`_split_far`); the
-    answer with fewer patients outside the band (then the cheaper) is kept."""
-    even = _attempt(part, far=False)
-    if even is None or even.penalty() > 0:
-        far = _attempt(part, far=True)
-        if far is not None and (even is None or _rank(far) < _rank(even)):
-            even = far
-    if even is None:
+    Three starts are tried in turn until one meets the band (:data:`STARTS`): PCNs above
+    the band split evenly; each new PCN grown from the far side of its parent just into
+    the band, the rest left to the parent and its neighbours (:func:`_split_far`); or no
+    split at all, PCNs above the band shedding practices to their neighbours. The start
+    with fewest patients outside the band (then the cheapest) is kept."""
+    best = None
+    for start in STARTS:
+        st = _attempt(part, start)
+        if st is not None and (best is None or _rank(st) < _rank(best)):
+            best = st
+        if best is not None and best.penalty() == 0:
+            break
+    if best is None:
         return None, False
-    if even.penalty() > 0:
-        answer = tuple(even.a)
+    st = best
+    if st.penalty() > 0:
+        answer = tuple(st.a)
         return (answer if valid(part, answer, band=False) else None), False
-    answer = tuple(even.a)
+    _descend(st, repair=False)
+    _order_new(st)
+    answer = tuple(st.a)
     return (answer, True) if valid(part, answer) else (None, False)
+
+
+#: how PCNs above the band are first split: evenly, new PCNs grown from the far side of
+#: their parent, or not at all (the parent sheds practices to its neighbours)
+STARTS = ("even", "far", "shed")
 
 
 def _rank(st: _State) -> tuple[int, int]:
     return st.penalty(), sum(st.cost(p, k) for p, k in enumerate(st.a))
 
 
-def _attempt(part, *, far: bool) -> _State | None:
+def _attempt(part, start: str) -> _State | None:
     st = _State(part)
     for p, k in enumerate(part.current):
         if k >= 0 and k in st.allowed[p]:  # (a group too light for the band is taken out)
             st.put(p, k)
     _keep_heaviest_piece(st)
-    _split_above(st)
-    if far:
+    if start != "shed":
+        _split_above(st)
+    if start == "far":
         _split_far(st)
     if not _place_loose(st):
         return None
@@ -228,9 +240,6 @@ def _attempt(part, *, far: bool) -> _State | None:
         _chains(st)
         _long_chains(st)
         _resplit(st)
-    if st.penalty() == 0:
-        _descend(st, repair=False)
-        _order_new(st)
     return st
 
 
