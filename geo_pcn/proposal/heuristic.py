@@ -74,6 +74,25 @@ class _State:
                 total += max(len(areas - held[k]) - (0 if held[k] else 1), 0)
         return total
 
+    def lines_after(self, moves) -> int:
+        """Crossings the slots that ``moves`` (``(practice, to)`` pairs) touch add once
+        they are made, less those they add now (0 when the part keeps no lines)."""
+        if not self.lines:
+            return 0
+        after: dict[int, set[int]] = {}
+        for p, t in moves:
+            f = self.a[p]
+            for k in (f, t):
+                if k >= 0 and k not in after:
+                    after[k] = set(self.members[k])
+        for p, t in moves:
+            if self.a[p] >= 0:
+                after[self.a[p]].discard(p)
+            after[t].add(p)
+        return sum(
+            self.crossings(k, m) - self.crossings(k, self.members[k]) for k, m in after.items()
+        )
+
     # -- bookkeeping --------------------------------------------------------------------
 
     def put(self, p: int, k: int) -> None:
@@ -465,9 +484,10 @@ def _place_loose(st: _State) -> bool:
                     continue
                 before = st.penalty_of(k, st.size[k], True)
                 after = st.penalty_of(k, st.size[k] + st.w[p], True)
-                options.append((after - before, st.cost(p, k), k))
+                lines = st.lines_after([(p, k)])
+                options.append((after - before, st.cost(p, k), lines, k))
             if options:
-                st.put(p, min(options)[2])
+                st.put(p, min(options)[-1])
                 progress = True
         if progress:
             continue
@@ -574,7 +594,12 @@ def _chains(st: _State) -> None:
                 _grow_chains(st, k, push=True, chain=[], delta={}, out=found)
             elif st.size[k] < lo:
                 _grow_chains(st, k, push=False, chain=[], delta={}, out=found)
-        for _, _, chain in sorted(found, key=lambda f: (f[0], f[1], f[2])):
+        # fewest patients outside the band, then cheapest, then fewest crossings added
+        ranked = sorted(
+            (change, cost, st.lines_after([(p, t) for p, _, t in chain]), chain)
+            for change, cost, chain in found
+        )
+        for *_, chain in ranked:
             if _apply_chain(st, chain):
                 break
         else:
@@ -801,7 +826,10 @@ def _every_split(st: _State, k: int, j: int, union: list[int], before: int):
         if not all(k in st.allowed[p] for p in a) or not all(j in st.allowed[p] for p in b):
             continue
         cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
-        key = (after - before, cost, mask)
+        if best is not None and (after - before, cost) > best[0][:2]:
+            continue
+        lines = st.lines_after([(p, k) for p in a] + [(p, j) for p in b])
+        key = (after - before, cost, lines, mask)
         if best is not None and key >= best[0]:
             continue
         if not (st.connected(k, a) and st.connected(j, b)):
@@ -831,7 +859,8 @@ def _best_split(st: _State, k: int, j: int):
             if after >= before:
                 continue
             cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
-            key = (after - before, cost, r1, r2)
+            lines = st.lines_after([(p, k) for p in a] + [(p, j) for p in b])
+            key = (after - before, cost, lines, r1, r2)
             if best is None or key < best[0]:
                 moves = tuple((p, k) for p in sorted(a)) + tuple((p, j) for p in sorted(b))
                 best = (key, moves)
