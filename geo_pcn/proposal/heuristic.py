@@ -330,9 +330,7 @@ def _split_far(st: _State) -> None:
         if not used or all(st.penalty_of(j, st.size[j], True) == 0 for j in [k, *used]):
             continue
         mem = sorted(p for p in group if st.placed[p])
-        if len(mem) != len(group) or not all(
-            j in st.allowed[p] for p in mem for j in spare
-        ):
+        if len(mem) != len(group) or not all(j in st.allowed[p] for p in mem for j in spare):
             continue
         best = None
         for root in _far_roots(st, mem):
