@@ -53,6 +53,9 @@ class _State:
             for p in s.candidates:
                 self.allowed[p].add(k)
         self.low, self.high = part.band
+        free = [s.cap if s.cap is not None else 1 << 62 for s in part.slots]
+        self.lows = [self.low if s.band else 0 for s in part.slots]
+        self.highs = [self.high if s.band else free[k] for k, s in enumerate(part.slots)]
         self.a = [-1] * n
         self.members: list[set[int]] = [set() for _ in part.slots]
         self.size = [0] * len(part.slots)
@@ -107,16 +110,17 @@ class _State:
 
     def limit(self, k: int) -> tuple[int, int]:
         """(lowest, highest) patients slot ``k`` may hold when used."""
-        s = self.slots[k]
-        if s.band:
-            return self.low, self.high
-        return 0, (s.cap if s.cap is not None else 1 << 62)
+        return self.lows[k], self.highs[k]
 
     def penalty_of(self, k: int, size: int, used: bool) -> int:
+        """Patients slot ``k`` holding ``size`` is outside its limits (0 when unused)."""
         if not used:
             return 0
-        lo, hi = self.limit(k)
-        return max(0, lo - size) + max(0, size - hi)
+        if size < self.lows[k]:
+            return self.lows[k] - size
+        if size > self.highs[k]:
+            return size - self.highs[k]
+        return 0
 
     def penalty(self) -> int:
         slots = range(len(self.slots))
