@@ -51,6 +51,7 @@ from geo_pcn.proposal._explain import (
     NO_AREA,
     OBJECTIVES,
     RESTRICTIONS,
+    _around,
     _too_big,
     _why,
     added_crossings,
@@ -345,42 +346,12 @@ def _on_dask(parts: list[Part], scheduler: Any) -> list[PartResult]:
 
 
 def _assemble(study, config, parts, results, names, settings) -> Proposal:
+    """The proposal from each part's result: provisional codes for new PCNs, the scenario
+    that makes it (checked to reproduce it), the changes, the PCNs outside the band with
+    why, the crossings added, and the figures per part and in all."""
     sizes = geography_of(study).list_sizes
     assign = config.assignments
-    target: dict[str, str] = {}
-    new_names: dict[str, str] = {}
-    rows = []
-    outside = []
-    taken = set(config.pcn_codes) | set(config.empty_pcns)
-    for part, result in zip(parts, results, strict=True):
-        got = dict(zip(part.practices, result.assignment, strict=False))
-        # provisional codes for the new PCNs used, numbered by their first practice
-        renamed = _provisional(part, got, names, taken)
-        for p, code in got.items():
-            target[p] = renamed.get(code, (code, None))[0]
-        for new_code, new_name in renamed.values():
-            new_names[new_code] = new_name
-        for code, (size, limit) in result.outside_band.items():
-            final = renamed.get(code, (code, None))[0]
-            outside.append(_why(part, final, size, limit, settings, result.status, code))
-        rows.append(
-            {
-                "part": part.name,
-                "practices": len(part.practices),
-                "pcns": sum(not s.new for s in part.slots),
-                "slots": len(part.slots),
-                "status": result.status,
-                "heuristic": result.heuristic,
-                "objective": result.value,
-                "bound": result.bound,
-                "gap": result.gap,
-                "patients_moved": result.patients_moved,
-                "practices_moved": result.practices_moved,
-                "seconds": result.seconds,
-                "variables": result.n_variables,
-                "constraints": result.n_constraints,
-            }
-        )
+    target, new_names, rows, outside = _collect(parts, results, names, settings, config)
     for p in assign.index:  # a part with no solution leaves its practices as they were
         if not target.get(p):
             target[p] = assign[p]
@@ -404,35 +375,8 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
     outside += _too_big(proposed, sizes, settings)
     crossings = added_crossings(study, config, proposed, parts=parts, results=results)
     parts_table = pd.DataFrame(rows)
-    statuses = set(parts_table["status"])
-    worst = ("no solution", "band not met", "infeasible", "time limit", "within gap", "optimal")
-    status = next(s for s in worst if s in statuses)
-    # one definition of moved and placed, as compare.md and `geo-pcn rank` count them
-    kinds = pd.Series(
-        [move_kind(f, t) for f, t in zip(changes["from_pcn"], changes["to_pcn"], strict=True)],
-        index=changes.index,
-        dtype=object,
-    )
-    moved, placed = changes[kinds == "moved"], changes[kinds == "placed"]
-    # the objective over the parts with a configuration; a bound and gap when every one of
-    # them has a bound (an infeasible part has none)
-    valued = parts_table["objective"].notna()
-    value = int(parts_table.loc[valued, "objective"].sum())
-    proven = valued.any() and parts_table.loc[valued, "bound"].notna().all()
-    bound = int(parts_table.loc[valued, "bound"].sum()) if proven else None
-    summary = {
-        "status": status,
-        "objective": settings["objective"],
-        "value": value,
-        "bound": bound,
-        "gap": None if bound is None else _gap(value, bound),
-        "parts_without_solution": int((parts_table["status"] == "no solution").sum()),
-        "patients_moved": int(moved["patients"].sum()),
-        "practices_moved": len(moved),
-        "practices_placed": len(placed),
-        "patients_placed": int(placed["patients"].sum()),
-        "new_pcns": len(set(proposed.pcn_codes) - set(config.pcn_codes)),
-        "closed_pcns": len(set(config.pcn_codes) - set(proposed.pcn_codes)),
+    summary = _summary(config, proposed, parts_table, changes, settings)
+    summary |= {
         "n_parts": len(parts),
         "n_outside_band": len(outside),
         "n_crossings_added": len(crossings),
@@ -449,6 +393,87 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         settings=settings,
         crossings_added=crossings,
     )
+
+
+def _collect(parts, results, names, settings, config):
+    """Per part: each practice's PCN code (new PCNs given provisional codes), the new
+    PCNs' names, the row of the parts table, and the PCNs left outside the band with
+    why and the PCNs around them."""
+    target: dict[str, str] = {}
+    new_names: dict[str, str] = {}
+    rows, outside = [], []
+    taken = set(config.pcn_codes) | set(config.empty_pcns)
+    for part, result in zip(parts, results, strict=True):
+        got = dict(zip(part.practices, result.assignment, strict=False))
+        # provisional codes for the new PCNs used, numbered by their first practice
+        renamed = _provisional(part, got, names, taken)
+
+        def final(code: str, renamed=renamed) -> str:
+            return renamed.get(code, (code, None))[0]
+
+        for p, code in got.items():
+            target[p] = final(code)
+        for new_code, new_name in renamed.values():
+            new_names[new_code] = new_name
+        for code, (size, limit) in result.outside_band.items():
+            around = _around(part, result.assignment, code, final)
+            outside.append(
+                _why(part, final(code), size, limit, settings, result.status, code, around)
+            )
+        rows.append(
+            {
+                "part": part.name,
+                "practices": len(part.practices),
+                "pcns": sum(not s.new for s in part.slots),
+                "slots": len(part.slots),
+                "status": result.status,
+                "heuristic": result.heuristic,
+                "objective": result.value,
+                "bound": result.bound,
+                "gap": result.gap,
+                "patients_moved": result.patients_moved,
+                "practices_moved": result.practices_moved,
+                "seconds": result.seconds,
+                "variables": result.n_variables,
+                "constraints": result.n_constraints,
+            }
+        )
+    return target, new_names, rows, outside
+
+
+def _summary(config, proposed, parts_table, changes, settings) -> dict[str, Any]:
+    """The headline figures: the worst status of any part, the objective (and its bound
+    when every part with a configuration has one), moved and placed counted one way."""
+    statuses = set(parts_table["status"])
+    worst = ("no solution", "band not met", "infeasible", "time limit", "within gap", "optimal")
+    status = next(s for s in worst if s in statuses)
+    # one definition of moved and placed, as compare.md and `geo-pcn rank` count them
+    kinds = pd.Series(
+        [move_kind(f, t) for f, t in zip(changes["from_pcn"], changes["to_pcn"], strict=True)],
+        index=changes.index,
+        dtype=object,
+    )
+    moved, placed = changes[kinds == "moved"], changes[kinds == "placed"]
+    # the objective over the parts with a configuration; a bound and gap when every one of
+    # them has a bound (an infeasible part has none)
+    valued = parts_table["objective"].notna()
+    value = int(parts_table.loc[valued, "objective"].sum())
+    proven = valued.any() and parts_table.loc[valued, "bound"].notna().all()
+    bound = int(parts_table.loc[valued, "bound"].sum()) if proven else None
+    return {
+        "status": status,
+        "objective": settings["objective"],
+        "value": value,
+        "bound": bound,
+        "gap": None if bound is None else _gap(value, bound),
+        "parts_without_solution": int((parts_table["status"] == "no solution").sum()),
+        "patients_moved": int(moved["patients"].sum()),
+        "practices_moved": len(moved),
+        "practices_placed": len(placed),
+        "patients_placed": int(placed["patients"].sum()),
+        "new_pcns": len(set(proposed.pcn_codes) - set(config.pcn_codes)),
+        "closed_pcns": len(set(config.pcn_codes) - set(proposed.pcn_codes)),
+    }
 
 
 def _provisional(part: Part, got: dict, names: dict, taken: set) -> dict[str, tuple[str, str]]:

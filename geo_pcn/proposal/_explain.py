@@ -183,55 +183,86 @@ def _why(
     settings: dict,
     status: str = "infeasible",
     slot: str | None = None,
+    around: str = "",
 ) -> dict[str, Any]:
+    """Why PCN ``code`` (slot ``slot`` of ``part``) is left outside the band, and what
+    would change it: proven (its practices and all within reach are too few), proven for
+    the part only (no configuration meets the band everywhere: this is the PCN the least
+    patients outside the band leaves out), or not proven (``band not met``: the
+    heuristic's answer). ``around`` names the PCNs around it (:func:`_around`)."""
     low, high = part.band
     side = "below the lower" if size < limit else "above the upper"
+    out = {"pcn_code": code, "part": part.name, "size": int(size), "limit": int(limit)}
+    head = (
+        f"{code} is left outside the band {low:,}-{high:,}: {size:,} patients, "
+        f"{abs(size - limit):,} {side} limit"
+    )
     if status == "band not met":  # the heuristic's answer: nothing proven
-        return {
-            "pcn_code": code,
-            "part": part.name,
-            "size": int(size),
-            "limit": int(limit),
-            "message": (
-                f"{code} is left outside the band {low:,}-{high:,}: {size:,} patients, "
-                f"{abs(size - limit):,} {side} limit, in the best configuration found for "
-                f"part {part.name} (the heuristic's; the search found none inside the band "
-                "in the time given, nor proved that none exists). To do better: give more "
-                "--time-limit, or agree an exception to the band for it (exempt)."
-            ),
-        }
+        out["message"] = (
+            f"{head}, in the best configuration found for part {part.name} (the "
+            "heuristic's; the search found none inside the band in the time given, nor "
+            f"proved that none exists).{around} To do better: give more --time-limit, or "
+            "agree an exception to the band for it (exempt)."
+        )
+        return out
     from geo_pcn.proposal.model import free_unreachable
 
     # the candidates of its slot once the part's groups too light for the band are alone
     freed, _ = free_unreachable(part)
     slot = code if slot is None else slot
     total = sum(part.weights[p] for s in freed.slots if s.code == slot for p in s.candidates)
+    relax = "; or ".join(_relaxations(settings))
     if total and total < low:
-        return {
-            "pcn_code": code,
-            "part": part.name,
-            "size": int(size),
-            "limit": int(limit),
-            "message": (
-                f"{code} cannot be brought inside the band {low:,}-{high:,}: {size:,} "
-                f"patients, {abs(size - limit):,} {side} limit, and its practices and every "
-                f"practice within reach hold {total:,} patients in all (it touches no other "
-                "PCN's practices enough to grow). To make it feasible: "
-                + "; or ".join(_relaxations(settings))
-                + "."
-            ),
-        }
-    relax = _relaxations(settings)
+        out["message"] = (
+            f"{code} cannot be brought inside the band {low:,}-{high:,}: {size:,} "
+            f"patients, {abs(size - limit):,} {side} limit, and its practices and every "
+            f"practice within reach hold {total:,} patients in all (it touches no other "
+            f"PCN's practices enough to grow; proven).{around} To make it feasible: {relax}."
+        )
+        return out
     where = f"{settings['within']} area" if settings["within"] else "part"
-    return {
-        "pcn_code": code,
-        "part": part.name,
-        "size": int(size),
-        "limit": int(limit),
-        "message": (
-            f"{code} cannot be brought inside the band {low:,}-{high:,}: at best "
-            f"{size:,} patients, {abs(size - limit):,} {side} limit. Its practices and those "
-            f"within reach in {where} {part.name} cannot make contiguous PCNs in the band. "
-            f"To make it feasible: {'; or '.join(relax)}."
-        ),
-    }
+    out["message"] = (
+        f"{head}. No configuration of {where} {part.name} puts every PCN in the band "
+        "(proven under the model's choices: the practices there and those within reach "
+        "cannot make contiguous PCNs in it); of those that come nearest, with fewest "
+        f"patients outside the band, the proposal is one, and it leaves {code} out."
+        f"{around} To make it feasible: {relax}."
+    )
+    return out
+
+
+#: most PCNs named around a PCN left outside the band
+AROUND = 5
+
+
+def _around(part: Part, answer: tuple[str, ...], slot: str, final) -> str:
+    """The PCNs around slot ``slot`` in ``answer`` (a slot code per practice), with their
+    size in it: those its practices may join, and those it may take practices from (the
+    model's candidates); ``final`` gives a slot's PCN code. "" without an answer."""
+    if not answer:
+        return ""
+    sizes: dict[str, int] = {}
+    for p, k in enumerate(answer):
+        sizes[k] = sizes.get(k, 0) + part.weights[p]
+    mine = {p for p, k in enumerate(answer) if k == slot}
+    [me] = [s for s in part.slots if s.code == slot] or [None]
+    joins = sorted(
+        {s.code for s in part.slots if s.code != slot and mine & set(s.candidates)} & set(sizes)
+    )
+    takes = sorted(
+        {answer[p] for p in (me.candidates if me else ()) if answer[p] != slot} & set(sizes)
+    )
+
+    def named(codes: list[str]) -> str:
+        shown = [f"{final(c)} ({sizes[c]:,})" for c in sorted(codes, key=final)[:AROUND]]
+        more = len(codes) - len(shown)
+        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+    said = []
+    said.append(
+        f"its practices may join {named(joins)}" if joins else "its practices may join no other PCN"
+    )
+    said.append(
+        f"it may take practices from {named(takes)}" if takes else "it may take no practice"
+    )
+    return " Around it (patients in the proposal): " + "; ".join(said) + "."

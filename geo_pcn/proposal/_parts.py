@@ -75,6 +75,13 @@ def _part(
     name, codes, graph, sizes, assign, members, home, names, *, band, exempt, no_contiguity,
     settings, lines=None,
 ) -> Part:  # fmt: skip
+    """Part ``name`` (practices ``codes``) as plain numbers: each PCN a slot whose
+    candidates are the practices within ``reach`` steps, new slots for the PCNs that can
+    split or for detached groups, and the lines per practice.
+
+    Long because: the slots are built from closures over the part's graph (``near``,
+    ``keep``, ``pieces_of``) and each rule of a slot (band, cap, contiguity, candidates)
+    is one line beside the comment that says why; split, eight arguments would travel."""
     low, high = band
     index = {p: i for i, p in enumerate(codes)}
     inside = set(codes)

@@ -711,34 +711,8 @@ def _chain_search(st: _State, k: int):
                 lines += st.crossings(j, st.members[j]) - lines0[j]
         found.append(((delta, cost, lines, tuple(chain)), tuple(chain)))
 
-    def options(s: int):
-        """(practice, from, to) steps that move the imbalance on from slot ``s``."""
-        moved = {p for p, _, _ in chain}
-        out = set()
-        if push:
-            for p in st.members[s]:
-                if p in moved or not st.placed[p]:
-                    continue
-                for q in st.adj[p]:
-                    t = st.a[q]
-                    if t >= 0 and t not in visited and t in st.allowed[p]:
-                        out.add((p, s, t))
-        else:
-            for p in st.members[s]:
-                if not st.placed[p]:
-                    continue
-                for q in st.adj[p]:
-                    t = st.a[q]
-                    if q not in moved and t >= 0 and t not in visited and s in st.allowed[q]:
-                        out.add((q, t, s))
-        # the slot with most room (push) or most to spare (pull) first, then the heaviest
-        return sorted(
-            out,
-            key=lambda m: (st.size[m[2]] if push else -st.size[m[1]], -st.w[m[0]], m),
-        )
-
     def visit(s: int, depth: int) -> None:
-        for p, f, t in options(s):
+        for p, f, t in _chain_steps(st, s, chain, visited, push=push):
             if steps[0] <= 0 or len(found) >= LONG_FOUND:
                 return
             steps[0] -= 1
@@ -781,6 +755,33 @@ def _chain_search(st: _State, k: int):
     if not found:
         return None
     return min(found)
+
+
+def _chain_steps(st: _State, s: int, chain, visited: set[int], *, push: bool):
+    """``(practice, from, to)`` steps that pass the imbalance on from slot ``s``, to a
+    slot not yet visited: the slot with most room (push) or most to spare (pull) first,
+    then the heaviest practice."""
+    moved = {p for p, _, _ in chain}
+    out = set()
+    if push:
+        for p in st.members[s]:
+            if p in moved or not st.placed[p]:
+                continue
+            for q in st.adj[p]:
+                t = st.a[q]
+                if t >= 0 and t not in visited and t in st.allowed[p]:
+                    out.add((p, s, t))
+    else:
+        for p in st.members[s]:
+            if not st.placed[p]:
+                continue
+            for q in st.adj[p]:
+                t = st.a[q]
+                if q not in moved and t >= 0 and t not in visited and s in st.allowed[q]:
+                    out.add((q, t, s))
+    return sorted(
+        out, key=lambda m: (st.size[m[2]] if push else -st.size[m[1]], -st.w[m[0]], m)
+    )
 
 
 def _resplit(st: _State) -> None:
