@@ -39,7 +39,7 @@ from geo_pcn.proposal._state import _State
 __all__ = ["construct", "best_effort", "valid", "value_of"]
 
 #: most moves tried by the annealing that follows when the descent stops short
-MAX_TRIES = 300_000
+MAX_TRIES = 100_000
 
 
 def construct(part) -> tuple[int, ...] | None:
