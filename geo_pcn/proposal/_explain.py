@@ -32,7 +32,9 @@ RESTRICTIONS = (
     "a practice moves only into a PCN within `reach` steps of it in the adjacency graph; "
     "a new PCN is made of one PCN's practices (or of practices in no PCN); each ICB (or "
     "area of `within`) is solved on its own, so no practice moves between them; a practice "
-    "above the band on its own stays in its PCN"
+    "above the band on its own stays in its PCN; a PCN the contiguity check accepts only "
+    "through its own footprint is kept as it is when inside the band (a change could "
+    "undo the join), and is held to the adjacency graph when it must change"
 )
 
 #: what a PCN free of the band (exempt, or holding a practice above the band on its own)

@@ -5,6 +5,7 @@ edges, the slots a practice may join), built from the study's geography."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import networkx as nx
 import pandas as pd
@@ -119,6 +120,8 @@ def _part(
 
     slots: list[Slot] = []
     spare: list[Slot] = []
+    frozen: set[int] = set()  # practices of PCNs kept as they are
+    kept_codes: set[str] = set()
     for pcn in sorted({assign[p] for p in codes if assign[p]}):
         here = [p for p in members[pcn] if p in inside]
         total = int(sizes.reindex(list(members[pcn])).sum())
@@ -128,8 +131,17 @@ def _part(
         big = bool(giant.intersection(here))
         banded = pcn not in exempt and not big
         # a PCN the contiguity check accepts through its own footprint is not held to the
-        # graph (its footprint joins groups whose territories do not touch)
-        contiguous = pcn not in no_contiguity and pcn not in settings.get("_joined", ())
+        # graph (its footprint joins groups whose territories do not touch) while it stays
+        # as it is; changed, its footprint need not join them any more: inside the band it
+        # is kept as it is (frozen), outside it it is held to the graph like any other
+        contiguous, kept = pcn not in no_contiguity, False
+        if pcn in settings.get("_joined", ()) and contiguous:
+            inside_band = not banded or low <= total <= high
+            if inside_band and len(here) == len(members[pcn]):
+                contiguous, kept = False, True
+                frozen.update(index[p] for p in here)
+                kept_codes.add(pcn)
+                candidates = tuple(sorted(index[p] for p in here))
         # a new PCN is made of the parent's practices here only: a modelling choice (it
         # keeps the search small), stated with the results
         own = tuple(sorted(index[p] for p in here if p not in giant))
@@ -141,7 +153,7 @@ def _part(
             slots.append(Slot(pcn, pcn, False, banded, contiguous, candidates, leaves, cap))
             # a new PCN per detached group, or as many as the band can hold: whichever is more
             most = total // low if banded and low > 0 else 1
-            n_new = max(pieces, most, 1) - 1
+            n_new = 0 if kept else max(pieces, most, 1) - 1
         else:  # its practices over another area's line: they leave, or make PCNs here
             n_new = max(pieces, piece // low if low > 0 else 1, 1)
             if big:  # the first new PCN holds its practice above the band (no band)
@@ -164,6 +176,13 @@ def _part(
             for j in range(n_new)
         ]
     slots += spare
+    if frozen:  # no other PCN takes a practice of a PCN kept as it is
+        slots = [
+            s
+            if s.code in kept_codes
+            else replace(s, candidates=tuple(c for c in s.candidates if c not in frozen))
+            for s in slots
+        ]
     slot_index = {s.code: k for k, s in enumerate(slots) if not s.new}
     current = tuple(slot_index.get(assign[p], -2) if assign[p] else -1 for p in codes)
     return Part(
