@@ -341,3 +341,35 @@ def test_an_infeasible_part_names_the_pcn_left_out_and_those_around_it(tmp_path)
     md = proposal_markdown(proposal)
     assert "## PCNs left outside the band" in md
     assert "- **infeasible**: proven: no configuration the model allows" in md
+
+
+# -- a PCN joined only by its own footprint --------------------------------------------------
+
+
+#   A00001 - A00002 - A00003
+#   U00001   U00001   U00002
+#    2000     2000     3500        (U00001 4000, in the band)
+#
+# Told that the contiguity check joins U00001 only through its own footprint (as the
+# report says of such a PCN), the model keeps it as it is: inside the band, a change could
+# undo the join (the national proposal once left 29 such PCNs in pieces). So its slot is
+# free of the graph but may hold only A00001 and A00002, and no other slot may take them
+# (U00002's slot, whose reach covers A00002, holds A00003 only). Above the band (A00001
+# 4000: U00001 6000) it must change, so it is held to the graph like any other PCN and
+# U00002 may take A00002 again.
+def test_a_pcn_joined_by_its_footprint_is_kept_inside_the_band_and_held_outside(tmp_path):
+    from geo_pcn.proposal import _parts
+
+    def slots(row, folder):
+        study = row_study(folder, row)
+        settings = {**settings_for(study), "_joined": {"U00001"}}
+        [part], _ = _parts(study, study.configuration, settings)
+        return {s.code: (s.contiguous, s.candidates) for s in part.slots if not s.new}
+
+    row = [("A00001", "U00001", 2000, 0), ("A00002", "U00001", 2000, 1)]
+    row.append(("A00003", "U00002", 3500, 2))
+    inside = slots(row, tmp_path / "in")
+    assert inside == {"U00001": (False, (0, 1)), "U00002": (True, (2,))}
+    row[0] = ("A00001", "U00001", 4000, 0)
+    above = slots(row, tmp_path / "above")
+    assert above == {"U00001": (True, (0, 1, 2)), "U00002": (True, (1, 2))}
