@@ -14,11 +14,17 @@ part gives the same answer on any machine, however loaded):
 3. the practices set aside (and those in no PCN, or whose PCN is in another part) join the
    neighbouring PCN that fits them best, or open a new PCN when none may take them;
 4. local moves (a practice to a neighbouring PCN, or a whole PCN into a neighbour) bring
-   every PCN inside the band, then moves that keep every rule and cost less, or cost the
-   same and add fewer crossings of the study's lines.
+   every PCN inside the band; where none helps, ejection chains (short ones every way, long
+   ones up to ten moves by a counted search), two neighbouring PCNs drawn again and a
+   seeded annealing (:mod:`geo_pcn.proposal._repair`);
+5. moves that keep every rule and cost less, or cost the same and add fewer crossings of
+   the study's lines.
 
-It returns ``None`` when the moves run out before every rule is met: the exact search then
-starts without an incumbent.
+When a PCN is still outside the band, steps 2-4 start again with new PCNs grown from the
+far side of their parent, then with no split at all (:data:`STARTS`); the start with
+fewest patients outside the band is kept. :func:`construct` returns ``None`` when no start
+meets every rule: the exact search then starts without an incumbent, and
+:func:`best_effort` gives the answer to show if it finds nothing better.
 """
 
 from __future__ import annotations
