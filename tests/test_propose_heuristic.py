@@ -22,6 +22,7 @@ def errors(study, configuration) -> list[tuple[str, str]]:
 
 # -- the heuristic's answer, worked out by hand ---------------------------------------------
 
+
 #   A00001 - A00002 - A00003 - A00004 - A00005      all U00001: 9000, no other PCN
 #    2000     2000      800     1200     3000
 # The heuristic splits U00001 (9000 > 5000) in ceil(9000 / 5000) = 2 pieces grown from
@@ -61,6 +62,7 @@ def test_the_heuristic_alone_gives_a_valid_configuration(tmp_path):
 
 # -- a band of [0, 10^15] ------------------------------------------------------------------
 
+
 #   A00001 - A00002 - A00003 - A00004 - A00005
 #   U00001   U00001   U00002   U00002   U00001      U00001 in two pieces
 #    2000     2000     2000     2000     1000
@@ -91,6 +93,7 @@ def test_a_band_of_ten_to_the_fifteen_is_solved(tmp_path):
 
 
 # -- an exempt PCN is capped ---------------------------------------------------------------
+
 
 #   A00001 - A00002 - A00003
 #   U00001   (none)   U00002        U00001 exempt
@@ -190,6 +193,7 @@ def test_an_ejection_chain_repairs_what_no_single_move_can(tmp_path):
 
 # -- a practice with no neighbours below the band ------------------------------------------
 
+
 #   A00001   .   A00002 - A00003 - A00004
 #   U00001       U00002   U00002   U00003
 #    2000         4400      600     3500
@@ -248,3 +252,124 @@ def test_a_detached_practice_with_no_neighbours_is_a_pcn_of_its_own(tmp_path):
     assert "every practice within reach hold 2,000 patients in all" in out["message"]
     # the contiguity error is cleared; the one left is the new PCN below the band
     assert errors(study, proposal.configuration) == [("size", "below_band")]
+
+
+# -- a long ejection chain ------------------------------------------------------------------
+
+#   A01  A02 | A03  A04  A05 | A06  A07  A08 | A09  A10  A11 | A12     (a path, left to right)
+#   U1   U1  | U2   U2   U2  | U3   U3   U3  | U4   U4   U4  | U5
+#   5000 500 | 500  4000 500 | 500  4000 500 | 500  4000 500 | 3000
+#   U1 5500 (500 above), U2 = U3 = U4 = 5000 (full), U5 3000 (2000 to spare)
+#
+# PCNs on a path are runs of boxes; let s_i be the patients crossing the line between U_i
+# and U_i+1 to the right. U1 = 5500 - s1 <= 5000, so s1 >= 500; U2 = 5000 + s1 - s2 <= 5000,
+# so s2 >= s1; likewise s4 >= s3 >= s2 >= 500, and U5 = 3000 + s4 <= 5000. No PCN can close
+# (four hold at most 20,000 of the 23,500) and none can split (each holds less than twice
+# 3000). So at least 4 x 500 = 2000 patients move, and the only way is each 500 at the
+# right end passing on: A02 -> U2, A05 -> U3, A08 -> U4, A11 -> U5 (U5 3500). No single
+# move helps (each fills the next PCN as much as it empties the last), nor a chain of 3
+# (it ends in U4, full): only a chain of 4.
+LONG = [
+    ("A00001", "U00001", 5000, 0),
+    ("A00002", "U00001", 500, 1),
+    ("A00003", "U00002", 500, 2),
+    ("A00004", "U00002", 4000, 3),
+    ("A00005", "U00002", 500, 4),
+    ("A00006", "U00003", 500, 5),
+    ("A00007", "U00003", 4000, 6),
+    ("A00008", "U00003", 500, 7),
+    ("A00009", "U00004", 500, 8),
+    ("A00010", "U00004", 4000, 9),
+    ("A00011", "U00004", 500, 10),
+    ("A00012", "U00005", 3000, 11),
+]
+
+
+def test_a_long_ejection_chain_passes_the_excess_along_four_pcns(tmp_path):
+    from geo_pcn.proposal import heuristic as H
+
+    part = _part_of(row_study(tmp_path, LONG))
+    st = H._State(part)
+    for p, k in enumerate(part.current):
+        st.put(p, k)
+    H._descend(st, repair=True)
+    H._chains(st)
+    assert st.penalty() == 500  # single moves and chains of 3 are stuck
+    H._long_chains(st)
+    assert st.penalty() == 0
+    answer = construct(part)
+    codes = [part.slots[k].code for k in answer]
+    assert codes == ["U00001"] + ["U00002"] * 3 + ["U00003"] * 3 + ["U00004"] * 3 + ["U00005"] * 2
+    proposal = propose(row_study(tmp_path / "again", LONG), workers=1, time_limit=600)
+    [row] = proposal.parts.to_dict("records")
+    assert (row["heuristic"], row["objective"], row["bound"]) == (2000, 2000, 2000)
+    assert moves(proposal) == [
+        ("A00002", "U00001", "U00002", 500),
+        ("A00005", "U00002", "U00003", 500),
+        ("A00008", "U00003", "U00004", 500),
+        ("A00011", "U00004", "U00005", 500),
+    ]
+
+
+# -- infeasible for the part, and the PCNs around named --------------------------------------
+
+
+#   A00001 - A00002
+#   U00001   U00002
+#    2000     4500
+#
+# U00001 (2000) is below the band. It can reach 3000 only by taking A00002 (then 6500,
+# above it), or close, A00001 joining U00002 (6500, above it); U00002 cannot split (4500 is
+# less than twice 3000). So no configuration meets the band: infeasible, proven by the
+# solver (A00001 and A00002 hold 6500 in all, so the cheap proof of a PCN that cannot grow
+# does not apply). With fewest patients outside the band (1000: U00001 as it is, against
+# 1500 either other way) nothing moves, and the message says the proof is for the part and
+# names U00002 (4,500) as the PCN U00001 may join and take practices from.
+def test_an_infeasible_part_names_the_pcn_left_out_and_those_around_it(tmp_path):
+    row = [("A00001", "U00001", 2000, 0), ("A00002", "U00002", 4500, 1)]
+    study = row_study(tmp_path, row)
+    proposal = propose(study, workers=1, time_limit=600)
+    [part] = proposal.parts.to_dict("records")
+    assert part["status"] == "infeasible" and part["bound"] is None
+    assert moves(proposal) == []
+    [out] = proposal.outside_band
+    assert (out["pcn_code"], out["size"], out["limit"]) == ("U00001", 2000, 3000)
+    message = out["message"]
+    assert "No configuration of part" in message and "proven" in message
+    assert "its practices may join U00002 (4,500)" in message
+    assert "it may take practices from U00002 (4,500)" in message
+    md = proposal_markdown(proposal)
+    assert "## PCNs left outside the band" in md
+    assert "- **infeasible**: proven: no configuration the model allows" in md
+
+
+# -- a PCN joined only by its own footprint --------------------------------------------------
+
+
+#   A00001 - A00002 - A00003
+#   U00001   U00001   U00002
+#    2000     2000     3500        (U00001 4000, in the band)
+#
+# Told that the contiguity check joins U00001 only through its own footprint (as the
+# report says of such a PCN), the model keeps it as it is: inside the band, a change could
+# undo the join (the national proposal once left 29 such PCNs in pieces). So its slot is
+# free of the graph but may hold only A00001 and A00002, and no other slot may take them
+# (U00002's slot, whose reach covers A00002, holds A00003 only). Above the band (A00001
+# 4000: U00001 6000) it must change, so it is held to the graph like any other PCN and
+# U00002 may take A00002 again.
+def test_a_pcn_joined_by_its_footprint_is_kept_inside_the_band_and_held_outside(tmp_path):
+    from geo_pcn.proposal import _parts
+
+    def slots(row, folder):
+        study = row_study(folder, row)
+        settings = {**settings_for(study), "_joined": {"U00001"}}
+        [part], _ = _parts(study, study.configuration, settings)
+        return {s.code: (s.contiguous, s.candidates) for s in part.slots if not s.new}
+
+    row = [("A00001", "U00001", 2000, 0), ("A00002", "U00001", 2000, 1)]
+    row.append(("A00003", "U00002", 3500, 2))
+    inside = slots(row, tmp_path / "in")
+    assert inside == {"U00001": (False, (0, 1)), "U00002": (True, (2,))}
+    row[0] = ("A00001", "U00001", 4000, 0)
+    above = slots(row, tmp_path / "above")
+    assert above == {"U00001": (True, (0, 1, 2)), "U00002": (True, (1, 2))}

@@ -14,11 +14,17 @@ part gives the same answer on any machine, however loaded):
 3. the practices set aside (and those in no PCN, or whose PCN is in another part) join the
    neighbouring PCN that fits them best, or open a new PCN when none may take them;
 4. local moves (a practice to a neighbouring PCN, or a whole PCN into a neighbour) bring
-   every PCN inside the band, then moves that keep every rule and cost less, or cost the
-   same and add fewer crossings of the study's lines.
+   every PCN inside the band; where none helps, ejection chains (short ones every way, long
+   ones up to ten moves by a counted search), two neighbouring PCNs drawn again and a
+   seeded annealing (:mod:`geo_pcn.proposal._repair`);
+5. moves that keep every rule and cost less, or cost the same and add fewer crossings of
+   the study's lines.
 
-It returns ``None`` when the moves run out before every rule is met: the exact search then
-starts without an incumbent.
+When a PCN is still outside the band, steps 2-4 start again with new PCNs grown from the
+far side of their parent, then with no split at all (:data:`STARTS`); the start with
+fewest patients outside the band is kept. :func:`construct` returns ``None`` when no start
+meets every rule: the exact search then starts without an incumbent, and
+:func:`best_effort` gives the answer to show if it finds nothing better.
 """
 
 from __future__ import annotations
@@ -27,144 +33,19 @@ import math
 import random
 from collections import deque
 
+from geo_pcn.proposal._repair import (
+    MAX_ROUNDS,
+    _chains,
+    _grow_from,
+    _long_chains,
+    _resplit,
+)
+from geo_pcn.proposal._state import _State
+
 __all__ = ["construct", "best_effort", "valid", "value_of"]
 
-#: most local-search rounds per phase (each round applies the best move found)
-MAX_ROUNDS = 2000
 #: most moves tried by the annealing that follows when the descent stops short
-MAX_TRIES = 300_000
-
-
-class _State:
-    def __init__(self, part) -> None:
-        self.part = part
-        n = len(part.practices)
-        self.n = n
-        self.w = list(part.weights)
-        self.placed = list(part.placed)
-        self.needs = list(part.needs) if part.needs else list(part.placed)
-        self.adj: list[list[int]] = [[] for _ in range(n)]
-        for i, j in part.edges:
-            self.adj[i].append(j)
-            self.adj[j].append(i)
-        self.slots = part.slots
-        self.allowed: list[set[int]] = [set() for _ in range(n)]
-        for k, s in enumerate(part.slots):
-            for p in s.candidates:
-                self.allowed[p].add(k)
-        self.low, self.high = part.band
-        self.a = [-1] * n
-        self.members: list[set[int]] = [set() for _ in part.slots]
-        self.size = [0] * len(part.slots)
-        # the lines: each layer's area per practice, and the areas each slot held
-        self.lines = []
-        for _, area in part.lines:
-            held: list[set[int]] = [set() for _ in part.slots]
-            for p, k in enumerate(part.current):
-                if k >= 0 and area[p] >= 0 and not part.slots[k].new:
-                    held[k].add(area[p])
-            self.lines.append((area, held))
-
-    def crossings(self, k: int, members) -> int:
-        """Crossings slot ``k`` adds holding ``members`` (as the model counts them)."""
-        total = 0
-        for area, held in self.lines:
-            areas = {area[p] for p in members if area[p] >= 0}
-            if areas:
-                total += max(len(areas - held[k]) - (0 if held[k] else 1), 0)
-        return total
-
-    # -- bookkeeping --------------------------------------------------------------------
-
-    def put(self, p: int, k: int) -> None:
-        old = self.a[p]
-        if old >= 0:
-            self.members[old].discard(p)
-            self.size[old] -= self.w[p]
-        self.a[p] = k
-        if k >= 0:
-            self.members[k].add(p)
-            self.size[k] += self.w[p]
-
-    def limit(self, k: int) -> tuple[int, int]:
-        """(lowest, highest) patients slot ``k`` may hold when used."""
-        s = self.slots[k]
-        if s.band:
-            return self.low, self.high
-        return 0, (s.cap if s.cap is not None else 1 << 62)
-
-    def penalty_of(self, k: int, size: int, used: bool) -> int:
-        if not used:
-            return 0
-        lo, hi = self.limit(k)
-        return max(0, lo - size) + max(0, size - hi)
-
-    def penalty(self) -> int:
-        slots = range(len(self.slots))
-        return sum(self.penalty_of(k, self.size[k], bool(self.members[k])) for k in slots)
-
-    def cost(self, p: int, k: int) -> int:
-        """What putting ``p`` in ``k`` costs (patients or practices moved)."""
-        k0 = self.part.current[p]
-        if k0 == -1 or k0 == k:
-            return 0
-        if k0 == -2:
-            return 0  # it moves whatever it joins (a constant)
-        return 1 if self.part.objective == "practices" else self.w[p]
-
-    # -- contiguity ---------------------------------------------------------------------
-
-    def connected(self, k: int, members) -> bool:
-        """Whether ``members`` in slot ``k`` form one piece, as the check counts pieces."""
-        if not self.slots[k].contiguous:
-            return True
-        nodes = {p for p in members if self.placed[p]}
-        pieces = 0
-        seen: set[int] = set()
-        for start in sorted(nodes):
-            if start in seen:
-                continue
-            seen.add(start)
-            queue, needed = deque([start]), self.needs[start]
-            while queue:
-                p = queue.popleft()
-                for q in self.adj[p]:
-                    if q in nodes and q not in seen:
-                        seen.add(q)
-                        needed = needed or self.needs[q]
-                        queue.append(q)
-            pieces += needed
-            if pieces > 1:
-                return False
-        return True
-
-    def touches(self, p: int, k: int) -> bool:
-        """Whether ``p`` joining slot ``k`` keeps it in one piece."""
-        if not self.placed[p] or not self.slots[k].contiguous or not self.members[k]:
-            return True
-        # next to a member that must be connected: in the slot's one piece (a member with
-        # no patients may be a piece apart, one that joining through it would count)
-        if any(self.a[q] == k and self.placed[q] and self.needs[q] for q in self.adj[p]):
-            return True
-        return self.connected(k, self.members[k] | {p})
-
-    def components(self, k: int) -> list[set[int]]:
-        nodes = {p for p in self.members[k] if self.placed[p]}
-        out, seen = [], set()
-        for start in sorted(nodes):
-            if start in seen:
-                continue
-            comp, queue = {start}, deque([start])
-            seen.add(start)
-            while queue:
-                p = queue.popleft()
-                for q in self.adj[p]:
-                    if q in nodes and q not in seen:
-                        seen.add(q)
-                        comp.add(q)
-                        queue.append(q)
-            out.append(comp)
-        return out
+MAX_TRIES = 100_000
 
 
 def construct(part) -> tuple[int, ...] | None:
@@ -179,26 +60,23 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
     before the band is met everywhere, the answer is still every practice in a slot
     among its candidates and every slot in one piece, with as few patients outside the
     band as the moves found (``False``): a configuration to show when nothing better is
-    found; ``None`` when not even that was found."""
-    st = _State(part)
-    for p, k in enumerate(part.current):
-        if k >= 0 and k in st.allowed[p]:  # (a group too light for the band is taken out)
-            st.put(p, k)
-    _keep_heaviest_piece(st)
-    _split_above(st)
-    if not _place_loose(st):
+    found; ``None`` when not even that was found.
+
+    Three starts are tried in turn until one meets the band (:data:`STARTS`): PCNs above
+    the band split evenly; each new PCN grown from the far side of its parent just into
+    the band, the rest left to the parent and its neighbours (:func:`_split_far`); or no
+    split at all, PCNs above the band shedding practices to their neighbours. The start
+    with fewest patients outside the band (then the cheapest) is kept."""
+    best = None
+    for start in STARTS:
+        st = _attempt(part, start)
+        if st is not None and (best is None or _rank(st) < _rank(best)):
+            best = st
+        if best is not None and best.penalty() == 0:
+            break
+    if best is None:
         return None, False
-    _descend(st, repair=True)
-    if st.penalty() > 0:
-        _chains(st)
-    if st.penalty() > 0:
-        _resplit(st)
-        _descend(st, repair=True)
-    if st.penalty() > 0:
-        _anneal(st)
-        _descend(st, repair=True)
-        _chains(st)
-        _resplit(st)
+    st = best
     if st.penalty() > 0:
         answer = tuple(st.a)
         return (answer if valid(part, answer, band=False) else None), False
@@ -206,6 +84,44 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
     _order_new(st)
     answer = tuple(st.a)
     return (answer, True) if valid(part, answer) else (None, False)
+
+
+#: how PCNs above the band are first split: evenly, new PCNs grown from the far side of
+#: their parent, or not at all (the parent sheds practices to its neighbours)
+STARTS = ("even", "far", "shed")
+
+
+def _rank(st: _State) -> tuple[int, int]:
+    return st.penalty(), sum(st.cost(p, k) for p, k in enumerate(st.a))
+
+
+def _attempt(part, start: str) -> _State | None:
+    st = _State(part)
+    for p, k in enumerate(part.current):
+        if k >= 0 and k in st.allowed[p]:  # (a group too light for the band is taken out)
+            st.put(p, k)
+    _keep_heaviest_piece(st)
+    if start != "shed":
+        _split_above(st)
+    if start == "far":
+        _split_far(st)
+    if not _place_loose(st):
+        return None
+    _descend(st, repair=True)
+    if st.penalty() > 0:
+        _chains(st)
+    if st.penalty() > 0:
+        _long_chains(st)
+    if st.penalty() > 0:
+        _resplit(st)
+        _descend(st, repair=True)
+    if st.penalty() > 0:
+        _anneal(st)
+        _descend(st, repair=True)
+        _chains(st)
+        _long_chains(st)
+        _resplit(st)
+    return st
 
 
 def _keep_heaviest_piece(st: _State) -> None:
@@ -260,6 +176,109 @@ def _split_above(st: _State) -> None:
                 st.put(p, j)
 
 
+def _split_far(st: _State) -> None:
+    """Redraw the even split of each PCN above the band that left a piece outside it:
+    each new PCN grown from the far side of what is left of the parent (the practice
+    farthest from its heaviest), its lightest neighbour first, until it holds the band's
+    lower limit; the parent keeps the heaviest piece of the rest, and the other pieces
+    are set aside (they join a neighbour, :func:`_place_loose`). Of the roots tried (the
+    :data:`FAR_ROOTS` farthest), the split leaving the parent nearest the band wins."""
+    for k, slot in enumerate(st.slots):
+        if not slot.band or slot.new:
+            continue
+        spare = [j for j, s in enumerate(st.slots) if s.new and s.parent == slot.code]
+        used = [j for j in spare if st.members[j]]
+        group = st.members[k].union(*(st.members[j] for j in used))
+        if not used or all(st.penalty_of(j, st.size[j], True) == 0 for j in [k, *used]):
+            continue
+        mem = sorted(p for p in group if st.placed[p])
+        if len(mem) != len(group) or not all(j in st.allowed[p] for p in mem for j in spare):
+            continue
+        best = None
+        for root in _far_roots(st, mem):
+            drawn = _carve(st, mem, root, len(spare))
+            if drawn is None:
+                continue
+            regions, kept, loose = drawn
+            size = sum(st.w[p] for p in kept)
+            key = (st.penalty_of(k, size, True), sum(st.w[p] for p in loose), root)
+            if best is None or key < best[0]:
+                best = (key, regions, kept, loose)
+        before = sum(st.penalty_of(j, st.size[j], True) for j in [k, *used])
+        if best is None or best[0][0] >= before:
+            continue
+        for p in group:
+            st.put(p, -1)
+        for p in best[2]:
+            st.put(p, k)
+        for region, j in zip(best[1], spare, strict=False):
+            for p in region:
+                st.put(p, j)
+
+
+#: roots tried for a new PCN grown from the far side of its parent
+FAR_ROOTS = 6
+
+
+def _far_roots(st: _State, mem: list[int]) -> list[int]:
+    inside = set(mem)
+    heaviest = max(mem, key=lambda p: (st.w[p], -p))
+    dist = {heaviest: 0}
+    queue = deque([heaviest])
+    while queue:
+        p = queue.popleft()
+        for q in st.adj[p]:
+            if q in inside and q not in dist:
+                dist[q] = dist[p] + 1
+                queue.append(q)
+    return sorted(dist, key=lambda p: (-dist[p], p))[:FAR_ROOTS]
+
+
+def _carve(st: _State, mem: list[int], root: int, most: int):
+    """New regions grown from ``root`` (then from the far side of what is left) into the
+    band, while the rest is above it: ``(regions, kept, loose)`` or None."""
+    rest = set(mem)
+    regions: list[set[int]] = []
+    while sum(st.w[p] for p in rest) > st.high and len(regions) < most:
+        region, weight = {root}, st.w[root]
+        while weight < st.low:
+            frontier = sorted({q for p in region for q in st.adj[p] if q in rest} - region)
+            if not frontier:
+                return None
+            q = min(frontier, key=lambda q: (st.w[q], q))
+            region.add(q)
+            weight += st.w[q]
+        if weight > st.high:
+            return None
+        regions.append(region)
+        rest -= region
+        if not rest:
+            return None
+        root = _far_roots(st, sorted(rest))[0]
+    comps = _pieces(st, rest)
+    kept = max(comps, key=lambda c: (sum(st.w[p] for p in c), -min(c)))
+    loose = rest - kept
+    return regions, kept, loose
+
+
+def _pieces(st: _State, nodes: set[int]) -> list[set[int]]:
+    out, seen = [], set()
+    for start in sorted(nodes):
+        if start in seen:
+            continue
+        comp, queue = {start}, deque([start])
+        seen.add(start)
+        while queue:
+            p = queue.popleft()
+            for q in st.adj[p]:
+                if q in nodes and q not in seen:
+                    seen.add(q)
+                    comp.add(q)
+                    queue.append(q)
+        out.append(comp)
+    return out
+
+
 def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
     """``m`` connected regions covering ``mem``, grown from far-apart roots, the lightest
     region growing first."""
@@ -287,29 +306,6 @@ def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
     return _grow_from(st, inside, roots)
 
 
-def _grow_from(st: _State, inside: set[int], roots: list[int]) -> list[set[int]] | None:
-    """Connected regions covering ``inside``, one per root, the lightest growing first
-    (its lightest neighbour while below the band, its heaviest after)."""
-    m = len(roots)
-    owner = {r: i for i, r in enumerate(roots)}
-    regions = [{r} for r in roots]
-    weight = [st.w[r] for r in roots]
-    left = inside - set(roots)
-    while left:
-        for i in sorted(range(m), key=lambda i: (weight[i], i)):
-            frontier = sorted({q for p in regions[i] for q in st.adj[p] if q in left})
-            if frontier:
-                q = min(frontier, key=lambda q: (st.w[q] if weight[i] < st.low else -st.w[q], q))
-                regions[i].add(q)
-                owner[q] = i
-                weight[i] += st.w[q]
-                left.discard(q)
-                break
-        else:
-            return None
-    return regions
-
-
 def _place_loose(st: _State) -> bool:
     """Every practice in no slot joins the neighbouring slot that fits it best, or opens
     a new slot; False when one cannot be placed anywhere."""
@@ -325,9 +321,10 @@ def _place_loose(st: _State) -> bool:
                     continue
                 before = st.penalty_of(k, st.size[k], True)
                 after = st.penalty_of(k, st.size[k] + st.w[p], True)
-                options.append((after - before, st.cost(p, k), k))
+                lines = st.lines_after([(p, k)])
+                options.append((after - before, st.cost(p, k), lines, k))
             if options:
-                st.put(p, min(options)[2])
+                st.put(p, min(options)[-1])
                 progress = True
         if progress:
             continue
@@ -410,184 +407,6 @@ def _descend(st: _State, *, repair: bool) -> None:
             return
         for p in best[1]:
             st.put(p, best[2])
-
-
-#: most moves in one ejection chain
-CHAIN_DEPTH = 3
-
-
-def _chains(st: _State) -> None:
-    """Ejection chains, for a PCN outside the band whose neighbours are all nearly full
-    (or nearly empty), where no single move helps: a practice of a PCN above the band
-    goes to a neighbouring PCN, which passes one of its own practices on to the next,
-    up to :data:`CHAIN_DEPTH` moves (*push*); or a PCN below the band takes a practice
-    from a neighbour, which takes one from the next (*pull*). The chain that lowers the
-    patients outside the band most (then costs least) and keeps every PCN in one piece
-    is applied, until none helps."""
-    for _ in range(MAX_ROUNDS):
-        found = []
-        for k in range(len(st.slots)):
-            if not st.members[k]:
-                continue
-            lo, hi = st.limit(k)
-            if st.size[k] > hi:
-                _grow_chains(st, k, push=True, chain=[], delta={}, out=found)
-            elif st.size[k] < lo:
-                _grow_chains(st, k, push=False, chain=[], delta={}, out=found)
-        for _, _, chain in sorted(found, key=lambda f: (f[0], f[1], f[2])):
-            if _apply_chain(st, chain):
-                break
-        else:
-            return
-
-
-def _grow_chains(st: _State, k: int, *, push: bool, chain, delta, out) -> None:
-    """Every chain of moves from (push) or into (pull) slot ``k``, extended while the
-    slot at its end is outside the band; complete chains that lower the patients
-    outside the band go to ``out`` as ``(penalty change, cost change, moves)``."""
-    moved = {p for p, _, _ in chain}
-    touched = {a for _, f, t in chain for a in (f, t)}
-    if push:
-        pairs = [
-            (p, st.a[q])
-            for p in sorted(st.members[k])
-            if p not in moved and st.placed[p]
-            for q in st.adj[p]
-            if st.a[q] >= 0 and st.a[q] != k and st.a[q] in st.allowed[p]
-        ]
-        steps = sorted({(p, k, j) for p, j in pairs if j not in touched or j == chain[0][1]})
-    else:
-        pairs = [
-            (q, st.a[q])
-            for p in sorted(st.members[k])
-            if st.placed[p]
-            for q in st.adj[p]
-            if q not in moved and st.a[q] >= 0 and st.a[q] != k and k in st.allowed[q]
-        ]
-        steps = sorted({(q, j, k) for q, j in pairs if j not in touched})
-    for p, f, t in steps:
-        if len(st.members[f]) <= 1 and not push:
-            continue  # do not empty a PCN by pulling its last practice
-        d = dict(delta)
-        d[f] = d.get(f, 0) - st.w[p]
-        d[t] = d.get(t, 0) + st.w[p]
-        new = [*chain, (p, f, t)]
-        change = 0
-        for slot, dw in d.items():
-            used = bool(st.members[slot])
-            change += st.penalty_of(slot, st.size[slot] + dw, True) - st.penalty_of(
-                slot, st.size[slot], used
-            )
-        cost = sum(st.cost(q, b) - st.cost(q, a) for q, a, b in new)
-        if change < 0:
-            out.append((change, cost, tuple(new)))
-        end = t if push else f
-        lo, hi = st.limit(end)
-        size = st.size[end] + d[end]
-        if len(new) < CHAIN_DEPTH and (size > hi if push else size < lo):
-            _grow_chains(st, end, push=push, chain=new, delta=d, out=out)
-
-
-def _resplit(st: _State) -> None:
-    """Two neighbouring PCNs, one of them outside the band, drawn again: their practices
-    (placed, at most 30) are split into two connected regions grown from every pair of
-    roots, one in each, and the split that lowers the patients outside the band most
-    (then costs least) is applied, until none helps."""
-    for _ in range(MAX_ROUNDS):
-        bad = [
-            k for k in range(len(st.slots))
-            if st.members[k] and st.penalty_of(k, st.size[k], True) > 0
-        ]  # fmt: skip
-        best = None
-        for k in bad:
-            near = sorted({st.a[q] for p in st.members[k] if st.placed[p] for q in st.adj[p]})
-            for j in near:
-                if j in (k, -1) or not st.members[j]:
-                    continue
-                found = _best_split(st, k, j)
-                if found is not None and (best is None or found[0] < best[0]):
-                    best = found
-        if best is None:
-            return
-        for p, k in best[1]:
-            st.put(p, k)
-
-
-#: two PCNs with at most this many practices between them are split every possible way
-EXACT_SPLIT = 12
-
-
-def _every_split(st: _State, k: int, j: int, union: list[int], before: int):
-    """Every split of ``union`` into two non-empty groups for ``k`` and ``j``: the one
-    that lowers the patients outside the band most (then costs least), each group in
-    one piece and allowed where it goes; ``None`` when none lowers it."""
-    n = len(union)
-    best = None
-    for mask in range(1, (1 << n) - 1):
-        a = [union[i] for i in range(n) if mask >> i & 1]
-        b = [union[i] for i in range(n) if not mask >> i & 1]
-        wa = sum(st.w[p] for p in a)
-        after = st.penalty_of(k, wa, True) + st.penalty_of(j, st.size[k] + st.size[j] - wa, True)
-        if after >= before:
-            continue
-        if not all(k in st.allowed[p] for p in a) or not all(j in st.allowed[p] for p in b):
-            continue
-        cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
-        key = (after - before, cost, mask)
-        if best is not None and key >= best[0]:
-            continue
-        if not (st.connected(k, a) and st.connected(j, b)):
-            continue
-        best = (key, tuple((p, k) for p in a) + tuple((p, j) for p in b))
-    return best
-
-
-def _best_split(st: _State, k: int, j: int):
-    union = st.members[k] | st.members[j]
-    if len(union) > 30 or not all(st.placed[p] for p in union):
-        return None
-    before = st.penalty_of(k, st.size[k], True) + st.penalty_of(j, st.size[j], True)
-    if len(union) <= EXACT_SPLIT:
-        return _every_split(st, k, j, sorted(union), before)
-    best = None
-    for r1 in sorted(st.members[k]):
-        for r2 in sorted(st.members[j]):
-            regions = _grow_from(st, set(union), [r1, r2])
-            if regions is None:
-                continue
-            a, b = regions
-            if not all(k in st.allowed[p] for p in a) or not all(j in st.allowed[p] for p in b):
-                continue
-            wa, wb = sum(st.w[p] for p in a), sum(st.w[p] for p in b)
-            after = st.penalty_of(k, wa, True) + st.penalty_of(j, wb, True)
-            if after >= before:
-                continue
-            cost = sum(st.cost(p, k) for p in a) + sum(st.cost(p, j) for p in b)
-            key = (after - before, cost, r1, r2)
-            if best is None or key < best[0]:
-                moves = tuple((p, k) for p in sorted(a)) + tuple((p, j) for p in sorted(b))
-                best = (key, moves)
-    if best is None:
-        return None
-    # one piece each, as the check counts pieces (a region grows along the graph, but a
-    # member with no patients can be the only link)
-    a = {p for p, s in best[1] if s == k}
-    b = {p for p, s in best[1] if s == j}
-    if not (st.connected(k, a) and st.connected(j, b)):
-        return None
-    return best
-
-
-def _apply_chain(st: _State, chain) -> bool:
-    """Apply the moves when every slot they touch stays in one piece (else undo)."""
-    for p, _, t in chain:
-        st.put(p, t)
-    touched = {a for _, f, t in chain for a in (f, t)}
-    if all(st.connected(k, st.members[k]) for k in touched):
-        return True
-    for p, f, _ in reversed(chain):
-        st.put(p, f)
-    return False
 
 
 def _anneal(st: _State) -> None:

@@ -17,7 +17,7 @@ _STATUS = {
     "optimal": "proven optimal",
     "within gap": "within the gap asked for",
     "time limit": "best found by the time limit",
-    "infeasible": "the band cannot be met everywhere (see below)",
+    "infeasible": "the band cannot be met everywhere (proven; see below)",
     "band not met": "the band is not met everywhere: the best found leaves PCNs outside it",
     "no solution": "no configuration found in time",
 }
@@ -25,8 +25,8 @@ _STATUS = {
 
 def proposal_markdown(proposal) -> str:
     """The proposal as Markdown: the headline, the changes with the patients each moves,
-    PCNs the band cannot be met for, and the solver's figures per part (every input
-    string escaped)."""
+    PCNs left outside the band (each saying whether that is proven), and the solver's
+    figures per part (every input string escaped)."""
     s, settings = proposal.summary, proposal.settings
     lines = [
         "# Proposed repair (geo-pcn propose)",
@@ -65,7 +65,7 @@ def proposal_markdown(proposal) -> str:
         "",
     ]
     if proposal.outside_band:
-        lines += ["## PCNs the band cannot be met for", ""]
+        lines += ["## PCNs left outside the band", ""]
         lines += [f"- {markdown(o['message'])}" for o in proposal.outside_band]
         lines.append("")
     added = getattr(proposal, "crossings_added", [])
@@ -93,7 +93,35 @@ def proposal_markdown(proposal) -> str:
                 f"| {markdown(r.to_pcn)} {markdown(r.to_name)} | {r.patients:,} |"
             )
         lines.append("")
-    lines += [
+    return "\n".join(lines + _solver_table(proposal)) + "\n"
+
+
+#: what each status of a part means, under the table of parts
+_PART_STATUS = (
+    ("optimal", "proven the least under the model's choices"),
+    ("within gap", "within the gap asked for of the proven bound"),
+    ("time limit", "the best found by the time limit; the gap to the proven bound is shown"),
+    (
+        "infeasible",
+        "proven: no configuration the model allows puts every PCN of the part in the "
+        "band. The best is then what the configuration with fewest patients outside the "
+        "band moves (no bound: it is not the least for a band that cannot be met), or, "
+        "when only PCNs that can never reach the band are left out, the rest solved with "
+        "its bound",
+    ),
+    (
+        "band not met",
+        "not proven either way: the search found no configuration in the band in the time "
+        "given, nor proved that none exists; the best is the heuristic's answer, with the "
+        "PCNs it leaves outside the band named above (no bound)",
+    ),
+    ("no solution", "nothing found in the time given: the part is left as it is"),
+)
+
+
+def _solver_table(proposal) -> list[str]:
+    """The solver's figures per part, and what the statuses met there mean."""
+    lines = [
         "## Solver, per part",
         "",
         "The heuristic's answer comes first (a valid configuration found without the "
@@ -110,7 +138,9 @@ def proposal_markdown(proposal) -> str:
             f"| {markdown(r.part)} | {r.practices:,} | {r.pcns:,} | {r.status} "
             f"| {num(r.heuristic)} | {num(r.objective)} | {num(r.bound)} | {gap} |"
         )
-    return "\n".join(lines) + "\n"
+    seen = set(proposal.parts["status"]) if len(proposal.parts) else set()
+    said = [f"- **{s}**: {what}." for s, what in _PART_STATUS if s in seen]
+    return lines + ([""] + said if said else [])
 
 
 def _no_changes(proposal) -> str:
