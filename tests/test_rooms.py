@@ -32,10 +32,6 @@ ALLOWED: dict[str, str] = {
     "proposal/model.py": "exact",
     "proposal/model.py::_run": "exact",
     "proposal/model.py::solve": "exact",
-    "proposal/__init__.py": "heur",
-    "proposal/__init__.py::_assemble": "heur",
-    "proposal/__init__.py::_part": "heur",
-    "render/proposal.py::proposal_markdown": "heur",
 }
 
 
