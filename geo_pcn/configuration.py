@@ -21,108 +21,21 @@ True
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
-import html
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from geo_pcn._escape import excel_frame
+from geo_pcn._templates import render
+from geo_pcn.configuration_change import Change
 from geo_pcn.errors import InputError, UnknownCodeError, list_some
+from geo_pcn.io.configuration_files import NHS_MAP_COLUMNS, write_configuration
 from geo_pcn.settings import PCN_CODE, PCN_NAME, PRACTICE_CODE, UNALLOCATED_PCN_CODES
 
 __all__ = ["Configuration", "Change", "UnknownCodeError", "NHS_MAP_COLUMNS"]
-
-#: Columns of NHS England's ``gp-reg-pat-prac-map.csv`` (``to_csv(layout="nhs")``).
-NHS_MAP_COLUMNS = (
-    "PUBLICATION",
-    "EXTRACT_DATE",
-    "PRACTICE_CODE",
-    "PRACTICE_NAME",
-    "PRACTICE_POSTCODE",
-    "PCN_CODE",
-    "PCN_NAME",
-    "ONS_SUB_ICB_LOCATION_CODE",
-    "SUB_ICB_LOCATION_CODE",
-    "SUB_ICB_LOCATION_NAME",
-    "ONS_ICB_CODE",
-    "ICB_CODE",
-    "ICB_NAME",
-    "ONS_COMM_REGION_CODE",
-    "COMM_REGION_CODE",
-    "COMM_REGION_NAME",
-    "SUPPLIER_NAME",
-)
-#: NHS map column -> column of ``Study.practices`` that fills it (when given).
-_NHS_FROM_PRACTICES = {
-    "PRACTICE_NAME": "practice_name",
-    "PRACTICE_POSTCODE": "postcode",
-    "ONS_SUB_ICB_LOCATION_CODE": "ons_sub_icb_code",
-    "SUB_ICB_LOCATION_CODE": "sub_icb_code",
-    "SUB_ICB_LOCATION_NAME": "sub_icb_name",
-    "ONS_ICB_CODE": "ons_icb_code",
-    "ICB_CODE": "icb_code",
-    "ICB_NAME": "icb_name",
-}
-
-
-@dataclass(frozen=True)
-class Change:
-    """One operation applied to a configuration: an entry of its changes log.
-
-    Attributes
-    ----------
-    op
-        ``"move"``, ``"merge"``, ``"split"``, ``"add_pcn"``, ``"unassign"`` or ``"rename"``.
-    description
-        One line a planner reads (``str(change)``).
-    moves
-        ``(practice_code, from_pcn_code, to_pcn_code)`` for every practice whose PCN
-        changed (``""`` for no PCN).
-    pcn_codes
-        The PCNs the operation names.
-    names
-        ``(pcn_code, name)`` for every PCN the operation named.
-
-    Examples
-    --------
-    >>> config = Configuration({"A00001": "U00001", "A00002": "U00002"})
-    >>> change = config.merge(["U00001", "U00002"], into="U00001", name="ONE").changes[0]
-    >>> change.op, change.moves
-    ('merge', (('A00002', 'U00002', 'U00001'),))
-    """
-
-    op: str
-    description: str
-    moves: tuple[tuple[str, str, str], ...] = ()
-    pcn_codes: tuple[str, ...] = ()
-    names: tuple[tuple[str, str], ...] = ()
-
-    def __str__(self) -> str:
-        return self.description
-
-    @property
-    def practice_codes(self) -> tuple[str, ...]:
-        """Practices whose PCN changed."""
-        return tuple(m[0] for m in self.moves)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict."""
-        return {
-            "op": self.op,
-            "description": self.description,
-            "moves": [
-                {"practice_code": p, "from_pcn_code": a, "to_pcn_code": b} for p, a, b in self.moves
-            ],
-            "pcn_codes": list(self.pcn_codes),
-            "names": dict(self.names),
-        }
 
 
 def _as_codes(values: str | Iterable[str], what: str) -> tuple[str, ...]:
@@ -720,30 +633,7 @@ class Configuration:
         >>> path.read_text().splitlines()
         ['practice_code,pcn_code,pcn_name', 'A1,U1,U1', 'A2,,']
         """
-        path = Path(path)
-        frame = self.to_frame()
-        if layout == "plain":
-            out = frame
-        elif layout == "nhs":
-            n = len(frame)
-            assigned = frame[PCN_CODE] != ""
-            out = pd.DataFrame({c: [""] * n for c in NHS_MAP_COLUMNS})
-            out["PUBLICATION"] = "GP_PRAC_PAT_LIST"
-            out["EXTRACT_DATE"] = _dt.date.today().strftime("%d%b%Y")
-            out["PRACTICE_CODE"] = frame[PRACTICE_CODE].to_numpy()
-            out["PCN_CODE"] = frame[PCN_CODE].where(assigned, "U").to_numpy()
-            out["PCN_NAME"] = frame[PCN_NAME].where(assigned, "Unallocated").to_numpy()
-            if practices is not None:
-                for column, source in _NHS_FROM_PRACTICES.items():
-                    if source in practices:
-                        values = practices[source].reindex(frame[PRACTICE_CODE])
-                        out[column] = values.fillna("").astype(str).to_numpy()
-        else:
-            raise InputError(f"unknown layout {layout!r}; use 'plain' or 'nhs'")
-        # formula-safe, and exactly undone by geo_pcn.io.read_configuration
-        out = excel_frame(out)
-        out.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        return path
+        return write_configuration(self.to_frame(), path, layout=layout, practices=practices)
 
     # -- dunder -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -778,28 +668,15 @@ class Configuration:
         )
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        sizes = {code: len(m) for code, m in self.members.items()}
-        rows = "".join(
-            f"<tr><td>{esc(code)}</td><td>{esc(self._names[code])}</td><td>{sizes[code]}</td>"
-            f"<td>{esc(', '.join(self.members[code]))}</td></tr>"
-            for code in self.pcn_codes
-        )
-        table = (
-            "<table><thead><tr><th>pcn_code</th><th>pcn_name</th><th>n_practices</th>"
-            f"<th>practices</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
-        history = self.history
-        changes = "".join(f"<li>{esc(str(c))}</li>" for c in history)
-        unassigned = esc(", ".join(self.unassigned)) or "none"
-        return (
-            f"<div><strong>Configuration</strong>: {len(self):,} practices in "
-            f"{self.n_pcns:,} PCNs; in no PCN: {unassigned}"
-            + (
-                f"<details open><summary>{len(history)} change(s) from the original"
-                f"</summary><ol>{changes}</ol></details>"
-                if history
-                else ""
-            )
-            + f"<details><summary>PCNs ({self.n_pcns})</summary>{table}</details></div>"
+        """HTML for notebooks (``geo_pcn/templates/configuration.html.j2``; every string
+        escaped)."""
+        return render(
+            "configuration.html.j2",
+            n_practices=len(self),
+            pcns=[
+                (code, self._names[code], len(practices), ", ".join(practices))
+                for code, practices in self.members.items()
+            ],
+            unassigned=", ".join(self.unassigned),
+            history=[str(c) for c in self.history],
         )

@@ -6,7 +6,8 @@ only modules of its own layer or a lower one:
 
     0  leaves: errors, settings, findings, _spatial, _escape, _json, _words, _residents, progress
     1  io/                      readers of the real formats
-    2  studyfile, configuration, study, datasets (the demo loader), and the study loaders
+    2  studyfile, configuration (and configuration_change, its Change), study, datasets
+       (the demo loader), and the study loaders
        io/study_practices, io/study_areas (they read a parsed study file for Study.from_toml)
     3  geography/               territories, footprints, the practice graph
     4  alignment                how community layers line up with footprints
@@ -48,6 +49,7 @@ LAYERS = {
     "geo_pcn.io.study_practices": 2,
     "geo_pcn.io.study_areas": 2,
     "geo_pcn.configuration": 2,
+    "geo_pcn.configuration_change": 2,  # Change: an entry of a configuration's changes log
     "geo_pcn.study": 2,
     "geo_pcn.datasets": 2,
     "geo_pcn.geography": 3,

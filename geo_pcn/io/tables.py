@@ -12,6 +12,10 @@ so that all of them behave the same way:
   (``Number.of.Patients`` is ``NUMBER_OF_PATIENTS``), or named explicitly by the user;
 * a missing file, an empty file or a missing column is one :class:`InputError` line that
   names the file, the columns and the fix.
+
+This module reads the files; column names and ``where`` filters are in
+:mod:`geo_pcn.io._columns`, numbers in :mod:`geo_pcn.io._numbers`, and every name of
+``__all__`` is importable from here.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import io
 import re
 import sys
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,12 +34,23 @@ import pandas as pd
 
 from geo_pcn.errors import GeoPCNWarning, InputError, SchemaError, list_some
 from geo_pcn.io._cache import cached
+from geo_pcn.io._columns import (
+    _repeated,
+    apply_where,
+    find_column,
+    match_columns,
+    normalise_code,
+    normalise_name,
+    normalise_postcode,
+    split_where,
+)
 from geo_pcn.io._limits import (
     MAX_INFLATED_BYTES,
     MAX_MEMBER_BYTES,
     check_regular_file,
     read_capped,
 )
+from geo_pcn.io._numbers import MAX_PATIENTS, MAX_POPULATION, _whole, to_number
 
 __all__ = [
     "Source",
@@ -91,29 +106,6 @@ class Source:
     def label(self) -> str:
         """How the file is named in messages."""
         return str(self.path)
-
-
-def normalise_name(name: object) -> str:
-    """Column name key: upper case with spaces, line breaks, dots and underscores removed.
-
-    Examples
-    --------
-    >>> normalise_name("Number.of.Patients")
-    'NUMBEROFPATIENTS'
-    >>> normalise_name(" practice_code ")
-    'PRACTICECODE'
-    """
-    return re.sub(r"[\s._]+", "", str(name)).upper()
-
-
-def normalise_code(values: pd.Series) -> pd.Series:
-    """Codes (ODS, ONS, LSOA): text, stripped, upper case; blanks become ``""``."""
-    return values.fillna("").astype(str).str.strip().str.upper()
-
-
-def normalise_postcode(values: pd.Series) -> pd.Series:
-    """Postcode join key: upper case with every space removed (``"st10 1aa"`` -> ``ST101AA``)."""
-    return values.fillna("").astype(str).str.upper().str.replace(r"\s+", "", regex=True)
 
 
 def _check_exists(path: Path, role: str) -> None:
@@ -450,11 +442,6 @@ def _read_parquet(path: Path, role: str, *, numbers: bool = False) -> pd.DataFra
     return frame
 
 
-def _whole(column: pd.Series) -> bool:
-    """A column of whole numbers with no missing value possible (numpy int or uint)."""
-    return isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu"
-
-
 def _as_text(column: pd.Series) -> pd.Series:
     """One Parquet column as text, blank where missing: text columns as they are and whole
     numbers written out directly (the national registrations: 1.7 s -> 0.05 s), anything
@@ -465,16 +452,6 @@ def _as_text(column: pd.Series) -> pd.Series:
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # no missing values possible
         return column.astype(str)
     return column.astype(object).where(column.notna(), "").astype(str)
-
-
-def _repeated(names: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
-    """Header names used more than once (compared like :func:`normalise_name`):
-    ``key -> [(1-based column number, name as written), ...]``; blank names are ignored."""
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for i, name in enumerate(names):
-        if name:
-            groups.setdefault(normalise_name(name), []).append((i + 1, name))
-    return {k: v for k, v in groups.items() if len(v) > 1}
 
 
 _CODE_LIKE = re.compile(r"^[A-Z]{1,2}\d{2,6}[A-Z]?$|^[A-Z]\d[A-Z0-9]{3}$")
@@ -520,266 +497,6 @@ def _looks_like_header(text: str, sep: str = ",") -> bool:
         if first and not _NUMBER.match(first) and column and all(_NUMBER.match(c) for c in column):
             return True
     return not any(_NUMBER.match(c) for c in cells if c)
-
-
-def find_column(
-    frame: pd.DataFrame, aliases: Iterable[str], *, explicit: str | None = None
-) -> object | None:
-    """The column of ``frame`` matching ``explicit`` or the first of ``aliases``.
-
-    Names are compared with :func:`normalise_name`. Returns ``None`` when nothing matches.
-
-    Raises
-    ------
-    SchemaError
-        The matching name is in the file's header more than once (``NUMBER_OF_PATIENTS``
-        twice, or ``PCN_CODE`` and ``PCN Code``): the message gives their column numbers.
-    """
-    keys = {normalise_name(c): c for c in frame.columns}
-    if explicit is not None:
-        return _unrepeated(frame, keys.get(normalise_name(explicit)))
-    for alias in aliases:
-        hit = keys.get(normalise_name(alias))
-        if hit is not None:
-            return _unrepeated(frame, hit)
-    return None
-
-
-def _unrepeated(frame: pd.DataFrame, column: object | None) -> object | None:
-    """``column``, unless the file's header has that name more than once (then raise)."""
-    if column is None:
-        return None
-    repeated = frame.attrs.get("duplicate_columns") or {}
-    group = repeated.get(normalise_name(column))
-    if group:
-        where = " and ".join(str(n) for n, _ in group)
-        names = sorted({name for _, name in group})
-        shown = " / ".join(names)
-        raise SchemaError(
-            f"{frame.attrs.get('path', 'input')}: column {shown} appears {len(group)} times "
-            f"(columns {where}), so it is not clear which to use; rename or delete the extra "
-            "column(s) so the name is used once"
-        )
-    return column
-
-
-def match_columns(
-    frame: pd.DataFrame,
-    schema: Mapping[str, Sequence[str]],
-    *,
-    required: Iterable[str] = (),
-    explicit: Mapping[str, str] | None = None,
-    source: str,
-    what: str,
-) -> pd.DataFrame:
-    """Rename ``frame``'s columns to canonical names; raise once for every missing one.
-
-    Parameters
-    ----------
-    frame
-        The raw table.
-    schema
-        ``canonical name -> aliases`` (matched with :func:`normalise_name`).
-    required
-        Canonical names that must be found.
-    explicit
-        User mapping ``canonical name -> column in the file`` (from the study file's
-        ``columns = {...}``); it wins over the aliases.
-    source, what
-        File label and what the file is, for messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Only the matched columns, renamed to their canonical names (a new frame);
-        ``attrs["columns"]`` maps each canonical name to the file's column name.
-    """
-    explicit = dict(explicit or {})
-    picked: dict[str, object] = {}
-    bad_explicit = []
-    for canonical, aliases in schema.items():
-        if canonical in explicit:
-            col = find_column(frame, (), explicit=explicit[canonical])
-            if col is None:
-                bad_explicit.append(f"{canonical} = {explicit[canonical]!r}")
-                continue
-        else:
-            col = find_column(frame, aliases)
-        if col is not None and col not in picked.values():
-            picked[canonical] = col
-    if bad_explicit:
-        raise SchemaError(
-            f"{source}: column(s) named in the study file are not in the file: "
-            f"{', '.join(bad_explicit)}; the file has {list_some(frame.columns, 12)}"
-        )
-    missing = [c for c in required if c not in picked]
-    if missing:
-        hints = "; ".join(f"{c} (looked for {'/'.join(schema[c][:4])})" for c in missing)
-        raise SchemaError(
-            f"{source}: {what} is missing required column(s) {hints}; the file has "
-            f"{list_some(frame.columns, 12)}; name them in the study file, e.g. "
-            f'columns = {{ {missing[0]} = "<column in your file>" }}'
-        )
-    out = frame[list(picked.values())].copy()
-    out.columns = list(picked.keys())
-    out.attrs = dict(frame.attrs)
-    # the file's own names, for messages (a header-less file's columns are numbered)
-    out.attrs["columns"] = {
-        k: f"#{v + 1}" if isinstance(v, int) else str(v) for k, v in picked.items()
-    }
-    return out
-
-
-def apply_where(frame: pd.DataFrame, where: Mapping[str, object], *, source: str) -> pd.DataFrame:
-    """Keep rows where every ``column == value`` (value may be a list of allowed values).
-
-    Values are compared as text, stripped and ignoring case. The index is kept, so file line
-    numbers can still be computed from it.
-
-    Raises
-    ------
-    SchemaError
-        A column named in ``where`` is not in the frame.
-    InputError
-        No row matches.
-    """
-    if not where:
-        return frame
-    mask = pd.Series(True, index=frame.index)
-    for name, wanted in where.items():
-        col = find_column(frame, (name,))
-        if col is None:
-            raise SchemaError(
-                f"{source}: 'where' names column {name!r}, which is not in the file; "
-                f"the file has {list_some(frame.columns, 12)}"
-            )
-        values = wanted if isinstance(wanted, list | tuple | set | frozenset) else [wanted]
-        allowed = [str(w).strip().upper() for w in values]
-        mask &= frame[col].fillna("").astype(str).str.strip().str.upper().isin(allowed)
-    out = frame[mask]
-    if out.empty:
-        raise InputError(
-            f"{source}: no rows match where = {dict(where)}; check the column and the value"
-        )
-    return out
-
-
-#: The most patients one row of a registrations or list-size file can hold (the largest
-#: practices in England have about 100,000).
-MAX_PATIENTS = 1_000_000
-#: The most residents one area of a population file can hold (more than the UK).
-MAX_POPULATION = 100_000_000
-#: Above this a whole number cannot be held exactly (float64) or summed safely (int64).
-_MAX_WHOLE = 10**15
-
-
-def to_number(
-    values: pd.Series,
-    *,
-    source: str,
-    column: str,
-    allow_negative: bool = False,
-    integer: bool = False,
-    maximum: float | None = None,
-    first_line: int = 2,
-) -> pd.Series:
-    """Parse numbers (thousands separators allowed); raise naming the bad rows.
-
-    Every number must be finite (``inf``, ``nan`` and ``1e400`` are refused); with
-    ``integer=True`` a whole number no larger than ``maximum`` (default 10^15, so that it
-    fits int64 and sums safely: ``1e19`` patients would overflow to a negative count).
-
-    Row numbers in messages are file line numbers: index label ``i`` is line
-    ``i + first_line`` (``first_line=2`` for a file with a header row, ``1`` without).
-
-    A column already of whole numbers (a Parquet integer column read with
-    ``read_table(..., numbers=True)``) is checked as it is, never written out as text: the
-    same numbers, the same errors.
-
-    Examples
-    --------
-    >>> to_number(pd.Series(["1,200", " 7"]), source="f.csv", column="n").tolist()
-    [1200, 7]
-    >>> to_number(pd.Series([1200, 7]), source="f.parquet", column="n", integer=True).tolist()
-    [1200, 7]
-    """
-    if _whole(values):
-        return _check_whole(
-            values,
-            source=source,
-            column=column,
-            allow_negative=allow_negative,
-            maximum=_MAX_WHOLE if integer and maximum is None else maximum,
-            integer=integer,
-            first_line=first_line,
-        )
-    text = values.fillna("").astype(str).str.strip().str.replace(",", "", regex=False)
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = (numbers.isna() & (text != "")) | (numbers.notna() & ~np.isfinite(numbers))
-    if not allow_negative:
-        bad |= numbers < 0
-    if integer:
-        bad |= numbers.notna() & (numbers % 1 != 0)
-        if maximum is None:
-            maximum = _MAX_WHOLE
-    too_big = numbers > maximum if maximum is not None else pd.Series(False, index=numbers.index)
-    bad |= too_big
-    if bad.any():
-        rows = [f"line {i + first_line} ({values.loc[i]!r})" for i in values.index[bad]]
-        kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
-        if maximum is not None:
-            kind = f"{kind} up to {maximum:,.0f}"
-        raise InputError(
-            f"{source}: column {column} must hold {kind}; bad value(s) at "
-            f"{list_some(rows)}; correct those rows"
-        )
-    return numbers
-
-
-def _check_whole(
-    values: pd.Series,
-    *,
-    source: str,
-    column: str,
-    allow_negative: bool,
-    maximum: float | None,
-    integer: bool,
-    first_line: int,
-) -> pd.Series:
-    """:func:`to_number` for a column of whole numbers: only the sign and the maximum can be
-    wrong (the message is :func:`to_number`'s, the values written as text)."""
-    numbers = values.to_numpy()
-    bad = np.zeros(len(values), dtype=bool)
-    if not allow_negative:
-        bad |= numbers < 0
-    if maximum is not None:
-        bad |= numbers > maximum
-    if bad.any():
-        rows = [f"line {i + first_line} ({str(values.loc[i])!r})" for i in values.index[bad]]
-        kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
-        if maximum is not None:
-            kind = f"{kind} up to {maximum:,.0f}"
-        raise InputError(
-            f"{source}: column {column} must hold {kind}; bad value(s) at "
-            f"{list_some(rows)}; correct those rows"
-        )
-    return values
-
-
-def split_where(
-    frame: pd.DataFrame, where: Mapping[str, object]
-) -> tuple[dict[str, object], dict[str, object]]:
-    """Split a ``where`` filter into keys naming raw columns of ``frame`` and the rest.
-
-    The rest are matched against canonical column names after renaming (an ODS file has no
-    header, so ``where = {icb_code = "QNC"}`` can only mean the canonical column).
-    """
-    raw: dict[str, object] = {}
-    rest: dict[str, object] = {}
-    for key, value in (where or {}).items():
-        target = raw if find_column(frame, (str(key),)) is not None else rest
-        target[str(key)] = value
-    return raw, rest
 
 
 def sheet_names(path: Path | str) -> list[str]:
