@@ -28,7 +28,9 @@ def available() -> bool:
     return True
 
 
-def first_objective(part, graph, cuts: set, target: float, left, *, score, incumbent=None):
+def first_objective(
+    part, graph, cuts: set, target: float, left, *, score, incumbent=None, pause=None
+):
     """``(bound, best or None, status)`` as :func:`geo_pcn.proposal.model._cut_loop`
     gives them, for the first objective; the cuts found are added to ``cuts`` (for the
     HiGHS searches that follow). ``score`` values an answer as the model values its own
@@ -39,7 +41,8 @@ def first_objective(part, graph, cuts: set, target: float, left, *, score, incum
     low, high = part.band
     m = Model()
     m.hideOutput()
-    m.setParam("limits/time", max(left(), 0.1))
+    first_leg = left() if pause is None else min(left(), pause[0])
+    m.setParam("limits/time", max(first_leg, 0.1))
     m.setParam("limits/gap", float(target))
     m.setParam("limits/absgap", 0.999)  # the objective is a whole number
     m.setParam("parallel/maxnthreads", 1)
@@ -71,6 +74,9 @@ def first_objective(part, graph, cuts: set, target: float, left, *, score, incum
     # ordering them by hand, as the HiGHS model does, measured slower here
     for k, a, c, sep in sorted(cuts):
         m.addCons(x[a, k] + x[c, k] - quicksum(x[s, k] for s in sep) <= 1)
+    for k, terms, rhs in _over_band_rows(part):
+        leaving = quicksum(c * (1 - x[p, k]) if (p, k) in x else c for p, c in terms[0])
+        m.addCons(leaving - quicksum(c * y[j] for j, c in terms[1]) >= rhs)
     unit = (lambda p: 1) if part.objective == "practices" else (lambda p: w[p])
     moved = [
         (unit(p), v) for (p, k), v in x.items() if part.current[p] >= 0 and part.current[p] != k
@@ -105,6 +111,18 @@ def first_objective(part, graph, cuts: set, target: float, left, *, score, incum
             cuts.update(new)
             return {"result": SCIP_RESULT.CONSADDED}
 
+        def conssepalp(self, constraints, nusefulconss):
+            values = {key: self.model.getSolVal(None, v) for key, v in x.items()}
+            new = _support_cuts(part, graph, values) - cuts
+            if not new:
+                return {"result": SCIP_RESULT.DIDNOTFIND}
+            for k, a, c, sep in sorted(new):
+                self.model.addCons(
+                    x[a, k] + x[c, k] - quicksum(x[s, k] for s in sep) <= 1, removable=True
+                )
+            cuts.update(new)
+            return {"result": SCIP_RESULT.CONSADDED}
+
         def consenfolp(self, constraints, nusefulconss, solinfeasible):
             return self.enforce()
 
@@ -117,7 +135,7 @@ def first_objective(part, graph, cuts: set, target: float, left, *, score, incum
 
     m.includeConshdlr(
         Contiguity(), "contiguity", "separator cuts for PCNs in pieces",
-        chckpriority=-10, enfopriority=-10, needscons=False,
+        chckpriority=-10, enfopriority=-10, needscons=False, sepafreq=1,
     )  # fmt: skip
     if incumbent is not None:
         sol = m.createSol()
@@ -128,6 +146,14 @@ def first_objective(part, graph, cuts: set, target: float, left, *, score, incum
             m.setSolVal(sol, y[k], 1.0 if k in set(chosen) else 0.0)
         m.addSol(sol, free=True)
     m.optimize()
+    if pause is not None and m.getStatus() == "timelimit" and left() > 0.5:
+        # go on only when the search is getting somewhere: otherwise the time left goes
+        # to CP-SAT's search for a better answer
+        primal, dual = m.getPrimalbound(), m.getDualbound()
+        gap = (primal - dual) / max(abs(primal), 1) if m.getNSols() else 1.0
+        if pause[1](gap):
+            m.setParam("limits/time", m.getSolvingTime() + max(left(), 0.1))
+            m.optimize()
     status = m.getStatus()
     if status == "infeasible":
         return 0, None, "infeasible"
@@ -150,3 +176,83 @@ def first_objective(part, graph, cuts: set, target: float, left, *, score, incum
         best["n_variables"], best["n_constraints"] = m.getNVars(), m.getNConss()
         bound = min(bound, best["value"])
     return bound, best, "optimal" if status == "optimal" else "time limit"
+
+
+def _support_cuts(part, graph, values: dict) -> set:
+    """Separator cuts a fractional solution breaks: per slot, the practices it holds in
+    part (its support) fall in groups apart in the graph; two of them in different
+    groups whose shares add up to more than one break ``x[a] + x[b] - sum(x[s] for s
+    around a's group) <= 1`` (every practice around the group has share 0)."""
+    import networkx as nx
+
+    out = set()
+    by_slot: dict[int, dict[int, float]] = {}
+    for (p, k), v in values.items():
+        if v > 1e-6 and part.placed[p] and part.slots[k].contiguous:
+            by_slot.setdefault(k, {})[p] = v
+    for k, share in by_slot.items():
+        if len(share) < 2:
+            continue
+        groups = []
+        for comp in nx.connected_components(graph.graph.subgraph(share)):
+            best = max(
+                (p for p in comp if graph.needs[p]), key=lambda p: (share[p], -p), default=None
+            )
+            if best is not None:
+                groups.append((share[best], best, comp))
+        if len(groups) < 2:
+            continue
+        groups.sort(key=lambda g: (-g[0], g[1]))
+        cand = graph.candidates[k]
+        for i, (va, a, comp) in enumerate(groups[:4]):
+            around = {q for p in comp for q in graph.graph.neighbors(p)} - comp
+            sep = tuple(sorted(q for q in around & cand if part.placed[q]))
+            for vb, b, _ in groups[i + 1 : 5]:
+                if va + vb > 1 + 1e-6:
+                    out.add((k, a, b, sep))
+    return out
+
+
+def _over_band_rows(part):
+    """Per PCN above the band: the patients leaving it (``sum w[p] (1 - x[p,k])`` over its
+    practices) are at least ``m``, the least sum of its list sizes that reaches its excess
+    (whole practices move), and at least ``m2`` when it opens one of its new PCNs (which
+    holds at least the band's lower limit, of its own practices only):
+    ``leaving >= m + (m2 - m) * sum(y[j] for its new PCNs)`` with ``m2`` the least sum of
+    its list sizes reaching the lower limit (valid for any number of new PCNs: each holds
+    ``m2`` at least). Yields ``(k, (own terms, new-slot terms), m)``."""
+    low, high = part.band
+    w = part.weights
+    for k, slot in enumerate(part.slots):
+        if slot.new or not slot.band:
+            continue
+        own = [p for p, c in enumerate(part.current) if c == k]
+        sizes = [int(w[p]) for p in own]
+        total = sum(sizes)
+        if total <= high:
+            continue
+        least = _least_sum(sizes, total - high)
+        children = [
+            j for j, s in enumerate(part.slots)
+            if s.new and s.band and s.parent == slot.code and set(s.candidates) <= set(own)
+        ]  # fmt: skip
+        split = _least_sum(sizes, low) if children else None
+        extra = 0 if split is None else max(split - least, 0)
+        yield k, ([(p, int(w[p])) for p in own], [(j, extra) for j in children if extra]), least
+
+
+def _least_sum(sizes: list[int], target: int) -> int | None:
+    """The least sum of a subset of ``sizes`` that is ``target`` or more (None: none)."""
+    import numpy as np
+
+    if target <= 0:
+        return 0
+    total = sum(sizes)
+    if total < target:
+        return None
+    reach = np.zeros(total + 1, dtype=bool)
+    reach[0] = True
+    for v in sizes:
+        if v > 0:
+            reach[v:] |= reach[:-v].copy()
+    return int(target + np.flatnonzero(reach[target:])[0])

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from geo_pcn.proposal import _scip
+from geo_pcn.proposal import _cpsat, _scip
 
 __all__ = ["Slot", "Part", "PartResult", "solve", "crossings_added"]
 
@@ -286,18 +286,7 @@ def solve(part: Part) -> PartResult:
     if first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
     elif exact:
-        # one branch-and-bound, the cuts added lazily; with an incumbent, a fifth of the
-        # time kept for the tie-breaks (crossings first) and the lines
-        ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
-        bound, best, status = _scip.first_objective(
-            part,
-            graph,
-            cuts,
-            target,
-            lambda: ends - time.perf_counter(),
-            score=_score,
-            incumbent=first,
-        )
+        bound, best, status = _exact(part, graph, cuts, target, first, deadline)
     else:
         bound, best, status = _cut_loop(
             part, graph, cuts, target, left, stop_at=0.3, incumbent=first
@@ -397,6 +386,39 @@ def solve(part: Part) -> PartResult:
         heuristic=None if first is None else first["value"],
         **{k: v for k, v in out.items() if k in _RESULT_KEYS},
     )
+
+
+def _exact(part, graph, cuts, target, first, deadline):
+    """The first objective: SCIP's branch-and-bound (cuts added lazily) for the bound and,
+    when SCIP is still far from it after :data:`~geo_pcn.proposal._cpsat.PAUSE` of the
+    time, CP-SAT's search (:mod:`geo_pcn.proposal._cpsat`) from the best answer for the
+    time left. With an incumbent, a fifth of the time is kept for the tie-breaks
+    (crossings first) and the lines. Returns ``(bound, best or None, status)``."""
+    ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
+    handed: list[float] = []  # SCIP's gap when it handed over to CP-SAT
+    pause = None
+    if first is not None and _cpsat.available():
+
+        def go_on(gap: float) -> bool:
+            if gap <= _cpsat.GO_ON:
+                return True
+            handed.append(gap)
+            return False
+
+        pause = (_cpsat.PAUSE * part.time_limit, go_on)
+    bound, best, status = _scip.first_objective(
+        part, graph, cuts, target, lambda: ends - time.perf_counter(), score=_score,
+        incumbent=first, pause=pause,
+    )  # fmt: skip
+    if handed and status != "infeasible" and ends - time.perf_counter() > 0.5:
+        found, cp_bound, _ = _cpsat.improve(
+            part, graph, best, seconds=ends - time.perf_counter(), target=target, score=_score
+        )
+        best = found or best
+        bound = max(bound, cp_bound or 0)
+    if best is not None:
+        bound = min(bound, best["value"])
+    return bound, best, status
 
 
 _RESULT_KEYS = (
