@@ -147,11 +147,12 @@ def first_objective(
         m.addSol(sol, free=True)
     m.optimize()
     if pause is not None and m.getStatus() == "timelimit" and left() > 0.5:
-        # go on only when the search is getting somewhere: otherwise the time left goes
-        # to CP-SAT's search for a better answer
+        # go on only when the search is getting somewhere (close to its bound, or it found
+        # better than the incumbent): otherwise the time left goes to CP-SAT's search
         primal, dual = m.getPrimalbound(), m.getDualbound()
         gap = (primal - dual) / max(abs(primal), 1) if m.getNSols() else 1.0
-        if pause[1](gap):
+        found = incumbent is not None and primal < incumbent["first_value"] - 0.5
+        if found or pause[1](gap):
             m.setParam("limits/time", m.getSolvingTime() + max(left(), 0.1))
             m.optimize()
     status = m.getStatus()
