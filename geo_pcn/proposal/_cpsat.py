@@ -18,6 +18,8 @@ SCIP's time limit, a time-limited answer may differ from run to run; a proven on
 
 from __future__ import annotations
 
+from geo_pcn.proposal._objective import _needs
+
 __all__ = ["available", "improve"]
 
 #: CP-SAT's workers (threads)
@@ -85,8 +87,6 @@ def _model(part, incumbent):
     """The CP-SAT model of the first objective, hinted with ``incumbent`` (every column:
     assignment, slots used, the roots and flows of a spanning tree of each PCN)."""
     from ortools.sat.python import cp_model
-
-    from geo_pcn.proposal.model import _needs
 
     m = cp_model.CpModel()
     w = part.weights
