@@ -43,6 +43,8 @@ class _Builder:
         self.r: list[int] = []
         self.c: list[int] = []
         self.v: list[float] = []
+        #: the columns counting crossings added (see :func:`_crossing_columns`)
+        self.cross_cols: list[int] = []
 
     def var(self, upper: float = 1.0, *, integer: bool = True) -> int:
         self.lower.append(0.0)
@@ -147,6 +149,51 @@ def _run(
 ) -> dict:
     """Build the model (with or without the contiguity flow, with the cuts found) and
     solve it once."""
+    b, x, y, short, over = _build(part, cuts, flow=flow, elastic=elastic, keep=keep)
+    first, second, crossings, changed_cols = _objectives(b, part, x, y, short, over, elastic)
+    n_cols = len(b.lower)
+    slots = part.slots
+    if hold is not None:
+        b.row([(c, v) for c, v in enumerate(first) if v], upper=hold + 0.5)
+    if start is not None:
+        start = _pad(np.asarray(start, dtype=float), n_cols)[:n_cols]
+    elif begin is not None:
+        # a configuration to start from: its assignment and slots used (the solver works
+        # out the rest of the columns, the flow among them)
+        start = {col: float(begin[p] == k) for (p, k), col in x.items()}
+        start |= {y[k]: float(k in set(begin)) for k in range(len(slots))}
+        if changed_cols is not None:
+            changed = _score(part, begin)["changed"]
+            start |= {c: float(changed[k]) for k, c in enumerate(changed_cols)}
+    cost = second if objective == "second" else first
+    status, values, obj, dual = b.solve(cost, max(time_limit, 0.1), gap, start=start)
+    status = {"Optimal": "optimal", "Time limit reached": "time limit"}.get(status, status)
+    out = {
+        "status": status.lower(),
+        "values": values,
+        "first": first,
+        "second": second,
+        "n_variables": len(b.lower),
+        "n_constraints": len(b.rows_lower),
+        "assignment": (),
+        "value": None,
+        "bound": None,
+        "gap": None,
+        "patients_moved": None,
+        "practices_moved": None,
+        "outside_band": {},
+    }
+    if values is None:
+        return out
+    return _read(
+        part, out, values, x, first, second, elastic=elastic, objective=objective, dual=dual
+    )
+
+
+def _build(part: Part, cuts: set, *, flow: bool, elastic: bool, keep: bool):
+    """The rows of the model: assignment, band (elastic or not), contiguity flow (or
+    none), new slots in order, crossings (none allowed with ``keep``), the cuts found.
+    Returns ``(builder, x, y, short, over)`` (``short``/``over``: the elastic slacks)."""
     n_p, slots = len(part.practices), part.slots
     w = np.asarray(part.weights, dtype=np.int64)
     low, high = part.band
@@ -187,14 +234,24 @@ def _run(
         if slot.contiguous and flow:
             _flow(b, part, k, x, elastic=elastic)
     _order_new_slots(b, part, x, y, w)
-    cross_cols = _crossing_columns(b, part, x, y)
+    b.cross_cols = _crossing_columns(b, part, x, y)
     if keep:  # every line kept: no crossing added (a hard constraint)
-        for c in cross_cols:
+        for c in b.cross_cols:
             b.upper[c] = 0.0
     for k, a, c, sep in sorted(cuts):
         b.row([(x[a, k], 1), (x[c, k], 1), *((x[s, k], -1) for s in sep)], upper=1)
 
-    # -- objectives ----------------------------------------------------------------------
+    return b, x, y, short, over
+
+
+def _objectives(b, part: Part, x: dict, y: list, short: dict, over: dict, elastic: bool):
+    """``(first, second, crossings, changed_cols)``: the cost vectors of the first and
+    second objectives (crossings added outweighing today's tie-breaks in the second; the
+    slack first when the band is elastic), the crossing columns, and for ``pcns`` the
+    columns saying which PCNs changed."""
+    slots = part.slots
+    w = np.asarray(part.weights, dtype=np.int64)
+    cross_cols = b.cross_cols
     n_cols = len(b.lower)
     moved = np.zeros(n_cols)  # practices moved: cost on every slot but its own
     patients = np.zeros(n_cols)
@@ -205,7 +262,6 @@ def _run(
         if k0 >= 0 and k != k0:
             moved[col] = 1
             patients[col] = int(w[p])
-    forced = [p for p in range(n_p) if part.current[p] == -2]  # its PCN cannot keep it
     opened = np.zeros(n_cols)  # new PCNs used
     for k, slot in enumerate(slots):
         opened[y[k]] = 1 if slot.new else 0
@@ -227,38 +283,16 @@ def _run(
         second = first
         first = np.zeros(n_cols)
         first[[*short.values(), *over.values()]] = 1
-    if hold is not None:
-        b.row([(c, v) for c, v in enumerate(first) if v], upper=hold + 0.5)
-    if start is not None:
-        start = _pad(np.asarray(start, dtype=float), n_cols)[:n_cols]
-    elif begin is not None:
-        # a configuration to start from: its assignment and slots used (the solver works
-        # out the rest of the columns, the flow among them)
-        start = {col: float(begin[p] == k) for (p, k), col in x.items()}
-        start |= {y[k]: float(k in set(begin)) for k in range(len(slots))}
-        if changed_cols is not None:
-            changed = _score(part, begin)["changed"]
-            start |= {c: float(changed[k]) for k, c in enumerate(changed_cols)}
-    cost = second if objective == "second" else first
-    status, values, obj, dual = b.solve(cost, max(time_limit, 0.1), gap, start=start)
-    status = {"Optimal": "optimal", "Time limit reached": "time limit"}.get(status, status)
-    out = {
-        "status": status.lower(),
-        "values": values,
-        "first": first,
-        "second": second,
-        "n_variables": len(b.lower),
-        "n_constraints": len(b.rows_lower),
-        "assignment": (),
-        "value": None,
-        "bound": None,
-        "gap": None,
-        "patients_moved": None,
-        "practices_moved": None,
-        "outside_band": {},
-    }
-    if values is None:
-        return out
+    return first, second, crossings, changed_cols
+
+
+def _read(part: Part, out: dict, values, x: dict, first, second, *, elastic, objective, dual):
+    """``out`` filled from the solver's ``values``: the assignment, moves, the values of
+    both objectives, the bound (of the first) and the slots outside the band."""
+    n_p, slots = len(part.practices), part.slots
+    w = np.asarray(part.weights, dtype=np.int64)
+    low, high = part.band
+    forced = [p for p in range(n_p) if part.current[p] == -2]  # its PCN cannot keep it
     chosen = np.full(n_p, -1)
     for (p, k), col in x.items():
         if values[col] > 0.5:

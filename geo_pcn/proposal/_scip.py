@@ -31,57 +31,45 @@ def available() -> bool:
 def first_objective(
     part, graph, cuts: set, target: float, left, *, score, incumbent=None, pause=None
 ):
-    """``(bound, best or None, status)`` as :func:`geo_pcn.proposal.model._cut_loop`
+    """``(bound, best or None, status)`` as :func:`geo_pcn.proposal._highs._cut_loop`
     gives them, for the first objective; the cuts found are added to ``cuts`` (for the
     HiGHS searches that follow). ``score`` values an answer as the model values its own
-    (:func:`geo_pcn.proposal.model._score`, passed in: this module sits below the model)."""
-    from pyscipopt import SCIP_RESULT, Conshdlr, Model, quicksum
-
-    w = part.weights
-    low, high = part.band
-    m = Model()
-    m.hideOutput()
+    (:func:`geo_pcn.proposal._objective._score`, passed in). With ``pause`` (``(seconds,
+    go_on)``), SCIP stops after ``seconds`` and goes on only when it found better than
+    ``incumbent`` or ``go_on(its gap)`` says so."""
+    m, x, y, unit = _model(part, cuts, target)
     first_leg = left() if pause is None else min(left(), pause[0])
     m.setParam("limits/time", max(first_leg, 0.1))
-    m.setParam("limits/gap", float(target))
-    m.setParam("limits/absgap", 0.999)  # the objective is a whole number
-    m.setParam("parallel/maxnthreads", 1)
-    m.setParam("randomization/randomseedshift", 0)
-    x = {}
-    for k, s in enumerate(part.slots):
-        for p in s.candidates:
-            x[p, k] = m.addVar(vtype="B", name=f"x{p}_{k}")
-    y = [m.addVar(vtype="B", name=f"y{k}") for k in range(len(part.slots))]
-    by_p: dict[int, list] = {}
-    for (p, k), v in x.items():
-        by_p.setdefault(p, []).append(v)
-        m.addCons(v <= y[k])
-    for vs in by_p.values():
-        m.addCons(quicksum(vs) == 1)
-    for k, s in enumerate(part.slots):
-        members = [(x[p, k], w[p]) for p in s.candidates]
-        m.addCons(quicksum(v for v, _ in members) >= y[k])
-        most = sum(c for _, c in members)
-        total = quicksum(c * v for v, c in members)
-        if s.band:
-            if low > 0:
-                m.addCons(total >= low * y[k])
-            if high < most:
-                m.addCons(total <= min(high, most) * y[k])
-        elif s.cap is not None and s.cap < most:
-            m.addCons(total <= s.cap * y[k])
-    # new slots of one parent are alike: SCIP finds that symmetry itself (orbitopes);
-    # ordering them by hand, as the HiGHS model does, measured slower here
-    for k, a, c, sep in sorted(cuts):
-        m.addCons(x[a, k] + x[c, k] - quicksum(x[s, k] for s in sep) <= 1)
-    for k, terms, rhs in _over_band_rows(part):
-        leaving = quicksum(c * (1 - x[p, k]) if (p, k) in x else c for p, c in terms[0])
-        m.addCons(leaving - quicksum(c * y[j] for j, c in terms[1]) >= rhs)
-    unit = (lambda p: 1) if part.objective == "practices" else (lambda p: w[p])
-    moved = [
-        (unit(p), v) for (p, k), v in x.items() if part.current[p] >= 0 and part.current[p] != k
-    ]
-    m.setObjective(quicksum(c * v for c, v in moved), "minimize")
+    m.includeConshdlr(
+        _handler(part, graph, cuts, x), "contiguity", "separator cuts for PCNs in pieces",
+        chckpriority=-10, enfopriority=-10, needscons=False, sepafreq=1,
+    )  # fmt: skip
+    if incumbent is not None:
+        sol = m.createSol()
+        chosen = incumbent["slots"]
+        for (p, k), v in x.items():
+            m.setSolVal(sol, v, 1.0 if chosen[p] == k else 0.0)
+        for k in range(len(part.slots)):
+            m.setSolVal(sol, y[k], 1.0 if k in set(chosen) else 0.0)
+        m.addSol(sol, free=True)
+    m.optimize()
+    if pause is not None and m.getStatus() == "timelimit" and left() > 0.5:
+        # go on only when the search is getting somewhere (close to its bound, or it found
+        # better than the incumbent): otherwise the time left goes to CP-SAT's search
+        primal, dual = m.getPrimalbound(), m.getDualbound()
+        gap = (primal - dual) / max(abs(primal), 1) if m.getNSols() else 1.0
+        found = incumbent is not None and primal < incumbent["first_value"] - 0.5
+        if found or pause[1](gap):
+            m.setParam("limits/time", m.getSolvingTime() + max(left(), 0.1))
+            m.optimize()
+    return _answer(m, part, x, unit, incumbent, score)
+
+
+def _handler(part, graph, cuts: set, x: dict):
+    """The constraint handler: a candidate solution with a PCN in pieces is rejected and
+    cut off by the separator cuts of its pieces (:meth:`_Graph.cuts`); fractional LP
+    solutions are separated by :func:`_support_cuts`. Every cut is added to ``cuts``."""
+    from pyscipopt import SCIP_RESULT, Conshdlr, quicksum
 
     class Contiguity(Conshdlr):
         def assignment(self, sol):
@@ -133,28 +121,63 @@ def first_objective(
             for v in x.values():
                 self.model.addVarLocks(v, nlockspos + nlocksneg, nlockspos + nlocksneg)
 
-    m.includeConshdlr(
-        Contiguity(), "contiguity", "separator cuts for PCNs in pieces",
-        chckpriority=-10, enfopriority=-10, needscons=False, sepafreq=1,
-    )  # fmt: skip
-    if incumbent is not None:
-        sol = m.createSol()
-        chosen = incumbent["slots"]
-        for (p, k), v in x.items():
-            m.setSolVal(sol, v, 1.0 if chosen[p] == k else 0.0)
-        for k in range(len(part.slots)):
-            m.setSolVal(sol, y[k], 1.0 if k in set(chosen) else 0.0)
-        m.addSol(sol, free=True)
-    m.optimize()
-    if pause is not None and m.getStatus() == "timelimit" and left() > 0.5:
-        # go on only when the search is getting somewhere (close to its bound, or it found
-        # better than the incumbent): otherwise the time left goes to CP-SAT's search
-        primal, dual = m.getPrimalbound(), m.getDualbound()
-        gap = (primal - dual) / max(abs(primal), 1) if m.getNSols() else 1.0
-        found = incumbent is not None and primal < incumbent["first_value"] - 0.5
-        if found or pause[1](gap):
-            m.setParam("limits/time", m.getSolvingTime() + max(left(), 0.1))
-            m.optimize()
+    return Contiguity()
+
+
+def _model(part, cuts: set, target: float):
+    """The SCIP model of the first objective without contiguity (the constraint handler
+    adds it): ``(model, x, y, unit)``, ``unit`` the cost of moving each practice."""
+    from pyscipopt import Model, quicksum
+
+    w = part.weights
+    low, high = part.band
+    m = Model()
+    m.hideOutput()
+    m.setParam("limits/gap", float(target))
+    m.setParam("limits/absgap", 0.999)  # the objective is a whole number
+    m.setParam("parallel/maxnthreads", 1)
+    m.setParam("randomization/randomseedshift", 0)
+    x = {}
+    for k, s in enumerate(part.slots):
+        for p in s.candidates:
+            x[p, k] = m.addVar(vtype="B", name=f"x{p}_{k}")
+    y = [m.addVar(vtype="B", name=f"y{k}") for k in range(len(part.slots))]
+    by_p: dict[int, list] = {}
+    for (p, k), v in x.items():
+        by_p.setdefault(p, []).append(v)
+        m.addCons(v <= y[k])
+    for vs in by_p.values():
+        m.addCons(quicksum(vs) == 1)
+    for k, s in enumerate(part.slots):
+        members = [(x[p, k], w[p]) for p in s.candidates]
+        m.addCons(quicksum(v for v, _ in members) >= y[k])
+        most = sum(c for _, c in members)
+        total = quicksum(c * v for v, c in members)
+        if s.band:
+            if low > 0:
+                m.addCons(total >= low * y[k])
+            if high < most:
+                m.addCons(total <= min(high, most) * y[k])
+        elif s.cap is not None and s.cap < most:
+            m.addCons(total <= s.cap * y[k])
+    # new slots of one parent are alike: SCIP finds that symmetry itself (orbitopes);
+    # ordering them by hand, as the HiGHS model does, measured slower here
+    for k, a, c, sep in sorted(cuts):
+        m.addCons(x[a, k] + x[c, k] - quicksum(x[s, k] for s in sep) <= 1)
+    for k, terms, rhs in _over_band_rows(part):
+        leaving = quicksum(c * (1 - x[p, k]) if (p, k) in x else c for p, c in terms[0])
+        m.addCons(leaving - quicksum(c * y[j] for j, c in terms[1]) >= rhs)
+    unit = (lambda p: 1) if part.objective == "practices" else (lambda p: w[p])
+    moved = [
+        (unit(p), v) for (p, k), v in x.items() if part.current[p] >= 0 and part.current[p] != k
+    ]
+    m.setObjective(quicksum(c * v for c, v in moved), "minimize")
+
+    return m, x, y, unit
+
+
+def _answer(m, part, x, unit, incumbent, score):
+    """``(bound, best or None, status)`` read from the model once SCIP stopped."""
     status = m.getStatus()
     if status == "infeasible":
         return 0, None, "infeasible"

@@ -59,14 +59,14 @@ def solve(part: Part) -> PartResult:
 
     The constructive heuristic (:func:`geo_pcn.proposal.heuristic.construct`) gives a
     configuration first, when it finds one: it is the answer if nothing better is found,
-    and the incumbent of every search. Contiguity is then enforced lazily: the model
-    without contiguity is solved, and each PCN found in pieces gets separator cuts (two of
-    its practices in different pieces cannot both be in it unless a practice around one
-    piece is too); the bound of every such solve is a proven lower bound for the whole
-    model, and the best contiguous answer within the gap is the proposal. When the rounds
-    of cuts run out of time with no contiguous answer, the exact flow model (with every
-    cut found) searches the time left. Ties are then broken by the second objective, the
-    first held at its value."""
+    and the incumbent of every search. The first objective is then searched with
+    contiguity enforced lazily (separator cuts: two practices of a PCN in different pieces
+    cannot both be in it unless a practice around one piece is too): by SCIP in one
+    branch-and-bound, CP-SAT taking over the search for a better answer when SCIP stalls
+    (:func:`_exact`), or without them by rounds of HiGHS solves and, when those find no
+    contiguous answer in time, the flow model (:func:`_highs_only`). Ties are then broken
+    by the second objective, the first held at its value (:func:`_finish`); when the band
+    cannot be met, the band is made elastic (:func:`_elastic`)."""
     from geo_pcn.proposal.heuristic import best_effort
 
     start = time.perf_counter()
@@ -85,46 +85,14 @@ def solve(part: Part) -> PartResult:
     effort = None if found is None or complete else found
     found = found if complete else None
     first = None if found is None else _score(part, found)
-    exact = part.objective != "pcns" and _scip.available()
     if first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
-    elif exact:
+    elif part.objective != "pcns" and _scip.available():
         bound, best, status = _exact(part, graph, cuts, target, first, deadline)
     else:
-        bound, best, status = _cut_loop(
-            part, graph, cuts, target, left, stop_at=0.3, incumbent=first
-        )
-    unproven = best is None or _gap(best["value"], bound) > target
-    if status != "infeasible" and unproven and left() > 0.5 and not exact:
-        # not proven from the cuts in time: the flow model, with every cut, from the best
-        whole = _run(
-            part, cuts=cuts, flow=True, time_limit=left(), gap=target,
-            begin=None if best is None else best["slots"],
-        )  # fmt: skip
-        if best is None:
-            status = whole["status"]
-        if whole["values"] is not None:
-            bound = max(bound, whole["bound"])
-            if best is None or whole["value"] <= best["value"]:
-                best = whole
+        bound, best, status = _highs_only(part, graph, cuts, target, first, left)
     if status == "infeasible" and best is None:
-        # the band made elastic: fewest patients outside it, then fewest moves (from the
-        # heuristic's answer, when it has one outside the band)
-        out = _run(
-            part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0,
-            begin=effort,
-        )  # fmt: skip
-        if out["values"] is not None and left() > 0.5:
-            tied = _run(
-                part, cuts=cuts, flow=True, elastic=True, time_limit=left(), gap=0,
-                start=out["values"], hold=out["first_value"], objective="second",
-            )  # fmt: skip
-            if tied["values"] is not None:
-                out = tied
-        if out["values"] is None and effort is not None:
-            out = _score(part, effort)  # proven infeasible: the heuristic's answer shown
-        out["status"] = "infeasible" if out["assignment"] else "no solution"
-        out["bound"] = out["gap"] = None
+        out = _elastic(part, cuts, effort, left)
     elif best is None and effort is not None:
         # nothing in the band found, nor proven impossible: the heuristic's answer, with
         # the PCNs it leaves outside the band named
@@ -136,52 +104,9 @@ def solve(part: Part) -> PartResult:
         out |= {"gap": None, "patients_moved": None, "practices_moved": None}
         out |= {"outside_band": {}, "n_variables": 0, "n_constraints": 0}
     else:
-        out = best
-        if best["second_value"] > 0 and left() > 0.5:
-            # ties broken by the second objective, the first held where it is (a fifth of
-            # the time at most: a tie-break is not worth the wait)
-            ends = time.perf_counter() + min(left(), 0.2 * part.time_limit)
-            _, tied, _ = _cut_loop(
-                part, graph, cuts, 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
-                hold=best["first_value"], incumbent=best,
-            )  # fmt: skip
-            if (
-                tied is not None
-                and tied["value"] <= best["value"]
-                and tied["second_value"] <= best["second_value"]
-            ):
-                out = tied
-        out["bound"] = min(bound, out["value"])
-        out["gap"] = _gap(out["value"], out["bound"])
-        out["status"] = (
-            "optimal" if out["gap"] == 0 else "within gap" if out["gap"] <= target else "time limit"
-        )
-        if out.get("crossings"):
-            # why the crossings were needed: the best repair that keeps every line (a
-            # tenth of the time at least, a fifth at most)
-            budget = min(max(left(), 0.1 * part.time_limit), 0.2 * part.time_limit)
-            ends = time.perf_counter() + budget
-            k_bound, kept, k_status = _cut_loop(
-                part, graph, set(cuts), 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
-                keep=True,
-            )  # fmt: skip
-            if kept is not None:
-                proven = _gap(kept["value"], k_bound) == 0
-                out["lines_kept"] = ("optimal" if proven else "found", kept["value"])
-            else:
-                out["lines_kept"] = ("infeasible" if k_status == "infeasible" else "unknown", None)
+        out = _finish(part, graph, cuts, target, best, bound, left)
     if trapped and out.get("slots"):
-        # the slots no configuration brings up to the band: outside it, named
-        sizes = np.zeros(len(part.slots), dtype=np.int64)
-        np.add.at(sizes, np.asarray(out["slots"]), np.asarray(part.weights, dtype=np.int64))
-        used = set(out["slots"])
-        low = part.band[0]
-        short = {part.slots[k].code: (int(sizes[k]), low) for k in trapped if k in used}
-        short = {c: v for c, v in short.items() if v[0] < low}
-        if short:
-            out["outside_band"] = {**out.get("outside_band", {}), **short}
-            if out["status"] in ("optimal", "within gap", "time limit"):
-                out["status"] = "infeasible"
+        _name_trapped(part, trapped, out)
     return PartResult(
         name=part.name,
         objective=part.objective,
@@ -189,6 +114,100 @@ def solve(part: Part) -> PartResult:
         heuristic=None if first is None else first["value"],
         **{k: v for k, v in out.items() if k in _RESULT_KEYS},
     )
+
+
+def _highs_only(part, graph, cuts, target, first, left):
+    """The first objective without SCIP (or for ``objective="pcns"``): rounds of HiGHS
+    solves adding cuts, then, when they found no answer proven within ``target``, the flow
+    model with every cut from the best answer. Returns ``(bound, best or None, status)``."""
+    bound, best, status = _cut_loop(part, graph, cuts, target, left, stop_at=0.3, incumbent=first)
+    unproven = best is None or _gap(best["value"], bound) > target
+    if status != "infeasible" and unproven and left() > 0.5:
+        whole = _run(
+            part, cuts=cuts, flow=True, time_limit=left(), gap=target,
+            begin=None if best is None else best["slots"],
+        )  # fmt: skip
+        if best is None:
+            status = whole["status"]
+        if whole["values"] is not None:
+            bound = max(bound, whole["bound"])
+            if best is None or whole["value"] <= best["value"]:
+                best = whole
+    return bound, best, status
+
+
+def _elastic(part, cuts, effort, left) -> dict:
+    """The band made elastic: fewest patients outside it, then fewest moves (from the
+    heuristic's answer, when it has one outside the band)."""
+    out = _run(
+        part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0,
+        begin=effort,
+    )  # fmt: skip
+    if out["values"] is not None and left() > 0.5:
+        tied = _run(
+            part, cuts=cuts, flow=True, elastic=True, time_limit=left(), gap=0,
+            start=out["values"], hold=out["first_value"], objective="second",
+        )  # fmt: skip
+        if tied["values"] is not None:
+            out = tied
+    if out["values"] is None and effort is not None:
+        out = _score(part, effort)  # proven infeasible: the heuristic's answer shown
+    out["status"] = "infeasible" if out["assignment"] else "no solution"
+    out["bound"] = out["gap"] = None
+    return out
+
+
+def _finish(part, graph, cuts, target, best, bound, left) -> dict:
+    """The best answer with ties broken by the second objective (the first held where it
+    is; a fifth of the time at most: a tie-break is not worth the wait), its status, and
+    when it adds crossings, the best repair that keeps every line (why they were
+    needed)."""
+    out = best
+    if best["second_value"] > 0 and left() > 0.5:
+        ends = time.perf_counter() + min(left(), 0.2 * part.time_limit)
+        _, tied, _ = _cut_loop(
+            part, graph, cuts, 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
+            hold=best["first_value"], incumbent=best,
+        )  # fmt: skip
+        if (
+            tied is not None
+            and tied["value"] <= best["value"]
+            and tied["second_value"] <= best["second_value"]
+        ):
+            out = tied
+    out["bound"] = min(bound, out["value"])
+    out["gap"] = _gap(out["value"], out["bound"])
+    out["status"] = (
+        "optimal" if out["gap"] == 0 else "within gap" if out["gap"] <= target else "time limit"
+    )
+    if out.get("crossings"):
+        # a tenth of the time at least, a fifth at most
+        budget = min(max(left(), 0.1 * part.time_limit), 0.2 * part.time_limit)
+        ends = time.perf_counter() + budget
+        k_bound, kept, k_status = _cut_loop(
+            part, graph, set(cuts), 0.0, lambda: ends - time.perf_counter(), stop_at=0.0,
+            keep=True,
+        )  # fmt: skip
+        if kept is not None:
+            proven = _gap(kept["value"], k_bound) == 0
+            out["lines_kept"] = ("optimal" if proven else "found", kept["value"])
+        else:
+            out["lines_kept"] = ("infeasible" if k_status == "infeasible" else "unknown", None)
+    return out
+
+
+def _name_trapped(part, trapped, out: dict) -> None:
+    """The slots no configuration brings up to the band: outside it, named in ``out``."""
+    sizes = np.zeros(len(part.slots), dtype=np.int64)
+    np.add.at(sizes, np.asarray(out["slots"]), np.asarray(part.weights, dtype=np.int64))
+    used = set(out["slots"])
+    low = part.band[0]
+    short = {part.slots[k].code: (int(sizes[k]), low) for k in trapped if k in used}
+    short = {c: v for c, v in short.items() if v[0] < low}
+    if short:
+        out["outside_band"] = {**out.get("outside_band", {}), **short}
+        if out["status"] in ("optimal", "within gap", "time limit"):
+            out["status"] = "infeasible"
 
 
 def _exact(part, graph, cuts, target, first, deadline):
