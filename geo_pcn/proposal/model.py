@@ -1,7 +1,12 @@
 """The repair as an integer programme, one independent part (an ICB, a sub-ICB) at a time.
 
 A :class:`Part` holds plain numbers and strings only (it is pickled to worker processes and
-Dask workers); :func:`solve` builds the model and solves it with HiGHS (``highspy``).
+Dask workers); :func:`solve` answers it: the heuristic (:mod:`~geo_pcn.proposal.heuristic`),
+SCIP for the first objective (:mod:`~geo_pcn.proposal._scip`), CP-SAT when SCIP stalls
+(:mod:`~geo_pcn.proposal._cpsat`), HiGHS for the rest (:mod:`~geo_pcn.proposal._highs`,
+which builds the whole model below). How an answer is valued is in
+:mod:`~geo_pcn.proposal._objective`; the graph's pieces and cuts in
+:mod:`~geo_pcn.proposal._graph`.
 
 The model
 ---------
