@@ -135,3 +135,49 @@ def test_cpsat_returns_nothing_when_it_cannot_beat_the_incumbent():
     )
     assert found is None
     assert bound == 4000 and proven
+
+
+def test_cpsat_takes_over_when_scip_stalls(monkeypatch):
+    """SCIP stands in here for a search that stalls: at its pause it is 50% from its bound
+    and has not beaten the incumbent (4200, SPLIT above), so the rest of the time goes to
+    CP-SAT, whose answer (4000) and bound (4000, proven above by hand) are kept."""
+    pytest.importorskip("ortools")
+    import time
+
+    from geo_pcn.proposal import model
+
+    incumbent = _score(SPLIT, (0, 0, 0, 1, 1))
+
+    def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
+        assert pause is not None  # SCIP is told to pause
+        assert pause[1](0.5) is False  # 50% from the bound: not worth going on
+        return 2100, incumbent, "time limit"
+
+    monkeypatch.setattr(_scip, "first_objective", stalled)
+    bound, best, status = model._exact(
+        SPLIT, _Graph(SPLIT), set(), 0.0, incumbent, time.perf_counter() + 600
+    )
+    assert (bound, best["value"], status) == (4000, 4000, "time limit")
+
+
+def test_scip_goes_on_alone_when_close_to_its_bound(monkeypatch):
+    """Within 10% of its bound at the pause, SCIP keeps the time: CP-SAT is not called."""
+    import time
+
+    from geo_pcn.proposal import _cpsat, model
+
+    incumbent = _score(SPLIT, (0, 0, 0, 1, 1))
+
+    def close(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
+        assert pause is None or pause[1](0.05) is True
+        return 4100, incumbent, "time limit"
+
+    def never(*args, **kwargs):
+        raise AssertionError("CP-SAT called")
+
+    monkeypatch.setattr(_scip, "first_objective", close)
+    monkeypatch.setattr(_cpsat, "improve", never)
+    bound, best, _ = model._exact(
+        SPLIT, _Graph(SPLIT), set(), 0.0, incumbent, time.perf_counter() + 600
+    )
+    assert (bound, best["value"]) == (4100, 4200)
