@@ -28,6 +28,8 @@ WORKERS = 2
 PAUSE = 0.35
 #: SCIP goes on alone when its gap is this or less by then
 GO_ON = 0.10
+#: the share of the search time left that CP-SAT gets (SCIP goes on with the rest)
+SHARE = 0.6
 
 
 def available() -> bool:

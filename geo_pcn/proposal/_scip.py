@@ -42,8 +42,9 @@ def first_objective(
     gives them, for the first objective; the cuts found are added to ``cuts`` (for the
     HiGHS searches that follow). ``score`` values an answer as the model values its own
     (:func:`geo_pcn.proposal._objective._score`, passed in). With ``pause`` (``(seconds,
-    go_on)``), SCIP stops after ``seconds`` and goes on only when it found better than
-    ``incumbent`` or ``go_on(its gap)`` says so."""
+    between)``), SCIP stops after ``seconds``; when it has not beaten ``incumbent`` by then,
+    ``between(its gap, its best)`` may return a better answer found elsewhere, which SCIP
+    takes as its incumbent before it goes on."""
     m, x, y, unit = _model(part, cuts, target)
     first_leg = left() if pause is None else min(left(), pause[0])
     m.setParam("limits/time", max(first_leg, 0.1))
@@ -61,12 +62,15 @@ def first_objective(
         m.addSol(sol, free=True)
     m.optimize()
     if pause is not None and m.getStatus() == "timelimit" and left() > 0.5:
-        # go on only when the search is getting somewhere (close to its bound, or it found
-        # better than the incumbent): otherwise the time left goes to CP-SAT's search
+        # stalled (no better than the incumbent): ``between`` may search elsewhere for a
+        # better answer (CP-SAT), which SCIP takes as its incumbent; then SCIP goes on
         primal, dual = m.getPrimalbound(), m.getDualbound()
         gap = (primal - dual) / max(abs(primal), 1) if m.getNSols() else 1.0
-        found = incumbent is not None and primal < incumbent["first_value"] - 0.5
-        if found or pause[1](gap):
+        if incumbent is None or primal >= incumbent["first_value"] - 0.5:
+            better = pause[1](gap, _best(m, part, x, incumbent, score))
+            if better is not None:
+                _add(m, part, x, y, better["slots"])
+        if left() > 0.5:
             m.setParam("limits/time", m.getSolvingTime() + max(left(), 0.1))
             m.optimize()
     return _answer(m, part, x, unit, incumbent, score)
@@ -191,6 +195,16 @@ def _answer(m, part, x, unit, incumbent, score):
     extra = sum(unit(p) for p in range(len(part.practices)) if part.current[p] == -2)
     dual = m.getDualbound()
     bound = int(-(-(dual - 1e-6) // 1)) + extra if dual > -1e20 else 0
+    best = _best(m, part, x, incumbent, score)
+    if best is not None:
+        best = dict(best)
+        best["n_variables"], best["n_constraints"] = m.getNVars(), m.getNConss()
+        bound = min(bound, best["value"])
+    return bound, best, "optimal" if status == "optimal" else "time limit"
+
+
+def _best(m, part, x, incumbent, score):
+    """SCIP's best answer, scored, or ``incumbent`` when that is no worse."""
     best = incumbent
     if m.getNSols() > 0:
         sol = m.getBestSol()
@@ -202,11 +216,19 @@ def _answer(m, part, x, unit, incumbent, score):
             found = score(part, tuple(chosen))
             if best is None or found["value"] <= best["value"]:
                 best = found
-    if best is not None:
-        best = dict(best)
-        best["n_variables"], best["n_constraints"] = m.getNVars(), m.getNConss()
-        bound = min(bound, best["value"])
-    return bound, best, "optimal" if status == "optimal" else "time limit"
+    return best
+
+
+def _add(m, part, x, y, chosen) -> bool:
+    """Give SCIP, between two legs of its search, an answer found elsewhere (a slot per
+    practice), in the original problem's space (presolve and symmetry handling may have
+    fixed columns it sets otherwise: SCIP then checks it there); whether SCIP took it."""
+    sol = m.createOrigSol()
+    for (p, k), v in x.items():
+        m.setSolVal(sol, v, 1.0 if chosen[p] == k else 0.0)
+    for k in range(len(part.slots)):
+        m.setSolVal(sol, y[k], 1.0 if k in set(chosen) else 0.0)
+    return bool(m.trySol(sol, printreason=False, free=True))
 
 
 def _support_cuts(part, graph, values: dict) -> set:

@@ -216,33 +216,39 @@ def _name_trapped(part, trapped, out: dict) -> None:
 
 
 def _exact(part, graph, cuts, target, first, deadline):
-    """The first objective: SCIP's branch-and-bound (cuts added lazily) for the bound and,
-    when SCIP is still far from it after :data:`~geo_pcn.proposal._cpsat.PAUSE` of the
-    time, CP-SAT's search (:mod:`geo_pcn.proposal._cpsat`) from the best answer for the
-    time left. With an incumbent, a fifth of the time is kept for the tie-breaks
-    (crossings first) and the lines. Returns ``(bound, best or None, status)``."""
+    """The first objective by SCIP's branch-and-bound (cuts added lazily). When SCIP, after
+    :data:`~geo_pcn.proposal._cpsat.PAUSE` of the time, has not beaten the incumbent and is
+    more than :data:`~geo_pcn.proposal._cpsat.GO_ON` from its bound, CP-SAT
+    (:mod:`geo_pcn.proposal._cpsat`) searches from the best answer for
+    :data:`~geo_pcn.proposal._cpsat.SHARE` of the time left, and SCIP goes on from
+    CP-SAT's answer for the rest (its bound still rising). With an incumbent, a fifth of
+    the time is kept for the tie-breaks (crossings first) and the lines. Returns
+    ``(bound, best or None, status)``."""
     ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
-    handed: list[float] = []  # SCIP's gap when it handed over to CP-SAT
+    side: dict = {}  # what CP-SAT found: its answer and bound
+
+    def between(gap: float, best):
+        seconds = _cpsat.SHARE * (ends - time.perf_counter())
+        if gap <= _cpsat.GO_ON or seconds < 0.5:
+            return None
+        found, cp_bound, _ = _cpsat.improve(
+            part, graph, best, seconds=seconds, target=target, score=_score
+        )
+        side.update(best=found, bound=cp_bound or 0)
+        return found
+
     pause = None
     if first is not None and _cpsat.available():
-
-        def go_on(gap: float) -> bool:
-            if gap <= _cpsat.GO_ON:
-                return True
-            handed.append(gap)
-            return False
-
-        pause = (_cpsat.PAUSE * part.time_limit, go_on)
+        pause = (_cpsat.PAUSE * part.time_limit, between)
     bound, best, status = _scip.first_objective(
         part, graph, cuts, target, lambda: ends - time.perf_counter(), score=_score,
         incumbent=first, pause=pause,
     )  # fmt: skip
-    if handed and status != "infeasible" and ends - time.perf_counter() > 0.5:
-        found, cp_bound, _ = _cpsat.improve(
-            part, graph, best, seconds=ends - time.perf_counter(), target=target, score=_score
-        )
-        best = found or best
-        bound = max(bound, cp_bound or 0)
+    if status != "infeasible":
+        found = side.get("best")
+        if found is not None and (best is None or found["value"] < best["value"]):
+            best = found  # SCIP did not take CP-SAT's answer (or bettered it)
+        bound = max(bound, side.get("bound", 0))
     if best is not None:
         bound = min(bound, best["value"])
     return bound, best, status
