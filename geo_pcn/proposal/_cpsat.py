@@ -1,0 +1,180 @@
+"""The first objective searched by OR-Tools CP-SAT (``ortools``), contiguity by a
+single-commodity flow per PCN, from the best answer known (every column hinted, the flow
+too): its large-neighbourhood search finds better configurations where SCIP, whose lazy
+cuts reject most of the solutions its heuristics try, stays at the incumbent.
+
+Measured on the national parts (30 s a part, README *Propose a repair*): on E54000022 (106
+practices) CP-SAT found 401,694-442,260 patients moved where SCIP kept the heuristic's
+464,958; on E54000027 (358) 1,068,985 against 1,224,874. Its bound is weaker than SCIP's
+(340,024 against 385,499 on E54000022), so SCIP keeps the bound: :func:`improve` only
+brings a better incumbent, and its own bound (valid for the same model) when higher.
+
+It is called between two legs of SCIP's search: when SCIP, after :data:`PAUSE` of a part's
+time, has not beaten the incumbent and is more than :data:`GO_ON` from its bound, CP-SAT
+gets :data:`SHARE` of the search time left, and SCIP goes on from CP-SAT's answer with the
+rest (so the middle-sized parts SCIP proves within 1% late in their time, as E54000052
+under load, are still proven). Its two workers search in parallel (CP-SAT's interleaved,
+deterministic mode found 442,260 on E54000022 against 401,694-413,805): like SCIP's time
+limit, a time-limited answer may differ from run to run; a proven one does not.
+"""
+
+from __future__ import annotations
+
+from geo_pcn.proposal._objective import _needs
+
+__all__ = ["available", "improve"]
+
+#: CP-SAT's workers (threads)
+WORKERS = 2
+#: the share of a part's time SCIP searches alone before CP-SAT may be called
+PAUSE = 0.35
+#: SCIP goes on alone when its gap is this or less by then
+GO_ON = 0.10
+#: the share of the search time left that CP-SAT gets (SCIP goes on with the rest)
+SHARE = 0.6
+
+
+def available() -> bool:
+    try:
+        from ortools.sat.python import cp_model  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def improve(part, graph, incumbent: dict | None, *, seconds: float, target: float, score):
+    """``(best or None, bound, proven)``: the best answer CP-SAT finds for the first
+    objective from ``incumbent`` (as :func:`geo_pcn.proposal.model._score` values it,
+    ``score`` passed in), its proven lower bound, and whether it proved the answer within
+    ``target`` in ``seconds`` at most.
+    An answer is returned only when it beats ``incumbent`` and ``graph`` finds every PCN of
+    it in one piece (the check the SCIP search uses)."""
+    from ortools.sat.python import cp_model
+
+    model, x = _model(part, incumbent)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = WORKERS
+    params.random_seed = 0
+    params.max_time_in_seconds = max(float(seconds), 0.1)
+    params.relative_gap_limit = float(target)
+    params.absolute_gap_limit = 0.999  # the objective is a whole number
+    status = solver.Solve(model)
+    extra = _forced(part)
+    if status == cp_model.INFEASIBLE:
+        return None, None, False
+    bound = int(-(-(solver.BestObjectiveBound() - 1e-6) // 1)) + extra
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, bound, False
+    chosen = [-1] * len(part.practices)
+    for (p, k), v in x.items():
+        if solver.BooleanValue(v):
+            chosen[p] = k
+    if min(chosen) < 0 or graph.pieces([part.slots[k].code for k in chosen]):
+        return None, bound, False  # pragma: no cover - the flow keeps every PCN whole
+    found = score(part, tuple(chosen))
+    if incumbent is not None and found["value"] >= incumbent["value"]:
+        found = None
+    proven = status == cp_model.OPTIMAL
+    return found, bound, proven
+
+
+def _forced(part) -> int:
+    """The first objective's constant: practices whose PCN lives in another part move
+    whatever they join."""
+    if part.objective == "practices":
+        return sum(1 for c in part.current if c == -2)
+    return sum(part.weights[p] for p, c in enumerate(part.current) if c == -2)
+
+
+def _model(part, incumbent):
+    """The CP-SAT model of the first objective, hinted with ``incumbent`` (every column:
+    assignment, slots used, the roots and flows of a spanning tree of each PCN)."""
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    w = part.weights
+    low, high = part.band
+    needs = _needs(part)
+    x = {(p, k): m.NewBoolVar(f"x{p}_{k}") for k, s in enumerate(part.slots) for p in s.candidates}
+    y = [m.NewBoolVar(f"y{k}") for k in range(len(part.slots))]
+    by_practice: dict[int, list] = {}
+    for (p, k), v in x.items():
+        by_practice.setdefault(p, []).append(v)
+        m.AddImplication(v, y[k])
+    for vs in by_practice.values():
+        m.AddExactlyOne(vs)
+    chosen = None if incumbent is None else incumbent["slots"]
+    for k, slot in enumerate(part.slots):
+        members = [(x[p, k], int(w[p])) for p in slot.candidates]
+        m.AddBoolOr([v for v, _ in members]).OnlyEnforceIf(y[k])
+        total = sum(c * v for v, c in members)
+        most = sum(c for _, c in members)
+        if slot.band:
+            if low > 0:
+                m.Add(total >= low).OnlyEnforceIf(y[k])
+            if high < most:
+                m.Add(total <= high)
+        elif slot.cap is not None and slot.cap < most:
+            m.Add(total <= slot.cap)
+        if slot.contiguous:
+            _flow(m, part, k, x, needs, chosen)
+    unit = (lambda p: 1) if part.objective == "practices" else (lambda p: int(w[p]))
+    moved = [
+        (unit(p), v) for (p, k), v in x.items() if part.current[p] >= 0 and part.current[p] != k
+    ]
+    m.Minimize(sum(c * v for c, v in moved))
+    if chosen is not None:
+        for (p, k), v in x.items():
+            m.AddHint(v, chosen[p] == k)
+        for k, v in enumerate(y):
+            m.AddHint(v, k in set(chosen))
+    return m, x
+
+
+def _flow(m, part, k, x, needs, chosen) -> None:
+    """One root sends a unit to every other member that must be connected, along the
+    graph's edges between members (as the HiGHS model's flow); hinted with a spanning
+    tree of the slot's members in ``chosen``."""
+    import networkx as nx
+
+    members = [p for p in part.slots[k].candidates if part.placed[p]]
+    if sum(needs[p] for p in members) < 2:
+        return
+    inside = set(members)
+    arcs = [(i, j) for i, j in part.edges if i in inside and j in inside]
+    big = len(members) - 1
+    roots = {p: m.NewBoolVar(f"r{p}_{k}") for p in members}
+    m.AddAtMostOne(roots.values())
+    flows = {}
+    balance: dict[int, list] = {p: [] for p in members}
+    for i, j in arcs:
+        for a, c in ((i, j), (j, i)):
+            f = m.NewIntVar(0, big, f"f{a}_{c}_{k}")
+            m.Add(f == 0).OnlyEnforceIf(x[a, k].Not())
+            m.Add(f == 0).OnlyEnforceIf(x[c, k].Not())
+            flows[a, c] = f
+            balance[c].append(f)
+            balance[a].append(-f)
+    for p in members:
+        m.AddImplication(roots[p], x[p, k])
+        demand = 1 if needs[p] else 0
+        m.Add(sum(balance[p]) - demand * x[p, k] + (big + 1) * roots[p] >= 0)
+    if chosen is None:
+        return
+    held = [p for p in members if chosen[p] == k]
+    sent = dict.fromkeys(flows, 0)
+    root = min((p for p in held if needs[p]), default=None)
+    if root is not None:
+        g = nx.Graph()
+        g.add_nodes_from(held)
+        g.add_edges_from((i, j) for i, j in arcs if chosen[i] == k and chosen[j] == k)
+        tree = nx.bfs_tree(g, root)
+        for v in reversed(list(nx.topological_sort(tree))):  # leaves first
+            below = (1 if needs[v] else 0) + sum(sent[v, c] for c in tree.successors(v))
+            for u in tree.predecessors(v):
+                sent[u, v] = below
+    for key, f in flows.items():
+        m.AddHint(f, sent[key])
+    for p, v in roots.items():
+        m.AddHint(v, p == root)
