@@ -19,8 +19,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_pcn._escape import html_table, html_text
+from geo_pcn._escape import html_table
 from geo_pcn._json import dump_json
+from geo_pcn._templates import Markup, render
 from geo_pcn._words import count
 from geo_pcn.alignment import Alignment
 from geo_pcn.checks.boundaries import code_system
@@ -349,53 +350,36 @@ class Report:
         return dump_json(self.to_dict(), path, indent=indent)
 
     def _repr_html_(self) -> str:
-        """HTML for notebooks and e-mails: the verdict and summary first, then the findings
-        by severity, the PCN and practice tables and the notes in collapsible sections.
-        Every string from the inputs is escaped (:func:`geo_pcn._escape.html_text`)."""
-        esc = html_text
+        """HTML for notebooks and e-mails (``geo_pcn/templates/report.html.j2``): the
+        verdict and summary first, then the findings by severity, the PCN and practice
+        tables and the notes in collapsible sections. Every string from the inputs is
+        escaped (:func:`geo_pcn._escape.html_text`)."""
         s = self.summary
-        sev = s["findings"]
-        verdict = "PASS" if self.ok else "FAIL"
-        colour = "#1a7f37" if self.ok else "#b42318"
-        parts = [
-            f"<div><h3>{esc(self.study.name)}: <span style='color:{colour}'>{verdict}</span>"
-            f"</h3><p>{count(s['n_practices'], 'practice')} in {count(s['n_pcns'], 'PCN')}, "
-            f"{count(s['n_patients'], 'registered patient')}; {count(sev['error'], 'error')}, "
-            f"{count(sev['warning'], 'warning')}, {count(sev['info'], 'note')}. In no PCN: "
-            f"{count(s['n_practices_in_no_pcn'], 'practice')}, "
-            f"{count(s['n_patients_in_no_pcn'], 'patient')}. "
-            f"Band {s['band'][0]:,}-{s['band'][1]:,} patients; territories from "
-            f"{esc(s['footprint_method'])}.</p>"
-        ]
-        if s.get("synthetic"):
-            parts.append("<p><i>SYNTHETIC demo region: not real practices or patients.</i></p>")
-        for severity in Severity:
-            items = [f for f in self.findings if f.severity is severity]
-            if not items:
-                continue
-            lis = "".join(
-                f"<li><b>{esc(f.check)}/{esc(f.kind)}</b>: {esc(f.message)}</li>" for f in items
-            )
-            opened = " open" if severity is not Severity.INFO else ""
-            parts.append(
-                f"<details{opened}><summary>{esc(severity.value.title())}s ({len(items)})"
-                f"</summary><ul>{lis}</ul></details>"
-            )
-        parts.append(
-            f"<details><summary>PCNs ({len(self.pcns)})</summary>{html_table(self.pcns)}</details>"
-        )
         practice_cols = ["practice_code", "practice_name", "pcn_code", "list_size", "n_findings"]
-        parts.append(
-            f"<details><summary>Practices ({len(self.practices)})</summary>"
-            f"{html_table(self.practices[practice_cols])}</details>"
+        return render(
+            "report.html.j2",
+            name=self.study.name,
+            ok=self.ok,
+            count=count,
+            n_practices=s["n_practices"],
+            n_pcns=s["n_pcns"],
+            n_patients=s["n_patients"],
+            findings=s["findings"],
+            n_practices_in_no_pcn=s["n_practices_in_no_pcn"],
+            n_patients_in_no_pcn=s["n_patients_in_no_pcn"],
+            band=s["band"],
+            footprint_method=s["footprint_method"],
+            synthetic=bool(s.get("synthetic")),
+            by_severity=[
+                (severity, [f for f in self.findings if f.severity is severity])
+                for severity in Severity
+            ],
+            n_pcn_rows=len(self.pcns),
+            pcns_table=Markup(html_table(self.pcns)),
+            n_practice_rows=len(self.practices),
+            practices_table=Markup(html_table(self.practices[practice_cols])),
+            notes=list(self.study.notes),
         )
-        if self.study.notes:
-            notes = "".join(f"<li>{esc(n)}</li>" for n in self.study.notes)
-            parts.append(
-                f"<details><summary>Notes on the inputs ({len(self.study.notes)})</summary>"
-                f"<ul>{notes}</ul></details>"
-            )
-        return "".join(parts) + "</div>"
 
     def __repr__(self) -> str:
         sev = self.by_severity()

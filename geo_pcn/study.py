@@ -8,7 +8,6 @@ codes. Nothing about the *planning rules* is checked here: that is the job of th
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -19,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_pcn._templates import render
 from geo_pcn._words import count as _count
 from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
@@ -425,53 +425,30 @@ class Study:
         )
 
     def _repr_html_(self) -> str:
+        """HTML for notebooks (``geo_pcn/templates/study.html.j2``; every string
+        escaped)."""
         s = self.summary()
-        rows = [
-            ("Practices", f"{s['n_practices']:,} ({s['n_located']:,} located)"),
-            ("PCNs", f"{s['n_pcns']:,} ({_count(len(s['unassigned']), 'practice')} in no PCN)"),
-            ("Registered patients", f"{s['n_patients']:,}"),
-            ("Small areas", "none" if s["areas"] is None else f"{s['areas']:,}"),
-            (
-                "Boundary layers",
-                ", ".join(f"{k} ({v})" for k, v in s["boundaries"].items()) or "none",
-            ),
-            ("Community layers", ", ".join(s["community"]) or "none"),
-            ("Band", f"{s['rules']['band'][0]:,}-{s['rules']['band'][1]:,}"),
-        ]
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in rows
+        return render(
+            "study.html.j2",
+            name=self.name,
+            n_practices=s["n_practices"],
+            n_located=s["n_located"],
+            n_pcns=s["n_pcns"],
+            in_no_pcn=_count(len(s["unassigned"]), "practice"),
+            n_patients=s["n_patients"],
+            n_areas=s["areas"],
+            boundaries=", ".join(f"{k} ({v})" for k, v in s["boundaries"].items()),
+            community=", ".join(s["community"]),
+            band=s["rules"]["band"],
+            unassigned=", ".join(s["unassigned"]),
+            not_located=", ".join(s["not_located"]),
+            no_list_size=", ".join(s["no_list_size"]),
+            pcns=[
+                (code, self.configuration.name_of(code), len(practices))
+                for code, practices in self.configuration.members.items()
+            ],
+            notes=list(self.notes),
         )
-        out = [f"<div><strong>Study: {html.escape(self.name)}</strong><table>{body}</table>"]
-        if s["unassigned"] or s["not_located"]:
-            items = [
-                ("In no PCN", s["unassigned"]),
-                ("Not located", s["not_located"]),
-                ("No list size", s["no_list_size"]),
-            ]
-            lis = "".join(
-                f"<li>{html.escape(k)}: {html.escape(', '.join(v))}</li>" for k, v in items if v
-            )
-            out.append(
-                f"<details open><summary>Practices to look at</summary><ul>{lis}</ul></details>"
-            )
-        members = self.configuration.members
-        pcn_rows = "".join(
-            f"<tr><td>{html.escape(code)}</td><td>{html.escape(self.configuration.name_of(code))}"
-            f"</td><td>{len(m)}</td></tr>"
-            for code, m in members.items()
-        )
-        out.append(
-            f"<details><summary>PCNs ({len(members)})</summary><table><tr><th>pcn_code</th>"
-            f"<th>pcn_name</th><th>n_practices</th></tr>{pcn_rows}</table></details>"
-        )
-        if self.notes:
-            notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-            out.append(
-                f"<details><summary>Notes on the inputs ({len(self.notes)})</summary>"
-                f"<ul>{notes}</ul></details>"
-            )
-        return "".join(out) + "</div>"
 
 
 # ---------------------------------------------------------------------------------------
