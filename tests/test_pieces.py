@@ -278,16 +278,35 @@ def test_a_footprint_drawn_in_pieces_is_said(tmp_path):
 
 def _drawn_pieces_with_homes(report, code, members, tol):
     """How many parts of the PCN's drawn footprint (buffered by half the tolerance, so
-    pieces within it merge) hold a member's home: judged on the geometry, not by the
-    piece code."""
+    pieces within it merge) hold a member's home or site, parts held by one practice
+    counted as one: judged on the geometry, not by the piece code. A part holds a home
+    when it overlaps the home piece with some area (the home piece's representative point
+    may lie in an area another PCN wins), and a site when it contains the site."""
     fp = report.context.footprints.pcns.geometry[code]
     if fp.is_empty:
         return 0
     parts = shapely.get_parts(shapely.buffer(fp, tol / 2))
     home = report.context.territories.home.reindex(list(members)).to_numpy()
-    points = [p for p in shapely.point_on_surface(home) if p is not None and not p.is_empty]
-    inside = [p for p in points if fp.intersects(p)]
-    return len({i for p in inside for i, part in enumerate(parts) if part.intersects(p)})
+    sites = report.study.practices.geometry.reindex(list(members)).to_numpy()
+    held = []
+    for h, site in zip(home, sites, strict=True):
+        mine = set()
+        if h is not None and not h.is_empty:
+            overlap = shapely.intersection(h, fp)
+            if shapely.area(overlap) > 1.0:
+                mine |= {i for i, part in enumerate(parts) if shapely.area(part & overlap) > 1.0}
+        if site is not None and not site.is_empty and fp.intersects(site):
+            mine |= {i for i, part in enumerate(parts) if part.intersects(site)}
+        if mine:
+            held.append(mine)
+    groups: list[set] = []
+    for mine in held:  # parts held by one practice are one group
+        joined = [g for g in groups if g & mine]
+        for g in joined:
+            groups.remove(g)
+            mine = mine | g
+        groups.append(mine)
+    return len(groups)
 
 
 @pytest.mark.real_data
@@ -309,7 +328,11 @@ def test_every_configuration_propose_returns_is_contiguous_as_drawn(qnc_study_fi
         if f.kind == "detached_group" and f.severity is Severity.ERROR
     }
     assert not errors & changed, errors & changed
-    said = {f.pcn_code for f in after.findings if f.kind == "footprint_in_pieces"}
+    said = {
+        f.pcn_code
+        for f in after.findings
+        if f.kind in ("footprint_in_pieces", "detached_group")  # a detached group is apart too
+    }
     for code in changed:
         members = proposal.configuration.members.get(code)
         if not members:
@@ -319,3 +342,25 @@ def test_every_configuration_propose_returns_is_contiguous_as_drawn(qnc_study_fi
         old = study.configuration.members.get(code)
         if old:
             assert drawn <= max(1, _drawn_pieces_with_homes(before, code, old, tol)), code
+
+
+@pytest.mark.real_data
+def test_every_pcn_drawn_in_pieces_is_said(qnc_study_file):
+    """Real Staffordshire (QNC, October 2025), the configuration as given: for every PCN,
+    its drawn footprint holds its practices' homes and sites in more than one piece
+    (measured on the geometry) exactly when the check says it is apart
+    (``footprint_in_pieces`` or ``detached_group``)."""
+    study = Study.from_toml(qnc_study_file)
+    report = validate(study)
+    tol = study.rules.adjacency_tolerance_m
+    said = {
+        f.pcn_code
+        for f in report.findings
+        if f.kind in ("footprint_in_pieces", "detached_group")
+    }
+    drawn = {
+        code: _drawn_pieces_with_homes(report, code, members, tol)
+        for code, members in study.configuration.members.items()
+    }
+    assert {code for code, n in drawn.items() if n > 1} == said
+    assert said  # QNC has PCNs drawn apart (U56729, U93998 among them)
