@@ -1,4 +1,5 @@
-"""The one point-in-polygon lookup every stage uses (vectorised with a spatial index)."""
+"""The one point-in-polygon lookup every stage uses (vectorised with a spatial index), and
+which geometries are there to use or to draw."""
 
 from __future__ import annotations
 
@@ -6,7 +7,34 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["polygon_of"]
+__all__ = ["drawable", "polygon_of", "present"]
+
+
+def present(geoms) -> pd.Series:
+    """Which geometries of a GeoSeries are not missing (``None``), as a boolean Series on
+    its index: what ``GeoSeries.notna()`` now means, without the warning geopandas gives
+    for it when the series also holds empty geometries (a PCN with no footprint).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> present(gpd.GeoSeries([shapely.Point(0, 0), shapely.Polygon(), None])).tolist()
+    [True, True, False]
+    """
+    return pd.Series(~shapely.is_missing(np.asarray(geoms, dtype=object)), index=geoms.index)
+
+
+def drawable(geoms) -> pd.Series:
+    """Which geometries of a GeoSeries are neither missing nor empty (what a map can draw).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> drawable(gpd.GeoSeries([shapely.Point(0, 0), shapely.Polygon(), None])).tolist()
+    [True, False, False]
+    """
+    values = np.asarray(geoms, dtype=object)
+    return pd.Series(~shapely.is_missing(values) & ~shapely.is_empty(values), index=geoms.index)
 
 
 def polygon_of(polygons, points, *, keys=None) -> np.ndarray:

@@ -200,7 +200,8 @@ class EditorWidget:
         """The map at the first view of the practices, its footprint and practice layers
         (click and hover wired) and the hover box; tiles only when asked."""
         leaflet, w = self._leaflet, self._w
-        located = study.practices.geometry.notna() & ~study.practices.geometry.is_empty
+        geoms = study.practices.geometry
+        located = ~shapely.is_missing(geoms.to_numpy()) & ~geoms.is_empty.to_numpy()
         bng = study.practices.geometry[located]
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*px\s*", height)
         centre, zoom = _first_view(bng.to_crs(4326).total_bounds, float(match[1]) if match else 520)

@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo_pcn._escape import html_table
 from geo_pcn._json import dump_json
@@ -197,7 +198,7 @@ class Report:
                 .to_numpy(),
                 "status": p.get("status", pd.Series("", index=p.index)).fillna("").to_numpy(),
                 "postcode": p["postcode"].to_numpy(),
-                "located": p.geometry.notna().to_numpy(),
+                "located": ~shapely.is_missing(p.geometry.to_numpy()),
                 "locate_method": p["locate_method"].to_numpy(),
                 "easting": np.round(p.geometry.x.to_numpy(), 1),
                 "northing": np.round(p.geometry.y.to_numpy(), 1),
@@ -403,7 +404,7 @@ class Report:
         frame = self.findings_frame()
         geoms = gpd.GeoSeries([f.geometry for f in self.findings], crs=BNG)
         findings = gpd.GeoDataFrame(frame, geometry=geoms.to_numpy(), crs=BNG)
-        findings = findings[findings.geometry.notna()]
+        findings = findings[~shapely.is_missing(findings.geometry.to_numpy())]
         layers = {"pcn_footprints": footprints, "practices": points, "findings": findings}
         if self.partition.territories.method == "registrations":
             share = self.study.rules.min_share

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_pcn._spatial import present
 from geo_pcn._templates import render
 from geo_pcn._words import count as _count
 from geo_pcn.configuration import Configuration
@@ -145,12 +146,12 @@ class CommunityLayer:
     @property
     def n_located(self) -> int:
         """Features with a geometry."""
-        return int(self.data.geometry.notna().sum())
+        return int(present(self.data.geometry).sum())
 
     @property
     def not_located(self) -> pd.DataFrame:
         """Features that could not be placed (kept, never dropped)."""
-        return pd.DataFrame(self.data[self.data.geometry.isna()].drop(columns="geometry"))
+        return pd.DataFrame(self.data[~present(self.data.geometry)].drop(columns="geometry"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -323,12 +324,12 @@ class Study:
     @cached_property
     def located(self) -> gpd.GeoDataFrame:
         """Practices with a location."""
-        return self.practices[self.practices.geometry.notna()]
+        return self.practices[present(self.practices.geometry)]
 
     @cached_property
     def not_located(self) -> tuple[str, ...]:
         """Codes of practices without a location."""
-        return tuple(self.practices.index[self.practices.geometry.isna()])
+        return tuple(self.practices.index[~present(self.practices.geometry)])
 
     @cached_property
     def colocated(self) -> dict[str, tuple[str, ...]]:
@@ -482,7 +483,7 @@ def _check_study(study: Study) -> None:
     if practices.index.has_duplicates:
         dup = sorted(set(practices.index[practices.index.duplicated()]))
         problems.append(f"practices: practice code(s) {list_some(dup)} appear more than once")
-    kinds = set(practices.geometry[practices.geometry.notna()].geom_type)
+    kinds = set(practices.geometry[present(practices.geometry)].geom_type)
     if kinds - {"Point"}:
         problems.append(f"practices must be points (one site each), not {', '.join(sorted(kinds))}")
     for column in ("practice_name", LIST_SIZE, "site_id"):

@@ -94,7 +94,7 @@ def _site_facts(study, layer, footprints: Footprints, fp_codes) -> dict:
     )
     practices = study.practices
     p_pts = practices.geometry
-    has = p_pts.notna().to_numpy()
+    has = ~shapely.is_missing(p_pts.to_numpy())
     site_pts = points[located]
     site_codes = sites["code"].to_numpy()[located]
     method = practices.get("locate_method", pd.Series("", index=practices.index))

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import shapely
 from networkx.utils import UnionFind
 
 from geo_pcn.findings import Finding, Severity
@@ -271,7 +272,8 @@ def _layer_entries(partition, layer: str, where: pd.DataFrame, crossings: dict):
 
 def _outside_layer(study, where: pd.DataFrame) -> list[str]:
     """The located practices whose site lies in no area of a layer (``where``)."""
-    located = study.practices.geometry.notna()
+    geoms = study.practices.geometry
+    located = pd.Series(~shapely.is_missing(geoms.to_numpy()), index=geoms.index)
     return list(where.index[(where["code"] == "") & located.reindex(where.index).to_numpy()])
 
 

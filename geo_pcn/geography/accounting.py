@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo_pcn._spatial import polygon_of
+from geo_pcn._spatial import polygon_of, present
 from geo_pcn.geography._pieces import largest_part_points
 from geo_pcn.geography.territories import _units_layer
 from geo_pcn.settings import AREA_CODE, N_PATIENTS, POPULATION, PRACTICE_CODE
@@ -189,7 +189,7 @@ def _units(study):
     if name is None:
         return None, None
     frame = study.boundaries[name]
-    frame = frame[frame.geometry.notna()].reset_index(drop=True)
+    frame = frame[present(frame.geometry)].reset_index(drop=True)
     return _LAYER_WORDS.get(name, name.replace("_", " ")), frame
 
 

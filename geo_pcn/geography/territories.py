@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_pcn._spatial import polygon_of
+from geo_pcn._spatial import polygon_of, present
 from geo_pcn.errors import InputError
 from geo_pcn.geography._pieces import area_links, area_pieces, largest_part_points
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
@@ -589,7 +589,7 @@ def _units_served(study, points: np.ndarray, n_in: np.ndarray, n_out: np.ndarray
     if layer is None:
         return np.zeros(len(points), dtype=bool)
     frame = study.boundaries[layer]
-    frame = frame[frame.geometry.notna()]
+    frame = frame[present(frame.geometry)]
     unit = polygon_of(frame, points)
     sums = pd.DataFrame({"u": unit, "i": n_in, "o": n_out})[unit >= 0].groupby("u").sum()
     served = sums.index[sums["i"] > sums["o"]].to_numpy()
@@ -613,7 +613,7 @@ def _units_layer(study) -> str | None:
     sites = study.located.geometry.to_numpy()
     for name in order:
         frame = study.boundaries[name]
-        frame = frame[frame.geometry.notna()]
+        frame = frame[present(frame.geometry)]
         if frame.empty or not len(sites):
             continue
         if len(frame.sindex.query(sites, predicate="intersects")[1]):
@@ -627,14 +627,14 @@ def _units_holding_practices(study) -> tuple[str | None, shapely.Geometry | None
     if name is None:
         return None, None
     frame = study.boundaries[name]
-    frame = frame[frame.geometry.notna()]
+    frame = frame[present(frame.geometry)]
     _, hit = frame.sindex.query(study.located.geometry.to_numpy(), predicate="intersects")
     return name, shapely.union_all(frame.geometry.to_numpy()[np.unique(hit)])
 
 
 def _voronoi_territories(study, boundary: shapely.Geometry) -> Territories:
     practices = study.practices
-    located = practices[practices.geometry.notna()]
+    located = practices[present(practices.geometry)]
     site_ids = located["site_id"].astype(str)
     sites = located.geometry.groupby(site_ids.to_numpy()).first()
     points = shapely.points(

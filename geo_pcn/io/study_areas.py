@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn import io as gio
+from geo_pcn._spatial import present
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.io._isin import isin
 from geo_pcn.io.context import read_deprivation, read_rural
@@ -133,7 +134,7 @@ def read_community_layers(
         else:
             postcodes = source.options.get("postcodes") or spec.postcodes
             data = gio.read_sites(source, postcodes=Path(postcodes) if postcodes else None)
-            n_missing = int(data.geometry.isna().sum())
+            n_missing = int((~present(data.geometry)).sum())
             if n_missing:
                 notes.append(f"[community.{name}]: {n_missing:,} sites could not be located")
         for reason, count in data.attrs.get("skipped", {}).items():

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn import io as gio
+from geo_pcn._spatial import present
 from geo_pcn.errors import GeoPCNWarning, InputError, list_some
 from geo_pcn.io._isin import isin
 from geo_pcn.io.tables import Source, to_number, warn
@@ -572,7 +573,7 @@ def _place_by_residents(
     """A practice no coordinates or postcode could place (a postcode no longer live) is put
     at the patient-weighted centre of its registered residents' small areas, and the notes
     name it; a practice with no residents in the layer stays unplaced."""
-    missing = practices.index[practices.geometry.isna().to_numpy()]
+    missing = practices.index[(~present(practices.geometry)).to_numpy()]
     if registrations is None or areas is None or not len(missing):
         return practices
     rows = registrations[
@@ -621,7 +622,7 @@ def _mark_sites(practices: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataF
     import networkx as nx
 
     out = practices.copy()
-    pts = out.geometry[out.geometry.notna()]
+    pts = out.geometry[present(out.geometry)]
     site = pd.Series(pd.NA, index=out.index, dtype="string")
     if len(pts):
         left, right = pts.sindex.query(pts.to_numpy(), predicate="dwithin", distance=tolerance_m)

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn._escape import html_text
+from geo_pcn._spatial import drawable, present
 from geo_pcn.findings import Severity
 from geo_pcn.geography._pieces import pairs_within
 from geo_pcn.settings import BNG
@@ -174,7 +175,7 @@ def footprint_adjacency(
     out = nx.Graph()
     out.add_nodes_from(sorted(footprints.index))
     geoms = footprints.geometry
-    drawn = footprints[geoms.notna() & ~geoms.is_empty]
+    drawn = footprints[drawable(geoms)]
     if len(drawn) > 1:
         left, right, _ = pairs_within(drawn.geometry.to_numpy(), max(tolerance_m, 0.01))
         codes = drawn.index.to_numpy()
@@ -334,7 +335,7 @@ def to_display(
 ) -> gpd.GeoDataFrame:
     """The frame ready for the web map: empty geometries dropped, polygons simplified as
     a coverage (``coverage=True``), reprojected to WGS84, coordinates rounded."""
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    frame = frame[drawable(frame.geometry)]
     geoms = frame.geometry.to_numpy()
     if coverage and tolerance > 0 and len(geoms):
         polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
@@ -422,7 +423,7 @@ def build_map_data(report) -> MapData:
     fp, colours = _footprint_layer(report)
     pts, boundary_fields, largest = _practice_layer(report, colours)
     practices = study.practices
-    located = practices[practices.geometry.notna()]
+    located = practices[present(practices.geometry)]
     anchors, boundaries = _study_extent(report, located)
     community = _community_layers(report, anchors)
     parts = _finding_layer(report)
@@ -459,7 +460,6 @@ def build_map_data(report) -> MapData:
 def _footprint_layer(report) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
     """The PCN footprints with their neighbour-distinct colours, labels, tooltips and the
     findings of each PCN (HTML, escaped); and ``pcn_code -> colour``."""
-    study = report.study
     ctx = report.partition
     config = report.configuration
     footprints = ctx.footprints.pcns
@@ -533,7 +533,7 @@ def _practice_layer(
     ctx = report.partition
     config = report.configuration
     practices = study.practices
-    located = practices[practices.geometry.notna()]
+    located = practices[present(practices.geometry)]
     assign = config.assignments.reindex(located.index).fillna("")
     sizes_p = ctx.list_sizes.reindex(located.index).fillna(0).astype("int64")
     largest = float(max(int(sizes_p.max()) if len(sizes_p) else 1, 1))
@@ -586,7 +586,7 @@ def _study_extent(report, located) -> tuple[np.ndarray, dict[str, gpd.GeoDataFra
 
     boundaries: dict[str, gpd.GeoDataFrame] = {}
     for layer, frame in study.boundaries.items():
-        near = _features_in_study(frame[frame.geometry.notna()], boundary, located.geometry)
+        near = _features_in_study(frame[present(frame.geometry)], boundary, located.geometry)
         boundaries[layer] = gpd.GeoDataFrame(
             {
                 "tip": (
@@ -609,7 +609,7 @@ def _community_layers(report, anchors: np.ndarray) -> dict[str, tuple[str, gpd.G
     extent = shapely.box(*_total_bounds(anchors))
     extent = shapely.buffer(extent, 5_000)
     for name, layer in study.community.items():
-        data = layer.data[layer.data.geometry.notna()]
+        data = layer.data[present(layer.data.geometry)]
         if layer.kind == "sites" and name in report.alignment.layers:
             # only the sites the alignment counts: those of the study area (a national
             # pharmacy file is not drawn across England)
@@ -653,7 +653,7 @@ def _finding_layer(report) -> gpd.GeoDataFrame:
         crs=BNG,
     )
     parts = raw.explode(index_parts=False, ignore_index=True)
-    parts = parts[parts.geometry.notna() & ~parts.geometry.is_empty]
+    parts = parts[drawable(parts.geometry)]
     parts["gtype"] = np.select(
         [
             np.isin(shapely.get_type_id(parts.geometry.to_numpy()), (0, 4)),

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn._escape import html_text
+from geo_pcn._spatial import drawable
 from geo_pcn.compare import Comparison, moved_words
 from geo_pcn.render._map_data import build_map_data, label_points
 from geo_pcn.render.map import _findings_list, build_map, write_map
@@ -53,7 +54,7 @@ def _change_layers(comparison: Comparison, words: dict[str, str] | None = None) 
     outlines = {}
     for report, label in ((comparison.before, "before"), (comparison.after, "after")):
         fp = report.partition.footprints.pcns
-        fp = fp[fp.index.isin(changed) & fp.geometry.notna() & ~fp.geometry.is_empty]
+        fp = fp[fp.index.isin(changed) & drawable(fp.geometry)]
         outlines[label] = gpd.GeoDataFrame(
             {
                 "tip": [

@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 
 from geo_pcn._escape import html_text
+from geo_pcn._spatial import drawable
 from geo_pcn.pipeline import validate
 from geo_pcn.render._assets import inline_assets, map_tools_script
 from geo_pcn.render._files import write_atomic
@@ -361,7 +362,7 @@ def _label_zooms(geoms: np.ndarray, texts: list[str], lats: np.ndarray) -> np.nd
 
 
 def _label_items(footprints: gpd.GeoDataFrame) -> list[list]:
-    fp = footprints[footprints.geometry.notna() & ~footprints.geometry.is_empty]
+    fp = footprints[drawable(footprints.geometry)]
     if not len(fp):
         return []
     geoms = fp.geometry.to_numpy()
@@ -429,7 +430,7 @@ def _findings_list(findings, places: dict[str, Any], title: str, cls: str, note:
 def _places(report, data: MapData) -> dict[str, dict[str, Any]]:
     """Where each PCN (its footprint's box and label point) and each located practice is,
     for the panel and the search."""
-    fp = data.footprints[data.footprints.geometry.notna() & ~data.footprints.geometry.is_empty]
+    fp = data.footprints[drawable(data.footprints.geometry)]
     boxes = _boxes_wgs84(shapely.bounds(fp.geometry.to_numpy()))
     points = _points_wgs84(label_points(fp.geometry.to_numpy()))
     pcn = {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geo_pcn._spatial import drawable
 from geo_pcn.render._files import write_atomic
 from geo_pcn.render._map_data import (
     COMMUNITY_STYLES,
@@ -96,7 +97,7 @@ def draw_png(data: MapData, report, *, dpi: int = DEFAULT_DPI) -> bytes:
     ax.set_aspect("equal")
     ax.set_axis_off()
 
-    fp = data.footprints[data.footprints.geometry.notna() & ~data.footprints.geometry.is_empty]
+    fp = data.footprints[drawable(data.footprints.geometry)]
     handles: list = []
     if len(fp):
         fp.plot(ax=ax, color=fp["colour"].to_list(), alpha=0.75, edgecolor="white", linewidth=0.6)
