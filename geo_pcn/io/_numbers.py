@@ -81,13 +81,7 @@ def to_number(
     bad |= too_big
     if bad.any():
         rows = [f"line {i + first_line} ({values.loc[i]!r})" for i in values.index[bad]]
-        kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
-        if maximum is not None:
-            kind = f"{kind} up to {maximum:,.0f}"
-        raise InputError(
-            f"{source}: column {column} must hold {kind}; bad value(s) at "
-            f"{list_some(rows)}; correct those rows"
-        )
+        raise _bad_values(source, column, rows, integer, allow_negative, maximum)
     return numbers
 
 
@@ -111,11 +105,16 @@ def _check_whole(
         bad |= numbers > maximum
     if bad.any():
         rows = [f"line {i + first_line} ({str(values.loc[i])!r})" for i in values.index[bad]]
-        kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
-        if maximum is not None:
-            kind = f"{kind} up to {maximum:,.0f}"
-        raise InputError(
-            f"{source}: column {column} must hold {kind}; bad value(s) at "
-            f"{list_some(rows)}; correct those rows"
-        )
+        raise _bad_values(source, column, rows, integer, allow_negative, maximum)
     return values
+
+
+def _bad_values(source, column, rows, integer, allow_negative, maximum) -> InputError:
+    """The one error for a number column with bad values at ``rows`` (``line N ('v')``)."""
+    kind = "whole numbers of 0 or more" if integer and not allow_negative else "numbers"
+    if maximum is not None:
+        kind = f"{kind} up to {maximum:,.0f}"
+    return InputError(
+        f"{source}: column {column} must hold {kind}; bad value(s) at "
+        f"{list_some(rows)}; correct those rows"
+    )

@@ -144,7 +144,11 @@ class _State:
         return self.connected(k, self.members[k] | {p})
 
     def components(self, k: int) -> list[set[int]]:
-        nodes = {p for p in self.members[k] if self.placed[p]}
+        """The connected groups of slot ``k``'s placed members."""
+        return self.pieces({p for p in self.members[k] if self.placed[p]})
+
+    def pieces(self, nodes: set[int]) -> list[set[int]]:
+        """The connected groups of ``nodes`` in the graph, from the smallest index up."""
         out, seen = [], set()
         for start in sorted(nodes):
             if start in seen:

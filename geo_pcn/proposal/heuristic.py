@@ -255,28 +255,10 @@ def _carve(st: _State, mem: list[int], root: int, most: int):
         if not rest:
             return None
         root = _far_roots(st, sorted(rest))[0]
-    comps = _pieces(st, rest)
+    comps = st.pieces(rest)
     kept = max(comps, key=lambda c: (sum(st.w[p] for p in c), -min(c)))
     loose = rest - kept
     return regions, kept, loose
-
-
-def _pieces(st: _State, nodes: set[int]) -> list[set[int]]:
-    out, seen = [], set()
-    for start in sorted(nodes):
-        if start in seen:
-            continue
-        comp, queue = {start}, deque([start])
-        seen.add(start)
-        while queue:
-            p = queue.popleft()
-            for q in st.adj[p]:
-                if q in nodes and q not in seen:
-                    seen.add(q)
-                    comp.add(q)
-                    queue.append(q)
-        out.append(comp)
-    return out
 
 
 def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
