@@ -503,6 +503,19 @@ def test_a_re_coded_pcn_in_two_reports():
     assert [(f.check, f.kind) for f in d.introduced] == [("alignment", "site_pcn_unknown")]
     n_uz008 = sum(f.pcn_code == "UZ008" for f in before.findings)
     assert n_uz008 > 0  # the demo plants problems in it, so the matching is exercised
+    # diff.md lists them in compare.md's lines: severity, check / kind, the PCN, message
+    from geo_pcn.render.diff_outputs import diff_markdown
+    from geo_pcn.render.markdown import to_markdown
+
+    (r,) = d.resolved
+    line = f"- {r.severity.value.upper()} **alignment / site_outside_pcn** UZ008: "
+    md = diff_markdown(d)
+    assert line in md.split("## Findings resolved (1)", 1)[1].split("## Findings introduced")[0]
+    moved = geo_pcn.revalidate(before, study.configuration.move("Z00024", to="UZ005"))
+    cmd = to_markdown(geo_pcn.compare(before, moved))
+    for f in geo_pcn.compare(before, moved).introduced:
+        pcn = f" {f.pcn_code}" if f.pcn_code else ""
+        assert f"- {f.severity.value.upper()} **{f.check} / {f.kind}**{pcn}: " in cmd
 
 
 def test_a_re_coded_pcns_finding_without_practices_is_matched_under_its_new_code():

@@ -22,6 +22,7 @@ from geo_pcn.history import PCN_CHANGES, PRACTICE_CHANGES, Diff
 from geo_pcn.progress import stage
 from geo_pcn.render._files import write_atomic, writing
 from geo_pcn.render.change_map import write_change_map
+from geo_pcn.render.markdown import findings_changes_markdown
 from geo_pcn.render.outputs import write_outputs
 from geo_pcn.render.tables import write_csv
 from geo_pcn.render.xlsx import FIXED_TIME, _fixed_zip, _frame_sheet, _rows_xml
@@ -133,25 +134,8 @@ def diff_markdown(d: Diff) -> str:
 
 
 def _findings_diff_markdown(d: Diff) -> list[str]:
-    """The findings resolved, introduced and changed ("none" under a heading with none)."""
-    lines: list[str] = []
-    for title, items in (
-        ("Findings resolved", d.resolved),
-        ("Findings introduced", d.introduced),
-    ):
-        lines += ["", f"## {title} ({len(items):,})", ""]
-        lines += [
-            f"- **{f.severity.value}** {markdown(f.check)}/{markdown(f.kind)} "
-            f"{markdown(f.pcn_code)}: {markdown(f.message)}"
-            for f in items
-        ] or ["none"]
-    lines += ["", f"## Findings changed ({len(d.changed):,})", ""]
-    lines += [
-        f"- **{c.severity.value}** {markdown(c.check)}/{markdown(c.kind)} "
-        f"{markdown(c.pcn_code)}: {markdown(c.describe())}. {markdown(c.message)}"
-        for c in d.changed
-    ] or ["none"]
-    return lines
+    """The findings resolved, introduced and changed, in compare.md's lines."""
+    return findings_changes_markdown(d.resolved, d.introduced, d.changed)
 
 
 def diff_xlsx(d: Diff) -> bytes:

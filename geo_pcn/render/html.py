@@ -1,11 +1,10 @@
 """HTML fragments: a report or a comparison as the HTML a notebook shows (and an e-mail
 can carry).
 
-The fragments are the result objects' own ``_repr_html_`` (built in
-:mod:`geo_pcn.report` from :mod:`geo_pcn._escape`, and in :mod:`geo_pcn.compare` through
-a Jinja2 template of :mod:`geo_pcn._templates`, so that a result shows itself without
-importing the renderers); :func:`to_html` is the public way
-to ask for them. Every string from the inputs is escaped by
+The fragments are the result objects' own ``_repr_html_`` (the study, configuration,
+report and comparison each fill a Jinja2 template of :mod:`geo_pcn._templates`, so that
+a result shows itself without importing the renderers); :func:`to_html` is the public
+way to ask for them. Every string from the inputs is escaped by
 :func:`geo_pcn._escape.html_text`.
 
 Examples

@@ -255,24 +255,25 @@ def _moves_markdown(comparison: Comparison) -> list[str]:
 
 def _findings_changes_markdown(comparison: Comparison) -> list[str]:
     """The findings resolved, introduced and changed ("none" under a heading with none)."""
+    return findings_changes_markdown(comparison.resolved, comparison.introduced, comparison.changed)
+
+
+def findings_changes_markdown(resolved: list, introduced: list, changed: list) -> list[str]:
+    """The findings resolved, introduced and changed, one line each as
+    ``- ERROR **check / kind** PCN: message`` ("- none" under a heading with none): the
+    same lines in compare.md and diff.md."""
+
+    def head(f) -> str:
+        pcn = f" {markdown(f.pcn_code)}" if f.pcn_code else ""
+        return f"- {f.severity.value.upper()} **{markdown(f.check)} / {markdown(f.kind)}**{pcn}"
+
     lines: list[str] = []
-    for title, items in (
-        ("Findings resolved", comparison.resolved),
-        ("Findings introduced", comparison.introduced),
-    ):
-        lines += ["", f"## {title} ({len(items)})", ""]
-        lines += [
-            f"- {f.severity.value.upper()} **{markdown(f.check)} / {markdown(f.kind)}**: "
-            f"{markdown(f.message)}"
-            for f in items
-        ] or ["- none"]
-    changes = comparison.changed
-    lines += ["", f"## Findings changed ({len(changes)})", ""]
-    for c in changes:
-        lines.append(
-            f"- {c.severity.value.upper()} **{markdown(c.check)} / {markdown(c.kind)}**"
-            f"{' ' + markdown(c.pcn_code) if c.pcn_code else ''}: {markdown(c.describe())}"
-        )
+    for title, items in (("Findings resolved", resolved), ("Findings introduced", introduced)):
+        lines += ["", f"## {title} ({len(items):,})", ""]
+        lines += [f"{head(f)}: {markdown(f.message)}" for f in items] or ["- none"]
+    lines += ["", f"## Findings changed ({len(changed):,})", ""]
+    for c in changed:
+        lines.append(f"{head(c)}: {markdown(c.describe())}")
         if c.before.message != c.after.message:
             lines += [
                 f"  - before: {markdown(c.before.message)}",
@@ -280,7 +281,7 @@ def _findings_changes_markdown(comparison: Comparison) -> list[str]:
             ]
         else:
             lines.append(f"  - {markdown(c.after.message)}")
-    if not changes:
+    if not changed:
         lines.append("- none")
     return lines
 
