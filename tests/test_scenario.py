@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 import shapely
@@ -445,3 +446,27 @@ def test_toml_inline_arrays_of_tables_keep_their_order(tmp_path):
     out = scenario.apply(geo_pcn.Configuration({"A1": "U1", "A2": "U1", "A3": "U1"}))
     assert out.members == {"U1": ("A2", "A3"), "U5": ("A1",)}
     assert out.name_of("U5") == "[[move]]\nFIVE"
+
+
+@pytest.mark.parametrize("hidden_above, shown", [(300, True), (0, False)])
+def test_what_changed_starts_hidden_when_many_practices_moved(
+    tmp_path, monkeypatch, hidden_above, shown
+):
+    """One practice moves (Z00024 to UZ002): the "What changed" layer is drawn on opening
+    at the usual threshold; with a threshold of 0 moves (a national proposal moves
+    thousands) it starts hidden, is still in the layer control, and the legend says so."""
+    import geo_pcn.render._map_layers as layers
+    import geo_pcn.render._map_legend as legend
+
+    monkeypatch.setattr(layers, "_CHANGES_HIDDEN_ABOVE", hidden_above)
+    monkeypatch.setattr(legend, "_CHANGES_HIDDEN_ABOVE", hidden_above)
+    scenario = tmp_path / "move.csv"
+    scenario.write_text("practice_code,to_pcn_code\nZ00024,UZ002\n")
+    out = tmp_path / "out"
+    CliRunner().invoke(
+        cli, ["scenario", str(demo_study_file()), str(scenario), "--out", str(out), "-q"]
+    )
+    html_text = (out / "compare_map.html").read_text()
+    (group,) = re.findall(r'"What changed[^"]*" : (feature_group_\w+)', html_text)
+    assert (f"{group}.addTo(map_" in html_text) is shown
+    assert ("1 practices moved: the layer starts hidden" in html_text) is not shown

@@ -66,6 +66,9 @@ CHANGE_STYLES = {
 # on very large maps these layers start hidden (tick them in the layer control)
 _SITE_LAYER_HIDDEN_ABOVE = 3_000
 _PRACTICES_HIDDEN_ABOVE = 3_000
+# a change map's "What changed" layer starts hidden when more practices moved (a national
+# proposal's rings and outlines would cover England at the zoom the map opens at)
+_CHANGES_HIDDEN_ABOVE = 300
 
 
 def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
@@ -280,7 +283,10 @@ def _changes_layer(
     """The change map's "What changed" layer: changed PCNs before (dashed) and after
     (thick), rings round the practices that moved. Tooltips come from the features'
     escaped ``tip`` property (never pasted into a script)."""
-    group = folium.FeatureGroup(name=_word(changes, "changes_layer"), show=True)
+    n_moved = len(changes.get("moved", ()))
+    group = folium.FeatureGroup(
+        name=_word(changes, "changes_layer"), show=n_moved <= _CHANGES_HIDDEN_ABOVE
+    )
     for label in ("before", "after"):
         frame = changes.get(label)
         if frame is None or not len(frame):

@@ -17,6 +17,7 @@ from geo_pcn.render._map_data import (
     pretty_layer,
 )
 from geo_pcn.render._map_layers import (
+    _CHANGES_HIDDEN_ABOVE,
     _PRACTICES_HIDDEN_ABOVE,
     AREA_FILLS,
     CHANGE_STYLES,
@@ -183,6 +184,11 @@ def _legend_html(data: MapData, report, *, changes=None) -> str:
                 "Its move: old PCN, the practice, new PCN",
             ),
         ]
+        if len(changes.get("moved", ())) > _CHANGES_HIDDEN_ABOVE:
+            rows.append(
+                f'<div class="gp-note"><b>{len(changes["moved"]):,} practices moved: the '
+                "layer starts hidden at this scale; tick it in the layer control.</b></div>"
+            )
     notes = []
     if data.n_not_located:
         notes.append(f"{data.n_not_located:,} practice(s) could not be located and are not shown.")
