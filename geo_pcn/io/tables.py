@@ -246,6 +246,7 @@ def read_table(
     header: bool | None = None,
     sheet: str | int | None = None,
     numbers: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV (optionally gzipped) or an Excel sheet with every value as text.
 
@@ -266,6 +267,9 @@ def read_table(
         than writing it out as text (a reader that passes it on to :func:`to_number` and
         :func:`~geo_pcn.io._formats.canonical_table` with ``numbers=``); CSV and Excel are
         text either way.
+    columns
+        Parquet only: read only these columns (and the named index, which comes with
+        them); the others are never parsed. Other formats are read whole.
 
     Returns
     -------
@@ -280,17 +284,21 @@ def read_table(
         The file is missing, a folder, or empty.
     """
     path = Path(path)
+    columns = None if columns is None else list(columns)
+
+    def read() -> pd.DataFrame:
+        return _read_table(
+            path, role=role, header=header, sheet=sheet, numbers=numbers, columns=columns
+        )
+
     if _plain_parquet(path, numbers):  # read as fast as an entry would be: none is kept
-        return _read_table(path, role=role, header=header, sheet=sheet, numbers=numbers)
+        return read()
     options = {"path": str(path), "role": role, "header": header, "sheet": sheet}
     if numbers:  # a key of its own (the text-only entries keep theirs)
         options["numbers"] = True
-    return cached(
-        "table",
-        [path],
-        options,
-        lambda: _read_table(path, role=role, header=header, sheet=sheet, numbers=numbers),
-    )
+    if columns is not None:
+        options["columns"] = columns
+    return cached("table", [path], options, read)
 
 
 def _plain_parquet(path: Path, numbers: bool) -> bool:
@@ -320,6 +328,7 @@ def _read_table(
     header: bool | None,
     sheet: str | int | None,
     numbers: bool = False,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`read_table` without the cache."""
     _check_exists(path, role)
@@ -330,7 +339,7 @@ def _read_table(
     if kind in {"zip", "ole"}:
         rows = _read_excel(path, sheet)
     elif kind == "parquet":
-        return _read_parquet(path, role, numbers=numbers)
+        return _read_parquet(path, role, numbers=numbers, columns=columns)
     else:
         if suffix in _EXCEL_SUFFIXES:
             warn(
@@ -475,11 +484,13 @@ def _text_columns() -> dict:
     return {f"f{i}": pa.string() for i in range(4096)}
 
 
-def _read_parquet(path: Path, role: str, *, numbers: bool = False) -> pd.DataFrame:
+def _read_parquet(
+    path: Path, role: str, *, numbers: bool = False, columns: list[str] | None = None
+) -> pd.DataFrame:
     """A Parquet table as text (with ``numbers``, whole-number columns kept as they are); a
-    named index becomes a column."""
+    named index becomes a column. ``columns``: only those (and the named index)."""
     try:
-        frame = pd.read_parquet(path)
+        frame = pd.read_parquet(path, columns=columns)
     except ImportError:
         raise InputError(f"{path}: reading Parquet needs pyarrow; pip install pyarrow") from None
     except Exception as exc:
