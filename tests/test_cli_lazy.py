@@ -6,12 +6,16 @@ after ``geo-pcn info`` on the demo, never by a clock."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from geo_pcn.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # what `info` must not import: the other commands, every output, the solvers, the map
 NOT_FOR_INFO = (
@@ -47,8 +51,12 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 
 
 def test_info_imports_neither_the_outputs_nor_the_solvers():
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, env=env
     )
     result = json.loads(done.stderr.strip().splitlines()[-1])
     assert result["code"] in (0, None)
