@@ -21,10 +21,12 @@ Examples
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    import jinja2
 
 from geo_pcn._escape import html_text
 
@@ -43,6 +45,8 @@ def _thousands(n: int) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # here, not with the module: `geo-pcn info` never fills a template
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("geo_pcn", "templates"),
         autoescape=True,

@@ -59,7 +59,7 @@ def test_the_postcode_code_point_cannot_place_is_reported(qnc_lad_report):
     (row,) = result.not_located.itertuples()
     assert (row.code, row.postcode) == ("FWA24", "ST16 2HE")
     assert result.summary["not_located"] == ["FWA24"]
-    assert "[community.pharmacies]: 1 sites could not be located" in qnc_lad_report.study.notes
+    assert "[community.pharmacies]: 1 site could not be located" in qnc_lad_report.study.notes
     assert "FWA24 (ST16 2HE)" in to_markdown(qnc_lad_report)
 
 

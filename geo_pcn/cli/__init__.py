@@ -1,7 +1,7 @@
 """The ``geo-pcn`` command line: thin wrappers over the public API.
 
-The group :data:`cli` attaches every command explicitly (one module per command or pair
-of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
+The group :data:`cli` names every command and imports its module when it is run (one
+module per command or pair of commands: :mod:`~geo_pcn.cli.info`, :mod:`~geo_pcn.cli.validate`,
 :mod:`~geo_pcn.cli.maps`, :mod:`~geo_pcn.cli.scenario`, :mod:`~geo_pcn.cli.propose`,
 :mod:`~geo_pcn.cli.cache`, :mod:`~geo_pcn.cli.diff`, :mod:`~geo_pcn.cli.history`;
 shared options in :mod:`~geo_pcn.cli.options`). Each command parses its arguments, calls the
@@ -16,24 +16,32 @@ file, never a traceback), 130 interrupted (Ctrl-C; nothing written).
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 from typing import Any
 
 import click
 
-from geo_pcn import __version__
-from geo_pcn.cli.cache import cache
-from geo_pcn.cli.diff import diff_command
-from geo_pcn.cli.history import history_command
-from geo_pcn.cli.info import info
-from geo_pcn.cli.init import init_command
-from geo_pcn.cli.maps import map_command
-from geo_pcn.cli.propose import propose_command
-from geo_pcn.cli.scenario import rank, scenario
-from geo_pcn.cli.validate import demo, validate
 from geo_pcn.errors import GeoPCNError, GeoPCNWarning
 from geo_pcn.io._cache import caching
+
+#: command name -> (module, attribute): each command's module is imported when the command
+#: is run or listed, so ``geo-pcn info`` does not import what ``validate``, ``propose`` or
+#: ``init`` need (issue 21: ``info`` <= 2 s warm)
+_COMMANDS = {
+    "cache": ("geo_pcn.cli.cache", "cache"),
+    "demo": ("geo_pcn.cli.validate", "demo"),
+    "diff": ("geo_pcn.cli.diff", "diff_command"),
+    "history": ("geo_pcn.cli.history", "history_command"),
+    "info": ("geo_pcn.cli.info", "info"),
+    "init": ("geo_pcn.cli.init", "init_command"),
+    "map": ("geo_pcn.cli.maps", "map_command"),
+    "propose": ("geo_pcn.cli.propose", "propose_command"),
+    "rank": ("geo_pcn.cli.scenario", "rank"),
+    "scenario": ("geo_pcn.cli.scenario", "scenario"),
+    "validate": ("geo_pcn.cli.validate", "validate"),
+}
 
 __all__ = ["main", "cli", "UserError"]
 
@@ -48,7 +56,18 @@ class UserError(click.ClickException):
 
 
 class _Group(click.Group):
-    """Turns every geo_pcn input error into a one-line message and exit code 2."""
+    """Turns every geo_pcn input error into a one-line message and exit code 2; imports a
+    command's module only when the command is wanted."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            module, attribute = _COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, name=cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -73,7 +92,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="geo-pcn")
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, param, value: _version(ctx, value),
+    help="Show the version and exit.",
+)
 @click.option(
     "--no-cache",
     is_flag=True,
@@ -91,17 +118,15 @@ def cli(ctx: click.Context, no_cache: bool) -> None:
         ctx.with_resource(caching(False))
 
 
-cli.add_command(info)
-cli.add_command(validate)
-cli.add_command(demo)
-cli.add_command(map_command, name="map")
-cli.add_command(scenario)
-cli.add_command(rank)
-cli.add_command(propose_command, name="propose")
-cli.add_command(cache)
-cli.add_command(diff_command, name="diff")
-cli.add_command(history_command, name="history")
-cli.add_command(init_command, name="init")
+def _version(ctx: click.Context, value: bool) -> None:
+    """``--version``: as click's ``version_option`` prints it (the package metadata read
+    only when asked)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from geo_pcn import __version__
+
+    click.echo(f"geo-pcn, version {__version__}")
+    ctx.exit()
 
 
 def main(argv: list[str] | None = None) -> None:

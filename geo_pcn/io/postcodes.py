@@ -115,12 +115,29 @@ def _csv_encoding(path: Path) -> str:
 def _read_codepoint_csv(path: Path) -> pd.DataFrame:
     """One header-less Code-Point Open area file: postcode key, easting, northing."""
     return cached(
-        "codepoint",
-        [path],
-        {"path": str(path)},
-        lambda: _codepoint_columns(
-            lambda **kw: _read_csv(path, header=None, keep_default_na=False, na_values=[""], **kw)
-        ),
+        "codepoint", [path], {"path": str(path.resolve())}, lambda: _parse_codepoint_file(path)
+    )
+
+
+def _read_codepoint_files(files: list[Path]) -> pd.DataFrame:
+    """The Code-Point Open area files a study needs, as one frame in file order, cached as
+    **one entry per file set** (keyed on the resolved paths and every file's bytes): all of
+    England's ~100 area files are one Parquet read, not ~100 (England's practices warm:
+    1.0-1.2 -> 0.5 CPU s); the same folder reached by another path (a symbolic link,
+    ``..``) hits the same entry. A file that cannot be parsed is named as it was given."""
+    resolved = [f.resolve() for f in files]
+    return cached(
+        "codepoint set",
+        resolved,
+        {"paths": [str(f) for f in resolved]},
+        lambda: pd.concat([_parse_codepoint_file(f) for f in files], ignore_index=True),
+    )
+
+
+def _parse_codepoint_file(path: Path) -> pd.DataFrame:
+    """One area file parsed (no cache)."""
+    return _codepoint_columns(
+        lambda **kw: _read_csv(path, header=None, keep_default_na=False, na_values=[""], **kw)
     )
 
 
@@ -335,8 +352,7 @@ def read_postcode_lookup(
                 wanted,
                 path,
             )
-        frame = pd.concat([_read_codepoint_csv(f) for f in files], ignore_index=True)
-        return _finish(frame, wanted, path)
+        return _finish(_read_codepoint_files(files), wanted, path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: postcode lookup file is empty; export it again with its rows")
     if sniff(path) == "zip":

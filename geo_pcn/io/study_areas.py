@@ -136,7 +136,10 @@ def read_community_layers(
             data = gio.read_sites(source, postcodes=Path(postcodes) if postcodes else None)
             n_missing = int((~present(data.geometry)).sum())
             if n_missing:
-                notes.append(f"[community.{name}]: {n_missing:,} sites could not be located")
+                notes.append(
+                    f"[community.{name}]: {n_missing:,} site{'s' if n_missing != 1 else ''} "
+                    "could not be located"
+                )
         for reason, count in data.attrs.get("skipped", {}).items():
             notes.append(f"{source.label}: {count:,} rows not used ({reason})")
         data = by_code(data, "code")

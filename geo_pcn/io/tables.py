@@ -21,6 +21,7 @@ This module reads the files; column names and ``where`` filters are in
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import sys
@@ -245,6 +246,7 @@ def read_table(
     header: bool | None = None,
     sheet: str | int | None = None,
     numbers: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV (optionally gzipped) or an Excel sheet with every value as text.
 
@@ -265,6 +267,9 @@ def read_table(
         than writing it out as text (a reader that passes it on to :func:`to_number` and
         :func:`~geo_pcn.io._formats.canonical_table` with ``numbers=``); CSV and Excel are
         text either way.
+    columns
+        Parquet only: read only these columns (and the named index, which comes with
+        them); the others are never parsed. Other formats are read whole.
 
     Returns
     -------
@@ -279,15 +284,41 @@ def read_table(
         The file is missing, a folder, or empty.
     """
     path = Path(path)
+    columns = None if columns is None else list(columns)
+
+    def read() -> pd.DataFrame:
+        return _read_table(
+            path, role=role, header=header, sheet=sheet, numbers=numbers, columns=columns
+        )
+
+    if _plain_parquet(path, numbers):  # read as fast as an entry would be: none is kept
+        return read()
     options = {"path": str(path), "role": role, "header": header, "sheet": sheet}
     if numbers:  # a key of its own (the text-only entries keep theirs)
         options["numbers"] = True
-    return cached(
-        "table",
-        [path],
-        options,
-        lambda: _read_table(path, role=role, header=header, sheet=sheet, numbers=numbers),
-    )
+    if columns is not None:
+        options["columns"] = columns
+    return cached("table", [path], options, read)
+
+
+def _plain_parquet(path: Path, numbers: bool) -> bool:
+    """A Parquet file whose columns are all text (or, with ``numbers``, text and integers):
+    reading it costs no more than reading a cache entry of it (the national registrations:
+    0.08 CPU s whole, 0.15 from an entry, 0.36 to parse and store one), so it is not
+    cached. Anything else (floats, dates: written out through Python's ``str``) is."""
+    try:
+        if not path.is_file() or sniff(path) != "parquet":
+            return False
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(path)
+    except Exception:  # unreadable: the reader says so in its own words
+        return False
+    kinds = [pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view]
+    if numbers:
+        kinds.append(pa.types.is_integer)
+    return all(any(kind(f.type) for kind in kinds) for f in schema)
 
 
 def _read_table(
@@ -297,6 +328,7 @@ def _read_table(
     header: bool | None,
     sheet: str | int | None,
     numbers: bool = False,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`read_table` without the cache."""
     _check_exists(path, role)
@@ -307,7 +339,7 @@ def _read_table(
     if kind in {"zip", "ole"}:
         rows = _read_excel(path, sheet)
     elif kind == "parquet":
-        return _read_parquet(path, role, numbers=numbers)
+        return _read_parquet(path, role, numbers=numbers, columns=columns)
     else:
         if suffix in _EXCEL_SUFFIXES:
             warn(
@@ -320,16 +352,18 @@ def _read_table(
         sep = _delimiter(text)
         if header is None:
             header = _looks_like_header(text, sep)
+        rows = _arrow_csv(text, sep)
         try:
-            rows = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                header=None,
-                skipinitialspace=False,
-                on_bad_lines="error",
-            )
+            if rows is None:  # pandas reads it, and names what is wrong in its own words
+                rows = pd.read_csv(
+                    io.StringIO(text),
+                    sep=sep,
+                    dtype=str,
+                    keep_default_na=False,
+                    header=None,
+                    skipinitialspace=False,
+                    on_bad_lines="error",
+                )
         except pd.errors.ParserError as exc:
             reason = " ".join(str(exc).split())
             raise InputError(f"{path}: not a readable CSV ({reason}); save it as CSV") from None
@@ -408,11 +442,55 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         ) from None
 
 
-def _read_parquet(path: Path, role: str, *, numbers: bool = False) -> pd.DataFrame:
-    """A Parquet table as text (with ``numbers``, whole-number columns kept as they are); a
-    named index becomes a column."""
+def _arrow_csv(text: str, sep: str) -> pd.DataFrame | None:
+    """``pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+    header=None)`` through pyarrow's CSV parser: the same frame (every cell as text, blank
+    lines skipped, quoted separators and line breaks kept, ``NA`` and ``null`` as text)
+    about five times faster (Census population by single year of age, 94 columns: 0.29 ->
+    0.07 CPU s). ``None`` when pyarrow will not read it (rows of different lengths, a
+    malformed quote...): then pandas does, and says what is wrong in its own words."""
     try:
-        frame = pd.read_parquet(path)
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        table = pacsv.read_csv(
+            pa.BufferReader(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(
+                autogenerate_column_names=True, use_threads=False, block_size=1 << 26
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=_text_columns(),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+                auto_dict_encode=False,
+            ),
+        )
+    except Exception:
+        return None
+    if table.num_columns == 0 or not all(pa.types.is_string(t) for t in table.schema.types):
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(frame.shape[1])
+    return frame
+
+
+@functools.cache
+def _text_columns() -> dict:
+    """Every column of a CSV as text (pyarrow names a header-less file's columns f0, f1...)."""
+    import pyarrow as pa
+
+    return {f"f{i}": pa.string() for i in range(4096)}
+
+
+def _read_parquet(
+    path: Path, role: str, *, numbers: bool = False, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """A Parquet table as text (with ``numbers``, whole-number columns kept as they are); a
+    named index becomes a column. ``columns``: only those (and the named index)."""
+    try:
+        frame = pd.read_parquet(path, columns=columns)
     except ImportError:
         raise InputError(f"{path}: reading Parquet needs pyarrow; pip install pyarrow") from None
     except Exception as exc:

@@ -222,3 +222,86 @@ def test_a_frame_read_back_from_the_cache_has_the_same_fingerprint(tmp_path, cac
     assert _cache.frame_fingerprint(again) == _cache.frame_fingerprint(first)
     moved = areas.set_geometry(shapely.box([0, 1000], 0, [1000, 2000], 999), crs="EPSG:27700")
     assert _cache.frame_fingerprint(moved) != _cache.frame_fingerprint(first)
+
+
+# Two Code-Point Open area files (header-less: postcode, quality, easting, northing,
+# country, region, health authority, ward... and the district code in column 9)
+CP_ST = (
+    '"ST16 2HE",10,392000,323000,"E92000001","E19000001","E18000005","","E07000197"\n'
+    '"ST17 4AA",10,393500,321250,"E92000001","E19000001","E18000005","","E07000197"\n'
+)
+CP_WS = '"WS11 1AA",10,397000,310000,"E92000001","E19000001","E18000005","","E07000192"\n'
+
+
+def _codepoint_folder(root: Path) -> Path:
+    csv = root / "codepo" / "Data" / "CSV"
+    csv.mkdir(parents=True)
+    (csv / "st.csv").write_text(CP_ST)
+    (csv / "ws.csv").write_text(CP_WS)
+    (csv / "b.csv").write_text('"B1 1AA",10,406000,286000,"E92000001","","","","E08000025"\n')
+    return root / "codepo"
+
+
+def test_codepoint_files_are_one_entry_per_file_set_and_found_by_another_path(
+    tmp_path, cache_folder, monkeypatch
+):
+    """The postcodes of one study need st.csv and ws.csv (not b.csv): one entry holds both
+    files' rows; the same folder reached through a symbolic link is served from it."""
+    from geo_pcn.io import postcodes as postcodes_module
+    from geo_pcn.io.postcodes import read_postcode_lookup
+
+    folder = _codepoint_folder(tmp_path)
+    wanted = ["st16 2he", "WS111AA", "ST17 4AA"]
+    first = read_postcode_lookup(folder, postcodes=wanted)
+    assert first.loc["ST162HE", ["easting", "northing"]].tolist() == [392000.0, 323000.0]
+    assert first.loc["WS111AA", "admin_district_code"] == "E07000192"
+    assert sorted(first.index) == ["ST162HE", "ST174AA", "WS111AA"]
+    assert _cache.cache_entries(cache_folder) == {
+        "codepoint set": (1, _cache.cache_entries(cache_folder)["codepoint set"][1])
+    }
+    link = tmp_path / "elsewhere"
+    link.symlink_to(folder)
+    monkeypatch.setattr(postcodes_module, "_parse_codepoint_file", lambda path: parse_never())
+    again = read_postcode_lookup(link / ".." / "elsewhere", postcodes=wanted)
+    pd.testing.assert_frame_equal(again, first)
+    assert _cache.cache_entries(cache_folder)["codepoint set"][0] == 1
+
+
+def test_a_changed_or_truncated_codepoint_file_is_never_served_from_the_set_entry(
+    tmp_path, cache_folder
+):
+    from geo_pcn.io.postcodes import read_postcode_lookup
+
+    folder = _codepoint_folder(tmp_path)
+    wanted = ["ST16 2HE", "ST17 4AA", "WS11 1AA"]
+    assert read_postcode_lookup(folder, postcodes=wanted).loc["WS111AA", "easting"] == 397000
+    ws = folder / "Data" / "CSV" / "ws.csv"
+    stamp = os.stat(ws)
+    ws.write_text(CP_WS.replace("397000", "397001"))  # same size, same time: other bytes
+    os.utime(ws, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert read_postcode_lookup(folder, postcodes=wanted).loc["WS111AA", "easting"] == 397001
+    st = folder / "Data" / "CSV" / "st.csv"
+    st.write_text(CP_ST.splitlines(keepends=True)[0])  # its second row lost
+    assert sorted(read_postcode_lookup(folder, postcodes=wanted).index) == ["ST162HE", "WS111AA"]
+
+
+def test_a_parquet_of_text_and_whole_numbers_is_read_directly(tmp_path, cache_folder):
+    """Reading such a file costs no more than reading an entry of it: no entry is kept,
+    and a changed file is read as it now is. A Parquet with a decimal column (written out
+    through Python's ``str``) is cached."""
+    path = tmp_path / "regs.parquet"
+    frame = pd.DataFrame(
+        {"PRACTICE_CODE": ["M83001", "M83001", "M83002"],
+         "LSOA_CODE": ["E01000001", "E01000002", "E01000001"],
+         "NUMBER_OF_PATIENTS": [10, 20, 5]}
+    )  # fmt: skip
+    frame.to_parquet(path)
+    assert _totals(path) == {"M83001": 30, "M83002": 5}
+    assert "table" not in _cache.cache_entries(cache_folder)
+    frame.loc[2, "NUMBER_OF_PATIENTS"] = 7
+    frame.to_parquet(path)
+    assert _totals(path) == {"M83001": 30, "M83002": 7}
+    scores = tmp_path / "imd.parquet"
+    pd.DataFrame({"lsoa11_code": ["E01000001"], "imd_score": [12.5]}).to_parquet(scores)
+    assert read_table(scores)["imd_score"].tolist() == ["12.5"]
+    assert _cache.cache_entries(cache_folder)["table"][0] == 1

@@ -205,3 +205,51 @@ def test_parquet_registrations_with_integer_counts(tmp_path):
         r"whole numbers .*line 2 \('-3'\)",
     ):
         read_registrations(path)
+
+
+# Awkward but valid CSV: a quoted separator, a quoted line break, doubled quotes, a quote
+# inside an unquoted cell, NA / null / N/A as text, a blank line between rows, blank cells,
+# surrounding spaces, a last line without a line break.
+AWKWARD = (
+    "code,name,n,note\n"
+    'M83001,"Smith, Jones & Co",10,"two\nlines"\n'
+    "\n"
+    'M83002,"The ""Old"" Surgery",NA,null\n'
+    'M83003,Dr O"Brien,,N/A\n'
+    " M83004 , spaced ,007,"
+)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_arrow_csv_reads_as_pandas_reads(sep):
+    """The fast CSV path gives the frame plain pandas gives (the oracle: pd.read_csv with
+    every cell as text)."""
+    text = AWKWARD.replace(",", sep) if sep != "," else AWKWARD
+    if sep != ",":  # the quoted separator is a comma in the text: keep it one
+        text = text.replace(f'"Smith{sep} Jones', '"Smith, Jones')
+    expected = pd.read_csv(
+        pd.io.common.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None
+    ).fillna("")
+    got = tables._arrow_csv(text, sep)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_awkward_csv_cells_by_hand(write):
+    frame = read_table(write("awkward.csv", AWKWARD))
+    assert list(frame.columns) == ["code", "name", "n", "note"]
+    assert frame["code"].tolist() == ["M83001", "M83002", "M83003", " M83004 "]
+    assert frame["name"].tolist() == [
+        "Smith, Jones & Co",
+        'The "Old" Surgery',
+        'Dr O"Brien',
+        " spaced ",
+    ]
+    assert frame["n"].tolist() == ["10", "NA", "", "007"]
+    assert frame["note"].tolist() == ["two\nlines", "null", "N/A", ""]
+
+
+def test_a_short_row_is_padded_blank_as_before(write):
+    """A row with fewer cells than the header: pyarrow will not read the file, pandas does
+    (the missing cells blank), as before."""
+    frame = read_table(write("short.csv", "a,b,c\n1,2,3\n4,5\n"))
+    assert frame.to_dict("list") == {"a": ["1", "4"], "b": ["2", "5"], "c": ["3", ""]}
