@@ -23,7 +23,12 @@ import shapely
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.geography._pieces import area_pieces, repiece
-from geo_pcn.geography.territories import Territories, _dissolve, build_territories
+from geo_pcn.geography.territories import (
+    Territories,
+    _dissolve,
+    _union_groups,
+    build_territories,
+)
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
 __all__ = [
@@ -132,12 +137,16 @@ def build_footprints(
         area_pcn, area_unassigned = _area_winners(territories.residents, assignment)
         pairs = pd.Series(area_pcn.to_numpy(), index=area_pcn.index)
         geoms = territories.study_areas.geometry.reindex(pairs.index)
-        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
+        footprint = _dissolve(
+            geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()), invalid="union"
+        )
     else:
         area_pcn = None
         member = assignment[assignment != ""]
         geoms = territories.practices.geometry.reindex(member.index)
-        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
+        footprint = _dissolve(
+            geoms.reset_index(drop=True), pd.Series(member.to_numpy()), invalid="union"
+        )
     pcns = gpd.GeoDataFrame(
         {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
         geometry=gpd.GeoSeries(footprint, crs=BNG)
@@ -424,23 +433,11 @@ def _carry_pieces(base: Footprints, out: Footprints, owner: np.ndarray, touched)
 
 
 def _union_by_key(geoms: np.ndarray, keys: np.ndarray) -> dict:
-    """``key -> union of its geometries``, each key's coverage union of its geometries in
-    their order, as :func:`~geo_pcn.geography.territories._dissolve` makes it, for the
-    few PCNs a move touches (pandas' grouping would cost more than the unions)."""
-    codes, uniques = pd.factorize(keys, sort=True)
-    order = np.argsort(codes, kind="stable")
-    edges = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    try:
-        merged = [
-            shapely.coverage_union_all(geoms[order[edges[i] : edges[i + 1]]])
-            for i in range(len(uniques))
-        ]
-    except Exception:  # pragma: no cover - as _dissolve: a coverage union needs a clean coverage
-        return dict(_dissolve(gpd.GeoSeries(geoms, crs=BNG), pd.Series(keys)).items())
-    merged = np.asarray(merged + [None], dtype=object)[:-1]
-    if not shapely.is_valid(merged).all():
-        merged = shapely.make_valid(merged)
-    return dict(zip(uniques, merged, strict=True))
+    """``key -> union of its geometries``, as :func:`build_footprints` dissolves them
+    (:func:`~geo_pcn.geography.territories._union_groups`), for the few PCNs a move
+    touches."""
+    uniques, merged = _union_groups(geoms, keys, invalid="union")
+    return dict(zip(uniques.tolist(), merged, strict=True))
 
 
 def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
@@ -526,8 +523,15 @@ def build_catchments(footprints: Footprints, *, min_share: float = 0.05) -> gpd.
     extra = keep[~mine]
     geoms = footprints.territories._all_areas.geometry.reindex(extra[AREA_CODE]).to_numpy()
     base = footprints.pcns.geometry
-    parts = pd.Series(list(geoms), index=extra[PCN_CODE].to_numpy()).groupby(level=0)
-    grown = {code: shapely.union_all([base[code], *g.to_list()]) for code, g in parts}
+    # each grown PCN's footprint then its extra areas, united as footprints are (a coverage:
+    # the extra areas are other PCNs' or nobody's), one group per PCN
+    grown_codes = pd.unique(extra[PCN_CODE].to_numpy())
+    keys, merged = _union_groups(
+        np.concatenate([base.reindex(grown_codes).to_numpy(), geoms]),
+        np.concatenate([grown_codes, extra[PCN_CODE].to_numpy()]),
+        invalid="union",
+    )
+    grown = dict(zip(keys.tolist(), merged, strict=True))
     dissolved = gpd.GeoSeries({c: grown.get(c, base[c]) for c in codes}, crs=BNG)
     counts = keep.groupby(PCN_CODE)[N_PATIENTS].agg(["size", "sum"])
     return gpd.GeoDataFrame(

@@ -290,14 +290,53 @@ def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
     )
 
 
-def _dissolve(geoms: gpd.GeoSeries, keys: pd.Series) -> gpd.GeoSeries:
-    """Union of ``geoms`` grouped by ``keys`` (aligned on index), fast for coverages."""
-    frame = gpd.GeoDataFrame({"key": keys.to_numpy()}, geometry=geoms.to_numpy(), crs=BNG)
-    try:
-        out = frame.dissolve(by="key", method="coverage").geometry
-    except Exception:  # pragma: no cover - coverage union needs a clean coverage
-        out = frame.dissolve(by="key").geometry
-    return shapely.make_valid(out) if not out.is_valid.all() else out
+def _dissolve(geoms: gpd.GeoSeries, keys: pd.Series, *, invalid: str = "make_valid") -> gpd.GeoSeries:
+    """Union of ``geoms`` grouped by ``keys`` (aligned on index; indexed by the sorted
+    keys), fast for coverages: see :func:`_union_groups`."""
+    keys_, merged = _union_groups(geoms.to_numpy(), keys.to_numpy(), invalid=invalid)
+    return gpd.GeoSeries(merged, index=pd.Index(keys_, name="key"), crs=BNG)
+
+
+def _union_groups(
+    geoms: np.ndarray, keys: np.ndarray, *, invalid: str = "make_valid"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``keys`` and, for each, the union of its geometries (in their
+    order): the coverage union, or the general union for a group whose polygons are not a
+    clean coverage, where the coverage union fails (a generalised ONS file has a few
+    wrongly noded edges: only the groups holding one pay for the general union).
+
+    A group with a wrongly noded edge can also give an invalid coverage union rather than
+    fail: ``invalid="union"`` takes the general union of such a group (the right polygon;
+    footprints and catchments), ``"make_valid"`` repairs every result when any is invalid
+    (territories, as they have always been made: a repaired coverage union can keep a
+    sliver hole of a few square metres along the wrong edge).
+
+    Examples
+    --------
+    >>> boxes = shapely.box(np.arange(4.0), 0, np.arange(4.0) + 1, 1)
+    >>> odd = shapely.Polygon([(4, 0), (5, 0), (5, 1), (4, 1), (4, 0.5)])
+    >>> keys, merged = _union_groups(np.append(boxes, odd), np.array([2, 2, 1, 1, 1]))
+    >>> keys.tolist(), shapely.area(merged).tolist()
+    ([1, 2], [3.0, 2.0])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    codes, uniques = pd.factorize(np.asarray(keys), sort=True)
+    order = np.argsort(codes, kind="stable")
+    edges = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    merged = np.empty(len(uniques), dtype=object)
+    failed = []
+    for i in range(len(uniques)):
+        try:
+            merged[i] = shapely.coverage_union_all(geoms[order[edges[i] : edges[i + 1]]])
+        except shapely.errors.GEOSException:
+            failed.append(i)
+    if invalid == "union" and len(merged):
+        failed = sorted({*failed, *np.flatnonzero(~shapely.is_valid(merged)).tolist()})
+    for i in failed:
+        merged[i] = shapely.union_all(geoms[order[edges[i] : edges[i + 1]]])
+    if len(merged) and not shapely.is_valid(merged).all():
+        merged = shapely.make_valid(merged)
+    return np.asarray(uniques), merged
 
 
 def build_territories(study, *, method: str | None = None) -> Territories:
