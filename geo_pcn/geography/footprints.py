@@ -472,12 +472,26 @@ def pcn_shares(footprints: Footprints) -> pd.DataFrame | None:
     if terr._soft is None or terr.areas is None:
         return None
     soft = terr._soft
-    pcn = soft[PRACTICE_CODE].map(footprints.configuration.assignments).fillna("")
-    by = (
-        soft.assign(**{PCN_CODE: pcn.to_numpy()})
-        .loc[lambda f: f[PCN_CODE] != ""]
-        .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=True)[N_PATIENTS]
-        .sum()
+    # summed over numbers (each row's area and PCN as positions in their sorted codes), not
+    # by grouping text: the same table as a sorted groupby of (area_code, pcn_code)
+    practice_id, practices = pd.factorize(soft[PRACTICE_CODE])
+    pcn_of = footprints.configuration.assignments.reindex(practices).fillna("").to_numpy(object)
+    pcn_id, pcns = pd.factorize(pcn_of, sort=True)
+    pcn_id[pcn_of == ""] = -1
+    row_pcn = pcn_id[practice_id] if len(pcn_id) else np.full(len(soft), -1)
+    row_pcn[practice_id < 0] = -1
+    area_id, areas = pd.factorize(soft[AREA_CODE], sort=True)
+    rows = np.flatnonzero((row_pcn >= 0) & (area_id >= 0))
+    key = area_id[rows].astype(np.int64) * max(len(pcns), 1) + row_pcn[rows]
+    pair, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    n = soft[N_PATIENTS].to_numpy()[rows]
+    total = np.bincount(inverse.ravel(), weights=n, minlength=len(pair))
+    by = pd.DataFrame(
+        {
+            AREA_CODE: soft[AREA_CODE].iloc[rows[first]].to_numpy(),
+            PCN_CODE: np.asarray(pcns, dtype=object)[pair % max(len(pcns), 1)],
+            N_PATIENTS: total.astype("int64") if np.issubdtype(n.dtype, np.integer) else total,
+        }
     )
     table = terr.areas
     total = (table["n_study"] + table["n_outside"]).reindex(by[AREA_CODE]).to_numpy()
