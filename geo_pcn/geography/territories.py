@@ -276,8 +276,9 @@ def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
     >>> _winner(rows, "practice_code").to_dict()
     {'A': 'P1', 'B': 'P1'}
     """
-    area, areas = pd.factorize(frame[AREA_CODE].to_numpy(dtype=object), sort=True)
-    who, whos = pd.factorize(frame[by].to_numpy(dtype=object), sort=True)
+    # (factorised as they are: Arrow text is hashed in Arrow, not as Python strings)
+    area, areas = pd.factorize(frame[AREA_CODE], sort=True)
+    who, whos = pd.factorize(frame[by], sort=True)
     n = frame[N_PATIENTS].to_numpy(dtype=float)
     order = np.lexsort((who, -n, area))  # last key first: area, most patients, smallest code
     area, who = area[order], who[order]

@@ -11,6 +11,10 @@ from urllib.parse import urlparse
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import mapping
 
 from geo_pcn._escape import html_text
 from geo_pcn.errors import InputError
@@ -70,9 +74,66 @@ _PRACTICES_HIDDEN_ABOVE = 3_000
 
 def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
     """GeoJSON FeatureCollection of ``columns`` with the index as feature ids."""
-    out = gpd.GeoDataFrame(frame[columns], geometry=frame.geometry, crs=frame.crs)
+    out = pd.DataFrame(frame[columns])  # (as geopandas' to_geo_dict, without its loops)
     out.index = out.index.astype(str)
-    return out.to_geo_dict(drop_id=False)
+    if not len(columns):
+        rows = [{} for _ in range(len(out))]
+    else:  # as geopandas' iterfeatures: Python scalars, missing values as None
+        values = out.astype(object)
+        values[pd.isna(out).to_numpy()] = None
+        rows = [dict(zip(columns, row, strict=True)) for row in values.to_numpy().tolist()]
+    ids = np.asarray(out.index).tolist()
+    geometry = _mappings(frame.geometry.to_numpy())
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"id": str(i), "type": "Feature", "properties": p, "geometry": g}
+            for i, p, g in zip(ids, rows, geometry, strict=True)
+        ],
+    }
+
+
+def _mappings(geoms: np.ndarray) -> list:
+    """``shapely.geometry.mapping(g) if g else None`` of each geometry (the same JSON:
+    lists where it has tuples), the polygons and points taken apart at once rather than
+    one geometry, ring and point after another.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> square = shapely.box(0, 0, 1, 1)
+    >>> geoms = np.array([square, shapely.Point(2, 3), None, shapely.Polygon()])
+    >>> got = _mappings(geoms)
+    >>> got[1], got[2:], [list(map(list, r)) for r in shapely.geometry.mapping(square)[
+    ...     "coordinates"]] == got[0]["coordinates"]
+    ({'type': 'Point', 'coordinates': [2.0, 3.0]}, [None, None], True)
+    """
+    out: list = [None] * len(geoms)
+    shown = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    kind = shapely.get_type_id(geoms)
+    flat = ~shapely.has_z(geoms)
+    at = np.flatnonzero(shown & flat & (kind == 0))
+    for i, xy in zip(at.tolist(), shapely.get_coordinates(geoms[at]).tolist(), strict=True):
+        out[i] = {"type": "Point", "coordinates": xy}
+    at = np.flatnonzero(shown & flat & ((kind == 3) | (kind == 6)))
+    if len(at):
+        parts, part_of = shapely.get_parts(geoms[at], return_index=True)
+        rings, ring_of = shapely.get_rings(parts, return_index=True)
+        xy, xy_of = shapely.get_coordinates(rings, return_index=True)
+        xy = xy.tolist()
+        ends = np.cumsum(np.bincount(xy_of, minlength=len(rings))).tolist()
+        ring_list = [xy[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        ends = np.cumsum(np.bincount(ring_of, minlength=len(parts))).tolist()
+        polygons = [ring_list[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        ends = np.cumsum(np.bincount(part_of, minlength=len(at))).tolist()
+        for i, a, b, k in zip(at.tolist(), [0, *ends[:-1]], ends, kind[at].tolist(), strict=True):
+            if k == 3:
+                out[i] = {"type": "Polygon", "coordinates": polygons[a]}
+            else:
+                out[i] = {"type": "MultiPolygon", "coordinates": polygons[a:b]}
+    for i in np.flatnonzero(shown & ~((kind == 0) | (kind == 3) | (kind == 6)) | (shown & ~flat)):
+        out[i] = mapping(geoms[i])
+    return out
 
 
 def _footprint_layers(
