@@ -291,7 +291,9 @@ def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
     )
 
 
-def _dissolve(geoms: gpd.GeoSeries, keys: pd.Series, *, invalid: str = "make_valid") -> gpd.GeoSeries:
+def _dissolve(
+    geoms: gpd.GeoSeries, keys: pd.Series, *, invalid: str = "make_valid"
+) -> gpd.GeoSeries:
     """Union of ``geoms`` grouped by ``keys`` (aligned on index; indexed by the sorted
     keys), fast for coverages: see :func:`_union_groups`."""
     keys_, merged = _union_groups(geoms.to_numpy(), keys.to_numpy(), invalid=invalid)
