@@ -34,6 +34,7 @@ import shapely
 
 from geo_pcn._spatial import polygon_of, present
 from geo_pcn.errors import InputError
+from geo_pcn.geography._codes import positions
 from geo_pcn.geography._pieces import area_links, area_pieces, largest_part_points
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
 
@@ -585,20 +586,7 @@ def _homes(study, study_areas, areas, residents, owner, piece) -> pd.DataFrame:
         in_own = np.zeros(len(codes), dtype=bool)
     home_piece[in_own] = piece[pos[in_own]]
     kind[in_own] = "site"
-    # the piece with most of the practice's residents (ties: the first piece)
-    area_at = pd.Index(study_areas.index).get_indexer(residents[AREA_CODE])
-    mine = owner[area_at] == residents[PRACTICE_CODE].to_numpy(dtype=object)
-    frame = pd.DataFrame(
-        {
-            "p": residents[PRACTICE_CODE].to_numpy(dtype=object)[mine],
-            "piece": piece[area_at[mine]],
-            "n": residents[N_PATIENTS].to_numpy()[mine],
-        }
-    )
-    best = frame.groupby(["p", "piece"], sort=True)["n"].sum().reset_index()
-    best = best.sort_values(["p", "n", "piece"], ascending=[True, False, True], kind="stable")
-    best = best.drop_duplicates("p").set_index("p")["piece"]
-    by_residents = best.reindex(codes).to_numpy()
+    by_residents = _piece_by_residents(study_areas, residents, owner, piece, codes)
     rest = ~in_own & pd.notna(by_residents)
     home_piece[rest] = by_residents[rest].astype(np.int64)
     kind[rest] = "residents"
@@ -609,6 +597,33 @@ def _homes(study, study_areas, areas, residents, owner, piece) -> pd.DataFrame:
         {"kind": kind, "piece": home_piece, "site_area": site_code, "site_area_at": at_all},
         index=practices.index,
     )
+
+
+def _piece_by_residents(study_areas, residents, owner, piece, codes) -> np.ndarray:
+    """For each practice of ``codes``, the piece of its territory with most of its
+    residents (ties: the smaller label); NaN when none. Over numbers: each row's practice
+    and area as positions, the sums by (practice, piece) from one sort."""
+    area_at = positions(study_areas.index, residents[AREA_CODE])
+    who, practices = pd.factorize(residents[PRACTICE_CODE])
+    owner_at = pd.Index(practices).get_indexer(owner)  # each area's winner, as a practice
+    mine = (owner_at[area_at] == who) & (who >= 0)
+    who, label = who[mine].astype(np.int64), piece[area_at[mine]].astype(np.int64)
+    n = residents[N_PATIENTS].to_numpy()[mine]
+    out = np.full(len(codes), np.nan)
+    if not len(who):
+        return out
+    span = int(label.max()) + 1
+    pair, inverse = np.unique(who * span + label, return_inverse=True)
+    total = np.bincount(inverse.ravel(), weights=n, minlength=len(pair))
+    pair_who, pair_label = pair // span, pair % span
+    # per practice: most residents first, then the smaller label
+    order = np.lexsort((pair_label, -total, pair_who))
+    first = order[np.r_[True, pair_who[order][1:] != pair_who[order][:-1]]]
+    at = pd.Index(practices).get_indexer(codes)
+    best = np.full(len(practices), np.nan)
+    best[pair_who[first]] = pair_label[first]
+    out[at >= 0] = best[at[at >= 0]]
+    return out
 
 
 def _collect(pieces: gpd.GeoSeries, owner: pd.Series) -> pd.Series:
