@@ -193,17 +193,24 @@ def _area_winners(
     if not len(residents):
         none = residents[AREA_CODE].iloc[:0].to_numpy()
         return _split_winners(pd.Series(none, index=none, name=PCN_CODE))
-    practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
     if pcn_of is not None:
+        practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
         pcn = np.array([pcn_of.get(p, "") for p in practice.tolist()], dtype=object)
-    else:
-        at = assignment.index.get_indexer(practice)
-        pcn = np.full(len(practice), "", dtype=object)
+        loose = pcn == ""
+        pcn[loose] = _NO_PCN + practice[loose]
+        area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
+        key, keys = pd.factorize(pcn, sort=True)
+    else:  # every row: each distinct practice's competitor worked out once
+        who, practices = pd.factorize(residents[PRACTICE_CODE])
+        practices = np.asarray(practices, dtype=object)
+        at = assignment.index.get_indexer(practices)
+        pcn = np.full(len(practices), "", dtype=object)
         pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
-    loose = pcn == ""
-    pcn[loose] = _NO_PCN + practice[loose]
-    area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
-    key, keys = pd.factorize(pcn, sort=True)
+        loose = pcn == ""
+        pcn[loose] = _NO_PCN + practices[loose]
+        key_of, keys = pd.factorize(pcn, sort=True)
+        key = key_of[who]
+        area, areas = pd.factorize(residents[AREA_CODE], sort=True)
     pair, inverse = np.unique(area.astype(np.int64) * len(keys) + key, return_inverse=True)
     total = np.bincount(inverse.ravel(), weights=residents[N_PATIENTS].to_numpy(dtype=float))
     pair_area, pair_key = pair // len(keys), pair % len(keys)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn.geography._codes import positions
 from geo_pcn.geography.graph import components
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE
 
@@ -354,8 +355,7 @@ def _pcn_residents_by_area(partition, members, code: str) -> np.ndarray:
 def _resident_study_area(terr) -> tuple[np.ndarray, np.ndarray]:
     """Each residents row's position among the study areas (-1: none) and its patients."""
     res = terr.residents
-    codes = pd.Index(res[AREA_CODE].to_numpy(dtype=object), dtype=object)
-    at = pd.Index(terr.study_areas.index.to_numpy(dtype=object), dtype=object).get_indexer(codes)
+    at = positions(pd.Index(terr.study_areas.index.to_numpy(dtype=object)), res[AREA_CODE])
     return at, res[N_PATIENTS].to_numpy()
 
 
