@@ -206,7 +206,9 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
     graph = partition.graph
     home = partition.territories.home
     home_geoms = home.to_numpy()
-    home_at = dict(zip(home.index.tolist(), range(len(home)), strict=True))
+    home_at = partition.study_fact(  # (built once: a move asks for a few PCNs)
+        "home_at", lambda: dict(zip(home.index.tolist(), range(len(home)), strict=True))
+    )
 
     def homes(group) -> list:  # as home.reindex(group): None for a practice not there
         return [home_geoms[home_at[p]] if p in home_at else None for p in group]
