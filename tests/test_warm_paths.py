@@ -15,7 +15,8 @@ import pytest
 import shapely
 
 from geo_pcn._escape import excel_cell, excel_frame
-from geo_pcn.geography.territories import _piece_by_residents, _union_groups
+from geo_pcn.geography._unions import _union_groups
+from geo_pcn.geography.territories import _piece_by_residents
 from geo_pcn.render._map_layers import _features
 
 

@@ -23,12 +23,8 @@ import shapely
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.geography._pieces import area_pieces, repiece
-from geo_pcn.geography.territories import (
-    Territories,
-    _dissolve,
-    _union_groups,
-    build_territories,
-)
+from geo_pcn.geography._unions import _dissolve, _union_groups
+from geo_pcn.geography.territories import Territories, build_territories
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
 __all__ = [
@@ -441,7 +437,7 @@ def _carry_pieces(base: Footprints, out: Footprints, owner: np.ndarray, touched)
 
 def _union_by_key(geoms: np.ndarray, keys: np.ndarray) -> dict:
     """``key -> union of its geometries``, as :func:`build_footprints` dissolves them
-    (:func:`~geo_pcn.geography.territories._union_groups`), for the few PCNs a move
+    (:func:`~geo_pcn.geography._unions._union_groups`), for the few PCNs a move
     touches."""
     uniques, merged = _union_groups(geoms, keys, invalid="union")
     return dict(zip(uniques.tolist(), merged, strict=True))

@@ -36,6 +36,7 @@ from geo_pcn._spatial import polygon_of, present
 from geo_pcn.errors import InputError
 from geo_pcn.geography._codes import positions
 from geo_pcn.geography._pieces import area_links, area_pieces, largest_part_points
+from geo_pcn.geography._unions import _dissolve, _union
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
 
 __all__ = ["Territories", "build_territories", "study_boundary"]
@@ -50,37 +51,6 @@ def study_boundary(study) -> shapely.Geometry:
         return _union(study.areas.geometry.to_numpy())
     sites = study.located.geometry.to_numpy()
     return shapely.buffer(shapely.convex_hull(shapely.multipoints(sites)), 5_000)
-
-
-#: Below this many polygons a failed coverage union falls back to the general union at
-#: once (bisecting further costs more than it saves).
-_UNION_LEAF = 64
-
-
-def _union(geoms: np.ndarray) -> shapely.Geometry:
-    """Union of polygons: the fast coverage union when they form a clean coverage (shared
-    edges noded alike), else the same halving: each half (in the layer's order, so each is
-    one compact stretch of the country) united alike and the two halves joined by the
-    general union. A generalised ONS file has a few wrongly noded edges among 35,000
-    polygons: only the small groups holding one pay for the general union (nationally
-    1.9 -> 0.5 CPU seconds; the union is the same polygon).
-
-    Examples
-    --------
-    >>> boxes = shapely.box(np.arange(100.0), 0, np.arange(100.0) + 1, 1)
-    >>> odd = shapely.Polygon([(100, 0), (101, 0), (101, 1), (100, 1), (100, 0.5)])
-    >>> united = _union(np.append(boxes, odd))  # (100, 0.5): noded on one side only
-    >>> united.area, united.geom_type, bool(shapely.equals(united, shapely.box(0, 0, 101, 1)))
-    (101.0, 'Polygon', True)
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    try:
-        return shapely.coverage_union_all(geoms)
-    except shapely.errors.GEOSException:
-        if len(geoms) <= _UNION_LEAF:
-            return shapely.union_all(geoms)
-    mid = len(geoms) // 2
-    return shapely.union_all([_union(geoms[:mid]), _union(geoms[mid:])])
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,57 +260,6 @@ def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
         index=np.asarray(areas, dtype=object)[area[first]],
         name=by,
     )
-
-
-def _dissolve(
-    geoms: gpd.GeoSeries, keys: pd.Series, *, invalid: str = "make_valid"
-) -> gpd.GeoSeries:
-    """Union of ``geoms`` grouped by ``keys`` (aligned on index; indexed by the sorted
-    keys), fast for coverages: see :func:`_union_groups`."""
-    keys_, merged = _union_groups(geoms.to_numpy(), keys.to_numpy(), invalid=invalid)
-    return gpd.GeoSeries(merged, index=pd.Index(keys_, name="key"), crs=BNG)
-
-
-def _union_groups(
-    geoms: np.ndarray, keys: np.ndarray, *, invalid: str = "make_valid"
-) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted distinct ``keys`` and, for each, the union of its geometries (in their
-    order): the coverage union, or the general union for a group whose polygons are not a
-    clean coverage, where the coverage union fails (a generalised ONS file has a few
-    wrongly noded edges: only the groups holding one pay for the general union).
-
-    A group with a wrongly noded edge can also give an invalid coverage union rather than
-    fail: ``invalid="union"`` takes the general union of such a group (the right polygon;
-    footprints and catchments), ``"make_valid"`` repairs every result when any is invalid
-    (territories, as they have always been made: a repaired coverage union can keep a
-    sliver hole of a few square metres along the wrong edge).
-
-    Examples
-    --------
-    >>> boxes = shapely.box(np.arange(4.0), 0, np.arange(4.0) + 1, 1)
-    >>> odd = shapely.Polygon([(4, 0), (5, 0), (5, 1), (4, 1), (4, 0.5)])
-    >>> keys, merged = _union_groups(np.append(boxes, odd), np.array([2, 2, 1, 1, 1]))
-    >>> keys.tolist(), shapely.area(merged).tolist()
-    ([1, 2], [3.0, 2.0])
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    codes, uniques = pd.factorize(np.asarray(keys), sort=True)
-    order = np.argsort(codes, kind="stable")
-    edges = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    merged = np.empty(len(uniques), dtype=object)
-    failed = []
-    for i in range(len(uniques)):
-        try:
-            merged[i] = shapely.coverage_union_all(geoms[order[edges[i] : edges[i + 1]]])
-        except shapely.errors.GEOSException:
-            failed.append(i)
-    if invalid == "union" and len(merged):
-        failed = sorted({*failed, *np.flatnonzero(~shapely.is_valid(merged)).tolist()})
-    for i in failed:
-        merged[i] = shapely.union_all(geoms[order[edges[i] : edges[i + 1]]])
-    if len(merged) and not shapely.is_valid(merged).all():
-        merged = shapely.make_valid(merged)
-    return np.asarray(uniques), merged
 
 
 def build_territories(study, *, method: str | None = None) -> Territories:
