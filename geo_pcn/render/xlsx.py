@@ -217,7 +217,10 @@ def _column_cells(values: pd.Series) -> list:
         return cells
     done: dict[str, Any] = {}
     cells = []
-    for value in values:
+    # (text as an object array: the same values as iterating the Series, without a Python
+    # call per value through Arrow)
+    items = values.to_numpy(dtype=object) if isinstance(kind, pd.StringDtype) else values
+    for value in items:
         if type(value) is str:
             cell = done.get(value)
             if cell is None:
