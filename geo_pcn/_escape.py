@@ -265,9 +265,24 @@ def excel_frame(frame):
     for column in out.columns:
         values = out[column]
         if values.dtype == object or is_string_dtype(values):
-            out[column] = values.astype(object).map(excel_cell)
+            out[column] = values.astype(object).map(_excel_cell_once({}))
     out.columns = [excel_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def _excel_cell_once(done: dict):
+    """:func:`excel_cell`, each distinct text escaped once (a national table repeats the
+    same codes and names hundreds of thousands of times)."""
+
+    def cell(value: Any) -> Any:
+        if type(value) is not str:
+            return excel_cell(value)
+        out = done.get(value)
+        if out is None:
+            out = done[value] = excel_cell(value)
+        return out
+
+    return cell
 
 
 def html_table(frame) -> str:

@@ -1,7 +1,7 @@
 """The faster paths of issue 21 give the answers of the slow ones, on tiny hand-drawn
 geometry whose answer is worked out in each docstring.
 
-* the study outline when the areas are not a clean coverage (:func:`_union`'s halving);
+* the study outline when the areas are not a clean coverage (:func:`_union` in stretches);
 * the pairs of areas within the adjacency tolerance (:func:`pairs_within`, used by the
   area links, the practice graph and the map's footprint colouring);
 * what a map layer renders is text, not a template (:class:`TextElement`): a name holding
@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from geo_pcn.geography._pieces import area_links, pairs_within
-from geo_pcn.geography.territories import _UNION_LEAF, _union
+from geo_pcn.geography._unions import _UNION_LEAF, _union
 from geo_pcn.render._map_elements import TextElement, text_elements
 
 
@@ -38,7 +38,7 @@ def _odd_row(n: int, odd_at: int) -> np.ndarray:
 
 @pytest.mark.parametrize("odd_at", [1, 63, 64, 199, 255])
 def test_outline_of_a_coverage_with_a_wrongly_noded_edge(odd_at):
-    """256 boxes (four times the leaf size, so the halving recurses twice) with the odd
+    """256 boxes (four times the leaf size: four stretches) with the odd
     edge at several places: inside a leaf, on each side of a leaf seam (63 | 64), inside
     the second half and at the last box. The union is the 256 x 1 box whatever the place."""
     assert 2 * _UNION_LEAF < 256

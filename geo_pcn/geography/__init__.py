@@ -42,7 +42,7 @@ from geo_pcn.geography.footprints import (
     update_footprints,
 )
 from geo_pcn.geography.graph import build_graph, components
-from geo_pcn.geography.territories import Territories, build_territories, study_boundary
+from geo_pcn.geography.territories import Territories, _in, build_territories, study_boundary
 from geo_pcn.progress import stage
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PRACTICE_CODE
 
@@ -167,7 +167,7 @@ def _study_area(study, terr: Territories) -> dict:
     if terr.method != "registrations" or reg is None:
         return {}
     table = terr.areas
-    in_study = reg[AREA_CODE].isin(terr.study_areas.index)
+    in_study = _in(reg[AREA_CODE], terr.study_areas.index)  # (in Arrow: 866,000 rows)
     small = reg["area_kind"] == "small_area"
     residence = {
         "in_the_study_area": int(reg.loc[small & in_study, N_PATIENTS].sum()),

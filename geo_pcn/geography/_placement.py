@@ -134,9 +134,7 @@ def place_sites(study) -> dict[str, pd.DataFrame]:
                     small[inside]
                 ].to_numpy()
                 # the small area goes whole to one area: a point inside it stands for it
-                rep = shapely.point_on_surface(
-                    study.areas.geometry.to_numpy()[small[inside]]
-                )
+                rep = shapely.point_on_surface(study.areas.geometry.to_numpy()[small[inside]])
                 found = np.full(int(todo.sum()), -1, dtype=np.int64)
                 found[inside] = polygon_of(frame, rep)
                 idx = np.flatnonzero(todo)
@@ -164,9 +162,7 @@ def _nearest(polygons, points, at: np.ndarray, distance: float) -> np.ndarray:
     missing = np.flatnonzero(at < 0)
     if distance <= 0 or not len(missing):
         return out
-    left, right = polygons.sindex.nearest(
-        points[missing], max_distance=distance, return_all=True
-    )
+    left, right = polygons.sindex.nearest(points[missing], max_distance=distance, return_all=True)
     hits = pd.DataFrame({"p": left, "a": right}).sort_values(["p", "a"]).drop_duplicates("p")
     out[missing[hits["p"].to_numpy()]] = hits["a"].to_numpy()
     return out

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geo_pcn._spatial import polygon_of, present
+from geo_pcn.geography._codes import positions
 from geo_pcn.geography._pieces import largest_part_points
 from geo_pcn.geography.territories import _units_layer
 from geo_pcn.settings import AREA_CODE, N_PATIENTS, POPULATION, PRACTICE_CODE
@@ -100,10 +101,18 @@ def area_status(study, footprints) -> pd.DataFrame | None:
     table = terr.areas
     codes = table.index
     soft = terr._soft
-    in_pcn = soft[PRACTICE_CODE].map(footprints.configuration.assignments).fillna("") != ""
-    n_pcn = soft[in_pcn.to_numpy()].groupby(AREA_CODE)[N_PATIENTS].sum()
+    # summed over positions (each distinct practice and area code looked up once), not by
+    # mapping and grouping 866,000 rows of text
+    assignments = footprints.configuration.assignments
+    in_pcn = np.append(assignments.to_numpy(dtype=object) != "", False)
+    in_pcn = in_pcn[positions(assignments.index, soft[PRACTICE_CODE])]
+    at = positions(codes, soft[AREA_CODE])
+    mine = in_pcn & (at >= 0)
+    n_pcn = np.bincount(
+        at[mine], weights=soft[N_PATIENTS].to_numpy()[mine].astype(float), minlength=len(codes)
+    )
     out = pd.DataFrame(index=codes)
-    out["n_pcn"] = n_pcn.reindex(codes).fillna(0).astype("int64").to_numpy()
+    out["n_pcn"] = n_pcn.astype("int64")
     out["n_no_pcn"] = table["n_study"].to_numpy(dtype="int64") - out["n_pcn"].to_numpy()
     out["n_outside"] = table["n_outside"].to_numpy(dtype="int64")
     out["in_region"] = table["in_region"].to_numpy(dtype=bool)

@@ -23,7 +23,8 @@ import shapely
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.geography._pieces import area_pieces, repiece
-from geo_pcn.geography.territories import Territories, _dissolve, build_territories
+from geo_pcn.geography._unions import _dissolve, _union_groups
+from geo_pcn.geography.territories import Territories, build_territories
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE, PRACTICE_CODE
 
 __all__ = [
@@ -132,12 +133,16 @@ def build_footprints(
         area_pcn, area_unassigned = _area_winners(territories.residents, assignment)
         pairs = pd.Series(area_pcn.to_numpy(), index=area_pcn.index)
         geoms = territories.study_areas.geometry.reindex(pairs.index)
-        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()))
+        footprint = _dissolve(
+            geoms.reset_index(drop=True), pd.Series(pairs.to_numpy()), invalid="union"
+        )
     else:
         area_pcn = None
         member = assignment[assignment != ""]
         geoms = territories.practices.geometry.reindex(member.index)
-        footprint = _dissolve(geoms.reset_index(drop=True), pd.Series(member.to_numpy()))
+        footprint = _dissolve(
+            geoms.reset_index(drop=True), pd.Series(member.to_numpy()), invalid="union"
+        )
     pcns = gpd.GeoDataFrame(
         {"pcn_name": [configuration.name_of(c) for c in pcn_codes]},
         geometry=gpd.GeoSeries(footprint, crs=BNG)
@@ -184,17 +189,24 @@ def _area_winners(
     if not len(residents):
         none = residents[AREA_CODE].iloc[:0].to_numpy()
         return _split_winners(pd.Series(none, index=none, name=PCN_CODE))
-    practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
     if pcn_of is not None:
+        practice = residents[PRACTICE_CODE].to_numpy(dtype=object)
         pcn = np.array([pcn_of.get(p, "") for p in practice.tolist()], dtype=object)
-    else:
-        at = assignment.index.get_indexer(practice)
-        pcn = np.full(len(practice), "", dtype=object)
+        loose = pcn == ""
+        pcn[loose] = _NO_PCN + practice[loose]
+        area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
+        key, keys = pd.factorize(pcn, sort=True)
+    else:  # every row: each distinct practice's competitor worked out once
+        who, practices = pd.factorize(residents[PRACTICE_CODE])
+        practices = np.asarray(practices, dtype=object)
+        at = assignment.index.get_indexer(practices)
+        pcn = np.full(len(practices), "", dtype=object)
         pcn[at >= 0] = assignment.to_numpy(dtype=object)[at[at >= 0]]
-    loose = pcn == ""
-    pcn[loose] = _NO_PCN + practice[loose]
-    area, areas = pd.factorize(residents[AREA_CODE].to_numpy(dtype=object), sort=True)
-    key, keys = pd.factorize(pcn, sort=True)
+        loose = pcn == ""
+        pcn[loose] = _NO_PCN + practices[loose]
+        key_of, keys = pd.factorize(pcn, sort=True)
+        key = key_of[who]
+        area, areas = pd.factorize(residents[AREA_CODE], sort=True)
     pair, inverse = np.unique(area.astype(np.int64) * len(keys) + key, return_inverse=True)
     total = np.bincount(inverse.ravel(), weights=residents[N_PATIENTS].to_numpy(dtype=float))
     pair_area, pair_key = pair // len(keys), pair % len(keys)
@@ -424,23 +436,11 @@ def _carry_pieces(base: Footprints, out: Footprints, owner: np.ndarray, touched)
 
 
 def _union_by_key(geoms: np.ndarray, keys: np.ndarray) -> dict:
-    """``key -> union of its geometries``, each key's coverage union of its geometries in
-    their order, as :func:`~geo_pcn.geography.territories._dissolve` makes it, for the
-    few PCNs a move touches (pandas' grouping would cost more than the unions)."""
-    codes, uniques = pd.factorize(keys, sort=True)
-    order = np.argsort(codes, kind="stable")
-    edges = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    try:
-        merged = [
-            shapely.coverage_union_all(geoms[order[edges[i] : edges[i + 1]]])
-            for i in range(len(uniques))
-        ]
-    except Exception:  # pragma: no cover - as _dissolve: a coverage union needs a clean coverage
-        return dict(_dissolve(gpd.GeoSeries(geoms, crs=BNG), pd.Series(keys)).items())
-    merged = np.asarray(merged + [None], dtype=object)[:-1]
-    if not shapely.is_valid(merged).all():
-        merged = shapely.make_valid(merged)
-    return dict(zip(uniques, merged, strict=True))
+    """``key -> union of its geometries``, as :func:`build_footprints` dissolves them
+    (:func:`~geo_pcn.geography._unions._union_groups`), for the few PCNs a move
+    touches."""
+    uniques, merged = _union_groups(geoms, keys, invalid="union")
+    return dict(zip(uniques.tolist(), merged, strict=True))
 
 
 def _replace_winners(area_pcn: pd.Series, areas, won: pd.Series) -> pd.Series:
@@ -475,12 +475,26 @@ def pcn_shares(footprints: Footprints) -> pd.DataFrame | None:
     if terr._soft is None or terr.areas is None:
         return None
     soft = terr._soft
-    pcn = soft[PRACTICE_CODE].map(footprints.configuration.assignments).fillna("")
-    by = (
-        soft.assign(**{PCN_CODE: pcn.to_numpy()})
-        .loc[lambda f: f[PCN_CODE] != ""]
-        .groupby([AREA_CODE, PCN_CODE], as_index=False, sort=True)[N_PATIENTS]
-        .sum()
+    # summed over numbers (each row's area and PCN as positions in their sorted codes), not
+    # by grouping text: the same table as a sorted groupby of (area_code, pcn_code)
+    practice_id, practices = pd.factorize(soft[PRACTICE_CODE])
+    pcn_of = footprints.configuration.assignments.reindex(practices).fillna("").to_numpy(object)
+    pcn_id, pcns = pd.factorize(pcn_of, sort=True)
+    pcn_id[pcn_of == ""] = -1
+    row_pcn = pcn_id[practice_id] if len(pcn_id) else np.full(len(soft), -1)
+    row_pcn[practice_id < 0] = -1
+    area_id, areas = pd.factorize(soft[AREA_CODE], sort=True)
+    rows = np.flatnonzero((row_pcn >= 0) & (area_id >= 0))
+    key = area_id[rows].astype(np.int64) * max(len(pcns), 1) + row_pcn[rows]
+    pair, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    n = soft[N_PATIENTS].to_numpy()[rows]
+    total = np.bincount(inverse.ravel(), weights=n, minlength=len(pair))
+    by = pd.DataFrame(
+        {
+            AREA_CODE: soft[AREA_CODE].iloc[rows[first]].to_numpy(),
+            PCN_CODE: np.asarray(pcns, dtype=object)[pair % max(len(pcns), 1)],
+            N_PATIENTS: total.astype("int64") if np.issubdtype(n.dtype, np.integer) else total,
+        }
     )
     table = terr.areas
     total = (table["n_study"] + table["n_outside"]).reindex(by[AREA_CODE]).to_numpy()
@@ -526,8 +540,15 @@ def build_catchments(footprints: Footprints, *, min_share: float = 0.05) -> gpd.
     extra = keep[~mine]
     geoms = footprints.territories._all_areas.geometry.reindex(extra[AREA_CODE]).to_numpy()
     base = footprints.pcns.geometry
-    parts = pd.Series(list(geoms), index=extra[PCN_CODE].to_numpy()).groupby(level=0)
-    grown = {code: shapely.union_all([base[code], *g.to_list()]) for code, g in parts}
+    # each grown PCN's footprint then its extra areas, united as footprints are (a coverage:
+    # the extra areas are other PCNs' or nobody's), one group per PCN
+    grown_codes = pd.unique(extra[PCN_CODE].to_numpy())
+    keys, merged = _union_groups(
+        np.concatenate([base.reindex(grown_codes).to_numpy(), geoms]),
+        np.concatenate([grown_codes, extra[PCN_CODE].to_numpy()]),
+        invalid="union",
+    )
+    grown = dict(zip(keys.tolist(), merged, strict=True))
     dissolved = gpd.GeoSeries({c: grown.get(c, base[c]) for c in codes}, crs=BNG)
     counts = keep.groupby(PCN_CODE)[N_PATIENTS].agg(["size", "sum"])
     return gpd.GeoDataFrame(

@@ -34,7 +34,9 @@ import shapely
 
 from geo_pcn._spatial import polygon_of, present
 from geo_pcn.errors import InputError
+from geo_pcn.geography._codes import positions
 from geo_pcn.geography._pieces import area_links, area_pieces, largest_part_points
+from geo_pcn.geography._unions import _dissolve, _union
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
 
 __all__ = ["Territories", "build_territories", "study_boundary"]
@@ -49,37 +51,6 @@ def study_boundary(study) -> shapely.Geometry:
         return _union(study.areas.geometry.to_numpy())
     sites = study.located.geometry.to_numpy()
     return shapely.buffer(shapely.convex_hull(shapely.multipoints(sites)), 5_000)
-
-
-#: Below this many polygons a failed coverage union falls back to the general union at
-#: once (bisecting further costs more than it saves).
-_UNION_LEAF = 64
-
-
-def _union(geoms: np.ndarray) -> shapely.Geometry:
-    """Union of polygons: the fast coverage union when they form a clean coverage (shared
-    edges noded alike), else the same halving: each half (in the layer's order, so each is
-    one compact stretch of the country) united alike and the two halves joined by the
-    general union. A generalised ONS file has a few wrongly noded edges among 35,000
-    polygons: only the small groups holding one pay for the general union (nationally
-    1.9 -> 0.5 CPU seconds; the union is the same polygon).
-
-    Examples
-    --------
-    >>> boxes = shapely.box(np.arange(100.0), 0, np.arange(100.0) + 1, 1)
-    >>> odd = shapely.Polygon([(100, 0), (101, 0), (101, 1), (100, 1), (100, 0.5)])
-    >>> united = _union(np.append(boxes, odd))  # (100, 0.5): noded on one side only
-    >>> united.area, united.geom_type, bool(shapely.equals(united, shapely.box(0, 0, 101, 1)))
-    (101.0, 'Polygon', True)
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    try:
-        return shapely.coverage_union_all(geoms)
-    except shapely.errors.GEOSException:
-        if len(geoms) <= _UNION_LEAF:
-            return shapely.union_all(geoms)
-    mid = len(geoms) // 2
-    return shapely.union_all([_union(geoms[:mid]), _union(geoms[mid:])])
 
 
 @dataclass(frozen=True, eq=False)
@@ -276,8 +247,9 @@ def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
     >>> _winner(rows, "practice_code").to_dict()
     {'A': 'P1', 'B': 'P1'}
     """
-    area, areas = pd.factorize(frame[AREA_CODE].to_numpy(dtype=object), sort=True)
-    who, whos = pd.factorize(frame[by].to_numpy(dtype=object), sort=True)
+    # (factorised as they are: Arrow text is hashed in Arrow, not as Python strings)
+    area, areas = pd.factorize(frame[AREA_CODE], sort=True)
+    who, whos = pd.factorize(frame[by], sort=True)
     n = frame[N_PATIENTS].to_numpy(dtype=float)
     order = np.lexsort((who, -n, area))  # last key first: area, most patients, smallest code
     area, who = area[order], who[order]
@@ -288,16 +260,6 @@ def _winner(frame: pd.DataFrame, by: str) -> pd.Series:
         index=np.asarray(areas, dtype=object)[area[first]],
         name=by,
     )
-
-
-def _dissolve(geoms: gpd.GeoSeries, keys: pd.Series) -> gpd.GeoSeries:
-    """Union of ``geoms`` grouped by ``keys`` (aligned on index), fast for coverages."""
-    frame = gpd.GeoDataFrame({"key": keys.to_numpy()}, geometry=geoms.to_numpy(), crs=BNG)
-    try:
-        out = frame.dissolve(by="key", method="coverage").geometry
-    except Exception:  # pragma: no cover - coverage union needs a clean coverage
-        out = frame.dissolve(by="key").geometry
-    return shapely.make_valid(out) if not out.is_valid.all() else out
 
 
 def build_territories(study, *, method: str | None = None) -> Territories:
@@ -543,20 +505,7 @@ def _homes(study, study_areas, areas, residents, owner, piece) -> pd.DataFrame:
         in_own = np.zeros(len(codes), dtype=bool)
     home_piece[in_own] = piece[pos[in_own]]
     kind[in_own] = "site"
-    # the piece with most of the practice's residents (ties: the first piece)
-    area_at = pd.Index(study_areas.index).get_indexer(residents[AREA_CODE])
-    mine = owner[area_at] == residents[PRACTICE_CODE].to_numpy(dtype=object)
-    frame = pd.DataFrame(
-        {
-            "p": residents[PRACTICE_CODE].to_numpy(dtype=object)[mine],
-            "piece": piece[area_at[mine]],
-            "n": residents[N_PATIENTS].to_numpy()[mine],
-        }
-    )
-    best = frame.groupby(["p", "piece"], sort=True)["n"].sum().reset_index()
-    best = best.sort_values(["p", "n", "piece"], ascending=[True, False, True], kind="stable")
-    best = best.drop_duplicates("p").set_index("p")["piece"]
-    by_residents = best.reindex(codes).to_numpy()
+    by_residents = _piece_by_residents(study_areas, residents, owner, piece, codes)
     rest = ~in_own & pd.notna(by_residents)
     home_piece[rest] = by_residents[rest].astype(np.int64)
     kind[rest] = "residents"
@@ -567,6 +516,33 @@ def _homes(study, study_areas, areas, residents, owner, piece) -> pd.DataFrame:
         {"kind": kind, "piece": home_piece, "site_area": site_code, "site_area_at": at_all},
         index=practices.index,
     )
+
+
+def _piece_by_residents(study_areas, residents, owner, piece, codes) -> np.ndarray:
+    """For each practice of ``codes``, the piece of its territory with most of its
+    residents (ties: the smaller label); NaN when none. Over numbers: each row's practice
+    and area as positions, the sums by (practice, piece) from one sort."""
+    area_at = positions(study_areas.index, residents[AREA_CODE])
+    who, practices = pd.factorize(residents[PRACTICE_CODE])
+    owner_at = pd.Index(practices).get_indexer(owner)  # each area's winner, as a practice
+    mine = (owner_at[area_at] == who) & (who >= 0)
+    who, label = who[mine].astype(np.int64), piece[area_at[mine]].astype(np.int64)
+    n = residents[N_PATIENTS].to_numpy()[mine]
+    out = np.full(len(codes), np.nan)
+    if not len(who):
+        return out
+    span = int(label.max()) + 1
+    pair, inverse = np.unique(who * span + label, return_inverse=True)
+    total = np.bincount(inverse.ravel(), weights=n, minlength=len(pair))
+    pair_who, pair_label = pair // span, pair % span
+    # per practice: most residents first, then the smaller label
+    order = np.lexsort((pair_label, -total, pair_who))
+    first = order[np.r_[True, pair_who[order][1:] != pair_who[order][:-1]]]
+    at = pd.Index(practices).get_indexer(codes)
+    best = np.full(len(practices), np.nan)
+    best[pair_who[first]] = pair_label[first]
+    out[at >= 0] = best[at[at >= 0]]
+    return out
 
 
 def _collect(pieces: gpd.GeoSeries, owner: pd.Series) -> pd.Series:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn.geography._codes import positions
 from geo_pcn.geography.graph import components
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, PCN_CODE
 
@@ -204,6 +205,14 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
     """:class:`PCNContiguity` of each PCN of ``codes`` (code order)."""
     graph = partition.graph
     home = partition.territories.home
+    home_geoms = home.to_numpy()
+    home_at = partition.study_fact(  # (built once: a move asks for a few PCNs)
+        "home_at", lambda: dict(zip(home.index.tolist(), range(len(home)), strict=True))
+    )
+
+    def homes(group) -> list:  # as home.reindex(group): None for a practice not there
+        return [home_geoms[home_at[p]] if p in home_at else None for p in group]
+
     footprints = _Footprints(partition.footprints.pcns)
     members = partition.configuration.members
     anchors = _Anchors(partition)
@@ -225,12 +234,12 @@ def contiguity_of(partition, codes) -> dict[str, PCNContiguity]:
         # the main group has most patients (then most practices, then the smallest code)
         main_i = min(range(len(groups)), key=lambda i: (-patients[i], -len(groups[i]), groups[i]))
         main = groups[main_i]
-        main_geom = shapely.union_all(home.reindex(list(main)).to_numpy())
+        main_geom = shapely.union_all(homes(main))
         detached = []
         for i, group in enumerate(groups):
             if i == main_i:
                 continue
-            geom = shapely.union_all(home.reindex(list(group)).to_numpy())
+            geom = shapely.union_all(homes(group))
             distance = float(shapely.distance(geom, main_geom))
             line = shapely.shortest_line(geom, main_geom)
             between = _pcns_between(footprints, line, exclude=code)
@@ -258,9 +267,14 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
         wanted = np.zeros(len(owner), dtype=bool)
         for code in codes:
             wanted |= owner == code
-    else:
-        wanted = np.isin(owner, np.asarray(codes, dtype=object))
-    wanted &= pieces >= 0
+        wanted &= pieces >= 0
+        at_of = None
+    else:  # many: each area's owner as a number, the areas of each owner a slice
+        owner_id, owners = pd.factorize(owner)
+        owner_id[pieces < 0] = -1
+        wanted = (pd.Index(codes, dtype=object).get_indexer(owners) >= 0)[owner_id]
+        wanted &= owner_id >= 0
+        at_of = _positions_by_key(owner_id, owners)
     if not wanted.any():
         return {}
     # PCNs whose footprint has more than one piece (a piece label is one PCN's)
@@ -276,7 +290,7 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
     out: dict[str, tuple[Exclave, ...]] = {}
     for code in sorted(split):
         members = configuration.members[code]
-        at = np.flatnonzero((owner == code) & (pieces >= 0))
+        at = np.flatnonzero((owner == code) & (pieces >= 0)) if at_of is None else at_of[code]
         labels = pieces[at]
         held = anchors.home_pieces(members, code) | anchors.site_pieces(members, code)
         # the PCN's patients living in each of its pieces (labels in order)
@@ -288,7 +302,7 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
         )
         if not held:  # no piece holds a practice: the piece with most patients anchors
             held = {int(by_piece.sort_values(ascending=False, kind="stable").index[0])}
-        anchor_at = at[np.isin(labels, list(held))]
+        anchor_at = at[_isin_few(labels, held)]
         anchor_geom = shapely.multipolygons(shapely.get_parts(geoms[anchor_at]))
         found = []
         for label in sorted(set(labels.tolist()) - held):
@@ -303,6 +317,22 @@ def exclaves_of(partition, codes) -> dict[str, tuple[Exclave, ...]]:
         if found:
             out[code] = tuple(found)
     return out
+
+
+def _positions_by_key(key_id: np.ndarray, keys) -> dict:
+    """``key -> positions (ascending) where key_id is its number``, ``-1`` left out: one
+    stable sort, not a comparison of every position per key."""
+    order = np.argsort(key_id, kind="stable")
+    edges = np.searchsorted(key_id[order], np.arange(len(keys) + 1))
+    return {k: order[edges[i] : edges[i + 1]] for i, k in enumerate(keys)}
+
+
+def _isin_few(values: np.ndarray, few) -> np.ndarray:
+    """``np.isin(values, list(few))`` for a handful of integers (np.isin sorts)."""
+    mask = np.zeros(len(values), dtype=bool)
+    for x in few:
+        mask |= values == x
+    return mask
 
 
 def _pcn_residents_by_area(partition, members, code: str) -> np.ndarray:
@@ -327,8 +357,7 @@ def _pcn_residents_by_area(partition, members, code: str) -> np.ndarray:
 def _resident_study_area(terr) -> tuple[np.ndarray, np.ndarray]:
     """Each residents row's position among the study areas (-1: none) and its patients."""
     res = terr.residents
-    codes = pd.Index(res[AREA_CODE].to_numpy(dtype=object), dtype=object)
-    at = pd.Index(terr.study_areas.index.to_numpy(dtype=object), dtype=object).get_indexer(codes)
+    at = positions(pd.Index(terr.study_areas.index.to_numpy(dtype=object)), res[AREA_CODE])
     return at, res[N_PATIENTS].to_numpy()
 
 

@@ -29,6 +29,7 @@ import shapely
 
 from geo_pcn.alignment import build_alignment
 from geo_pcn.geography import build_footprints, update_footprints
+from geo_pcn.geography._codes import positions
 from geo_pcn.geography.accounting import (
     STATUS_WORDS,
     account_residents,
@@ -169,7 +170,7 @@ def _setting_rows(study) -> dict | None:
     if areas is None or reg is None or not {"rural", "imd_score"} & set(areas.columns):
         return None
     rows = reg[(reg["area_kind"] == "small_area").to_numpy()]
-    practice, practices = pd.factorize(rows["practice_code"].to_numpy(dtype=object))
+    practice, practices = pd.factorize(rows["practice_code"])  # (Arrow text hashed in Arrow)
     area = rows["area_code"]
     out: dict = {
         "practice": practice,  # each row's practice, as a position in "practices"
@@ -177,7 +178,7 @@ def _setting_rows(study) -> dict | None:
         "n": rows["n_patients"].astype(float).to_numpy(),
         "by_practice": pd.Series(np.arange(len(rows))).groupby(practice, sort=False).indices,
     }
-    at = areas.index.get_indexer(area)  # once, for every column below
+    at = positions(areas.index, area)  # once, for every column below
 
     def per_row(column: str) -> np.ndarray:
         if (at < 0).any():

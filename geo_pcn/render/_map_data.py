@@ -181,11 +181,14 @@ def footprint_adjacency(
         codes = drawn.index.to_numpy()
         out.add_edges_from(zip(codes[left], codes[right], strict=True))
     if graph is not None and assignments is not None and graph.number_of_edges():
-        edges = nx.to_pandas_edgelist(graph)
-        a = edges["source"].map(assignments).fillna("")
-        b = edges["target"].map(assignments).fillna("")
-        keep = (a != "") & (b != "") & (a != b) & a.isin(out.nodes) & b.isin(out.nodes)
-        out.add_edges_from(zip(a[keep], b[keep], strict=True))
+        # the PCNs at both ends of each practice edge, in the graph's edge order (plain
+        # dicts: a frame of the edges and their reasons costs more than the work)
+        pcn_of = dict(zip(assignments.index, assignments, strict=True))
+        nodes = out.nodes
+        pairs = ((pcn_of.get(u, ""), pcn_of.get(v, "")) for u, v in graph.edges())
+        out.add_edges_from(
+            (a, b) for a, b in pairs if a and b and a != b and a in nodes and b in nodes
+        )
     return out
 
 

@@ -217,7 +217,10 @@ def _column_cells(values: pd.Series) -> list:
         return cells
     done: dict[str, Any] = {}
     cells = []
-    for value in values:
+    # (text as an object array: the same values as iterating the Series, without a Python
+    # call per value through Arrow)
+    items = values.to_numpy(dtype=object) if isinstance(kind, pd.StringDtype) else values
+    for value in items:
         if type(value) is str:
             cell = done.get(value)
             if cell is None:
@@ -235,24 +238,27 @@ def _rows_xml(columns: list[list], styles: list[str]) -> str:
     out = []
     for j, (column, style) in enumerate(zip(columns, styles, strict=True)):
         letter = get_column_letter(j + 1)
+        kinds = set(map(type, column))
+        if kinds <= {int, float}:  # numbers only (not true/false): one format
+            out.append(
+                [
+                    f'<c r="{letter}{i}"{style} t="n"><v>{v:.16g}</v></c>'
+                    for i, v in enumerate(column, start=2)
+                ]
+            )
+            continue
+        if kinds <= {str, type(None)}:  # texts: each distinct one written once
+            out.append(_text_cells(letter, column, style))
+            continue
         cells = []
         for i, value in enumerate(column, start=2):
-            ref = f"{letter}{i}"
-            if value is None:
-                cells.append(f'<c r="{ref}"{style} t="n" />' if style else "")
-            elif isinstance(value, str):
-                value = value[:32767]
-                if value == "":
-                    cells.append(f'<c r="{ref}"{style} t="inlineStr" />')
-                    continue
-                text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                stripped = value.strip()
-                space = ' xml:space="preserve"' if stripped and stripped != value else ""
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            if value is None or isinstance(value, str):
+                tail = _text_tail(value, style)
             elif isinstance(value, bool):
-                cells.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+                tail = f'{style} t="b"><v>{int(value)}</v></c>'
             else:
-                cells.append(f'<c r="{ref}"{style} t="n"><v>{value:.16g}</v></c>')
+                tail = f'{style} t="n"><v>{value:.16g}</v></c>'
+            cells.append(f'<c r="{letter}{i}"{tail}' if tail else "")
         out.append(cells)
     return "".join(
         f'<row r="{i}">{"".join(cells)}</row>'
@@ -371,6 +377,32 @@ def _residents_sheet(ws: Worksheet, table: dict) -> None:
         for cell in row:
             cell.number_format = "#,##0"
     ws.column_dimensions["A"].width = 60
+
+
+def _text_cells(letter: str, column: list, style: str) -> list[str]:
+    """The cells of a column of texts (and missing values) as :func:`_rows_xml` writes
+    them, each distinct text's markup made once."""
+    tails: dict = {}
+    cells = []
+    for i, value in enumerate(column, start=2):
+        tail = tails.get(value)
+        if tail is None:
+            tail = tails[value] = _text_tail(value, style)
+        cells.append(f'<c r="{letter}{i}"{tail}' if tail else "")
+    return cells
+
+
+def _text_tail(value: str | None, style: str) -> str:
+    """What follows ``<c r="A2"`` in the cell of ``value`` (``""``: no cell)."""
+    if value is None:
+        return f'{style} t="n" />' if style else ""
+    value = value[:32767]
+    if value == "":
+        return f'{style} t="inlineStr" />'
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    stripped = value.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != value else ""
+    return f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _fixed_zip(payload: bytes, bulk: dict[str, tuple[str, int]] | None = None) -> bytes:
