@@ -9,6 +9,8 @@ True
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from geo_pcn.errors import (
@@ -79,6 +81,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package module: ``geo_pcn.compare`` and ``geo_pcn.history`` stay the functions
+    when their modules are first imported after ``geo_pcn`` (the import system sets a
+    submodule as an attribute of its package, which would hide the lazy function of the
+    same name; the modules stay in ``sys.modules``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

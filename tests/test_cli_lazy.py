@@ -87,3 +87,27 @@ def test_version_is_printed_as_before():
     out = CliRunner().invoke(cli, ["--version"])
     assert out.exit_code == 0
     assert out.output.startswith("geo-pcn, version ")
+
+
+def test_public_functions_named_like_their_modules_stay_functions():
+    """``geo_pcn.compare`` and ``geo_pcn.history`` are the functions even when their
+    modules are imported after ``geo_pcn`` (by a renderer, say), as ``from geo_pcn import
+    compare`` gives; the modules themselves are in ``sys.modules``."""
+    code = (
+        "import geo_pcn, sys, types\n"
+        "import geo_pcn.compare, geo_pcn.history\n"
+        "from geo_pcn.render.markdown import to_markdown\n"
+        "from geo_pcn import compare, history\n"
+        "print(callable(geo_pcn.compare), callable(geo_pcn.history), callable(compare),\n"
+        "      callable(history), callable(geo_pcn.diff),\n"
+        "      isinstance(sys.modules['geo_pcn.compare'], types.ModuleType))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    ).stdout.split()
+    assert out == ["True"] * 6
