@@ -45,12 +45,29 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path
     for layer, frame in layers.items():
         if len(frame):
             # data as it is (not a sheet), control characters as every output shows them;
-            # through Arrow when GDAL can (the same bytes, without a Python loop per row)
-            printable_frame(frame).to_file(path, layer=layer, driver="GPKG", **arrow)
+            # through Arrow when GDAL can (the same bytes, without a Python loop per row),
+            # but a column mixing text and numbers (a finding's threshold: a limit, or the
+            # code a practice is recorded in) is written as text, as GDAL's own path does
+            frame = printable_frame(frame)
+            how = arrow if not _mixed_columns(frame) else {}
+            frame.to_file(path, layer=layer, driver="GPKG", **how)
     if not path.exists():
         return None
     fix_gpkg_timestamps(path)
     return path
+
+
+def _mixed_columns(frame: gpd.GeoDataFrame) -> list[str]:
+    """The object columns holding values of more than one kind (text and numbers), which
+    Arrow cannot write as one column."""
+    from pandas.api.types import infer_dtype
+
+    return [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object
+        and infer_dtype(frame[c], skipna=True) in ("mixed", "mixed-integer")
+    ]
 
 
 def _arrow_writes() -> bool:
