@@ -90,7 +90,17 @@ def solve(part: Part) -> PartResult:
     effort = None if found is None or complete else found
     found = found if complete else None
     first = None if found is None else _score(part, found)
-    if first is not None and first["first_value"] == 0:
+    heuristic = None if first is None else first["value"]
+    proven_out = False  # proven: no configuration of the part is inside the band
+    if first is None and effort is not None and _cpsat.available():
+        # every rule kept but the band: CP-SAT brings it into the band, or proves it can't
+        inside, proven_out = _cpsat.into_band(
+            part, graph, effort, seconds=INTO_BAND * part.time_limit, score=_score
+        )
+        first = None if inside is None else _score(part, inside)
+    if proven_out:
+        bound, best, status = 0, None, "infeasible"
+    elif first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
     elif part.objective != "pcns" and _scip.available():
         bound, best, status = _exact(part, graph, cuts, target, first, deadline)
@@ -116,7 +126,7 @@ def solve(part: Part) -> PartResult:
         name=part.name,
         objective=part.objective,
         seconds=round(time.perf_counter() - start, 3),
-        heuristic=None if first is None else first["value"],
+        heuristic=heuristic,
         **{k: v for k, v in out.items() if k in _RESULT_KEYS},
     )
 
@@ -253,6 +263,10 @@ def _exact(part, graph, cuts, target, first, deadline):
         bound = min(bound, best["value"])
     return bound, best, status
 
+
+#: the share of a part's time CP-SAT may spend bringing the heuristic's answer into the
+#: band when the heuristic leaves a PCN outside it (:func:`geo_pcn.proposal._cpsat.into_band`)
+INTO_BAND = 0.3
 
 _RESULT_KEYS = (
     "status", "assignment", "value", "bound", "gap", "patients_moved", "practices_moved",

@@ -1,0 +1,113 @@
+"""The search of propose() this round (issue 22): CP-SAT bringing the heuristic's answer
+into the band (or proving it cannot be), the bounds, and the time shared between parts.
+
+Each part is drawn by hand as a :class:`~geo_pcn.proposal.model.Part` (plain numbers: the
+solvers see nothing else), a path of practices whose graph and sizes are in the comment
+above it, with the answer worked out there. No assertion depends on the machine's speed:
+the searches get a generous limit and finish in well under a second, or the assertion
+holds for any answer a solver may return (valid, and no better than the proven bound)."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo_pcn.proposal.heuristic import valid
+from geo_pcn.proposal.model import Part, Slot, _Graph, _score
+
+BAND = (3000, 5000)
+
+
+def path_part(weights, pcns, slots, name="P", time_limit=600.0) -> Part:
+    """Practices ``0 - 1 - ... - n-1`` on a path, practice ``i`` in slot ``pcns[i]``."""
+    n = len(weights)
+    return Part(
+        name=name,
+        practices=tuple(f"A{i:05d}" for i in range(1, n + 1)),
+        weights=tuple(weights),
+        current=tuple(pcns),
+        placed=(True,) * n,
+        edges=tuple((i, i + 1) for i in range(n - 1)),
+        slots=tuple(slots),
+        band=BAND,
+        time_limit=time_limit,
+    )
+
+
+def sizes(part: Part, answer) -> list[int]:
+    out = [0] * len(part.slots)
+    for p, k in enumerate(answer):
+        out[k] += part.weights[p]
+    return sorted(s for s in out if s)
+
+
+# -- into the band ---------------------------------------------------------------------------
+
+#   0 ------ 1 ------ 2 ------ 3 ------ 4      all U1: 9000, band [3000, 5000]
+#   2000     2000     800      1200     3000
+# The answer given (everything left in U1) keeps every rule but the band. U1 must split into
+# two contiguous pieces, a prefix and a suffix of the path, each in the band: after practice
+# 1 (4000 | 5000) or after practice 2 (4800 | 4200); after 0 the prefix is 2000, after 3 the
+# suffix is 3000 but the prefix 6000. Three pieces of 3000 or more out of 9000 would each be
+# exactly 3000, and no prefix of the path sums to 3000 (2000, 4000, ...).
+SPLIT = path_part(
+    [2000, 2000, 800, 1200, 3000],
+    [0, 0, 0, 0, 0],
+    [
+        Slot("U1", "U1", False, True, True, (0, 1, 2, 3, 4)),
+        Slot("\0new U1 1", "U1", True, True, True, (0, 1, 2, 3, 4)),
+        Slot("\0new U1 2", "U1", True, True, True, (0, 1, 2, 3, 4)),
+    ],
+)
+
+
+def test_cpsat_brings_an_answer_outside_the_band_into_it():
+    pytest.importorskip("ortools")
+    from geo_pcn.proposal import _cpsat
+
+    effort = (0, 0, 0, 0, 0)
+    assert valid(SPLIT, effort, band=False) and not valid(SPLIT, effort)
+    found, proven = _cpsat.into_band(SPLIT, _Graph(SPLIT), effort, seconds=600, score=_score)
+    assert not proven
+    assert valid(SPLIT, found)
+    assert sizes(SPLIT, found) in ([4000, 5000], [4200, 4800])
+
+
+#   0 ------ 1 ------ 2                       all U1: 6000, band [3000, 5000]
+#   2000     2000     2000
+# U1 is above the band and may split once (one new PCN): the pieces of a path in two are
+# 2000 | 4000 or 4000 | 2000, each with a piece below the band. No configuration is inside
+# it. The fewest patients outside the band: 1000 (U1 whole, 1000 over; or a piece of 2000,
+# 1000 short); of those, moving nobody: U1 as it is, 6000 against the upper limit 5000.
+TOO_FEW = path_part(
+    [2000, 2000, 2000],
+    [0, 0, 0],
+    [
+        Slot("U1", "U1", False, True, True, (0, 1, 2)),
+        Slot("\0new U1 1", "U1", True, True, True, (0, 1, 2)),
+    ],
+)
+
+
+def test_cpsat_proves_no_answer_is_inside_the_band():
+    pytest.importorskip("ortools")
+    from geo_pcn.proposal import _cpsat
+
+    found, proven = _cpsat.into_band(TOO_FEW, _Graph(TOO_FEW), (0, 0, 0), seconds=600, score=_score)
+    assert (found, proven) == (None, True)
+
+
+def test_a_part_proven_outside_the_band_is_infeasible_with_the_pcn_named(monkeypatch):
+    """The heuristic leaves U1 above the band; CP-SAT proves no answer is inside it, and
+    the elastic answer names U1 (worked out above)."""
+    pytest.importorskip("ortools")
+    from geo_pcn.proposal import _cpsat
+    from geo_pcn.proposal.model import solve
+
+    said = []
+    ask = _cpsat.into_band
+    monkeypatch.setattr(_cpsat, "into_band", lambda *a, **k: said.append(ask(*a, **k)) or said[-1])
+    result = solve(TOO_FEW)
+    assert said == [(None, True)]
+    assert result.status == "infeasible"
+    assert result.outside_band == {"U1": (6000, 5000)}
+    assert result.patients_moved == 0
