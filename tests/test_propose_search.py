@@ -111,3 +111,69 @@ def test_a_part_proven_outside_the_band_is_infeasible_with_the_pcn_named(monkeyp
     assert result.status == "infeasible"
     assert result.outside_band == {"U1": (6000, 5000)}
     assert result.patients_moved == 0
+
+
+# -- the time shared between parts ----------------------------------------------------------
+
+
+def test_time_a_part_leaves_unused_goes_to_the_larger_parts_after_it():
+    """Three parts of 10, 20 and 30 practices, 30 s each, given largest first. They start
+    smallest first. A (10) starts with 30 s and takes 10: 20 s spare. B (20) starts with
+    30 s and 20 * 20 / (20 + 30) = 8 of the spare: 38 s, and takes them all; 12 s spare.
+    C (30), the last, gets the 12: 42 s. The solver time in all is 10 + 38 + 42 = 90 s,
+    what three parts at 30 s would take at most."""
+    from geo_pcn.proposal import _budget
+    from geo_pcn.proposal.model import PartResult
+
+    def part(name, n):
+        return path_part(
+            [1000] * n, [0] * n, [Slot("U1", "U1", False, False, True, ())], name, 30.0
+        )
+
+    parts = [part("C", 30), part("A", 10), part("B", 20)]
+    used = {"A": 10.0, "B": None, "C": None}  # None: the whole limit
+    given = []
+
+    def solve(p):
+        given.append((p.name, p.time_limit))
+        seconds = used[p.name] if used[p.name] is not None else p.time_limit
+        return PartResult(p.name, "optimal", (), "patients", 0, 0, 0.0, 0, 0, seconds, 0, 0)
+
+    results = _budget.in_turn(parts, solve)
+    assert given == [("A", 30.0), ("B", 38.0), ("C", 42.0)]
+    assert [r.name for r in results] == ["C", "A", "B"]  # in the order given
+
+
+def test_parts_share_time_on_two_workers():
+    """The same three parts on two slots (futures done in the order they finish): A and B
+    start with 30 s each (nothing spare yet); A takes 10, so C, the last, starts with 30 +
+    20 = 50 s. A part that overruns its limit (B: 33 s of 30) takes its overrun from the
+    spare of the parts after it: nothing is left of it here."""
+    from geo_pcn.proposal import _budget
+    from geo_pcn.proposal.model import PartResult
+
+    def part(name, n):
+        return path_part(
+            [1000] * n, [0] * n, [Slot("U1", "U1", False, False, True, ())], name, 30.0
+        )
+
+    parts = [part("C", 30), part("A", 10), part("B", 20)]
+    used = {"A": 10.0, "B": 33.0, "C": 1.0}
+    given = []
+
+    class Done:
+        def __init__(self, p):
+            given.append((p.name, p.time_limit))
+            self.value = PartResult(p.name, "optimal", (), "patients", 0, 0, 0.0, 0, 0,
+                                    used[p.name], 0, 0)  # fmt: skip
+            self.seconds = used[p.name]
+
+        def result(self):
+            return self.value
+
+    def first_done(futures):
+        first = min(futures, key=lambda f: f.seconds)
+        return {first}
+
+    _budget.share(parts, 2, Done, first_done)
+    assert given == [("A", 30.0), ("B", 30.0), ("C", 50.0)]

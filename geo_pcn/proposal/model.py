@@ -266,7 +266,7 @@ def _exact(part, graph, cuts, target, first, deadline):
 
 #: the share of a part's time CP-SAT may spend bringing the heuristic's answer into the
 #: band when the heuristic leaves a PCN outside it (:func:`geo_pcn.proposal._cpsat.into_band`)
-INTO_BAND = 0.3
+INTO_BAND = 0.5
 
 _RESULT_KEYS = (
     "status", "assignment", "value", "bound", "gap", "patients_moved", "practices_moved",
