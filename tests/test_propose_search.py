@@ -177,3 +177,28 @@ def test_parts_share_time_on_two_workers():
 
     _budget.share(parts, 2, Done, first_done)
     assert given == [("A", 30.0), ("B", 30.0), ("C", 50.0)]
+
+
+def test_one_cpsat_search_at_a_time(monkeypatch):
+    """While another worker process holds the shared lock, CP-SAT does not search: SCIP
+    goes on alone (nothing found, no bound), and nothing is brought into the band. With
+    the lock free, the search runs (SPLIT: 4000, worked out in test_propose_exact)."""
+    pytest.importorskip("ortools")
+    import threading
+
+    from geo_pcn.proposal import _cpsat
+
+    lock = threading.Lock()
+    monkeypatch.setattr(_cpsat, "_SHARED", [lock])
+    incumbent = _score(SPLIT, (0, 0, 0, 1, 1))
+    graph = _Graph(SPLIT)
+    with lock:  # held by "another process"
+        got = _cpsat.improve(SPLIT, graph, incumbent, seconds=0.2, target=0.0, score=_score)
+        assert got == (None, None, False)
+        got = _cpsat.into_band(SPLIT, graph, (0,) * 5, seconds=0.2, score=_score)
+        assert got == (None, False)
+    found, bound, proven = _cpsat.improve(
+        SPLIT, graph, incumbent, seconds=600, target=0.0, score=_score
+    )
+    assert (found["value"], bound, proven) == (4000, 4000, True)
+    assert not lock.locked()  # given back

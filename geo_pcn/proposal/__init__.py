@@ -44,7 +44,7 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
 from geo_pcn.pipeline import validate
-from geo_pcn.proposal._budget import in_turn, share
+from geo_pcn.proposal._budget import in_turn, local, share
 from geo_pcn.proposal._explain import (
     EXEMPT_RULE,
     LINES_RULE,
@@ -306,19 +306,7 @@ def _solve_all(parts: list[Part], *, workers: int | None, scheduler: Any) -> lis
     n = min(len(parts), workers or os.cpu_count() or 1)
     if n <= 1:
         return in_turn(parts, solve)  # the time parts leave unused shared on (_budget)
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    # fork where there is one: the workers need nothing of the parent but the parts, and a
-    # planner's script without an `if __name__ == "__main__":` guard still works
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(n, mp_context=context) as pool:
-        # smallest first, each given its time as it starts (_budget)
-        return share(
-            parts, n, lambda p: pool.submit(solve, p),
-            lambda fs: wait(fs, return_when=FIRST_COMPLETED).done,
-        )  # fmt: skip
+    return local(parts, n, solve)  # smallest first, the time shared on (_budget)
 
 
 def _on_dask(parts: list[Part], scheduler: Any) -> list[PartResult]:

@@ -82,6 +82,28 @@ class _Now:
         return self.value
 
 
+def local(parts: Sequence[Part], n: int, solve: Callable[[Part], PartResult]):
+    """Every part solved in ``n`` local processes (fork where there is one: the workers
+    need nothing of the parent but the parts, and a planner's script without an ``if
+    __name__ == "__main__":`` guard still works), the time shared as :func:`share` shares
+    it, one CP-SAT search at a time among them (:func:`geo_pcn.proposal._cpsat.one_at_a_time`)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from geo_pcn.proposal._cpsat import one_at_a_time
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    lock = context.Lock()
+    with ProcessPoolExecutor(
+        n, mp_context=context, initializer=one_at_a_time, initargs=(lock,)
+    ) as pool:
+        return share(
+            parts, n, lambda p: pool.submit(solve, p),
+            lambda fs: wait(fs, return_when=FIRST_COMPLETED).done,
+        )  # fmt: skip
+
+
 def in_turn(parts: Sequence[Part], solve: Callable[[Part], PartResult]) -> list[PartResult]:
     """Every part solved in this process, one after the other, the time shared as
     :func:`share` shares it."""

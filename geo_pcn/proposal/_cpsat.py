@@ -20,9 +20,12 @@ limit, a time-limited answer may differ from run to run; a proven one does not.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 from geo_pcn.proposal._objective import _needs
 
-__all__ = ["available", "improve", "into_band"]
+__all__ = ["available", "improve", "into_band", "one_at_a_time"]
 
 #: CP-SAT's workers (threads)
 WORKERS = 2
@@ -32,6 +35,38 @@ PAUSE = 0.35
 GO_ON = 0.10
 #: the share of the search time left that CP-SAT gets (SCIP goes on with the rest)
 SHARE = 0.6
+
+
+#: the share of its seconds a CP-SAT search from an incumbent waits for its turn
+WAIT = 0.25
+
+#: the lock the worker processes of one run share (given to each by its pool, see
+#: :func:`one_at_a_time`); empty: this process searches alone
+_SHARED: list = []
+
+
+def one_at_a_time(lock) -> None:
+    """Make this worker process take ``lock`` for each CP-SAT search (a pool's
+    initializer). Parts are solved in as many processes as there are cores, SCIP on one
+    thread each; CP-SAT searches on :data:`WORKERS` threads (on one, it found no answer
+    in the band in 30 s on any of E54000008, 058, 060, where two find one in 4-10 s), so
+    one CP-SAT search at a time keeps a run at cores + 1 threads, not twice the cores."""
+    _SHARED[:] = [lock]
+
+
+@contextmanager
+def _turn(wait: float):
+    """Whether this process may search now: at once when it is alone, else when the
+    shared lock is free within ``wait`` seconds (held until the search ends)."""
+    if not _SHARED:
+        yield True
+        return
+    got = _SHARED[0].acquire(timeout=max(wait, 0.0)) if wait > 0 else _SHARED[0].acquire(False)
+    try:
+        yield got
+    finally:
+        if got:
+            _SHARED[0].release()
 
 
 def available() -> bool:
@@ -49,6 +84,15 @@ def improve(part, graph, incumbent: dict | None, *, seconds: float, target: floa
     ``target`` in ``seconds`` at most.
     An answer is returned only when it beats ``incumbent`` and ``graph`` finds every PCN of
     it in one piece (the check the SCIP search uses)."""
+    ends = time.perf_counter() + seconds
+    with _turn(WAIT * seconds) as mine:
+        if not mine:  # another process's CP-SAT is searching: SCIP goes on alone
+            return None, None, False
+        seconds = ends - time.perf_counter()
+        return _improve(part, graph, incumbent, seconds=seconds, target=target, score=score)
+
+
+def _improve(part, graph, incumbent, *, seconds, target, score):
     from ortools.sat.python import cp_model
 
     model, x = _model(part, incumbent)
@@ -102,8 +146,12 @@ def into_band(part, graph, effort: tuple[int, ...], *, seconds: float, score):
     params = solver.parameters
     params.num_workers = WORKERS
     params.random_seed = 0
-    params.max_time_in_seconds = max(float(seconds), 0.1)
-    status = solver.Solve(model)
+    ends = time.perf_counter() + seconds
+    with _turn(seconds) as mine:  # waits its turn: without it nothing is found
+        params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
+        if not mine:
+            return None, False
+        status = solver.Solve(model)
     if status == cp_model.INFEASIBLE:  # pragma: no cover - effort is a solution
         return None, False
     if solver.BestObjectiveBound() > 0.5:
