@@ -202,3 +202,28 @@ def test_one_cpsat_search_at_a_time(monkeypatch):
     )
     assert (found["value"], bound, proven) == (4000, 4000, True)
     assert not lock.locked()  # given back
+
+
+# -- minimal separators ----------------------------------------------------------------------
+
+#   2 ------ 0 ------ 1 ------ 3            path graph, all four may be in U1
+# U1 found in two pieces, {0} and {3} (1 and 2 elsewhere). Around {0} are 1 and 2, but a path
+# from 0 to 3 must pass 1: 2 leads nowhere else. So the cut is x[0] + x[3] - x[1] <= 1, not
+# x[0] + x[3] - x[1] - x[2] <= 1 (weaker: it lets x[2] = 1 excuse the two pieces). Around
+# {3} is 1 alone.
+FORK = Part(
+    name="F",
+    practices=("A00001", "A00002", "A00003", "A00004"),
+    weights=(1000, 1000, 1000, 1000),
+    current=(0, 0, 0, 0),
+    placed=(True,) * 4,
+    edges=((0, 1), (0, 2), (1, 3)),
+    slots=(Slot("U1", "U1", False, False, True, (0, 1, 2, 3)),),
+    band=BAND,
+)
+
+
+def test_a_cut_needs_only_the_practices_around_a_piece_that_lead_on():
+    graph = _Graph(FORK)
+    assert graph.sides(0, {0})(3) == (1,)
+    assert graph.cuts({0: [{0}, {3}]}) == {(0, 0, 3, (1,)), (0, 3, 0, (1,))}
