@@ -97,20 +97,55 @@ def test_cpsat_proves_no_answer_is_inside_the_band():
 
 
 def test_a_part_proven_outside_the_band_is_infeasible_with_the_pcn_named(monkeypatch):
-    """The heuristic leaves U1 above the band; CP-SAT proves no answer is inside it, and
-    the elastic answer names U1 (worked out above)."""
+    """The heuristic leaves U1 above the band. SCIP stands in here for a search that finds
+    nothing by its pause (no answer, no proof); CP-SAT then proves no answer is inside the
+    band, the search ends there, and the elastic answer names U1 (worked out above)."""
     pytest.importorskip("ortools")
-    from geo_pcn.proposal import _cpsat
+    from geo_pcn.proposal import _cpsat, _scip
     from geo_pcn.proposal.model import solve
 
     said = []
+
+    def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
+        assert incumbent is None and pause is not None
+        assert pause[1](1.0, None) is None  # nothing in the band: CP-SAT is asked
+        assert left() == 0  # proven: SCIP does not go on
+        return 0, None, "time limit"
+
     ask = _cpsat.into_band
     monkeypatch.setattr(_cpsat, "into_band", lambda *a, **k: said.append(ask(*a, **k)) or said[-1])
+    monkeypatch.setattr(_scip, "first_objective", stalled)
     result = solve(TOO_FEW)
     assert said == [(None, True)]
     assert result.status == "infeasible"
     assert result.outside_band == {"U1": (6000, 5000)}
     assert result.patients_moved == 0
+
+
+def test_scip_goes_on_from_the_answer_cpsat_brings_into_the_band(monkeypatch):
+    """SPLIT with the heuristic's answer outside the band (U1 whole, 9000): SCIP, stubbed,
+    has nothing by its pause; CP-SAT brings an answer into the band (4000 | 5000 or 4800 |
+    4200, worked out above), which SCIP is given to go on from."""
+    pytest.importorskip("ortools")
+    import time
+
+    from geo_pcn.proposal import _scip, model
+
+    given = []
+
+    def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
+        better = pause[1](1.0, None)
+        given.append(better)
+        return 0, better, "time limit"
+
+    monkeypatch.setattr(_scip, "first_objective", stalled)
+    effort = (0, 0, 0, 0, 0)
+    bound, best, status = model._exact(
+        SPLIT, _Graph(SPLIT), set(), 0.0, None, time.perf_counter() + 600, effort
+    )
+    assert given[0] is not None and valid(SPLIT, given[0]["slots"])
+    assert sizes(SPLIT, best["slots"]) in ([4000, 5000], [4200, 4800])
+    assert status == "time limit" and bound <= best["value"]
 
 
 # -- the time shared between parts ----------------------------------------------------------

@@ -91,8 +91,9 @@ def solve(part: Part) -> PartResult:
     found = found if complete else None
     first = None if found is None else _score(part, found)
     heuristic = None if first is None else first["value"]
+    exact = part.objective != "pcns" and _scip.available()
     proven_out = False  # proven: no configuration of the part is inside the band
-    if first is None and effort is not None and _cpsat.available():
+    if first is None and effort is not None and not exact and _cpsat.available():
         # every rule kept but the band: CP-SAT brings it into the band, or proves it can't
         inside, proven_out = _cpsat.into_band(
             part, graph, effort, seconds=INTO_BAND * part.time_limit, score=_score
@@ -102,8 +103,8 @@ def solve(part: Part) -> PartResult:
         bound, best, status = 0, None, "infeasible"
     elif first is not None and first["first_value"] == 0:
         bound, best, status = 0, first, "optimal"  # nothing can cost less than nothing
-    elif part.objective != "pcns" and _scip.available():
-        bound, best, status = _exact(part, graph, cuts, target, first, deadline)
+    elif exact:
+        bound, best, status = _exact(part, graph, cuts, target, first, deadline, effort)
     else:
         bound, best, status = _highs_only(part, graph, cuts, target, first, left)
     if status == "infeasible" and best is None:
@@ -225,20 +226,37 @@ def _name_trapped(part, trapped, out: dict) -> None:
             out["status"] = "infeasible"
 
 
-def _exact(part, graph, cuts, target, first, deadline):
+def _exact(part, graph, cuts, target, first, deadline, effort=None):
     """The first objective by SCIP's branch-and-bound (cuts added lazily). When SCIP, after
     :data:`~geo_pcn.proposal._cpsat.PAUSE` of the time, has not beaten the incumbent and is
     more than :data:`~geo_pcn.proposal._cpsat.GO_ON` from its bound, CP-SAT
     (:mod:`geo_pcn.proposal._cpsat`) searches from the best answer for
     :data:`~geo_pcn.proposal._cpsat.SHARE` of the time left, and SCIP goes on from
-    CP-SAT's answer for the rest (its bound still rising). With an incumbent, a fifth of
-    the time is kept for the tie-breaks (crossings first) and the lines. Returns
-    ``(bound, best or None, status)``."""
+    CP-SAT's answer for the rest (its bound still rising). When neither the heuristic nor
+    SCIP by then has an answer inside the band, CP-SAT brings ``effort`` (the heuristic's
+    answer outside it) into the band instead, for :data:`INTO_BAND` of the time left
+    (:func:`~geo_pcn.proposal._cpsat.into_band`); when it proves no answer is inside the
+    band, the search ends there. With an incumbent, a fifth of the time is kept for the
+    tie-breaks (crossings first) and the lines. Returns ``(bound, best or None,
+    status)``."""
     ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
-    side: dict = {}  # what CP-SAT found: its answer and bound
+    side: dict = {}  # what CP-SAT found: its answer and bound, or that none is in the band
+
+    def left() -> float:
+        return 0.0 if side.get("out") else ends - time.perf_counter()
 
     def between(gap: float, best):
-        seconds = _cpsat.SHARE * (ends - time.perf_counter())
+        if best is None and effort is not None:
+            inside, out = _cpsat.into_band(
+                part, graph, effort, seconds=INTO_BAND * left(), score=_score
+            )
+            side["out"] = out
+            if inside is None:
+                return None
+            found = _score(part, inside)
+            side.update(best=found)
+            return found
+        seconds = _cpsat.SHARE * left()
         if gap <= _cpsat.GO_ON or seconds < 0.5:
             return None
         found, cp_bound, _ = _cpsat.improve(
@@ -248,12 +266,13 @@ def _exact(part, graph, cuts, target, first, deadline):
         return found
 
     pause = None
-    if first is not None and _cpsat.available():
+    if (first is not None or effort is not None) and _cpsat.available():
         pause = (_cpsat.PAUSE * part.time_limit, between)
     bound, best, status = _scip.first_objective(
-        part, graph, cuts, target, lambda: ends - time.perf_counter(), score=_score,
-        incumbent=first, pause=pause,
+        part, graph, cuts, target, left, score=_score, incumbent=first, pause=pause,
     )  # fmt: skip
+    if side.get("out"):
+        return 0, None, "infeasible"  # CP-SAT proved no answer is inside the band
     if status != "infeasible":
         found = side.get("best")
         if found is not None and (best is None or found["value"] < best["value"]):
@@ -264,9 +283,10 @@ def _exact(part, graph, cuts, target, first, deadline):
     return bound, best, status
 
 
-#: the share of a part's time CP-SAT may spend bringing the heuristic's answer into the
-#: band when the heuristic leaves a PCN outside it (:func:`geo_pcn.proposal._cpsat.into_band`)
-INTO_BAND = 0.5
+#: the share of the time left CP-SAT may spend bringing the heuristic's answer into the
+#: band when neither the heuristic nor SCIP has an answer inside it
+#: (:func:`geo_pcn.proposal._cpsat.into_band`)
+INTO_BAND = 0.7
 
 _RESULT_KEYS = (
     "status", "assignment", "value", "bound", "gap", "patients_moved", "practices_moved",
