@@ -214,11 +214,16 @@ def run_propose(study_file: Path, *, workers: int, limit: float, gap: float) -> 
     study = Study.from_toml(study_file)
     geography_of(study)
     t = time.perf_counter()
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_seconds() + kids.ru_utime + kids.ru_stime
     proposal = propose(study, gap=gap, time_limit=limit, workers=workers)
     wall = time.perf_counter() - t
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_seconds() + kids.ru_utime + kids.ru_stime - cpu  # the worker processes too
     parts = proposal.parts
     return {
         "workers": workers,
+        "cpu": cpu,
         "wall": wall,
         "summary": proposal.summary,
         "parts": json.loads(parts.to_json(orient="records")),
@@ -530,7 +535,8 @@ def _print_proposals(rows: list[tuple[str, dict]], args) -> None:
         )
     for name, r in rows:
         print()
-        print(f"{NAMES[name]}, {r['workers']} worker(s): per part")
+        cpu = f", {r['cpu']:.0f} CPU s in all" if "cpu" in r else ""
+        print(f"{NAMES[name]}, {r['workers']} worker(s){cpu}: per part")
         print()
         print("| part | practices | PCNs | status | heuristic | best | bound | gap | seconds |")
         print("|---|---|---|---|---|---|---|---|---|")

@@ -60,7 +60,9 @@ __all__ = ["propose_command"]
     type=click.FloatRange(1, 3600),
     default=60,
     show_default=True,
-    help="Seconds per part (ICB); the best found by then is kept, with its gap.",
+    help="Seconds per part (ICB); the best found by then is kept, with its gap. Parts start "
+    "smallest first, and the seconds a part leaves unused go to the parts after it (the "
+    "larger, the more): a run takes no more solver time than every part at its limit.",
 )
 @click.option(
     "--gap",

@@ -44,6 +44,7 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
 from geo_pcn.pipeline import validate
+from geo_pcn.proposal._budget import in_turn, local, share
 from geo_pcn.proposal._explain import (
     EXEMPT_RULE,
     LINES_RULE,
@@ -176,6 +177,9 @@ def propose(
         steps away in the adjacency graph (1: PCNs its territory touches).
     time_limit
         Seconds per part; the best configuration found by then is returned with its gap.
+        Parts start smallest first, and the seconds a part leaves unused go to the parts
+        started after it, by their practices (the run's solver time is at most this
+        times the parts).
     gap
         Relative gap at which a part counts as solved (0: proven optimal).
     workers
@@ -301,19 +305,8 @@ def _solve_all(parts: list[Part], *, workers: int | None, scheduler: Any) -> lis
         return _on_dask(parts, scheduler)
     n = min(len(parts), workers or os.cpu_count() or 1)
     if n <= 1:
-        return [solve(p) for p in parts]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # the largest parts first, so that one big part does not finish last alone
-    order = sorted(range(len(parts)), key=lambda i: -len(parts[i].practices))
-    # fork where there is one: the workers need nothing of the parent but the parts, and a
-    # planner's script without an `if __name__ == "__main__":` guard still works
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(n, mp_context=context) as pool:
-        done = dict(zip(order, pool.map(solve, [parts[i] for i in order]), strict=True))
-    return [done[i] for i in range(len(parts))]
+        return in_turn(parts, solve)  # the time parts leave unused shared on (_budget)
+    return local(parts, n, solve)  # smallest first, the time shared on (_budget)
 
 
 def _on_dask(parts: list[Part], scheduler: Any) -> list[PartResult]:
@@ -335,8 +328,14 @@ def _on_dask(parts: list[Part], scheduler: Any) -> list[PartResult]:
                 "`dask worker ADDRESS`), or leave --scheduler out to solve in local processes"
             ) from None
     try:
-        futures = client.map(solve, parts, pure=False)
-        return client.gather(futures)
+        from distributed import wait
+
+        workers = client.scheduler_info().get("workers", {}).values()
+        n = max(sum(w.get("nthreads", 1) for w in workers), 1)
+        return share(
+            parts, n, lambda p: client.submit(solve, p, pure=False),
+            lambda fs: wait(fs, return_when="FIRST_COMPLETED").done,
+        )  # fmt: skip
     finally:
         if client is not scheduler:
             client.close()

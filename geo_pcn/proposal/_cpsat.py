@@ -20,9 +20,12 @@ limit, a time-limited answer may differ from run to run; a proven one does not.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 from geo_pcn.proposal._objective import _needs
 
-__all__ = ["available", "improve"]
+__all__ = ["available", "improve", "into_band", "one_at_a_time"]
 
 #: CP-SAT's workers (threads)
 WORKERS = 2
@@ -32,6 +35,38 @@ PAUSE = 0.35
 GO_ON = 0.10
 #: the share of the search time left that CP-SAT gets (SCIP goes on with the rest)
 SHARE = 0.6
+
+
+#: the share of its seconds a CP-SAT search from an incumbent waits for its turn
+WAIT = 0.25
+
+#: the lock the worker processes of one run share (given to each by its pool, see
+#: :func:`one_at_a_time`); empty: this process searches alone
+_SHARED: list = []
+
+
+def one_at_a_time(lock) -> None:
+    """Make this worker process take ``lock`` for each CP-SAT search (a pool's
+    initializer). Parts are solved in as many processes as there are cores, SCIP on one
+    thread each; CP-SAT searches on :data:`WORKERS` threads (on one, it found no answer
+    in the band in 30 s on any of E54000008, 058, 060, where two find one in 4-10 s), so
+    one CP-SAT search at a time keeps a run at cores + 1 threads, not twice the cores."""
+    _SHARED[:] = [lock]
+
+
+@contextmanager
+def _turn(wait: float):
+    """Whether this process may search now: at once when it is alone, else when the
+    shared lock is free within ``wait`` seconds (held until the search ends)."""
+    if not _SHARED:
+        yield True
+        return
+    got = _SHARED[0].acquire(timeout=max(wait, 0.0)) if wait > 0 else _SHARED[0].acquire(False)
+    try:
+        yield got
+    finally:
+        if got:
+            _SHARED[0].release()
 
 
 def available() -> bool:
@@ -49,6 +84,15 @@ def improve(part, graph, incumbent: dict | None, *, seconds: float, target: floa
     ``target`` in ``seconds`` at most.
     An answer is returned only when it beats ``incumbent`` and ``graph`` finds every PCN of
     it in one piece (the check the SCIP search uses)."""
+    ends = time.perf_counter() + seconds
+    with _turn(WAIT * seconds) as mine:
+        if not mine:  # another process's CP-SAT is searching: SCIP goes on alone
+            return None, None, False
+        seconds = ends - time.perf_counter()
+        return _improve(part, graph, incumbent, seconds=seconds, target=target, score=score)
+
+
+def _improve(part, graph, incumbent, *, seconds, target, score):
     from ortools.sat.python import cp_model
 
     model, x = _model(part, incumbent)
@@ -79,6 +123,50 @@ def improve(part, graph, incumbent: dict | None, *, seconds: float, target: floa
     return found, bound, proven
 
 
+def into_band(part, graph, effort: tuple[int, ...], *, seconds: float, score):
+    """``(answer or None, proven)``: a configuration inside the band found by CP-SAT from
+    ``effort`` (the heuristic's answer, every rule kept but the band), or ``None``; and
+    whether CP-SAT proved that none exists (no configuration of the part is inside the
+    band under the model's choices).
+
+    The band is made elastic and the patients outside it are all that is minimised, so
+    that ``effort`` is a solution from the start and CP-SAT's large-neighbourhood search
+    works from it; it stops at the first answer with nobody outside the band (the moves
+    are the searches' work after). Measured on the four national parts where the
+    heuristic left PCNs just outside the band (E54000008, 028, 058, 060, 2 workers, load
+    about 5): neither CP-SAT's plain model (nothing to start from) nor SCIP found an answer
+    in 30 s; from the elastic start, 058 and 060 were in the band in 3-5 s, 008 in 10 s;
+    028 stayed 3,303 patients outside for 40 s when the moves were minimised too (one
+    patient outside weighing more than every move), and was in the band in 16 s when they
+    were not."""
+    from ortools.sat.python import cp_model
+
+    model, x = _model(part, score(part, effort), elastic=True)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = WORKERS
+    params.random_seed = 0
+    ends = time.perf_counter() + seconds
+    with _turn(seconds) as mine:  # waits its turn: without it nothing is found
+        params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
+        if not mine:
+            return None, False
+        status = solver.Solve(model)
+    if status == cp_model.INFEASIBLE:  # pragma: no cover - effort is a solution
+        return None, False
+    if solver.BestObjectiveBound() > 0.5:
+        return None, True  # the fewest patients outside the band is more than none
+    if status != cp_model.OPTIMAL:
+        return None, False
+    chosen = [-1] * len(part.practices)
+    for (p, k), v in x.items():
+        if solver.BooleanValue(v):
+            chosen[p] = k
+    if min(chosen) < 0 or graph.pieces([part.slots[k].code for k in chosen]):
+        return None, False  # pragma: no cover - the flow keeps every PCN whole
+    return tuple(chosen), False
+
+
 def _forced(part) -> int:
     """The first objective's constant: practices whose PCN lives in another part move
     whatever they join."""
@@ -87,9 +175,11 @@ def _forced(part) -> int:
     return sum(part.weights[p] for p, c in enumerate(part.current) if c == -2)
 
 
-def _model(part, incumbent):
+def _model(part, incumbent, *, elastic: bool = False):
     """The CP-SAT model of the first objective, hinted with ``incumbent`` (every column:
-    assignment, slots used, the roots and flows of a spanning tree of each PCN)."""
+    assignment, slots used, the roots and flows of a spanning tree of each PCN) and its
+    assignment columns; ``elastic``: the band's limits may be broken, and the patients
+    outside them are what is minimised."""
     from ortools.sat.python import cp_model
 
     m = cp_model.CpModel()
@@ -105,12 +195,28 @@ def _model(part, incumbent):
     for vs in by_practice.values():
         m.AddExactlyOne(vs)
     chosen = None if incumbent is None else incumbent["slots"]
+    outside = []
     for k, slot in enumerate(part.slots):
         members = [(x[p, k], int(w[p])) for p in slot.candidates]
         m.AddBoolOr([v for v, _ in members]).OnlyEnforceIf(y[k])
         total = sum(c * v for v, c in members)
         most = sum(c for _, c in members)
-        if slot.band:
+        if slot.band and elastic:
+            short = m.NewIntVar(0, low, f"short{k}") if low > 0 else 0
+            over = m.NewIntVar(0, max(most - high, 0), f"over{k}") if high < most else 0
+            if low > 0:
+                m.Add(total + short >= low).OnlyEnforceIf(y[k])
+                m.Add(short == 0).OnlyEnforceIf(y[k].Not())
+            if high < most:
+                m.Add(total - over <= high)
+            outside += [v for v in (short, over) if not isinstance(v, int)]
+            if chosen is not None:
+                size = sum(int(w[p]) for p, j in enumerate(chosen) if j == k)
+                if low > 0:
+                    m.AddHint(short, max(low - size, 0) if size else 0)
+                if high < most:
+                    m.AddHint(over, max(size - high, 0))
+        elif slot.band:
             if low > 0:
                 m.Add(total >= low).OnlyEnforceIf(y[k])
             if high < most:
@@ -123,7 +229,10 @@ def _model(part, incumbent):
     moved = [
         (unit(p), v) for (p, k), v in x.items() if part.current[p] >= 0 and part.current[p] != k
     ]
-    m.Minimize(sum(c * v for c, v in moved))
+    if elastic:
+        m.Minimize(sum(outside))
+    else:
+        m.Minimize(sum(c * v for c, v in moved))
     if chosen is not None:
         for (p, k), v in x.items():
             m.AddHint(v, chosen[p] == k)

@@ -122,23 +122,54 @@ class _Graph:
         return out
 
     def cuts(self, pieces: dict[int, list[set[int]]]) -> set:
-        """Separator cuts: ``x[a,k] + x[b,k] - sum(x[s,k] for s around C) <= 1`` for ``a``
-        in a piece ``C`` and ``b`` in another piece of a slot: a path from ``a`` to ``b``
-        leaves ``C`` through a practice around it. The same holds in every slot that may
-        hold both ``a`` and ``b`` (its candidates around ``C`` are the separator), so each
-        cut is added to all of them: a sibling slot would otherwise find the same pieces
-        again in the next round."""
+        """Separator cuts: ``x[a,k] + x[b,k] - sum(x[s,k] for s in S) <= 1`` for ``a`` in a
+        piece ``C`` and ``b`` in another piece of a slot: a path from ``a`` to ``b`` leaves
+        ``C`` through a practice around it. The same holds in every slot that may hold both
+        ``a`` and ``b``, so each cut is added to all of them (a sibling slot would
+        otherwise find the same pieces again in the next round); ``S`` is that slot's
+        minimal separator of ``C`` and ``b`` (:meth:`separator`)."""
         out = set()
-        placed = self.part.placed
         for comps in pieces.values():
             for c in comps:
-                around = {q for p in c for q in self.graph.neighbors(p) if placed[q]} - c
                 for d in comps:
                     if d is c:
                         continue
                     for a in (p for p in c if self.needs[p]):
                         for k in self.holding[a]:
                             cand = self.candidates[k]
-                            sep = tuple(sorted(around & cand))
-                            out |= {(k, a, b, sep) for b in d if b in cand and self.needs[b]}
+                            sides = self.sides(k, c)
+                            out |= {(k, a, b, sides(b)) for b in d if b in cand and self.needs[b]}
         return out
+
+    def sides(self, k: int, c: set[int]):
+        """For slot ``k`` and a group ``C`` of practices: a function giving, for a practice
+        ``b`` outside ``C`` and not next to it, the minimal separator of ``C`` and ``b``
+        among ``k``'s candidates: the candidates around ``C`` that touch ``b``'s side (the
+        candidates ``b`` reaches without passing ``C`` or those around it).
+
+        A path of ``k``'s candidates from ``C`` to ``b`` leaves ``C`` through the practices
+        around it; after the last of them it stays on ``b``'s side, so that last one
+        touches ``b``'s side: the cut needs no other (Fischetti et al. 2017, as Validi,
+        Buchanan and Lykhovyd 2022 use it). Practices around ``C`` that only touch other
+        sides are left out, which makes the cut stronger."""
+        import networkx as nx
+
+        cand = self.candidates[k]
+        placed = self.part.placed
+        around = {q for p in c for q in self.graph.neighbors(p) if placed[q]} - c
+        around &= cand
+        rest = self.graph.subgraph(q for q in cand if q not in around and q not in c)
+        side = {q: i for i, comp in enumerate(nx.connected_components(rest)) for q in comp}
+        cache: dict[int, tuple[int, ...]] = {}
+
+        def separator(b: int) -> tuple[int, ...]:
+            i = side.get(b)
+            if i is None:  # b is around C (then not a cut) or not a candidate
+                return tuple(sorted(around))
+            if i not in cache:
+                cache[i] = tuple(
+                    sorted(q for q in around if any(side.get(r) == i for r in self.graph[q]))
+                )
+            return cache[i]
+
+        return separator

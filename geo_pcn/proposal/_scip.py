@@ -234,8 +234,9 @@ def _add(m, part, x, y, chosen) -> bool:
 def _support_cuts(part, graph, values: dict) -> set:
     """Separator cuts a fractional solution breaks: per slot, the practices it holds in
     part (its support) fall in groups apart in the graph; two of them in different
-    groups whose shares add up to more than one break ``x[a] + x[b] - sum(x[s] for s
-    around a's group) <= 1`` (every practice around the group has share 0)."""
+    groups whose shares add up to more than one break ``x[a] + x[b] - sum(x[s] for s in
+    S) <= 1``, ``S`` the minimal separator of ``a``'s group and ``b`` among the slot's
+    candidates (:meth:`~geo_pcn.proposal._graph._Graph.sides`), every one of share 0."""
     import networkx as nx
 
     out = set()
@@ -256,13 +257,11 @@ def _support_cuts(part, graph, values: dict) -> set:
         if len(groups) < 2:
             continue
         groups.sort(key=lambda g: (-g[0], g[1]))
-        cand = graph.candidates[k]
         for i, (va, a, comp) in enumerate(groups[:4]):
-            around = {q for p in comp for q in graph.graph.neighbors(p)} - comp
-            sep = tuple(sorted(q for q in around & cand if part.placed[q]))
+            separator = graph.sides(k, comp)  # the minimal separator of comp and b
             for vb, b, _ in groups[i + 1 : 5]:
                 if va + vb > 1 + 1e-6:
-                    out.add((k, a, b, sep))
+                    out.add((k, a, b, separator(b)))
     return out
 
 
