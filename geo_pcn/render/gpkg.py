@@ -46,11 +46,25 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path
         if len(frame):
             # data as it is (not a sheet), control characters as every output shows them;
             # through Arrow when GDAL can (the same bytes, without a Python loop per row)
-            printable_frame(frame).to_file(path, layer=layer, driver="GPKG", **arrow)
+            printable_frame(_one_type(frame)).to_file(path, layer=layer, driver="GPKG", **arrow)
     if not path.exists():
         return None
     fix_gpkg_timestamps(path)
     return path
+
+
+def _one_type(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Numbers written as text in a column that also holds text (a finding's threshold
+    is metres for one kind, an area code for another): Arrow takes one type a column."""
+    out = frame
+    for column in frame.columns[frame.dtypes == object]:
+        values = frame[column]
+        text = values.map(lambda v: isinstance(v, str))
+        other = values.notna() & ~text
+        if text.any() and other.any():
+            out = out.copy() if out is frame else out
+            out[column] = values.where(~other, values[other].map(str))
+    return out
 
 
 def _arrow_writes() -> bool:
