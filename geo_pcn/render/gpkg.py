@@ -57,7 +57,7 @@ def _one_type(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Numbers written as text in a column that also holds text (a finding's threshold
     is metres for one kind, an area code for another): Arrow takes one type a column."""
     out = frame
-    for column in frame.columns[frame.dtypes == object]:
+    for column in frame.select_dtypes(include="object").columns:
         values = frame[column]
         text = values.map(lambda v: isinstance(v, str))
         other = values.notna() & ~text

@@ -1,0 +1,187 @@
+"""Every answer judged by the contiguity check itself, before it is returned.
+
+The model holds PCNs to the practice adjacency graph, but the check also accepts a PCN
+whose practice groups lie in one piece of its own *footprint* (the small areas where its
+practices have more registered residents than any other PCN's). A neighbour's change can
+take areas out of that footprint and undo the join, although none of the PCN's practices
+moved. So the answered configuration is checked as ``geo-pcn validate`` checks it (the
+given configuration's partition flipped to it: only the PCNs that changed are measured
+again); for each PCN with a contiguity error the given configuration did not have, the
+practices that changed and have residents in the areas it lost are the cause: they are
+held in their PCNs and their parts solved again. After :data:`ROUNDS` such rounds, every
+practice with residents in the PCN's given footprint is held (its footprint can then not
+lose an area). What was held, and why, is said in ``proposal.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from geo_pcn.checks.contiguity import check_contiguity
+from geo_pcn.configuration import Configuration
+from geo_pcn.findings import Finding, Severity
+from geo_pcn.proposal._part import Part, PartResult
+
+__all__ = ["ROUNDS", "judged", "hold"]
+
+#: rounds holding the practices found to undo a join, before the last, which holds every
+#: practice with residents in the PCN's given footprint
+ROUNDS = 2
+
+
+def hold(part: Part, practices) -> Part:
+    """``part`` with ``practices`` kept in the PCN they are in: no other slot may take
+    them (a practice in no PCN, or whose PCN lives in another part, must move: it cannot be
+    held and is left as it was)."""
+    index = {p: i for i, p in enumerate(part.practices)}
+    fixed = {index[p] for p in practices if p in index and part.current[index[p]] >= 0}
+    if not fixed:
+        return part
+    slots = tuple(
+        replace(
+            s, candidates=tuple(c for c in s.candidates if c not in fixed or part.current[c] == k)
+        )
+        for k, s in enumerate(part.slots)
+    )
+    return replace(part, slots=slots)
+
+
+def _new_errors(after, given: set, free: set) -> list[Finding]:
+    """The contiguity errors of ``after`` that are not among ``given`` (``(pcn_code,
+    practice_codes)`` of the given configuration's) and not on a PCN with an agreed
+    exception to contiguity (``free``)."""
+    return [
+        f
+        for f in check_contiguity(after)
+        if f.kind == "detached_group"
+        and f.severity is Severity.ERROR
+        and f.pcn_code not in free
+        and (f.pcn_code, f.practice_codes) not in given
+    ]
+
+
+def _areas_of(partition, pcn: str) -> set[str]:
+    area_pcn = partition.footprints.area_pcn
+    return set() if area_pcn is None else set(area_pcn.index[area_pcn.to_numpy() == pcn])
+
+
+def _causes(base, after, finding: Finding, changed: set[str]) -> tuple[list[str], list[str]]:
+    """The practices whose change took areas out of the footprint that joined
+    ``finding``'s PCN (changed practices with residents in the areas it lost), and those
+    areas; for a new PCN (no given footprint), its practices that moved into it."""
+    pcn = finding.pcn_code
+    lost = sorted(_areas_of(base, pcn) - _areas_of(after, pcn))
+    residents = base.territories.residents
+    if lost and residents is not None:
+        there = residents[residents["area_code"].isin(lost) & (residents["n_patients"] > 0)]
+        return sorted(set(there["practice_code"]) & changed), lost
+    members = after.configuration.members.get(pcn, ())
+    return sorted(set(members) & changed), lost
+
+
+def _around(base, pcn: str) -> list[str]:
+    """Every practice with residents in ``pcn``'s given footprint, and its practices."""
+    areas = _areas_of(base, pcn)
+    residents = base.territories.residents
+    out = set(base.configuration.members.get(pcn, ()))
+    if areas and residents is not None:
+        there = residents[residents["area_code"].isin(sorted(areas))]
+        out |= set(there["practice_code"])
+    return sorted(out)
+
+
+def judged(
+    report,
+    parts: list[Part],
+    results: list[PartResult],
+    *,
+    configure: Callable[[list[Part], list[PartResult]], Configuration],
+    solve_all: Callable[[list[Part]], list[PartResult]],
+    free: set[str] = frozenset(),
+) -> tuple[list[Part], list[PartResult], list[dict]]:
+    """The parts (with the practices held), their results and what was held and why,
+    once no PCN of the answer has a contiguity error the given configuration (``report``'s)
+    did not have, or after the last round.
+
+    ``configure`` makes the proposed configuration of the parts and their results;
+    ``solve_all`` solves a list of parts. Deterministic: the causes are found in code
+    order from the answers."""
+    base = report.partition
+    config = base.configuration
+    given = {
+        (f.pcn_code, f.practice_codes)
+        for f in report.findings
+        if f.check == "contiguity" and f.kind == "detached_group"
+    }
+    part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
+    held: dict[int, set[str]] = {}
+    said: list[dict] = []
+    parts, results = list(parts), list(results)
+    for round_ in range(1, ROUNDS + 2):
+        proposed = configure(parts, results)
+        after = base.with_configuration(proposed)
+        errors = _new_errors(after, given, free)
+        if not errors:
+            break
+        before, now = config.assignments, proposed.assignments.reindex(config.assignments.index)
+        changed = set(before.index[(before != now).to_numpy()])
+        again: set[int] = set()
+        for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
+            causes, lost = _causes(base, after, f, changed)
+            last = round_ > ROUNDS or not causes
+            chosen = _around(base, f.pcn_code) if last else causes
+            chosen = [p for p in chosen if p in part_of and p not in held.get(part_of[p], ())]
+            for p in chosen:
+                held.setdefault(part_of[p], set()).add(p)
+                again.add(part_of[p])
+            said.append(_note(f, round_, causes, lost, chosen, last, before, now, parts, part_of))
+        if not again:  # nothing more to hold: the errors stay, and are said
+            break
+        parts, results = _resolve(parts, results, held, again, solve_all)
+    else:  # the last round solved again: judged once more
+        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+    left = {f.pcn_code for f in errors}
+    for note in said:
+        note["resolved"] = note["pcn_code"] not in left
+    return parts, results, said
+
+
+def _resolve(parts, results, held, again, solve_all):
+    order = sorted(again)
+    fresh = [hold(parts[i], sorted(held[i])) for i in order]
+    answers = solve_all(fresh)
+    parts, results = list(parts), list(results)
+    for i, part, answer in zip(order, fresh, answers, strict=True):
+        parts[i], results[i] = part, answer
+    return parts, results
+
+
+def _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of) -> dict:
+    """What was held for ``f``'s PCN, and why, in words."""
+    pcn = f.pcn_code
+    moves = ", ".join(f"{p} ({before[p] or 'no PCN'} to {now[p] or 'no PCN'})" for p in causes)
+    part = parts[part_of[f.practice_codes[0]]].name if f.practice_codes[0] in part_of else ""
+    why = f"the answer left {', '.join(f.practice_codes)} detached from the rest of {pcn}" + (
+        f": {moves} took {len(lost)} small area(s) out of the footprint that joined them"
+        if causes and lost
+        else f": {moves} moved"
+        if causes
+        else ""
+    )
+    if last:
+        what = (
+            f"every practice with residents in {pcn}'s footprint ({len(chosen)} not held "
+            "before) was held in its PCN, so that its footprint keeps every area"
+        )
+    else:
+        verb = "was" if len(chosen) == 1 else "were"
+        what = f"{', '.join(chosen) or 'they'} {verb} held in their PCNs"
+    return {
+        "pcn_code": pcn,
+        "part": part,
+        "round": round_,
+        "practices": list(chosen),
+        "areas_lost": list(lost),
+        "message": f"{pcn}: {why}; {what} and the part solved again (round {round_}).",
+    }

@@ -1,0 +1,153 @@
+"""propose() keeps a PCN's join through its own footprint (issue 22): every answer is judged
+by the contiguity check itself, and the practices whose change undid a join are held.
+
+The study, in 1 km boxes (one small area each; everyone living in an area is registered at
+these practices; band 3,000-5,000)::
+
+    row  2            T09 A00007 (V)  3,200
+    row  1            T06 A00005 (V)  1,600
+    row  0   T01 A00001 (X) | T02 A00002 (Y) | T03 A00003 (X)
+    row -1            T07 A00004 (W)  1,000 (+400 in T02)
+    row -2            T08 A00006 (W)  3,500
+            column 0          column 1          column 2
+
+Residents of T02: A00002 2,000, A00001 1,100, A00003 1,100, A00004 400. A00002 wins T02
+as a practice (its home), so the homes of A00001 (T01) and A00003 (T03) do not touch: X
+(U00001 = A00001 2,100 + A00003 2,100 = 4,200, inside the band) is contiguous only through
+its footprint, which holds T02 (X has 2,200 there against Y's 2,000).
+
+Y (U00002 = A00002, 2,000) is below the band. Its neighbours in the graph (homes touching
+T02, corners count): A00001 and A00003 (X, kept as it is: joined by its footprint, inside
+the band), A00004 (1,400, of W = U00003, 4,900) and A00005 (1,600, of V = U00004, 4,800).
+The cheapest repair moves A00004 into Y (1,400: Y 3,400, W 3,500), but then Y has 2,400
+residents in T02 against X's 2,200: Y wins T02 and X's practices are cut apart. The next
+moves A00005 into Y (1,600: Y 3,600, V 3,200), which has no resident in T02: X keeps it.
+Moving A00002 costs 2,000 and fits nowhere (W 6,900, V 6,800). So the proposal is
+A00005 -> Y, 1,600 patients, with A00004 held in W.
+"""
+
+from __future__ import annotations
+
+from test_pieces import make_study
+
+from geo_pcn import Severity, validate
+from geo_pcn.proposal import propose, settings_for
+from geo_pcn.proposal._judge import hold
+from geo_pcn.proposal._parts import _parts
+from geo_pcn.proposal.model import solve
+
+AREAS = {
+    "T01": [(0, 0, 1, 1)],
+    "T02": [(1, 0, 2, 1)],
+    "T03": [(2, 0, 3, 1)],
+    "T06": [(1, 1, 2, 2)],
+    "T07": [(1, -1, 2, 0)],
+    "T08": [(1, -2, 2, -1)],
+    "T09": [(1, 2, 2, 3)],
+}
+PRACTICES = [
+    ("A00001", "U00001", (0.5, 0.5)),
+    ("A00002", "U00002", (1.5, 0.5)),
+    ("A00003", "U00001", (2.5, 0.5)),
+    ("A00004", "U00003", (1.5, -0.5)),
+    ("A00005", "U00004", (1.5, 1.5)),
+    ("A00006", "U00003", (1.5, -1.5)),
+    ("A00007", "U00004", (1.5, 2.5)),
+]
+REGISTRATIONS = [
+    ("A00001", "T01", 1000),
+    ("A00001", "T02", 1100),
+    ("A00002", "T02", 2000),
+    ("A00003", "T03", 1000),
+    ("A00003", "T02", 1100),
+    ("A00004", "T07", 1000),
+    ("A00004", "T02", 400),
+    ("A00005", "T06", 1600),
+    ("A00006", "T08", 3500),
+    ("A00007", "T09", 3200),
+]
+
+
+def _contiguity_errors(study, configuration) -> list[tuple[str, tuple[str, ...]]]:
+    report = validate(study, configuration)
+    return [
+        (f.pcn_code, f.practice_codes)
+        for f in report.findings
+        if f.check == "contiguity" and f.severity is Severity.ERROR
+    ]
+
+
+def test_the_given_configuration_is_joined_by_its_footprint(tmp_path):
+    study = make_study(tmp_path, AREAS, PRACTICES, REGISTRATIONS)
+    report = validate(study)
+    joined = [
+        (f.pcn_code, f.practice_codes) for f in report.findings if f.kind == "joined_by_footprint"
+    ]
+    assert joined == [("U00001", ("A00001", "A00003"))]
+    assert not report.partition.graph.has_edge("A00001", "A00003")
+    assert _contiguity_errors(study, study.configuration) == []
+    # the cheapest repair, by hand, undoes the join: A00004 -> Y takes T02 from X
+    cheapest = study.configuration.move("A00004", to="U00002")
+    (error,) = _contiguity_errors(study, cheapest)
+    assert error in [("U00001", ("A00001",)), ("U00001", ("A00003",))]
+
+
+def test_the_model_alone_answers_the_cheapest_repair(tmp_path):
+    """Without the check, the model's optimum is the 1,400 that undoes the join (so the
+    test below proves something), and with A00004 held it is the 1,600 worked out above.
+    The part is tiny: proven optimal at once, whatever the machine's load."""
+    study = make_study(tmp_path, AREAS, PRACTICES, REGISTRATIONS)
+    report = validate(study)
+    settings = settings_for(study, time_limit=60)
+    parts, _ = _parts(study, study.configuration, {**settings, "_joined": {"U00001"}})
+    (part,) = parts
+    result = solve(part)
+    assert (result.status, result.value, result.bound) == ("optimal", 1400, 1400)
+    got = dict(zip(part.practices, result.assignment, strict=True))
+    assert got["A00004"] == "U00002"
+    held = solve(hold(part, ["A00004"]))
+    assert (held.status, held.value, held.bound) == ("optimal", 1600, 1600)
+    assert report.ok is False
+
+
+def test_propose_keeps_the_join_and_says_why(tmp_path):
+    study = make_study(tmp_path, AREAS, PRACTICES, REGISTRATIONS)
+    proposal = propose(study, workers=1, time_limit=60)
+    changes = proposal.changes
+    moved = list(zip(changes["practice_code"], changes["from_pcn"], changes["to_pcn"], strict=True))
+    assert moved == [("A00005", "U00004", "U00002")]
+    s = proposal.summary
+    assert (s["status"], s["value"], s["bound"], s["patients_moved"]) == (
+        "optimal",
+        1600,
+        1600,
+        1600,
+    )
+    assert _contiguity_errors(study, proposal.configuration) == []
+    after = validate(study, proposal.configuration)
+    assert after.ok
+    (note,) = proposal.joins_held
+    assert (note["pcn_code"], note["practices"], note["round"], note["resolved"]) == (
+        "U00001",
+        ["A00004"],
+        1,
+        True,
+    )
+    assert note["areas_lost"] == ["T02"]
+    assert "A00004 (U00003 to U00002)" in note["message"]
+    assert proposal.to_json()["joins_held"] == [note]
+
+
+def test_hold_keeps_a_practice_out_of_every_other_slot(tmp_path):
+    study = make_study(tmp_path, AREAS, PRACTICES, REGISTRATIONS)
+    settings = settings_for(study)
+    (part,) = _parts(study, study.configuration, {**settings, "_joined": {"U00001"}})[0]
+    i = part.practices.index("A00004")
+    held = hold(part, ["A00004", "NOT-HERE"])
+    homes = [s.code for s in held.slots if i in s.candidates]
+    assert homes == ["U00003"]
+    assert [s.code for s in part.slots if i in s.candidates] != homes  # it could move before
+    # every other practice keeps its candidates
+    assert [tuple(c for c in s.candidates if c != i) for s in part.slots] == [
+        tuple(c for c in s.candidates if c != i) for s in held.slots
+    ]
