@@ -35,6 +35,7 @@ from geo_pcn.proposal import propose, settings_for
 from geo_pcn.proposal._judge import hold
 from geo_pcn.proposal._parts import _parts
 from geo_pcn.proposal.model import solve
+from geo_pcn.render.proposal import proposal_markdown
 
 AREAS = {
     "T01": [(0, 0, 1, 1)],
@@ -136,6 +137,12 @@ def test_propose_keeps_the_join_and_says_why(tmp_path):
     assert note["areas_lost"] == ["T02"]
     assert "A00004 (U00003 to U00002)" in note["message"]
     assert proposal.to_json()["joins_held"] == [note]
+    text = proposal_markdown(proposal)
+    assert "## Footprint joins kept" in text
+    assert (
+        "A00004 (U00003 to U00002) took the small area T02 out of the footprint that joined "
+        "them; held A00004 in U00003, and part (no area) solved again (round 1)." in text
+    )
 
 
 def test_hold_keeps_a_practice_out_of_every_other_slot(tmp_path):

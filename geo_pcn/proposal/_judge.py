@@ -162,26 +162,29 @@ def _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of) ->
     pcn = f.pcn_code
     moves = ", ".join(f"{p} ({before[p] or 'no PCN'} to {now[p] or 'no PCN'})" for p in causes)
     part = parts[part_of[f.practice_codes[0]]].name if f.practice_codes[0] in part_of else ""
-    why = f"the answer left {', '.join(f.practice_codes)} detached from the rest of {pcn}" + (
-        f": {moves} took {len(lost)} small area(s) out of the footprint that joined them"
-        if causes and lost
-        else f": {moves} moved"
-        if causes
-        else ""
-    )
+    group = ", ".join(f.practice_codes)
+    why = f"an answer left {group} detached from the rest of {pcn}"
+    if causes and lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        area = "small area" if len(lost) == 1 else "small areas"
+        why += f": {moves} took the {area} {shown} out of the footprint that joined them"
+    elif causes:
+        why += f": {moves} moved"
     if last:
         what = (
             f"every practice with residents in {pcn}'s footprint ({len(chosen)} not held "
-            "before) was held in its PCN, so that its footprint keeps every area"
+            "before) was held in its PCN, so that the footprint keeps every area"
         )
     else:
-        verb = "was" if len(chosen) == 1 else "were"
-        what = f"{', '.join(chosen) or 'they'} {verb} held in their PCNs"
+        what = "held " + ", ".join(f"{p} in {before[p]}" for p in chosen)
+    if not chosen:
+        what = "no practice was left to hold"
     return {
         "pcn_code": pcn,
         "part": part,
         "round": round_,
         "practices": list(chosen),
         "areas_lost": list(lost),
-        "message": f"{pcn}: {why}; {what} and the part solved again (round {round_}).",
+        "message": f"{pcn}: {why}; {what}"
+        + ("." if not chosen else f", and part {part} solved again (round {round_})."),
     }
