@@ -192,7 +192,10 @@ def propose(
     report
         The :class:`~geo_pcn.report.Report` of ``configuration`` if you have it (from
         :func:`geo_pcn.validate`); made here otherwise. A PCN it finds contiguous only
-        through its own footprint (``joined_by_footprint``) is not held to the graph.
+        through its own footprint (``joined_by_footprint``) is not held to the graph: it
+        is kept as it is when inside the band (free to change when its part cannot meet
+        the band otherwise), and every answer is judged by the contiguity check from this
+        report's partition (:attr:`Proposal.joins_held` says what was held, and why).
 
     Returns
     -------
@@ -220,13 +223,83 @@ def propose(
     results = _solve_all(parts, workers=workers, scheduler=scheduler)
     # judged by the contiguity check itself: a neighbour's change can undo a PCN's join
     # through its own footprint (practices held and their parts solved again)
-    parts, results, joins = judged(
-        report, parts, results,
-        configure=lambda ps, rs: _applied(config, ps, rs, labels, settings)[-1],
-        solve_all=lambda ps: _solve_all(ps, workers=workers, scheduler=scheduler),
-        free=_free_of_contiguity(study),
-    )  # fmt: skip
+    judge = {
+        "configure": lambda ps, rs: _applied(config, ps, rs, labels, settings)[-1],
+        "solve_all": lambda ps: _solve_all(ps, workers=workers, scheduler=scheduler),
+        "free": _free_of_contiguity(study),
+    }
+    parts, results, joins = judged(report, parts, results, **judge)
+    parts, results, joins = _softer(
+        study, config, settings, joined, report, parts, results, joins, judge
+    )
     return _assemble(study, config, parts, results, labels, settings, joins)
+
+
+#: the statuses of a part whose answer has every PCN inside the band (but those left out
+#: proven unable to reach it)
+_BAND_MET = ("optimal", "within gap", "time limit")
+
+
+def _softer(study, config, settings, joined, report, parts, results, joins, judge):
+    """The softer freeze: a part left outside the band while PCNs joined by their footprint
+    are kept as they are is solved again with them free to change (not held to the graph:
+    their footprint joins them); its answer is taken when it meets the band and every join
+    an answer undoes is mended (:func:`judged`), and said."""
+    stuck = [
+        i
+        for i, (part, result) in enumerate(zip(parts, results, strict=True))
+        if result.status not in _BAND_MET
+        and any(not s.contiguous and s.code in joined for s in part.slots)
+    ]
+    if not stuck:
+        return parts, results, joins
+    soft = {
+        p.name: p for p in _parts(study, config, {**settings, "_joined": joined, "_soft": True})[0]
+    }
+    tried = [soft[parts[i].name] for i in stuck]
+    answers = judge["solve_all"](tried)
+    better = [(i, a) for i, a in zip(stuck, answers, strict=True) if a.status in _BAND_MET]
+    if not better:
+        return parts, results, joins
+    trial_parts, trial_results = list(parts), list(results)
+    for i, answer in better:
+        trial_parts[i], trial_results[i] = soft[parts[i].name], answer
+    new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
+    kept = [i for i, _ in better if new_results[i].status in _BAND_MET]
+    if not all(n["resolved"] for n in held) or len(kept) < len(better):
+        return parts, results, joins
+    notes = [_soft_note(parts[i], results[i], new_parts[i], new_results[i], joined) for i in kept]
+    return new_parts, new_results, [*joins, *held, *notes]
+
+
+def _soft_note(frozen, before, part, after, joined) -> dict[str, Any]:
+    """What the softer freeze did in one part, in words."""
+    codes = sorted({s.code for s in part.slots if not s.contiguous and s.code in joined})
+    cur = {k: s.code for k, s in enumerate(part.slots)}
+    changed = sorted(
+        c
+        for c in codes
+        if any(
+            (cur.get(k) == c) != (a == c)
+            for k, a in zip(part.current, after.assignment, strict=False)
+        )
+    )
+    return {
+        "pcn_code": ", ".join(changed),
+        "part": part.name,
+        "round": 0,
+        "practices": [],
+        "areas_lost": [],
+        "resolved": True,
+        "message": (
+            f"Part {part.name}: with {', '.join(codes)} (contiguous only through "
+            f"{'its' if len(codes) == 1 else 'their'} own footprint) kept as "
+            f"{'it is' if len(codes) == 1 else 'they are'}, the search ended '{before.status}'; "
+            f"let them change, it is '{after.status}' ({after.value:,} "
+            f"{MINIMISED[part.objective]}), and the answer passes the contiguity check"
+            + (f" ({', '.join(changed)} changed)." if changed else " (none of them changed).")
+        ),
+    }
 
 
 def _free_of_contiguity(study) -> set[str]:
