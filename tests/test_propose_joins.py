@@ -158,3 +158,63 @@ def test_hold_keeps_a_practice_out_of_every_other_slot(tmp_path):
     assert [tuple(c for c in s.candidates if c != i) for s in part.slots] == [
         tuple(c for c in s.candidates if c != i) for s in held.slots
     ]
+
+
+# -- the softer freeze ------------------------------------------------------------------
+
+SOFT_AREAS = {
+    "T01": [(0, 0, 1, 1)],
+    "T02": [(1, 0, 2, 1)],
+    "T03": [(2, 0, 3, 1)],
+    "T04": [(3, 0, 4, 1)],
+}
+SOFT_PRACTICES = [
+    ("A00001", "U00001", (0.5, 0.5)),
+    ("A00002", "U00002", (1.5, 0.5)),
+    ("A00003", "U00001", (2.5, 0.5)),
+    ("A00008", "U00001", (3.5, 0.5)),
+]
+SOFT_REGISTRATIONS = [
+    ("A00001", "T01", 700),
+    ("A00001", "T02", 800),
+    ("A00002", "T02", 1500),
+    ("A00003", "T03", 900),
+    ("A00003", "T02", 800),
+    ("A00008", "T04", 1500),
+]
+
+
+def test_a_part_the_freeze_leaves_outside_the_band_may_change_a_joined_pcn(tmp_path):
+    """One row of boxes::
+
+        T01 A00001 (X) | T02 A00002 (Y) | T03 A00003 (X) | T04 A00008 (X)
+             1,500            1,500            1,700            1,500
+
+    T02's residents: A00002 1,500, A00001 800, A00003 800: A00002 wins it, X (U00001 =
+    A00001 + A00003 + A00008 = 4,700, inside the band) holds it (1,600 against 1,500), so
+    X is contiguous only through its footprint. Y (U00002 = A00002, 1,500) is below the
+    band and touches only X's practices. Kept as it is, X gives nothing: no configuration
+    meets the band (infeasible). Free to change: A00001 -> Y (1,500: Y 3,000, X 3,200,
+    A00003 - A00008 adjacent) is the least (A00003 -> Y costs 1,700 and cuts X apart;
+    A00002 -> X makes 6,200), and it passes the check."""
+    study = make_study(tmp_path, SOFT_AREAS, SOFT_PRACTICES, SOFT_REGISTRATIONS)
+    report = validate(study)
+    joined = [f.pcn_code for f in report.findings if f.kind == "joined_by_footprint"]
+    assert joined == ["U00001"]
+    settings = settings_for(study, time_limit=60)
+    (frozen,) = _parts(study, study.configuration, {**settings, "_joined": {"U00001"}})[0]
+    assert solve(frozen).status == "infeasible"
+
+    proposal = propose(study, workers=1, time_limit=60)
+    changes = proposal.changes
+    moved = list(zip(changes["practice_code"], changes["from_pcn"], changes["to_pcn"], strict=True))
+    assert moved == [("A00001", "U00001", "U00002")]
+    s = proposal.summary
+    assert (s["status"], s["value"], s["bound"]) == ("optimal", 1500, 1500)
+    after = validate(study, proposal.configuration)
+    assert after.ok
+    assert _contiguity_errors(study, proposal.configuration) == []
+    (note,) = proposal.joins_held
+    assert (note["pcn_code"], note["round"], note["resolved"]) == ("U00001", 0, True)
+    assert "the search ended 'infeasible'" in note["message"]
+    assert "'optimal' (1,500 registered patients moved)" in note["message"]

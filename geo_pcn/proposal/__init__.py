@@ -241,15 +241,15 @@ _BAND_MET = ("optimal", "within gap", "time limit")
 
 
 def _softer(study, config, settings, joined, report, parts, results, joins, judge):
-    """The softer freeze: a part left outside the band while PCNs joined by their footprint
-    are kept as they are is solved again with them free to change (not held to the graph:
-    their footprint joins them); its answer is taken when it meets the band and every join
-    an answer undoes is mended (:func:`judged`), and said."""
+    """The softer freeze: a part left outside the band while it has PCNs joined by their
+    footprint (kept as they are inside the band, held to the graph outside it) is solved
+    again with them free to change and not held to the graph (their footprint joins
+    them); its answer is taken when it meets the band and every join an answer undoes is
+    mended (:func:`judged`), and said."""
     stuck = [
         i
         for i, (part, result) in enumerate(zip(parts, results, strict=True))
-        if result.status not in _BAND_MET
-        and any(not s.contiguous and s.code in joined for s in part.slots)
+        if result.status not in _BAND_MET and any(s.code in joined for s in part.slots)
     ]
     if not stuck:
         return parts, results, joins
@@ -294,10 +294,11 @@ def _soft_note(frozen, before, part, after, joined) -> dict[str, Any]:
         "message": (
             f"Part {part.name}: with {', '.join(codes)} (contiguous only through "
             f"{'its' if len(codes) == 1 else 'their'} own footprint) kept as "
-            f"{'it is' if len(codes) == 1 else 'they are'}, the search ended '{before.status}'; "
-            f"let them change, it is '{after.status}' ({after.value:,} "
-            f"{MINIMISED[part.objective]}), and the answer passes the contiguity check"
-            + (f" ({', '.join(changed)} changed)." if changed else " (none of them changed).")
+            f"{'it is' if len(codes) == 1 else 'they are'} inside the band and held to the "
+            f"adjacency graph outside it, the search ended '{before.status}'; free to change "
+            f"and judged by the contiguity check instead, it is '{after.status}' "
+            f"({after.value:,} {MINIMISED[part.objective]})"
+            + (f", {', '.join(changed)} changed." if changed else ", none of them changed.")
         ),
     }
 
