@@ -249,7 +249,7 @@ def _softer(study, config, settings, joined, report, parts, results, joins, judg
     stuck = [
         i
         for i, (part, result) in enumerate(zip(parts, results, strict=True))
-        if result.status not in _BAND_MET and any(s.code in joined for s in part.slots)
+        if result.status not in _BAND_MET and _joined_in_the_way(part, result, joined)
     ]
     if not stuck:
         return parts, results, joins
@@ -270,6 +270,22 @@ def _softer(study, config, settings, joined, report, parts, results, joins, judg
         return parts, results, joins
     notes = [_soft_note(parts[i], results[i], new_parts[i], new_results[i], joined) for i in kept]
     return new_parts, new_results, [*joins, *held, *notes]
+
+
+def _joined_in_the_way(part, result, joined) -> bool:
+    """Whether a PCN joined by its footprint is left outside the band in ``result``, or
+    touches (in the graph) a PCN left outside it: only then can freeing it help."""
+    answer = result.assignment
+    out = set(result.outside_band)
+    if not answer or not out:
+        return False
+    mine = {s.code for s in part.slots if s.code in joined}
+    if mine & out:
+        return True
+    return any(
+        (answer[a] in mine and answer[b] in out) or (answer[b] in mine and answer[a] in out)
+        for a, b in part.edges
+    )
 
 
 def _soft_note(frozen, before, part, after, joined) -> dict[str, Any]:

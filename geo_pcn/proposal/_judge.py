@@ -68,14 +68,25 @@ def _areas_of(partition, pcn: str) -> set[str]:
 
 def _causes(base, after, finding: Finding, changed: set[str]) -> tuple[list[str], list[str]]:
     """The practices whose change took areas out of the footprint that joined
-    ``finding``'s PCN (changed practices with residents in the areas it lost), and those
-    areas; for a new PCN (no given footprint), its practices that moved into it."""
+    ``finding``'s PCN, and those areas: for each area it lost, the changed practices with
+    residents there that now sit in the PCN winning it (they made its count larger) or
+    that left the PCN (they made its own smaller); when the areas went to no PCN, every
+    changed practice with residents there. For a new PCN (no given footprint), its
+    practices that moved into it."""
     pcn = finding.pcn_code
     lost = sorted(_areas_of(base, pcn) - _areas_of(after, pcn))
     residents = base.territories.residents
     if lost and residents is not None:
         there = residents[residents["area_code"].isin(lost) & (residents["n_patients"] > 0)]
-        return sorted(set(there["practice_code"]) & changed), lost
+        there = there[there["practice_code"].isin(sorted(changed))]
+        winner = after.footprints.area_pcn.reindex(lost)
+        now = after.configuration.assignments
+        was = base.configuration.assignments
+        codes = there["practice_code"]
+        into = codes.map(now).to_numpy() == there["area_code"].map(winner).to_numpy()
+        out_of = codes.map(was).to_numpy() == pcn
+        found = sorted(set(codes[into | out_of]))
+        return (found or sorted(set(codes))), lost
     members = after.configuration.members.get(pcn, ())
     return sorted(set(members) & changed), lost
 
@@ -116,6 +127,7 @@ def judged(
     }
     part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
     held: dict[int, set[str]] = {}
+    stuck: set[int] = set()  # parts that found nothing with practices held
     said: list[dict] = []
     parts, results = list(parts), list(results)
     for round_ in range(1, ROUNDS + 2):
@@ -131,14 +143,24 @@ def judged(
             causes, lost = _causes(base, after, f, changed)
             last = round_ > ROUNDS or not causes
             chosen = _around(base, f.pcn_code) if last else causes
-            chosen = [p for p in chosen if p in part_of and p not in held.get(part_of[p], ())]
+            # held where its part can be solved again (not one that found nothing so)
+            chosen = [p for p in chosen if p in part_of and part_of[p] not in stuck]
             for p in chosen:
-                held.setdefault(part_of[p], set()).add(p)
-                again.add(part_of[p])
+                if p not in held.setdefault(part_of[p], set()):
+                    held[part_of[p]].add(p)
+                    again.add(part_of[p])
             said.append(_note(f, round_, causes, lost, chosen, last, before, now, parts, part_of))
         if not again:  # nothing more to hold: the errors stay, and are said
             break
-        parts, results = _resolve(parts, results, held, again, solve_all)
+        parts, results, failed = _resolve(parts, results, held, again, solve_all)
+        for i in failed:  # no configuration with them held: the answer before is kept
+            stuck.add(i)
+            for note in said:
+                if note["part"] == parts[i].name and note["round"] == round_:
+                    note["message"] += (
+                        f" Solved again, part {parts[i].name} found no configuration in "
+                        "the time given: its answer before is kept."
+                    )
     else:  # the last round solved again: judged once more
         errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
     left = {f.pcn_code for f in errors}
@@ -148,13 +170,18 @@ def judged(
 
 
 def _resolve(parts, results, held, again, solve_all):
+    """The parts ``again`` solved with their practices ``held``; a part that finds no
+    configuration so keeps its part and answer from before (returned in ``failed``)."""
     order = sorted(again)
     fresh = [hold(parts[i], sorted(held[i])) for i in order]
     answers = solve_all(fresh)
-    parts, results = list(parts), list(results)
+    parts, results, failed = list(parts), list(results), []
     for i, part, answer in zip(order, fresh, answers, strict=True):
+        if not answer.assignment:
+            failed.append(i)
+            continue
         parts[i], results[i] = part, answer
-    return parts, results
+    return parts, results, failed
 
 
 def _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of) -> dict:
