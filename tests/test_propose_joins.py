@@ -218,3 +218,38 @@ def test_a_part_the_freeze_leaves_outside_the_band_may_change_a_joined_pcn(tmp_p
     assert (note["pcn_code"], note["round"], note["resolved"]) == ("U00001", 0, True)
     assert "the search ended 'infeasible'" in note["message"]
     assert "'optimal' (1,500 registered patients moved)" in note["message"]
+
+
+def test_a_part_that_finds_nothing_with_practices_held_keeps_its_answer(tmp_path, monkeypatch):
+    """When the part solved again with A00004 held finds no configuration (stubbed here:
+    the solver found nothing in its time), the first answer (A00004 -> Y) is kept and
+    proposal.md says the join was not kept: nothing is lost, nothing is hidden."""
+    import geo_pcn.proposal as proposal_module
+    from geo_pcn.proposal.model import PartResult
+
+    real = proposal_module._solve_all
+    calls = []
+
+    def first_then_nothing(parts, **options):
+        calls.append([p.name for p in parts])
+        if len(calls) == 1:
+            return real(parts, **options)
+        return [
+            PartResult(
+                p.name, "no solution", (), p.objective, None, None, None, None, None, 0.0, 0, 0
+            )
+            for p in parts
+        ]
+
+    monkeypatch.setattr(proposal_module, "_solve_all", first_then_nothing)
+    study = make_study(tmp_path, AREAS, PRACTICES, REGISTRATIONS)
+    proposal = propose(study, workers=1, time_limit=60)
+    assert len(calls) == 2
+    changes = proposal.changes
+    assert list(changes["practice_code"]) == ["A00004"]
+    (note,) = proposal.joins_held
+    assert note["resolved"] is False
+    assert "found no configuration in the time given: its answer before is kept" in note["message"]
+    assert "Still detached after the last round" in proposal_markdown(proposal)
+    (error,) = _contiguity_errors(study, proposal.configuration)
+    assert error[0] == "U00001"

@@ -149,7 +149,10 @@ def judged(
                 if p not in held.setdefault(part_of[p], set()):
                     held[part_of[p]].add(p)
                     again.add(part_of[p])
-            said.append(_note(f, round_, causes, lost, chosen, last, before, now, parts, part_of))
+            if chosen or not any(n["pcn_code"] == f.pcn_code for n in said):
+                said.append(
+                    _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of)
+                )
         if not again:  # nothing more to hold: the errors stay, and are said
             break
         parts, results, failed = _resolve(parts, results, held, again, solve_all)
