@@ -35,6 +35,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -56,7 +57,7 @@ from geo_pcn.proposal._explain import (
     _why,
     added_crossings,
 )
-from geo_pcn.proposal._judge import judged
+from geo_pcn.proposal._judge import judged, softer
 from geo_pcn.proposal._parts import _parts
 from geo_pcn.proposal.model import Part, PartResult, _gap, solve
 from geo_pcn.scenario import Scenario
@@ -212,6 +213,13 @@ def propose(
         time_limit=time_limit, gap=gap, workers=workers, scheduler=scheduler,
     )  # fmt: skip
     report = validate(study, config) if report is None else report
+    return _answered(study, config, report, settings, workers=workers, scheduler=scheduler)
+
+
+def _answered(study, config, report, settings, *, workers, scheduler) -> Proposal:
+    """Every part solved, each answer judged by the contiguity check (practices held and
+    parts solved again, :func:`judged`; the softer freeze where parts are left outside the
+    band, :func:`softer`), and the proposal assembled."""
     kinds: dict[str, set[str]] = {}
     for f in report.findings:
         if f.check == "contiguity" and f.pcn_code:
@@ -229,94 +237,9 @@ def propose(
         "free": _free_of_contiguity(study),
     }
     parts, results, joins = judged(report, parts, results, **judge)
-    parts, results, joins = _softer(
-        study, config, settings, joined, report, parts, results, joins, judge
-    )
+    soft = partial(_parts, study, config, {**settings, "_joined": joined, "_soft": True})
+    parts, results, joins = softer(report, parts, results, joins, joined, soft, judge)
     return _assemble(study, config, parts, results, labels, settings, joins)
-
-
-#: the statuses of a part whose answer has every PCN inside the band (but those left out
-#: proven unable to reach it)
-_BAND_MET = ("optimal", "within gap", "time limit")
-
-
-def _softer(study, config, settings, joined, report, parts, results, joins, judge):
-    """The softer freeze: a part left outside the band while it has PCNs joined by their
-    footprint (kept as they are inside the band, held to the graph outside it) is solved
-    again with them free to change and not held to the graph (their footprint joins
-    them); its answer is taken when it meets the band and every join an answer undoes is
-    mended (:func:`judged`), and said."""
-    stuck = [
-        i
-        for i, (part, result) in enumerate(zip(parts, results, strict=True))
-        if result.status not in _BAND_MET and _joined_in_the_way(part, result, joined)
-    ]
-    if not stuck:
-        return parts, results, joins
-    soft = {
-        p.name: p for p in _parts(study, config, {**settings, "_joined": joined, "_soft": True})[0]
-    }
-    tried = [soft[parts[i].name] for i in stuck]
-    answers = judge["solve_all"](tried)
-    better = [(i, a) for i, a in zip(stuck, answers, strict=True) if a.status in _BAND_MET]
-    if not better:
-        return parts, results, joins
-    trial_parts, trial_results = list(parts), list(results)
-    for i, answer in better:
-        trial_parts[i], trial_results[i] = soft[parts[i].name], answer
-    new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
-    kept = [i for i, _ in better if new_results[i].status in _BAND_MET]
-    if not all(n["resolved"] for n in held) or len(kept) < len(better):
-        return parts, results, joins
-    notes = [_soft_note(parts[i], results[i], new_parts[i], new_results[i], joined) for i in kept]
-    return new_parts, new_results, [*joins, *held, *notes]
-
-
-def _joined_in_the_way(part, result, joined) -> bool:
-    """Whether a PCN joined by its footprint is left outside the band in ``result``, or
-    touches (in the graph) a PCN left outside it: only then can freeing it help."""
-    answer = result.assignment
-    out = set(result.outside_band)
-    if not answer or not out:
-        return False
-    mine = {s.code for s in part.slots if s.code in joined}
-    if mine & out:
-        return True
-    return any(
-        (answer[a] in mine and answer[b] in out) or (answer[b] in mine and answer[a] in out)
-        for a, b in part.edges
-    )
-
-
-def _soft_note(frozen, before, part, after, joined) -> dict[str, Any]:
-    """What the softer freeze did in one part, in words."""
-    codes = sorted({s.code for s in part.slots if not s.contiguous and s.code in joined})
-    cur = {k: s.code for k, s in enumerate(part.slots)}
-    changed = sorted(
-        c
-        for c in codes
-        if any(
-            (cur.get(k) == c) != (a == c)
-            for k, a in zip(part.current, after.assignment, strict=False)
-        )
-    )
-    return {
-        "pcn_code": ", ".join(changed),
-        "part": part.name,
-        "round": 0,
-        "practices": [],
-        "areas_lost": [],
-        "resolved": True,
-        "message": (
-            f"Part {part.name}: with {', '.join(codes)} (contiguous only through "
-            f"{'its' if len(codes) == 1 else 'their'} own footprint) kept as "
-            f"{'it is' if len(codes) == 1 else 'they are'} inside the band and held to the "
-            f"adjacency graph outside it, the search ended '{before.status}'; free to change "
-            f"and judged by the contiguity check instead, it is '{after.status}' "
-            f"({after.value:,} {MINIMISED[part.objective]})"
-            + (f", {', '.join(changed)} changed." if changed else ", none of them changed.")
-        ),
-    }
 
 
 def _free_of_contiguity(study) -> set[str]:

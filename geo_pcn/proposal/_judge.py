@@ -11,19 +11,26 @@ practices that changed and have residents in the areas it lost are the cause: th
 held in their PCNs and their parts solved again. After :data:`ROUNDS` such rounds, every
 practice with residents in the PCN's given footprint is held (its footprint can then not
 lose an area). What was held, and why, is said in ``proposal.md``.
+
+The softer freeze (:func:`softer`): a PCN joined by its footprint is kept as it is inside
+the band, and held to the graph outside it; where that leaves its part outside the band,
+the part is solved again with it free (not held to the graph), and that answer is taken
+when it meets the band and the check passes after the rounds above.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.proposal._explain import MINIMISED
 from geo_pcn.proposal._part import Part, PartResult
 
-__all__ = ["ROUNDS", "judged", "hold"]
+__all__ = ["ROUNDS", "judged", "hold", "softer"]
 
 #: rounds holding the practices found to undo a join, before the last, which holds every
 #: practice with residents in the PCN's given footprint
@@ -217,4 +224,87 @@ def _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of) ->
         "areas_lost": list(lost),
         "message": f"{pcn}: {why}; {what}"
         + ("." if not chosen else f", and part {part} solved again (round {round_})."),
+    }
+
+
+#: the statuses of a part whose answer has every PCN inside the band (but those left out
+#: proven unable to reach it)
+_BAND_MET = ("optimal", "within gap", "time limit")
+
+
+def softer(report, parts, results, joins, joined, soft_parts, judge):
+    """The softer freeze: a part left outside the band while it has PCNs joined by their
+    footprint (kept as they are inside the band, held to the graph outside it) is solved
+    again with them free to change and not held to the graph (their footprint joins
+    them); its answer is taken when it meets the band and every join an answer undoes is
+    mended (:func:`judged`), and said. ``soft_parts`` makes the parts with the joined PCNs
+    free; ``judge`` holds :func:`judged`'s options."""
+    stuck = [
+        i
+        for i, (part, result) in enumerate(zip(parts, results, strict=True))
+        if result.status not in _BAND_MET and _joined_in_the_way(part, result, joined)
+    ]
+    if not stuck:
+        return parts, results, joins
+    soft = {p.name: p for p in soft_parts()[0]}
+    tried = [soft[parts[i].name] for i in stuck]
+    answers = judge["solve_all"](tried)
+    better = [(i, a) for i, a in zip(stuck, answers, strict=True) if a.status in _BAND_MET]
+    if not better:
+        return parts, results, joins
+    trial_parts, trial_results = list(parts), list(results)
+    for i, answer in better:
+        trial_parts[i], trial_results[i] = soft[parts[i].name], answer
+    new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
+    kept = [i for i, _ in better if new_results[i].status in _BAND_MET]
+    if not all(n["resolved"] for n in held) or len(kept) < len(better):
+        return parts, results, joins
+    notes = [_soft_note(parts[i], results[i], new_parts[i], new_results[i], joined) for i in kept]
+    return new_parts, new_results, [*joins, *held, *notes]
+
+
+def _joined_in_the_way(part, result, joined) -> bool:
+    """Whether a PCN joined by its footprint is left outside the band in ``result``, or
+    touches (in the graph) a PCN left outside it: only then can freeing it help."""
+    answer = result.assignment
+    out = set(result.outside_band)
+    if not answer or not out:
+        return False
+    mine = {s.code for s in part.slots if s.code in joined}
+    if mine & out:
+        return True
+    return any(
+        (answer[a] in mine and answer[b] in out) or (answer[b] in mine and answer[a] in out)
+        for a, b in part.edges
+    )
+
+
+def _soft_note(frozen, before, part, after, joined) -> dict[str, Any]:
+    """What the softer freeze did in one part, in words."""
+    codes = sorted({s.code for s in part.slots if not s.contiguous and s.code in joined})
+    cur = {k: s.code for k, s in enumerate(part.slots)}
+    changed = sorted(
+        c
+        for c in codes
+        if any(
+            (cur.get(k) == c) != (a == c)
+            for k, a in zip(part.current, after.assignment, strict=False)
+        )
+    )
+    return {
+        "pcn_code": ", ".join(changed),
+        "part": part.name,
+        "round": 0,
+        "practices": [],
+        "areas_lost": [],
+        "resolved": True,
+        "message": (
+            f"Part {part.name}: with {', '.join(codes)} (contiguous only through "
+            f"{'its' if len(codes) == 1 else 'their'} own footprint) kept as "
+            f"{'it is' if len(codes) == 1 else 'they are'} inside the band and held to the "
+            f"adjacency graph outside it, the search ended '{before.status}'; free to change "
+            f"and judged by the contiguity check instead, it is '{after.status}' "
+            f"({after.value:,} {MINIMISED[part.objective]})"
+            + (f", {', '.join(changed)} changed." if changed else ", none of them changed.")
+        ),
     }
