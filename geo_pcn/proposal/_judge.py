@@ -9,8 +9,9 @@ given configuration's partition flipped to it: only the PCNs that changed are me
 again); for each PCN with a contiguity error the given configuration did not have, the
 practices that changed and have residents in the areas it lost are the cause: they are
 held in their PCNs and their parts solved again. After :data:`ROUNDS` such rounds, every
-practice with residents in the PCN's given footprint is held (its footprint can then not
-lose an area). What was held, and why, is said in ``proposal.md``.
+practice with residents in the PCN's given footprint is held, in its part or where it
+changed (its footprint can then not lose an area to a change). A part that finds no
+configuration with practices held keeps its answer before, and the error is said. What was held, and why, is said in ``proposal.md``.
 
 The softer freeze (:func:`softer`): a PCN joined by its footprint is kept as it is inside
 the band, and held to the graph outside it; where that leaves its part outside the band,
@@ -99,7 +100,8 @@ def _causes(base, after, finding: Finding, changed: set[str]) -> tuple[list[str]
 
 
 def _around(base, pcn: str) -> list[str]:
-    """Every practice with residents in ``pcn``'s given footprint, and its practices."""
+    """Every practice with residents in ``pcn``'s given footprint, and its practices (the
+    last resort holds those of them in its part, or changed)."""
     areas = _areas_of(base, pcn)
     residents = base.territories.residents
     out = set(base.configuration.members.get(pcn, ()))
@@ -149,7 +151,11 @@ def judged(
         for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
             causes, lost = _causes(base, after, f, changed)
             last = round_ > ROUNDS or not causes
-            chosen = _around(base, f.pcn_code) if last else causes
+            chosen = causes
+            if last:  # in its own part, or changed: holding others changes nothing
+                own = part_of.get(f.practice_codes[0])
+                around = _around(base, f.pcn_code)
+                chosen = [p for p in around if part_of.get(p) == own or p in changed]
             # held where its part can be solved again (not one that found nothing so)
             chosen = [p for p in chosen if p in part_of and part_of[p] not in stuck]
             for p in chosen:
@@ -256,11 +262,26 @@ def softer(report, parts, results, joins, joined, soft_parts, judge):
     for i, answer in better:
         trial_parts[i], trial_results[i] = soft[parts[i].name], answer
     new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
-    kept = [i for i, _ in better if new_results[i].status in _BAND_MET]
-    if not all(n["resolved"] for n in held) or len(kept) < len(better):
+    kept = [i for i, _ in better if _still_met(new_parts[i], new_results[i], held)]
+    if len(kept) < len(better):  # the others as they were, and judged again
+        if not kept:
+            return parts, results, joins
+        trial_parts, trial_results = list(parts), list(results)
+        for i in kept:
+            trial_parts[i], trial_results[i] = new_parts[i], new_results[i]
+        new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
+        if not all(_still_met(new_parts[i], new_results[i], held) for i in kept):
+            return parts, results, joins
+    if not all(n["resolved"] for n in held):
         return parts, results, joins
     notes = [_soft_note(parts[i], results[i], new_parts[i], new_results[i], joined) for i in kept]
     return new_parts, new_results, [*joins, *held, *notes]
+
+
+def _still_met(part, result, held) -> bool:
+    """Whether a part's answer meets the band with every join it undid mended."""
+    mended = all(n["resolved"] for n in held if n["part"] == part.name)
+    return result.status in _BAND_MET and mended
 
 
 def _joined_in_the_way(part, result, joined) -> bool:
