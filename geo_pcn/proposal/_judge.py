@@ -11,7 +11,8 @@ practices that changed and have residents in the areas it lost are the cause: th
 held in their PCNs and their parts solved again. After :data:`ROUNDS` such rounds, every
 practice with residents in the PCN's given footprint is held, in its part or where it
 changed (its footprint can then not lose an area to a change). A part that finds no
-configuration with practices held keeps its answer before, and the error is said. What was held, and why, is said in ``proposal.md``.
+configuration with practices held keeps its answer before, and the error is said. What
+was held, and why, is said in ``proposal.md``.
 
 The softer freeze (:func:`softer`): a PCN joined by its footprint is kept as it is inside
 the band, and held to the graph outside it; where that leaves its part outside the band,

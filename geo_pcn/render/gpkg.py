@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+from pandas.api.types import is_object_dtype
 
 from geo_pcn._escape import printable_frame
 
@@ -57,7 +58,7 @@ def _one_type(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Numbers written as text in a column that also holds text (a finding's threshold
     is metres for one kind, an area code for another): Arrow takes one type a column."""
     out = frame
-    for column in frame.select_dtypes(include="object").columns:
+    for column in [c for c in frame.columns if is_object_dtype(frame[c].dtype)]:
         values = frame[column]
         text = values.map(lambda v: isinstance(v, str))
         other = values.notna() & ~text
