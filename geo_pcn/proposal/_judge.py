@@ -273,10 +273,16 @@ def softer(report, parts, results, joins, joined, soft_parts, judge):
         new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
         if not all(_still_met(new_parts[i], new_results[i], held) for i in kept):
             return parts, results, joins
-    if not all(n["resolved"] for n in held):
-        return parts, results, joins
+    # a join left undone elsewhere (said before) is no reason to refuse these answers
+    said = {n["pcn_code"]: n for n in held}
+    before = [{**n, "resolved": said.get(n["pcn_code"], n)["resolved"]} for n in joins]
+    seen = {n["pcn_code"] for n in joins}
     notes = [_soft_note(parts[i], results[i], new_parts[i], new_results[i], joined) for i in kept]
-    return new_parts, new_results, [*joins, *held, *notes]
+    return (
+        new_parts,
+        new_results,
+        [*before, *(n for n in held if n["pcn_code"] not in seen), *notes],
+    )
 
 
 def _still_met(part, result, held) -> bool:
