@@ -187,16 +187,22 @@ def _match_findings(
 ) -> tuple[list[Finding], list[Finding], list[FindingChange]]:
     """Resolved, introduced and changed findings.
 
-    A finding's identity is :attr:`Finding.key` (check, kind, PCN, practices). What is left
-    unmatched is then paired on (check, kind, PCN) for a PCN's findings (the PCN still
-    splits or crosses a line, with other practices), then on (check, kind, practices) for
-    a practice's (the practice moved PCN and its mismatch stays). Matched pairs whose
+    A finding's identity is :attr:`Finding.key` (check, kind, PCN, practices) and the
+    boundary layer it is about, if any (a PCN crossing place lines before and sub-ICB and
+    place lines after has *introduced* a sub-ICB crossing). What is left unmatched is then
+    paired on (check, kind, PCN) for a PCN's findings (the PCN still splits or crosses a
+    line, with other practices), then on (check, kind, practices) for a practice's (the
+    practice moved PCN and its mismatch stays), each with the layer. Matched pairs whose
     figures differ are *changed*; each finding is matched at most once, in report order.
     """
+
+    def layer(f: Finding) -> str:
+        return str((f.details or {}).get("layer", ""))
+
     rules = (
-        lambda f: f.key,
-        lambda f: (f.check, f.kind, f.pcn_code) if f.pcn_code else None,
-        lambda f: (f.check, f.kind, f.practice_codes) if f.practice_codes else None,
+        lambda f: (*f.key, layer(f)),
+        lambda f: (f.check, f.kind, f.pcn_code, layer(f)) if f.pcn_code else None,
+        lambda f: (f.check, f.kind, f.practice_codes, layer(f)) if f.practice_codes else None,
     )
     left_b, left_a = list(before), list(after)
     pairs: list[tuple[Finding, Finding]] = []

@@ -35,6 +35,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -57,6 +58,7 @@ from geo_pcn.proposal._explain import (
     _why,
     added_crossings,
 )
+from geo_pcn.proposal._judge import judged, softer
 from geo_pcn.proposal._parts import _parts
 from geo_pcn.proposal.model import Part, PartResult, _gap, solve
 from geo_pcn.scenario import Scenario
@@ -111,6 +113,9 @@ class Proposal:
     #: every sub-ICB, ICB or place crossing the proposal adds, as the boundary check
     #: counts crossings, each with why it was needed (see :func:`added_crossings`)
     crossings_added: list[dict[str, Any]] = field(default_factory=list)
+    #: the practices held in their PCNs because an answer undid a PCN's join through its
+    #: own footprint, each with the PCN, the round and why (see :mod:`._judge`)
+    joins_held: list[dict[str, Any]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         s = self.summary
@@ -136,6 +141,7 @@ class Proposal:
             "changes": json.loads(self.changes.to_json(orient="records")),
             "outside_band": self.outside_band,
             "crossings_added": self.crossings_added,
+            "joins_held": self.joins_held,
         }
 
 
@@ -191,7 +197,10 @@ def propose(
     report
         The :class:`~geo_pcn.report.Report` of ``configuration`` if you have it (from
         :func:`geo_pcn.validate`); made here otherwise. A PCN it finds contiguous only
-        through its own footprint (``joined_by_footprint``) is not held to the graph.
+        through its own footprint (``joined_by_footprint``) is not held to the graph: it
+        is kept as it is when inside the band (free to change when its part cannot meet
+        the band otherwise), and every answer is judged by the contiguity check from this
+        report's partition (:attr:`Proposal.joins_held` says what was held, and why).
 
     Returns
     -------
@@ -208,6 +217,13 @@ def propose(
         time_limit=time_limit, gap=gap, workers=workers, scheduler=scheduler,
     )  # fmt: skip
     report = validate(study, config) if report is None else report
+    return _answered(study, config, report, settings, workers=workers, scheduler=scheduler)
+
+
+def _answered(study, config, report, settings, *, workers, scheduler) -> Proposal:
+    """Every part solved, each answer judged by the contiguity check (practices held and
+    parts solved again, :func:`judged`; the softer freeze where parts are left outside the
+    band, :func:`softer`), and the proposal assembled."""
     kinds: dict[str, set[str]] = {}
     for f in report.findings:
         if f.check == "contiguity" and f.pcn_code:
@@ -217,7 +233,22 @@ def propose(
     }
     parts, labels = _parts(study, config, {**settings, "_joined": joined})
     results = _solve_all(parts, workers=workers, scheduler=scheduler)
-    return _assemble(study, config, parts, results, labels, settings)
+    # judged by the contiguity check itself: a neighbour's change can undo a PCN's join
+    # through its own footprint (practices held and their parts solved again)
+    judge = {
+        "configure": lambda ps, rs: _applied(config, ps, rs, labels, settings)[-1],
+        "solve_all": lambda ps: _solve_all(ps, workers=workers, scheduler=scheduler),
+        "free": _free_of_contiguity(study),
+    }
+    parts, results, joins = judged(report, parts, results, **judge)
+    soft = partial(_parts, study, config, {**settings, "_joined": joined, "_soft": True})
+    parts, results, joins = softer(report, parts, results, joins, joined, soft, judge)
+    return _assemble(study, config, parts, results, labels, settings, joins)
+
+
+def _free_of_contiguity(study) -> set[str]:
+    """PCNs with an agreed exception to the contiguity check."""
+    return {e.pcn_code for e in study.rules.exceptions if "contiguity" in tuple(e.checks)}
 
 
 def settings_for(
@@ -344,32 +375,12 @@ def _on_dask(parts: list[Part], scheduler: Any) -> list[PartResult]:
 # -- the answer ---------------------------------------------------------------------------
 
 
-def _assemble(study, config, parts, results, names, settings) -> Proposal:
+def _assemble(study, config, parts, results, names, settings, joins=()) -> Proposal:
     """The proposal from each part's result: provisional codes for new PCNs, the scenario
     that makes it (checked to reproduce it), the changes, the PCNs outside the band with
     why, the crossings added, and the figures per part and in all."""
     sizes = geography_of(study).list_sizes
-    assign = config.assignments
-    target, new_names, rows, outside = _collect(parts, results, names, settings, config)
-    for p in assign.index:  # a part with no solution leaves its practices as they were
-        if not target.get(p):
-            target[p] = assign[p]
-    toml = _scenario_toml(config, target, new_names, settings)
-    if any(target[p] != assign[p] for p in assign.index):
-        scenario = Scenario.from_toml_text(toml)
-    else:  # nothing to change (a scenario file needs one operation at least)
-        lost = any(r.status == "no solution" for r in results)
-        toml += (
-            "# Nothing proposed: no configuration was found in the time given.\n"
-            if lost
-            else "# Nothing to change: no change brings it closer to the rules.\n"
-        )
-        scenario = Scenario(operations=(), name="Proposal (geo-pcn propose)")
-    proposed = scenario.apply(config)
-    check = proposed.assignments.reindex(assign.index)
-    wanted = pd.Series(target).reindex(assign.index)
-    if not check.equals(wanted):  # pragma: no cover - the scenario is built to reproduce it
-        raise AssertionError("propose: the scenario does not reproduce the proposal")
+    rows, outside, toml, scenario, proposed = _applied(config, parts, results, names, settings)
     changes = _changes(study, config, proposed, sizes, parts)
     outside += _too_big(proposed, sizes, settings)
     crossings = added_crossings(study, config, proposed, parts=parts, results=results)
@@ -391,7 +402,35 @@ def _assemble(study, config, parts, results, names, settings) -> Proposal:
         summary=summary,
         settings=settings,
         crossings_added=crossings,
+        joins_held=list(joins),
     )
+
+
+def _applied(config, parts, results, names, settings):
+    """The parts table's rows, the PCNs outside the band, the scenario (as a file and
+    parsed) and the proposed configuration it makes (checked to be the answers')."""
+    assign = config.assignments
+    target, new_names, rows, outside = _collect(parts, results, names, settings, config)
+    for p in assign.index:  # a part with no solution leaves its practices as they were
+        if not target.get(p):
+            target[p] = assign[p]
+    toml = _scenario_toml(config, target, new_names, settings)
+    if any(target[p] != assign[p] for p in assign.index):
+        scenario = Scenario.from_toml_text(toml)
+    else:  # nothing to change (a scenario file needs one operation at least)
+        lost = any(r.status == "no solution" for r in results)
+        toml += (
+            "# Nothing proposed: no configuration was found in the time given.\n"
+            if lost
+            else "# Nothing to change: no change brings it closer to the rules.\n"
+        )
+        scenario = Scenario(operations=(), name="Proposal (geo-pcn propose)")
+    proposed = scenario.apply(config)
+    check = proposed.assignments.reindex(assign.index)
+    wanted = pd.Series(target).reindex(assign.index)
+    if not check.equals(wanted):  # pragma: no cover - the scenario is built to reproduce it
+        raise AssertionError("propose: the scenario does not reproduce the proposal")
+    return rows, outside, toml, scenario, proposed
 
 
 def _collect(parts, results, names, settings, config):

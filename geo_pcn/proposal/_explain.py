@@ -34,7 +34,12 @@ RESTRICTIONS = (
     "area of `within`) is solved on its own, so no practice moves between them; a practice "
     "above the band on its own stays in its PCN; a PCN the contiguity check accepts only "
     "through its own footprint is kept as it is when inside the band (a change could "
-    "undo the join), and is held to the adjacency graph when it must change"
+    "undo the join) unless its part then cannot meet the band, when it may change and "
+    "the answer is kept only if the contiguity check finds no new error; it is held to "
+    "the adjacency "
+    "graph when it must change; every answer is judged by the contiguity check, and "
+    "practices whose change undoes a PCN's join through its footprint are held in their "
+    "PCNs (see Footprint joins kept)"
 )
 
 #: what a PCN free of the band (exempt, or holding a practice above the band on its own)

@@ -134,14 +134,20 @@ def _part(
         # graph (its footprint joins groups whose territories do not touch) while it stays
         # as it is; changed, its footprint need not join them any more: inside the band it
         # is kept as it is (frozen), outside it it is held to the graph like any other
+        # (softer, ``_soft``: it may change either way, not held to the graph; the
+        # contiguity check judges the answer, :mod:`geo_pcn.proposal._judge`)
         contiguous, kept = pcn not in no_contiguity, False
         if pcn in settings.get("_joined", ()) and contiguous:
             inside_band = not banded or low <= total <= high
-            if inside_band and len(here) == len(members[pcn]):
+            whole = len(here) == len(members[pcn])
+            if settings.get("_soft") and whole and not inside_band:
+                contiguous = False
+            if inside_band and whole:
                 contiguous, kept = False, True
-                frozen.update(index[p] for p in here)
-                kept_codes.add(pcn)
-                candidates = tuple(sorted(index[p] for p in here))
+                if not settings.get("_soft"):
+                    frozen.update(index[p] for p in here)
+                    kept_codes.add(pcn)
+                    candidates = tuple(sorted(index[p] for p in here))
         # a new PCN is made of the parent's practices here only: a modelling choice (it
         # keeps the search small), stated with the results
         own = tuple(sorted(index[p] for p in here if p not in giant))

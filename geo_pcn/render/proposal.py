@@ -78,6 +78,7 @@ def proposal_markdown(proposal) -> str:
             "cross before."
         )
     lines.append("")
+    lines += _joins_held(getattr(proposal, "joins_held", []))
     lines += ["## Changes", ""]
     if proposal.changes.empty:
         lines += [_no_changes(proposal), ""]
@@ -94,6 +95,25 @@ def proposal_markdown(proposal) -> str:
             )
         lines.append("")
     return "\n".join(lines + _solver_table(proposal)) + "\n"
+
+
+def _joins_held(joins: list[dict]) -> list[str]:
+    """What was held because an answer undid a PCN's join through its own footprint (the
+    contiguity check judged every answer), and whether the join was kept."""
+    if not joins:
+        return []
+    lines = [
+        "## Footprint joins kept",
+        "",
+        "Every answer was checked as `geo-pcn validate` checks it. These PCNs are contiguous "
+        "only through their own footprint, and an answer took areas out of it; the practices "
+        "named were held in their PCNs and the part solved again:",
+        "",
+    ]
+    for j in joins:
+        kept = "" if j.get("resolved", True) else " **Still detached after the last round.**"
+        lines.append(f"- {markdown(j['message'])}{kept}")
+    return [*lines, ""]
 
 
 #: what each status of a part means, under the table of parts

@@ -1,0 +1,338 @@
+"""Every answer judged by the contiguity check itself, before it is returned.
+
+The model holds PCNs to the practice adjacency graph, but the check also accepts a PCN
+whose practice groups lie in one piece of its own *footprint* (the small areas where its
+practices have more registered residents than any other PCN's). A neighbour's change can
+take areas out of that footprint and undo the join, although none of the PCN's practices
+moved. So the answered configuration is checked as ``geo-pcn validate`` checks it (the
+given configuration's partition flipped to it: only the PCNs that changed are measured
+again); for each PCN with a contiguity error the given configuration did not have, the
+practices that changed and have residents in the areas it lost are the cause: they are
+held in their PCNs and their parts solved again. After :data:`ROUNDS` such rounds, every
+practice with residents in the PCN's given footprint is held, in its part or where it
+changed (its footprint can then not lose an area to a change). A part that finds no
+configuration with practices held keeps its answer before, and the error is said. What
+was held, and why, is said in ``proposal.md``.
+
+The softer freeze (:func:`softer`): a PCN joined by its footprint is kept as it is inside
+the band, and held to the graph outside it; where that leaves its part outside the band,
+the part is solved again with it free (not held to the graph), and that answer is taken
+when it meets the band and the check passes after the rounds above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from geo_pcn.checks.contiguity import check_contiguity
+from geo_pcn.configuration import Configuration
+from geo_pcn.findings import Finding, Severity
+from geo_pcn.proposal._explain import MINIMISED
+from geo_pcn.proposal._part import Part, PartResult
+
+__all__ = ["ROUNDS", "judged", "hold", "softer"]
+
+#: rounds holding the practices found to undo a join, before the last, which holds every
+#: practice with residents in the PCN's given footprint
+ROUNDS = 2
+
+
+def hold(part: Part, practices) -> Part:
+    """``part`` with ``practices`` kept in the PCN they are in: no other slot may take
+    them (a practice in no PCN, or whose PCN lives in another part, must move: it cannot be
+    held and is left as it was)."""
+    index = {p: i for i, p in enumerate(part.practices)}
+    fixed = {index[p] for p in practices if p in index and part.current[index[p]] >= 0}
+    if not fixed:
+        return part
+    slots = tuple(
+        replace(
+            s, candidates=tuple(c for c in s.candidates if c not in fixed or part.current[c] == k)
+        )
+        for k, s in enumerate(part.slots)
+    )
+    return replace(part, slots=slots)
+
+
+def _new_errors(after, given: set, free: set) -> list[Finding]:
+    """The contiguity errors of ``after`` that are not among ``given`` (``(pcn_code,
+    practice_codes)`` of the given configuration's) and not on a PCN with an agreed
+    exception to contiguity (``free``)."""
+    return [
+        f
+        for f in check_contiguity(after)
+        if f.kind == "detached_group"
+        and f.severity is Severity.ERROR
+        and f.pcn_code not in free
+        and (f.pcn_code, f.practice_codes) not in given
+    ]
+
+
+def _areas_of(partition, pcn: str) -> set[str]:
+    area_pcn = partition.footprints.area_pcn
+    return set() if area_pcn is None else set(area_pcn.index[area_pcn.to_numpy() == pcn])
+
+
+def _causes(base, after, finding: Finding, changed: set[str]) -> tuple[list[str], list[str]]:
+    """The practices whose change took areas out of the footprint that joined
+    ``finding``'s PCN, and those areas: for each area it lost, the changed practices with
+    residents there that now sit in the PCN winning it (they made its count larger) or
+    that left the PCN (they made its own smaller); when the areas went to no PCN, every
+    changed practice with residents there. For a new PCN (no given footprint), its
+    practices that moved into it."""
+    pcn = finding.pcn_code
+    lost = sorted(_areas_of(base, pcn) - _areas_of(after, pcn))
+    residents = base.territories.residents
+    if lost and residents is not None:
+        there = residents[residents["area_code"].isin(lost) & (residents["n_patients"] > 0)]
+        there = there[there["practice_code"].isin(sorted(changed))]
+        winner = after.footprints.area_pcn.reindex(lost)
+        now = after.configuration.assignments
+        was = base.configuration.assignments
+        codes = there["practice_code"]
+        into = codes.map(now).to_numpy() == there["area_code"].map(winner).to_numpy()
+        out_of = codes.map(was).to_numpy() == pcn
+        found = sorted(set(codes[into | out_of]))
+        return (found or sorted(set(codes))), lost
+    members = after.configuration.members.get(pcn, ())
+    return sorted(set(members) & changed), lost
+
+
+def _around(base, pcn: str) -> list[str]:
+    """Every practice with residents in ``pcn``'s given footprint, and its practices (the
+    last resort holds those of them in its part, or changed)."""
+    areas = _areas_of(base, pcn)
+    residents = base.territories.residents
+    out = set(base.configuration.members.get(pcn, ()))
+    if areas and residents is not None:
+        there = residents[residents["area_code"].isin(sorted(areas))]
+        out |= set(there["practice_code"])
+    return sorted(out)
+
+
+def judged(
+    report,
+    parts: list[Part],
+    results: list[PartResult],
+    *,
+    configure: Callable[[list[Part], list[PartResult]], Configuration],
+    solve_all: Callable[[list[Part]], list[PartResult]],
+    free: set[str] = frozenset(),
+) -> tuple[list[Part], list[PartResult], list[dict]]:
+    """The parts (with the practices held), their results and what was held and why,
+    once no PCN of the answer has a contiguity error the given configuration (``report``'s)
+    did not have, or after the last round.
+
+    ``configure`` makes the proposed configuration of the parts and their results;
+    ``solve_all`` solves a list of parts. Deterministic: the causes are found in code
+    order from the answers."""
+    base = report.partition
+    config = base.configuration
+    given = {
+        (f.pcn_code, f.practice_codes)
+        for f in report.findings
+        if f.check == "contiguity" and f.kind == "detached_group"
+    }
+    part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
+    held: dict[int, set[str]] = {}
+    stuck: set[int] = set()  # parts that found nothing with practices held
+    said: list[dict] = []
+    parts, results = list(parts), list(results)
+    for round_ in range(1, ROUNDS + 2):
+        proposed = configure(parts, results)
+        after = base.with_configuration(proposed)
+        errors = _new_errors(after, given, free)
+        if not errors:
+            break
+        before, now = config.assignments, proposed.assignments.reindex(config.assignments.index)
+        changed = set(before.index[(before != now).to_numpy()])
+        again: set[int] = set()
+        for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
+            causes, lost = _causes(base, after, f, changed)
+            last = round_ > ROUNDS or not causes
+            chosen = causes
+            if last:  # in its own part, or changed: holding others changes nothing
+                own = part_of.get(f.practice_codes[0])
+                around = _around(base, f.pcn_code)
+                chosen = [p for p in around if part_of.get(p) == own or p in changed]
+            # held where its part can be solved again (not one that found nothing so)
+            chosen = [p for p in chosen if p in part_of and part_of[p] not in stuck]
+            for p in chosen:
+                if p not in held.setdefault(part_of[p], set()):
+                    held[part_of[p]].add(p)
+                    again.add(part_of[p])
+            if chosen or not any(n["pcn_code"] == f.pcn_code for n in said):
+                said.append(
+                    _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of)
+                )
+        if not again:  # nothing more to hold: the errors stay, and are said
+            break
+        parts, results, failed = _resolve(parts, results, held, again, solve_all)
+        for i in failed:  # no configuration with them held: the answer before is kept
+            stuck.add(i)
+            for note in said:
+                if note["part"] == parts[i].name and note["round"] == round_:
+                    note["message"] += (
+                        f" Solved again, part {parts[i].name} found no configuration in "
+                        "the time given: its answer before is kept."
+                    )
+    else:  # the last round solved again: judged once more
+        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+    left = {f.pcn_code for f in errors}
+    for note in said:
+        note["resolved"] = note["pcn_code"] not in left
+    return parts, results, said
+
+
+def _resolve(parts, results, held, again, solve_all):
+    """The parts ``again`` solved with their practices ``held``; a part that finds no
+    configuration so keeps its part and answer from before (returned in ``failed``)."""
+    order = sorted(again)
+    fresh = [hold(parts[i], sorted(held[i])) for i in order]
+    answers = solve_all(fresh)
+    parts, results, failed = list(parts), list(results), []
+    for i, part, answer in zip(order, fresh, answers, strict=True):
+        if not answer.assignment:
+            failed.append(i)
+            continue
+        parts[i], results[i] = part, answer
+    return parts, results, failed
+
+
+def _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of) -> dict:
+    """What was held for ``f``'s PCN, and why, in words."""
+    pcn = f.pcn_code
+    moves = ", ".join(f"{p} ({before[p] or 'no PCN'} to {now[p] or 'no PCN'})" for p in causes)
+    part = parts[part_of[f.practice_codes[0]]].name if f.practice_codes[0] in part_of else ""
+    group = ", ".join(f.practice_codes)
+    why = f"an answer left {group} detached from the rest of {pcn}"
+    if causes and lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        area = "small area" if len(lost) == 1 else "small areas"
+        why += f": {moves} took the {area} {shown} out of the footprint that joined them"
+    elif causes:
+        why += f": {moves} moved"
+    if last:
+        what = (
+            f"every practice with residents in {pcn}'s footprint ({len(chosen)} not held "
+            "before) was held in its PCN, so that the footprint keeps every area"
+        )
+    else:
+        what = "held " + ", ".join(f"{p} in {before[p]}" for p in chosen)
+    if not chosen:
+        what = "no practice was left to hold"
+    return {
+        "pcn_code": pcn,
+        "part": part,
+        "round": round_,
+        "practices": list(chosen),
+        "areas_lost": list(lost),
+        "message": f"{pcn}: {why}; {what}"
+        + ("." if not chosen else f", and part {part} solved again (round {round_})."),
+    }
+
+
+#: the statuses of a part whose answer has every PCN inside the band (but those left out
+#: proven unable to reach it)
+_BAND_MET = ("optimal", "within gap", "time limit")
+
+
+def softer(report, parts, results, joins, joined, soft_parts, judge):
+    """The softer freeze: a part left outside the band while it has PCNs joined by their
+    footprint (kept as they are inside the band, held to the graph outside it) is solved
+    again with them free to change and not held to the graph (their footprint joins
+    them); its answer is taken when it meets the band and every join an answer undoes is
+    mended (:func:`judged`), and said. ``soft_parts`` makes the parts with the joined PCNs
+    free; ``judge`` holds :func:`judged`'s options."""
+    stuck = [
+        i
+        for i, (part, result) in enumerate(zip(parts, results, strict=True))
+        if result.status not in _BAND_MET and _joined_in_the_way(part, result, joined)
+    ]
+    if not stuck:
+        return parts, results, joins
+    soft = {p.name: p for p in soft_parts()[0]}
+    tried = [soft[parts[i].name] for i in stuck]
+    answers = judge["solve_all"](tried)
+    better = [(i, a) for i, a in zip(stuck, answers, strict=True) if a.status in _BAND_MET]
+    if not better:
+        return parts, results, joins
+    trial_parts, trial_results = list(parts), list(results)
+    for i, answer in better:
+        trial_parts[i], trial_results[i] = soft[parts[i].name], answer
+    new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
+    kept = [i for i, _ in better if _still_met(new_parts[i], new_results[i], held)]
+    if len(kept) < len(better):  # the others as they were, and judged again
+        if not kept:
+            return parts, results, joins
+        trial_parts, trial_results = list(parts), list(results)
+        for i in kept:
+            trial_parts[i], trial_results[i] = new_parts[i], new_results[i]
+        new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
+        if not all(_still_met(new_parts[i], new_results[i], held) for i in kept):
+            return parts, results, joins
+    # a join left undone elsewhere (said before) is no reason to refuse these answers
+    said = {n["pcn_code"]: n for n in held}
+    before = [{**n, "resolved": said.get(n["pcn_code"], n)["resolved"]} for n in joins]
+    seen = {n["pcn_code"] for n in joins}
+    notes = [_soft_note(parts[i], results[i], new_parts[i], new_results[i], joined) for i in kept]
+    return (
+        new_parts,
+        new_results,
+        [*before, *(n for n in held if n["pcn_code"] not in seen), *notes],
+    )
+
+
+def _still_met(part, result, held) -> bool:
+    """Whether a part's answer meets the band with every join it undid mended."""
+    mended = all(n["resolved"] for n in held if n["part"] == part.name)
+    return result.status in _BAND_MET and mended
+
+
+def _joined_in_the_way(part, result, joined) -> bool:
+    """Whether a PCN joined by its footprint is left outside the band in ``result``, or
+    touches (in the graph) a PCN left outside it: only then can freeing it help."""
+    answer = result.assignment
+    out = set(result.outside_band)
+    if not answer or not out:
+        return False
+    mine = {s.code for s in part.slots if s.code in joined}
+    if mine & out:
+        return True
+    return any(
+        (answer[a] in mine and answer[b] in out) or (answer[b] in mine and answer[a] in out)
+        for a, b in part.edges
+    )
+
+
+def _soft_note(frozen, before, part, after, joined) -> dict[str, Any]:
+    """What the softer freeze did in one part, in words."""
+    codes = sorted({s.code for s in part.slots if not s.contiguous and s.code in joined})
+    cur = {k: s.code for k, s in enumerate(part.slots)}
+    changed = sorted(
+        c
+        for c in codes
+        if any(
+            (cur.get(k) == c) != (a == c)
+            for k, a in zip(part.current, after.assignment, strict=False)
+        )
+    )
+    return {
+        "pcn_code": ", ".join(changed),
+        "part": part.name,
+        "round": 0,
+        "practices": [],
+        "areas_lost": [],
+        "resolved": True,
+        "message": (
+            f"Part {part.name}: with {', '.join(codes)} (contiguous only through "
+            f"{'its' if len(codes) == 1 else 'their'} own footprint) kept as "
+            f"{'it is' if len(codes) == 1 else 'they are'} inside the band and held to the "
+            f"adjacency graph outside it, the search ended '{before.status}'; free to change "
+            f"and judged by the contiguity check instead, it is '{after.status}' "
+            f"({after.value:,} {MINIMISED[part.objective]})"
+            + (f", {', '.join(changed)} changed." if changed else ", none of them changed.")
+        ),
+    }
