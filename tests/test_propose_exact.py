@@ -9,28 +9,10 @@ the searches get a generous limit and finish in well under a second."""
 from __future__ import annotations
 
 import pytest
+from paths import SPLIT, path_part
 
 from geo_pcn.proposal import _scip
-from geo_pcn.proposal.model import Part, Slot, _Graph, _score
-
-BAND = (3000, 5000)
-
-
-def path_part(weights, pcns, slots, name="P") -> Part:
-    """Practices ``0 - 1 - ... - n-1`` on a path, practice ``i`` in slot ``pcns[i]``."""
-    n = len(weights)
-    return Part(
-        name=name,
-        practices=tuple(f"A{i:05d}" for i in range(1, n + 1)),
-        weights=tuple(weights),
-        current=tuple(pcns),
-        placed=(True,) * n,
-        edges=tuple((i, i + 1) for i in range(n - 1)),
-        slots=tuple(slots),
-        band=BAND,
-        time_limit=600.0,
-    )
-
+from geo_pcn.proposal.model import Slot, _Graph, _score
 
 # -- the least sum of whole practices --------------------------------------------------------
 
@@ -99,15 +81,7 @@ def test_a_fractional_solution_in_two_groups_gets_a_separator_cut():
 # (tests/test_propose_fixtures.py SPLIT.) U1 must split into contiguous pieces, a prefix and
 # a suffix of the path: 4000 | 5000 (after practice 1) or 4800 | 4200 (after 2); three pieces
 # move 6000 at least. The incumbent moves 3 and 4 (4200); the optimum moves 0 and 1 (4000).
-SPLIT = path_part(
-    [2000, 2000, 800, 1200, 3000],
-    [0, 0, 0, 0, 0],
-    [
-        Slot("U1", "U1", False, True, True, (0, 1, 2, 3, 4)),
-        Slot("\0new U1 1", "U1", True, True, True, (0, 1, 2, 3, 4)),
-        Slot("\0new U1 2", "U1", True, True, True, (0, 1, 2, 3, 4)),
-    ],
-)
+# (tests/paths.py SPLIT)
 
 
 def test_cpsat_improves_the_incumbent_to_the_proven_optimum():
