@@ -135,10 +135,7 @@ def _long_chains(st: _State) -> None:
     the same answer on any machine). The chain that lowers the patients outside the band
     most, then costs least, then adds fewest crossings, is applied, until none helps."""
     for _ in range(MAX_ROUNDS):
-        bad = [
-            k for k in range(len(st.slots))
-            if st.members[k] and st.penalty_of(k, st.size[k], True) > 0
-        ]  # fmt: skip
+        bad = st.outside_band()
         best = None
         for k in bad:
             found = _chain_search(st, k)
@@ -249,10 +246,7 @@ def _resplit(st: _State) -> None:
     roots, one in each, and the split that lowers the patients outside the band most
     (then costs least) is applied, until none helps."""
     for _ in range(MAX_ROUNDS):
-        bad = [
-            k for k in range(len(st.slots))
-            if st.members[k] and st.penalty_of(k, st.size[k], True) > 0
-        ]  # fmt: skip
+        bad = st.outside_band()
         best = None
         for k in bad:
             near = sorted({st.a[q] for p in st.members[k] if st.placed[p] for q in st.adj[p]})

@@ -94,6 +94,13 @@ class _State:
             return size - self.highs[k]
         return 0
 
+    def outside_band(self) -> list[int]:
+        """The used slots outside their limits."""
+        return [
+            k for k in range(len(self.slots))
+            if self.members[k] and self.penalty_of(k, self.size[k], True) > 0
+        ]  # fmt: skip
+
     def penalty(self) -> int:
         slots = range(len(self.slots))
         return sum(self.penalty_of(k, self.size[k], bool(self.members[k])) for k in slots)
@@ -164,3 +171,16 @@ class _State:
                         queue.append(q)
             out.append(comp)
         return out
+
+    def hops(self, nodes: set[int], sources) -> dict[int, int]:
+        """Graph steps from the nearest of ``sources`` to each of ``nodes`` it reaches,
+        staying within ``nodes``."""
+        dist = {s: 0 for s in sources}
+        queue = deque(sorted(sources))
+        while queue:
+            p = queue.popleft()
+            for q in self.adj[p]:
+                if q in nodes and q not in dist:
+                    dist[q] = dist[p] + 1
+                    queue.append(q)
+        return dist

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections import deque
 
 from geo_pcn.proposal._repair import (
     MAX_ROUNDS,
@@ -221,16 +220,8 @@ FAR_ROOTS = 6
 
 
 def _far_roots(st: _State, mem: list[int]) -> list[int]:
-    inside = set(mem)
     heaviest = max(mem, key=lambda p: (st.w[p], -p))
-    dist = {heaviest: 0}
-    queue = deque([heaviest])
-    while queue:
-        p = queue.popleft()
-        for q in st.adj[p]:
-            if q in inside and q not in dist:
-                dist[q] = dist[p] + 1
-                queue.append(q)
+    dist = st.hops(set(mem), [heaviest])
     return sorted(dist, key=lambda p: (-dist[p], p))[:FAR_ROOTS]
 
 
@@ -265,25 +256,13 @@ def _grow(st: _State, mem: list[int], m: int) -> list[set[int]] | None:
     """``m`` connected regions covering ``mem``, grown from far-apart roots, the lightest
     region growing first."""
     inside = set(mem)
-
-    def hops(sources) -> dict[int, int]:
-        dist = {s: 0 for s in sources}
-        queue = deque(sorted(sources))
-        while queue:
-            p = queue.popleft()
-            for q in st.adj[p]:
-                if q in inside and q not in dist:
-                    dist[q] = dist[p] + 1
-                    queue.append(q)
-        return dist
-
     heaviest = max(mem, key=lambda p: (st.w[p], -p))
-    d = hops([heaviest])
+    d = st.hops(inside, [heaviest])
     if len(d) < len(inside):
         return None  # not one piece (should not happen after the first step)
     roots = [max(mem, key=lambda p: (d[p], -p))]
     while len(roots) < m:
-        d = hops(roots)
+        d = st.hops(inside, roots)
         roots.append(max((p for p in mem if p not in roots), key=lambda p: (d[p], -p)))
     return _grow_from(st, inside, roots)
 
