@@ -34,7 +34,7 @@ import shapely
 
 from geo_pcn._spatial import polygon_of, present
 from geo_pcn.errors import InputError
-from geo_pcn.geography._codes import positions
+from geo_pcn.geography._codes import positions, rows_by
 from geo_pcn.geography._pieces import area_links, area_pieces, largest_part_points
 from geo_pcn.geography._unions import _dissolve, _union
 from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
@@ -204,13 +204,7 @@ class Territories:
         if self.residents is None:
             return None
         res = self.residents
-        by_practice = {
-            str(k): np.asarray(v) for k, v in res.groupby(PRACTICE_CODE, sort=False).indices.items()
-        }
-        by_area = {
-            str(k): np.asarray(v) for k, v in res.groupby(AREA_CODE, sort=False).indices.items()
-        }
-        return by_practice, by_area
+        return rows_by(res[PRACTICE_CODE]), rows_by(res[AREA_CODE])
 
 
 def _in(values: pd.Series, pool: pd.Index) -> np.ndarray:
