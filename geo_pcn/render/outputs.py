@@ -31,6 +31,7 @@ from geo_pcn.compare import Comparison
 from geo_pcn.errors import InputError, OutputError, list_some
 from geo_pcn.progress import reporting, stage
 from geo_pcn.render._files import _cannot, writing
+from geo_pcn.render._fork import side_by_side
 from geo_pcn.render._lock import LOCK, out_lock
 from geo_pcn.render.change_map import write_change_map
 from geo_pcn.render.gpkg import write_gpkg
@@ -282,34 +283,46 @@ def write_report_files(
     """Write every output of a report into ``folder`` as it is (no manifest, no temporary
     folder: :func:`write_report` and :func:`write_comparison` wrap it)."""
     folder = Path(folder)
-    with stage("report.json"), writing(folder / "report.json"):
-        report.to_json(folder / "report.json")
-    with stage("report.md"), writing(folder / "report.md"):
-        (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
-    with stage("tables (csv)"):
-        tables = [("pcns.csv", report.pcns), ("practices.csv", report.practices)]
-        tables.append(("findings.csv", report.findings_frame()))
-        if report.areas is not None:
-            tables.append(("areas.csv", report.areas))
-        if report.alignment.layers:
-            tables.append(("alignment_pcns.csv", report.alignment.pcn_table()))
-            area_rows = report.alignment.area_table()
-            if len(area_rows):
-                tables.append(("alignment_areas.csv", area_rows))
-        for name, frame in tables:
-            with writing(folder / name):
-                write_csv(frame, folder / name)
-    with stage("footprints.gpkg"), writing(folder / "footprints.gpkg"):
-        write_gpkg(report.geodata(), folder / "footprints.gpkg")
-    if map_html:
-        with stage("map.html"), writing(folder / "map.html"):
-            write_map(report, folder / "map.html", tiles=tiles)
-    # report.html embeds map.html as written (built once); without the map, none
-    with stage("report.html"), writing(folder / "report.html"):
-        map_page = (folder / "map.html").read_text(encoding="utf-8") if map_html else None
-        write_report_html(report, folder / "report.html", map_page=map_page, include_map=map_html)
-    with stage("report.xlsx"), writing(folder / "report.xlsx"):
-        write_xlsx(report, folder / "report.xlsx")
+    # what both groups below read, made once before they part
+    _ = report.summary, report.pcns, report.practices, report.areas
+
+    def tables_and_workbook() -> None:
+        with stage("report.json"), writing(folder / "report.json"):
+            report.to_json(folder / "report.json")
+        with stage("report.md"), writing(folder / "report.md"):
+            (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
+        with stage("tables (csv)"):
+            tables = [("pcns.csv", report.pcns), ("practices.csv", report.practices)]
+            tables.append(("findings.csv", report.findings_frame()))
+            if report.areas is not None:
+                tables.append(("areas.csv", report.areas))
+            if report.alignment.layers:
+                tables.append(("alignment_pcns.csv", report.alignment.pcn_table()))
+                area_rows = report.alignment.area_table()
+                if len(area_rows):
+                    tables.append(("alignment_areas.csv", area_rows))
+            for name, frame in tables:
+                with writing(folder / name):
+                    write_csv(frame, folder / name)
+        with stage("footprints.gpkg"), writing(folder / "footprints.gpkg"):
+            write_gpkg(report.geodata(), folder / "footprints.gpkg")
+        with stage("report.xlsx"), writing(folder / "report.xlsx"):
+            write_xlsx(report, folder / "report.xlsx")
+
+    def pages() -> None:
+        if map_html:
+            with stage("map.html"), writing(folder / "map.html"):
+                write_map(report, folder / "map.html", tiles=tiles)
+        # report.html embeds map.html as written (built once); without the map, none
+        with stage("report.html"), writing(folder / "report.html"):
+            map_page = (folder / "map.html").read_text(encoding="utf-8") if map_html else None
+            write_report_html(
+                report, folder / "report.html", map_page=map_page, include_map=map_html
+            )
+
+    # the pages in a child process while this one writes the rest (each file by one
+    # process: the same bytes as one after the other); the pages are half the time
+    side_by_side(tables_and_workbook, pages)
     if png:
         with stage("map.png"), writing(folder / "map.png"):
             write_png(report, folder / "map.png", **({} if dpi is None else {"dpi": dpi}))

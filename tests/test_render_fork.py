@@ -1,0 +1,103 @@
+"""The outputs written side by side (``map.html`` and ``report.html`` in a forked child, the
+rest in this process): the same bytes as one after the other, the child's failures raised
+here, the child never left behind, its stage times counted."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+
+import pytest
+
+import geo_pcn
+from geo_pcn.datasets import demo
+from geo_pcn.errors import OutputError
+from geo_pcn.progress import reporting, stage
+from geo_pcn.render import write_report
+from geo_pcn.render._fork import can_fork, side_by_side
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="outputs are forked on Linux only")
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@needs_fork
+def test_forked_outputs_are_the_bytes_written_one_after_the_other(tmp_path, monkeypatch):
+    report = geo_pcn.validate(demo())
+    write_report(report, tmp_path / "forked")
+    monkeypatch.setenv("GEO_PCN_FORK", "0")
+    assert not can_fork()
+    write_report(geo_pcn.validate(demo()), tmp_path / "serial")
+    forked, serial = _files(tmp_path / "forked"), _files(tmp_path / "serial")
+    assert {"map.html", "report.html", "report.xlsx", "footprints.gpkg"} <= set(forked)
+    assert forked.keys() == serial.keys()
+    for name in forked:
+        assert forked[name] == serial[name], name
+
+
+@needs_fork
+def test_a_failure_in_the_child_is_raised_here_with_its_traceback():
+    def child():
+        raise OutputError("/out/map.html: cannot write the file (File too large)")
+
+    with pytest.raises(OutputError, match="map.html: cannot write") as caught:
+        side_by_side(lambda: None, child)
+    assert "in the output writer process" in "\n".join(caught.value.__notes__)
+    assert "raise OutputError" in "\n".join(caught.value.__notes__)
+
+
+@needs_fork
+def test_a_child_killed_without_a_word_is_an_output_error():
+    with pytest.raises(OutputError, match="ended without a word.*GEO_PCN_FORK=0"):
+        side_by_side(lambda: None, lambda: os.kill(os.getpid(), signal.SIGKILL))
+
+
+@needs_fork
+def test_a_failure_here_kills_the_child_and_waits_for_it(tmp_path):
+    """The child would wait for ever (``signal.pause``); the failure here kills it and the
+    call returns (an alarm fails the test instead of hanging it), leaving no child."""
+
+    def boom():
+        raise KeyError("here")
+
+    def alarm(*_):
+        raise AssertionError("the child was left running")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(120)
+    try:
+        with pytest.raises(KeyError, match="here"):
+            side_by_side(boom, signal.pause)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    with pytest.raises(ChildProcessError):  # no child left to wait for
+        os.waitpid(-1, os.WNOHANG)
+
+
+@needs_fork
+def test_the_childs_stage_times_are_added_here(tmp_path):
+    timings: dict[str, float] = {}
+
+    def here():
+        with stage("report.xlsx"):
+            (tmp_path / "a").write_text("a")
+
+    def child():
+        with stage("map.html"):
+            (tmp_path / "b").write_text("b")
+
+    with reporting(True, stream=io.StringIO(), timings=timings):
+        side_by_side(here, child)
+    assert set(timings) == {"report.xlsx", "map.html"}
+    assert (tmp_path / "a").read_text() == "a" and (tmp_path / "b").read_text() == "b"
+
+
+def test_without_fork_both_run_here_in_order(monkeypatch):
+    monkeypatch.setenv("GEO_PCN_FORK", "0")
+    order: list[str] = []
+    side_by_side(lambda: order.append("here"), lambda: order.append("child"))
+    assert order == ["here", "child"]
