@@ -101,3 +101,21 @@ def test_without_fork_both_run_here_in_order(monkeypatch):
     order: list[str] = []
     side_by_side(lambda: order.append("here"), lambda: order.append("child"))
     assert order == ["here", "child"]
+
+
+def test_never_forked_beside_another_thread():
+    """A notebook kernel or a server runs threads: a lock one of them holds at the fork
+    would stay held in the child, so the files are written one after the other there."""
+    import threading
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+        order: list[str] = []
+        side_by_side(lambda: order.append("here"), lambda: order.append("child"))
+        assert order == ["here", "child"]
+    finally:
+        release.set()
+        thread.join()

@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 
@@ -29,10 +30,13 @@ __all__ = ["side_by_side", "can_fork"]
 
 def can_fork() -> bool:
     """Whether :func:`side_by_side` forks: on Linux (fork is unsafe on macOS with some
-    system libraries and absent on Windows), unless ``GEO_PCN_FORK=0``."""
+    system libraries and absent on Windows), in a process running no other Python thread
+    (a notebook's kernel, a web server: a lock another thread holds would be held for ever
+    in the child), unless ``GEO_PCN_FORK=0``."""
     return (
         sys.platform.startswith("linux")
         and hasattr(os, "fork")
+        and threading.active_count() == 1
         and os.environ.get("GEO_PCN_FORK", "1") != "0"
     )
 
