@@ -108,7 +108,8 @@ def run_stages(study_file: Path, out_dir: Path) -> dict:
         _ = report.summary
         checked = time.perf_counter()
         write_report(report, out_dir)
-        written, cpu_written = time.perf_counter(), cpu_seconds()
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the forked output writer
+        written, cpu_written = time.perf_counter(), cpu_seconds() + kids.ru_utime + kids.ru_stime
     steps = ("territories", "graph", "footprints")
     files = {k: v for k, v in timings.items() if k not in steps and not k.startswith("check ")}
     out = {
