@@ -95,6 +95,17 @@ class CodeCrosswalk:
         known = self._classes.parents
         return a == b or (a in known and b in known and self._classes[a] == self._classes[b])
 
+    def class_of(self, code: str) -> str | None:
+        """The class of a linked code (two codes are :meth:`same` when equal or of one
+        class); ``None`` for a code never linked."""
+        code = str(code).strip().upper()
+        return self._classes[code] if code in self._classes.parents else None
+
+    def classes_of(self, codes) -> set[str]:
+        """The classes of the linked ones of ``codes``: ``class_of(a) in classes_of(codes)``
+        is ``any(same(a, c) for c in codes if c in self)`` for a linked ``a``."""
+        return {k for k in map(self.class_of, codes) if k is not None}
+
     def systems(self, code: str) -> set[str]:
         """The code systems a code can be compared in: its own, and those of its links."""
         code = str(code).strip().upper()
@@ -153,11 +164,12 @@ def _infer_links(walk, recorded, placed, actual) -> dict[str, str]:
     where most of their practices sit: the map of July 2022 records 2020 CCG codes (06F)
     against 2021 CCG polygons (E38000249, which absorbed it). Returns code -> area."""
     here = pd.Series(
-        [a for a in actual.get("code", pd.Series("", index=placed.index))], index=placed.index
+        actual.get("code", pd.Series("", index=placed.index)).to_numpy(dtype=object),
+        index=placed.index,
     )
     layer_codes = set(here) - {""}
     for column in actual.values():
-        layer_codes |= set(column) - {""}
+        layer_codes |= set(column.to_numpy(dtype=object)) - {""}
     # the first recorded code that is not blank (vectorised: row-wise apply is slow)
     first = np.full(len(recorded), "", dtype=object)
     for column in reversed(list(recorded.columns)):
@@ -167,13 +179,19 @@ def _infer_links(walk, recorded, placed, actual) -> dict[str, str]:
     out: dict[str, str] = {}
     frame = pd.DataFrame({"rec": first, "here": here})
     frame = frame[(frame["rec"] != "") & (frame["here"] != "")]
+    linked = None  # the crosswalk's classes of the layer's codes (again after a link)
     for code, group in frame.groupby("rec", sort=True):
-        if code in layer_codes or any(walk.same(code, c) for c in layer_codes if c in walk):
+        if code in layer_codes:
+            continue
+        if linked is None:
+            linked = walk.classes_of(layer_codes)
+        if walk.class_of(code) in linked:  # what walk.same(code, c) for any c tells
             continue
         counts = group["here"].value_counts()
         if len(group) >= _MIN_PRACTICES and counts.iloc[0] >= _INFER_SHARE * len(group):
             top = sorted(counts.index[counts == counts.iloc[0]])[0]
             walk.link(code, top)
+            linked = None
             out[str(code)] = str(top)
     return out
 
@@ -340,8 +358,10 @@ def _recorded_codes(study, layer: str, where: pd.DataFrame, *, tolerance: float)
     inferred = _infer_links(walk, recorded, placed, actual)
     out: list[tuple] = [_inferred_entry(layer, inferred)] if inferred else []
     not_comparable: dict[str, str] = {}
-    rows = dict(zip(recorded.index, recorded.itertuples(index=False, name=None), strict=True))
-    actual_of = [dict(zip(a.index, a, strict=True)) for a in actual.values()]
+    # (columns as object arrays: iterating Arrow text costs a Python call per value)
+    cells = [recorded[c].to_numpy(dtype=object) for c in recorded.columns]
+    rows = dict(zip(recorded.index, zip(*cells, strict=True), strict=True))
+    actual_of = [dict(zip(a.index, a.to_numpy(dtype=object), strict=True)) for a in actual.values()]
     for practice in placed.index:
         values = [v for v in rows[practice] if v]
         if not values:

@@ -104,9 +104,9 @@ def area_status(study, footprints) -> pd.DataFrame | None:
     # summed over positions (each distinct practice and area code looked up once), not by
     # mapping and grouping 866,000 rows of text
     assignments = footprints.configuration.assignments
+    at, practice, practices = terr.soft_positions  # the rows' codes looked up once a study
     in_pcn = np.append(assignments.to_numpy(dtype=object) != "", False)
-    in_pcn = in_pcn[positions(assignments.index, soft[PRACTICE_CODE])]
-    at = positions(codes, soft[AREA_CODE])
+    in_pcn = np.append(in_pcn[positions(assignments.index, practices)], False)[practice]
     mine = in_pcn & (at >= 0)
     n_pcn = np.bincount(
         at[mine], weights=soft[N_PATIENTS].to_numpy()[mine].astype(float), minlength=len(codes)

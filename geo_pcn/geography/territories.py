@@ -199,6 +199,18 @@ class Territories:
         return largest_part_points(self.study_areas.geometry.to_numpy())
 
     @cached_property
+    def soft_positions(self) -> tuple[np.ndarray, np.ndarray, pd.Index] | None:
+        """The soft registrations' rows (:attr:`_soft`) as positions, worked out once (the
+        accounting asks for them after every configuration): each row's area among
+        :attr:`areas` (-1: none), each row's practice as a number (-1: missing) and the
+        distinct practice codes those numbers point to."""
+        if self._soft is None or self.areas is None:
+            return None
+        practice, practices = pd.factorize(self._soft[PRACTICE_CODE])
+        at = positions(self.areas.index, self._soft[AREA_CODE])
+        return at, practice, pd.Index(np.asarray(practices, dtype=object), dtype=object)
+
+    @cached_property
     def resident_rows(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
         """Row positions of :attr:`residents` by practice and by area (for fast updates)."""
         if self.residents is None:
