@@ -364,3 +364,26 @@ def test_every_pcn_drawn_in_pieces_is_said(qnc_study_file):
     }
     assert {code for code, n in drawn.items() if n > 1} == said
     assert said  # QNC has PCNs drawn apart (U56729, U93998 among them)
+
+
+def test_components_are_those_of_networkx_on_random_graphs():
+    """``_components`` (numpy hooking and pointer jumping) gives each node the smallest
+    node of its component; networkx's breadth-first components are the independent
+    answer, on sparse random graphs with chains, isolated nodes and repeated links."""
+    import networkx as nx
+
+    from geo_pcn.geography._pieces import _components
+
+    rng = np.random.default_rng(21)
+    for n, m in [(1, 0), (2, 1), (50, 30), (400, 380), (2000, 1500), (3000, 6000)]:
+        left = rng.integers(0, n, m)
+        right = rng.integers(0, n, m)
+        graph = nx.Graph()
+        graph.add_nodes_from(range(n))
+        graph.add_edges_from(zip(left.tolist(), right.tolist(), strict=True))
+        expected = np.empty(n, dtype=np.int64)
+        for nodes in nx.connected_components(graph):
+            expected[sorted(nodes)] = min(nodes)
+        assert _components(left, right, n).tolist() == expected.tolist()
+    chain = np.arange(999)  # a long chain, numbered backwards
+    assert set(_components(chain[::-1] + 1, chain[::-1], 1000).tolist()) == {0}

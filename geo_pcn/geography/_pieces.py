@@ -135,16 +135,34 @@ def repiece(
 
 
 def _components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
-    """The connected component of each of ``n`` nodes joined by the links ``left``-``right``.
+    """The connected component of each of ``n`` nodes joined by the links ``left``-``right``:
+    the smallest node of its component.
 
-    scipy is imported here, not with the module, so that ``geo-pcn --help`` and ``geo-pcn
-    info`` do not load it (issue 21).
+    Vectorised hooking and pointer jumping in numpy (each round, the larger of two linked
+    roots points at the smaller, then every node at its root), a few rounds nationally;
+    scipy's ``connected_components`` gives the same components but its import alone takes
+    about 0.3 s of a 10 s national run (issue 21).
+
+    Examples
+    --------
+    >>> _components(np.array([3, 1, 4]), np.array([1, 0, 5]), 7).tolist()
+    [0, 0, 2, 0, 4, 4, 6]
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    matrix = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    return connected_components(matrix, directed=False)[1]
+    labels = np.arange(n, dtype=np.intp)
+    left, right = np.asarray(left, dtype=np.intp), np.asarray(right, dtype=np.intp)
+    while len(left):
+        a, b = labels[left], labels[right]  # roots: every label is one after the jumps
+        apart = a != b
+        if not apart.any():
+            break
+        lo, hi = np.minimum(a[apart], b[apart]), np.maximum(a[apart], b[apart])
+        np.minimum.at(labels, hi, lo)  # a label never exceeds its node: no cycle
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+    return labels
 
 
 def _by_first_appearance(raw: np.ndarray, has: np.ndarray) -> np.ndarray:
