@@ -111,8 +111,9 @@ def to_xlsx(report: Report) -> bytes:
 def _save(wb: Workbook, bulk: dict) -> bytes:
     """The workbook's bytes, with the rows kept in ``bulk`` (see :func:`_frame_sheet`)."""
     # ExcelWriter, not Workbook.save: save stamps "modified" with the time of the run
+    # (stored, not deflated: _fixed_zip deflates every entry once, on its way out)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         ExcelWriter(wb, archive).save()
     # the sheets' paths and the cell styles' ids are known once openpyxl wrote them
     rows = {
