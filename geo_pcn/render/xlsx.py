@@ -199,7 +199,8 @@ def _plain_columns(frame: pd.DataFrame) -> list[list] | None:
     """
     columns = [_column_cells(frame.iloc[:, j]) for j in range(frame.shape[1])]
     for column in columns:
-        for value in {v for v in column if isinstance(v, str)}:
+        # (the distinct cells first: every cell is a text, a number or None, all hashable)
+        for value in {v for v in set(column) if isinstance(v, str)}:
             if (len(value) > 1 and value.startswith("=")) or _ILLEGAL.search(value):
                 return None
     return columns
@@ -216,6 +217,10 @@ def _column_cells(values: pd.Series) -> list:
         for i in np.flatnonzero(~np.isfinite(array)).tolist():
             cells[i] = None
         return cells
+    if isinstance(kind, pd.StringDtype):  # text: each distinct one escaped once
+        code, texts = pd.factorize(values)
+        escaped = [excel_cell(t) for t in np.asarray(texts, dtype=object).tolist()]
+        return np.asarray([*escaped, None], dtype=object)[code].tolist()  # -1: missing
     done: dict[str, Any] = {}
     cells = []
     # (text as an object array: the same values as iterating the Series, without a Python
