@@ -259,12 +259,19 @@ def excel_frame(frame):
     >>> list(out.columns), out.iloc[:, 0].tolist()
     (["'=H(1)"], ["'-x", 'ok'])
     """
+    import numpy as np
+    import pandas as pd
     from pandas.api.types import is_string_dtype
 
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if values.dtype == object or is_string_dtype(values):
+        if isinstance(values.dtype, pd.StringDtype):  # text: each distinct one once, no map
+            code, texts = pd.factorize(values)
+            cells = [excel_cell(t) for t in np.asarray(texts, dtype=object).tolist()]
+            cells = np.asarray([*cells, values.dtype.na_value], dtype=object)[code]  # -1: missing
+            out[column] = pd.Series(cells, index=out.index, dtype=object)
+        elif values.dtype == object or is_string_dtype(values):
             out[column] = values.astype(object).map(_excel_cell_once({}))
     out.columns = [excel_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
