@@ -56,9 +56,19 @@ def test_a_child_killed_without_a_word_is_an_output_error():
 
 
 @needs_fork
-def test_a_failure_here_kills_the_child_and_waits_for_it(tmp_path):
+def test_a_failure_here_kills_the_child_and_waits_for_it(monkeypatch):
     """The child would wait for ever (``signal.pause``); the failure here kills it and the
-    call returns (an alarm fails the test instead of hanging it), leaving no child."""
+    call returns (an alarm fails the test instead of hanging it), the child reaped."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
 
     def boom():
         raise KeyError("here")
@@ -74,8 +84,9 @@ def test_a_failure_here_kills_the_child_and_waits_for_it(tmp_path):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
-    with pytest.raises(ChildProcessError):  # no child left to wait for
-        os.waitpid(-1, os.WNOHANG)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # killed and waited for: nothing left to reap
+        os.waitpid(forked[0], os.WNOHANG)
 
 
 @needs_fork
