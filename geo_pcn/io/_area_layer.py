@@ -43,12 +43,13 @@ from geo_pcn.io.tables import Source
 
 __all__ = ["AreaLayer"]
 
-#: Points per bounding-box edge projected to bound a feature in BNG (a parallel of latitude
-#: is a curve in BNG: its chord over 30 km is 14 m off it; over a 5th of that, 0.6 m).
-_EDGE_POINTS = 6
-#: Metres added around each bound in BNG (and 1% of its size): the bounds only choose
-#: which polygons to project, and must hold every polygon whole.
-_MARGIN_M = 10.0
+#: Metres added around each feature's bounds in BNG, and a share of their size: the bounds
+#: of a feature in another CRS (longitude/latitude) are its own bounds' corners projected,
+#: and a box's edges are curves in BNG, bowing at most ``L**2 / (8 R)`` off the straight
+#: line between its corners (R, the radius of a parallel's image: over 3,600 km in Great
+#: Britain; 25 m for a 30 km box at 55 degrees north): 1% of the size holds that for any
+#: box under 280 km. The bounds only choose which polygons to project, so they may be wide.
+_MARGIN_M, _MARGIN_SHARE = 10.0, 0.01
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,25 +154,22 @@ class AreaLayer:
 
     @cached_property
     def bounds_bng(self) -> np.ndarray:
-        """``(n, 4)`` bounds in BNG holding each feature's projected polygon (its own bounds
-        projected edge by edge, with a margin): they choose which rows to project."""
+        """``(n, 4)`` bounds in BNG holding each feature's projected polygon (its own bounds'
+        corners projected, with a margin): they choose which rows to project."""
         geoms = self._located
         bounds = shapely.bounds(np.asarray(geoms.values, dtype=object))
         if geoms.crs.equals(s.BNG):
             return bounds
         from pyproj import Transformer
 
-        t = np.linspace(0.0, 1.0, _EDGE_POINTS)
-        x0, y0, x1, y1 = (bounds[:, [i]] for i in range(4))
-        dx, dy, flat = x1 - x0, y1 - y0, 0 * t
-        # each box's outline, point by point: bottom, right, top and left edges
-        xs = np.hstack([x0 + dx * t, x1 + flat, x1 - dx * t, x0 + flat])
-        ys = np.hstack([y0 + flat, y0 + dy * t, y1 + flat, y1 - dy * t])
         transformer = Transformer.from_crs(geoms.crs, s.BNG, always_xy=True)
+        xs = bounds[:, [0, 2, 2, 0]]  # the corners: south-west, south-east, north-east...
+        ys = bounds[:, [1, 1, 3, 3]]
         ex, ey = transformer.transform(xs.ravel(), ys.ravel())
         ex, ey = np.reshape(ex, xs.shape), np.reshape(ey, ys.shape)
         out = np.column_stack([ex.min(axis=1), ey.min(axis=1), ex.max(axis=1), ey.max(axis=1)])
-        pad = _MARGIN_M + 0.01 * np.maximum(out[:, 2] - out[:, 0], out[:, 3] - out[:, 1])
+        size = np.maximum(out[:, 2] - out[:, 0], out[:, 3] - out[:, 1])
+        pad = _MARGIN_M + _MARGIN_SHARE * size
         out[:, :2] -= pad[:, None]
         out[:, 2:] += pad[:, None]
         return out
