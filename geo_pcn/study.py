@@ -36,6 +36,7 @@ from geo_pcn.io.study_areas import (
 )
 from geo_pcn.io.study_practices import (
     add_list_sizes,
+    by_code,
     place_sites,
     read_assignment,
     read_practice_table,
@@ -574,6 +575,7 @@ def _load(spec: StudySpec) -> Study:
             areas = with_polygons(layer, areas)
         practices = place_sites(practices, registrations, areas, rules.site_tolerance_m, notes)
     not_read = None
+    read = outside
     if region:
         areas, outside, not_read = areas_in_play(
             practices,
@@ -585,6 +587,11 @@ def _load(spec: StudySpec) -> Study:
             notes,
             n_layer=n_layer,
         )
+    # the other practices' rows in code order: those kept from a region's areas numbered
+    # afresh (as they were when the rows were sorted before being kept)
+    outside = by_code(outside, PRACTICE_CODE, AREA_CODE)
+    if outside is not None and read is not None and len(outside) != len(read):
+        outside = outside.reset_index(drop=True)
     return Study(
         name=spec.name,
         practices=practices,

@@ -44,7 +44,7 @@ def test_qnc_national_outputs_are_the_same_bytes_off_cold_warm_and_whole(
     assert not cache.exists()
     cold = _validate(study, tmp_path / "cold")
     entries = _cache.cache_entries(cache)
-    assert entries["area layer"][0] == 1  # the LSOA polygons as read: one entry
+    assert entries["area features"][0] == 1  # the LSOA features as read: one entry
     warm = _validate(study, tmp_path / "warm")
     assert _cache.cache_entries(cache) == entries  # warm stored nothing new
     with monkeypatch.context() as mp:

@@ -8,7 +8,7 @@ the registrations' classes are those of the whole layer; :meth:`AreaLayer.projec
 projects and repairs any rows (each polygon on its own, so a slice holds exactly the
 polygons of the whole layer's rows), and :meth:`AreaLayer.check` overlap-checks them.
 
-The features as read are one cache entry (``area layer``): a warm run reads them back
+The features as read are one cache entry (``area features``): a warm run reads them back
 without parsing the file, and parses the WKB of the rows it takes only.
 """
 
@@ -38,6 +38,7 @@ from geo_pcn.io.ons import (
     _text,
     _to_bng,
     _warn_repaired,
+    read_areas,
 )
 from geo_pcn.io.tables import Source
 
@@ -60,119 +61,88 @@ class AreaLayer:
     ----------
     source
         The ``[areas]`` entry.
-    raw
-        The features as the file gives them (its own CRS; attribute columns as read).
-    codes, names
-        Each feature's code and name as :func:`~geo_pcn.io.read_areas` gives them (text,
-        spaces stripped), in file order.
+    features
+        One row a feature, in file order: ``code`` and ``name`` as
+        :func:`~geo_pcn.io.read_areas` gives them (text, spaces stripped), ``nhs_code``,
+        ``wkb`` (the polygon as the file gives it, in its own CRS) and ``x0, y0, x1, y1``
+        (bounds in BNG holding the projected polygon). ``attrs``: ``crs`` (the layer's,
+        the study file's ``crs`` when the file has none), ``file_crs``, ``format``,
+        ``columns`` (the file's columns read) and ``sliceable``.
     """
 
     source: Source
-    raw: gpd.GeoDataFrame
-    codes: np.ndarray
-    names: np.ndarray
+    features: pd.DataFrame
 
     @classmethod
     def read(cls, source: Source) -> AreaLayer:
-        """Read the layer (from the cache when its bytes were read before) and pick its
-        code and name columns; a layer with a ``where`` filter is only read here (its
-        columns and features are checked by :meth:`whole`, as :func:`read_areas` does)."""
+        """Read the layer, pick its columns and check its features (or read all that back
+        from the cache when its bytes were read before: no polygon is parsed then)."""
         src = Source.coerce(source)
-        raw = cached(
-            "area layer",
-            _boundary_files(src),
-            {"source": src},
-            lambda: _read_layer(src, "areas"),
+        features = cached(
+            "area features", _boundary_files(src), {"source": src}, lambda: _features(src)
         )
-        if len(raw) == 0 or src.where:
-            empty = np.array([], dtype=object)
-            return cls(source=src, raw=raw, codes=empty, names=empty)
-        frame = pd.DataFrame(raw.drop(columns=raw.geometry.name))
-        picked = _boundary_columns(frame, dict(src.columns), ("code", "name"), "areas", src.label)
-        codes = _text(frame[picked["code"]]).to_numpy(dtype=object)
-        names = (
-            _text(frame[picked["name"]]).to_numpy(dtype=object)
-            if "name" in picked
-            else np.full(len(frame), "", dtype=object)
-        )
-        table = pd.DataFrame({"code": codes}, index=frame.index)
-        _check_features(
-            table, np.asarray(raw.geometry.values, dtype=object), codes, picked, src.label
-        )
-        return cls(source=src, raw=raw, codes=codes, names=names)
+        return cls(source=src, features=features)
 
-    @cached_property
+    @property
+    def codes(self) -> np.ndarray:
+        return self.features["code"].to_numpy(dtype=object)
+
+    @property
     def sliceable(self) -> bool:
         """Whether rows can be taken one by one: no ``where`` filter, features to read, and
         every code once (a code given twice is dissolved, or refused, by :meth:`whole`)."""
-        if self.source.where or not len(self.codes):
-            return False
-        upper = pd.Series(self.codes).str.upper()
-        return not upper.duplicated().any()
+        return bool(self.features.attrs["sliceable"])
 
     def whole(self) -> gpd.GeoDataFrame:
         """Every area, as :func:`~geo_pcn.io.read_areas` gives them (its cache entry; the
-        file is not parsed again)."""
+        file is parsed again only for a layer with a ``where`` filter or a code twice)."""
         src = self.source
+        info = self.features.attrs
+        if not info["sliceable"]:
+            return read_areas(src)
         options = {"source": src, "level": "areas", "check_coverage": None}
         gdf = cached(
             "boundaries",
             _boundary_files(src),
             options,
-            lambda: _read_boundaries(src, level="areas", check_coverage=None, layer=self.raw),
+            lambda: _read_boundaries(src, level="areas", check_coverage=None, layer=self._raw()),
         )
         return _as_areas(gdf)
 
+    def _raw(self) -> gpd.GeoDataFrame:
+        """The features as the file gives them: its columns read, polygons in its CRS."""
+        info = self.features.attrs
+        raw = gpd.GeoDataFrame(
+            {column: self.features[key].to_numpy() for key, column in info["columns"].items()},
+            geometry=shapely.from_wkb(self.features["wkb"].to_numpy(dtype=object)),
+            crs=info["file_crs"],
+        )
+        raw.attrs["format"] = info["format"]
+        return raw
+
     def table(self) -> pd.DataFrame:
-        """``area_code, area_name`` of every feature, in file order (no polygon read)."""
-        out = pd.DataFrame({s.AREA_CODE: self.codes, s.AREA_NAME: self.names})
-        out.attrs = self.attrs
+        """``area_code, area_name`` of every feature, in file order (no polygon read), with
+        the ``attrs`` :func:`~geo_pcn.io.read_areas` gives (path, format, skipped, columns)."""
+        out = pd.DataFrame(
+            {
+                s.AREA_CODE: self.features["code"].to_numpy(dtype=object),
+                s.AREA_NAME: self.features["name"].to_numpy(dtype=object),
+            }
+        )
+        info = self.features.attrs
+        out.attrs = {
+            "path": str(self.source.path),
+            "format": info["format"],
+            "skipped": {},
+            "columns": dict(info["columns"]),
+        }
         return out
 
     @property
-    def attrs(self) -> dict:
-        """The ``attrs`` :func:`~geo_pcn.io.read_areas` gives (path, format, skipped)."""
-        src = self.source
-        frame = pd.DataFrame(self.raw.drop(columns=self.raw.geometry.name))
-        picked = _boundary_columns(
-            frame, dict(src.columns), ("code", "name", "nhs_code"), "areas", src.label
-        )
-        return {
-            "path": str(src.path),
-            "format": self.raw.attrs.get("format", "OGR"),
-            "skipped": {},
-            "columns": {k: str(v) for k, v in picked.items()},
-        }
-
-    @cached_property
-    def _located(self) -> gpd.GeoSeries:
-        """The features' geometries with the layer's CRS (the study file's ``crs`` when
-        the file has none), checked for degrees given as metres."""
-        raw = _set_crs(self.raw, self.source)
-        _check_degrees(raw, self.source.label)
-        return raw.geometry
-
-    @cached_property
     def bounds_bng(self) -> np.ndarray:
-        """``(n, 4)`` bounds in BNG holding each feature's projected polygon (its own bounds'
-        corners projected, with a margin): they choose which rows to project."""
-        geoms = self._located
-        bounds = shapely.bounds(np.asarray(geoms.values, dtype=object))
-        if geoms.crs.equals(s.BNG):
-            return bounds
-        from pyproj import Transformer
-
-        transformer = Transformer.from_crs(geoms.crs, s.BNG, always_xy=True)
-        xs = bounds[:, [0, 2, 2, 0]]  # the corners: south-west, south-east, north-east...
-        ys = bounds[:, [1, 1, 3, 3]]
-        ex, ey = transformer.transform(xs.ravel(), ys.ravel())
-        ex, ey = np.reshape(ex, xs.shape), np.reshape(ey, ys.shape)
-        out = np.column_stack([ex.min(axis=1), ey.min(axis=1), ex.max(axis=1), ey.max(axis=1)])
-        size = np.maximum(out[:, 2] - out[:, 0], out[:, 3] - out[:, 1])
-        pad = _MARGIN_M + _MARGIN_SHARE * size
-        out[:, :2] -= pad[:, None]
-        out[:, 2:] += pad[:, None]
-        return out
+        """``(n, 4)`` bounds in BNG holding each feature's projected polygon: they choose
+        which rows to project."""
+        return self.features[["x0", "y0", "x1", "y1"]].to_numpy(dtype=float)
 
     @cached_property
     def _bounds_tree(self) -> shapely.STRtree:
@@ -199,7 +169,9 @@ class AreaLayer:
         """The polygons of ``rows`` (positions in the file) in BNG, 2D and repaired, and
         ``row -> "code (reason)"`` for each repaired one (:meth:`check` warns)."""
         codes = self.codes[rows]
-        geoms = _to_bng(self._located.iloc[rows], codes, self.source.label)
+        wkb = self.features["wkb"].to_numpy(dtype=object)[rows]
+        located = gpd.GeoSeries(shapely.from_wkb(wkb), crs=self.features.attrs["crs"])
+        geoms = _to_bng(located, codes, self.source.label)
         valid = shapely.is_valid(geoms)
         geoms, repaired = _repair(geoms, codes, self.source.label)
         return geoms, dict(zip(np.asarray(rows)[~valid].tolist(), repaired, strict=True))
@@ -210,3 +182,69 @@ class AreaLayer:
         label = self.source.label
         _warn_repaired([repaired[r] for r in sorted(repaired)], label)
         _check_coverage(geoms, self.codes[rows], label, level="areas")
+
+
+def _features(src: Source) -> pd.DataFrame:
+    """:meth:`AreaLayer.read` without the cache: the layer read, its code, name and NHS
+    code columns picked, every feature checked (a code, a polygon), the CRS set and the
+    bounds of each feature in BNG worked out."""
+    raw = _read_layer(src, "areas")
+    columns = ["code", "name", "nhs_code", "wkb", "x0", "y0", "x1", "y1"]
+    attrs = {"format": raw.attrs.get("format", "OGR"), "sliceable": False}
+    if len(raw) == 0 or src.where:  # read whole, as read_areas reads it
+        out = pd.DataFrame({c: [] for c in columns})
+        out.attrs = attrs
+        return out
+    frame = pd.DataFrame(raw.drop(columns=raw.geometry.name))
+    keys = ("code", "name", "nhs_code")
+    picked = _boundary_columns(frame, dict(src.columns), keys, "areas", src.label)
+    text = {k: _text(frame[picked[k]]).to_numpy(dtype=object) for k in picked}
+    blank = np.full(len(frame), "", dtype=object)
+    codes = text["code"]
+    geoms = np.asarray(raw.geometry.values, dtype=object)
+    table = pd.DataFrame({"code": codes}, index=frame.index)
+    _check_features(table, geoms, codes, picked, src.label)
+    located = _set_crs(raw, src)
+    _check_degrees(located, src.label)
+    bounds = _bounds_bng(geoms, located.crs)
+    out = pd.DataFrame(
+        {
+            "code": codes,
+            "name": text.get("name", blank),
+            "nhs_code": text.get("nhs_code", blank),
+            "wkb": shapely.to_wkb(geoms),
+            "x0": bounds[:, 0],
+            "y0": bounds[:, 1],
+            "x1": bounds[:, 2],
+            "y1": bounds[:, 3],
+        }
+    )
+    out.attrs = {
+        **attrs,
+        "sliceable": not pd.Series(codes).str.upper().duplicated().any(),
+        "crs": located.crs,
+        "file_crs": raw.crs,
+        "columns": {k: str(v) for k, v in picked.items()},
+    }
+    return out
+
+
+def _bounds_bng(geoms: np.ndarray, crs) -> np.ndarray:
+    """``(n, 4)`` bounds in BNG holding each polygon of ``geoms`` (in ``crs``) projected:
+    its own bounds' corners projected, with a margin (:data:`_MARGIN_M`)."""
+    bounds = shapely.bounds(geoms)
+    if crs.equals(s.BNG):
+        return bounds
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs(crs, s.BNG, always_xy=True)
+    xs = bounds[:, [0, 2, 2, 0]]  # the corners: south-west, south-east, north-east...
+    ys = bounds[:, [1, 1, 3, 3]]
+    ex, ey = transformer.transform(xs.ravel(), ys.ravel())
+    ex, ey = np.reshape(ex, xs.shape), np.reshape(ey, ys.shape)
+    out = np.column_stack([ex.min(axis=1), ey.min(axis=1), ex.max(axis=1), ey.max(axis=1)])
+    size = np.maximum(out[:, 2] - out[:, 0], out[:, 3] - out[:, 1])
+    pad = _MARGIN_M + _MARGIN_SHARE * size
+    out[:, :2] -= pad[:, None]
+    out[:, 2:] += pad[:, None]
+    return out
