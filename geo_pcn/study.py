@@ -26,13 +26,17 @@ from geo_pcn.errors import InputError, list_some
 from geo_pcn.io._isin import isin
 from geo_pcn.io.study_areas import (
     areas_in_play,
+    dissolves_areas,
     is_region_study,
     read_boundary_layers,
     read_community_layers,
     read_small_areas,
+    region_polygons,
+    with_polygons,
 )
 from geo_pcn.io.study_practices import (
     add_list_sizes,
+    by_code,
     place_sites,
     read_assignment,
     read_practice_table,
@@ -530,7 +534,10 @@ def _load(spec: StudySpec) -> Study:
     here."""
     notes: list[str] = []
     raw, practices = read_practice_table(spec, notes)
-    areas = read_small_areas(spec, notes)
+    # the areas' codes, names and figures; their polygons once the study's areas are known
+    areas, layer = read_small_areas(spec, notes)
+    if layer is not None and dissolves_areas(spec):
+        areas, layer = with_polygons(layer, areas), None
     practices, assignment = read_assignment(spec, practices, notes)
     configuration = Configuration.from_frame(assignment)
     practices, registrations, outside = add_list_sizes(spec, practices, areas, notes)
@@ -549,12 +556,42 @@ def _load(spec: StudySpec) -> Study:
     unknown_exempt = sorted(set(rules.exempt) - set(configuration.pcn_codes))
     if unknown_exempt:
         notes.append(f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}")
-    practices = place_sites(practices, registrations, areas, rules.site_tolerance_m, notes)
-    not_read = None
-    if is_region_study(spec, registrations, outside, areas):
-        areas, outside, not_read = areas_in_play(
-            practices, registrations, outside, areas, rules.adjacency_tolerance_m, spec, notes
+    region = is_region_study(spec, registrations, outside, areas)
+    n_layer = None if areas is None else len(areas)
+    sliced = None
+    if region and layer is not None:
+        # a region study projects and checks the polygons of its areas in play only
+        sliced = region_polygons(
+            layer,
+            areas,
+            registrations,
+            lambda core: place_sites(practices, registrations, core, rules.site_tolerance_m, notes),
+            rules.adjacency_tolerance_m,
         )
+    if sliced is not None:
+        areas, practices = sliced
+    else:
+        if layer is not None:
+            areas = with_polygons(layer, areas)
+        practices = place_sites(practices, registrations, areas, rules.site_tolerance_m, notes)
+    not_read = None
+    read = outside
+    if region:
+        areas, outside, not_read = areas_in_play(
+            practices,
+            registrations,
+            outside,
+            areas,
+            rules.adjacency_tolerance_m,
+            spec,
+            notes,
+            n_layer=n_layer,
+        )
+    # the other practices' rows in code order: those kept from a region's areas numbered
+    # afresh (as they were when the rows were sorted before being kept)
+    outside = by_code(outside, PRACTICE_CODE, AREA_CODE)
+    if outside is not None and read is not None and len(outside) != len(read):
+        outside = outside.reset_index(drop=True)
     return Study(
         name=spec.name,
         practices=practices,

@@ -302,22 +302,33 @@ def read_boundaries(
         a problem that does not change any answer, so we repair and say so.
     """
     src = Source.coerce(source)
-    files = [src.path]
-    if src.path.suffix.lower() == ".shp":  # its .dbf, .shx, .prj... are part of it
-        files = sorted(src.path.parent.glob(f"{src.path.stem}.*"))
     options = {"source": src, "level": level, "check_coverage": check_coverage}
     return cached(
         "boundaries",
-        files,
+        _boundary_files(src),
         options,
         lambda: _read_boundaries(src, level=level, check_coverage=check_coverage),
     )
 
 
-def _read_boundaries(src: Source, *, level: str, check_coverage: bool | None) -> gpd.GeoDataFrame:
-    """:func:`read_boundaries` without the cache: the layer read, its columns picked, the
-    ``where`` filter applied, every feature checked, projected to BNG and repaired."""
-    gdf = _read_layer(src, level)
+def _boundary_files(src: Source) -> list[Path]:
+    """The files a layer is read from (a shapefile's .dbf, .shx, .prj... are part of it)."""
+    if src.path.suffix.lower() == ".shp":
+        return sorted(src.path.parent.glob(f"{src.path.stem}.*"))
+    return [src.path]
+
+
+def _read_boundaries(
+    src: Source,
+    *,
+    level: str,
+    check_coverage: bool | None,
+    layer: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """:func:`read_boundaries` without the cache: the layer read (or ``layer``, the same
+    file as :func:`_read_layer` read it), its columns picked, the ``where`` filter applied,
+    every feature checked, projected to BNG and repaired."""
+    gdf = _read_layer(src, level) if layer is None else layer
     label = src.label
     fmt = gdf.attrs.get("format", "OGR")
     if len(gdf) == 0:
@@ -442,8 +453,13 @@ def _check_features(
 def _boundary_bng(gdf: gpd.GeoDataFrame, src: Source, codes: np.ndarray) -> np.ndarray:
     """The layer's geometries in BNG, 2D, after checking that its coordinates match its CRS
     and lie in Great Britain."""
-    label = src.label
     gdf = _set_crs(gdf, src)
+    _check_degrees(gdf, src.label)
+    return _to_bng(gdf.geometry, codes, src.label)
+
+
+def _check_degrees(gdf: gpd.GeoDataFrame, label: str) -> None:
+    """Refuse a projected CRS whose coordinates are all within +-180/+-90 (degrees)."""
     if gdf.crs.is_projected:
         x0, y0, x1, y1 = gdf.total_bounds
         if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
@@ -451,9 +467,14 @@ def _boundary_bng(gdf: gpd.GeoDataFrame, src: Source, codes: np.ndarray) -> np.n
                 f"{label}: coordinates look like degrees (longitude/latitude) but the CRS is "
                 f'{gdf.crs.to_string()}; set crs = "EPSG:4326" in the study file or fix the file'
             )
-    if not gdf.crs.equals(s.BNG):
-        gdf = gdf.to_crs(s.BNG)
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
+
+
+def _to_bng(series: gpd.GeoSeries, codes: np.ndarray, label: str) -> np.ndarray:
+    """Geometries with a CRS projected to BNG (each on its own: any subset of a layer gives
+    the same polygons as the whole), 2D, refused when they fall outside Great Britain."""
+    if not series.crs.equals(s.BNG):
+        series = series.to_crs(s.BNG)
+    geoms = np.asarray(series.values, dtype=object)
     if shapely.has_z(geoms).any():
         geoms = shapely.force_2d(geoms)
     bounds = shapely.bounds(geoms)
@@ -476,6 +497,25 @@ def _boundary_bng(gdf: gpd.GeoDataFrame, src: Source, codes: np.ndarray) -> np.n
 def _repaired(geoms: np.ndarray, codes: np.ndarray, label: str) -> np.ndarray:
     """Invalid polygons repaired with ``make_valid`` (with a warning naming them); one that
     cannot be repaired raises."""
+    geoms, detail = _repair(geoms, codes, label)
+    _warn_repaired(detail, label)
+    return geoms
+
+
+def _warn_repaired(detail: list[str], label: str) -> None:
+    """One warning naming the repaired polygons (``code (reason)``), if any."""
+    if detail:
+        warn(
+            f"{label}: repaired {len(detail)} invalid polygon(s) with shapely.make_valid: "
+            f"{list_some(detail, 3)}; fix the file (e.g. QGIS 'Fix geometries') to silence "
+            "this warning"
+        )
+
+
+def _repair(geoms: np.ndarray, codes: np.ndarray, label: str) -> tuple[np.ndarray, list[str]]:
+    """Invalid polygons repaired with ``make_valid`` and ``code (reason)`` of each; one that
+    cannot be repaired raises."""
+    detail: list[str] = []
     valid = shapely.is_valid(geoms)
     if not valid.all():
         reasons = shapely.is_valid_reason(geoms[~valid])
@@ -490,12 +530,7 @@ def _repaired(geoms: np.ndarray, codes: np.ndarray, label: str) -> np.ndarray:
         geoms = geoms.copy()
         geoms[~valid] = repaired
         detail = [f"{c} ({r})" for c, r in zip(bad_codes, reasons, strict=True)]
-        warn(
-            f"{label}: repaired {len(detail)} invalid polygon(s) with shapely.make_valid: "
-            f"{list_some(detail, 3)}; fix the file (e.g. QGIS 'Fix geometries') to silence "
-            "this warning"
-        )
-    return geoms
+    return geoms, detail
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -533,7 +568,11 @@ def read_areas(source: Source | str | Path) -> gpd.GeoDataFrame:
         As :func:`read_boundaries`; overlapping areas (a copy under a new code, the same
         code twice, one area covering others) raise :class:`GeometryError`.
     """
-    gdf = read_boundaries(source, level="areas")
+    return _as_areas(read_boundaries(source, level="areas"))
+
+
+def _as_areas(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A boundary layer read at ``level="areas"`` as :func:`read_areas` returns it."""
     out = gdf.rename(columns={"code": s.AREA_CODE, "name": s.AREA_NAME})[
         [s.AREA_CODE, s.AREA_NAME, "geometry"]
     ]
@@ -593,11 +632,19 @@ def read_population(source: Source | str | Path) -> pd.DataFrame:
         Columns not recognised.
     """
     src = Source.coerce(source)
+    # one cache entry of the two columns (a Census file has a column per year of age: an
+    # entry of the table as read would be 3.6 MB for 34,753 LSOAs, this one 0.3 MB)
+    return cached("population", [src.path], {"source": src}, lambda: _read_population(src))
+
+
+def _read_population(src: Source) -> pd.DataFrame:
+    """:func:`read_population` without the cache."""
     raw = read_table(
         src.path,
         role="population",
         header=src.options.get("header"),
         sheet=src.options.get("sheet"),
+        cache=False,
     )  # type: ignore[arg-type]
     frame = canonical_table(
         raw,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,32 +21,51 @@ import shapely
 from geo_pcn import io as gio
 from geo_pcn._spatial import present
 from geo_pcn.errors import InputError, list_some
+from geo_pcn.io._area_layer import AreaLayer
 from geo_pcn.io._isin import isin
 from geo_pcn.io.context import read_deprivation, read_rural
 from geo_pcn.io.lookups import is_table, read_lookup_layer
 from geo_pcn.io.study_practices import by_code
 from geo_pcn.io.tables import Source
 from geo_pcn.io.vintage import read_area_lookup
-from geo_pcn.settings import AREA_CODE, N_PATIENTS, POPULATION, PRACTICE_CODE
+from geo_pcn.settings import AREA_CODE, BNG, N_PATIENTS, POPULATION, PRACTICE_CODE
 from geo_pcn.studyfile import StudySpec
 
 __all__ = [
     "areas_in_play",
+    "dissolves_areas",
     "is_region_study",
     "read_boundary_layers",
     "read_community_layers",
     "read_small_areas",
+    "region_polygons",
+    "with_polygons",
 ]
 
 
-def read_small_areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | None:
+def read_small_areas(
+    spec: StudySpec, notes: list[str]
+) -> tuple[pd.DataFrame | None, AreaLayer | None]:
+    """Every small area of the ``[areas]`` layer indexed by code, with its name, population
+    and context (the notes counting what did not match are of the whole layer).
+
+    When the layer's rows can be taken one by one (no ``where``, every code once), no
+    polygon is projected yet: the areas come as a plain frame with the
+    :class:`~geo_pcn.io._area_layer.AreaLayer` to take them from (:func:`with_polygons`
+    for every area, :func:`region_polygons` for a region study's); otherwise as a
+    GeoDataFrame of every area, with ``None``.
+    """
     if spec.areas is None:
         if spec.population is not None:
             raise InputError(
                 f"{spec.population.label}: [areas] population needs [areas] file = polygons"
             )
-        return None
-    areas = gio.read_areas(spec.areas)
+        return None, None
+    layer: AreaLayer | None = AreaLayer.read(spec.areas)
+    if layer.sliceable:
+        areas = layer.table()
+    else:
+        areas, layer = layer.whole(), None
     # codes compare as the registrations' do: upper case, no surrounding spaces
     areas["area_code"] = areas["area_code"].astype(str).str.strip().str.upper()
     areas = areas.set_index("area_code").sort_index(kind="stable")
@@ -74,7 +94,79 @@ def read_small_areas(spec: StudySpec, notes: list[str]) -> gpd.GeoDataFrame | No
         areas["imd_score"] = imd["imd_score"].to_numpy()
         areas["imd_decile"] = imd["imd_decile"].astype("Int64").to_numpy()
         _note_unmatched(areas["imd_score"], spec.deprivation, "IMD score", notes)
-    return areas
+    return areas, layer
+
+
+def dissolves_areas(spec: StudySpec) -> bool:
+    """Whether a boundary or community layer is a small-area lookup dissolving the
+    ``[areas]`` polygons (then every area's polygon is needed before the registrations)."""
+    sources = list(spec.boundaries.values()) + [
+        src for src in spec.community.values() if src.options.get("kind") == "areas"
+    ]
+    return any(
+        is_table(src.path) and src.path.is_file() and src.options.get("polygons") is None
+        for src in sources
+    )
+
+
+def with_polygons(layer: AreaLayer, areas: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``areas`` (from :func:`read_small_areas`) with every area's polygon: the whole
+    layer's read (:func:`geo_pcn.io.read_areas`, one cache entry)."""
+    whole = layer.whole()
+    codes = whole["area_code"].astype(str).str.strip().str.upper()
+    geoms = pd.Series(whole.geometry.to_numpy(), index=codes.to_numpy()).reindex(areas.index)
+    return _with_geometry(areas, geoms.to_numpy())
+
+
+def _with_geometry(areas: pd.DataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
+    """``areas`` with ``geoms`` (BNG) as the column after ``area_name`` (where
+    :func:`geo_pcn.io.read_areas` puts it)."""
+    frame = pd.DataFrame(areas, copy=True)
+    frame.insert(1, "geometry", geoms)
+    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=BNG)
+    out.attrs = dict(areas.attrs)
+    return out
+
+
+def region_polygons(
+    layer: AreaLayer,
+    areas: pd.DataFrame,
+    registrations: pd.DataFrame,
+    place: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame],
+    adjacency_tolerance_m: float,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
+    """A region study's candidate areas with their polygons, and its practices placed.
+
+    Only these polygons are projected, repaired and overlap-checked: the areas where the
+    study's practices have residents (their polygons first: ``place(areas)`` places the
+    practices no postcode located at their residents' centre and returns the practices),
+    every area whose bounds hold a practice site, and every area whose bounds come within
+    ``adjacency_tolerance_m`` of those. They hold every area :func:`areas_in_play` keeps
+    from the whole layer (its tests are exact, on these polygons). ``None`` when none of
+    the study's residents live in the layer (then the whole layer is read).
+    """
+    codes = registrations.loc[registrations["area_kind"] == "small_area", AREA_CODE]
+    core = np.flatnonzero(isin(areas.index, pd.unique(codes.to_numpy())))
+    if not len(core):
+        return None
+    upper = pd.Index(pd.Series(layer.codes).str.upper())
+    row_of = upper.get_indexer(areas.index)  # areas (by code) -> rows of the file
+    core_geoms, repaired = layer.project(row_of[core])
+    practices = place(_with_geometry(areas.iloc[core], core_geoms))
+    sites = practices.geometry.to_numpy()
+    sites = sites[~shapely.is_missing(sites)]
+    start = np.union1d(row_of[core], layer.holding(sites))
+    rows = layer.around(start, float(adjacency_tolerance_m))
+    at = np.full(len(layer.codes), -1, dtype=np.intp)
+    at[row_of] = np.arange(len(row_of))
+    chosen = np.sort(at[rows])  # in the areas' order (by code)
+    geoms = np.empty(len(chosen), dtype=object)
+    is_core = isin(chosen, core)
+    geoms[is_core] = pd.Series(core_geoms, index=core).reindex(chosen[is_core]).to_numpy()
+    more, more_repaired = layer.project(row_of[chosen[~is_core]])
+    geoms[~is_core] = more
+    layer.check(row_of[chosen], geoms, {**repaired, **more_repaired})
+    return _with_geometry(areas.iloc[chosen], geoms), practices
 
 
 def _note_unmatched(values: pd.Series, source: Source, what: str, notes: list[str]) -> None:
@@ -262,6 +354,7 @@ def areas_in_play(
     adjacency_tolerance_m: float,
     spec: StudySpec,
     notes: list[str],
+    n_layer: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None, dict[str, int] | None]:
     """The areas a region study works on, the other practices' registrations there, and
     the count of those set aside (:attr:`Study.registrations_not_read`).
@@ -269,7 +362,10 @@ def areas_in_play(
     Areas in play: the small areas where the study's practices have residents, those holding
     its practice sites, and every area within ``adjacency_tolerance_m`` of them (a bounding
     box first, then a distance test). The study's own rows are all kept, wherever they are.
+    ``areas`` may be a part of the layer holding all of those (:func:`region_polygons`):
+    ``n_layer`` is then the layer's number of areas.
     """
+    n_layer = len(areas) if n_layer is None else n_layer
     codes = registrations.loc[registrations["area_kind"] == "small_area", AREA_CODE]
     core = np.zeros(len(areas), dtype=bool)
     at = areas.index.get_indexer(pd.unique(codes.to_numpy()))
@@ -289,13 +385,13 @@ def areas_in_play(
     hit = shapely.STRtree(geoms[core]).query(geoms[near], predicate="dwithin", distance=tol)
     keep = core.copy()
     keep[near[np.unique(hit[0])]] = True
-    if keep.all():
+    if keep.all() and len(areas) == n_layer:
         return areas, outside, None
     kept = areas[keep]
     notes.append(
         f"{spec.areas.label}: a region study: it works on the {int(keep.sum()):,} small areas "
         f"in play (where its practices have residents or sites, and their neighbours within "
-        f"{tol:g} m), not all {len(areas):,} of the layer"
+        f"{tol:g} m), not all {n_layer:,} of the layer"
     )
     if outside is None:
         return kept, None, None

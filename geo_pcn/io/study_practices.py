@@ -87,8 +87,9 @@ def add_list_sizes(
     the practices file; a practice with none has no list size (never a silent 0).
 
     Returns the practices with ``list_size`` and ``list_size_source`` (and ``n_registered``
-    when registrations are given), the study's registrations and those of practices outside
-    it (each ``None`` without them).
+    when registrations are given), the study's registrations in code order and those of
+    practices outside it in file order (:func:`by_code` puts them in code order; each
+    ``None`` without them).
     """
     registrations = outside = None
     source = pd.Series("practices file", index=practices.index, dtype=object)
@@ -115,7 +116,8 @@ def _sizes_from_registrations(
         spec.registrations, practices, areas, notes, spec.area_lookup
     )
     registrations = by_code(registrations, PRACTICE_CODE, AREA_CODE)
-    outside = by_code(outside, PRACTICE_CODE, AREA_CODE)
+    # the other practices' rows are put in code order by the caller, once a region study
+    # has kept those in its areas (sorting the 860,000 national rows to keep a few cost more)
     totals = registrations.groupby(PRACTICE_CODE)[N_PATIENTS].sum()
     practices["n_registered"] = totals.reindex(practices.index).fillna(0).astype("int64")
     practices[LIST_SIZE] = totals.reindex(practices.index).astype("Int64")

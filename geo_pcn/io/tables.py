@@ -247,6 +247,7 @@ def read_table(
     sheet: str | int | None = None,
     numbers: bool = False,
     columns: Sequence[str] | None = None,
+    cache: bool = True,
 ) -> pd.DataFrame:
     """Read a CSV (optionally gzipped) or an Excel sheet with every value as text.
 
@@ -270,6 +271,9 @@ def read_table(
     columns
         Parquet only: read only these columns (and the named index, which comes with
         them); the others are never parsed. Other formats are read whole.
+    cache
+        ``False``: keep no cache entry of the table as read (a reader that keeps its own
+        smaller result, such as :func:`~geo_pcn.io.read_population`'s two columns).
 
     Returns
     -------
@@ -291,7 +295,7 @@ def read_table(
             path, role=role, header=header, sheet=sheet, numbers=numbers, columns=columns
         )
 
-    if _plain_parquet(path, numbers):  # read as fast as an entry would be: none is kept
+    if not cache or _plain_parquet(path, numbers):  # plain Parquet: as fast as an entry
         return read()
     options = {"path": str(path), "role": role, "header": header, "sheet": sheet}
     if numbers:  # a key of its own (the text-only entries keep theirs)
