@@ -45,7 +45,7 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
 from geo_pcn.pipeline import validate
-from geo_pcn.proposal._budget import in_turn, local, share
+from geo_pcn.proposal._budget import Again, in_turn, local, share
 from geo_pcn.proposal._explain import (
     EXEMPT_RULE,
     LINES_RULE,
@@ -239,6 +239,7 @@ def _answered(study, config, report, settings, *, workers, scheduler) -> Proposa
         "configure": lambda ps, rs: _applied(config, ps, rs, labels, settings)[-1],
         "solve_all": lambda ps: _solve_all(ps, workers=workers, scheduler=scheduler),
         "free": _free_of_contiguity(study),
+        "again": Again(settings["time_limit_s"]),  # AGAIN of its time, each part
     }
     parts, results, joins = judged(report, parts, results, **judge)
     soft = partial(_parts, study, config, {**settings, "_joined": joined, "_soft": True})
@@ -472,6 +473,7 @@ def _collect(parts, results, names, settings, config):
                 "patients_moved": result.patients_moved,
                 "practices_moved": result.practices_moved,
                 "seconds": result.seconds,
+                "seconds_again": result.seconds_again,
                 "variables": result.n_variables,
                 "constraints": result.n_constraints,
             }

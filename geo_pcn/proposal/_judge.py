@@ -29,6 +29,7 @@ from typing import Any
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.proposal._budget import Again
 from geo_pcn.proposal._explain import MINIMISED
 from geo_pcn.proposal._part import Part, PartResult
 
@@ -120,14 +121,19 @@ def judged(
     configure: Callable[[list[Part], list[PartResult]], Configuration],
     solve_all: Callable[[list[Part]], list[PartResult]],
     free: set[str] = frozenset(),
+    again: Again | None = None,
 ) -> tuple[list[Part], list[PartResult], list[dict]]:
     """The parts (with the practices held), their results and what was held and why,
     once no PCN of the answer has a contiguity error the given configuration (``report``'s)
     did not have, or after the last round.
 
     ``configure`` makes the proposed configuration of the parts and their results;
-    ``solve_all`` solves a list of parts. Deterministic: the causes are found in code
-    order from the answers."""
+    ``solve_all`` solves a list of parts; ``again`` gives the seconds each part may still
+    be solved again for (:class:`~geo_pcn.proposal._budget.Again`; None: its
+    ``time_limit`` each time). Each part solved again begins from its answer before with
+    the practices held put back. A new contiguity error left after the last round is
+    mended without a solver (:func:`_put_back`). Deterministic: the causes are found in
+    code order from the answers."""
     base = report.partition
     config = base.configuration
     given = {
@@ -148,7 +154,7 @@ def judged(
             break
         before, now = config.assignments, proposed.assignments.reindex(config.assignments.index)
         changed = set(before.index[(before != now).to_numpy()])
-        again: set[int] = set()
+        again_: set[int] = set()
         for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
             causes, lost = _causes(base, after, f, changed)
             last = round_ > ROUNDS or not causes
@@ -162,21 +168,21 @@ def judged(
             for p in chosen:
                 if p not in held.setdefault(part_of[p], set()):
                     held[part_of[p]].add(p)
-                    again.add(part_of[p])
+                    again_.add(part_of[p])
             if chosen or not any(n["pcn_code"] == f.pcn_code for n in said):
                 said.append(
                     _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of)
                 )
-        if not again:  # nothing more to hold: the errors stay, and are said
+        if not again_:  # nothing more to hold: the errors stay, and are said
             break
-        parts, results, failed = _resolve(parts, results, held, again, solve_all)
+        parts, results, failed = _resolve(parts, results, held, again_, solve_all, again)
         for i in failed:  # no configuration with them held: the answer before is kept
             stuck.add(i)
             for note in said:
                 if note["part"] == parts[i].name and note["round"] == round_:
                     note["message"] += (
                         f" Solved again, part {parts[i].name} found no configuration in "
-                        "the time given: its answer before is kept."
+                        "the time given."
                     )
     else:  # the last round solved again: judged once more
         errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
@@ -186,19 +192,69 @@ def judged(
     return parts, results, said
 
 
-def _resolve(parts, results, held, again, solve_all):
-    """The parts ``again`` solved with their practices ``held``; a part that finds no
-    configuration so keeps its part and answer from before (returned in ``failed``)."""
-    order = sorted(again)
-    fresh = [hold(parts[i], sorted(held[i])) for i in order]
-    answers = solve_all(fresh)
-    parts, results, failed = list(parts), list(results), []
+def _resolve(parts, results, held, which, solve_all, again=None):
+    """The parts ``which`` solved with their practices ``held``, each beginning from its
+    answer before with them put back (:func:`started`) and given what ``again`` has left
+    of its time; a part that finds no configuration so, or has no time left, keeps its
+    part and answer from before (returned in ``failed``)."""
+    order, fresh, failed = [], [], []
+    for i in sorted(which):
+        seconds = parts[i].time_limit if again is None else again.left(parts[i].name)
+        if seconds <= 0:
+            failed.append(i)
+            continue
+        part = hold(parts[i], sorted(held[i]))
+        part = replace(part, time_limit=seconds, start=started(part, results[i], held[i]))
+        order.append(i)
+        fresh.append(part)
+    answers = solve_all(fresh) if fresh else []
+    parts, results = list(parts), list(results)
     for i, part, answer in zip(order, fresh, answers, strict=True):
+        if again is not None:
+            again.took(part.name, answer.seconds)
+        results[i] = _timed(results[i], answer.seconds)
         if not answer.assignment:
             failed.append(i)
             continue
-        parts[i], results[i] = part, answer
-    return parts, results, failed
+        parts[i], results[i] = part, _after(results[i], answer)
+    return parts, results, sorted(failed)
+
+
+def _timed(result: PartResult, seconds: float) -> PartResult:
+    """``result`` with ``seconds`` more spent solving its part again."""
+    return replace(
+        result,
+        seconds=round(result.seconds + seconds, 3),
+        seconds_again=round(result.seconds_again + seconds, 3),
+    )
+
+
+def _after(before: PartResult, answer: PartResult) -> PartResult:
+    """``answer`` (of a part solved again) with the seconds of every solve of it so far,
+    and the heuristic's value of the first (this one began from its answer before)."""
+    return replace(
+        answer,
+        heuristic=before.heuristic,
+        seconds=before.seconds,
+        seconds_again=before.seconds_again,
+    )
+
+
+def started(part: Part, result: PartResult, back=()) -> tuple[int, ...]:
+    """``result``'s answer as slot indices of ``part``, with the practices ``back`` put
+    back in their PCNs (those in a PCN of the part); ``()`` when it has no answer or
+    uses a slot ``part`` does not have."""
+    if not result.assignment:
+        return ()
+    at = {s.code: k for k, s in enumerate(part.slots)}
+    if any(code not in at for code in result.assignment):
+        return ()
+    answer = [at[code] for code in result.assignment]
+    back = set(back)
+    for i, p in enumerate(part.practices):
+        if p in back and part.current[i] >= 0:
+            answer[i] = part.current[i]
+    return tuple(answer)
 
 
 def _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of) -> dict:
@@ -254,14 +310,32 @@ def softer(report, parts, results, joins, joined, soft_parts, judge):
     if not stuck:
         return parts, results, joins
     soft = {p.name: p for p in soft_parts()[0]}
-    tried = [soft[parts[i].name] for i in stuck]
+    again = judge.get("again")
+    if again is not None:  # what each part has left of its time to be solved again
+        stuck = [i for i in stuck if again.left(parts[i].name) > 0]
+        if not stuck:
+            return parts, results, joins
+    tried = [
+        replace(
+            soft[parts[i].name],
+            time_limit=parts[i].time_limit if again is None else again.left(parts[i].name),
+            start=started(soft[parts[i].name], results[i]),
+        )
+        for i in stuck
+    ]
     answers = judge["solve_all"](tried)
+    results = list(results)
+    for i, part, answer in zip(stuck, tried, answers, strict=True):
+        if again is not None:
+            again.took(part.name, answer.seconds)
+        results[i] = _timed(results[i], answer.seconds)
     better = [(i, a) for i, a in zip(stuck, answers, strict=True) if a.status in _BAND_MET]
     if not better:
         return parts, results, joins
     trial_parts, trial_results = list(parts), list(results)
     for i, answer in better:
-        trial_parts[i], trial_results[i] = soft[parts[i].name], answer
+        trial_parts[i] = tried[stuck.index(i)]
+        trial_results[i] = _after(results[i], answer)
     new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
     kept = [i for i, _ in better if _still_met(new_parts[i], new_results[i], held)]
     if len(kept) < len(better):  # the others as they were, and judged again
