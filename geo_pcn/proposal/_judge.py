@@ -176,16 +176,16 @@ def judged(
         if not again_:  # nothing more to hold: the errors stay, and are said
             break
         parts, results, failed = _resolve(parts, results, held, again_, solve_all, again)
-        for i in failed:  # no configuration with them held: the answer before is kept
+        for i, why in failed:  # no configuration with them held: the answer before is kept
             stuck.add(i)
             for note in said:
                 if note["part"] == parts[i].name and note["round"] == round_:
-                    note["message"] += (
-                        f" Solved again, part {parts[i].name} found no configuration in "
-                        "the time given."
-                    )
+                    note["message"] += f" {why}"
     else:  # the last round solved again: judged once more
         errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+    if errors:  # the last resort: the practices put back, without a solver
+        results, errors, back = _put_back(base, parts, results, errors, configure, given, free)
+        said += back
     left = {f.pcn_code for f in errors}
     for note in said:
         note["resolved"] = note["pcn_code"] not in left
@@ -201,7 +201,7 @@ def _resolve(parts, results, held, which, solve_all, again=None):
     for i in sorted(which):
         seconds = parts[i].time_limit if again is None else again.left(parts[i].name)
         if seconds <= 0:
-            failed.append(i)
+            failed.append((i, f"Part {parts[i].name} had no time left to be solved again."))
             continue
         part = hold(parts[i], sorted(held[i]))
         part = replace(part, time_limit=seconds, start=started(part, results[i], held[i]))
@@ -214,10 +214,124 @@ def _resolve(parts, results, held, which, solve_all, again=None):
             again.took(part.name, answer.seconds)
         results[i] = _timed(results[i], answer.seconds)
         if not answer.assignment:
-            failed.append(i)
+            why = f"Solved again, part {part.name} found no configuration in the time given."
+            failed.append((i, why))
             continue
         parts[i], results[i] = part, _after(results[i], answer)
     return parts, results, sorted(failed)
+
+
+#: how far the last resort puts practices back, in turn, until no new contiguity error is
+#: left: the practices that took areas out of the PCN's footprint; every changed practice
+#: with residents in its given footprint; every changed practice of its part
+BACK = ("causes", "footprint", "part")
+
+
+def _put_back(base, parts, results, errors, configure, given, free):
+    """The last resort, when solving again left new contiguity errors: the practices that
+    cause each (then, while one is left, more of them: :data:`BACK`) put back in their
+    given PCNs in their part's answer, without a solver, and the configuration judged
+    again. A PCN the answer had inside the band and is now outside it is said in
+    :attr:`PartResult.put_back`; the notes say what was put back. Returns the results, the
+    errors left (none unless an error's causes lie in no PCN of a part) and the notes."""
+    config = base.configuration
+    part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
+    results, notes = list(results), []
+    for step in BACK:
+        if not errors:
+            break
+        proposed = configure(parts, results)
+        after = base.with_configuration(proposed)
+        before, now = config.assignments, proposed.assignments.reindex(config.assignments.index)
+        changed = set(before.index[(before != now).to_numpy()])
+        back: dict[int, set[str]] = {}
+        why: dict[int, list[str]] = {}
+        for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
+            own = part_of.get(f.practice_codes[0])
+            if step == "causes":
+                chosen = _causes(base, after, f, changed)[0]
+            elif step == "footprint":
+                chosen = [p for p in _around(base, f.pcn_code) if p in changed]
+            else:
+                chosen = [p for p in sorted(changed) if part_of.get(p) == own]
+            chosen = [p for p in chosen if p in part_of and before[p]]
+            for p in chosen:
+                back.setdefault(part_of[p], set()).add(p)
+                why.setdefault(part_of[p], []).append(f.pcn_code)
+            if chosen:
+                name = "" if own is None else parts[own].name
+                notes.append(_back_note(f, chosen, before, now, step, name))
+        if not back:
+            break
+        for i, practices in sorted(back.items()):
+            pcns = ", ".join(sorted(set(why[i])))
+            results[i] = _back(parts[i], results[i], practices, pcns)
+        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+    return results, errors, notes
+
+
+def _back(part: Part, result: PartResult, practices, pcns: str) -> PartResult:
+    """``result`` with ``practices`` put back in their PCNs (of ``part``), valued again;
+    the PCNs this leaves outside the band (that were not) said with why."""
+    from geo_pcn.proposal._objective import _gap, _score
+
+    answer = started(part, result, practices)
+    if not answer:
+        return result
+    got = _score(part, answer)
+    out = got["outside_band"]
+    newly = sorted(c for c in out if c not in result.outside_band)
+    names = ", ".join(f"{p} in {part.slots[part.current[i]].code}"
+                      for i, p in enumerate(part.practices)
+                      if p in practices and part.current[i] >= 0)  # fmt: skip
+    reason = (
+        f"{names} put back in {'its PCN' if len(practices) == 1 else 'their PCNs'}, without a "
+        f"solver, so that {pcns} keeps its join through its own footprint (solved again "
+        "with them held, the part found no configuration in the time given, or had none "
+        "left); put back, the answer leaves this PCN outside the band"
+    )
+    status, bound, gap = result.status, result.bound, result.gap
+    if out and status in _BAND_MET:
+        status, bound, gap = "band not met", None, None
+    elif bound is not None:
+        gap = _gap(got["value"], bound)
+        status = "optimal" if gap == 0 else "within gap" if gap <= part.gap else "time limit"
+    return replace(
+        result,
+        status=status,
+        assignment=got["assignment"],
+        value=got["value"],
+        bound=bound,
+        gap=gap,
+        patients_moved=got["patients_moved"],
+        practices_moved=got["practices_moved"],
+        outside_band=out,
+        crossings=got["crossings"],
+        put_back={**result.put_back, **dict.fromkeys(newly, reason)},
+    )
+
+
+def _back_note(f: Finding, chosen, before, now, step: str, part: str) -> dict:
+    """What the last resort put back for ``f``'s PCN, in words."""
+    which = {
+        "causes": "that took areas out of its footprint",
+        "footprint": f"with residents in {f.pcn_code}'s footprint that changed",
+        "part": "of its part that changed",
+    }[step]
+    moves = ", ".join(f"{p} ({now[p] or 'no PCN'} back to {before[p]})" for p in chosen)
+    return {
+        "pcn_code": f.pcn_code,
+        "part": part,
+        "round": ROUNDS + 2,
+        "practices": list(chosen),
+        "areas_lost": [],
+        "message": (
+            f"{f.pcn_code}: left detached ({', '.join(f.practice_codes)}) after solving "
+            f"again, so the practices {which} were put back in their given PCNs without a "
+            f"solver: {moves}. Any PCN this leaves outside the band is said under PCNs "
+            "left outside the band."
+        ),
+    }
 
 
 def _timed(result: PartResult, seconds: float) -> PartResult:
