@@ -222,22 +222,24 @@ def _resolve(parts, results, held, which, solve_all, again=None):
 
 
 #: how far the last resort puts practices back, in turn, until no new contiguity error is
-#: left: the practices that took areas out of the PCN's footprint; every changed practice
-#: with residents in its given footprint; every changed practice of its part
-BACK = ("causes", "footprint", "part")
+#: left: for each error, its causes (:func:`_causes`) and the practices that changed into
+#: its detached group or out of its PCN, :data:`CHASE` times (putting one back can leave
+#: another PCN detached: that one is chased next); then every changed practice of the part
+CHASE = 6
 
 
 def _put_back(base, parts, results, errors, configure, given, free):
     """The last resort, when solving again left new contiguity errors: the practices that
-    cause each (then, while one is left, more of them: :data:`BACK`) put back in their
-    given PCNs in their part's answer, without a solver, and the configuration judged
-    again. A PCN the answer had inside the band and is now outside it is said in
-    :attr:`PartResult.put_back`; the notes say what was put back. Returns the results, the
-    errors left (none unless an error's causes lie in no PCN of a part) and the notes."""
+    cause each put back in their given PCNs in their part's answer, without a solver, and
+    the configuration judged again, up to :data:`CHASE` times; then, while an error is
+    left, every changed practice of its part. A PCN the answer had inside the band and
+    is now outside it is said in :attr:`PartResult.put_back`; the notes say what was put
+    back. Returns the results, the errors left (none unless an error's causes lie in no
+    part) and the notes."""
     config = base.configuration
     part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
     results, notes = list(results), []
-    for step in BACK:
+    for step in range(CHASE + 1):
         if not errors:
             break
         proposed = configure(parts, results)
@@ -246,31 +248,34 @@ def _put_back(base, parts, results, errors, configure, given, free):
         changed = set(before.index[(before != now).to_numpy()])
         back: dict[int, set[str]] = {}
         why: dict[int, list[str]] = {}
+        whole = step == CHASE
         for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
             own = part_of.get(f.practice_codes[0])
-            if step == "causes":
-                chosen = _causes(base, after, f, changed)[0]
-            elif step == "footprint":
-                chosen = [p for p in _around(base, f.pcn_code) if p in changed]
-            else:
+            if whole:
                 chosen = [p for p in sorted(changed) if part_of.get(p) == own]
+            else:
+                chosen = sorted(
+                    set(_causes(base, after, f, changed)[0])
+                    | (changed & set(f.practice_codes))
+                    | {p for p in changed if before[p] == f.pcn_code}
+                )
             chosen = [p for p in chosen if p in part_of and before[p]]
+            fresh = [p for p in chosen if p not in back.get(part_of[p], ())]
             for p in chosen:
                 back.setdefault(part_of[p], set()).add(p)
                 why.setdefault(part_of[p], []).append(f.pcn_code)
-            if chosen:
+            if fresh:
                 name = "" if own is None else parts[own].name
-                notes.append(_back_note(f, chosen, before, now, step, name))
+                notes.append(_back_note(f, fresh, before, now, whole, name))
         if not back:
             break
         for i, practices in sorted(back.items()):
-            pcns = ", ".join(sorted(set(why[i])))
-            results[i] = _back(parts[i], results[i], practices, pcns)
+            results[i] = _back(parts[i], results[i], practices, sorted(set(why[i])))
         errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
     return results, errors, notes
 
 
-def _back(part: Part, result: PartResult, practices, pcns: str) -> PartResult:
+def _back(part: Part, result: PartResult, practices, pcns: list[str]) -> PartResult:
     """``result`` with ``practices`` put back in their PCNs (of ``part``), valued again;
     the PCNs this leaves outside the band (that were not) said with why."""
     from geo_pcn.proposal._objective import _gap, _score
@@ -284,11 +289,13 @@ def _back(part: Part, result: PartResult, practices, pcns: str) -> PartResult:
     names = ", ".join(f"{p} in {part.slots[part.current[i]].code}"
                       for i, p in enumerate(part.practices)
                       if p in practices and part.current[i] >= 0)  # fmt: skip
+    one = len(pcns) == 1
     reason = (
         f"{names} put back in {'its PCN' if len(practices) == 1 else 'their PCNs'}, without a "
-        f"solver, so that {pcns} keeps its join through its own footprint (solved again "
-        "with them held, the part found no configuration in the time given, or had none "
-        "left); put back, the answer leaves this PCN outside the band"
+        f"solver, so that {', '.join(pcns)} {'is' if one else 'are'} not left detached (a "
+        "join through a footprint kept; solved again with practices held, the part found "
+        "no configuration in the time given, or had no time left); put back, the answer "
+        "leaves this PCN outside the band"
     )
     status, bound, gap = result.status, result.bound, result.gap
     if out and status in _BAND_MET:
@@ -311,13 +318,14 @@ def _back(part: Part, result: PartResult, practices, pcns: str) -> PartResult:
     )
 
 
-def _back_note(f: Finding, chosen, before, now, step: str, part: str) -> dict:
+def _back_note(f: Finding, chosen, before, now, whole: bool, part: str) -> dict:
     """What the last resort put back for ``f``'s PCN, in words."""
-    which = {
-        "causes": "that took areas out of its footprint",
-        "footprint": f"with residents in {f.pcn_code}'s footprint that changed",
-        "part": "of its part that changed",
-    }[step]
+    which = (
+        f"every practice of part {part} that changed was"
+        if whole
+        else "the practices that took areas out of its footprint, or moved into its detached "
+        "group or out of it, were"
+    )
     moves = ", ".join(f"{p} ({now[p] or 'no PCN'} back to {before[p]})" for p in chosen)
     return {
         "pcn_code": f.pcn_code,
@@ -326,9 +334,9 @@ def _back_note(f: Finding, chosen, before, now, step: str, part: str) -> dict:
         "practices": list(chosen),
         "areas_lost": [],
         "message": (
-            f"{f.pcn_code}: left detached ({', '.join(f.practice_codes)}) after solving "
-            f"again, so the practices {which} were put back in their given PCNs without a "
-            f"solver: {moves}. Any PCN this leaves outside the band is said under PCNs "
+            f"{f.pcn_code}: {', '.join(f.practice_codes)} left detached from the rest of "
+            f"{f.pcn_code}, so {which} put back in their given PCNs without a solver (the "
+            f"last resort): {moves}. Any PCN this leaves outside the band is said under PCNs "
             "left outside the band."
         ),
     }
