@@ -180,6 +180,12 @@ def _no_changes(proposal) -> str:
             "None: no configuration was found in the time given, so nothing is proposed and "
             "the configuration's errors remain (see report.md; give more --time-limit)."
         )
+    if s["status"] == "band not met":
+        return (
+            "None: the best found in the time given leaves the configuration as it is, and "
+            "PCNs outside the band (see above: a change undone to keep a footprint join is "
+            "said under Footprint joins kept)."
+        )
     if proposal.outside_band or s["status"] == "infeasible":
         return (
             "None: no change brings the PCNs above closer to the band under the model's "
