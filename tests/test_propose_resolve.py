@@ -173,16 +173,16 @@ def test_the_last_resort_turns_a_detached_group_into_a_size_finding_that_is_said
 
 
 def test_again_gives_each_part_a_share_of_its_time_in_all():
-    """30 s a part: 15 s of solving again in all (AGAIN 0.5); after 10 s and 4 s, 1 s is
-    left, less than LEAST (5%: 1.5 s), so none; another part still has its 15 s."""
-    assert (AGAIN, LEAST) == (0.5, 0.05)
+    """30 s a part: 22.5 s of solving again in all (AGAIN 0.75); after 10 s and 11.5 s,
+    1 s is left, less than LEAST (5%: 1.5 s), so none; another part still has its 22.5 s."""
+    assert (AGAIN, LEAST) == (0.75, 0.05)
     again = Again(30)
-    assert again.left("E1") == 15.0
+    assert again.left("E1") == 22.5
     again.took("E1", 10.0)
-    assert again.left("E1") == 5.0
-    again.took("E1", 4.0)
+    assert again.left("E1") == 12.5
+    again.took("E1", 11.5)
     assert again.left("E1") == 0.0
-    assert again.left("E2") == 15.0
+    assert again.left("E2") == 22.5
 
 
 def _tiny():

@@ -63,7 +63,7 @@ __all__ = ["propose_command"]
     help="Seconds per part (ICB); the best found by then is kept, with its gap. Parts start "
     "smallest first, and the seconds a part leaves unused go to the parts after it (the "
     "larger, the more). A part solved again (an answer undid a footprint join) begins from "
-    "its answer before and gets half its seconds in all: a run takes at most 1.5 x this x "
+    "its answer before and gets 3/4 of its seconds in all: a run takes at most 1.75 x this x "
     "parts of solver time.",
 )
 @click.option(
