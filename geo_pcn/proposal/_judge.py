@@ -10,9 +10,14 @@ again); for each PCN with a contiguity error the given configuration did not hav
 practices that changed and have residents in the areas it lost are the cause: they are
 held in their PCNs and their parts solved again. After :data:`ROUNDS` such rounds, every
 practice with residents in the PCN's given footprint is held, in its part or where it
-changed (its footprint can then not lose an area to a change). A part that finds no
-configuration with practices held keeps its answer before, and the error is said. What
-was held, and why, is said in ``proposal.md``.
+changed (its footprint can then not lose an area to a change). A part solved again
+begins from its answer before with the practices held put back (``Part.start``), and all
+its solves again share :data:`~geo_pcn.proposal._budget.AGAIN` of its time
+(:class:`~geo_pcn.proposal._budget.Again`). When a part finds no configuration with
+practices held, or has no time left, the last resort (:func:`_put_back`) puts the
+practices back in their given PCNs without a solver, chasing any PCN that leaves
+detached, so that no new contiguity error is left; a PCN it leaves outside the band is
+said with why. What was held or put back, and why, is said in ``proposal.md``.
 
 The softer freeze (:func:`softer`): a PCN joined by its footprint is kept as it is inside
 the band, and held to the graph outside it; where that leaves its part outside the band,
