@@ -239,11 +239,20 @@ def _put_back(base, parts, results, errors, configure, given, free):
     the configuration judged again, up to :data:`CHASE` times; then, while an error is
     left, every changed practice of its part. A PCN the answer had inside the band and
     is now outside it is said in :attr:`PartResult.put_back`; the notes say what was put
-    back. Returns the results, the errors left (none unless an error's causes lie in no
-    part) and the notes."""
+    back. A practice detached in its given PCN is not put back there; a part whose error
+    cannot be mended so keeps its answer before, and that is said. Returns the results,
+    the errors left and the notes."""
     config = base.configuration
     part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
     results, notes = list(results), []
+    first = list(results)
+    # a practice detached in its given PCN is not put back there (that would bring back
+    # an error the answer mended): the errors judged are those the answer had not, given
+    # ones it mended included
+    after = base.with_configuration(configure(parts, results))
+    had = {(f.pcn_code, f.practice_codes) for f in _new_errors(after, set(), free)}
+    detached = {p for _, group in given for p in group}
+    given = given & had
     for step in range(CHASE + 1):
         if not errors:
             break
@@ -264,7 +273,7 @@ def _put_back(base, parts, results, errors, configure, given, free):
                     | (changed & set(f.practice_codes))
                     | {p for p in changed if before[p] == f.pcn_code}
                 )
-            chosen = [p for p in chosen if p in part_of and before[p]]
+            chosen = [p for p in chosen if p in part_of and before[p] and p not in detached]
             fresh = [p for p in chosen if p not in back.get(part_of[p], ())]
             for p in chosen:
                 back.setdefault(part_of[p], set()).add(p)
@@ -277,7 +286,36 @@ def _put_back(base, parts, results, errors, configure, given, free):
         for i, practices in sorted(back.items()):
             results[i] = _back(parts[i], results[i], practices, sorted(set(why[i])))
         errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+    # a part still left with an error keeps its answer before: nothing put back there
+    # (it would cost moves and mend nothing), and what stood in the way is said
+    failed = {part_of.get(f.practice_codes[0]) for f in errors}
+    if failed:
+        for i in failed - {None}:
+            results[i] = first[i]
+        notes = [n for n in notes if n["part"] not in {parts[i].name for i in failed - {None}}]
+        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+        notes += [_stuck_note(f, detached, parts, part_of) for f in errors]
     return results, errors, notes
+
+
+def _stuck_note(f: Finding, detached: set[str], parts, part_of) -> dict:
+    """Why the last resort left ``f`` as it is."""
+    own = part_of.get(f.practice_codes[0])
+    part = "" if own is None else parts[own].name
+    return {
+        "pcn_code": f.pcn_code,
+        "part": part,
+        "round": ROUNDS + 2,
+        "practices": [],
+        "areas_lost": [],
+        "message": (
+            f"{f.pcn_code}: {', '.join(f.practice_codes)} left detached from the rest of "
+            f"{f.pcn_code}. The last resort found no practices to put back that mend it "
+            "without bringing back a contiguity error the given configuration had (a "
+            "practice detached in its given PCN is not put back there), so part "
+            f"{part}'s answer is kept as the solver left it."
+        ),
+    }
 
 
 def _back(part: Part, result: PartResult, practices, pcns: list[str]) -> PartResult:
