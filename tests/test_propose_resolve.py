@@ -40,7 +40,7 @@ import geo_pcn.proposal as proposal_module
 from geo_pcn import Severity, validate
 from geo_pcn.proposal import propose
 from geo_pcn.proposal._budget import AGAIN, LEAST, Again
-from geo_pcn.proposal._judge import started
+from geo_pcn.proposal._judge import bar, started
 from geo_pcn.proposal._part import Part, PartResult, Slot
 from geo_pcn.render.proposal import proposal_markdown
 
@@ -205,6 +205,16 @@ def test_started_puts_the_held_practices_back_as_slot_indices():
     assert started(part, answer, ["B"]) == (0, 0, 1)  # B back in X
     assert started(part, replace(answer, assignment=())) == ()
     assert started(part, replace(answer, assignment=("X", "Z", "Y"))) == ()  # no slot Z
+
+
+def test_bar_keeps_a_practice_out_of_one_slot_only():
+    """A practice detached in its given PCN cannot be held there (its PCN could not be
+    contiguous): it is kept out of the PCN it joined instead. B (index 1) out of Y: Y's
+    candidates lose B, X and the new slot keep it; unknown practices are ignored."""
+    part = _tiny()
+    barred = bar(part, [("B", "Y"), ("Q", "X")])
+    assert [s.candidates for s in barred.slots] == [(0, 1, 2), (2,), (0, 1)]
+    assert bar(part, []) is part
 
 
 def test_a_practice_with_no_registered_patients_is_nothing_to_place():

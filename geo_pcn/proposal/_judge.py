@@ -38,7 +38,7 @@ from geo_pcn.proposal._budget import Again
 from geo_pcn.proposal._explain import MINIMISED
 from geo_pcn.proposal._part import Part, PartResult
 
-__all__ = ["ROUNDS", "judged", "hold", "softer"]
+__all__ = ["ROUNDS", "judged", "hold", "bar", "softer"]
 
 #: rounds holding the practices found to undo a join, before the last, which holds every
 #: practice with residents in the PCN's given footprint
@@ -58,6 +58,19 @@ def hold(part: Part, practices) -> Part:
             s, candidates=tuple(c for c in s.candidates if c not in fixed or part.current[c] == k)
         )
         for k, s in enumerate(part.slots)
+    )
+    return replace(part, slots=slots)
+
+
+def bar(part: Part, pairs) -> Part:
+    """``part`` with each ``(practice, slot code)`` of ``pairs`` kept out of that slot."""
+    index = {p: i for i, p in enumerate(part.practices)}
+    out = {(index[p], code) for p, code in pairs if p in index}
+    if not out:
+        return part
+    slots = tuple(
+        replace(s, candidates=tuple(c for c in s.candidates if (c, s.code) not in out))
+        for s in part.slots
     )
     return replace(part, slots=slots)
 
@@ -148,6 +161,8 @@ def judged(
     }
     part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
     held: dict[int, set[str]] = {}
+    barred: dict[int, set[tuple[str, str]]] = {}  # (practice, slot it may not join)
+    detached = {p for _, group in given for p in group}  # detached in their given PCN
     stuck: set[int] = set()  # parts that found nothing with practices held
     said: list[dict] = []
     parts, results = list(parts), list(results)
@@ -170,17 +185,35 @@ def judged(
                 chosen = [p for p in around if part_of.get(p) == own or p in changed]
             # held where its part can be solved again (not one that found nothing so)
             chosen = [p for p in chosen if p in part_of and part_of[p] not in stuck]
+            # one detached in its given PCN cannot be held there (its PCN could not be
+            # contiguous), nor one in no PCN: it is kept out of the PCN it joined instead
+            loose = detached | {p for p in chosen if not before[p]}
+            out = [p for p in chosen if p in loose and p in changed]
+            chosen = [p for p in chosen if p not in loose]
             for p in chosen:
                 if p not in held.setdefault(part_of[p], set()):
                     held[part_of[p]].add(p)
                     again_.add(part_of[p])
-            if chosen or not any(n["pcn_code"] == f.pcn_code for n in said):
+            for p in out:
+                i = part_of[p]
+                slot = results[i].assignment[parts[i].practices.index(p)]
+                if (p, slot) not in barred.setdefault(i, set()):
+                    barred[i].add((p, slot))
+                    again_.add(i)
+            if chosen or out or not any(n["pcn_code"] == f.pcn_code for n in said):
                 said.append(
                     _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of)
                 )
+                if out:
+                    said[-1]["practices"] += out
+                    said[-1]["message"] += (
+                        " Detached in its given PCN or in none, "
+                        + ", ".join(f"{p} was kept out of {now[p]}" for p in out)
+                        + (f", and part {said[-1]['part']} solved again." if not chosen else ".")
+                    )
         if not again_:  # nothing more to hold: the errors stay, and are said
             break
-        parts, results, failed = _resolve(parts, results, held, again_, solve_all, again)
+        parts, results, failed = _resolve(parts, results, held, again_, solve_all, again, barred)
         for i, why in failed:  # no configuration with them held: the answer before is kept
             stuck.add(i)
             for note in said:
@@ -197,7 +230,7 @@ def judged(
     return parts, results, said
 
 
-def _resolve(parts, results, held, which, solve_all, again=None):
+def _resolve(parts, results, held, which, solve_all, again=None, barred=None):
     """The parts ``which`` solved with their practices ``held``, each beginning from its
     answer before with them put back (:func:`started`) and given what ``again`` has left
     of its time; a part that finds no configuration so, or has no time left, keeps its
@@ -208,8 +241,9 @@ def _resolve(parts, results, held, which, solve_all, again=None):
         if seconds <= 0:
             failed.append((i, f"Part {parts[i].name} had no time left to be solved again."))
             continue
-        part = hold(parts[i], sorted(held[i]))
-        part = replace(part, time_limit=seconds, start=started(part, results[i], held[i]))
+        part = bar(hold(parts[i], sorted(held.get(i, ()))), (barred or {}).get(i, ()))
+        start = started(part, results[i], held.get(i, ()))
+        part = replace(part, time_limit=seconds, start=start)
         order.append(i)
         fresh.append(part)
     answers = solve_all(fresh) if fresh else []
