@@ -220,10 +220,12 @@ def test_a_part_the_freeze_leaves_outside_the_band_may_change_a_joined_pcn(tmp_p
     assert "'optimal' (1,500 registered patients moved)" in note["message"]
 
 
-def test_a_part_that_finds_nothing_with_practices_held_keeps_its_answer(tmp_path, monkeypatch):
+def test_a_part_that_finds_nothing_with_practices_held_puts_them_back(tmp_path, monkeypatch):
     """When the part solved again with A00004 held finds no configuration (stubbed here:
-    the solver found nothing in its time), the first answer (A00004 -> Y) is kept and
-    proposal.md says the join was not kept: nothing is lost, nothing is hidden."""
+    the solver found nothing in its time), the last resort puts A00004 back in W without a
+    solver: nothing changes, Y stays at 2,000 (below the band, said why) and no contiguity
+    error is left; nothing is hidden (test_propose_resolve has the case with other
+    changes kept)."""
     import geo_pcn.proposal as proposal_module
     from geo_pcn.proposal.model import PartResult
 
@@ -244,12 +246,16 @@ def test_a_part_that_finds_nothing_with_practices_held_keeps_its_answer(tmp_path
     monkeypatch.setattr(proposal_module, "_solve_all", first_then_nothing)
     study = make_study(tmp_path, AREAS, PRACTICES, REGISTRATIONS)
     proposal = propose(study, workers=1, time_limit=60)
-    assert len(calls) == 2
-    changes = proposal.changes
-    assert list(changes["practice_code"]) == ["A00004"]
-    (note,) = proposal.joins_held
-    assert note["resolved"] is False
-    assert "found no configuration in the time given: its answer before is kept" in note["message"]
-    assert "Still detached after the last round" in proposal_markdown(proposal)
-    (error,) = _contiguity_errors(study, proposal.configuration)
-    assert error[0] == "U00001"
+    assert len(calls) == 3  # solved again held (nothing), then the softer freeze (nothing)
+    assert proposal.changes.empty
+    held, back = proposal.joins_held
+    assert held["resolved"] is True and back["resolved"] is True
+    assert "found no configuration in the time given" in held["message"]
+    assert "A00004 (U00002 back to U00003)" in back["message"]
+    (out,) = proposal.outside_band
+    assert (out["pcn_code"], out["size"]) == ("U00002", 2000)
+    assert "A00004 in U00003 put back in its PCN, without a solver" in out["message"]
+    text = proposal_markdown(proposal)
+    assert "Still detached after the last round" not in text
+    assert "None: the best found in the time given leaves the configuration as it is" in text
+    assert _contiguity_errors(study, proposal.configuration) == []

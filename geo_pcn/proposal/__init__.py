@@ -45,7 +45,7 @@ from geo_pcn.configuration import Configuration
 from geo_pcn.errors import InputError, list_some
 from geo_pcn.geography import geography_of
 from geo_pcn.pipeline import validate
-from geo_pcn.proposal._budget import in_turn, local, share
+from geo_pcn.proposal._budget import Again, in_turn, local, share
 from geo_pcn.proposal._explain import (
     EXEMPT_RULE,
     LINES_RULE,
@@ -54,6 +54,7 @@ from geo_pcn.proposal._explain import (
     OBJECTIVES,
     RESTRICTIONS,
     _around,
+    _put_back_why,
     _too_big,
     _why,
     added_crossings,
@@ -116,6 +117,8 @@ class Proposal:
     #: the practices held in their PCNs because an answer undid a PCN's join through its
     #: own footprint, each with the PCN, the round and why (see :mod:`._judge`)
     joins_held: list[dict[str, Any]] = field(default_factory=list)
+    #: practices in no PCN with no registered patients, left there: nothing to place
+    nothing_to_place: list[dict[str, Any]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         s = self.summary
@@ -142,6 +145,7 @@ class Proposal:
             "outside_band": self.outside_band,
             "crossings_added": self.crossings_added,
             "joins_held": self.joins_held,
+            "nothing_to_place": self.nothing_to_place,
         }
 
 
@@ -239,6 +243,7 @@ def _answered(study, config, report, settings, *, workers, scheduler) -> Proposa
         "configure": lambda ps, rs: _applied(config, ps, rs, labels, settings)[-1],
         "solve_all": lambda ps: _solve_all(ps, workers=workers, scheduler=scheduler),
         "free": _free_of_contiguity(study),
+        "again": Again(settings["time_limit_s"]),  # AGAIN of its time, each part
     }
     parts, results, joins = judged(report, parts, results, **judge)
     soft = partial(_parts, study, config, {**settings, "_joined": joined, "_soft": True})
@@ -380,7 +385,9 @@ def _assemble(study, config, parts, results, names, settings, joins=()) -> Propo
     that makes it (checked to reproduce it), the changes, the PCNs outside the band with
     why, the crossings added, and the figures per part and in all."""
     sizes = geography_of(study).list_sizes
-    rows, outside, toml, scenario, proposed = _applied(config, parts, results, names, settings)
+    rows, outside, toml, scenario, empty, proposed = _applied(
+        config, parts, results, names, settings
+    )
     changes = _changes(study, config, proposed, sizes, parts)
     outside += _too_big(proposed, sizes, settings)
     crossings = added_crossings(study, config, proposed, parts=parts, results=results)
@@ -390,6 +397,7 @@ def _assemble(study, config, parts, results, names, settings, joins=()) -> Propo
         "n_parts": len(parts),
         "n_outside_band": len(outside),
         "n_crossings_added": len(crossings),
+        "practices_nothing_to_place": len(empty),
         "seconds": round(float(parts_table["seconds"].sum()), 3),
     }
     return Proposal(
@@ -403,6 +411,7 @@ def _assemble(study, config, parts, results, names, settings, joins=()) -> Propo
         settings=settings,
         crossings_added=crossings,
         joins_held=list(joins),
+        nothing_to_place=empty,
     )
 
 
@@ -410,7 +419,7 @@ def _applied(config, parts, results, names, settings):
     """The parts table's rows, the PCNs outside the band, the scenario (as a file and
     parsed) and the proposed configuration it makes (checked to be the answers')."""
     assign = config.assignments
-    target, new_names, rows, outside = _collect(parts, results, names, settings, config)
+    target, new_names, rows, outside, empty = _collect(parts, results, names, settings, config)
     for p in assign.index:  # a part with no solution leaves its practices as they were
         if not target.get(p):
             target[p] = assign[p]
@@ -430,18 +439,25 @@ def _applied(config, parts, results, names, settings):
     wanted = pd.Series(target).reindex(assign.index)
     if not check.equals(wanted):  # pragma: no cover - the scenario is built to reproduce it
         raise AssertionError("propose: the scenario does not reproduce the proposal")
-    return rows, outside, toml, scenario, proposed
+    return rows, outside, toml, scenario, empty, proposed
 
 
 def _collect(parts, results, names, settings, config):
     """Per part: each practice's PCN code (new PCNs given provisional codes), the new
-    PCNs' names, the row of the parts table, and the PCNs left outside the band with
-    why and the PCNs around them."""
+    PCNs' names, the row of the parts table, the PCNs left outside the band with why and
+    the PCNs around them, and the practices with nothing to place (:func:`_nothing`)."""
     target: dict[str, str] = {}
     new_names: dict[str, str] = {}
-    rows, outside = [], []
+    rows, outside, nothing = [], [], []
     taken = set(config.pcn_codes) | set(config.empty_pcns)
     for part, result in zip(parts, results, strict=True):
+        empty = _nothing(part, result)
+        nothing += [
+            {"practice_code": p, "part": part.name, "message": NOTHING_TO_PLACE.format(p)}
+            for p, k in zip(part.practices, result.assignment, strict=False)
+            if k in empty
+        ]
+        result = _without(part, result, empty)
         got = dict(zip(part.practices, result.assignment, strict=False))
         # provisional codes for the new PCNs used, numbered by their first practice
         renamed = _provisional(part, got, names, taken)
@@ -455,9 +471,11 @@ def _collect(parts, results, names, settings, config):
             new_names[new_code] = new_name
         for code, (size, limit) in result.outside_band.items():
             around = _around(part, result.assignment, code, final)
-            outside.append(
-                _why(part, final(code), size, limit, settings, result.status, code, around)
-            )
+            why = _why(part, final(code), size, limit, settings, result.status, code, around)
+            if code in result.put_back:  # left out by the last resort of the judging
+                why["message"] = _put_back_why(part, final(code), size, limit, around,
+                                               result.put_back[code])  # fmt: skip
+            outside.append(why)
         rows.append(
             {
                 "part": part.name,
@@ -472,11 +490,50 @@ def _collect(parts, results, names, settings, config):
                 "patients_moved": result.patients_moved,
                 "practices_moved": result.practices_moved,
                 "seconds": result.seconds,
+                "seconds_again": result.seconds_again,
                 "variables": result.n_variables,
                 "constraints": result.n_constraints,
             }
         )
-    return target, new_names, rows, outside
+    return target, new_names, rows, outside, nothing
+
+
+#: what a proposal says of a practice in no PCN with no registered patients
+NOTHING_TO_PLACE = (
+    "{} has no registered patients: nothing to place. It is left in no PCN, as it was "
+    "(not made a new PCN of 0 patients, below the band)."
+)
+
+
+def _nothing(part: Part, result: PartResult) -> set[str]:
+    """The new PCNs (slot codes) of ``result`` made only of practices that were in no PCN
+    and have no registered patients: nothing to place."""
+    held: dict[str, list[int]] = {}
+    for p, k in enumerate(result.assignment):
+        held.setdefault(k, []).append(p)
+    new = {s.code for s in part.slots if s.new}
+    return {
+        k
+        for k, ps in held.items()
+        if k in new and all(part.current[p] == -1 and part.weights[p] == 0 for p in ps)
+    }
+
+
+def _without(part: Part, result: PartResult, empty: set[str]) -> PartResult:
+    """``result`` with the practices of ``empty`` left in no PCN (``""``) and those PCNs
+    not outside the band; a part left outside it by them alone gets the status of its
+    gap."""
+    if not empty:
+        return result
+    from dataclasses import replace
+
+    out = {c: v for c, v in result.outside_band.items() if c not in empty}
+    status = result.status
+    if not out and status == "infeasible" and result.bound is not None:
+        gap = _gap(result.value, result.bound)
+        status = "optimal" if gap == 0 else "within gap" if gap <= part.gap else "time limit"
+    assignment = tuple("" if k in empty else k for k in result.assignment)
+    return replace(result, assignment=assignment, outside_band=out, status=status)
 
 
 def _summary(config, proposed, parts_table, changes, settings) -> dict[str, Any]:

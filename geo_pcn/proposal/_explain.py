@@ -238,6 +238,19 @@ def _why(
     return out
 
 
+def _put_back_why(part: Part, code: str, size: int, limit: int, around: str, reason: str) -> str:
+    """Why PCN ``code`` is left outside the band by the last resort of the judging (its
+    practices put back without a solver to keep another PCN's footprint join)."""
+    low, high = part.band
+    side = "below the lower" if size < limit else "above the upper"
+    return (
+        f"{code} is left outside the band {low:,}-{high:,}: {size:,} patients, "
+        f"{abs(size - limit):,} {side} limit, in part {part.name}: {reason} (see Footprint "
+        f"joins kept).{around} To do better: give more --time-limit, or agree an exception "
+        "to the band for it (exempt)."
+    )
+
+
 #: most PCNs named around a PCN left outside the band
 AROUND = 5
 

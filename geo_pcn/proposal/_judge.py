@@ -10,9 +10,14 @@ again); for each PCN with a contiguity error the given configuration did not hav
 practices that changed and have residents in the areas it lost are the cause: they are
 held in their PCNs and their parts solved again. After :data:`ROUNDS` such rounds, every
 practice with residents in the PCN's given footprint is held, in its part or where it
-changed (its footprint can then not lose an area to a change). A part that finds no
-configuration with practices held keeps its answer before, and the error is said. What
-was held, and why, is said in ``proposal.md``.
+changed (its footprint can then not lose an area to a change). A part solved again
+begins from its answer before with the practices held put back (``Part.start``), and all
+its solves again share :data:`~geo_pcn.proposal._budget.AGAIN` of its time
+(:class:`~geo_pcn.proposal._budget.Again`). When a part finds no configuration with
+practices held, or has no time left, the last resort (:func:`_put_back`) puts the
+practices back in their given PCNs without a solver, chasing any PCN that leaves
+detached, so that no new contiguity error is left; a PCN it leaves outside the band is
+said with why. What was held or put back, and why, is said in ``proposal.md``.
 
 The softer freeze (:func:`softer`): a PCN joined by its footprint is kept as it is inside
 the band, and held to the graph outside it; where that leaves its part outside the band,
@@ -29,10 +34,11 @@ from typing import Any
 from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.configuration import Configuration
 from geo_pcn.findings import Finding, Severity
+from geo_pcn.proposal._budget import Again
 from geo_pcn.proposal._explain import MINIMISED
 from geo_pcn.proposal._part import Part, PartResult
 
-__all__ = ["ROUNDS", "judged", "hold", "softer"]
+__all__ = ["ROUNDS", "judged", "hold", "bar", "softer"]
 
 #: rounds holding the practices found to undo a join, before the last, which holds every
 #: practice with residents in the PCN's given footprint
@@ -52,6 +58,19 @@ def hold(part: Part, practices) -> Part:
             s, candidates=tuple(c for c in s.candidates if c not in fixed or part.current[c] == k)
         )
         for k, s in enumerate(part.slots)
+    )
+    return replace(part, slots=slots)
+
+
+def bar(part: Part, pairs) -> Part:
+    """``part`` with each ``(practice, slot code)`` of ``pairs`` kept out of that slot."""
+    index = {p: i for i, p in enumerate(part.practices)}
+    out = {(index[p], code) for p, code in pairs if p in index}
+    if not out:
+        return part
+    slots = tuple(
+        replace(s, candidates=tuple(c for c in s.candidates if (c, s.code) not in out))
+        for s in part.slots
     )
     return replace(part, slots=slots)
 
@@ -120,14 +139,19 @@ def judged(
     configure: Callable[[list[Part], list[PartResult]], Configuration],
     solve_all: Callable[[list[Part]], list[PartResult]],
     free: set[str] = frozenset(),
+    again: Again | None = None,
 ) -> tuple[list[Part], list[PartResult], list[dict]]:
     """The parts (with the practices held), their results and what was held and why,
     once no PCN of the answer has a contiguity error the given configuration (``report``'s)
     did not have, or after the last round.
 
     ``configure`` makes the proposed configuration of the parts and their results;
-    ``solve_all`` solves a list of parts. Deterministic: the causes are found in code
-    order from the answers."""
+    ``solve_all`` solves a list of parts; ``again`` gives the seconds each part may still
+    be solved again for (:class:`~geo_pcn.proposal._budget.Again`; None: its
+    ``time_limit`` each time). Each part solved again begins from its answer before with
+    the practices held put back. A new contiguity error left after the last round is
+    mended without a solver (:func:`_put_back`). Deterministic: the causes are found in
+    code order from the answers."""
     base = report.partition
     config = base.configuration
     given = {
@@ -137,6 +161,8 @@ def judged(
     }
     part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
     held: dict[int, set[str]] = {}
+    barred: dict[int, set[tuple[str, str]]] = {}  # (practice, slot it may not join)
+    detached = {p for _, group in given for p in group}  # detached in their given PCN
     stuck: set[int] = set()  # parts that found nothing with practices held
     said: list[dict] = []
     parts, results = list(parts), list(results)
@@ -148,7 +174,7 @@ def judged(
             break
         before, now = config.assignments, proposed.assignments.reindex(config.assignments.index)
         changed = set(before.index[(before != now).to_numpy()])
-        again: set[int] = set()
+        again_: set[int] = set()
         for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
             causes, lost = _causes(base, after, f, changed)
             last = round_ > ROUNDS or not causes
@@ -159,46 +185,275 @@ def judged(
                 chosen = [p for p in around if part_of.get(p) == own or p in changed]
             # held where its part can be solved again (not one that found nothing so)
             chosen = [p for p in chosen if p in part_of and part_of[p] not in stuck]
+            # one detached in its given PCN cannot be held there (its PCN could not be
+            # contiguous), nor one in no PCN: it is kept out of the PCN it joined instead
+            loose = detached | {p for p in chosen if not before[p]}
+            out = [p for p in chosen if p in loose and p in changed]
+            chosen = [p for p in chosen if p not in loose]
             for p in chosen:
                 if p not in held.setdefault(part_of[p], set()):
                     held[part_of[p]].add(p)
-                    again.add(part_of[p])
-            if chosen or not any(n["pcn_code"] == f.pcn_code for n in said):
+                    again_.add(part_of[p])
+            for p in out:
+                i = part_of[p]
+                slot = results[i].assignment[parts[i].practices.index(p)]
+                if (p, slot) not in barred.setdefault(i, set()):
+                    barred[i].add((p, slot))
+                    again_.add(i)
+            if chosen or out or not any(n["pcn_code"] == f.pcn_code for n in said):
                 said.append(
                     _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of)
                 )
-        if not again:  # nothing more to hold: the errors stay, and are said
+                if out:
+                    said[-1]["practices"] += out
+                    said[-1]["message"] += (
+                        " Detached in its given PCN or in none, "
+                        + ", ".join(f"{p} was kept out of {now[p]}" for p in out)
+                        + (f", and part {said[-1]['part']} solved again." if not chosen else ".")
+                    )
+        if not again_:  # nothing more to hold: the errors stay, and are said
             break
-        parts, results, failed = _resolve(parts, results, held, again, solve_all)
-        for i in failed:  # no configuration with them held: the answer before is kept
+        parts, results, failed = _resolve(parts, results, held, again_, solve_all, again, barred)
+        for i, why in failed:  # no configuration with them held: the answer before is kept
             stuck.add(i)
             for note in said:
                 if note["part"] == parts[i].name and note["round"] == round_:
-                    note["message"] += (
-                        f" Solved again, part {parts[i].name} found no configuration in "
-                        "the time given: its answer before is kept."
-                    )
+                    note["message"] += f" {why}"
     else:  # the last round solved again: judged once more
         errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+    if errors:  # the last resort: the practices put back, without a solver
+        results, errors, back = _put_back(base, parts, results, errors, configure, given, free)
+        said += back
     left = {f.pcn_code for f in errors}
     for note in said:
         note["resolved"] = note["pcn_code"] not in left
     return parts, results, said
 
 
-def _resolve(parts, results, held, again, solve_all):
-    """The parts ``again`` solved with their practices ``held``; a part that finds no
-    configuration so keeps its part and answer from before (returned in ``failed``)."""
-    order = sorted(again)
-    fresh = [hold(parts[i], sorted(held[i])) for i in order]
-    answers = solve_all(fresh)
-    parts, results, failed = list(parts), list(results), []
-    for i, part, answer in zip(order, fresh, answers, strict=True):
-        if not answer.assignment:
-            failed.append(i)
+def _resolve(parts, results, held, which, solve_all, again=None, barred=None):
+    """The parts ``which`` solved with their practices ``held``, each beginning from its
+    answer before with them put back (:func:`started`) and given what ``again`` has left
+    of its time; a part that finds no configuration so, or has no time left, keeps its
+    part and answer from before (returned in ``failed``)."""
+    order, fresh, failed = [], [], []
+    for i in sorted(which):
+        seconds = parts[i].time_limit if again is None else again.left(parts[i].name)
+        if seconds <= 0:
+            failed.append((i, f"Part {parts[i].name} had no time left to be solved again."))
             continue
-        parts[i], results[i] = part, answer
-    return parts, results, failed
+        part = bar(hold(parts[i], sorted(held.get(i, ()))), (barred or {}).get(i, ()))
+        start = started(part, results[i], held.get(i, ()))
+        part = replace(part, time_limit=seconds, start=start)
+        order.append(i)
+        fresh.append(part)
+    answers = solve_all(fresh) if fresh else []
+    parts, results = list(parts), list(results)
+    for i, part, answer in zip(order, fresh, answers, strict=True):
+        if again is not None:
+            again.took(part.name, answer.seconds)
+        results[i] = _timed(results[i], answer.seconds)
+        if not answer.assignment:
+            why = f"Solved again, part {part.name} found no configuration in the time given."
+            failed.append((i, why))
+            continue
+        parts[i], results[i] = part, _after(results[i], answer)
+    return parts, results, sorted(failed)
+
+
+#: how far the last resort puts practices back, in turn, until no new contiguity error is
+#: left: for each error, its causes (:func:`_causes`) and the practices that changed into
+#: its detached group or out of its PCN, :data:`CHASE` times (putting one back can leave
+#: another PCN detached: that one is chased next); then every changed practice of the part
+CHASE = 6
+
+
+def _put_back(base, parts, results, errors, configure, given, free):
+    """The last resort, when solving again left new contiguity errors: the practices that
+    cause each put back in their given PCNs in their part's answer, without a solver, and
+    the configuration judged again, up to :data:`CHASE` times; then, while an error is
+    left, every changed practice of its part. A PCN the answer had inside the band and
+    is now outside it is said in :attr:`PartResult.put_back`; the notes say what was put
+    back. A practice detached in its given PCN is not put back there; a part whose error
+    cannot be mended so keeps its answer before, and that is said. Returns the results,
+    the errors left and the notes."""
+    config = base.configuration
+    part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
+    results, notes = list(results), []
+    first = list(results)
+    # a practice detached in its given PCN is not put back there (that would bring back
+    # an error the answer mended): the errors judged are those the answer had not, given
+    # ones it mended included
+    after = base.with_configuration(configure(parts, results))
+    had = {(f.pcn_code, f.practice_codes) for f in _new_errors(after, set(), free)}
+    detached = {p for _, group in given for p in group}
+    given = given & had
+    for step in range(CHASE + 1):
+        if not errors:
+            break
+        proposed = configure(parts, results)
+        after = base.with_configuration(proposed)
+        before, now = config.assignments, proposed.assignments.reindex(config.assignments.index)
+        changed = set(before.index[(before != now).to_numpy()])
+        back: dict[int, set[str]] = {}
+        why: dict[int, list[str]] = {}
+        whole = step == CHASE
+        for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
+            own = part_of.get(f.practice_codes[0])
+            if whole:
+                chosen = [p for p in sorted(changed) if part_of.get(p) == own]
+            else:
+                chosen = sorted(
+                    set(_causes(base, after, f, changed)[0])
+                    | (changed & set(f.practice_codes))
+                    | {p for p in changed if before[p] == f.pcn_code}
+                )
+            chosen = [p for p in chosen if p in part_of and before[p] and p not in detached]
+            fresh = [p for p in chosen if p not in back.get(part_of[p], ())]
+            for p in chosen:
+                back.setdefault(part_of[p], set()).add(p)
+                why.setdefault(part_of[p], []).append(f.pcn_code)
+            if fresh:
+                name = "" if own is None else parts[own].name
+                notes.append(_back_note(f, fresh, before, now, whole, name))
+        if not back:
+            break
+        for i, practices in sorted(back.items()):
+            results[i] = _back(parts[i], results[i], practices, sorted(set(why[i])))
+        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+    # a part still left with an error keeps its answer before: nothing put back there
+    # (it would cost moves and mend nothing), and what stood in the way is said
+    failed = {part_of.get(f.practice_codes[0]) for f in errors}
+    if failed:
+        for i in failed - {None}:
+            results[i] = first[i]
+        notes = [n for n in notes if n["part"] not in {parts[i].name for i in failed - {None}}]
+        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+        notes += [_stuck_note(f, detached, parts, part_of) for f in errors]
+    return results, errors, notes
+
+
+def _stuck_note(f: Finding, detached: set[str], parts, part_of) -> dict:
+    """Why the last resort left ``f`` as it is."""
+    own = part_of.get(f.practice_codes[0])
+    part = "" if own is None else parts[own].name
+    return {
+        "pcn_code": f.pcn_code,
+        "part": part,
+        "round": ROUNDS + 2,
+        "practices": [],
+        "areas_lost": [],
+        "message": (
+            f"{f.pcn_code}: {', '.join(f.practice_codes)} left detached from the rest of "
+            f"{f.pcn_code}. The last resort found no practices to put back that mend it "
+            "without bringing back a contiguity error the given configuration had (a "
+            "practice detached in its given PCN is not put back there), so part "
+            f"{part}'s answer is kept as the solver left it."
+        ),
+    }
+
+
+def _back(part: Part, result: PartResult, practices, pcns: list[str]) -> PartResult:
+    """``result`` with ``practices`` put back in their PCNs (of ``part``), valued again;
+    the PCNs this leaves outside the band (that were not) said with why."""
+    from geo_pcn.proposal._objective import _gap, _score
+
+    answer = started(part, result, practices)
+    if not answer:
+        return result
+    got = _score(part, answer)
+    out = got["outside_band"]
+    newly = sorted(c for c in out if c not in result.outside_band)
+    names = ", ".join(f"{p} in {part.slots[part.current[i]].code}"
+                      for i, p in enumerate(part.practices)
+                      if p in practices and part.current[i] >= 0)  # fmt: skip
+    one = len(pcns) == 1
+    reason = (
+        f"{names} put back in {'its PCN' if len(practices) == 1 else 'their PCNs'}, without a "
+        f"solver, so that {', '.join(pcns)} {'is' if one else 'are'} not left detached (a "
+        "join through a footprint kept; solved again with practices held, the part found "
+        "no configuration in the time given, or had no time left); put back, the answer "
+        "leaves this PCN outside the band"
+    )
+    status, bound, gap = result.status, result.bound, result.gap
+    if out and status in _BAND_MET:
+        status, bound, gap = "band not met", None, None
+    elif bound is not None:
+        gap = _gap(got["value"], bound)
+        status = "optimal" if gap == 0 else "within gap" if gap <= part.gap else "time limit"
+    return replace(
+        result,
+        status=status,
+        assignment=got["assignment"],
+        value=got["value"],
+        bound=bound,
+        gap=gap,
+        patients_moved=got["patients_moved"],
+        practices_moved=got["practices_moved"],
+        outside_band=out,
+        crossings=got["crossings"],
+        put_back={**result.put_back, **dict.fromkeys(newly, reason)},
+    )
+
+
+def _back_note(f: Finding, chosen, before, now, whole: bool, part: str) -> dict:
+    """What the last resort put back for ``f``'s PCN, in words."""
+    which = (
+        f"every practice of part {part} that changed was"
+        if whole
+        else "the practices that took areas out of its footprint, or moved into its detached "
+        "group or out of it, were"
+    )
+    moves = ", ".join(f"{p} ({now[p] or 'no PCN'} back to {before[p]})" for p in chosen)
+    return {
+        "pcn_code": f.pcn_code,
+        "part": part,
+        "round": ROUNDS + 2,
+        "practices": list(chosen),
+        "areas_lost": [],
+        "message": (
+            f"{f.pcn_code}: {', '.join(f.practice_codes)} left detached from the rest of "
+            f"{f.pcn_code}, so {which} put back in their given PCNs without a solver (the "
+            f"last resort): {moves}. Any PCN this leaves outside the band is said under PCNs "
+            "left outside the band."
+        ),
+    }
+
+
+def _timed(result: PartResult, seconds: float) -> PartResult:
+    """``result`` with ``seconds`` more spent solving its part again."""
+    return replace(
+        result,
+        seconds=round(result.seconds + seconds, 3),
+        seconds_again=round(result.seconds_again + seconds, 3),
+    )
+
+
+def _after(before: PartResult, answer: PartResult) -> PartResult:
+    """``answer`` (of a part solved again) with the seconds of every solve of it so far,
+    and the heuristic's value of the first (this one began from its answer before)."""
+    return replace(
+        answer,
+        heuristic=before.heuristic,
+        seconds=before.seconds,
+        seconds_again=before.seconds_again,
+    )
+
+
+def started(part: Part, result: PartResult, back=()) -> tuple[int, ...]:
+    """``result``'s answer as slot indices of ``part``, with the practices ``back`` put
+    back in their PCNs (those in a PCN of the part); ``()`` when it has no answer or
+    uses a slot ``part`` does not have."""
+    if not result.assignment:
+        return ()
+    at = {s.code: k for k, s in enumerate(part.slots)}
+    if any(code not in at for code in result.assignment):
+        return ()
+    answer = [at[code] for code in result.assignment]
+    back = set(back)
+    for i, p in enumerate(part.practices):
+        if p in back and part.current[i] >= 0:
+            answer[i] = part.current[i]
+    return tuple(answer)
 
 
 def _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of) -> dict:
@@ -254,14 +509,32 @@ def softer(report, parts, results, joins, joined, soft_parts, judge):
     if not stuck:
         return parts, results, joins
     soft = {p.name: p for p in soft_parts()[0]}
-    tried = [soft[parts[i].name] for i in stuck]
+    again = judge.get("again")
+    if again is not None:  # what each part has left of its time to be solved again
+        stuck = [i for i in stuck if again.left(parts[i].name) > 0]
+        if not stuck:
+            return parts, results, joins
+    tried = [
+        replace(
+            soft[parts[i].name],
+            time_limit=parts[i].time_limit if again is None else again.left(parts[i].name),
+            start=started(soft[parts[i].name], results[i]),
+        )
+        for i in stuck
+    ]
     answers = judge["solve_all"](tried)
+    results = list(results)
+    for i, part, answer in zip(stuck, tried, answers, strict=True):
+        if again is not None:
+            again.took(part.name, answer.seconds)
+        results[i] = _timed(results[i], answer.seconds)
     better = [(i, a) for i, a in zip(stuck, answers, strict=True) if a.status in _BAND_MET]
     if not better:
         return parts, results, joins
     trial_parts, trial_results = list(parts), list(results)
     for i, answer in better:
-        trial_parts[i], trial_results[i] = soft[parts[i].name], answer
+        trial_parts[i] = tried[stuck.index(i)]
+        trial_results[i] = _after(results[i], answer)
     new_parts, new_results, held = judged(report, trial_parts, trial_results, **judge)
     kept = [i for i, _ in better if _still_met(new_parts[i], new_results[i], held)]
     if len(kept) < len(better):  # the others as they were, and judged again

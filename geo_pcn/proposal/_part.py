@@ -72,6 +72,10 @@ class Part:
     #: boundary layers whose lines a proposal should keep: ``(layer, area per practice)``,
     #: the area an index (-1: the layer places the practice nowhere)
     lines: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: an answer to begin from (a slot index per practice), when it meets every rule: a
+    #: part solved again begins from its answer before, with the practices held put back
+    #: (:mod:`geo_pcn.proposal._judge`); empty: none, the heuristic's answer begins
+    start: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,9 @@ class PartResult:
     ``status`` is ``optimal``, ``time limit`` (best found, with its gap), ``infeasible``
     (the band cannot be met: the elastic solution and the PCNs left outside it are given),
     ``band not met`` (nothing inside the band found in time, nor proven impossible: the
-    heuristic's answer, contiguous, and the PCNs it leaves outside the band) or ``no
+    heuristic's answer, contiguous, and the PCNs it leaves outside the band; or an answer
+    whose practices were put back in their PCNs to keep a PCN's footprint join, see
+    :attr:`put_back`) or ``no
     solution`` (nothing found in time). ``bound`` is the proven lower bound on the
     first objective (patients, practices or PCNs changed, per ``objective``)."""
 
@@ -106,3 +112,9 @@ class PartResult:
     #: status ``optimal`` (proven), ``found`` (not proven), ``infeasible`` (none exists
     #: under the model's choices) or ``unknown`` (none found in the time given)
     lines_kept: tuple[str, int | None] | None = None
+    #: PCNs (slot codes) left outside the band because practices were put back in them
+    #: without a solver, so that a PCN keeps its join through its own footprint (the last
+    #: resort of :func:`geo_pcn.proposal._judge.judged`): slot code -> why, in words
+    put_back: dict[str, str] = field(default_factory=dict)
+    #: of :attr:`seconds`, those spent solving the part again (judged, softer freeze)
+    seconds_again: float = 0.0

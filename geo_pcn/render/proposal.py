@@ -79,6 +79,11 @@ def proposal_markdown(proposal) -> str:
         )
     lines.append("")
     lines += _joins_held(getattr(proposal, "joins_held", []))
+    nothing = getattr(proposal, "nothing_to_place", [])
+    if nothing:
+        lines += ["## Nothing to place", ""]
+        lines += [f"- {markdown(n['message'])}" for n in nothing]
+        lines.append("")
     lines += ["## Changes", ""]
     if proposal.changes.empty:
         lines += [_no_changes(proposal), ""]
@@ -107,7 +112,9 @@ def _joins_held(joins: list[dict]) -> list[str]:
         "",
         "Every answer was checked as `geo-pcn validate` checks it. These PCNs are contiguous "
         "only through their own footprint, and an answer took areas out of it; the practices "
-        "named were held in their PCNs and the part solved again:",
+        "named were held in their PCNs and the part solved again (from its answer before, "
+        "for part of its time); when that found nothing, they were put back in their PCNs "
+        "without a solver, the last resort, which leaves no new contiguity error:",
         "",
     ]
     for j in joins:
@@ -132,8 +139,10 @@ _PART_STATUS = (
     (
         "band not met",
         "not proven either way: the search found no configuration in the band in the time "
-        "given, nor proved that none exists; the best is the heuristic's answer, with the "
-        "PCNs it leaves outside the band named above (no bound)",
+        "given, nor proved that none exists; the best is the heuristic's answer, or the "
+        "answer with practices put back in their PCNs to keep a footprint join (see "
+        "Footprint joins kept), with the PCNs it leaves outside the band named above (no "
+        "bound)",
     ),
     ("no solution", "nothing found in the time given: the part is left as it is"),
 )
@@ -171,6 +180,12 @@ def _no_changes(proposal) -> str:
             "None: no configuration was found in the time given, so nothing is proposed and "
             "the configuration's errors remain (see report.md; give more --time-limit)."
         )
+    if s["status"] == "band not met":
+        return (
+            "None: the best found in the time given leaves the configuration as it is, and "
+            "PCNs outside the band (see above: a change undone to keep a footprint join is "
+            "said under Footprint joins kept)."
+        )
     if proposal.outside_band or s["status"] == "infeasible":
         return (
             "None: no change brings the PCNs above closer to the band under the model's "
@@ -194,6 +209,7 @@ def write_proposal_files(proposal, folder: str | Path) -> list[Path]:
     data["summary"].pop("seconds", None)
     for row in data["parts"]:
         row.pop("seconds", None)
+        row.pop("seconds_again", None)
     dump_json(data, js)
     write_csv(proposal.changes, csv)
     return [toml, md, js, csv]
