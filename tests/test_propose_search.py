@@ -237,3 +237,107 @@ def test_a_cut_needs_only_the_practices_around_a_piece_that_lead_on():
     graph = _Graph(FORK)
     assert graph.sides(0, {0})(3) == (1,)
     assert graph.cuts({0: [{0}, {3}]}) == {(0, 0, 3, (1,)), (0, 3, 0, (1,))}
+
+
+# -- CP-SAT goes on from its first answer inside the band (issue 22, gap) -------------------
+
+#   0 ------ 1 ------ 2 ------ 3 ------ 4      SPLIT: all U1, 9000; band [3000, 5000]
+#   2000     2000     800      1200     3000
+# The splits inside the band are 4000 | 5000 (after practice 1) and 4800 | 4200 (after 2);
+# the patients moved are those of the piece that leaves U1 for the new PCN: 4000 or 5000,
+# 4800 or 4200. The least is 4000: U1 keeps 2, 3, 4 (5000), 0 and 1 go to a new PCN.
+# into_band stands in here for a first answer inside the band that moved the wrong side
+# (U1 keeps 0 and 1, 5000 moved); CP-SAT then searches on from it and finds 4000.
+
+
+def test_cpsat_goes_on_from_its_first_answer_inside_the_band(monkeypatch):
+    pytest.importorskip("ortools")
+    import time
+
+    from geo_pcn.proposal import _cpsat, _scip, model
+
+    poor = (0, 0, 1, 1, 1)
+    assert valid(SPLIT, poor) and _score(SPLIT, poor)["value"] == 5000
+    monkeypatch.setattr(_cpsat, "into_band", lambda *a, **k: (poor, False))
+
+    def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
+        better = pause[1](1.0, None)  # SCIP has nothing by its pause
+        return 0, better, "time limit"
+
+    monkeypatch.setattr(_scip, "first_objective", stalled)
+    effort = (0, 0, 0, 0, 0)
+    bound, best, status = model._exact(
+        SPLIT, _Graph(SPLIT), set(), 0.0, None, time.perf_counter() + 600, effort
+    )
+    assert best["value"] == 4000
+    chosen = best["slots"]
+    assert chosen[2:] == (0, 0, 0) and chosen[0] == chosen[1] != 0
+    assert bound <= 4000
+
+
+def test_cpsat_gets_most_of_the_time_when_scip_is_far_from_its_bound(monkeypatch):
+    """SCIP at its pause 50% from its bound (more than FAR): CP-SAT is given SHARE_FAR of
+    the time left; 5% from it (at most GO_ON): CP-SAT is not called; 20%: SHARE."""
+    import time
+
+    from geo_pcn.proposal import _cpsat, _scip, model
+
+    asked = []
+
+    def improve(part, graph, incumbent, *, seconds, target, score):
+        asked.append(seconds)
+        return None, None, False
+
+    monkeypatch.setattr(_cpsat, "improve", improve)
+    monkeypatch.setattr(_cpsat, "available", lambda: True)
+    first = _score(SPLIT, (1, 1, 0, 0, 0))  # the least, 4000 (above)
+    for gap in (0.5, 0.05, 0.2):
+
+        def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
+            assert pause[1](gap, incumbent) is None
+            return 0, incumbent, "time limit"
+
+        monkeypatch.setattr(_scip, "first_objective", stalled)
+        model._exact(SPLIT, _Graph(SPLIT), set(), 0.0, first, time.perf_counter() + 1000)
+    # the time left: 1000 s less the fifth of the part's 600 s kept for the tie-breaks
+    # (less a moment)
+    far, near = asked
+    assert 0.9 * 870 < far <= 0.9 * 880 and 0.6 * 870 < near <= 0.6 * 880
+    assert (_cpsat.SHARE_FAR, _cpsat.SHARE, _cpsat.FAR, _cpsat.GO_ON) == (0.9, 0.6, 0.25, 0.1)
+
+
+# -- the heuristic keeps the cheaper of its two splitting starts ----------------------------
+
+#   0 ------ 1 ------ 2 ------ 3 ------ 4      SPLIT: all U1, 9000; band [3000, 5000]
+#   2000     2000     800      1200     3000
+# The starts stand in here for what they draw: the even one leaves U1 with 0, 1 (4000) and
+# opens a new PCN of 2, 3, 4 (5000 moved); the far one leaves U1 with 2, 3, 4 (5000) and
+# opens one of 0, 1 (4000 moved). The moves that keep every rule then improve each: from
+# the even one, practice 2 (800) goes back to U1 (4800 | 4200, 4200 moved; practice 3 back
+# too would make U1 6000, and 1 cannot join 3, 4 across 2); the far one is already the
+# least (4000, above). Both meet the band, so the start with no split is not tried.
+
+
+def test_the_heuristic_keeps_the_cheaper_of_its_two_splitting_starts(monkeypatch):
+    from geo_pcn.proposal import heuristic
+    from geo_pcn.proposal._state import _State
+
+    drawn = {"even": (0, 0, 1, 1, 1), "far": (1, 1, 0, 0, 0)}
+    tried = []
+
+    def attempt(part, start):
+        tried.append(start)
+        st = _State(part)
+        for p, k in enumerate(drawn[start]):
+            st.put(p, k)
+        return st
+
+    monkeypatch.setattr(heuristic, "_attempt", attempt)
+    answer, complete = heuristic.best_effort(SPLIT)
+    assert complete and tried == ["even", "far"]
+    assert answer[2:] == (0, 0, 0) and answer[0] == answer[1] != 0
+    assert _score(SPLIT, answer)["value"] == 4000
+    # the even start alone, improved: 4200 (the answer kept before, the first in the band)
+    drawn["far"] = drawn["even"]
+    answer, _ = heuristic.best_effort(SPLIT)
+    assert answer == (0, 0, 0, 1, 1) and _score(SPLIT, answer)["value"] == 4200
