@@ -36,7 +36,9 @@ from geo_pcn.proposal._repair import (
     MAX_ROUNDS,
     _chains,
     _grow_from,
+    _home_pairs,
     _long_chains,
+    _relabel,
     _resplit,
 )
 from geo_pcn.proposal._state import _State
@@ -79,7 +81,7 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
         if st is None:
             continue
         if st.penalty() == 0:
-            _descend(st, repair=False)
+            _polish(st)
             if done is None or _rank(st) < _rank(done):
                 done = st
         elif best is None or _rank(st) < _rank(best):
@@ -100,6 +102,21 @@ def best_effort(part) -> tuple[tuple[int, ...] | None, bool]:
 STARTS = ("even", "far", "shed")
 #: the starts that split PCNs above the band (each is tried, the cheapest answer kept)
 SPLITS = ("even", "far")
+
+
+def _polish(st: _State) -> None:
+    """Lower the cost of a configuration inside the band, every rule kept: single moves
+    and merges (:func:`_descend`), each PCN drawn given the slot that keeps most of its
+    practices (:func:`~geo_pcn.proposal._repair._relabel`), and practices sent home
+    with one other move making room (:func:`~geo_pcn.proposal._repair._home_pairs`), in
+    turn until none lowers it."""
+    _descend(st, repair=False)
+    for _ in range(MAX_ROUNDS):
+        changed = _relabel(st)
+        changed = _home_pairs(st) or changed
+        if not changed:
+            return
+        _descend(st, repair=False)
 
 
 def _rank(st: _State) -> tuple[int, int]:
