@@ -43,7 +43,7 @@ from geo_pcn.proposal._repair import (
 )
 from geo_pcn.proposal._state import _State
 
-__all__ = ["construct", "best_effort", "valid", "value_of"]
+__all__ = ["construct", "best_effort", "polish", "valid", "value_of"]
 
 #: most moves tried by the annealing that follows when the descent stops short
 MAX_TRIES = 100_000
@@ -104,13 +104,34 @@ STARTS = ("even", "far", "shed")
 SPLITS = ("even", "far")
 
 
+def polish(part, answer: tuple[int, ...]) -> tuple[int, ...]:
+    """``answer`` (a configuration meeting every rule, found by any search) made cheaper by
+    the heuristic's moves that keep every rule (:func:`_polish`); ``answer`` itself when
+    it breaks a rule or no move lowers its cost. Deterministic."""
+    if not valid(part, answer):
+        return answer
+    st = _State(part)
+    for p, k in enumerate(answer):
+        st.put(p, k)
+    before = _rank(st)
+    _polish(st)
+    if _rank(st) >= before:
+        return answer
+    _order_new(st)
+    out = tuple(st.a)
+    return out if valid(part, out) else answer
+
+
 def _polish(st: _State) -> None:
     """Lower the cost of a configuration inside the band, every rule kept: single moves
     and merges (:func:`_descend`), each PCN drawn given the slot that keeps most of its
     practices (:func:`~geo_pcn.proposal._repair._relabel`), and practices sent home
     with one other move making room (:func:`~geo_pcn.proposal._repair._home_pairs`), in
-    turn until none lowers it."""
+    turn until none lowers it (single moves only for ``objective="pcns"``: the others
+    count patients or practices, not PCNs changed)."""
     _descend(st, repair=False)
+    if st.part.objective == "pcns":
+        return
     for _ in range(MAX_ROUNDS):
         changed = _relabel(st)
         changed = _home_pairs(st) or changed

@@ -55,6 +55,7 @@ from geo_pcn.proposal._graph import _Graph, free_unreachable
 from geo_pcn.proposal._highs import _cut_loop, _run
 from geo_pcn.proposal._objective import _gap, _score, crossings_added
 from geo_pcn.proposal._part import Part, PartResult, Slot
+from geo_pcn.proposal.heuristic import polish
 
 __all__ = ["Slot", "Part", "PartResult", "solve", "crossings_added", "free_unreachable"]
 
@@ -255,7 +256,7 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
             side["out"] = out
             if inside is None:
                 return None
-            best = banded = _score(part, inside)
+            best = banded = _score(part, polish(part, inside))
             side.update(best=banded)
         if banded is not None:
             gap = 1.0  # SCIP had no answer: its gap is unknown
@@ -271,7 +272,7 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
         )
         side["bound"] = cp_bound or 0
         if found is not None:
-            side["best"] = found
+            side["best"] = found = _score(part, polish(part, found["slots"]))
         return found if found is not None else banded
 
     pause = None
@@ -288,9 +289,15 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
             best = found  # SCIP did not take CP-SAT's answer (or bettered it)
         bound = max(bound, side.get("bound", 0))
     if best is not None:
+        smoothed = polish(part, best["slots"])  # the heuristic's moves on the search's answer
+        if smoothed != best["slots"]:
+            best = {**_score(part, smoothed), **{k: best[k] for k in _SIZE_KEYS if k in best}}
         bound = min(bound, best["value"])
     return bound, best, status
 
+
+#: the size of the model an answer came from (kept when the heuristic's moves improve it)
+_SIZE_KEYS = ("n_variables", "n_constraints")
 
 #: the share of the time left CP-SAT may spend bringing the heuristic's answer into the
 #: band when neither the heuristic nor SCIP has an answer inside it
