@@ -294,7 +294,7 @@ def test_cpsat_gets_most_of_the_time_when_scip_is_far_from_its_bound(monkeypatch
     for gap in (0.5, 0.05, 0.2):
 
         def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
-            assert pause[1](gap, incumbent) is None
+            assert pause[1](gap, incumbent) is None  # noqa: B023 - called in this loop
             return 0, incumbent, "time limit"
 
         monkeypatch.setattr(_scip, "first_objective", stalled)
@@ -341,3 +341,58 @@ def test_the_heuristic_keeps_the_cheaper_of_its_two_splitting_starts(monkeypatch
     drawn["far"] = drawn["even"]
     answer, _ = heuristic.best_effort(SPLIT)
     assert answer == (0, 0, 0, 1, 1) and _score(SPLIT, answer)["value"] == 4200
+
+
+# -- the heuristic's polish: groups relabelled, practices sent home in pairs ----------------
+
+#   0 ------ 1 ------ 2 ------ 3               U1: 0, 1; U2: 2, 3; band [3000, 5000]
+#   2000     2000     2000     2000
+# The answer given draws the right groups under the wrong codes (U2 holds 0, 1 and U1 holds
+# 2, 3: all 8000 patients moved). No single move helps (any one leaves a PCN at 2000 or
+# 6000); given its own code back, each group stays where it was: 0 moved.
+SWAPPED = path_part(
+    [2000, 2000, 2000, 2000],
+    [0, 0, 1, 1],
+    [
+        Slot("U1", "U1", False, True, True, (0, 1, 2, 3)),
+        Slot("U2", "U2", False, True, True, (0, 1, 2, 3)),
+    ],
+)
+
+
+def test_polish_gives_each_drawn_pcn_the_code_that_keeps_its_practices():
+    from geo_pcn.proposal.heuristic import polish
+
+    assert _score(SWAPPED, (1, 1, 0, 0))["value"] == 8000
+    assert polish(SWAPPED, (1, 1, 0, 0)) == (0, 0, 1, 1)
+
+
+#   0 ------ 1 ------ 2 ------ 3 ------ 4      band [3000, 5000]
+#   U2       U1       U1       U1       U3
+#   3200     1600     3300     700      3000
+# U1 (5600) is 600 over. Only an end of it can leave with U1 in one piece: 1 to U2 (1600
+# moved, U2 4800), 3 to U3 (700 moved, U3 3700), or both (2300). The least is 700. From
+# the answer that sent 1 to U2, no single move lowers the cost: 1 home makes U1 5600, and
+# 3 to U3 alone costs 700 more. The pair does both: 1 home, 3 to U3 (1600 saved, 700 spent).
+HOME = path_part(
+    [3200, 1600, 3300, 700, 3000],
+    [1, 0, 0, 0, 2],
+    [Slot(c, c, False, True, True, (0, 1, 2, 3, 4)) for c in ("U1", "U2", "U3")],
+)
+
+
+def test_polish_sends_a_practice_home_with_one_move_making_room():
+    from geo_pcn.proposal.heuristic import polish
+
+    given = (1, 1, 0, 0, 2)
+    assert valid(HOME, given) and _score(HOME, given)["value"] == 1600
+    better = polish(HOME, given)
+    assert better == (1, 0, 0, 2, 2)
+    assert _score(HOME, better)["value"] == 700
+
+
+def test_polish_leaves_an_answer_that_breaks_a_rule_as_it_is():
+    from geo_pcn.proposal.heuristic import polish
+
+    outside = (0, 0, 0, 0, 0)  # U1 holds all 11,800 patients: above the band
+    assert polish(HOME, outside) == outside

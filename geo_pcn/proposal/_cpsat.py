@@ -12,10 +12,11 @@ brings a better incumbent, and its own bound (valid for the same model) when hig
 It is called between two legs of SCIP's search: when SCIP, after :data:`PAUSE` of a part's
 time, has not beaten the incumbent and is more than :data:`GO_ON` from its bound, CP-SAT
 gets :data:`SHARE` of the search time left (:data:`SHARE_FAR` when SCIP is more than
-:data:`FAR` from its bound), and SCIP goes on from CP-SAT's answer with the rest (so the middle-sized parts SCIP proves within 1% late in their time, as E54000052
-under load, are still proven). Its two workers search in parallel (CP-SAT's interleaved,
-deterministic mode found 442,260 on E54000022 against 401,694-413,805): like SCIP's time
-limit, a time-limited answer may differ from run to run; a proven one does not.
+:data:`FAR` from its bound), and SCIP goes on from CP-SAT's answer with the rest (so the
+middle-sized parts SCIP proves within 1% late in their time, as E54000052 under load, are
+still proven). Its two workers search in parallel (CP-SAT's interleaved, deterministic mode
+found 442,260 on E54000022 against 401,694-413,805): like SCIP's time limit, a time-limited
+answer may differ from run to run; a proven one does not.
 """
 
 from __future__ import annotations

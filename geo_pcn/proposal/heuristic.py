@@ -20,11 +20,12 @@ part gives the same answer on any machine, however loaded):
 5. moves that keep every rule and cost less, or cost the same and add fewer crossings of
    the study's lines.
 
-Steps 2-5 run again with new PCNs grown from the far side of their parent, and the
-cheaper answer is kept; when neither meets the band, once more with no split at all
+Steps 2-5 run again with new PCNs grown from the far side of their parent, and the cheaper
+answer is kept; when neither meets the band, once more with no split at all
 (:data:`STARTS`), and the start with fewest patients outside the band is kept.
-:func:`construct` returns ``None`` when no start meets every rule: the exact search then starts without an incumbent, and
-:func:`best_effort` gives the answer to show if it finds nothing better.
+:func:`construct` returns ``None`` when no start meets every rule: the exact search then
+starts without an incumbent, and :func:`best_effort` gives the answer to show if it finds
+nothing better.
 """
 
 from __future__ import annotations
