@@ -275,37 +275,6 @@ def test_cpsat_goes_on_from_its_first_answer_inside_the_band(monkeypatch):
     assert bound <= 4000
 
 
-def test_cpsat_gets_most_of_the_time_when_scip_is_far_from_its_bound(monkeypatch):
-    """SCIP at its pause 50% from its bound (more than FAR): CP-SAT is given SHARE_FAR of
-    the time left; 5% from it (at most GO_ON): CP-SAT is not called; 20%: SHARE."""
-    import time
-
-    from geo_pcn.proposal import _cpsat, _scip, model
-
-    asked = []
-
-    def improve(part, graph, incumbent, *, seconds, target, score):
-        asked.append(seconds)
-        return None, None, False
-
-    monkeypatch.setattr(_cpsat, "improve", improve)
-    monkeypatch.setattr(_cpsat, "available", lambda: True)
-    first = _score(SPLIT, (1, 1, 0, 0, 0))  # the least, 4000 (above)
-    for gap in (0.5, 0.05, 0.2):
-
-        def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
-            assert pause[1](gap, incumbent) is None  # noqa: B023 - called in this loop
-            return 0, incumbent, "time limit"
-
-        monkeypatch.setattr(_scip, "first_objective", stalled)
-        model._exact(SPLIT, _Graph(SPLIT), set(), 0.0, first, time.perf_counter() + 1000)
-    # the time left: 1000 s less the fifth of the part's 600 s kept for the tie-breaks
-    # (less a moment)
-    far, near = asked
-    assert 0.9 * 870 < far <= 0.9 * 880 and 0.6 * 870 < near <= 0.6 * 880
-    assert (_cpsat.SHARE_FAR, _cpsat.SHARE, _cpsat.FAR, _cpsat.GO_ON) == (0.9, 0.6, 0.25, 0.1)
-
-
 # -- the heuristic keeps the cheaper of its two splitting starts ----------------------------
 
 #   0 ------ 1 ------ 2 ------ 3 ------ 4      SPLIT: all U1, 9000; band [3000, 5000]

@@ -11,12 +11,11 @@ brings a better incumbent, and its own bound (valid for the same model) when hig
 
 It is called between two legs of SCIP's search: when SCIP, after :data:`PAUSE` of a part's
 time, has not beaten the incumbent and is more than :data:`GO_ON` from its bound, CP-SAT
-gets :data:`SHARE` of the search time left (:data:`SHARE_FAR` when SCIP is more than
-:data:`FAR` from its bound), and SCIP goes on from CP-SAT's answer with the rest (so the
-middle-sized parts SCIP proves within 1% late in their time, as E54000052 under load, are
-still proven). Its two workers search in parallel (CP-SAT's interleaved, deterministic mode
-found 442,260 on E54000022 against 401,694-413,805): like SCIP's time limit, a time-limited
-answer may differ from run to run; a proven one does not.
+gets :data:`SHARE` of the search time left, and SCIP goes on from CP-SAT's answer with the
+rest (so the middle-sized parts SCIP proves within 1% late in their time, as E54000052
+under load, are still proven). Its two workers search in parallel (CP-SAT's interleaved,
+deterministic mode found 442,260 on E54000022 against 401,694-413,805): like SCIP's time
+limit, a time-limited answer may differ from run to run; a proven one does not.
 """
 
 from __future__ import annotations
@@ -36,13 +35,6 @@ PAUSE = 0.35
 GO_ON = 0.10
 #: the share of the search time left that CP-SAT gets (SCIP goes on with the rest)
 SHARE = 0.6
-#: when SCIP is more than :data:`FAR` from its bound by its pause, CP-SAT gets
-#: :data:`SHARE_FAR` of the time left instead: SCIP's bound then hardly moves (E54000008:
-#: 503,827 after 3 s, 507,763 after 25 s) while CP-SAT's answers keep falling (E54000029
-#: from the heuristic's 921,982 to 583,967 in 40 s; E54000008 from 1,159,132 to 657,558 in
-#: 30 s and 607,458 in 60 s)
-FAR = 0.25
-SHARE_FAR = 0.9
 
 
 #: the share of its seconds a CP-SAT search from an incumbent waits for its turn

@@ -232,11 +232,10 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
     :data:`~geo_pcn.proposal._cpsat.PAUSE` of the time, has not beaten the incumbent and is
     more than :data:`~geo_pcn.proposal._cpsat.GO_ON` from its bound, CP-SAT
     (:mod:`geo_pcn.proposal._cpsat`) searches from the best answer for
-    :data:`~geo_pcn.proposal._cpsat.SHARE` of the time left (``SHARE_FAR`` when SCIP is more
-    than ``FAR`` from its bound), and SCIP goes on from CP-SAT's answer for the rest (its
-    bound still rising). When neither the heuristic nor SCIP by then has an answer inside
-    the band, CP-SAT first brings ``effort`` (the heuristic's answer outside it) into the
-    band, for :data:`INTO_BAND` of the time left at most
+    :data:`~geo_pcn.proposal._cpsat.SHARE` of the time left, and SCIP goes on from CP-SAT's
+    answer for the rest (its bound still rising). When neither the heuristic nor SCIP by
+    then has an answer inside the band, CP-SAT first brings ``effort`` (the heuristic's
+    answer outside it) into the band, for :data:`INTO_BAND` of the time left at most
     (:func:`~geo_pcn.proposal._cpsat.into_band`), then searches from that answer as above;
     when it proves no answer is inside the band, the search ends there. With an incumbent, a
     fifth of the time is kept for the tie-breaks (crossings first) and the lines. Returns
@@ -258,10 +257,7 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
                 return None
             best = banded = _score(part, polish(part, inside))
             side.update(best=banded)
-        if banded is not None:
-            gap = 1.0  # SCIP had no answer: its gap is unknown
-        share = _cpsat.SHARE_FAR if gap > _cpsat.FAR else _cpsat.SHARE
-        seconds = share * left()
+        seconds = _cpsat.SHARE * left()
         if gap <= _cpsat.GO_ON or seconds < 0.5:
             return banded
         # from the first answer inside the band too: it minimised the patients outside
