@@ -18,7 +18,9 @@ part gives the same answer on any machine, however loaded):
    ones up to ten moves by a counted search), two neighbouring PCNs drawn again and a
    seeded annealing (:mod:`geo_pcn.proposal._repair`);
 5. moves that keep every rule and cost less, or cost the same and add fewer crossings of
-   the study's lines.
+   the study's lines; each PCN as drawn given the code that keeps most of its practices,
+   and practices sent home with one other move making room (:func:`polish`, which any
+   search's answer may be given too).
 
 Steps 2-5 run again with new PCNs grown from the far side of their parent, and the cheaper
 answer is kept; when neither meets the band, once more with no split at all
