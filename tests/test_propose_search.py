@@ -237,3 +237,131 @@ def test_a_cut_needs_only_the_practices_around_a_piece_that_lead_on():
     graph = _Graph(FORK)
     assert graph.sides(0, {0})(3) == (1,)
     assert graph.cuts({0: [{0}, {3}]}) == {(0, 0, 3, (1,)), (0, 3, 0, (1,))}
+
+
+# -- CP-SAT goes on from its first answer inside the band (issue 22, gap) -------------------
+
+#   0 ------ 1 ------ 2 ------ 3 ------ 4      SPLIT: all U1, 9000; band [3000, 5000]
+#   2000     2000     800      1200     3000
+# The splits inside the band are 4000 | 5000 (after practice 1) and 4800 | 4200 (after 2);
+# the patients moved are those of the piece that leaves U1 for the new PCN: 4000 or 5000,
+# 4800 or 4200. The least is 4000: U1 keeps 2, 3, 4 (5000), 0 and 1 go to a new PCN.
+# into_band stands in here for a first answer inside the band that moved the wrong side
+# (U1 keeps 0 and 1, 5000 moved); CP-SAT then searches on from it and finds 4000.
+
+
+def test_cpsat_goes_on_from_its_first_answer_inside_the_band(monkeypatch):
+    pytest.importorskip("ortools")
+    import time
+
+    from geo_pcn.proposal import _cpsat, _scip, model
+
+    poor = (0, 0, 1, 1, 1)
+    assert valid(SPLIT, poor) and _score(SPLIT, poor)["value"] == 5000
+    monkeypatch.setattr(_cpsat, "into_band", lambda *a, **k: (poor, False))
+
+    def stalled(part, graph, cuts, target, left, *, score, incumbent=None, pause=None):
+        better = pause[1](1.0, None)  # SCIP has nothing by its pause
+        return 0, better, "time limit"
+
+    monkeypatch.setattr(_scip, "first_objective", stalled)
+    effort = (0, 0, 0, 0, 0)
+    bound, best, status = model._exact(
+        SPLIT, _Graph(SPLIT), set(), 0.0, None, time.perf_counter() + 600, effort
+    )
+    assert best["value"] == 4000
+    chosen = best["slots"]
+    assert chosen[2:] == (0, 0, 0) and chosen[0] == chosen[1] != 0
+    assert bound <= 4000
+
+
+# -- the heuristic keeps the cheaper of its two splitting starts ----------------------------
+
+#   0 ------ 1 ------ 2 ------ 3 ------ 4      SPLIT: all U1, 9000; band [3000, 5000]
+#   2000     2000     800      1200     3000
+# The starts stand in here for what they draw: the even one leaves U1 with 0, 1 (4000) and
+# opens a new PCN of 2, 3, 4 (5000 moved); the far one leaves U1 with 2, 3, 4 (5000) and
+# opens one of 0, 1 (4000 moved). The moves that keep every rule then improve each: from
+# the even one, practice 2 (800) goes back to U1 (4800 | 4200, 4200 moved; practice 3 back
+# too would make U1 6000, and 1 cannot join 3, 4 across 2); the far one is already the
+# least (4000, above). Both meet the band, so the start with no split is not tried.
+
+
+def test_the_heuristic_keeps_the_cheaper_of_its_two_splitting_starts(monkeypatch):
+    from geo_pcn.proposal import heuristic
+    from geo_pcn.proposal._state import _State
+
+    drawn = {"even": (0, 0, 1, 1, 1), "far": (1, 1, 0, 0, 0)}
+    tried = []
+
+    def attempt(part, start):
+        tried.append(start)
+        st = _State(part)
+        for p, k in enumerate(drawn[start]):
+            st.put(p, k)
+        return st
+
+    monkeypatch.setattr(heuristic, "_attempt", attempt)
+    answer, complete = heuristic.best_effort(SPLIT)
+    assert complete and tried == ["even", "far"]
+    assert answer[2:] == (0, 0, 0) and answer[0] == answer[1] != 0
+    assert _score(SPLIT, answer)["value"] == 4000
+    # the even start alone, improved: 4200 (the answer kept before, the first in the band)
+    drawn["far"] = drawn["even"]
+    answer, _ = heuristic.best_effort(SPLIT)
+    assert answer == (0, 0, 0, 1, 1) and _score(SPLIT, answer)["value"] == 4200
+
+
+# -- the heuristic's polish: groups relabelled, practices sent home in pairs ----------------
+
+#   0 ------ 1 ------ 2 ------ 3               U1: 0, 1; U2: 2, 3; band [3000, 5000]
+#   2000     2000     2000     2000
+# The answer given draws the right groups under the wrong codes (U2 holds 0, 1 and U1 holds
+# 2, 3: all 8000 patients moved). No single move helps (any one leaves a PCN at 2000 or
+# 6000); given its own code back, each group stays where it was: 0 moved.
+SWAPPED = path_part(
+    [2000, 2000, 2000, 2000],
+    [0, 0, 1, 1],
+    [
+        Slot("U1", "U1", False, True, True, (0, 1, 2, 3)),
+        Slot("U2", "U2", False, True, True, (0, 1, 2, 3)),
+    ],
+)
+
+
+def test_polish_gives_each_drawn_pcn_the_code_that_keeps_its_practices():
+    from geo_pcn.proposal.heuristic import polish
+
+    assert _score(SWAPPED, (1, 1, 0, 0))["value"] == 8000
+    assert polish(SWAPPED, (1, 1, 0, 0)) == (0, 0, 1, 1)
+
+
+#   0 ------ 1 ------ 2 ------ 3 ------ 4      band [3000, 5000]
+#   U2       U1       U1       U1       U3
+#   3200     1600     3300     700      3000
+# U1 (5600) is 600 over. Only an end of it can leave with U1 in one piece: 1 to U2 (1600
+# moved, U2 4800), 3 to U3 (700 moved, U3 3700), or both (2300). The least is 700. From
+# the answer that sent 1 to U2, no single move lowers the cost: 1 home makes U1 5600, and
+# 3 to U3 alone costs 700 more. The pair does both: 1 home, 3 to U3 (1600 saved, 700 spent).
+HOME = path_part(
+    [3200, 1600, 3300, 700, 3000],
+    [1, 0, 0, 0, 2],
+    [Slot(c, c, False, True, True, (0, 1, 2, 3, 4)) for c in ("U1", "U2", "U3")],
+)
+
+
+def test_polish_sends_a_practice_home_with_one_move_making_room():
+    from geo_pcn.proposal.heuristic import polish
+
+    given = (1, 1, 0, 0, 2)
+    assert valid(HOME, given) and _score(HOME, given)["value"] == 1600
+    better = polish(HOME, given)
+    assert better == (1, 0, 0, 2, 2)
+    assert _score(HOME, better)["value"] == 700
+
+
+def test_polish_leaves_an_answer_that_breaks_a_rule_as_it_is():
+    from geo_pcn.proposal.heuristic import polish
+
+    outside = (0, 0, 0, 0, 0)  # U1 holds all 11,800 patients: above the band
+    assert polish(HOME, outside) == outside

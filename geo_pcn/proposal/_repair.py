@@ -341,3 +341,117 @@ def _apply_chain(st: _State, chain) -> bool:
     for p, f, _ in reversed(chain):
         st.put(p, f)
     return False
+
+
+def _home_pairs(st: _State) -> bool:
+    """Practices sent back to the PCN they came from, where the band stops a single move:
+    a practice ``p`` away from its own PCN ``h`` goes home (saving what moving it cost)
+    while one other practice ``q`` moves to make room in ``h`` (out of it, to a
+    neighbouring PCN) or to refill the PCN ``p`` leaves (into it, from a neighbour). The
+    pair that lowers the cost most (then adds fewest crossings) and keeps every PCN in the
+    band and in one piece is made, until none lowers the cost (best improvement, as
+    :func:`geo_pcn.proposal.heuristic._descend`). Every PCN must be inside the band
+    before. Whether any pair was made."""
+    made = False
+    for _ in range(MAX_ROUNDS):
+        best = None
+        for p in range(st.n):
+            h, j = st.part.current[p], st.a[p]
+            if h < 0 or h == j or h not in st.allowed[p] or not st.members[h]:
+                continue
+            gain = st.cost(p, h) - st.cost(p, j)
+            if gain >= 0:
+                continue
+            for q, f, t in _seconds(st, p, h, j):
+                change = gain + st.cost(q, t) - st.cost(q, f)
+                if change >= 0 or (best is not None and change > best[0][0]):
+                    continue
+                moves = ((p, h), (q, t))
+                key = (change, st.lines_after(moves), p, q, t)
+                if (best is None or key < best[0]) and _keeps_rules(st, moves):
+                    best = (key, moves)
+        if best is None:
+            return made
+        for p, t in best[1]:
+            st.put(p, t)
+        made = True
+    return made
+
+
+def _seconds(st: _State, p: int, h: int, j: int):
+    """The second moves ``(q, from, to)`` that may let ``p`` go from ``j`` home to ``h``:
+    out of ``h`` to a PCN one of ``q``'s neighbours is in (``j`` too), or into ``j`` from
+    a neighbouring PCN (``h`` too)."""
+    out = set()
+    for q in st.members[h]:
+        if q == p:
+            continue
+        for r in st.adj[q]:
+            t = st.a[r]
+            if t >= 0 and t != h and t in st.allowed[q]:
+                out.add((q, h, t))
+    for r in st.members[j]:
+        for q in st.adj[r]:
+            f = st.a[q]
+            if q != p and f >= 0 and f != j and j in st.allowed[q]:
+                out.add((q, f, j))
+    return sorted(out)
+
+
+def _keeps_rules(st: _State, moves) -> bool:
+    """Whether making ``moves`` (``(practice, to)`` pairs, each practice once) leaves
+    every slot they touch inside its limits and in one piece."""
+    after: dict[int, set[int]] = {}
+    for p, t in moves:
+        for k in (st.a[p], t):
+            after.setdefault(k, set(st.members[k]))
+    for p, t in moves:
+        after[st.a[p]].discard(p)
+        after[t].add(p)
+    for k, members in after.items():
+        if members:
+            size = sum(st.w[p] for p in members)
+            lo, hi = st.limit(k)
+            if not lo <= size <= hi or not st.connected(k, members):
+                return False
+    return True
+
+
+def _relabel(st: _State) -> bool:
+    """The PCNs as drawn, each given the slot that keeps most of its practices where they
+    were (an assignment problem, solved exactly): a group drawn from a PCN's practices
+    may carry another slot's code, moving every practice of it for nothing. A group may
+    take a slot whose candidates hold all its practices and whose rules (band, cap,
+    contiguity) it meets; the drawing as it is stays a solution, so the cost never rises.
+    Whether any group changed slot."""
+    from scipy.optimize import linear_sum_assignment
+
+    if st.part.objective == "pcns":
+        return False  # what a PCN's change costs is not a sum over its practices
+    groups = [k for k in range(len(st.slots)) if st.members[k]]
+    slots = range(len(st.slots))
+    never = -(1 << 40)
+    score = [[never] * len(st.slots) for _ in groups]
+    for i, g in enumerate(groups):
+        members = st.members[g]
+        size = st.size[g]
+        for k in slots:
+            lo, hi = st.limit(k)
+            if not lo <= size <= hi or not all(k in st.allowed[p] for p in members):
+                continue
+            if k != g and not st.connected(k, members):
+                continue
+            # what stays, less a tie-break keeping each group's slot where nothing is gained
+            score[i][k] = 2 * sum(-st.cost(p, k) for p in members) + (k == g)
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    new = {groups[i]: int(k) for i, k in zip(rows, cols, strict=True)}
+    if all(g == k for g, k in new.items()):
+        return False
+    drawn = {g: sorted(st.members[g]) for g in groups}
+    for g in groups:
+        for p in drawn[g]:
+            st.put(p, -1)
+    for g in groups:
+        for p in drawn[g]:
+            st.put(p, new[g])
+    return True

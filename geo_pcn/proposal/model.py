@@ -55,6 +55,7 @@ from geo_pcn.proposal._graph import _Graph, free_unreachable
 from geo_pcn.proposal._highs import _cut_loop, _run
 from geo_pcn.proposal._objective import _gap, _score, crossings_added
 from geo_pcn.proposal._part import Part, PartResult, Slot
+from geo_pcn.proposal.heuristic import polish
 
 __all__ = ["Slot", "Part", "PartResult", "solve", "crossings_added", "free_unreachable"]
 
@@ -235,14 +236,14 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
     :data:`~geo_pcn.proposal._cpsat.PAUSE` of the time, has not beaten the incumbent and is
     more than :data:`~geo_pcn.proposal._cpsat.GO_ON` from its bound, CP-SAT
     (:mod:`geo_pcn.proposal._cpsat`) searches from the best answer for
-    :data:`~geo_pcn.proposal._cpsat.SHARE` of the time left, and SCIP goes on from
-    CP-SAT's answer for the rest (its bound still rising). When neither the heuristic nor
-    SCIP by then has an answer inside the band, CP-SAT brings ``effort`` (the heuristic's
-    answer outside it) into the band instead, for :data:`INTO_BAND` of the time left
-    (:func:`~geo_pcn.proposal._cpsat.into_band`); when it proves no answer is inside the
-    band, the search ends there. With an incumbent, a fifth of the time is kept for the
-    tie-breaks (crossings first) and the lines. Returns ``(bound, best or None,
-    status)``."""
+    :data:`~geo_pcn.proposal._cpsat.SHARE` of the time left, and SCIP goes on from CP-SAT's
+    answer for the rest (its bound still rising). When neither the heuristic nor SCIP by
+    then has an answer inside the band, CP-SAT first brings ``effort`` (the heuristic's
+    answer outside it) into the band, for :data:`INTO_BAND` of the time left at most
+    (:func:`~geo_pcn.proposal._cpsat.into_band`), then searches from that answer as above;
+    when it proves no answer is inside the band, the search ends there. With an incumbent, a
+    fifth of the time is kept for the tie-breaks (crossings first) and the lines. Returns
+    ``(bound, best or None, status)``."""
     ends = deadline - (0.2 * part.time_limit if first is not None else 0.0)
     side: dict = {}  # what CP-SAT found: its answer and bound, or that none is in the band
 
@@ -250,6 +251,7 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
         return 0.0 if side.get("out") else ends - time.perf_counter()
 
     def between(gap: float, best):
+        banded = None  # CP-SAT's first answer inside the band, when it had to find one
         if best is None and effort is not None:
             inside, out = _cpsat.into_band(
                 part, graph, effort, seconds=INTO_BAND * left(), score=_score
@@ -257,17 +259,21 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
             side["out"] = out
             if inside is None:
                 return None
-            found = _score(part, inside)
-            side.update(best=found)
-            return found
+            best = banded = _score(part, polish(part, inside))
+            side.update(best=banded)
         seconds = _cpsat.SHARE * left()
         if gap <= _cpsat.GO_ON or seconds < 0.5:
-            return None
+            return banded
+        # from the first answer inside the band too: it minimised the patients outside
+        # the band only, not the moves (E54000008: 1,159,132 patients moved as found,
+        # 657,558 after CP-SAT's next 30 s from it)
         found, cp_bound, _ = _cpsat.improve(
             part, graph, best, seconds=seconds, target=target, score=_score
         )
-        side.update(best=found, bound=cp_bound or 0)
-        return found
+        side["bound"] = cp_bound or 0
+        if found is not None:
+            side["best"] = found = _score(part, polish(part, found["slots"]))
+        return found if found is not None else banded
 
     pause = None
     if (first is not None or effort is not None) and _cpsat.available():
@@ -283,9 +289,15 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
             best = found  # SCIP did not take CP-SAT's answer (or bettered it)
         bound = max(bound, side.get("bound", 0))
     if best is not None:
+        smoothed = polish(part, best["slots"])  # the heuristic's moves on the search's answer
+        if smoothed != best["slots"]:
+            best = {**_score(part, smoothed), **{k: best[k] for k in _SIZE_KEYS if k in best}}
         bound = min(bound, best["value"])
     return bound, best, status
 
+
+#: the size of the model an answer came from (kept when the heuristic's moves improve it)
+_SIZE_KEYS = ("n_variables", "n_constraints")
 
 #: the share of the time left CP-SAT may spend bringing the heuristic's answer into the
 #: band when neither the heuristic nor SCIP has an answer inside it
