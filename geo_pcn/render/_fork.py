@@ -9,11 +9,13 @@ ends with :func:`os._exit`, so it never runs this process's clean-up (the tempor
 output folder stays this process's to remove). A failure in the child is raised here, as
 the same exception (its traceback as a note); an exception here (Ctrl-C too) kills the
 child first. The child's stage times are added to this process's (``scripts/bench.py``),
-and its progress lines go to the same stderr.
+and its progress lines are written here when it is done (to this process's progress
+stream, which may be no file the child could write to: a captured stderr, a notebook).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import signal
@@ -83,20 +85,24 @@ def _child(work: Callable[[], None], write: int) -> None:  # pragma: no cover - 
     process, whatever happens, without this process's clean-up."""
     status = 1
     try:
+        said = io.StringIO()  # its progress lines, written by the parent
+        if progress._STREAM[0] is not None:
+            progress._STREAM[0] = said
         timings = progress._TIMINGS[0]
         before = dict(timings) if timings is not None else {}
         try:
             work()
             after = progress._TIMINGS[0] or {}
             added = {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k)}
-            payload = pickle.dumps(("done", added))
+            payload = pickle.dumps(("done", added, said.getvalue()))
             status = 0
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
             exc.add_note("in the output writer process:\n" + traceback.format_exc().rstrip())
             try:
-                payload = pickle.dumps(("failed", exc))
+                payload = pickle.dumps(("failed", exc, said.getvalue()))
             except Exception:  # noqa: BLE001 - an exception that cannot be pickled
-                payload = pickle.dumps(("failed", OutputError(f"{type(exc).__name__}: {exc}")))
+                lost = OutputError(f"{type(exc).__name__}: {exc}")
+                payload = pickle.dumps(("failed", lost, said.getvalue()))
         with os.fdopen(write, "wb") as pipe:
             pipe.write(payload)
     finally:
@@ -119,7 +125,11 @@ def _take(payload: bytes) -> None:
             "killed); nothing was written: run again, or with GEO_PCN_FORK=0 to write the "
             "files one after the other"
         )
-    kind, value = pickle.loads(payload)
+    kind, value, said = pickle.loads(payload)
+    stream = progress._STREAM[0]
+    if said and stream is not None:
+        stream.write(said)
+        stream.flush()
     if kind == "failed":
         raise value
     timings = progress._TIMINGS[0]
