@@ -527,6 +527,20 @@ def _check_study(study: Study) -> None:
         raise InputError("Study: " + "; ".join(problems))
 
 
+def _rules(spec: StudySpec, boundaries, configuration, notes: list[str]) -> Rules:
+    """The study file's rules, checked against its boundary layers and PCNs."""
+    rules = Rules(**dict(spec.rules))
+    if rules.study_boundary is not None and rules.study_boundary not in boundaries:
+        raise InputError(
+            f"{spec.path}: [rules] study_boundary = {rules.study_boundary!r} is not a "
+            f"boundary layer; the study has {list_some(boundaries) or 'none'}"
+        )
+    unknown_exempt = sorted(set(rules.exempt) - set(configuration.pcn_codes))
+    if unknown_exempt:
+        notes.append(f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}")
+    return rules
+
+
 def _load(spec: StudySpec) -> Study:
     """Read every input of a parsed study file and build the study. The steps run in this
     order (their notes too) and live in :mod:`geo_pcn.io.study_practices` and
@@ -546,16 +560,7 @@ def _load(spec: StudySpec) -> Study:
         name: CommunityLayer(name=name, kind=kind, data=data, source=path)
         for name, (kind, data, path) in read_community_layers(spec, notes, areas).items()
     }
-    rule_values = dict(spec.rules)
-    rules = Rules(**rule_values)
-    if rules.study_boundary is not None and rules.study_boundary not in boundaries:
-        raise InputError(
-            f"{spec.path}: [rules] study_boundary = {rules.study_boundary!r} is not a "
-            f"boundary layer; the study has {list_some(boundaries) or 'none'}"
-        )
-    unknown_exempt = sorted(set(rules.exempt) - set(configuration.pcn_codes))
-    if unknown_exempt:
-        notes.append(f"exempt PCN code(s) not in the configuration: {list_some(unknown_exempt)}")
+    rules = _rules(spec, boundaries, configuration, notes)
     region = is_region_study(spec, registrations, outside, areas)
     n_layer = None if areas is None else len(areas)
     sliced = None

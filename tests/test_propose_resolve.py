@@ -250,3 +250,52 @@ def test_a_practice_with_no_registered_patients_is_nothing_to_place():
 class _NoConfig:
     pcn_codes: tuple = ()
     empty_pcns: tuple = ()
+
+
+def test_when_no_put_back_mends_it_the_detached_group_joins_the_pcn_beside_it(
+    tmp_path, monkeypatch
+):
+    """The end of the last resort. Solved again, the part finds nothing (stubbed), and no
+    put-back mends the join (stubbed: putting back changes nothing, as when every cause
+    was detached in its given PCN). The first answer is A00004 -> Y and A00009 -> Z; Y
+    then wins T02 and X (U00001) falls in two: A00001 (T01, 2,100) and A00003 (T03,
+    2,100). The group the validator calls detached joins a PCN beside it in the graph:
+    Y (U00002: its homes T02 and T07 touch T01 and T03) or V (U00004: T06 touches both at
+    a corner). Either way X is left at 2,100 (900 below the band) and the other PCN above
+    it (Y 2,000 + 1,400 + 2,100 = 5,500; V 4,800 + 2,100 = 6,900): two PCNs outside the
+    band and 1,400 + 1,200 + 2,100 = 4,700 patients moved each, so the first code wins:
+    Y. No contiguity error is left, and both size findings are said."""
+    import geo_pcn.proposal._judge as judge_module
+
+    _spy(monkeypatch, nothing_again=True)
+    monkeypatch.setattr(judge_module, "_back", lambda part, result, practices, pcns: result)
+    study = make_study(tmp_path, BOTH_AREAS, BOTH_PRACTICES, BOTH_REGISTRATIONS)
+    cut = validate(study).configuration.move("A00004", to="U00002").move("A00009", to="U00005")
+    errors = [
+        f.practice_codes
+        for f in validate(study, cut).findings
+        if f.check == "contiguity" and f.severity is Severity.ERROR
+    ]
+    (group,) = errors  # X cut in two: one practice of it detached
+    (detached,) = group
+    assert detached in ("A00001", "A00003")
+    proposal = propose(study, workers=1, time_limit=60)
+    assert _moves(proposal) == sorted(
+        [(detached, "U00001", "U00002"), ("A00004", "U00003", "U00002"),
+         ("A00009", "U00006", "U00005")]
+    )  # fmt: skip
+    assert _contiguity_errors(study, proposal.configuration) == []
+    s = proposal.summary
+    assert (s["status"], s["patients_moved"]) == ("band not met", 4700)
+    out = {o["pcn_code"]: (o["size"], o["limit"]) for o in proposal.outside_band}
+    assert out == {"U00001": (2100, 3000), "U00002": (5500, 5000)}
+    assert all(f"{detached} joined U00002, the PCN beside them" in o["message"]
+               for o in proposal.outside_band)  # fmt: skip
+    report = validate(study, proposal.configuration)
+    sizes = {(f.pcn_code, f.value) for f in report.findings if f.check == "size"}
+    assert {("U00001", 2100), ("U00002", 5500)} <= sizes
+    (joined,) = [n for n in proposal.joins_held if "the PCN beside them" in n["message"]]
+    assert (joined["pcn_code"], joined["practices"], joined["resolved"]) == (
+        "U00001", [detached], True
+    )
+    assert "Still detached" not in proposal_markdown(proposal)

@@ -190,27 +190,10 @@ def judged(
             loose = detached | {p for p in chosen if not before[p]}
             out = [p for p in chosen if p in loose and p in changed]
             chosen = [p for p in chosen if p not in loose]
-            for p in chosen:
-                if p not in held.setdefault(part_of[p], set()):
-                    held[part_of[p]].add(p)
-                    again_.add(part_of[p])
-            for p in out:
-                i = part_of[p]
-                slot = results[i].assignment[parts[i].practices.index(p)]
-                if (p, slot) not in barred.setdefault(i, set()):
-                    barred[i].add((p, slot))
-                    again_.add(i)
+            again_ |= _mark(chosen, out, held, barred, parts, results, part_of)
             if chosen or out or not any(n["pcn_code"] == f.pcn_code for n in said):
-                said.append(
-                    _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of)
-                )
-                if out:
-                    said[-1]["practices"] += out
-                    said[-1]["message"] += (
-                        " Detached in its given PCN or in none, "
-                        + ", ".join(f"{p} was kept out of {now[p]}" for p in out)
-                        + (f", and part {said[-1]['part']} solved again." if not chosen else ".")
-                    )
+                note = _note(f, round_, causes, lost, chosen, last, before, now, parts, part_of)
+                said.append(_kept_out(note, out, now, chosen))
         if not again_:  # nothing more to hold: the errors stay, and are said
             break
         parts, results, failed = _resolve(parts, results, held, again_, solve_all, again, barred)
@@ -228,6 +211,36 @@ def judged(
     for note in said:
         note["resolved"] = note["pcn_code"] not in left
     return parts, results, said
+
+
+def _mark(chosen, out, held, barred, parts, results, part_of) -> set[int]:
+    """The parts to solve again once ``chosen`` are held in their PCNs and each of ``out``
+    kept out of the PCN it joined (added to ``held`` and ``barred``, by part)."""
+    again: set[int] = set()
+    for p in chosen:
+        if p not in held.setdefault(part_of[p], set()):
+            held[part_of[p]].add(p)
+            again.add(part_of[p])
+    for p in out:
+        i = part_of[p]
+        slot = results[i].assignment[parts[i].practices.index(p)]
+        if (p, slot) not in barred.setdefault(i, set()):
+            barred[i].add((p, slot))
+            again.add(i)
+    return again
+
+
+def _kept_out(note: dict, out, now, chosen) -> dict:
+    """``note`` (:func:`_note`'s) saying which practices ``out`` were kept out of the PCN
+    they joined (detached in their given PCN, or in none)."""
+    if out:
+        note["practices"] += out
+        note["message"] += (
+            " Detached in its given PCN or in none, "
+            + ", ".join(f"{p} was kept out of {now[p]}" for p in out)
+            + (f", and part {note['part']} solved again." if not chosen else ".")
+        )
+    return note
 
 
 def _resolve(parts, results, held, which, solve_all, again=None, barred=None):
@@ -328,7 +341,72 @@ def _put_back(base, parts, results, errors, configure, given, free):
             results[i] = first[i]
         notes = [n for n in notes if n["part"] not in {parts[i].name for i in failed - {None}}]
         errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
-        notes += [_stuck_note(f, detached, parts, part_of) for f in errors]
+        results, errors, joined = _regroup(base, parts, results, errors, configure, given, free)
+        notes += joined + [_stuck_note(f, detached, parts, part_of) for f in errors]
+    return results, errors, notes
+
+
+def _regroup(base, parts, results, errors, configure, given, free):
+    """The end of the last resort, for an error no put-back mends: the detached group
+    joins the PCN of a practice beside it in the graph, without a solver, when that leaves
+    its part no new contiguity error (of those that do, the one leaving fewest PCNs
+    outside the band, then fewest patients moved, then the first code). A PCN this
+    leaves outside the band is said (:attr:`PartResult.put_back`). Returns the results,
+    the errors left and the notes."""
+    from geo_pcn.proposal._objective import _score
+
+    part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
+    results, notes = list(results), []
+    for f in sorted(errors, key=lambda f: (f.pcn_code, f.practice_codes)):
+        i = part_of.get(f.practice_codes[0])
+        if i is None or not results[i].assignment:
+            continue
+        part, result = parts[i], results[i]
+        index = {p: k for k, p in enumerate(part.practices)}
+        group = {index[p] for p in f.practice_codes if p in index}
+        at = {s.code: k for k, s in enumerate(part.slots)}
+        answer = result.assignment
+        beside = {answer[b] for a, b in part.edges if a in group and b not in group}
+        beside |= {answer[a] for a, b in part.edges if b in group and a not in group}
+        tried = []
+        for code in sorted(beside - {f.pcn_code}):
+            if code not in at or any(c not in at for c in answer):
+                continue
+            moved = [at[c] for c in answer]
+            for k in group:
+                moved[k] = at[code]
+            got = _score(part, tuple(moved))
+            reason = (
+                f"{', '.join(f.practice_codes)} joined {code}, the PCN beside them, without a "
+                f"solver, so that {f.pcn_code} is not left detached (no practice could be put "
+                "back to join them to it without bringing back a contiguity error the given "
+                "configuration had); this leaves this PCN outside the band"
+            )
+            trial = list(results)
+            trial[i] = _valued(part, result, got, reason)
+            after = base.with_configuration(configure(parts, trial))
+            if any(part_of.get(e.practice_codes[0]) == i for e in _new_errors(after, given, free)):
+                continue
+            tried.append(((len(got["outside_band"]), got["value"], code), trial[i]))
+        if not tried:
+            continue
+        (_, _, code), results[i] = min(tried, key=lambda t: t[0])
+        notes.append({
+            "pcn_code": f.pcn_code,
+            "part": part.name,
+            "round": ROUNDS + 2,
+            "practices": list(f.practice_codes),
+            "areas_lost": [],
+            "message": (
+                f"{f.pcn_code}: {', '.join(f.practice_codes)} left detached from the rest of "
+                f"{f.pcn_code}, and no practice could be put back to join them again without "
+                "bringing back a contiguity error the given configuration had; so they joined "
+                f"{code}, the PCN beside them, without a solver (the end of the last resort). "
+                "Any PCN this leaves outside the band is said under PCNs left outside the band."
+            ),
+        })  # fmt: skip
+    if notes:
+        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
     return results, errors, notes
 
 
@@ -355,14 +433,12 @@ def _stuck_note(f: Finding, detached: set[str], parts, part_of) -> dict:
 def _back(part: Part, result: PartResult, practices, pcns: list[str]) -> PartResult:
     """``result`` with ``practices`` put back in their PCNs (of ``part``), valued again;
     the PCNs this leaves outside the band (that were not) said with why."""
-    from geo_pcn.proposal._objective import _gap, _score
+    from geo_pcn.proposal._objective import _score
 
     answer = started(part, result, practices)
     if not answer:
         return result
     got = _score(part, answer)
-    out = got["outside_band"]
-    newly = sorted(c for c in out if c not in result.outside_band)
     names = ", ".join(f"{p} in {part.slots[part.current[i]].code}"
                       for i, p in enumerate(part.practices)
                       if p in practices and part.current[i] >= 0)  # fmt: skip
@@ -374,6 +450,16 @@ def _back(part: Part, result: PartResult, practices, pcns: list[str]) -> PartRes
         "no configuration in the time given, or had no time left); put back, the answer "
         "leaves this PCN outside the band"
     )
+    return _valued(part, result, got, reason)
+
+
+def _valued(part: Part, result: PartResult, got: dict, reason: str) -> PartResult:
+    """``result`` with the answer ``got`` (:func:`_score`'s) of the last resort; each PCN
+    it leaves outside the band (that was not) said with ``reason``."""
+    from geo_pcn.proposal._objective import _gap
+
+    out = got["outside_band"]
+    newly = sorted(c for c in out if c not in result.outside_band)
     status, bound, gap = result.status, result.bound, result.gap
     if out and status in _BAND_MET:
         status, bound, gap = "band not met", None, None
