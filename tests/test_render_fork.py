@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sys
 
 import pytest
 
@@ -15,9 +16,19 @@ from geo_pcn.datasets import demo
 from geo_pcn.errors import OutputError
 from geo_pcn.progress import reporting, stage
 from geo_pcn.render import write_report
+from geo_pcn.render import _fork
 from geo_pcn.render._fork import can_fork, side_by_side
 
-needs_fork = pytest.mark.skipif(not can_fork(), reason="outputs are forked on Linux only")
+ON_LINUX = sys.platform.startswith("linux") and hasattr(os, "fork")
+needs_fork = pytest.mark.skipif(not ON_LINUX, reason="outputs are forked on Linux only")
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """Fork even when an earlier test left a thread running (a browser test's driver, a
+    cluster's): ``can_fork`` would write one after the other then, and a child's
+    ``os.kill(os.getpid(), ...)`` would kill the test run itself."""
+    monkeypatch.setattr(_fork, "can_fork", lambda: True)
 
 
 def _files(folder):
@@ -26,10 +37,10 @@ def _files(folder):
 
 @needs_fork
 def test_forked_outputs_are_the_bytes_written_one_after_the_other(tmp_path, monkeypatch):
+    monkeypatch.setattr(_fork, "can_fork", lambda: True)
     report = geo_pcn.validate(demo())
     write_report(report, tmp_path / "forked")
-    monkeypatch.setenv("GEO_PCN_FORK", "0")
-    assert not can_fork()
+    monkeypatch.setattr(_fork, "can_fork", lambda: False)
     write_report(geo_pcn.validate(demo()), tmp_path / "serial")
     forked, serial = _files(tmp_path / "forked"), _files(tmp_path / "serial")
     assert {"map.html", "report.html", "report.xlsx", "footprints.gpkg"} <= set(forked)
@@ -39,7 +50,7 @@ def test_forked_outputs_are_the_bytes_written_one_after_the_other(tmp_path, monk
 
 
 @needs_fork
-def test_a_failure_in_the_child_is_raised_here_with_its_traceback():
+def test_a_failure_in_the_child_is_raised_here_with_its_traceback(forking):
     def child():
         raise OutputError("/out/map.html: cannot write the file (File too large)")
 
@@ -50,13 +61,13 @@ def test_a_failure_in_the_child_is_raised_here_with_its_traceback():
 
 
 @needs_fork
-def test_a_child_killed_without_a_word_is_an_output_error():
+def test_a_child_killed_without_a_word_is_an_output_error(forking):
     with pytest.raises(OutputError, match="ended without a word.*GEO_PCN_FORK=0"):
         side_by_side(lambda: None, lambda: os.kill(os.getpid(), signal.SIGKILL))
 
 
 @needs_fork
-def test_a_failure_here_kills_the_child_and_waits_for_it(monkeypatch):
+def test_a_failure_here_kills_the_child_and_waits_for_it(monkeypatch, forking):
     """The child would wait for ever (``signal.pause``); the failure here kills it and the
     call returns (an alarm fails the test instead of hanging it), the child reaped."""
     forked: list[int] = []
@@ -90,7 +101,7 @@ def test_a_failure_here_kills_the_child_and_waits_for_it(monkeypatch):
 
 
 @needs_fork
-def test_the_childs_stage_times_are_added_here(tmp_path):
+def test_the_childs_stage_times_are_added_here(tmp_path, forking):
     timings: dict[str, float] = {}
 
     def here():
