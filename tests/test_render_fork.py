@@ -15,8 +15,7 @@ import geo_pcn
 from geo_pcn.datasets import demo
 from geo_pcn.errors import OutputError
 from geo_pcn.progress import reporting, stage
-from geo_pcn.render import write_report
-from geo_pcn.render import _fork
+from geo_pcn.render import _fork, write_report
 from geo_pcn.render._fork import can_fork, side_by_side
 
 ON_LINUX = sys.platform.startswith("linux") and hasattr(os, "fork")
