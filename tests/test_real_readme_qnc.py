@@ -20,6 +20,7 @@ Known answers are worked out here with plain pandas on the raw files:
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -111,8 +112,14 @@ def test_readme_study_counts_only_the_pharmacies_of_the_study_area(readme_report
 @pytest.fixture(scope="module")
 def national_report(shared_data, tmp_path_factory):
     path = _study_file("qnc_national_2022.toml", shared_data, tmp_path_factory.mktemp("nat"))
-    with pytest.warns(Warning):  # two LSOA 2011 polygons are repaired with make_valid
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         study = Study.from_toml(path)
+    # the national LSOA 2011 layer has two invalid polygons, E01013170 and E01019828, both
+    # far from QNC: a region study repairs only the polygons near its residents and sites,
+    # so it names neither (a whole read of the layer named both)
+    said = " ".join(str(w.message) for w in caught)
+    assert "E01013170" not in said and "E01019828" not in said
     return validate(study)
 
 
