@@ -49,9 +49,10 @@ __all__ = [
 ]
 
 #: Bumped whenever a cached reader's result changes shape or meaning: older entries are
-#: then never read again (``geo-pcn cache clear`` removes them). 3: Excel through calamine;
-#: entries of version 2 replayed openpyxl's warnings (unclosed file, default engine).
-READER_VERSION = "3"
+#: then never read again (``geo-pcn cache clear`` removes them). 4: an Excel cell "NA",
+#: "N/A", "NULL" is that text (3 read it as a blank); 3: Excel through calamine; entries of
+#: version 2 replayed openpyxl's warnings (unclosed file, default engine).
+READER_VERSION = "4"
 #: The environment variable naming the cache folder (``off``: no cache).
 ENV = "GEO_PCN_CACHE"
 _OFF = {"off", "0", "no", "false", "none"}

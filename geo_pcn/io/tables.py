@@ -393,6 +393,11 @@ def _read_table(
     return frame
 
 
+#: every cell as the text it shows, as the CSV reader keeps it: "NA", "N/A", "NULL" or
+#: "nan" in a cell is that text, not a blank (pandas' default missing-value strings)
+_AS_TEXT = {"header": None, "dtype": str, "keep_default_na": False}
+
+
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """Every cell of one sheet as text (the header is row 0)."""
     if sniff(path) == "zip":
@@ -421,16 +426,14 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     which = 0 if sheet is None else sheet
     try:
         try:
-            return pd.read_excel(
-                path, sheet_name=which, header=None, dtype=str, engine=excel_engine()
-            )
+            return pd.read_excel(path, sheet_name=which, engine=excel_engine(), **_AS_TEXT)
         except ValueError:
             raise  # an unknown sheet: the same with either engine
         except Exception:
             if excel_engine() == "openpyxl":
                 raise
             # a workbook calamine cannot parse may still open with openpyxl
-            return pd.read_excel(path, sheet_name=which, header=None, dtype=str, engine="openpyxl")
+            return pd.read_excel(path, sheet_name=which, engine="openpyxl", **_AS_TEXT)
     except ValueError as exc:  # unknown sheet
         reason = " ".join(str(exc).split())
         names = sheet_names(path)
