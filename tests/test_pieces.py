@@ -367,12 +367,12 @@ def test_every_pcn_drawn_in_pieces_is_said(qnc_study_file):
 
 
 def test_components_are_those_of_networkx_on_random_graphs():
-    """``_components`` (numpy hooking and pointer jumping) gives each node the smallest
+    """``connected_labels`` (numpy hooking and pointer jumping) gives each node the smallest
     node of its component; networkx's breadth-first components are the independent
     answer, on sparse random graphs with chains, isolated nodes and repeated links."""
     import networkx as nx
 
-    from geo_pcn.geography._pieces import _components
+    from geo_pcn._spatial import connected_labels
 
     rng = np.random.default_rng(21)
     for n, m in [(1, 0), (2, 1), (50, 30), (400, 380), (2000, 1500), (3000, 6000)]:
@@ -384,6 +384,6 @@ def test_components_are_those_of_networkx_on_random_graphs():
         expected = np.empty(n, dtype=np.int64)
         for nodes in nx.connected_components(graph):
             expected[sorted(nodes)] = min(nodes)
-        assert _components(left, right, n).tolist() == expected.tolist()
+        assert connected_labels(left, right, n).tolist() == expected.tolist()
     chain = np.arange(999)  # a long chain, numbered backwards
-    assert set(_components(chain[::-1] + 1, chain[::-1], 1000).tolist()) == {0}
+    assert set(connected_labels(chain[::-1] + 1, chain[::-1], 1000).tolist()) == {0}

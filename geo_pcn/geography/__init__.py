@@ -26,9 +26,9 @@ import hashlib
 import weakref
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 import shapely
 
@@ -45,6 +45,9 @@ from geo_pcn.geography.graph import build_graph, components
 from geo_pcn.geography.territories import Territories, _in, build_territories, study_boundary
 from geo_pcn.progress import stage
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PRACTICE_CODE
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "Geography",
@@ -138,6 +141,8 @@ class Geography:
         """Build the geography of ``study`` (territories first, then the graph on them)."""
         with stage("territories"):
             territories = build_territories(study)
+        import networkx as nx  # here: `geo-pcn info` never builds the graph (issue 21)
+
         with stage("graph"):
             graph = nx.freeze(build_graph(study, territories))
         practices = study.practices

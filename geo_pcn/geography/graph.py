@@ -13,13 +13,16 @@ apply) and ``distance_m`` between the homes.
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import shapely
 
 from geo_pcn.geography._pieces import pairs_within
 from geo_pcn.geography.territories import Territories
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["build_graph", "components"]
 
@@ -60,6 +63,8 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     terr = territories.practices.geometry.to_numpy()
     won = ~shapely.is_empty(terr) & ~shapely.is_missing(terr)
 
+    import networkx as nx  # imported when a graph is built: `geo-pcn info` builds none
+
     graph = nx.Graph()
     graph.add_nodes_from(
         (code, {"has_home": bool(h), "has_territory": bool(w)})
@@ -89,5 +94,7 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
 
 def components(graph: nx.Graph, members: tuple[str, ...]) -> list[tuple[str, ...]]:
     """Connected groups of ``members`` in ``graph``, each sorted, largest first."""
+    import networkx as nx
+
     groups = [tuple(sorted(c)) for c in nx.connected_components(graph.subgraph(members))]
     return sorted(groups, key=lambda g: (-len(g), g))
