@@ -97,11 +97,16 @@ def peak_mb() -> float:
 
 # -- the workers (each in its own process) ----------------------------------------------------
 def run_stages(study_file: Path, out_dir: Path) -> dict:
-    """Time each stage of ``geo-pcn validate`` on one study file (every output written)."""
+    """Time each stage of ``geo-pcn validate`` on one study file (every output written),
+    with the garbage collector set as the ``geo-pcn`` command sets it."""
+    import gc
+
     from geo_pcn import Study, validate
+    from geo_pcn.cli import GC_THRESHOLDS
     from geo_pcn.progress import reporting
     from geo_pcn.render import write_report
 
+    gc.set_threshold(*GC_THRESHOLDS)
     timings: dict[str, float] = {}
     with reporting(True, stream=io.StringIO(), timings=timings):
         start, cpu_start = time.perf_counter(), cpu_seconds()
