@@ -1,5 +1,6 @@
-"""The one point-in-polygon lookup every stage uses (vectorised with a spatial index), and
-which geometries are there to use or to draw."""
+"""The one point-in-polygon lookup every stage uses (vectorised with a spatial index),
+which geometries are there to use or to draw, and connected components of linked
+geometries (numpy)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["drawable", "polygon_of", "present"]
+__all__ = ["connected_labels", "drawable", "polygon_of", "present"]
 
 
 def present(geoms) -> pd.Series:
@@ -71,3 +72,35 @@ def polygon_of(polygons, points, *, keys=None) -> np.ndarray:
     hits = hits.drop_duplicates("p")
     out[hits["p"].to_numpy()] = hits["a"].to_numpy()
     return out
+
+
+def connected_labels(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
+    """The connected component of each of ``n`` nodes joined by the links ``left``-``right``:
+    the smallest node of its component.
+
+    Vectorised hooking and pointer jumping in numpy (each round, the larger of two linked
+    roots points at the smaller, then every node at its root), a few rounds nationally;
+    scipy's ``connected_components`` gives the same components but its import alone takes
+    about 0.3 s of a 10 s national run, networkx's about 0.1 s of
+    ``geo-pcn info`` (issue 21).
+
+    Examples
+    --------
+    >>> connected_labels(np.array([3, 1, 4]), np.array([1, 0, 5]), 7).tolist()
+    [0, 0, 2, 0, 4, 4, 6]
+    """
+    labels = np.arange(n, dtype=np.intp)
+    left, right = np.asarray(left, dtype=np.intp), np.asarray(right, dtype=np.intp)
+    while len(left):
+        a, b = labels[left], labels[right]  # roots: every label is one after the jumps
+        apart = a != b
+        if not apart.any():
+            break
+        lo, hi = np.minimum(a[apart], b[apart]), np.maximum(a[apart], b[apart])
+        np.minimum.at(labels, hi, lo)  # a label never exceeds its node: no cycle
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+    return labels

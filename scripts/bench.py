@@ -23,9 +23,12 @@ For each study it prints:
   CPU seconds (user + system) of the load and of the whole run, which other work on a
   shared machine hardly moves (wall seconds double when the load average is 4 on 2
   cores); peak MB;
-* ``geo-pcn info`` warm: the wall seconds of the whole command in its own process (Python
-  started, geo_pcn imported, the study loaded from the warm cache, its residents table
-  worked out and printed), beside the seconds of ``import geo_pcn.cli`` alone;
+* ``geo-pcn info`` warm: the wall and CPU seconds of the whole command in its own process
+  (Python started, geo_pcn imported, the study loaded from the warm cache, its residents
+  table worked out and printed), once as this checkout runs (with
+  ``PYTHONDONTWRITEBYTECODE`` set every geo_pcn module is compiled at each start, about
+  0.2 CPU s) and once with its bytecode compiled, as an installed package runs; beside the
+  seconds of ``import geo_pcn.cli`` alone;
 * the load average of the machine before and after (it is shared: figures move with it);
 * **the read floor**: the seconds to merely read the same input files with plain pandas /
   pyogrio (each file named in the study file, by its extension; a Code-Point folder as the
@@ -94,11 +97,16 @@ def peak_mb() -> float:
 
 # -- the workers (each in its own process) ----------------------------------------------------
 def run_stages(study_file: Path, out_dir: Path) -> dict:
-    """Time each stage of ``geo-pcn validate`` on one study file (every output written)."""
+    """Time each stage of ``geo-pcn validate`` on one study file (every output written),
+    with the garbage collector set as the ``geo-pcn`` command sets it."""
+    import gc
+
     from geo_pcn import Study, validate
+    from geo_pcn.cli import GC_THRESHOLDS
     from geo_pcn.progress import reporting
     from geo_pcn.render import write_report
 
+    gc.set_threshold(*GC_THRESHOLDS)
     timings: dict[str, float] = {}
     with reporting(True, stream=io.StringIO(), timings=timings):
         start, cpu_start = time.perf_counter(), cpu_seconds()
@@ -365,22 +373,41 @@ def _spawn(name: str, task: str, moves: int, *extra: str, cache: str | None = No
     return json.loads(done.stdout)
 
 
-def _timed_command(argv: list[str], cache: str | None) -> float:
-    """Wall seconds of one command in its own process (everything: start, imports, work)."""
+def _timed_command(
+    argv: list[str], cache: str | None, *, pycache: str | None = None
+) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one command in its own process
+    (everything: start, imports, work). ``pycache``: a folder for compiled bytecode
+    (``PYTHONPYCACHEPREFIX``), so that the command runs as an installed package does
+    (pip compiles the modules once); without it, with ``PYTHONDONTWRITEBYTECODE`` set (as
+    on the shared machine), every module of a source checkout is compiled on each start."""
     env = dict(os.environ, GEO_PCN_CACHE=cache or "off", PYTHONWARNINGS="ignore")
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(argv, check=False, capture_output=True, text=True, env=env)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def time_info(name: str, cache: str) -> dict:
-    """``geo-pcn info`` on the study with the warm cache ``cache``, and ``import
-    geo_pcn.cli`` alone, each the wall seconds of its own process."""
+    """``geo-pcn info`` on the study with the warm cache ``cache`` (as the shared machine
+    runs a checkout, and with its bytecode compiled, as installed: the second of two runs
+    with a fresh ``PYTHONPYCACHEPREFIX``), and ``import geo_pcn.cli`` alone, each the wall
+    (and CPU) seconds of its own process."""
     cli = [sys.executable, "-c", "import sys; from geo_pcn.cli import main; sys.exit(main())"]
-    return {
-        "info": _timed_command(cli + ["info", str(STUDIES[name])], cache),
-        "import": _timed_command([sys.executable, "-c", "import geo_pcn.cli"], None),
-    }
+    argv = cli + ["info", str(STUDIES[name])]
+    out = {}
+    out["info"], out["info_cpu"] = _timed_command(argv, cache)
+    with tempfile.TemporaryDirectory() as pycache:
+        _timed_command(argv, cache, pycache=pycache)  # compiles every module once
+        out["info_pyc"], out["info_pyc_cpu"] = _timed_command(argv, cache, pycache=pycache)
+    out["import"], _ = _timed_command([sys.executable, "-c", "import geo_pcn.cli"], None)
+    return out
 
 
 def _load() -> str:
@@ -450,10 +477,16 @@ def main() -> int:
                     f"{r['map_mb']:.1f} |"
                 )
         print()
-        print("| study | geo-pcn info, warm (s, whole process) | import geo_pcn.cli (s) |")
-        print("|---|---|---|")
+        print(
+            "| study | geo-pcn info, warm (s, whole process) | its CPU s | with bytecode "
+            "compiled, as installed (s) | its CPU s | import geo_pcn.cli (s) |"
+        )
+        print("|---|---|---|---|---|---|")
         for name, r in info_runs.items():
-            print(f"| {NAMES[name]} | {r['info']:.2f} | {r['import']:.2f} |")
+            print(
+                f"| {NAMES[name]} | {r['info']:.2f} | {r['info_cpu']:.2f} | "
+                f"{r['info_pyc']:.2f} | {r['info_pyc_cpu']:.2f} | {r['import']:.2f} |"
+            )
         print()
         print(
             "| study | full validate (ms) | moves | revalidate median (ms) | p90 | max "

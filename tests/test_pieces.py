@@ -22,7 +22,10 @@ from geo_pcn.proposal import propose
 
 
 def _ring(x0, y0, x1, y1):
-    return [[X0 + 1000 * x, Y0 + 1000 * y] for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))]
+    return [
+        [X0 + 1000 * x, Y0 + 1000 * y]
+        for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))
+    ]
 
 
 def make_study(folder: Path, areas, practices, registrations, band=(3000, 5000)) -> Study:
@@ -55,7 +58,9 @@ def make_study(folder: Path, areas, practices, registrations, band=(3000, 5000))
             }
         ],
     }
-    rows = ["PRACTICE_CODE,PRACTICE_NAME,PRACTICE_POSTCODE,PCN_CODE,PCN_NAME,SUB_ICB_LOCATION_CODE,ICB_CODE"]
+    rows = [
+        "PRACTICE_CODE,PRACTICE_NAME,PRACTICE_POSTCODE,PCN_CODE,PCN_NAME,SUB_ICB_LOCATION_CODE,ICB_CODE"
+    ]
     sites = ["PRACTICE_CODE,EASTING,NORTHING"]
     for i, (code, pcn, (x, y)) in enumerate(practices, 1):
         rows.append(f"{code},{code} SURGERY,AB{i} 1AA,{pcn},{pcn} PCN,01A,QXX")
@@ -76,7 +81,9 @@ def make_study(folder: Path, areas, practices, registrations, band=(3000, 5000))
         population_csv=population,
         place_geojson=json.dumps(place),
     )
-    path.write_text(path.read_text().replace("band = [3000, 5000]", f"band = [{band[0]}, {band[1]}]"))
+    path.write_text(
+        path.read_text().replace("band = [3000, 5000]", f"band = [{band[0]}, {band[1]}]")
+    )
     return Study.from_toml(path)
 
 
@@ -115,7 +122,11 @@ def test_a_far_thin_piece_joins_no_one(tmp_path):
     study = make_study(
         tmp_path,
         FAR_PIECE["areas"],
-        [("A00001", "U00001", (0.5, 0.5)), ("A00002", "U00001", (4.5, 0.5)), ("A00003", "U00002", (2.5, 0.5))],
+        [
+            ("A00001", "U00001", (0.5, 0.5)),
+            ("A00002", "U00001", (4.5, 0.5)),
+            ("A00003", "U00002", (2.5, 0.5)),
+        ],
         FAR_PIECE["registrations"],
     )
     report = validate(study)
@@ -145,7 +156,11 @@ def test_propose_does_not_join_through_a_far_piece(tmp_path):
     study = make_study(
         tmp_path,
         FAR_PIECE["areas"],
-        [("A00001", "U00001", (0.5, 0.5)), ("A00002", "U00003", (4.5, 0.5)), ("A00003", "U00002", (2.5, 0.5))],
+        [
+            ("A00001", "U00001", (0.5, 0.5)),
+            ("A00002", "U00003", (4.5, 0.5)),
+            ("A00003", "U00002", (2.5, 0.5)),
+        ],
         FAR_PIECE["registrations"],
     )
     proposal = propose(study, workers=1, time_limit=30)
@@ -354,9 +369,7 @@ def test_every_pcn_drawn_in_pieces_is_said(qnc_study_file):
     report = validate(study)
     tol = study.rules.adjacency_tolerance_m
     said = {
-        f.pcn_code
-        for f in report.findings
-        if f.kind in ("footprint_in_pieces", "detached_group")
+        f.pcn_code for f in report.findings if f.kind in ("footprint_in_pieces", "detached_group")
     }
     drawn = {
         code: _drawn_pieces_with_homes(report, code, members, tol)
@@ -367,12 +380,12 @@ def test_every_pcn_drawn_in_pieces_is_said(qnc_study_file):
 
 
 def test_components_are_those_of_networkx_on_random_graphs():
-    """``_components`` (numpy hooking and pointer jumping) gives each node the smallest
+    """``connected_labels`` (numpy hooking and pointer jumping) gives each node the smallest
     node of its component; networkx's breadth-first components are the independent
     answer, on sparse random graphs with chains, isolated nodes and repeated links."""
     import networkx as nx
 
-    from geo_pcn.geography._pieces import _components
+    from geo_pcn._spatial import connected_labels
 
     rng = np.random.default_rng(21)
     for n, m in [(1, 0), (2, 1), (50, 30), (400, 380), (2000, 1500), (3000, 6000)]:
@@ -384,6 +397,6 @@ def test_components_are_those_of_networkx_on_random_graphs():
         expected = np.empty(n, dtype=np.int64)
         for nodes in nx.connected_components(graph):
             expected[sorted(nodes)] = min(nodes)
-        assert _components(left, right, n).tolist() == expected.tolist()
+        assert connected_labels(left, right, n).tolist() == expected.tolist()
     chain = np.arange(999)  # a long chain, numbered backwards
-    assert set(_components(chain[::-1] + 1, chain[::-1], 1000).tolist()) == {0}
+    assert set(connected_labels(chain[::-1] + 1, chain[::-1], 1000).tolist()) == {0}

@@ -25,10 +25,11 @@ from __future__ import annotations
 import hashlib
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 import shapely
 
@@ -41,10 +42,13 @@ from geo_pcn.geography.footprints import (
     pcn_shares,
     update_footprints,
 )
-from geo_pcn.geography.graph import build_graph, components
+from geo_pcn.geography.graph import build_graph, components, graph_of
 from geo_pcn.geography.territories import Territories, _in, build_territories, study_boundary
 from geo_pcn.progress import stage
 from geo_pcn.settings import AREA_CODE, LIST_SIZE, N_PATIENTS, PRACTICE_CODE
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "Geography",
@@ -73,7 +77,9 @@ class Geography:
     graph
         The practice adjacency graph (networkx, frozen): an edge per pair of practices whose
         territories touch or lie within the adjacency tolerance, and per pair at one site;
-        edges carry ``reasons`` and ``distance_m``.
+        edges carry ``reasons`` and ``distance_m``. Built when first asked for (from the
+        territories, ``colocated`` and the tolerance) and kept: ``geo-pcn info``, which
+        reads the residents table only, never builds it (issue 21).
     site_areas
         layer -> ``code, name, nhs_code`` of the area each practice site lies in (blank
         where none, or not located), ``placed_by`` (``district code``, ``lookup``,
@@ -97,10 +103,12 @@ class Geography:
         How the study area was decided, and where every registered patient of the study's
         practices lives (in the study area, in areas served from outside or beyond it, of
         unknown residence, in Wales...): plain numbers for the report.
+    colocated
+        ``site_id -> practice codes`` of every site shared by two or more practices (the
+        study's :attr:`~geo_pcn.study.Study.colocated`): joined in the graph.
     """
 
     territories: Territories
-    graph: nx.Graph
     site_areas: MappingProxyType
     list_sizes: pd.Series
     list_size_sources: pd.Series
@@ -109,14 +117,15 @@ class Geography:
     generalisation_m: MappingProxyType
     study_area: dict = field(default_factory=dict, repr=False)
     fingerprint: tuple = field(default=(), repr=False)
+    colocated: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     def __post_init__(self) -> None:
         practices = self.list_sizes.index
         problems = []
         if not self.territories.practices.index.equals(practices):
             problems.append("territories are not indexed by the study's practices")
-        if set(self.graph.nodes) != set(practices):
-            problems.append("the graph's nodes are not the study's practices")
+        if not {p for group in self.colocated.values() for p in group} <= set(practices):
+            problems.append("a shared site names a practice not in the study")
         for layer, table in self.site_areas.items():
             if not table.index.equals(practices):
                 problems.append(f"site areas of {layer!r} are not indexed by the practices")
@@ -135,17 +144,15 @@ class Geography:
 
     @classmethod
     def build(cls, study, *, fingerprint: tuple = ()) -> Geography:
-        """Build the geography of ``study`` (territories first, then the graph on them)."""
+        """Build the geography of ``study`` (its territories; the graph on them when first
+        asked for: :attr:`graph`)."""
         with stage("territories"):
             territories = build_territories(study)
-        with stage("graph"):
-            graph = nx.freeze(build_graph(study, territories))
         practices = study.practices
         sources = practices.get("list_size_source", pd.Series("", index=practices.index))
         site_areas = _site_areas(study)
         return cls(
             territories=territories,
-            graph=graph,
             site_areas=MappingProxyType(site_areas),
             list_sizes=practices[LIST_SIZE].fillna(0).astype("int64"),
             list_size_sources=sources.fillna("").astype(str),
@@ -159,7 +166,21 @@ class Geography:
             ),
             study_area=_study_area(study, territories),
             fingerprint=fingerprint,
+            colocated=MappingProxyType(dict(study.colocated)),
         )
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The practice adjacency graph (see the class): built on first use, then kept."""
+        import networkx as nx  # here: `geo-pcn info` never builds the graph (issue 21)
+
+        with stage("graph"):
+            graph = nx.freeze(
+                graph_of(self.territories, self.colocated, self.adjacency_tolerance_m)
+            )
+        if set(graph.nodes) != set(self.list_sizes.index):
+            raise GeoPCNError("Geography: the graph's nodes are not the study's practices")
+        return graph
 
 
 def _study_area(study, terr: Territories) -> dict:

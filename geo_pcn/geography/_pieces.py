@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_pcn._spatial import connected_labels
+
 __all__ = ["area_links", "area_pieces", "pairs_within", "repiece", "largest_part_points"]
 
 
@@ -98,7 +100,7 @@ def area_pieces(links: tuple[np.ndarray, np.ndarray], owner: np.ndarray) -> np.n
     has = owner != ""
     left, right = links
     same = has[left] & (owner[left] == owner[right])
-    raw = _components(left[same], right[same], n)
+    raw = connected_labels(left[same], right[same], n)
     # renumber by first appearance, then drop the areas no one owns
     return _by_first_appearance(np.where(has, raw, -1), has)
 
@@ -129,40 +131,9 @@ def repiece(
     both = redo[left] & redo[right]
     left, right = left[both], right[both]
     same = has[left] & (owner[left] == owner[right])
-    raw = _components(left[same], right[same], n)
+    raw = connected_labels(left[same], right[same], n)
     raw = np.where(redo, raw + (int(old.max()) + 1 if len(old) else 0), old)
     return _by_first_appearance(np.where(has, raw, -1), has)
-
-
-def _components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
-    """The connected component of each of ``n`` nodes joined by the links ``left``-``right``:
-    the smallest node of its component.
-
-    Vectorised hooking and pointer jumping in numpy (each round, the larger of two linked
-    roots points at the smaller, then every node at its root), a few rounds nationally;
-    scipy's ``connected_components`` gives the same components but its import alone takes
-    about 0.3 s of a 10 s national run (issue 21).
-
-    Examples
-    --------
-    >>> _components(np.array([3, 1, 4]), np.array([1, 0, 5]), 7).tolist()
-    [0, 0, 2, 0, 4, 4, 6]
-    """
-    labels = np.arange(n, dtype=np.intp)
-    left, right = np.asarray(left, dtype=np.intp), np.asarray(right, dtype=np.intp)
-    while len(left):
-        a, b = labels[left], labels[right]  # roots: every label is one after the jumps
-        apart = a != b
-        if not apart.any():
-            break
-        lo, hi = np.minimum(a[apart], b[apart]), np.maximum(a[apart], b[apart])
-        np.minimum.at(labels, hi, lo)  # a label never exceeds its node: no cycle
-        while True:
-            jumped = labels[labels]
-            if np.array_equal(jumped, labels):
-                break
-            labels = jumped
-    return labels
 
 
 def _by_first_appearance(raw: np.ndarray, has: np.ndarray) -> np.ndarray:

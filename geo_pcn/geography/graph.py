@@ -13,15 +13,19 @@ apply) and ``distance_m`` between the homes.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import shapely
 
 from geo_pcn.geography._pieces import pairs_within
 from geo_pcn.geography.territories import Territories
 
-__all__ = ["build_graph", "components"]
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["build_graph", "components", "graph_of"]
 
 
 def build_graph(study, territories: Territories, *, tolerance_m: float | None = None) -> nx.Graph:
@@ -53,12 +57,24 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
     True
     """
     tol = study.rules.adjacency_tolerance_m if tolerance_m is None else float(tolerance_m)
+    return graph_of(territories, study.colocated, tol)
+
+
+def graph_of(
+    territories: Territories, colocated: Mapping[str, tuple[str, ...]], tolerance_m: float
+) -> nx.Graph:
+    """:func:`build_graph` from the territories, the shared sites (``site_id -> practice
+    codes``) and the tolerance alone (what :class:`~geo_pcn.geography.Geography` keeps to
+    build its graph when it is first asked for)."""
+    tol = float(tolerance_m)
     home = territories.home
     codes = home.index.to_numpy(dtype=object)
     geoms = home.to_numpy()
     has = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
     terr = territories.practices.geometry.to_numpy()
     won = ~shapely.is_empty(terr) & ~shapely.is_missing(terr)
+
+    import networkx as nx  # imported when a graph is built: `geo-pcn info` builds none
 
     graph = nx.Graph()
     graph.add_nodes_from(
@@ -75,7 +91,7 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
             (codes[idx[a]], codes[idx[b]], {"reasons": (r,), "distance_m": float(d)})
             for a, b, r, d in zip(left, right, reasons, dist, strict=True)
         )
-    for members in study.colocated.values():
+    for members in colocated.values():
         # every pair at one site is joined (a clique): moving one practice out of a shared
         # site never leaves the others looking apart
         for a, b in itertools.combinations(members, 2):
@@ -89,5 +105,7 @@ def build_graph(study, territories: Territories, *, tolerance_m: float | None = 
 
 def components(graph: nx.Graph, members: tuple[str, ...]) -> list[tuple[str, ...]]:
     """Connected groups of ``members`` in ``graph``, each sorted, largest first."""
+    import networkx as nx
+
     groups = [tuple(sorted(c)) for c in nx.connected_components(graph.subgraph(members))]
     return sorted(groups, key=lambda g: (-len(g), g))

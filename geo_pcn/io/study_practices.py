@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from geo_pcn import io as gio
-from geo_pcn._spatial import present
+from geo_pcn._spatial import connected_labels, present
 from geo_pcn.errors import GeoPCNWarning, InputError, list_some
 from geo_pcn.io._isin import isin
 from geo_pcn.io.tables import Source, to_number, warn
@@ -621,22 +621,13 @@ def _mark_sites(practices: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataF
 
     The site is named by the smallest practice code at it, so ids are stable and readable.
     """
-    import networkx as nx
-
     out = practices.copy()
     pts = out.geometry[present(out.geometry)]
     site = pd.Series(pd.NA, index=out.index, dtype="string")
     if len(pts):
         left, right = pts.sindex.query(pts.to_numpy(), predicate="dwithin", distance=tolerance_m)
-        graph = nx.Graph()
-        graph.add_nodes_from(range(len(pts)))
-        pairs = left < right
-        graph.add_edges_from(zip(left[pairs].tolist(), right[pairs].tolist(), strict=True))
-        codes = pts.index.to_numpy(dtype=object)
-        label = codes.copy()
-        for component in nx.connected_components(graph):
-            members = list(component)
-            label[members] = min(codes[members])
-        site[pts.index] = label
+        component = connected_labels(left, right, len(pts))
+        codes = pd.Series(pts.index.to_numpy(dtype=object))
+        site[pts.index] = codes.groupby(component).transform("min").to_numpy(dtype=object)
     out["site_id"] = site
     return out

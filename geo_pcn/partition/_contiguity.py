@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -136,7 +135,9 @@ def _drawn_apart(partition, members, pcn: str, anchors: _Anchors) -> DrawnApart 
     labels = sorted({x for h in held.values() for x in h})
     if len(labels) < 2:
         return None
-    union = nx.utils.UnionFind(labels)
+    from networkx.utils import UnionFind  # here: `geo-pcn info` checks no contiguity
+
+    union = UnionFind(labels)
     for h in held.values():
         union.union(*h)
     roots = sorted({union[x] for x in labels})

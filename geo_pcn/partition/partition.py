@@ -21,14 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import pandas as pd
 
 from geo_pcn.configuration import Configuration
 from geo_pcn.geography import Geography, Territories, geography_of
 from geo_pcn.partition.updaters import UPDATERS
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["Partition", "Flows"]
 
