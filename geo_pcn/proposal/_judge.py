@@ -605,6 +605,7 @@ def softer(report, parts, results, joins, joined, soft_parts, judge):
             soft[parts[i].name],
             time_limit=parts[i].time_limit if again is None else again.left(parts[i].name),
             start=started(soft[parts[i].name], results[i]),
+            need_band=True,  # its answer is taken only inside the band
         )
         for i in stuck
     ]

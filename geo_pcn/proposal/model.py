@@ -112,8 +112,10 @@ def solve(part: Part) -> PartResult:
         bound, best, status = _exact(part, graph, cuts, target, first, deadline, effort)
     else:
         bound, best, status = _highs_only(part, graph, cuts, target, first, left)
-    if status == "infeasible" and best is None:
-        out = _elastic(part, cuts, effort, left)
+    if status == "infeasible" and best is None and part.need_band:
+        out = _none("infeasible")  # proven out of reach, and nothing else is of use
+    elif status == "infeasible" and best is None:
+        out = _elastic(part, graph, cuts, effort, left)
     elif best is None and effort is not None:
         # nothing in the band found, nor proven impossible: the heuristic's answer, with
         # the PCNs it leaves outside the band named
@@ -121,9 +123,7 @@ def solve(part: Part) -> PartResult:
         out["status"] = "band not met"
         out["bound"] = out["gap"] = None
     elif best is None:
-        out = {"status": "no solution", "assignment": (), "value": None, "bound": bound}
-        out |= {"gap": None, "patients_moved": None, "practices_moved": None}
-        out |= {"outside_band": {}, "n_variables": 0, "n_constraints": 0}
+        out = _none("no solution", bound)
     else:
         out = _finish(part, graph, cuts, target, best, bound, left)
     if trapped and out.get("slots"):
@@ -157,22 +157,50 @@ def _highs_only(part, graph, cuts, target, first, left):
     return bound, best, status
 
 
-def _elastic(part, cuts, effort, left) -> dict:
-    """The band made elastic: fewest patients outside it, then fewest moves (from the
-    heuristic's answer, when it has one outside the band)."""
-    out = _run(
-        part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0,
-        begin=effort,
-    )  # fmt: skip
+def _none(status: str, bound=None) -> dict:
+    """A result with no configuration."""
+    out = {"status": status, "assignment": (), "value": None, "bound": bound}
+    out |= {"gap": None, "patients_moved": None, "practices_moved": None}
+    return out | {"outside_band": {}, "n_variables": 0, "n_constraints": 0}
+
+
+def _elastic(part, graph, cuts, effort, left) -> dict:
+    """The band made elastic: fewest patients outside it, then fewest moves.
+
+    CP-SAT first searches for the fewest patients outside the band from the heuristic's
+    answer (:func:`~geo_pcn.proposal._cpsat.fewest_outside`, :data:`ELASTIC_CP` of the
+    time left). When it proved them the fewest, CP-SAT then moves the fewest patients
+    with no more outside (:func:`~geo_pcn.proposal._cpsat.fewest_moves`,
+    :data:`ELASTIC_TIE` of the part's time at most: a tie-break is not worth the wait) and
+    the part ends there; else HiGHS's flow model goes on from its answer for the time
+    left, then breaks the ties with that many held (as before CP-SAT was used here).
+    Measured on E54000059 (70 practices, load about 5): CP-SAT proved 5,481 patients
+    outside the band the fewest in 6 s, where the flow model from the heuristic's answer
+    was at 34,808 after 25 s."""
+    fewest, outside = effort, None
+    if effort is not None and _cpsat.available():
+        found, outside = _cpsat.fewest_outside(
+            part, graph, effort, seconds=ELASTIC_CP * max(left(), 0.0)
+        )  # fmt: skip
+        fewest = effort if found is None else found
+    if outside is not None:  # proven the fewest: the moves fewest with that many
+        seconds = min(max(left(), 0.0), ELASTIC_TIE * part.time_limit)
+        moved = _cpsat.fewest_moves(part, graph, fewest, outside, seconds=seconds)
+        out = _score(part, fewest if moved is None else moved)
+    else:
+        out = _run(
+            part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0,
+            begin=fewest,
+        )  # fmt: skip
+        if out["values"] is None and fewest is not None:
+            out = _score(part, fewest)  # nothing found: the best answer known shown
     if out["values"] is not None and left() > 0.5:
         tied = _run(
-            part, cuts=cuts, flow=True, elastic=True, time_limit=left(), gap=0,
-            start=out["values"], hold=out["first_value"], objective="second",
+            part, cuts=cuts, flow=True, elastic=True, gap=0, hold=out["first_value"],
+            time_limit=left(), objective="second", start=out["values"],
         )  # fmt: skip
         if tied["values"] is not None:
             out = tied
-    if out["values"] is None and effort is not None:
-        out = _score(part, effort)  # proven infeasible: the heuristic's answer shown
     out["status"] = "infeasible" if out["assignment"] else "no solution"
     out["bound"] = out["gap"] = None
     return out
@@ -295,6 +323,12 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
         bound = min(bound, best["value"])
     return bound, best, status
 
+
+#: the share of the time left CP-SAT searches for the fewest patients outside the band
+#: when the band is proven out of reach (:func:`_elastic`)
+ELASTIC_CP = 0.5
+#: the most of a part's time the tie-break of the elastic answer may take
+ELASTIC_TIE = 0.2
 
 #: the size of the model an answer came from (kept when the heuristic's moves improve it)
 _SIZE_KEYS = ("n_variables", "n_constraints")
