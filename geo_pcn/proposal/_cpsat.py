@@ -167,12 +167,12 @@ def into_band(part, graph, effort: tuple[int, ...], *, seconds: float, score):
     return tuple(chosen), False
 
 
-def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float):
-    """``(answer or None, fewest or None)``: the configuration with the fewest patients
-    outside the band CP-SAT finds from ``effort`` (the heuristic's answer, every rule kept
-    but the band) in ``seconds``, when it has fewer than ``effort`` or is proven the
-    fewest; and that number when it is proven the fewest (``None``: not proven). Used
-    once the band is proven out of reach (:func:`geo_pcn.proposal.model._elastic`)."""
+def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float, quiet: float):
+    """The configuration with the fewest patients outside the band CP-SAT finds from
+    ``effort`` (the heuristic's answer, every rule kept but the band) in ``seconds`` at
+    most, ending once no better answer came for ``quiet`` seconds; ``None`` when it had
+    no turn or found nothing. Used once the band is proven out of reach
+    (:func:`geo_pcn.proposal.model._elastic`)."""
     from ortools.sat.python import cp_model
 
     from geo_pcn.proposal._objective import _score
@@ -187,18 +187,60 @@ def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float):
     with _turn(WAIT * seconds) as mine:
         params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
         if not mine:  # another process's CP-SAT is searching: HiGHS alone
-            return None, None
-        status = solver.Solve(model)
+            return None
+        status = _until_quiet(solver, model, quiet)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, None
+        return None
+    return _chosen(part, graph, solver, x)
+
+
+class _Quiet:
+    """Stops a CP-SAT search once no better answer came for ``quiet`` seconds."""
+
+    def __init__(self, solver, quiet: float) -> None:
+        import threading
+
+        self.solver, self.quiet = solver, quiet
+        self.last = time.perf_counter()
+        self.done = threading.Event()
+        self.watch = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.1):
+            if time.perf_counter() - self.last > self.quiet:
+                self.solver.StopSearch()
+                return
+
+
+def _until_quiet(solver, model, quiet: float):
+    """``solver.Solve(model)``, stopped once no better answer came for ``quiet`` seconds
+    (the first answer is the hint, found at once)."""
+    from ortools.sat.python import cp_model
+
+    watch = _Quiet(solver, quiet)
+
+    class Found(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            watch.last = time.perf_counter()
+
+    watch.watch.start()
+    try:
+        return solver.Solve(model, Found())
+    finally:
+        watch.done.set()
+        watch.watch.join()
+
+
+def _chosen(part, graph, solver, x) -> tuple[int, ...] | None:
+    """The assignment of CP-SAT's answer (a slot index per practice), when every PCN of
+    it is in one piece (the flow keeps them whole)."""
     chosen = [-1] * len(part.practices)
     for (p, k), v in x.items():
         if solver.BooleanValue(v):
             chosen[p] = k
     if min(chosen) < 0 or graph.pieces([part.slots[k].code for k in chosen]):
-        return None, None  # pragma: no cover - the flow keeps every PCN whole
-    proven = status == cp_model.OPTIMAL
-    return tuple(chosen), (int(round(solver.ObjectiveValue())) if proven else None)
+        return None  # pragma: no cover - the flow keeps every PCN whole
+    return tuple(chosen)
 
 
 def fewest_moves(part, graph, answer: tuple[int, ...], outside: int, *, seconds: float):
@@ -225,14 +267,10 @@ def fewest_moves(part, graph, answer: tuple[int, ...], outside: int, *, seconds:
         status = solver.Solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    chosen = [-1] * len(part.practices)
-    for (p, k), v in x.items():
-        if solver.BooleanValue(v):
-            chosen[p] = k
-    if min(chosen) < 0 or graph.pieces([part.slots[k].code for k in chosen]):
+    chosen = _chosen(part, graph, solver, x)
+    if chosen is None:
         return None  # pragma: no cover - the flow keeps every PCN whole
-    found = _score(part, tuple(chosen))
-    return tuple(chosen) if found["first_value"] < begun["first_value"] else None
+    return chosen if _score(part, chosen)["first_value"] < begun["first_value"] else None
 
 
 def _forced(part) -> int:
