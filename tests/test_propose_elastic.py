@@ -81,9 +81,10 @@ def test_the_softer_freeze_solves_its_parts_for_the_band_only(tmp_path, monkeypa
     solves say so (``need_band``); the first solves and the judging rounds do not. On the
     drawn study of test_propose_joins, the answer is unchanged: A00001 -> U00002, 1,500
     patients, proven optimal."""
-    import geo_pcn.proposal as proposal_module
     from test_pieces import make_study
     from test_propose_joins import SOFT_AREAS, SOFT_PRACTICES, SOFT_REGISTRATIONS
+
+    import geo_pcn.proposal as proposal_module
 
     real = proposal_module._solve_all
     asked = []
