@@ -188,7 +188,8 @@ def propose(
     time_limit
         Seconds per part; the best configuration found by then is returned with its gap.
         Parts start smallest first, and the seconds a part leaves unused go to the parts
-        started after it, by their practices (the run's solver time is at most this
+        started after it, by their practices, up to 1.5 times this a part
+        (:data:`~geo_pcn.proposal._budget.MOST`; the run's solver time is at most this
         times the parts).
     gap
         Relative gap at which a part counts as solved (0: proven optimal).
