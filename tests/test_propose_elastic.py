@@ -122,3 +122,34 @@ def test_a_part_gets_at_most_most_times_its_own_time():
 
     _budget.in_turn([part("C", 30), part("A", 10), part("B", 20)], quick)
     assert given == [("A", 30.0), ("B", 41.6), ("C", 45.0)]
+
+
+def test_a_new_pcn_of_a_joined_pcn_left_outside_the_band_calls_for_the_softer_freeze():
+    """Band [3000, 5000]::
+
+        0 ------ 1 ------ 2 ------ 3
+        1000     1000     2000     2000
+
+    X (joined by its footprint) has made a new PCN of practices 0 and 1 (2000: below the
+    band) and is used no more; Y holds 2 and 3 (4000). The PCN left outside the band is
+    X's own new PCN: freeing X may help, so the softer freeze is called for (E54000052 of
+    July 2022: NEW-U88407-1 left 393 below the band; before, only X itself or a PCN beside
+    X's practices counted, and the part was not solved again)."""
+    from geo_pcn.proposal._judge import _joined_in_the_way
+
+    part = path_part(
+        [1000, 1000, 2000, 2000],
+        [0, 0, 2, 2],
+        [
+            Slot("X", "X", False, True, True, (0, 1, 2)),
+            Slot("\0new X 1", "X", True, True, True, (0, 1)),
+            Slot("Y", "Y", False, True, True, (1, 2, 3)),
+        ],
+    )
+    answer = ("\0new X 1", "\0new X 1", "Y", "Y")
+    result = PartResult(
+        "P", "infeasible", answer, "patients", 2000, None, None, 2000, 2, 1.0, 0, 0,
+        outside_band={"\0new X 1": (2000, 3000)},
+    )  # fmt: skip
+    assert _joined_in_the_way(part, result, {"X"})
+    assert not _joined_in_the_way(part, result, {"W"})  # no PCN of the part is joined

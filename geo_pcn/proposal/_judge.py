@@ -652,13 +652,14 @@ def _still_met(part, result, held) -> bool:
 
 
 def _joined_in_the_way(part, result, joined) -> bool:
-    """Whether a PCN joined by its footprint is left outside the band in ``result``, or
-    touches (in the graph) a PCN left outside it: only then can freeing it help."""
+    """Whether a PCN joined by its footprint (or a new PCN made of its practices) is left
+    outside the band in ``result``, or touches (in the graph) a PCN left outside it: only
+    then can freeing it help."""
     answer = result.assignment
     out = set(result.outside_band)
     if not answer or not out:
         return False
-    mine = {s.code for s in part.slots if s.code in joined}
+    mine = {s.code for s in part.slots if s.code in joined or s.parent in joined}
     if mine & out:
         return True
     return any(
