@@ -153,3 +153,38 @@ def test_a_new_pcn_of_a_joined_pcn_left_outside_the_band_calls_for_the_softer_fr
     )  # fmt: skip
     assert _joined_in_the_way(part, result, {"X"})
     assert not _joined_in_the_way(part, result, {"W"})  # no PCN of the part is joined
+
+
+def test_the_judging_makes_the_configuration_the_scenario_makes(tmp_path):
+    """The judging makes the proposed configuration in one step (``_configured``), not
+    through the scenario: the same assignments as the scenario's, new PCN and its name
+    included. The drawn path of test_propose_fixtures::
+
+        A00001 - A00002 - A00003 - A00004 - A00005      all U00001: 9000, no other PCN
+         2000     2000      800     1200     3000
+
+    splits into NEW-U00001-1 = A00001, A00002 (4000) and U00001 = A00003-A00005 (5000)."""
+    from test_propose_fixtures import SPLIT, row_study
+
+    import geo_pcn.proposal as proposal_module
+    from geo_pcn.proposal._parts import _parts
+
+    study = row_study(tmp_path, SPLIT)
+    config = study.configuration
+    settings = proposal_module.settings_for(study, time_limit=60)
+    parts, names = _parts(study, config, {**settings, "_joined": set()})
+    results = [solve(p) for p in parts]
+    fast = proposal_module._configured(config, parts, results, names)
+    slow = proposal_module._applied(config, parts, results, names, settings)[-1]
+    assert (
+        fast.assignments.to_dict()
+        == slow.assignments.to_dict()
+        == {
+            "A00001": "NEW-U00001-1",
+            "A00002": "NEW-U00001-1",
+            "A00003": "U00001",
+            "A00004": "U00001",
+            "A00005": "U00001",
+        }
+    )
+    assert fast.names["NEW-U00001-1"] == slow.names["NEW-U00001-1"]
