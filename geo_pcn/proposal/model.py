@@ -186,7 +186,11 @@ def _elastic(part, graph, cuts, effort, left) -> dict:
             quiet=STALL * part.time_limit,
         )  # fmt: skip
         if found is not None:
-            outside = sum(abs(v - lim) for v, lim in _score(part, found)["outside_band"].values())
+            # never worse than the heuristic's answer (CP-SAT may not take it as its first:
+            # E54000054, 47,272 patients outside found from the heuristic's 29,507)
+            if _within_caps(part, effort) and _outside(part, effort) < _outside(part, found):
+                found = effort
+            outside = _outside(part, found)
             seconds = min(max(left(), 0.0), ELASTIC_TIE * part.time_limit)
             moved = _cpsat.fewest_moves(part, graph, found, outside, seconds=seconds)
             out = _score(part, found if moved is None else moved)
@@ -327,6 +331,21 @@ def _exact(part, graph, cuts, target, first, deadline, effort=None):
             best = {**_score(part, smoothed), **{k: best[k] for k in _SIZE_KEYS if k in best}}
         bound = min(bound, best["value"])
     return bound, best, status
+
+
+def _outside(part, answer) -> int:
+    """The patients outside the band in ``answer`` (a slot index per practice), as the
+    elastic band counts them (the slots the band applies to)."""
+    return sum(abs(size - limit) for size, limit in _score(part, answer)["outside_band"].values())
+
+
+def _within_caps(part, answer) -> bool:
+    """Whether every slot free of the band holds no more than its cap in ``answer`` (the
+    elastic band's answers keep the caps; the heuristic's answer outside the band may
+    not)."""
+    sizes = np.zeros(len(part.slots), dtype=np.int64)
+    np.add.at(sizes, np.asarray(answer), np.asarray(part.weights, dtype=np.int64))
+    return all(s.cap is None or sizes[k] <= s.cap for k, s in enumerate(part.slots))
 
 
 #: the most of the time left CP-SAT searches for the fewest patients outside the band
