@@ -156,9 +156,10 @@ def test_time_a_part_leaves_unused_goes_to_the_larger_parts_after_it():
 
 def test_parts_share_time_on_two_workers():
     """The same three parts on two slots (futures done in the order they finish): A and B
-    start with 30 s each (nothing spare yet); A takes 10, so C, the last, starts with 30 +
-    20 = 50 s. A part that overruns its limit (B: 33 s of 30) takes its overrun from the
-    spare of the parts after it: nothing is left of it here."""
+    start with 30 s each (nothing spare yet); A takes 10, so C, the last, would start with
+    30 + 20 = 50 s, and starts with the most a part gets, 1.5 * 30 = 45 s (_budget.MOST).
+    A part that overruns its limit (B: 33 s of 30) takes its overrun from the spare of the
+    parts after it: nothing is left of it here."""
     from geo_pcn.proposal import _budget
     from geo_pcn.proposal.model import PartResult
 
@@ -186,7 +187,7 @@ def test_parts_share_time_on_two_workers():
         return {first}
 
     _budget.share(parts, 2, Done, first_done)
-    assert given == [("A", 30.0), ("B", 30.0), ("C", 50.0)]
+    assert given == [("A", 30.0), ("B", 30.0), ("C", 45.0)]
 
 
 def test_one_cpsat_search_at_a_time(monkeypatch):

@@ -62,9 +62,9 @@ __all__ = ["propose_command"]
     show_default=True,
     help="Seconds per part (ICB); the best found by then is kept, with its gap. Parts start "
     "smallest first, and the seconds a part leaves unused go to the parts after it (the "
-    "larger, the more). A part solved again (an answer undid a footprint join) begins from "
-    "its answer before and gets 3/4 of its seconds in all: a run takes at most 1.75 x this x "
-    "parts of solver time.",
+    "larger, the more; 1.5 x this a part at most). A part solved again (an answer undid a "
+    "footprint join) begins from its answer before and gets 3/4 of its seconds in all: a run "
+    "takes at most 1.75 x this x parts of solver time.",
 )
 @click.option(
     "--gap",

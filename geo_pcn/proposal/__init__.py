@@ -188,7 +188,8 @@ def propose(
     time_limit
         Seconds per part; the best configuration found by then is returned with its gap.
         Parts start smallest first, and the seconds a part leaves unused go to the parts
-        started after it, by their practices (the run's solver time is at most this
+        started after it, by their practices, up to 1.5 times this a part
+        (:data:`~geo_pcn.proposal._budget.MOST`; the run's solver time is at most this
         times the parts).
     gap
         Relative gap at which a part counts as solved (0: proven optimal).
@@ -240,7 +241,7 @@ def _answered(study, config, report, settings, *, workers, scheduler) -> Proposa
     # judged by the contiguity check itself: a neighbour's change can undo a PCN's join
     # through its own footprint (practices held and their parts solved again)
     judge = {
-        "configure": lambda ps, rs: _applied(config, ps, rs, labels, settings)[-1],
+        "configure": lambda ps, rs: _configured(config, ps, rs, labels),
         "solve_all": lambda ps: _solve_all(ps, workers=workers, scheduler=scheduler),
         "free": _free_of_contiguity(study),
         "again": Again(settings["time_limit_s"]),  # AGAIN of its time, each part
@@ -451,16 +452,13 @@ def _collect(parts, results, names, settings, config):
     rows, outside, nothing = [], [], []
     taken = set(config.pcn_codes) | set(config.empty_pcns)
     for part, result in zip(parts, results, strict=True):
-        empty = _nothing(part, result)
+        empty, kept, got, renamed = _answered_part(part, result, names, taken)
         nothing += [
             {"practice_code": p, "part": part.name, "message": NOTHING_TO_PLACE.format(p)}
             for p, k in zip(part.practices, result.assignment, strict=False)
             if k in empty
         ]
-        result = _without(part, result, empty)
-        got = dict(zip(part.practices, result.assignment, strict=False))
-        # provisional codes for the new PCNs used, numbered by their first practice
-        renamed = _provisional(part, got, names, taken)
+        result = kept
 
         def final(code: str, renamed=renamed) -> str:
             return renamed.get(code, (code, None))[0]
@@ -496,6 +494,34 @@ def _collect(parts, results, names, settings, config):
             }
         )
     return target, new_names, rows, outside, nothing
+
+
+def _answered_part(part: Part, result: PartResult, names: dict, taken: set):
+    """``(empty, result, got, renamed)``: the new PCNs with nothing to place
+    (:func:`_nothing`), the result without them (:func:`_without`), each practice's slot
+    code and the provisional codes and names of the new PCNs used (numbered by their
+    first practice; ``taken`` is updated)."""
+    empty = _nothing(part, result)
+    result = _without(part, result, empty)
+    got = dict(zip(part.practices, result.assignment, strict=False))
+    return empty, result, got, _provisional(part, got, names, taken)
+
+
+def _configured(config, parts, results, names) -> Configuration:
+    """The configuration :func:`_applied` proposes, made in one step without the scenario
+    or the explanations (the judging makes it every round: through the scenario, 2.4 s a
+    time for all of England, 60 s a run)."""
+    assign = config.assignments
+    target: dict[str, str] = {}
+    new_names: dict[str, str] = {}
+    taken = set(config.pcn_codes) | set(config.empty_pcns)
+    for part, result in zip(parts, results, strict=True):
+        _, _, got, renamed = _answered_part(part, result, names, taken)
+        for p, code in got.items():
+            target[p] = renamed.get(code, (code, None))[0]
+        new_names.update(dict(renamed.values()))
+    wanted = {p: target.get(p) or assign[p] for p in assign.index}
+    return Configuration(wanted, {**config.names, **new_names}, parent=config)
 
 
 #: what a proposal says of a practice in no PCN with no registered patients

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 from geo_pcn.proposal._objective import _needs
 
-__all__ = ["available", "improve", "into_band", "one_at_a_time"]
+__all__ = ["available", "fewest_moves", "fewest_outside", "improve", "into_band", "one_at_a_time"]
 
 #: CP-SAT's workers (threads)
 WORKERS = 2
@@ -167,6 +167,112 @@ def into_band(part, graph, effort: tuple[int, ...], *, seconds: float, score):
     return tuple(chosen), False
 
 
+def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float, quiet: float):
+    """The configuration with the fewest patients outside the band CP-SAT finds from
+    ``effort`` (the heuristic's answer, every rule kept but the band) in ``seconds`` at
+    most, ending once no better answer came for ``quiet`` seconds; ``None`` when it had
+    no turn or found nothing. Used once the band is proven out of reach
+    (:func:`geo_pcn.proposal.model._elastic`)."""
+    from ortools.sat.python import cp_model
+
+    from geo_pcn.proposal._objective import _score
+
+    model, x = _model(part, _score(part, effort), elastic=True)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = WORKERS
+    params.random_seed = 0
+    params.absolute_gap_limit = 0.999  # the objective is a whole number
+    ends = time.perf_counter() + seconds
+    with _turn(WAIT * seconds) as mine:
+        params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
+        if not mine:  # another process's CP-SAT is searching: HiGHS alone
+            return None
+        status = _until_quiet(solver, model, quiet)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return _chosen(part, graph, solver, x)
+
+
+class _Quiet:
+    """Stops a CP-SAT search once no better answer came for ``quiet`` seconds."""
+
+    def __init__(self, solver, quiet: float) -> None:
+        import threading
+
+        self.solver, self.quiet = solver, quiet
+        self.last = time.perf_counter()
+        self.done = threading.Event()
+        self.watch = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.1):
+            if time.perf_counter() - self.last > self.quiet:
+                self.solver.StopSearch()
+                return
+
+
+def _until_quiet(solver, model, quiet: float):
+    """``solver.Solve(model)``, stopped once no better answer came for ``quiet`` seconds
+    (the first answer is the hint, found at once)."""
+    from ortools.sat.python import cp_model
+
+    watch = _Quiet(solver, quiet)
+
+    class Found(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            watch.last = time.perf_counter()
+
+    watch.watch.start()
+    try:
+        return solver.Solve(model, Found())
+    finally:
+        watch.done.set()
+        watch.watch.join()
+
+
+def _chosen(part, graph, solver, x) -> tuple[int, ...] | None:
+    """The assignment of CP-SAT's answer (a slot index per practice), when every PCN of
+    it is in one piece (the flow keeps them whole)."""
+    chosen = [-1] * len(part.practices)
+    for (p, k), v in x.items():
+        if solver.BooleanValue(v):
+            chosen[p] = k
+    if min(chosen) < 0 or graph.pieces([part.slots[k].code for k in chosen]):
+        return None  # pragma: no cover - the flow keeps every PCN whole
+    return tuple(chosen)
+
+
+def fewest_moves(part, graph, answer: tuple[int, ...], outside: int, *, seconds: float):
+    """The configuration with the fewest moves (the first objective) CP-SAT finds from
+    ``answer`` with at most ``outside`` patients outside the band, in ``seconds``, when it
+    moves fewer than ``answer``; else ``None``."""
+    from ortools.sat.python import cp_model
+
+    from geo_pcn.proposal._objective import _score
+
+    begun = _score(part, answer)
+    model, x = _model(part, begun, elastic=True, hold=outside)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = WORKERS
+    params.random_seed = 0
+    params.absolute_gap_limit = 0.999  # the objective is a whole number
+    params.relative_gap_limit = float(part.gap)
+    ends = time.perf_counter() + seconds
+    with _turn(WAIT * seconds) as mine:
+        params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
+        if not mine:
+            return None
+        status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen = _chosen(part, graph, solver, x)
+    if chosen is None:
+        return None  # pragma: no cover - the flow keeps every PCN whole
+    return chosen if _score(part, chosen)["first_value"] < begun["first_value"] else None
+
+
 def _forced(part) -> int:
     """The first objective's constant: practices whose PCN lives in another part move
     whatever they join."""
@@ -175,11 +281,12 @@ def _forced(part) -> int:
     return sum(part.weights[p] for p, c in enumerate(part.current) if c == -2)
 
 
-def _model(part, incumbent, *, elastic: bool = False):
+def _model(part, incumbent, *, elastic: bool = False, hold: int | None = None):
     """The CP-SAT model of the first objective, hinted with ``incumbent`` (every column:
     assignment, slots used, the roots and flows of a spanning tree of each PCN) and its
     assignment columns; ``elastic``: the band's limits may be broken, and the patients
-    outside them are what is minimised."""
+    outside them are what is minimised (with ``hold``: at most that many, and the first
+    objective minimised)."""
     from ortools.sat.python import cp_model
 
     m = cp_model.CpModel()
@@ -229,7 +336,9 @@ def _model(part, incumbent, *, elastic: bool = False):
     moved = [
         (unit(p), v) for (p, k), v in x.items() if part.current[p] >= 0 and part.current[p] != k
     ]
-    if elastic:
+    if elastic and hold is not None:
+        m.Add(sum(outside) <= hold)
+    if elastic and hold is None:
         m.Minimize(sum(outside))
     else:
         m.Minimize(sum(c * v for c, v in moved))

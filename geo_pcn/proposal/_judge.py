@@ -605,6 +605,7 @@ def softer(report, parts, results, joins, joined, soft_parts, judge):
             soft[parts[i].name],
             time_limit=parts[i].time_limit if again is None else again.left(parts[i].name),
             start=started(soft[parts[i].name], results[i]),
+            need_band=True,  # its answer is taken only inside the band
         )
         for i in stuck
     ]
@@ -651,13 +652,14 @@ def _still_met(part, result, held) -> bool:
 
 
 def _joined_in_the_way(part, result, joined) -> bool:
-    """Whether a PCN joined by its footprint is left outside the band in ``result``, or
-    touches (in the graph) a PCN left outside it: only then can freeing it help."""
+    """Whether a PCN joined by its footprint (or a new PCN made of its practices) is left
+    outside the band in ``result``, or touches (in the graph) a PCN left outside it: only
+    then can freeing it help."""
     answer = result.assignment
     out = set(result.outside_band)
     if not answer or not out:
         return False
-    mine = {s.code for s in part.slots if s.code in joined}
+    mine = {s.code for s in part.slots if s.code in joined or s.parent in joined}
     if mine & out:
         return True
     return any(

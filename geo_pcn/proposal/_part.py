@@ -76,6 +76,9 @@ class Part:
     #: part solved again begins from its answer before, with the practices held put back
     #: (:mod:`geo_pcn.proposal._judge`); empty: none, the heuristic's answer begins
     start: tuple[int, ...] = ()
+    #: only an answer inside the band is of use (the softer freeze takes no other): when
+    #: the band is proven out of reach, the part ends there, without the elastic solve
+    need_band: bool = False
 
 
 @dataclass(frozen=True)
