@@ -265,10 +265,10 @@ def test_when_no_put_back_mends_it_the_detached_group_joins_the_pcn_beside_it(
     it (Y 2,000 + 1,400 + 2,100 = 5,500; V 4,800 + 2,100 = 6,900): two PCNs outside the
     band and 1,400 + 1,200 + 2,100 = 4,700 patients moved each, so the first code wins:
     Y. No contiguity error is left, and both size findings are said."""
-    import geo_pcn.proposal._judge as judge_module
+    import geo_pcn.proposal._last_resort as last_resort
 
     _spy(monkeypatch, nothing_again=True)
-    monkeypatch.setattr(judge_module, "_back", lambda part, result, practices, pcns: result)
+    monkeypatch.setattr(last_resort, "_back", lambda part, result, practices, pcns: result)
     study = make_study(tmp_path, BOTH_AREAS, BOTH_PRACTICES, BOTH_REGISTRATIONS)
     cut = validate(study).configuration.move("A00004", to="U00002").move("A00009", to="U00005")
     errors = [
@@ -296,6 +296,8 @@ def test_when_no_put_back_mends_it_the_detached_group_joins_the_pcn_beside_it(
     assert {("U00001", 2100), ("U00002", 5500)} <= sizes
     (joined,) = [n for n in proposal.joins_held if "the PCN beside them" in n["message"]]
     assert (joined["pcn_code"], joined["practices"], joined["resolved"]) == (
-        "U00001", [detached], True
+        "U00001",
+        [detached],
+        True,
     )
     assert "Still detached" not in proposal_markdown(proposal)

@@ -8,7 +8,7 @@ import numpy as np
 
 from geo_pcn.proposal._part import Part
 
-__all__ = ["crossings_added"]
+__all__ = ["crossings_added", "within_caps"]
 
 
 def _needs(part: Part) -> tuple[bool, ...]:
@@ -81,6 +81,15 @@ def _score(part: Part, answer: tuple[int, ...]) -> dict:
         "n_variables": 0,
         "n_constraints": 0,
     }
+
+
+def within_caps(part: Part, answer) -> bool:
+    """Whether every slot free of the band holds no more than its cap in ``answer`` (a
+    slot index per practice): the rule every answer shown keeps (the solvers' answers
+    keep it by their constraints; the heuristic's and the last resort's are checked)."""
+    sizes = np.zeros(len(part.slots), dtype=np.int64)
+    np.add.at(sizes, np.asarray(answer, dtype=np.int64), np.asarray(part.weights, dtype=np.int64))
+    return all(s.cap is None or s.band or sizes[k] <= s.cap for k, s in enumerate(part.slots))
 
 
 def _tie_most(part: Part) -> int:

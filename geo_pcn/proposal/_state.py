@@ -28,6 +28,11 @@ class _State:
         free = [s.cap if s.cap is not None else 1 << 62 for s in part.slots]
         self.lows = [self.low if s.band else 0 for s in part.slots]
         self.highs = [self.high if s.band else free[k] for k, s in enumerate(part.slots)]
+        # a patient over a cap weighs more than every patient outside the band together:
+        # a cap is kept before the band is sought (an answer outside the band is shown
+        # when nothing better is found; one over a cap never is)
+        heavy = sum(self.w) + 1
+        self.over = [1 if s.band or s.cap is None else heavy for s in part.slots]
         self.a = [-1] * n
         self.members: list[set[int]] = [set() for _ in part.slots]
         self.size = [0] * len(part.slots)
@@ -85,14 +90,23 @@ class _State:
         return self.lows[k], self.highs[k]
 
     def penalty_of(self, k: int, size: int, used: bool) -> int:
-        """Patients slot ``k`` holding ``size`` is outside its limits (0 when unused)."""
+        """Patients slot ``k`` holding ``size`` is outside its limits (0 when unused),
+        those over a cap weighted to outweigh all the rest (:attr:`over`)."""
         if not used:
             return 0
         if size < self.lows[k]:
             return self.lows[k] - size
         if size > self.highs[k]:
-            return size - self.highs[k]
+            return (size - self.highs[k]) * self.over[k]
         return 0
+
+    def over_caps(self) -> int:
+        """Patients over the caps of the slots free of the band."""
+        return sum(
+            max(self.size[k] - self.highs[k], 0)
+            for k, s in enumerate(self.slots)
+            if self.members[k] and not s.band
+        )
 
     def outside_band(self) -> list[int]:
         """The used slots outside their limits."""

@@ -496,7 +496,7 @@ def valid(part, answer, *, band: bool = True) -> bool:
     """Whether ``answer`` (a slot index per practice) meets every rule of ``part``: each
     practice in a slot among its candidates, each banded slot used inside the band, each
     slot free of the band within its cap, each contiguous slot in one piece (``band=False``:
-    every rule but the band and the caps)."""
+    every rule but the band; the caps are kept either way)."""
     st = _State(part)
     if len(answer) != st.n:
         return False
@@ -504,7 +504,7 @@ def valid(part, answer, *, band: bool = True) -> bool:
         if k < 0 or k not in st.allowed[p]:
             return False
         st.put(p, k)
-    if band and st.penalty() > 0:
+    if st.penalty() > 0 if band else st.over_caps() > 0:
         return False
     return all(st.connected(k, st.members[k]) for k in range(len(st.slots)) if st.members[k])
 
