@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -50,7 +49,7 @@ from geo_pcn.proposal._explain import (
     EXEMPT_RULE,
     LINES_RULE,
     MINIMISED,
-    NO_AREA,
+    NO_AREA,  # noqa: F401 (tests read it here)
     OBJECTIVES,
     RESTRICTIONS,
     _around,
@@ -60,6 +59,7 @@ from geo_pcn.proposal._explain import (
     added_crossings,
 )
 from geo_pcn.proposal._judge import judged, softer
+from geo_pcn.proposal._names import _provisional
 from geo_pcn.proposal._parts import _parts
 from geo_pcn.proposal.model import Part, PartResult, _gap, solve
 from geo_pcn.scenario import Scenario
@@ -469,7 +469,10 @@ def _collect(parts, results, names, settings, config):
             new_names[new_code] = new_name
         for code, (size, limit) in result.outside_band.items():
             around = _around(part, result.assignment, code, final)
-            why = _why(part, final(code), size, limit, settings, result.status, code, around)
+            why = _why(
+                part, final(code), size, limit, settings, result.status, code, around,
+                result.fewest,
+            )  # fmt: skip
             if code in result.put_back:  # left out by the last resort of the judging
                 why["message"] = _put_back_why(part, final(code), size, limit, around,
                                                result.put_back[code])  # fmt: skip
@@ -595,36 +598,6 @@ def _summary(config, proposed, parts_table, changes, settings) -> dict[str, Any]
         "new_pcns": len(set(proposed.pcn_codes) - set(config.pcn_codes)),
         "closed_pcns": len(set(config.pcn_codes) - set(proposed.pcn_codes)),
     }
-
-
-def _provisional(part: Part, got: dict, names: dict, taken: set) -> dict[str, tuple[str, str]]:
-    """slot code -> (provisional code, name) for the new PCNs a part's answer uses."""
-    used: dict[str, list[str]] = {}
-    for p, code in got.items():
-        used.setdefault(code, []).append(p)
-    by_parent: dict[str, list[tuple[str, str]]] = {}
-    for slot in part.slots:
-        if slot.new and slot.code in used:
-            by_parent.setdefault(slot.parent, []).append((min(used[slot.code]), slot.code))
-    out = {}
-    for parent, found in sorted(by_parent.items()):
-        for i, (_, code) in enumerate(sorted(found), 1):
-            where = part.name if part.name != NO_AREA else "UNPLACED"
-            base = f"NEW-{parent}-{i}" if parent else f"NEW-{where}-{i}"
-            # codes are matched whatever their case: write them as a code is written
-            base = re.sub(r"[^A-Z0-9]+", "-", base.upper()).strip("-")
-            new_code, n = base, 1
-            while new_code in taken:
-                n += 1
-                new_code = f"{base}-{n}"
-            taken.add(new_code)
-            name = (
-                f"{names.get(parent, parent)} (new PCN {i})"
-                if parent
-                else f"New PCN {i} in {part.name} (practices in no PCN)"
-            )
-            out[code] = (new_code, name)
-    return out
 
 
 def _toml_str(value: str) -> str:

@@ -170,7 +170,8 @@ def into_band(part, graph, effort: tuple[int, ...], *, seconds: float, score):
 def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float, quiet: float):
     """The configuration with the fewest patients outside the band CP-SAT finds from
     ``effort`` (the heuristic's answer, every rule kept but the band) in ``seconds`` at
-    most, ending once no better answer came for ``quiet`` seconds; ``None`` when it had
+    most, ending once no better answer came for ``quiet`` seconds, and whether it proved
+    no configuration has fewer (CP-SAT's status ``OPTIMAL``); ``(None, False)`` when it had
     no turn or found nothing. Used once the band is proven out of reach
     (:func:`geo_pcn.proposal.model._elastic`)."""
     from ortools.sat.python import cp_model
@@ -187,11 +188,12 @@ def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float, quie
     with _turn(WAIT * seconds) as mine:
         params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
         if not mine:  # another process's CP-SAT is searching: HiGHS alone
-            return None
+            return None, False
         status = _until_quiet(solver, model, quiet)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return _chosen(part, graph, solver, x)
+        return None, False
+    found = _chosen(part, graph, solver, x)
+    return found, found is not None and status == cp_model.OPTIMAL
 
 
 class _Quiet:

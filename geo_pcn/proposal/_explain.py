@@ -191,12 +191,15 @@ def _why(
     status: str = "infeasible",
     slot: str | None = None,
     around: str = "",
+    fewest: str | None = None,
 ) -> dict[str, Any]:
     """Why PCN ``code`` (slot ``slot`` of ``part``) is left outside the band, and what
     would change it: proven (its practices and all within reach are too few), proven for
     the part only (no configuration meets the band everywhere: this is the PCN the least
     patients outside the band leaves out), or not proven (``band not met``: the
-    heuristic's answer). ``around`` names the PCNs around it (:func:`_around`)."""
+    heuristic's answer). ``around`` names the PCNs around it (:func:`_around`);
+    ``fewest`` (:attr:`PartResult.fewest`) whether the patients outside the band were
+    proven the fewest (``found``: the fewest found in the time given, not proven)."""
     low, high = part.band
     side = "below the lower" if size < limit else "above the upper"
     out = {"pcn_code": code, "part": part.name, "size": int(size), "limit": int(limit)}
@@ -228,11 +231,17 @@ def _why(
         )
         return out
     where = f"{settings['within']} area" if settings["within"] else "part"
+    nearest = (
+        "of those with the fewest patients outside the band found in the time given (not "
+        "proven the fewest), the proposal is one"
+        if fewest == "found"
+        else "of those that come nearest, with fewest patients outside the band, the "
+        "proposal is one"
+    )
     out["message"] = (
         f"{head}. No configuration of {where} {part.name} puts every PCN in the band "
         "(proven under the model's choices: the practices there and those within reach "
-        "cannot make contiguous PCNs in it); of those that come nearest, with fewest "
-        f"patients outside the band, the proposal is one, and it leaves {code} out."
+        f"cannot make contiguous PCNs in it); {nearest}, and it leaves {code} out."
         f"{around} To make it feasible: {relax}."
     )
     return out

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from geo_pcn.findings import Finding
-from geo_pcn.proposal._judge import _BAND_MET, ROUNDS, _causes, _new_errors, started
 from geo_pcn.proposal._objective import within_caps
 from geo_pcn.proposal._part import Part, PartResult
+from geo_pcn.proposal._undone import _BAND_MET, ROUNDS, _causes, _new_errors, started
 
 __all__ = ["CHASE"]
 

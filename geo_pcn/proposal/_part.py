@@ -121,3 +121,8 @@ class PartResult:
     put_back: dict[str, str] = field(default_factory=dict)
     #: of :attr:`seconds`, those spent solving the part again (judged, softer freeze)
     seconds_again: float = 0.0
+    #: for the answer of a part whose band is proven out of reach (``infeasible``, the
+    #: band made elastic): ``proven`` when no configuration has fewer patients outside
+    #: the band (CP-SAT's or HiGHS's search finished), ``found`` when it is the fewest
+    #: found in the time given; None for any other answer
+    fewest: str | None = None

@@ -53,7 +53,7 @@ import numpy as np
 from geo_pcn.proposal import _cpsat, _scip
 from geo_pcn.proposal._graph import _Graph, free_unreachable
 from geo_pcn.proposal._highs import _cut_loop, _run
-from geo_pcn.proposal._objective import _gap, _score, crossings_added
+from geo_pcn.proposal._objective import _gap, _score, crossings_added, within_caps
 from geo_pcn.proposal._part import Part, PartResult, Slot
 from geo_pcn.proposal.heuristic import polish
 
@@ -181,26 +181,28 @@ def _elastic(part, graph, cuts, effort, left) -> dict:
     CP-SAT alone), and CP-SAT's moves were fewer on every part tried (E54000026 288,000
     against 428,351, E54000048 397,176 against 448,350), in 11-23 s a part instead of 30."""
     if effort is not None and _cpsat.available():
-        found = _cpsat.fewest_outside(
+        found, proven = _cpsat.fewest_outside(
             part, graph, effort, seconds=ELASTIC_CP * max(left(), 0.0),
             quiet=STALL * part.time_limit,
         )  # fmt: skip
         if found is not None:
             # never worse than the heuristic's answer (CP-SAT may not take it as its first:
             # E54000054, 47,272 patients outside found from the heuristic's 29,507)
-            if _within_caps(part, effort) and _outside(part, effort) < _outside(part, found):
-                found = effort
+            if within_caps(part, effort) and _outside(part, effort) < _outside(part, found):
+                found, proven = effort, False
             outside = _outside(part, found)
             seconds = min(max(left(), 0.0), ELASTIC_TIE * part.time_limit)
             moved = _cpsat.fewest_moves(part, graph, found, outside, seconds=seconds)
             out = _score(part, found if moved is None else moved)
             out["status"] = "infeasible"
             out["bound"] = out["gap"] = None
+            out["fewest"] = "proven" if proven else "found"
             return out
     out = _run(
         part, cuts=cuts, flow=True, elastic=True, time_limit=max(left(), 5), gap=0,
         begin=effort,
     )  # fmt: skip
+    proven = out["values"] is not None and out["status"] == "optimal"
     if out["values"] is not None and left() > 0.5:
         tied = _run(
             part, cuts=cuts, flow=True, elastic=True, time_limit=left(), gap=0,
@@ -212,6 +214,7 @@ def _elastic(part, graph, cuts, effort, left) -> dict:
         out = _score(part, effort)  # proven infeasible: the heuristic's answer shown
     out["status"] = "infeasible" if out["assignment"] else "no solution"
     out["bound"] = out["gap"] = None
+    out["fewest"] = "proven" if proven else "found"
     return out
 
 
@@ -339,15 +342,6 @@ def _outside(part, answer) -> int:
     return sum(abs(size - limit) for size, limit in _score(part, answer)["outside_band"].values())
 
 
-def _within_caps(part, answer) -> bool:
-    """Whether every slot free of the band holds no more than its cap in ``answer`` (the
-    elastic band's answers keep the caps; the heuristic's answer outside the band may
-    not)."""
-    sizes = np.zeros(len(part.slots), dtype=np.int64)
-    np.add.at(sizes, np.asarray(answer), np.asarray(part.weights, dtype=np.int64))
-    return all(s.cap is None or sizes[k] <= s.cap for k, s in enumerate(part.slots))
-
-
 #: the most of the time left CP-SAT searches for the fewest patients outside the band
 #: when the band is proven out of reach (:func:`_elastic`)
 ELASTIC_CP = 0.5
@@ -370,5 +364,5 @@ INTO_BAND = 0.9
 
 _RESULT_KEYS = (
     "status", "assignment", "value", "bound", "gap", "patients_moved", "practices_moved",
-    "n_variables", "n_constraints", "outside_band", "crossings", "lines_kept",
+    "n_variables", "n_constraints", "outside_band", "crossings", "lines_kept", "fewest",
 )  # fmt: skip

@@ -132,7 +132,8 @@ _PART_STATUS = (
         "infeasible",
         "proven: no configuration the model allows puts every PCN of the part in the "
         "band. The best is then what the configuration with fewest patients outside the "
-        "band moves (no bound: it is not the least for a band that cannot be met), or, "
+        "band (proven, or the fewest found in the time given, as each PCN left out says) "
+        "moves (no bound: it is not the least for a band that cannot be met), or, "
         "when only PCNs that can never reach the band are left out, the rest solved with "
         "its bound",
     ),
