@@ -37,7 +37,15 @@ from geo_pcn.proposal._budget import Again
 from geo_pcn.proposal._explain import MINIMISED
 from geo_pcn.proposal._last_resort import _put_back
 from geo_pcn.proposal._part import Part, PartResult
-from geo_pcn.proposal._undone import _BAND_MET, ROUNDS, _around, _causes, _new_errors, started
+from geo_pcn.proposal._undone import (
+    _BAND_MET,
+    ROUNDS,
+    Latest,
+    _around,
+    _causes,
+    _new_errors,
+    started,
+)
 
 __all__ = ["ROUNDS", "judged", "hold", "bar", "softer"]
 
@@ -91,9 +99,9 @@ def judged(
     be solved again for (:class:`~geo_pcn.proposal._budget.Again`; None: its
     ``time_limit`` each time). Each part solved again begins from its answer before with
     the practices held put back. A new contiguity error left after the last round is
-    mended without a solver (:mod:`~geo_pcn.proposal._last_resort`). Deterministic: the
-    causes are found in code order from the answers."""
-    base = report.partition
+    mended without a solver (:mod:`._last_resort`). Deterministic: code order."""
+    latest = Latest(report.partition)  # each judged from the last one: the same answers
+    base = latest.base
     config = base.configuration
     given = {
         (f.pcn_code, f.practice_codes)
@@ -109,7 +117,7 @@ def judged(
     parts, results = list(parts), list(results)
     for round_ in range(1, ROUNDS + 2):
         proposed = configure(parts, results)
-        after = base.with_configuration(proposed)
+        after = latest(proposed)
         errors = _new_errors(after, given, free)
         if not errors:
             break
@@ -144,9 +152,9 @@ def judged(
                 if note["part"] == parts[i].name and note["round"] == round_:
                     note["message"] += f" {why}"
     else:  # the last round solved again: judged once more
-        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+        errors = _new_errors(latest(configure(parts, results)), given, free)
     if errors:  # the last resort: the practices put back, without a solver
-        results, errors, back = _put_back(base, parts, results, errors, configure, given, free)
+        results, errors, back = _put_back(latest, parts, results, errors, configure, given, free)
         said += back
     left = {f.pcn_code for f in errors}
     for note in said:

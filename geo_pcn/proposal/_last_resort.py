@@ -24,7 +24,7 @@ __all__ = ["CHASE"]
 CHASE = 6
 
 
-def _put_back(base, parts, results, errors, configure, given, free):
+def _put_back(latest, parts, results, errors, configure, given, free):
     """The last resort, when solving again left new contiguity errors: the practices that
     cause each put back in their given PCNs in their part's answer, without a solver, and
     the configuration judged again, up to :data:`CHASE` times (not in a part where that
@@ -33,7 +33,10 @@ def _put_back(base, parts, results, errors, configure, given, free):
     is now outside it is said in :attr:`PartResult.put_back`; the notes say what was put
     back. A practice detached in its given PCN is not put back there; a part whose error
     cannot be mended so keeps its answer before, and that is said. Returns the results,
-    the errors left and the notes."""
+    the errors left and the notes. ``latest`` makes each configuration's partition from
+    the last one made (:class:`~geo_pcn.proposal._undone.Latest`, from the given
+    configuration's)."""
+    base = latest.base
     config = base.configuration
     part_of = {p: i for i, part in enumerate(parts) for p in part.practices}
     results, notes = list(results), []
@@ -41,7 +44,7 @@ def _put_back(base, parts, results, errors, configure, given, free):
     # a practice detached in its given PCN is not put back there (that would bring back
     # an error the answer mended): the errors judged are those the answer had not, given
     # ones it mended included
-    after = base.with_configuration(configure(parts, results))
+    after = latest(configure(parts, results))
     had = {(f.pcn_code, f.practice_codes) for f in _new_errors(after, set(), free)}
     detached = {p for _, group in given for p in group}
     given = given & had
@@ -49,7 +52,7 @@ def _put_back(base, parts, results, errors, configure, given, free):
         if not errors:
             break
         proposed = configure(parts, results)
-        after = base.with_configuration(proposed)
+        after = latest(proposed)
         before, now = config.assignments, proposed.assignments.reindex(config.assignments.index)
         changed = set(before.index[(before != now).to_numpy()])
         back: dict[int, set[str]] = {}
@@ -84,7 +87,7 @@ def _put_back(base, parts, results, errors, configure, given, free):
                 back[i] = set()
             results[i] = result
         notes += [note for i, note in step_notes if back[i]]
-        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+        errors = _new_errors(latest(configure(parts, results)), given, free)
     # a part still left with an error keeps its answer before: nothing put back there
     # (it would cost moves and mend nothing), and what stood in the way is said
     failed = {part_of.get(f.practice_codes[0]) for f in errors}
@@ -92,13 +95,13 @@ def _put_back(base, parts, results, errors, configure, given, free):
         for i in failed - {None}:
             results[i] = first[i]
         notes = [n for n in notes if n["part"] not in {parts[i].name for i in failed - {None}}]
-        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
-        results, errors, joined = _regroup(base, parts, results, errors, configure, given, free)
+        errors = _new_errors(latest(configure(parts, results)), given, free)
+        results, errors, joined = _regroup(parts, results, errors, configure, given, free, latest)
         notes += joined + [_stuck_note(f, detached, parts, part_of) for f in errors]
     return results, errors, notes
 
 
-def _regroup(base, parts, results, errors, configure, given, free):
+def _regroup(parts, results, errors, configure, given, free, latest):
     """The end of the last resort, for an error no put-back mends: the detached group
     joins the PCN of a practice beside it in the graph, without a solver, when that leaves
     its part no new contiguity error and keeps every cap (of those that do, the one
@@ -139,7 +142,7 @@ def _regroup(base, parts, results, errors, configure, given, free):
             )
             trial = list(results)
             trial[i] = _valued(part, result, got, reason)
-            after = base.with_configuration(configure(parts, trial))
+            after = latest(configure(parts, trial))
             if any(part_of.get(e.practice_codes[0]) == i for e in _new_errors(after, given, free)):
                 continue
             tried.append(((len(got["outside_band"]), got["value"], code), trial[i]))
@@ -161,7 +164,7 @@ def _regroup(base, parts, results, errors, configure, given, free):
             ),
         })  # fmt: skip
     if notes:
-        errors = _new_errors(base.with_configuration(configure(parts, results)), given, free)
+        errors = _new_errors(latest(configure(parts, results)), given, free)
     return results, errors, notes
 
 

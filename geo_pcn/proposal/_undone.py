@@ -9,12 +9,27 @@ from geo_pcn.checks.contiguity import check_contiguity
 from geo_pcn.findings import Finding, Severity
 from geo_pcn.proposal._part import Part, PartResult
 
-__all__ = ["ROUNDS", "started"]
+__all__ = ["ROUNDS", "Latest", "started"]
 
 
 #: rounds holding the practices found to undo a join, before the last, which holds every
 #: practice with residents in the PCN's given footprint
 ROUNDS = 2
+
+
+class Latest:
+    """The partition of each configuration judged, made from the last one made (the
+    partition flips only what changed since: the PCNs of one part, not every PCN the
+    proposal changed, are measured again; England: 1.1 CPU s a judging from the given
+    configuration's partition, 0.04 s from the last one). The answers are the same: a
+    partition's metrics do not depend on the one it was made from."""
+
+    def __init__(self, base) -> None:
+        self.base = self.now = base
+
+    def __call__(self, configuration):
+        self.now = self.now.with_configuration(configuration)
+        return self.now
 
 
 def _new_errors(after, given: set, free: set) -> list[Finding]:
