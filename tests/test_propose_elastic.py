@@ -12,30 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from paths import path_part
+from paths import OUT_OF_REACH, path_part
 
 from geo_pcn.proposal.model import PartResult, Slot, solve
 
-# Band [3000, 5000]::
-#
-#     0 ------ 1 ------ 2 ------ 3        U1 = {0}: 2800 (200 below)
-#     2800     2600     2600     2800     U2 = {1, 2, 3}: 8000 (3000 above)
-#
-# Two PCNs of a path are a prefix and a suffix: {0}|{1,2,3} 2800|8000, {0,1}|{2,3}
-# 5400|5400, {0,1,2}|{3} 8000|2800; one PCN is 10,800; three need a piece of one practice
-# (below 3000). No configuration is inside the band. The fewest patients outside it: 800
-# ({0,1}|{2,3}: 400 + 400; the others 3200, 3200 and 5800). Of the two answers with 800
-# outside, U1 = {0,1}, U2 = {2,3} moves practice 1 (2600 patients); the other way round
-# moves 0, 2 and 3 (8200).
-OUT_OF_REACH = path_part(
-    [2800, 2600, 2600, 2800],
-    [0, 1, 1, 1],
-    [
-        Slot("U1", "U1", False, True, True, (0, 1, 2, 3)),
-        Slot("U2", "U2", False, True, True, (0, 1, 2, 3)),
-    ],
-    time_limit=600.0,
-)
+# OUT_OF_REACH (tests/paths.py): no configuration inside the band; 800 outside at
+# least, then 2600 moved (U1 = {0,1}, U2 = {2,3}).
 
 
 def test_the_fewest_outside_the_band_then_the_fewest_moves_without_the_flow_model(

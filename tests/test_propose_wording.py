@@ -7,30 +7,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from paths import path_part
+from paths import OUT_OF_REACH, path_part
 
 from geo_pcn.proposal._explain import _why
 from geo_pcn.proposal._judge import _resolve
 from geo_pcn.proposal._names import _provisional
 from geo_pcn.proposal.model import PartResult, Slot, solve
 
-# Band [3000, 5000] (as tests/test_propose_elastic.py draws it)::
-#
-#     0 ------ 1 ------ 2 ------ 3        U1 = {0}: 2800 (200 below)
-#     2800     2600     2600     2800     U2 = {1, 2, 3}: 8000 (3000 above)
-#
-# No configuration is inside the band (two PCNs of a path are a prefix and a suffix:
-# 2800|8000, 5400|5400, 8000|2800; one PCN is 10,800; three need a piece below 3000). The
-# fewest patients outside it, 800 ({0,1}|{2,3}), is proven by a finished search.
-OUT_OF_REACH = path_part(
-    [2800, 2600, 2600, 2800],
-    [0, 1, 1, 1],
-    [
-        Slot("U1", "U1", False, True, True, (0, 1, 2, 3)),
-        Slot("U2", "U2", False, True, True, (0, 1, 2, 3)),
-    ],
-    time_limit=600.0,
-)
+# OUT_OF_REACH (tests/paths.py): no configuration inside the band; the fewest patients
+# outside it, 800 ({0,1}|{2,3}), is proven by a finished search.
 
 SETTINGS = {"reach": 1, "within": None, "exempt": []}
 
