@@ -96,13 +96,9 @@ def _improve(part, graph, incumbent, *, seconds, target, score):
     from ortools.sat.python import cp_model
 
     model, x = _model(part, incumbent)
-    solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.num_workers = WORKERS
-    params.random_seed = 0
-    params.max_time_in_seconds = max(float(seconds), 0.1)
-    params.relative_gap_limit = float(target)
-    params.absolute_gap_limit = 0.999  # the objective is a whole number
+    solver = _solver(whole=True)
+    solver.parameters.max_time_in_seconds = max(float(seconds), 0.1)
+    solver.parameters.relative_gap_limit = float(target)
     status = solver.Solve(model)
     extra = _forced(part)
     if status == cp_model.INFEASIBLE:
@@ -110,13 +106,10 @@ def _improve(part, graph, incumbent, *, seconds, target, score):
     bound = int(-(-(solver.BestObjectiveBound() - 1e-6) // 1)) + extra
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, bound, False
-    chosen = [-1] * len(part.practices)
-    for (p, k), v in x.items():
-        if solver.BooleanValue(v):
-            chosen[p] = k
-    if min(chosen) < 0 or graph.pieces([part.slots[k].code for k in chosen]):
+    chosen = _chosen(part, graph, solver, x)
+    if chosen is None:
         return None, bound, False  # pragma: no cover - the flow keeps every PCN whole
-    found = score(part, tuple(chosen))
+    found = score(part, chosen)
     if incumbent is not None and found["value"] >= incumbent["value"]:
         found = None
     proven = status == cp_model.OPTIMAL
@@ -142,10 +135,8 @@ def into_band(part, graph, effort: tuple[int, ...], *, seconds: float, score):
     from ortools.sat.python import cp_model
 
     model, x = _model(part, score(part, effort), elastic=True)
-    solver = cp_model.CpSolver()
+    solver = _solver(whole=False)
     params = solver.parameters
-    params.num_workers = WORKERS
-    params.random_seed = 0
     ends = time.perf_counter() + seconds
     with _turn(seconds) as mine:  # waits its turn: without it nothing is found
         params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
@@ -158,13 +149,7 @@ def into_band(part, graph, effort: tuple[int, ...], *, seconds: float, score):
         return None, True  # the fewest patients outside the band is more than none
     if status != cp_model.OPTIMAL:
         return None, False
-    chosen = [-1] * len(part.practices)
-    for (p, k), v in x.items():
-        if solver.BooleanValue(v):
-            chosen[p] = k
-    if min(chosen) < 0 or graph.pieces([part.slots[k].code for k in chosen]):
-        return None, False  # pragma: no cover - the flow keeps every PCN whole
-    return tuple(chosen), False
+    return _chosen(part, graph, solver, x), False
 
 
 def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float, quiet: float):
@@ -179,11 +164,8 @@ def fewest_outside(part, graph, effort: tuple[int, ...], *, seconds: float, quie
     from geo_pcn.proposal._objective import _score
 
     model, x = _model(part, _score(part, effort), elastic=True)
-    solver = cp_model.CpSolver()
+    solver = _solver(whole=True)
     params = solver.parameters
-    params.num_workers = WORKERS
-    params.random_seed = 0
-    params.absolute_gap_limit = 0.999  # the objective is a whole number
     ends = time.perf_counter() + seconds
     with _turn(WAIT * seconds) as mine:
         params.max_time_in_seconds = max(ends - time.perf_counter(), 0.1)
@@ -255,11 +237,8 @@ def fewest_moves(part, graph, answer: tuple[int, ...], outside: int, *, seconds:
 
     begun = _score(part, answer)
     model, x = _model(part, begun, elastic=True, hold=outside)
-    solver = cp_model.CpSolver()
+    solver = _solver(whole=True)
     params = solver.parameters
-    params.num_workers = WORKERS
-    params.random_seed = 0
-    params.absolute_gap_limit = 0.999  # the objective is a whole number
     params.relative_gap_limit = float(part.gap)
     ends = time.perf_counter() + seconds
     with _turn(WAIT * seconds) as mine:
@@ -273,6 +252,19 @@ def fewest_moves(part, graph, answer: tuple[int, ...], outside: int, *, seconds:
     if chosen is None:
         return None  # pragma: no cover - the flow keeps every PCN whole
     return chosen if _score(part, chosen)["first_value"] < begun["first_value"] else None
+
+
+def _solver(*, whole: bool):
+    """A CP-SAT solver with :data:`WORKERS` workers, deterministic seeding, and (``whole``)
+    stopping once within 1 of its bound: the objective is a whole number."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = WORKERS
+    solver.parameters.random_seed = 0
+    if whole:
+        solver.parameters.absolute_gap_limit = 0.999
+    return solver
 
 
 def _forced(part) -> int:
